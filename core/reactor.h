@@ -1,0 +1,50 @@
+/* reactor.h -- the one epoll thread: timers, child exits (pidfd) and file
+ * descriptors, so that waiting work holds no pool thread.
+ *
+ * Every function is thread-safe and may be called from any thread,
+ * including from inside a reactor callback.  Callbacks run on the reactor
+ * thread, one at a time, and must not block.
+ *
+ * The watch/timer types and callback signatures are the plugin ABI's
+ * (include/assay/plugin.h), so the host table forwards to these directly.
+ */
+#ifndef ASSAY_REACTOR_H
+#define ASSAY_REACTOR_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "assay/plugin.h"
+
+typedef struct reactor reactor;
+
+/* Create the epoll instance and start the thread.  0 or a negative
+ * ASSAY_E* code; *out is the caller's to reactor_free(). */
+int reactor_new(reactor **out);
+
+/* Stop the thread and free everything.  Timers not yet fired are dropped
+ * without running; children still watched are neither killed nor reaped
+ * (the caller kills them first).  NULL is allowed. */
+void reactor_free(reactor *r);
+
+int reactor_fd_watch(reactor *r, int fd, unsigned events, assay_fd_cb cb,
+		     void *arg, assay_watch **out);
+int reactor_fd_modify(reactor *r, assay_watch *w, unsigned events);
+/* After return, cb is not running and will not run again for w (unless
+ * called from w's own callback, which is allowed). */
+void reactor_fd_unwatch(reactor *r, assay_watch *w);
+
+int reactor_timer_start(reactor *r, uint64_t ms, assay_timer_cb cb, void *arg,
+			assay_timer **out);
+/* Cancel a timer that has not fired; after return cb is not running and
+ * will not run.  The handle is invalid once cb has started, so a caller
+ * stops a timer only while it knows it is pending (typically from another
+ * callback of its own on the reactor thread, or under its own lock). */
+void reactor_timer_stop(reactor *r, assay_timer *t);
+
+/* Reap pid when it exits and call cb(pid, status, arg).  Uses a pidfd
+ * (Linux 5.3+); where pidfd_open is missing, polls waitpid(pid, WNOHANG)
+ * on a 10 ms timer instead.  Only the watched pid is ever reaped. */
+int reactor_child_watch(reactor *r, pid_t pid, assay_child_cb cb, void *arg);
+
+#endif /* ASSAY_REACTOR_H */

@@ -1,0 +1,440 @@
+/* assay/plugin.h -- the plugin ABI: what a plugin registers with assay and
+ * the table of host functions it may call.  The one public header.
+ *
+ * A plugin is a shared object that exports exactly one symbol,
+ *
+ *     int assay_plugin_init(const assay_host *host, assay_plugin *plugin);
+ *
+ * (libtool: -module -avoid-version -export-symbols-regex '^assay_plugin_init$').
+ * It never links against the host: everything it needs from assay comes
+ * through `host`, so a test can hand it a fake table.
+ *
+ * The first thing init does is declare itself with host->declare(), which
+ * checks the ABI version; then it registers node types, resource types and
+ * reporters.  init returns 0, or a negative ASSAY_E* code after reporting
+ * why with host->plugin_log(); the host then unregisters everything the
+ * plugin registered and refuses to run.
+ *
+ * Return-value rule, stated once: functions returning int return 0 (or a
+ * documented non-negative value) on success and a negative ASSAY_E* code on
+ * failure; host->strerror() names any code.
+ *
+ * Threads: init and every prepare run on the main thread before anything
+ * runs.  run, cancel, and all reactor callbacks run on other threads, several
+ * at once; a plugin guards its own shared state.  Host functions are
+ * thread-safe unless marked "main thread only".
+ *
+ * Ownership is written beside each function.  Strings passed to the host are
+ * copied unless stated otherwise; strings the host returns stay valid for
+ * the lifetime stated there and are never freed by the plugin.
+ */
+#ifndef ASSAY_PLUGIN_H
+#define ASSAY_PLUGIN_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped on any incompatible change to this header.  The layout of
+ * assay_plugin_info's first member and of assay_host's first two members
+ * never changes, so that any host can refuse any plugin by name. */
+#define ASSAY_ABI_VERSION 1
+
+#if defined(__GNUC__)
+#define ASSAY_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define ASSAY_PRINTF(f, a)
+#endif
+
+/* ---- error codes ------------------------------------------------------ */
+
+enum {
+	ASSAY_ENOMEM = -1,   /* out of memory */
+	ASSAY_EINVAL = -2,   /* invalid argument or option */
+	ASSAY_EEXIST = -3,   /* a type of that name is already registered */
+	ASSAY_EABI = -4,     /* plugin and host speak different ABI versions */
+	ASSAY_ESTATE = -5,   /* called at the wrong time (e.g. register after init) */
+	ASSAY_EAGAIN = -6,   /* try_acquire: not now, ask again later */
+	ASSAY_ENEVER = -7,   /* a resource request no machine here could satisfy */
+	ASSAY_ESYS = -8,     /* a system call failed; errno says which */
+	ASSAY_ECANCELED = -9 /* the task was cancelled */
+};
+
+/* ---- results ------------------------------------------------------------ */
+
+/* The monitoring-plugins states, in order of severity, and their exit
+ * codes.  SKIPPED is the host's: a plugin never sets it. */
+typedef enum assay_status {
+	ASSAY_OK = 0,
+	ASSAY_WARNING = 1,
+	ASSAY_CRITICAL = 2,
+	ASSAY_UNKNOWN = 3,
+	ASSAY_SKIPPED = 4
+} assay_status;
+
+/* The kinds of node a type can serve (a bit set). */
+enum {
+	ASSAY_KIND_CHECK = 1u << 0,
+	ASSAY_KIND_TRIAL = 1u << 1,
+	ASSAY_KIND_VALIDATION = 1u << 2
+};
+
+/* Which of assay_metric's optional fields are set. */
+enum {
+	ASSAY_METRIC_MIN = 1u << 0,
+	ASSAY_METRIC_MAX = 1u << 1
+};
+
+/* One measurement: a perfdata item, a Prometheus sample, a trial's score. */
+typedef struct assay_metric {
+	const char *name;  /* required: "time", "accuracy", "/var" */
+	double value;
+	const char *unit;  /* "", "s", "ms", "us", "%", "B", "KB", "MB", "TB", "c"; NULL = "" */
+	const char *warn;  /* threshold as a monitoring-plugins range ("10", "@5:10", "~:3"); NULL = none */
+	const char *crit;  /* likewise */
+	double min, max;   /* meaningful when flags has ASSAY_METRIC_MIN / _MAX */
+	unsigned flags;
+} assay_metric;
+
+/* ---- opaque handles ----------------------------------------------------- */
+
+typedef struct assay_plugin assay_plugin; /* the plugin being initialised */
+typedef struct assay_value assay_value;   /* a configuration value (file:line:col) */
+typedef struct assay_node assay_node;     /* a declared node, during prepare */
+typedef struct assay_task assay_task;     /* one execution: a node's attempt or one item */
+typedef struct assay_watch assay_watch;   /* a file descriptor watched by the reactor */
+typedef struct assay_timer assay_timer;   /* a reactor timer */
+
+/* ---- what a plugin registers ------------------------------------------ */
+
+/* What assay_plugin_init declares first.  abi_version must stay the first
+ * member forever. */
+typedef struct assay_plugin_info {
+	int abi_version;         /* ASSAY_ABI_VERSION as the plugin was built */
+	const char *name;        /* "exec"; should match the file name */
+	const char *version;     /* "1.0.0" */
+	const char *description; /* one line for `assay plugins` */
+} assay_plugin_info;
+
+/* run's return values. */
+enum {
+	ASSAY_DONE = 0,   /* the result is set; the task is over */
+	ASSAY_PENDING = 1 /* work was handed to the reactor; host->complete() follows */
+};
+
+/* A node type: what `type = "exec"` in a node table names.  The host keeps
+ * the pointer (the struct is normally static const in the plugin) until the
+ * plugin is unregistered; `data` is passed back to every callback and freed
+ * with free_data (may be NULL) at unregistration. */
+typedef struct assay_node_type {
+	const char *name;        /* the `type` value; unique across plugins */
+	unsigned kinds;          /* ASSAY_KIND_* bits this type serves */
+	const char *description; /* one line for `assay plugins` */
+	/* The option keys this type understands, NULL-terminated.  Any other
+	 * key in a node table (besides the host's own: type, after, gate, ...)
+	 * is an error with a "did you mean" suggestion from this list. */
+	const char *const *options;
+
+	/* Main thread, at load time, once per node (once per trial of a
+	 * matrix; once for a validation, whatever its items).  Checks every
+	 * option, reporting each bad one with host->config_error() at its
+	 * value, and builds the per-node state the runs share.  Returns 0 with
+	 * *state set (may be NULL) or a negative code; a run never starts on a
+	 * config where any prepare failed.  The state is owned by the plugin
+	 * and freed by release(). */
+	int (*prepare)(assay_node *node, const assay_value *options, void *data,
+		       void **state);
+
+	/* A pool thread, once per attempt (and per item for a validation).
+	 * Either sets the result and returns ASSAY_DONE, or hands its waiting
+	 * to the reactor (child_watch, fd_watch, timer_start) and returns
+	 * ASSAY_PENDING; exactly one host->complete(task) must then follow,
+	 * from any thread.  Never blocks a pool thread on I/O or children. */
+	int (*run)(assay_task *task, void *state, void *data);
+
+	/* Any thread, at most once per pending task, when it is cancelled
+	 * (timeout, SIGINT, fail_fast).  Must make the task complete soon,
+	 * e.g. by killing its child; complete() still follows.  May be NULL
+	 * for a type whose run always returns ASSAY_DONE quickly. */
+	void (*cancel)(assay_task *task, void *state, void *data);
+
+	/* Main thread, when the plan is freed, for every prepared node whose
+	 * state is not NULL. */
+	void (*release)(void *state, void *data);
+
+	void *data;
+	void (*free_data)(void *data);
+} assay_node_type;
+
+/* A resource type: what a node's `resources = { gpu = 1 }` asks for.  The
+ * type named `gpu` receives every key of that table that is `gpu` or starts
+ * with `gpu_` (gpu_memory_mb, ...).  Requests wait FIFO; a waiting node
+ * holds no thread. */
+typedef struct assay_resource_type {
+	const char *name;
+	const char *description;
+
+	/* Main thread, at load time, per requesting node.  `request` is the
+	 * node's resources table (read only the keys above).  Reports bad
+	 * values with config_error; a request no machine here could ever meet
+	 * returns ASSAY_ENEVER after config_error says why.  *req (owned by the
+	 * plugin, freed by release_request) is what try_acquire gets. */
+	int (*prepare)(const assay_value *request, void *data, void **req);
+
+	/* Any thread, must not block.  0: acquired, *grant set (the plugin may
+	 * call host->setenv(task, ...) now, e.g. CUDA_VISIBLE_DEVICES).
+	 * ASSAY_EAGAIN: not now; the host asks again when a grant of this type
+	 * is released, or after *retry_ms if the plugin sets it (for holders
+	 * outside this process).  Other negative codes fail the node. */
+	int (*try_acquire)(assay_task *task, void *req, void *data, void **grant,
+			   uint32_t *retry_ms);
+
+	/* Any thread: give back what try_acquire granted.  Called on every
+	 * path: success, failure, timeout, cancellation. */
+	void (*release)(void *grant, void *data);
+
+	void (*release_request)(void *req, void *data);
+	void *data;
+	void (*free_data)(void *data);
+} assay_resource_type;
+
+/* What a reporter sees of one node, in declaration order. */
+typedef struct assay_result {
+	const char *id;          /* "gcp.buckets", "lr[lr=0.1,bs=32]" */
+	unsigned kind;           /* one ASSAY_KIND_* bit */
+	const char *type;        /* node type name */
+	assay_status status;
+	const char *message;     /* first line of output or the plugin's message; never NULL */
+	const char *skip_reason; /* SKIPPED only: names the dependency; else NULL */
+	const assay_metric *metrics;
+	size_t n_metrics;
+	unsigned attempts;       /* 0 when it never ran */
+	double start, end;       /* wall-clock seconds since the epoch; 0 if it never ran */
+	double duration;         /* seconds, monotonic */
+	const struct assay_result *items; /* validation items, in item order */
+	size_t n_items;
+	bool best;               /* the best trial by the objective */
+} assay_result;
+
+/* What a reporter gets: the whole run, after it ended. */
+typedef struct assay_report {
+	const char *config_path;
+	const assay_result *results;  /* declaration order */
+	size_t n_results;
+	size_t counts[5];             /* nodes per assay_status */
+	assay_status worst;           /* what the exit status says */
+	double start, end;            /* wall-clock seconds since the epoch */
+	double wall;                  /* seconds */
+	double critical_path;         /* seconds, from the run's own durations */
+	bool interrupted;             /* SIGINT/SIGTERM cut the run short */
+} assay_report;
+
+/* An output format: `--format NAME` or `--report NAME:PATH`. */
+typedef struct assay_reporter {
+	const char *name;        /* "json", "junit", ... */
+	const char *description;
+	/* Main thread, after the run.  Writes the report to `out`, which the
+	 * host owns: for a PATH it is a temporary file renamed over PATH only
+	 * when write returns 0, so readers never see a partial report. */
+	int (*write)(FILE *out, const assay_report *report, void *data);
+	void *data;
+	void (*free_data)(void *data);
+} assay_reporter;
+
+/* ---- reactor callbacks ---------------------------------------------------- */
+
+/* Events for fd_watch (the epoll bits they map to). */
+enum {
+	ASSAY_READABLE = 1u << 0,
+	ASSAY_WRITABLE = 1u << 1,
+	ASSAY_HANGUP = 1u << 2 /* reported, never requested */
+};
+
+/* All three run on the reactor thread: they must not block and should be
+ * short; heavier work goes to the pool with host->spawn(). */
+typedef void (*assay_fd_cb)(int fd, unsigned events, void *arg);
+typedef void (*assay_timer_cb)(void *arg);
+/* `status` is the waitpid() status of the reaped child. */
+typedef void (*assay_child_cb)(pid_t pid, int status, void *arg);
+
+/* ---- log levels ------------------------------------------------------- */
+
+enum {
+	ASSAY_LOG_ERROR = 0,
+	ASSAY_LOG_WARNING = 1,
+	ASSAY_LOG_INFO = 2,
+	ASSAY_LOG_DEBUG = 3
+};
+
+/* Value types, as host->value_type() answers. */
+typedef enum assay_value_type {
+	ASSAY_VALUE_TABLE = 1,
+	ASSAY_VALUE_ARRAY,
+	ASSAY_VALUE_STRING,
+	ASSAY_VALUE_INTEGER,
+	ASSAY_VALUE_FLOAT,
+	ASSAY_VALUE_BOOLEAN,
+	ASSAY_VALUE_DATETIME
+} assay_value_type;
+
+/* ---- the host table ----------------------------------------------------- */
+
+typedef struct assay_host {
+	/* Frozen: these two members keep their place in every ABI version. */
+	int abi_version;
+	/* Must be the plugin's first call.  Returns ASSAY_EABI (and the host
+	 * reports "built for ABI X, this assay has ABI Y") when info's
+	 * abi_version differs from the host's; init must then return it. */
+	int (*declare)(assay_plugin *plugin, const assay_plugin_info *info);
+
+	/* -- registration: main thread only, during init ---------------------- */
+
+	/* The type struct must outlive the registration (static const).
+	 * ASSAY_EEXIST when another plugin has the name (the host's message
+	 * names both files).  Each register has its unregister; whatever is
+	 * still registered when init fails or the plugin unloads is
+	 * unregistered by the host, which also calls free_data. */
+	int (*register_node_type)(assay_plugin *plugin, const assay_node_type *type);
+	int (*unregister_node_type)(assay_plugin *plugin, const char *name);
+	int (*register_resource_type)(assay_plugin *plugin, const assay_resource_type *type);
+	int (*unregister_resource_type)(assay_plugin *plugin, const char *name);
+	int (*register_reporter)(assay_plugin *plugin, const assay_reporter *reporter);
+	int (*unregister_reporter)(assay_plugin *plugin, const char *name);
+
+	/* The [plugins.NAME] table of the configuration, or NULL if there is
+	 * none.  Valid until the plugin is unloaded. */
+	const assay_value *(*plugin_config)(assay_plugin *plugin);
+	void (*plugin_log)(assay_plugin *plugin, int level, const char *fmt, ...)
+		ASSAY_PRINTF(3, 4);
+
+	/* -- configuration values: read-only, valid until the plan is freed -- */
+
+	assay_value_type (*value_type)(const assay_value *v);
+	/* "string", "integer", "table", ... for messages. */
+	const char *(*value_type_name)(const assay_value *v);
+	/* Where v was written: file, 1-based line and column (any may be NULL). */
+	void (*value_pos)(const assay_value *v, const char **file, unsigned *line,
+			  unsigned *column);
+	/* The key v is stored under in its table, or NULL (array element). */
+	const char *(*value_key)(const assay_value *v);
+	/* A string after ${env:...}/${file:...} interpolation, or NULL if v is
+	 * not a string.  Valid until the plan is freed. */
+	const char *(*value_string)(const assay_value *v);
+	/* True when any part of the string was interpolated: such text must
+	 * never be written to a message, log or metric (the host also scrubs
+	 * every known secret from all output as a second line of defence). */
+	bool (*value_secret)(const assay_value *v);
+	/* 0, or ASSAY_EINVAL on a type mismatch (*out untouched). */
+	int (*value_int)(const assay_value *v, int64_t *out);
+	int (*value_float)(const assay_value *v, double *out); /* integers too */
+	int (*value_bool)(const assay_value *v, bool *out);
+	/* A duration: a string such as "1.5s", "200ms", "2m", "1h", "1h30m",
+	 * or a number of seconds.  0 or ASSAY_EINVAL. */
+	int (*value_duration_ms)(const assay_value *v, int64_t *out);
+	/* Elements of an array, or entries of a table in document order. */
+	size_t (*value_len)(const assay_value *v);
+	/* The i-th element/entry (NULL when out of range); for a table, *key
+	 * (if key is not NULL) is its key. */
+	const assay_value *(*value_at)(const assay_value *v, size_t i, const char **key);
+	/* The entry under key in a table, or NULL. */
+	const assay_value *(*value_get)(const assay_value *table, const char *key);
+	/* Report an error at v's position ("file:line:col: `key` ...").  The
+	 * config is then invalid; loading goes on to report the other errors.
+	 * Main thread only (init, prepare). */
+	void (*config_error)(const assay_value *v, const char *fmt, ...)
+		ASSAY_PRINTF(2, 3);
+
+	/* -- the node being prepared: main thread only ------------------------ */
+
+	const char *(*node_id)(const assay_node *node);
+	unsigned (*node_kind)(const assay_node *node); /* one ASSAY_KIND_* bit */
+	/* A trial's matrix parameter by name, as text ("0.01"), or NULL. */
+	const char *(*node_param)(const assay_node *node, const char *name);
+
+	/* -- the running task: any thread, until complete() ------------------- */
+
+	const char *(*task_id)(const assay_task *task);
+	unsigned (*task_kind)(const assay_task *task);
+	/* A trial's parameter, or NULL. */
+	const char *(*task_param)(const assay_task *task, const char *name);
+	/* A validation item ("solvers/a.py"), or NULL for other kinds. */
+	const char *(*task_item)(const assay_task *task);
+	/* 1 for the first attempt, 2 for the first retry, ... */
+	unsigned (*task_attempt)(const assay_task *task);
+	/* Replace {name} with the task's parameter, {item} with its item and
+	 * {{ / }} with literal braces.  Returns a malloc'd string the caller
+	 * free()s, or NULL with *err (if not NULL) set: ASSAY_EINVAL for an
+	 * unknown {name}, ASSAY_ENOMEM. */
+	char *(*expand)(const assay_task *task, const char *template, int *err);
+
+	/* The result: status (default UNKNOWN until set), a message (printf;
+	 * a later call replaces it; secrets are scrubbed), metrics (copied). */
+	void (*set_status)(assay_task *task, assay_status status);
+	void (*set_message)(assay_task *task, const char *fmt, ...) ASSAY_PRINTF(2, 3);
+	int (*add_metric)(assay_task *task, const assay_metric *metric);
+	void (*task_log)(assay_task *task, int level, const char *fmt, ...)
+		ASSAY_PRINTF(3, 4);
+
+	/* Environment for what the task starts: setenv adds or replaces a
+	 * variable (copied); environ returns the process environment with
+	 * those applied, NULL-terminated, valid until complete(). */
+	int (*setenv)(assay_task *task, const char *name, const char *value);
+	char *const *(*environ)(assay_task *task);
+
+	/* CLOCK_MONOTONIC nanoseconds by which the task must be done (INT64_MAX
+	 * when it has no timeout), and whether it has been cancelled. */
+	int64_t (*deadline_ns)(const assay_task *task);
+	bool (*cancelled)(const assay_task *task);
+
+	/* Run fn(arg) on the pool; the task is not over until complete().
+	 * 0 or ASSAY_ENOMEM. */
+	int (*spawn)(assay_task *task, void (*fn)(void *arg), void *arg);
+
+	/* End a task whose run returned ASSAY_PENDING.  Exactly once, from any
+	 * thread; the task must not be touched afterwards. */
+	void (*complete)(assay_task *task);
+
+	/* -- the reactor: any thread ---------------------------------------- */
+
+	/* Watch fd for ASSAY_READABLE/WRITABLE; cb runs on the reactor thread.
+	 * The fd stays the caller's: unwatch before closing it.  fd_modify
+	 * changes the events (0 pauses).  fd_unwatch returns after any running
+	 * callback for it finished, unless called from that callback. */
+	int (*fd_watch)(int fd, unsigned events, assay_fd_cb cb, void *arg,
+			assay_watch **out);
+	int (*fd_modify)(assay_watch *watch, unsigned events);
+	void (*fd_unwatch)(assay_watch *watch);
+
+	/* One-shot timer after ms milliseconds.  timer_stop before it fired
+	 * means cb never runs; it is safe to call from cb itself, and *timer is
+	 * invalid once cb has run. */
+	int (*timer_start)(uint64_t ms, assay_timer_cb cb, void *arg,
+			   assay_timer **out);
+	void (*timer_stop)(assay_timer *timer);
+
+	/* Reap pid (a child of this process) without holding a thread: cb runs
+	 * on the reactor thread with its wait status.  The host reaps it; the
+	 * plugin must not waitpid() it. */
+	int (*child_watch)(pid_t pid, assay_child_cb cb, void *arg);
+
+	/* -- misc ---------------------------------------------------------- */
+
+	const char *(*strerror)(int code);
+	const char *(*status_name)(assay_status status); /* "OK", "WARNING", ... */
+} assay_host;
+
+/* What every plugin exports (and nothing else). */
+int assay_plugin_init(const assay_host *host, assay_plugin *plugin);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ASSAY_PLUGIN_H */
