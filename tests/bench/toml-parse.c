@@ -1,7 +1,7 @@
 /* toml-parse.c -- benchmark driver: parses one TOML file with core/toml.c
  * and prints "SECONDS PEAK_RSS_KB VALUES" for tests/bench/toml. */
 #ifdef HAVE_CONFIG_H
-#include "config.h"
+#include "autoconfig.h"
 #endif
 #include <stdio.h>
 #include <stdlib.h>

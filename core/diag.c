@@ -1,0 +1,172 @@
+/* diag.c -- configuration diagnostics: collect, scrub, print. */
+#ifdef HAVE_CONFIG_H
+#include "autoconfig.h"
+#endif
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+
+char *diag_scrub(const char *s, const char *const *secrets, size_t n_secrets)
+{
+	size_t i, len = strlen(s), cap = len + 1;
+	char *out = malloc(cap), *p;
+	const char *hit;
+
+	if (!out)
+		return NULL;
+	memcpy(out, s, cap);
+	for (i = 0; i < n_secrets; i++) {
+		size_t slen = strlen(secrets[i]);
+
+		if (slen == 0)
+			continue;
+		/* "***" may be longer than a short secret: grow as needed. */
+		while ((hit = strstr(out, secrets[i])) != NULL) {
+			size_t at = (size_t)(hit - out), rest = strlen(hit + slen);
+			size_t need = at + 3 + rest + 1;
+
+			if (need > cap) {
+				p = realloc(out, need);
+				if (!p) {
+					free(out);
+					return NULL;
+				}
+				out = p;
+				cap = need;
+			}
+			memmove(out + at + 3, out + at + slen, rest + 1);
+			memcpy(out + at, "***", 3);
+		}
+	}
+	return out;
+}
+
+void diag_addv(diag *d, const char *file, unsigned line, unsigned column,
+	       const char *fmt, va_list ap)
+{
+	char msg[1024], full[1280], **lines, *clean;
+
+	if (d->n >= DIAG_MAX) {
+		d->dropped++;
+		return;
+	}
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (file && line)
+		snprintf(full, sizeof full, "%s:%u:%u: %s", file, line, column, msg);
+	else if (file)
+		snprintf(full, sizeof full, "%s: %s", file, msg);
+	else
+		snprintf(full, sizeof full, "%s", msg);
+	clean = diag_scrub(full, d->secrets, d->n_secrets);
+	lines = clean ? realloc(d->lines, (d->n + 1) * sizeof *lines) : NULL;
+	if (!lines) {
+		/* Out of memory while reporting: count it so the run still fails. */
+		free(clean);
+		d->dropped++;
+		return;
+	}
+	d->lines = lines;
+	d->lines[d->n++] = clean;
+}
+
+void diag_add(diag *d, const char *file, unsigned line, unsigned column,
+	      const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_addv(d, file, line, column, fmt, ap);
+	va_end(ap);
+}
+
+size_t diag_count(const diag *d)
+{
+	return d->n + d->dropped;
+}
+
+void diag_print(const diag *d, FILE *out)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		fprintf(out, "%s\n", d->lines[i]);
+	if (d->dropped)
+		fprintf(out, "... and %zu more error%s\n", d->dropped,
+			d->dropped == 1 ? "" : "s");
+}
+
+void diag_release(diag *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		free(d->lines[i]);
+	free(d->lines);
+	d->lines = NULL;
+	d->n = d->dropped = 0;
+}
+
+/* Optimal string alignment distance: Levenshtein plus transpositions,
+ * the usual typo ("tiemout"). */
+static size_t diag_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, d;
+	size_t *prev2, *prev, *cur, *tmp;
+
+	if (la > 64 || lb > 64)
+		return (size_t)-1;
+	prev2 = calloc(3 * (lb + 1), sizeof *prev2);
+	if (!prev2)
+		return (size_t)-1;
+	prev = prev2 + lb + 1;
+	cur = prev + lb + 1;
+	for (j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t cost = a[i - 1] != b[j - 1];
+
+			d = prev[j] + 1;
+			if (cur[j - 1] + 1 < d)
+				d = cur[j - 1] + 1;
+			if (prev[j - 1] + cost < d)
+				d = prev[j - 1] + cost;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < d)
+				d = prev2[j - 2] + 1;
+			cur[j] = d;
+		}
+		tmp = prev2;
+		prev2 = prev;
+		prev = cur;
+		cur = tmp;
+	}
+	d = prev[lb];
+	/* prev2/prev/cur rotate through one block: free its start. */
+	free(prev2 < prev ? (prev2 < cur ? prev2 : cur) : (prev < cur ? prev : cur));
+	return d;
+}
+
+const char *diag_suggest(const char *word, const char *const *candidates,
+			 size_t n)
+{
+	const char *best = NULL;
+	size_t i, best_d = (size_t)-1, len = strlen(word);
+
+	for (i = 0; i < n; i++) {
+		size_t d = diag_distance(word, candidates[i]);
+
+		if (d < best_d) {
+			best_d = d;
+			best = candidates[i];
+		}
+	}
+	if (best_d == 0 || best_d > 2 || best_d * 2 >= len)
+		return NULL;
+	return best;
+}

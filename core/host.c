@@ -1,0 +1,306 @@
+/* host.c -- the host table: what plugins call, forwarded to the registry,
+ * the configuration values, the task and the reactor. */
+#ifdef HAVE_CONFIG_H
+#include "autoconfig.h"
+#endif
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "host.h"
+#include "plugin.h"
+#include "task.h"
+#include "value.h"
+
+/* The reactor of the run in progress.  Part of the registry's state in
+ * spirit: set by the main thread before any plugin code can run on other
+ * threads, cleared after they all stopped. */
+static _Atomic(reactor *) host_reactor;
+
+void host_set_reactor(reactor *r)
+{
+	atomic_store(&host_reactor, r);
+}
+
+const char *host_strerror(int code)
+{
+	switch (code) {
+	case 0: return "success";
+	case ASSAY_ENOMEM: return "out of memory";
+	case ASSAY_EINVAL: return "invalid argument";
+	case ASSAY_EEXIST: return "already registered";
+	case ASSAY_EABI: return "plugin ABI version mismatch";
+	case ASSAY_ESTATE: return "called at the wrong time";
+	case ASSAY_EAGAIN: return "not available now";
+	case ASSAY_ENEVER: return "can never be satisfied here";
+	case ASSAY_ESYS: return "system call failed";
+	case ASSAY_ECANCELED: return "cancelled";
+	default: return "unknown error";
+	}
+}
+
+const char *host_status_name(assay_status s)
+{
+	static const char *const names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN", "SKIPPED" };
+
+	return (unsigned)s < sizeof names / sizeof *names ? names[s] : "UNKNOWN";
+}
+
+/* --- registration ---------------------------------------------------------- */
+
+static int h_register_node_type(assay_plugin *p, const assay_node_type *t)
+{
+	if (!t || !t->name || !t->run || !t->prepare || !t->kinds)
+		return ASSAY_EINVAL;
+	return registry_register(p, REG_NODE, t->name, t);
+}
+
+static int h_unregister_node_type(assay_plugin *p, const char *name)
+{
+	return registry_unregister(p, REG_NODE, name);
+}
+
+static int h_register_resource_type(assay_plugin *p, const assay_resource_type *t)
+{
+	if (!t || !t->name || !t->prepare || !t->try_acquire || !t->release)
+		return ASSAY_EINVAL;
+	return registry_register(p, REG_RESOURCE, t->name, t);
+}
+
+static int h_unregister_resource_type(assay_plugin *p, const char *name)
+{
+	return registry_unregister(p, REG_RESOURCE, name);
+}
+
+static int h_register_reporter(assay_plugin *p, const assay_reporter *rep)
+{
+	if (!rep || !rep->name || !rep->write)
+		return ASSAY_EINVAL;
+	return registry_register(p, REG_REPORTER, rep->name, rep);
+}
+
+static int h_unregister_reporter(assay_plugin *p, const char *name)
+{
+	return registry_unregister(p, REG_REPORTER, name);
+}
+
+static const assay_value *h_plugin_config(assay_plugin *p)
+{
+	return p->config;
+}
+
+static void h_plugin_log(assay_plugin *p, int level, const char *fmt, ...)
+{
+	static const char *const names[] = { "error", "warning", "info", "debug" };
+	char *raw, *clean;
+	va_list ap;
+
+	if (level < 0 || level > ASSAY_LOG_WARNING)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&raw, fmt, ap) < 0)
+		raw = NULL;
+	va_end(ap);
+	if (!raw)
+		return;
+	clean = diag_scrub(raw, p->reg->diag->secrets, p->reg->diag->n_secrets);
+	fprintf(stderr, "assay: %s: plugin %s: %s\n", names[level],
+		p->name ? p->name : p->path, clean ? clean : "(out of memory)");
+	free(raw);
+	free(clean);
+}
+
+/* --- nodes and tasks ------------------------------------------------------- */
+
+static const char *h_node_id(const assay_node *n)
+{
+	return ((const plan_node *)n)->id;
+}
+
+static unsigned h_node_kind(const assay_node *n)
+{
+	return ((const plan_node *)n)->kind;
+}
+
+static const char *h_node_param(const assay_node *n, const char *name)
+{
+	return plan_node_param((const plan_node *)n, name);
+}
+
+static const char *h_task_id(const assay_task *t)
+{
+	return t->node->id;
+}
+
+static unsigned h_task_kind(const assay_task *t)
+{
+	return t->node->kind;
+}
+
+static const char *h_task_param(const assay_task *t, const char *name)
+{
+	return plan_node_param(t->node, name);
+}
+
+static const char *h_task_item(const assay_task *t)
+{
+	return t->item;
+}
+
+static unsigned h_task_attempt(const assay_task *t)
+{
+	return t->attempt;
+}
+
+static void h_set_message(assay_task *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	task_set_messagev(t, fmt, ap);
+	va_end(ap);
+}
+
+static void h_task_log(assay_task *t, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	task_logv(t, level, fmt, ap);
+	va_end(ap);
+}
+
+static int64_t h_deadline_ns(const assay_task *t)
+{
+	return t->deadline_ns;
+}
+
+static bool h_cancelled(const assay_task *t)
+{
+	return atomic_load(&((assay_task *)t)->cancelled);
+}
+
+static int h_spawn(assay_task *t, void (*fn)(void *), void *arg)
+{
+	if (!t->spawn)
+		return ASSAY_ESTATE;
+	return t->spawn(t->spawn_ctx, fn, arg);
+}
+
+/* --- reactor ---------------------------------------------------------------- */
+
+static int h_fd_watch(int fd, unsigned events, assay_fd_cb cb, void *arg,
+		      assay_watch **out)
+{
+	reactor *r = atomic_load(&host_reactor);
+
+	return r ? reactor_fd_watch(r, fd, events, cb, arg, out) : ASSAY_ESTATE;
+}
+
+static int h_fd_modify(assay_watch *w, unsigned events)
+{
+	reactor *r = atomic_load(&host_reactor);
+
+	return r ? reactor_fd_modify(r, w, events) : ASSAY_ESTATE;
+}
+
+static void h_fd_unwatch(assay_watch *w)
+{
+	reactor *r = atomic_load(&host_reactor);
+
+	if (r)
+		reactor_fd_unwatch(r, w);
+}
+
+static int h_timer_start(uint64_t ms, assay_timer_cb cb, void *arg,
+			 assay_timer **out)
+{
+	reactor *r = atomic_load(&host_reactor);
+
+	return r ? reactor_timer_start(r, ms, cb, arg, out) : ASSAY_ESTATE;
+}
+
+static void h_timer_stop(assay_timer *t)
+{
+	reactor *r = atomic_load(&host_reactor);
+
+	if (r)
+		reactor_timer_stop(r, t);
+}
+
+static int h_child_watch(pid_t pid, assay_child_cb cb, void *arg)
+{
+	reactor *r = atomic_load(&host_reactor);
+
+	return r ? reactor_child_watch(r, pid, cb, arg) : ASSAY_ESTATE;
+}
+
+static const assay_host host = {
+	.abi_version = ASSAY_ABI_VERSION,
+	.declare = registry_declare,
+
+	.register_node_type = h_register_node_type,
+	.unregister_node_type = h_unregister_node_type,
+	.register_resource_type = h_register_resource_type,
+	.unregister_resource_type = h_unregister_resource_type,
+	.register_reporter = h_register_reporter,
+	.unregister_reporter = h_unregister_reporter,
+	.plugin_config = h_plugin_config,
+	.plugin_log = h_plugin_log,
+
+	.value_type = value_type,
+	.value_type_name = value_type_name,
+	.value_pos = value_pos,
+	.value_key = value_key,
+	.value_string = value_string,
+	.value_secret = value_secret,
+	.value_int = value_int,
+	.value_float = value_float,
+	.value_bool = value_bool,
+	.value_duration_ms = value_duration_ms,
+	.value_len = value_len,
+	.value_at = value_at,
+	.value_get = value_get,
+	.config_error = value_error,
+
+	.node_id = h_node_id,
+	.node_kind = h_node_kind,
+	.node_param = h_node_param,
+
+	.task_id = h_task_id,
+	.task_kind = h_task_kind,
+	.task_param = h_task_param,
+	.task_item = h_task_item,
+	.task_attempt = h_task_attempt,
+	.expand = task_expand,
+	.set_status = task_set_status,
+	.set_message = h_set_message,
+	.add_metric = task_add_metric,
+	.task_log = h_task_log,
+	.setenv = task_setenv,
+	.environ = task_environ,
+	.deadline_ns = h_deadline_ns,
+	.cancelled = h_cancelled,
+	.spawn = h_spawn,
+	.complete = task_complete,
+
+	.fd_watch = h_fd_watch,
+	.fd_modify = h_fd_modify,
+	.fd_unwatch = h_fd_unwatch,
+	.timer_start = h_timer_start,
+	.timer_stop = h_timer_stop,
+	.child_watch = h_child_watch,
+
+	.strerror = host_strerror,
+	.status_name = host_status_name,
+};
+
+const assay_host *host_table(void)
+{
+	return &host;
+}

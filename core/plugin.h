@@ -1,0 +1,90 @@
+/* plugin.h -- the plugin loader and registry: find a plugin on the search
+ * path, check its file, open it with libltdl, check its ABI, run its init,
+ * and keep what it registered.  plugin.c is the only user of libltdl. */
+#ifndef ASSAY_CORE_PLUGIN_H
+#define ASSAY_CORE_PLUGIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "assay/plugin.h"
+#include "diag.h"
+
+typedef struct registry registry;
+
+struct assay_plugin {
+	char *path;                 /* the file opened */
+	char *name, *version, *description; /* from declare(); NULL before */
+	void *handle;               /* lt_dlhandle */
+	const assay_value *config;  /* [plugins.NAME], or NULL */
+	registry *reg;
+	bool initialising;          /* registration is allowed only now */
+};
+
+typedef struct reg_entry {
+	const char *name;
+	assay_plugin *owner;
+	union {
+		const assay_node_type *node;
+		const assay_resource_type *resource;
+		const assay_reporter *reporter;
+	} u;
+} reg_entry;
+
+/* What a plugin can register. */
+enum reg_what { REG_NODE = 0, REG_RESOURCE, REG_REPORTER, REG_WHATS };
+
+struct registry {
+	assay_plugin **plugins;     /* in load order */
+	size_t n_plugins;
+	reg_entry *entries[REG_WHATS];
+	size_t n_entries[REG_WHATS];
+	char **dirs;                /* search path, in order */
+	size_t n_dirs;
+	bool allow_insecure;        /* --allow-insecure-plugins */
+	diag *diag;                 /* where load errors go */
+	const assay_value *loading_at; /* the `load` entry being loaded, for errors */
+};
+
+/* Set up libltdl and an empty registry reporting to d.  0 or negative. */
+int registry_init(registry *r, diag *d);
+
+/* Unregister everything (calling free_data), close every plugin, shut
+ * libltdl down.  Main thread, after every run and plan is released. */
+void registry_release(registry *r);
+
+/* Append a directory, or each of a colon-separated list, to the search
+ * path.  Empty entries are skipped. */
+int registry_add_dirs(registry *r, const char *dirs);
+
+/* Load one plugin: `name` is a plugin name ("exec", looked up as exec.so in
+ * each directory of the search path) or a path containing '/'.  The file
+ * must pass plugin_check_file(); then it is opened, its ABI checked and its
+ * init run with config as its [plugins.NAME] table.  Errors go to the diag
+ * at `at`'s position (or without one if at is NULL).  0 or negative; on
+ * failure nothing the plugin registered stays registered. */
+int registry_load(registry *r, const char *name, const assay_value *config,
+		  const assay_value *at);
+
+/* The path name resolves to on the search path, malloc'd, or NULL. */
+char *registry_find(const registry *r, const char *name);
+
+/* Every plugin file on the search path (*.so; the first of each name), as
+ * malloc'd paths the caller frees.  0 or ASSAY_ENOMEM. */
+int registry_discover(const registry *r, char ***paths, size_t *n);
+
+const reg_entry *registry_lookup(const registry *r, enum reg_what what,
+				 const char *name);
+
+/* Why path may not be loaded, or NULL when it may: a regular file, not
+ * group- or world-writable, owned by root or by the user running assay.
+ * The answer is a static string. */
+const char *plugin_check_file(const char *path, bool allow_insecure);
+
+/* Host-table entry points (host.c forwards to these). */
+int registry_declare(assay_plugin *p, const assay_plugin_info *info);
+int registry_register(assay_plugin *p, enum reg_what what, const char *name,
+		      const void *def);
+int registry_unregister(assay_plugin *p, enum reg_what what, const char *name);
+
+#endif /* ASSAY_CORE_PLUGIN_H */

@@ -1,0 +1,387 @@
+/* task.c -- one execution of a node: result, environment, deadline, end. */
+#ifdef HAVE_CONFIG_H
+#include "autoconfig.h"
+#endif
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "diag.h"
+#include "task.h"
+
+extern char **environ;
+
+int64_t task_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static double wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void task_init(assay_task *t, const plan_node *node, const char *item,
+	       unsigned attempt, reactor *r, int64_t timeout_ms)
+{
+	memset(t, 0, sizeof *t);
+	t->node = node;
+	t->item = item;
+	t->attempt = attempt;
+	t->reactor = r;
+	t->timeout_ms = timeout_ms;
+	t->deadline_ns = INT64_MAX;
+	t->status = ASSAY_UNKNOWN;
+	t->verbosity = ASSAY_LOG_WARNING;
+	atomic_init(&t->cancelled, false);
+	pthread_mutex_init(&t->lock, NULL);
+	pthread_cond_init(&t->cond, NULL);
+}
+
+/* The one place a task ends: exactly once, whoever gets here first. */
+static void task_finish(assay_task *t)
+{
+	bool stop_timer;
+
+	pthread_mutex_lock(&t->lock);
+	if (t->completed) {
+		pthread_mutex_unlock(&t->lock);
+		return;
+	}
+	t->completed = true;
+	/* A cancel() running on another thread may still use the plugin's
+	 * per-task state: wait for it, unless it is this very thread (a
+	 * plugin may complete from inside its own cancel). */
+	while (t->cancelling && !pthread_equal(t->canceller, pthread_self()))
+		pthread_cond_wait(&t->cond, &t->lock);
+	stop_timer = t->timer && !t->timer_fired;
+	pthread_mutex_unlock(&t->lock);
+	/* The timer callback, should it start now, sees `completed` and does
+	 * nothing; stopping it waits for such a callback to return. */
+	if (stop_timer)
+		reactor_timer_stop(t->reactor, t->timer);
+	t->end_ns = task_now_ns();
+	t->end = wall_now();
+	if (!t->status_set) {
+		t->status = ASSAY_UNKNOWN;
+		if (!t->message)
+			t->message = strdup(t->timed_out ? "timed out" : "the plugin reported no status");
+	}
+	if (t->done)
+		t->done(t, t->done_arg);
+}
+
+void task_cancel(assay_task *t)
+{
+	const assay_node_type *type = t->node->type;
+	bool call;
+
+	pthread_mutex_lock(&t->lock);
+	call = !t->completed && !t->cancelling && !atomic_load(&t->cancelled);
+	atomic_store(&t->cancelled, true);
+	if (call) {
+		t->cancelling = true;
+		t->canceller = pthread_self();
+	}
+	pthread_mutex_unlock(&t->lock);
+	if (!call)
+		return;
+	if (type->cancel)
+		type->cancel(t, t->node->state, type->data);
+	pthread_mutex_lock(&t->lock);
+	t->cancelling = false;
+	pthread_cond_broadcast(&t->cond);
+	pthread_mutex_unlock(&t->lock);
+}
+
+static void task_deadline(void *arg)
+{
+	assay_task *t = arg;
+	bool go;
+
+	pthread_mutex_lock(&t->lock);
+	t->timer_fired = true;
+	go = !t->completed;
+	if (go)
+		t->timed_out = true;
+	pthread_mutex_unlock(&t->lock);
+	if (go)
+		task_cancel(t);
+}
+
+void task_start(assay_task *t)
+{
+	const assay_node_type *type = t->node->type;
+	int rc;
+
+	t->start_ns = task_now_ns();
+	t->start = wall_now();
+	if (t->timeout_ms > 0) {
+		t->deadline_ns = t->start_ns + t->timeout_ms * 1000000;
+		if (reactor_timer_start(t->reactor, (uint64_t)t->timeout_ms, task_deadline,
+					t, &t->timer) < 0)
+			t->timer = NULL; /* out of memory: the run has no deadline */
+	}
+	rc = type->run(t, t->node->state, type->data);
+	if (rc != ASSAY_PENDING) {
+		if (rc != ASSAY_DONE && !t->status_set) {
+			task_set_status(t, ASSAY_UNKNOWN);
+			task_set_message(t, "type `%s` failed to run: %s", t->node->type_name,
+					 rc < 0 ? "error" : "bad return value");
+		}
+		task_finish(t);
+	}
+}
+
+void task_complete(assay_task *t)
+{
+	task_finish(t);
+}
+
+void task_release(assay_task *t)
+{
+	size_t i;
+
+	free(t->message);
+	for (i = 0; i < t->n_metrics; i++) {
+		free((char *)t->metrics[i].name);
+		free((char *)t->metrics[i].unit);
+		free((char *)t->metrics[i].warn);
+		free((char *)t->metrics[i].crit);
+	}
+	free(t->metrics);
+	for (i = 0; i < t->n_env; i++)
+		free(t->env[i]);
+	free(t->env);
+	free(t->environ_built);
+	pthread_mutex_destroy(&t->lock);
+	pthread_cond_destroy(&t->cond);
+	memset(t, 0, sizeof *t);
+}
+
+void task_set_status(assay_task *t, assay_status s)
+{
+	if ((unsigned)s > ASSAY_UNKNOWN)
+		s = ASSAY_UNKNOWN; /* SKIPPED and anything else are the host's */
+	pthread_mutex_lock(&t->lock);
+	t->status = s;
+	t->status_set = true;
+	pthread_mutex_unlock(&t->lock);
+}
+
+void task_set_messagev(assay_task *t, const char *fmt, va_list ap)
+{
+	char *raw, *clean;
+
+	if (vasprintf(&raw, fmt, ap) < 0)
+		return;
+	clean = diag_scrub(raw, t->secrets, t->n_secrets);
+	free(raw);
+	if (!clean)
+		return;
+	pthread_mutex_lock(&t->lock);
+	free(t->message);
+	t->message = clean;
+	pthread_mutex_unlock(&t->lock);
+}
+
+void task_set_message(assay_task *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	task_set_messagev(t, fmt, ap);
+	va_end(ap);
+}
+
+static char *dup_scrubbed(const assay_task *t, const char *s, bool *fail)
+{
+	char *out;
+
+	if (!s)
+		return NULL;
+	out = diag_scrub(s, t->secrets, t->n_secrets);
+	if (!out)
+		*fail = true;
+	return out;
+}
+
+int task_add_metric(assay_task *t, const assay_metric *m)
+{
+	assay_metric copy = *m, *grown;
+	bool fail = false;
+
+	if (!m->name || !*m->name)
+		return ASSAY_EINVAL;
+	copy.name = dup_scrubbed(t, m->name, &fail);
+	copy.unit = dup_scrubbed(t, m->unit ? m->unit : "", &fail);
+	copy.warn = dup_scrubbed(t, m->warn, &fail);
+	copy.crit = dup_scrubbed(t, m->crit, &fail);
+	pthread_mutex_lock(&t->lock);
+	grown = fail ? NULL : realloc(t->metrics, (t->n_metrics + 1) * sizeof *grown);
+	if (grown) {
+		t->metrics = grown;
+		t->metrics[t->n_metrics++] = copy;
+	}
+	pthread_mutex_unlock(&t->lock);
+	if (!grown) {
+		free((char *)copy.name);
+		free((char *)copy.unit);
+		free((char *)copy.warn);
+		free((char *)copy.crit);
+		return ASSAY_ENOMEM;
+	}
+	return 0;
+}
+
+int task_setenv(assay_task *t, const char *name, const char *value)
+{
+	size_t i, len = strlen(name);
+	char *entry, **grown;
+
+	if (!len || strchr(name, '='))
+		return ASSAY_EINVAL;
+	if (asprintf(&entry, "%s=%s", name, value) < 0)
+		return ASSAY_ENOMEM;
+	pthread_mutex_lock(&t->lock);
+	if (t->environ_built) {
+		/* environ() has been handed out: changing it now would change
+		 * what a running plugin is reading. */
+		pthread_mutex_unlock(&t->lock);
+		free(entry);
+		return ASSAY_ESTATE;
+	}
+	for (i = 0; i < t->n_env; i++)
+		if (strncmp(t->env[i], name, len) == 0 && t->env[i][len] == '=') {
+			free(t->env[i]);
+			t->env[i] = entry;
+			pthread_mutex_unlock(&t->lock);
+			return 0;
+		}
+	grown = realloc(t->env, (t->n_env + 1) * sizeof *grown);
+	if (!grown) {
+		pthread_mutex_unlock(&t->lock);
+		free(entry);
+		return ASSAY_ENOMEM;
+	}
+	t->env = grown;
+	t->env[t->n_env++] = entry;
+	pthread_mutex_unlock(&t->lock);
+	return 0;
+}
+
+char *const *task_environ(assay_task *t)
+{
+	size_t n = 0, i, j, k = 0;
+	char **out;
+
+	pthread_mutex_lock(&t->lock);
+	if (t->environ_built) {
+		pthread_mutex_unlock(&t->lock);
+		return t->environ_built;
+	}
+	while (environ[n])
+		n++;
+	out = malloc((n + t->n_env + 1) * sizeof *out);
+	if (out) {
+		for (i = 0; i < n; i++) {
+			size_t len = strcspn(environ[i], "=");
+			bool replaced = false;
+
+			for (j = 0; j < t->n_env && !replaced; j++)
+				replaced = strncmp(t->env[j], environ[i], len) == 0 &&
+					   t->env[j][len] == '=';
+			if (!replaced)
+				out[k++] = environ[i];
+		}
+		for (j = 0; j < t->n_env; j++)
+			out[k++] = t->env[j];
+		out[k] = NULL;
+		t->environ_built = out;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return out;
+}
+
+char *task_expand(const assay_task *t, const char *tmpl, int *err)
+{
+	size_t len = 0, cap = strlen(tmpl) + 64;
+	char *out = malloc(cap), *grown;
+	const char *p = tmpl;
+
+	if (err)
+		*err = 0;
+	if (!out)
+		goto nomem;
+	while (*p) {
+		const char *piece = p, *close;
+		size_t n = 1;
+		char name[128];
+
+		if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
+			p += 2; /* {{ and }} are literal braces */
+		} else if (p[0] == '{' && (p == tmpl || p[-1] != '$') &&
+			   (close = strchr(p, '}')) &&
+			   (size_t)(close - p - 1) < sizeof name) {
+			memcpy(name, p + 1, (size_t)(close - p - 1));
+			name[close - p - 1] = '\0';
+			piece = strcmp(name, "item") == 0 ? t->item
+							  : plan_node_param(t->node, name);
+			if (!piece) {
+				free(out);
+				if (err)
+					*err = ASSAY_EINVAL;
+				return NULL;
+			}
+			n = strlen(piece);
+			p = close + 1;
+		} else {
+			p++;
+		}
+		if (len + n + 1 > cap) {
+			cap = (len + n + 1) * 2;
+			if (!(grown = realloc(out, cap))) {
+				free(out);
+				goto nomem;
+			}
+			out = grown;
+		}
+		memcpy(out + len, piece, n);
+		len += n;
+	}
+	out[len] = '\0';
+	return out;
+nomem:
+	if (err)
+		*err = ASSAY_ENOMEM;
+	return NULL;
+}
+
+void task_logv(const assay_task *t, int level, const char *fmt, va_list ap)
+{
+	static const char *const names[] = { "error", "warning", "info", "debug" };
+	char *raw, *clean;
+
+	if (level > t->verbosity || level < 0)
+		return;
+	if (vasprintf(&raw, fmt, ap) < 0)
+		return;
+	clean = diag_scrub(raw, t->secrets, t->n_secrets);
+	free(raw);
+	if (!clean)
+		return;
+	/* One fprintf per line, so lines of concurrent tasks never mix. */
+	fprintf(stderr, "assay: %s: %s%s%s: %s\n", names[level], t->node->id,
+		t->item ? " " : "", t->item ? t->item : "", clean);
+	free(clean);
+}

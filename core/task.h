@@ -1,0 +1,93 @@
+/* task.h -- one execution of a node: an attempt, or one validation item.
+ * Holds what the plugin reports through the host table, enforces the
+ * deadline, and tells the runner when it is over. */
+#ifndef ASSAY_TASK_H
+#define ASSAY_TASK_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "assay/plugin.h"
+#include "config.h"
+#include "reactor.h"
+
+typedef void (*task_done_fn)(assay_task *task, void *arg);
+typedef int (*task_spawn_fn)(void *ctx, void (*fn)(void *arg), void *arg);
+
+struct assay_task {
+	const plan_node *node;
+	const char *item;           /* validations; owned by the plan */
+	unsigned attempt;           /* 1-based */
+	reactor *reactor;
+	int64_t timeout_ms;         /* 0: none */
+	int64_t deadline_ns;        /* CLOCK_MONOTONIC; INT64_MAX: none */
+
+	/* Who learns of the end, and how sub-tasks reach the pool. */
+	task_done_fn done;
+	void *done_arg;
+	task_spawn_fn spawn;
+	void *spawn_ctx;
+	const char *const *secrets; /* scrubbed from messages and logs */
+	size_t n_secrets;
+	int verbosity;              /* highest ASSAY_LOG_* level printed */
+
+	pthread_mutex_t lock;       /* everything below: plugins report from any thread */
+	pthread_cond_t cond;
+	atomic_bool cancelled;
+	bool timed_out;             /* the cancel came from the deadline */
+	bool cancelling;            /* the type's cancel() is running */
+	pthread_t canceller;
+	bool completed;
+	bool timer_fired;
+	assay_timer *timer;
+
+	assay_status status;
+	bool status_set;
+	char *message;
+	assay_metric *metrics;
+	size_t n_metrics;
+	char **env;                 /* "NAME=value" set by the plugin or resources */
+	size_t n_env;
+	char **environ_built;       /* the merged environment, built once */
+
+	double start, end;          /* wall clock, seconds since the epoch */
+	int64_t start_ns, end_ns;   /* monotonic */
+};
+
+/* Set up a task for one attempt; nothing is allocated yet. */
+void task_init(assay_task *t, const plan_node *node, const char *item,
+	       unsigned attempt, reactor *r, int64_t timeout_ms);
+
+/* Start it: arm the deadline, call the type's run on this thread.  When
+ * run returns ASSAY_DONE, or later when the plugin calls complete(), the
+ * task is finished and t->done(t, arg) is called (from whichever thread
+ * finished it).  The task must stay alive until then. */
+void task_start(assay_task *t);
+
+/* Cancel: from any thread, any number of times; calls the type's cancel
+ * at most once, and only while the task is pending. */
+void task_cancel(assay_task *t);
+
+/* The host table's complete(). */
+void task_complete(assay_task *t);
+
+/* Free what the task holds (message, metrics, environment). */
+void task_release(assay_task *t);
+
+/* Host-table helpers, exposed for host.c. */
+void task_set_status(assay_task *t, assay_status s);
+void task_set_messagev(assay_task *t, const char *fmt, va_list ap) ASSAY_PRINTF(2, 0);
+void task_set_message(assay_task *t, const char *fmt, ...) ASSAY_PRINTF(2, 3);
+int task_add_metric(assay_task *t, const assay_metric *m);
+int task_setenv(assay_task *t, const char *name, const char *value);
+char *const *task_environ(assay_task *t);
+/* {name} -> parameter, {item} -> item, {{ and }} -> braces.  A `{` right
+ * after `$` is left alone, so shell commands keep their ${VAR}. */
+char *task_expand(const assay_task *t, const char *tmpl, int *err);
+void task_logv(const assay_task *t, int level, const char *fmt, va_list ap) ASSAY_PRINTF(3, 0);
+
+int64_t task_now_ns(void);
+
+#endif /* ASSAY_TASK_H */

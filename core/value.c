@@ -1,0 +1,432 @@
+/* value.c -- configuration values: interpolation, secrets, typed access. */
+#ifdef HAVE_CONFIG_H
+#include "autoconfig.h"
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "value.h"
+
+/* A secret file larger than this is a mistake (a key, not a disk image). */
+#define SECRET_FILE_MAX (1 << 20)
+
+typedef struct strbuf {
+	char *p;
+	size_t len, cap;
+} strbuf;
+
+static int sb_add(strbuf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 64;
+		char *p;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (!p)
+			return ASSAY_ENOMEM;
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+static int value_add_secret(value_tree *t, const char *s, size_t n)
+{
+	char **secrets, *copy;
+
+	if (n == 0)
+		return 0;
+	copy = strndup(s, n);
+	secrets = copy ? realloc(t->secrets, (t->n_secrets + 1) * sizeof *secrets) : NULL;
+	if (!secrets) {
+		free(copy);
+		return ASSAY_ENOMEM;
+	}
+	t->secrets = secrets;
+	t->secrets[t->n_secrets++] = copy;
+	/* Keep the diagnostics' view current: errors reported after this
+	 * point are scrubbed of this secret too. */
+	t->diag->secrets = (const char *const *)t->secrets;
+	t->diag->n_secrets = t->n_secrets;
+	return 0;
+}
+
+/* Read a ${file:PATH} secret: relative paths are from the config's
+ * directory; one trailing newline is dropped, as files written with echo
+ * or by secret stores end with one. */
+static int value_read_file(value_tree *t, const assay_value *v,
+			   const char *path, strbuf *out)
+{
+	char full[4096], *buf;
+	struct stat st;
+	ssize_t got;
+	size_t n = 0;
+	int fd;
+
+	if (path[0] == '/' || !t->dir)
+		snprintf(full, sizeof full, "%s", path);
+	else
+		snprintf(full, sizeof full, "%s/%s", t->dir, path);
+	fd = open(full, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		value_error(v, "cannot read ${file:%s}: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > SECRET_FILE_MAX) {
+		value_error(v, "${file:%s} is not a regular file of at most 1 MiB", path);
+		close(fd);
+		return 1;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return ASSAY_ENOMEM;
+	}
+	while (n < (size_t)st.st_size &&
+	       ((got = read(fd, buf + n, (size_t)st.st_size - n)) > 0 ||
+		(got < 0 && errno == EINTR)))
+		if (got > 0)
+			n += (size_t)got;
+	close(fd);
+	if (n && buf[n - 1] == '\n')
+		n--;
+	if (n && buf[n - 1] == '\r')
+		n--;
+	if (sb_add(out, buf, n) < 0 || value_add_secret(t, buf, n) < 0) {
+		free(buf);
+		return ASSAY_ENOMEM;
+	}
+	free(buf);
+	return 0;
+}
+
+/* Expand ${env:NAME} and ${file:PATH} in v's string; `$${` is a literal
+ * `${`.  Returns the number of errors reported, or ASSAY_ENOMEM. */
+static int value_interpolate(value_tree *t, assay_value *v, const char *s,
+			     size_t len)
+{
+	const char *p = s, *end = s + len, *open, *close;
+	strbuf out = { 0 };
+	int errors = 0, rc;
+
+	while (p < end) {
+		open = memchr(p, '$', (size_t)(end - p));
+		if (!open) {
+			if (sb_add(&out, p, (size_t)(end - p)) < 0)
+				goto nomem;
+			break;
+		}
+		if (sb_add(&out, p, (size_t)(open - p)) < 0)
+			goto nomem;
+		if (open + 2 < end && open[1] == '$' && open[2] == '{') {
+			if (sb_add(&out, "${", 2) < 0)
+				goto nomem;
+			p = open + 3;
+			continue;
+		}
+		if (open + 1 >= end || open[1] != '{') {
+			if (sb_add(&out, "$", 1) < 0)
+				goto nomem;
+			p = open + 1;
+			continue;
+		}
+		close = memchr(open, '}', (size_t)(end - open));
+		if (!close) {
+			value_error(v, "unterminated `${` (write `$${` for a literal `${`)");
+			errors++;
+			break;
+		}
+		{
+			size_t n = (size_t)(close - open - 2);
+			char *ref = strndup(open + 2, n);
+
+			if (!ref)
+				goto nomem;
+			if (strncmp(ref, "env:", 4) == 0 && ref[4]) {
+				const char *val = getenv(ref + 4);
+
+				if (!val) {
+					value_error(v, "environment variable `%s` is not set (in `${%s}`)",
+						    ref + 4, ref);
+					errors++;
+				} else if (sb_add(&out, val, strlen(val)) < 0 ||
+					   value_add_secret(t, val, strlen(val)) < 0) {
+					free(ref);
+					goto nomem;
+				}
+			} else if (strncmp(ref, "file:", 5) == 0 && ref[5]) {
+				rc = value_read_file(t, v, ref + 5, &out);
+				if (rc < 0) {
+					free(ref);
+					goto nomem;
+				}
+				errors += rc;
+			} else {
+				value_error(v, "unknown interpolation `${%s}`: use ${env:NAME} or ${file:PATH}",
+					    ref);
+				errors++;
+			}
+			free(ref);
+			v->secret = true;
+			p = close + 1;
+		}
+	}
+	if (!out.p && sb_add(&out, "", 0) < 0)
+		goto nomem;
+	v->str = out.p;
+	return errors;
+nomem:
+	free(out.p);
+	return ASSAY_ENOMEM;
+}
+
+static int value_build(value_tree *t, assay_value *v, const toml_value *src)
+{
+	size_t i, n, len;
+	const char *s;
+	int errors = 0, rc;
+
+	v->src = src;
+	v->tree = t;
+	switch (toml_value_type(src)) {
+	case TOML_STRING:
+		s = toml_value_string(src, &len);
+		return value_interpolate(t, v, s, len);
+	case TOML_TABLE:
+		n = toml_table_len(src);
+		break;
+	case TOML_ARRAY:
+		n = toml_array_len(src);
+		break;
+	default:
+		return 0;
+	}
+	v->items = n ? calloc(n, sizeof *v->items) : NULL;
+	if (n && !v->items)
+		return ASSAY_ENOMEM;
+	v->n = n;
+	for (i = 0; i < n; i++) {
+		const toml_value *child;
+
+		if (toml_value_type(src) == TOML_TABLE)
+			child = toml_table_at(src, i, &v->items[i].key,
+					      &v->items[i].key_pos);
+		else
+			child = toml_array_at(src, i);
+		rc = value_build(t, &v->items[i], child);
+		if (rc < 0)
+			return rc;
+		errors += rc;
+	}
+	return errors;
+}
+
+int value_tree_build(value_tree *t, const toml_value *root, const char *file,
+		     diag *d)
+{
+	const char *slash = strrchr(file, '/');
+
+	memset(t, 0, sizeof *t);
+	t->diag = d;
+	t->file = strdup(file);
+	t->dir = slash ? strndup(file, (size_t)(slash - file + (slash == file))) : NULL;
+	if (!t->file || (slash && !t->dir))
+		return ASSAY_ENOMEM;
+	return value_build(t, &t->root, root);
+}
+
+static void value_release(assay_value *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->n; i++)
+		value_release(&v->items[i]);
+	free(v->items);
+	free(v->str);
+}
+
+void value_tree_release(value_tree *t)
+{
+	size_t i;
+
+	value_release(&t->root);
+	for (i = 0; i < t->n_secrets; i++) {
+		/* Do not leave secrets in freed memory for a core dump. */
+		explicit_bzero(t->secrets[i], strlen(t->secrets[i]));
+		free(t->secrets[i]);
+	}
+	free(t->secrets);
+	if (t->diag && t->diag->secrets == (const char *const *)t->secrets) {
+		t->diag->secrets = NULL;
+		t->diag->n_secrets = 0;
+	}
+	free(t->file);
+	free(t->dir);
+	memset(t, 0, sizeof *t);
+}
+
+assay_value_type value_type(const assay_value *v)
+{
+	switch (toml_value_type(v->src)) {
+	case TOML_TABLE: return ASSAY_VALUE_TABLE;
+	case TOML_ARRAY: return ASSAY_VALUE_ARRAY;
+	case TOML_STRING: return ASSAY_VALUE_STRING;
+	case TOML_INTEGER: return ASSAY_VALUE_INTEGER;
+	case TOML_FLOAT: return ASSAY_VALUE_FLOAT;
+	case TOML_BOOLEAN: return ASSAY_VALUE_BOOLEAN;
+	default: return ASSAY_VALUE_DATETIME;
+	}
+}
+
+const char *value_type_name(const assay_value *v)
+{
+	return toml_type_name(toml_value_type(v->src));
+}
+
+void value_pos(const assay_value *v, const char **file, unsigned *line,
+	       unsigned *column)
+{
+	toml_pos pos = toml_value_pos(v->src);
+
+	if (file)
+		*file = v->tree->file;
+	if (line)
+		*line = pos.line;
+	if (column)
+		*column = pos.column;
+}
+
+const char *value_key(const assay_value *v)
+{
+	return v->key;
+}
+
+const char *value_string(const assay_value *v)
+{
+	return v->str;
+}
+
+bool value_secret(const assay_value *v)
+{
+	return v->secret;
+}
+
+int value_int(const assay_value *v, int64_t *out)
+{
+	return toml_value_int(v->src, out) ? 0 : ASSAY_EINVAL;
+}
+
+int value_float(const assay_value *v, double *out)
+{
+	return toml_value_float(v->src, out) ? 0 : ASSAY_EINVAL;
+}
+
+int value_bool(const assay_value *v, bool *out)
+{
+	return toml_value_bool(v->src, out) ? 0 : ASSAY_EINVAL;
+}
+
+int value_parse_duration(const char *s, int64_t *out)
+{
+	static const struct { const char *unit; double ms; } units[] = {
+		{ "ms", 1 }, { "s", 1e3 }, { "m", 60e3 }, { "h", 3600e3 }, { "d", 86400e3 },
+	};
+	double total = 0;
+	bool any = false;
+
+	while (*s) {
+		char *end;
+		double n;
+		size_t i, best = 0, best_len = 0;
+
+		if (*s < '0' || *s > '9')
+			return ASSAY_EINVAL; /* no sign, no space, no bare unit */
+		errno = 0;
+		n = strtod(s, &end);
+		if (errno || end == s)
+			return ASSAY_EINVAL;
+		/* The longest unit that matches, so "ms" is not "m" + "s". */
+		for (i = 0; i < sizeof units / sizeof *units; i++) {
+			size_t len = strlen(units[i].unit);
+
+			if (strncmp(end, units[i].unit, len) == 0 && len > best_len) {
+				best = i;
+				best_len = len;
+			}
+		}
+		if (!best_len)
+			return ASSAY_EINVAL;
+		total += n * units[best].ms;
+		s = end + best_len;
+		any = true;
+	}
+	if (!any || !isfinite(total) || total > 9e15)
+		return ASSAY_EINVAL;
+	*out = (int64_t)ceil(total);
+	return 0;
+}
+
+int value_duration_ms(const assay_value *v, int64_t *out)
+{
+	double secs;
+	int64_t ms;
+
+	if (value_type(v) == ASSAY_VALUE_STRING)
+		return value_parse_duration(v->str, out);
+	if (value_float(v, &secs) < 0 || !isfinite(secs) || secs < 0 || secs > 9e12)
+		return ASSAY_EINVAL;
+	ms = (int64_t)ceil(secs * 1000);
+	*out = ms;
+	return 0;
+}
+
+size_t value_len(const assay_value *v)
+{
+	return v->n;
+}
+
+const assay_value *value_at(const assay_value *v, size_t i, const char **key)
+{
+	if (i >= v->n)
+		return NULL;
+	if (key)
+		*key = v->items[i].key;
+	return &v->items[i];
+}
+
+const assay_value *value_get(const assay_value *table, const char *key)
+{
+	size_t i;
+
+	if (!table || value_type(table) != ASSAY_VALUE_TABLE)
+		return NULL;
+	for (i = 0; i < table->n; i++)
+		if (strcmp(table->items[i].key, key) == 0)
+			return &table->items[i];
+	return NULL;
+}
+
+void value_error(const assay_value *v, const char *fmt, ...)
+{
+	toml_pos pos = toml_value_pos(v->src);
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_addv(v->tree->diag, v->tree->file, pos.line, pos.column, fmt, ap);
+	va_end(ap);
+}

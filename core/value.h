@@ -1,0 +1,65 @@
+/* value.h -- configuration values as the host and plugins read them: the
+ * TOML tree with ${env:NAME} and ${file:PATH} interpolated, interpolated
+ * strings marked secret, every value keeping file:line:column. */
+#ifndef ASSAY_VALUE_H
+#define ASSAY_VALUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "assay/plugin.h"
+#include "diag.h"
+#include "toml.h"
+
+typedef struct value_tree value_tree;
+
+struct assay_value {
+	const toml_value *src;
+	const char *key;        /* in the parent table; NULL for array elements */
+	toml_pos key_pos;
+	char *str;              /* strings: after interpolation */
+	bool secret;            /* str holds interpolated text */
+	size_t n;               /* array elements or table entries */
+	struct assay_value *items;
+	value_tree *tree;
+};
+
+struct value_tree {
+	assay_value root;
+	char *file;             /* as given on the command line */
+	char *dir;              /* its directory: base of relative ${file:...} */
+	diag *diag;             /* where value_error() reports */
+	char **secrets;         /* every interpolated text, for scrubbing */
+	size_t n_secrets;
+};
+
+/* Mirror the document under root, interpolating every string.  Each
+ * failed interpolation is reported to d; returns the number of errors
+ * (0: the tree is complete) or ASSAY_ENOMEM.  The tree borrows root: the
+ * toml_doc must outlive it.  Release with value_tree_release() either way. */
+int value_tree_build(value_tree *t, const toml_value *root, const char *file,
+		     diag *d);
+void value_tree_release(value_tree *t);
+
+assay_value_type value_type(const assay_value *v);
+const char *value_type_name(const assay_value *v);
+void value_pos(const assay_value *v, const char **file, unsigned *line,
+	       unsigned *column);
+const char *value_key(const assay_value *v);
+const char *value_string(const assay_value *v);
+bool value_secret(const assay_value *v);
+int value_int(const assay_value *v, int64_t *out);
+int value_float(const assay_value *v, double *out);
+int value_bool(const assay_value *v, bool *out);
+int value_duration_ms(const assay_value *v, int64_t *out);
+size_t value_len(const assay_value *v);
+const assay_value *value_at(const assay_value *v, size_t i, const char **key);
+const assay_value *value_get(const assay_value *table, const char *key);
+void value_error(const assay_value *v, const char *fmt, ...) ASSAY_PRINTF(2, 3);
+
+/* Parse a duration ("1.5s", "200ms", "2m", "1h30m", "1d") into ms.
+ * 0, or ASSAY_EINVAL for anything else (negative, empty, unknown unit). */
+int value_parse_duration(const char *s, int64_t *out);
+
+#endif /* ASSAY_VALUE_H */

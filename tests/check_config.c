@@ -1,0 +1,458 @@
+/* check_config.c -- Check suite for core/config.c and core/value.c: a table
+ * of bad configurations, each with the exact error it must produce, and
+ * what good ones turn into. */
+#ifdef HAVE_CONFIG_H
+#include "autoconfig.h"
+#endif
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "diag.h"
+#include "plugin.h"
+
+static char workdir[] = "/tmp/assay-check-config-XXXXXX";
+
+static void write_file(const char *name, const char *text)
+{
+	FILE *f = fopen(name, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Load and prepare text as c.toml with the test plugin `good` loaded (and
+ * whatever the file loads itself).  Returns the diagnostics. */
+static void run_config(const char *text, diag *d, plan *p, registry *r)
+{
+	const char *dir = getenv("TEST_PLUGIN_DIR");
+
+	write_file("c.toml", text);
+	if (config_load(p, "c.toml", 2, d) == -1)
+		return;
+	ck_assert_int_eq(registry_init(r, d), 0);
+	ck_assert_int_eq(registry_add_dirs(r, dir ? dir : "tests/plugins/.libs"), 0);
+	ck_assert_int_eq(registry_load(r, "good", NULL, NULL), 0);
+	for (size_t i = 0; p->load && i < value_len(p->load); i++)
+		registry_load(r, value_string(value_at(p->load, i, NULL)), NULL,
+			      value_at(p->load, i, NULL));
+	config_prepare(p, r, d);
+}
+
+static void setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(workdir));
+	ck_assert_int_eq(chdir(workdir), 0);
+	write_file("items.txt", "# shards\nshard-1\n\n  shard-2  \n");
+	write_file("token", "s3cr3t-token\n");
+	setenv("ASSAY_TEST_TOKEN", "hunter2-secret", 1);
+	unsetenv("ASSAY_NOT_SET");
+}
+
+static void teardown(void)
+{
+	unlink("c.toml");
+	unlink("items.txt");
+	unlink("token");
+	ck_assert_int_eq(chdir("/"), 0);
+	rmdir(workdir);
+	strcpy(workdir, "/tmp/assay-check-config-XXXXXX");
+}
+
+struct bad {
+	const char *toml;
+	const char *error; /* the first error, exactly */
+	size_t count;      /* how many errors in all */
+};
+
+#define NODE "[check.a]\ntype = \"good\"\nvalue = 1\n"
+
+static const struct bad bad_configs[] = {
+	/* the top level and [runner] */
+	{ "[chek.a]\ntype = \"good\"\n",
+	  "c.toml:1:2: unknown key `chek` in the top level (did you mean `check`?)", 1 },
+	{ "[runner]\njobs = 0\n",
+	  "c.toml:2:8: `jobs` must be between 1 and 1000000, not 0", 1 },
+	{ "[runner]\njobs = \"4\"\n",
+	  "c.toml:2:8: `jobs` must be an integer, not string", 1 },
+	{ "[runner]\nworkers = 5000\n",
+	  "c.toml:2:11: `workers` must be between 1 and 1024, not 5000", 1 },
+	{ "[runner]\ntimeout = \"5 s\"\n",
+	  "c.toml:2:11: `timeout` is not a duration: \"5 s\" (write e.g. \"30s\", \"500ms\", \"2m\", \"1h30m\")", 1 },
+	{ "[runner]\ntimeout = \"0s\"\n",
+	  "c.toml:2:11: `timeout` must be longer than 0", 1 },
+	{ "[runner]\ntiemout = \"5s\"\n",
+	  "c.toml:2:1: unknown key `tiemout` in [runner] (did you mean `timeout`?)", 1 },
+	{ "[runner]\nfail_fast = \"yes\"\n",
+	  "c.toml:2:13: `fail_fast` must be true or false, not string", 1 },
+	/* [plugins] */
+	{ "[plugins]\nload = \"good\"\n",
+	  "c.toml:2:8: `load` must be an array of strings, not string", 1 },
+	{ "[plugins]\nload = [\"\"]\n",
+	  "c.toml:2:9: `load` must hold non-empty strings, not an empty string", 1 },
+	{ "[plugins]\nlod = []\n",
+	  "c.toml:2:1: unknown key `lod` in [plugins] (did you mean `load`?)", 1 },
+	{ "[plugins.gpu]\nlock_dir = \"/run/lock\"\n",
+	  "c.toml:1:10: [plugins.gpu] configures a plugin that is not in `load`", 1 },
+	/* node structure */
+	{ "[check]\na = 5\n",
+	  "c.toml:2:1: `check.a` is not a table: declare nodes as [check.NAME] with a `type`", 1 },
+	{ "[check.\"a b\"]\ntype = \"good\"\nvalue = 1\n",
+	  "c.toml:1:8: `a b` is not a valid node or group name: use letters, digits, '_' and '-'", 1 },
+	{ "[check.grp]\ntimeout = \"1s\"\n[check.grp.a]\ntype = \"good\"\nvalue = 1\n",
+	  "c.toml:2:1: `timeout` in group `grp`: a group is a table without `type`; add `type` to make `grp` a node", 1 },
+	{ "[check.empty]\n",
+	  "c.toml:1:8: `empty` has no `type` and no nodes: a node needs `type = \"...\"`", 1 },
+	{ NODE "[trial.a]\ntype = \"good\"\nvalue = 1\n",
+	  "c.toml:1:8: `a` names two nodes or groups (check, trial and validation share one namespace)", 1 },
+	/* types and options */
+	{ "[check.a]\ntype = 5\n",
+	  "c.toml:2:8: `type` must be a string, not integer", 1 },
+	{ "[check.a]\ntype = \"goood\"\n",
+	  "c.toml:2:8: unknown node type `goood` (did you mean `good`?); plugins loaded: good", 1 },
+	{ "[validation.a]\ntype = \"good\"\nvalue = 1\nitems = { list = [\"x\"] }\n",
+	  "c.toml:2:8: type `good` does not run validations", 1 },
+	{ "[check.a]\ntype = \"good\"\n",
+	  "c.toml:1:1: `a` needs `value`", 1 },
+	{ "[check.a]\ntype = \"good\"\nvalue = 7\n",
+	  "c.toml:3:9: `value` must be an integer from 0 to 3", 1 },
+	{ NODE "valeu = 2\n",
+	  "c.toml:4:1: unknown key `valeu` in check `a` (type `good`) (did you mean `value`?)", 1 },
+	{ NODE "tmeout = \"5s\"\n",
+	  "c.toml:4:1: unknown key `tmeout` in check `a` (type `good`) (did you mean `timeout`?)", 1 },
+	{ NODE "timeout = -1\n",
+	  "c.toml:4:11: `timeout` must be a duration such as \"30s\" or a number of seconds, not integer", 1 },
+	{ NODE "retries = 101\n",
+	  "c.toml:4:11: `retries` must be between 0 and 100, not 101", 1 },
+	{ NODE "run_if = \"sometimes\"\n",
+	  "c.toml:4:10: `run_if` must be \"success\", \"failure\" or \"always\", not \"sometimes\"", 1 },
+	{ NODE "gate = \"true\"\n",
+	  "c.toml:4:8: `gate` must be true or false, not string", 1 },
+	{ NODE "after = [\"nosuch\"]\n",
+	  "c.toml:4:10: `after` of `a` names `nosuch`, which is no node or group", 1 },
+	{ NODE "after = [\"billng\"]\n[check.billing]\ntype = \"good\"\nvalue = 0\n",
+	  "c.toml:4:10: `after` of `a` names `billng`, which is no node or group (did you mean `billing`?)", 1 },
+	{ NODE "matrix = { x = [1] }\n",
+	  "c.toml:4:1: `matrix` is only for trials, and `a` is a check", 1 },
+	{ NODE "items = { list = [\"x\"] }\n",
+	  "c.toml:4:1: `items` is only for validations, and `a` is a check", 1 },
+	{ NODE "max_parallel = 2\n",
+	  "c.toml:4:1: `max_parallel` limits a group: put it in a group table or on a trial with a `matrix`", 1 },
+	/* trials */
+	{ "[trial.t]\ntype = \"good\"\nvalue = 1\nmatrix = 5\n",
+	  "c.toml:4:10: `matrix` must be a table of arrays (matrix = { lr = [0.1, 0.01] }), not integer", 1 },
+	{ "[trial.t]\ntype = \"good\"\nvalue = 1\nmatrix = { lr = [] }\n",
+	  "c.toml:4:17: matrix parameter `lr` must be a non-empty array", 1 },
+	{ "[trial.t]\ntype = \"good\"\nvalue = 1\nmatrix = { lr = [[1]] }\n",
+	  "c.toml:4:18: matrix values must be strings, numbers or booleans, not array", 1 },
+	{ "[trial.t]\ntype = \"good\"\nvalue = 1\nobjective = { metric = \"acc\", goal = \"up\" }\n",
+	  "c.toml:4:38: `goal` must be \"max\" or \"min\", not \"up\"", 1 },
+	{ "[trial.t]\ntype = \"good\"\nvalue = 1\nobjective = { goal = \"max\" }\n",
+	  "c.toml:4:13: `objective` needs `metric`", 1 },
+	/* validations */
+	{ "[validation.v]\ntype = \"good\"\n",
+	  "c.toml:1:1: validation `v` needs `items` (a glob, a list or a file)", 2 },
+	{ "[validation.v]\ntype = \"good\"\nitems = { glob = \"nomatch/*.py\" }\n",
+	  "c.toml:3:9: `items` of `v` is empty (set allow_empty = true if that is expected)", 2 },
+	{ "[validation.v]\ntype = \"good\"\nitems = { glob = \"*\", list = [] }\n",
+	  "c.toml:3:9: `items` needs exactly one of `glob`, `list` or `file`", 2 },
+	{ "[validation.v]\ntype = \"good\"\nitems = { file = \"missing.txt\" }\n",
+	  "c.toml:3:18: cannot read `missing.txt`: No such file or directory", 2 },
+	/* resources */
+	{ NODE "resources = { gpu = 1 }\n",
+	  "c.toml:4:15: unknown resource `gpu` (resource types: slot)", 1 },
+	{ NODE "resources = { slot = 3 }\n",
+	  "c.toml:4:22: 3 slots requested, this machine has 2", 1 },
+	{ NODE "resources = { slot = -1 }\n",
+	  "c.toml:4:22: resource `slot` must be a non-negative integer", 1 },
+	/* interpolation */
+	{ NODE "description = \"${env:ASSAY_NOT_SET}\"\n",
+	  "c.toml:4:15: environment variable `ASSAY_NOT_SET` is not set (in `${env:ASSAY_NOT_SET}`)", 1 },
+	{ NODE "description = \"${file:nofile}\"\n",
+	  "c.toml:4:15: cannot read ${file:nofile}: No such file or directory", 1 },
+	{ NODE "description = \"${vault:x}\"\n",
+	  "c.toml:4:15: unknown interpolation `${vault:x}`: use ${env:NAME} or ${file:PATH}", 1 },
+	{ NODE "description = \"${env:X\"\n",
+	  "c.toml:4:15: unterminated `${` (write `$${` for a literal `${`)", 1 },
+	/* plugins that cannot load */
+	{ "[plugins]\nload = [\"nosuch\"]\n",
+	  "c.toml:2:9: plugin `nosuch` not found (looked for nosuch.so in ", 1 },
+};
+
+START_TEST(test_bad_config)
+{
+	const struct bad *b = &bad_configs[_i];
+	diag d = DIAG_INIT;
+	registry r = { 0 };
+	plan p;
+
+	run_config(b->toml, &d, &p, &r);
+	ck_assert_msg(diag_count(&d) >= 1, "case %d: no error for:\n%s", _i, b->toml);
+	/* The last case names a directory that differs per build: prefix. */
+	if (strstr(b->error, "looked for"))
+		ck_assert_msg(strncmp(d.lines[0], b->error, strlen(b->error)) == 0,
+			      "case %d:\n got: %s\nwant: %s...", _i, d.lines[0], b->error);
+	else
+		ck_assert_msg(strcmp(d.lines[0], b->error) == 0,
+			      "case %d:\n got: %s\nwant: %s", _i, d.lines[0], b->error);
+	ck_assert_msg(diag_count(&d) == b->count, "case %d: %zu errors, want %zu (first: %s)",
+		      _i, diag_count(&d), b->count, d.lines[0]);
+	plan_release(&p);
+	if (r.diag)
+		registry_release(&r);
+	diag_release(&d);
+}
+END_TEST
+
+START_TEST(test_all_errors_reported)
+{
+	diag d = DIAG_INIT;
+	registry r = { 0 };
+	plan p;
+
+	run_config("[runner]\njobs = 0\nworkers = 0\n[check.a]\ntype = \"good\"\nvalue = 9\n"
+		   "[check.b]\ntype = \"nope\"\n", &d, &p, &r);
+	ck_assert_uint_eq(diag_count(&d), 4);
+	ck_assert_str_eq(d.lines[0], "c.toml:2:8: `jobs` must be between 1 and 1000000, not 0");
+	ck_assert_str_eq(d.lines[1], "c.toml:3:11: `workers` must be between 1 and 1024, not 0");
+	ck_assert_str_eq(d.lines[2], "c.toml:6:9: `value` must be an integer from 0 to 3");
+	ck_assert_str_eq(d.lines[3], "c.toml:8:8: unknown node type `nope`; plugins loaded: good");
+	plan_release(&p);
+	registry_release(&r);
+	diag_release(&d);
+}
+END_TEST
+
+START_TEST(test_error_cap)
+{
+	char text[20000] = "";
+	diag d = DIAG_INIT;
+	registry r = { 0 };
+	plan p;
+	int i;
+
+	for (i = 0; i < 80; i++)
+		snprintf(text + strlen(text), sizeof text - strlen(text),
+			 "[check.n%d]\ntype = \"good\"\nvalue = 9\n", i);
+	run_config(text, &d, &p, &r);
+	ck_assert_uint_eq(diag_count(&d), 80);
+	ck_assert_uint_eq(d.n, DIAG_MAX);
+	ck_assert_uint_eq(d.dropped, 80 - DIAG_MAX);
+	plan_release(&p);
+	registry_release(&r);
+	diag_release(&d);
+}
+END_TEST
+
+START_TEST(test_toml_error)
+{
+	diag d = DIAG_INIT;
+	plan p;
+
+	write_file("c.toml", "[runner]\njobs = \n");
+	ck_assert_int_eq(config_load(&p, "c.toml", 2, &d), -1);
+	ck_assert_uint_eq(diag_count(&d), 1);
+	ck_assert_msg(strncmp(d.lines[0], "c.toml:2:", 9) == 0, "%s", d.lines[0]);
+	plan_release(&p);
+	diag_release(&d);
+}
+END_TEST
+
+START_TEST(test_missing_file)
+{
+	diag d = DIAG_INIT;
+	plan p;
+
+	ck_assert_int_eq(config_load(&p, "nonexistent.toml", 2, &d), -1);
+	ck_assert_msg(strstr(d.lines[0], "nonexistent.toml") &&
+		      strstr(d.lines[0], "No such file or directory"), "%s", d.lines[0]);
+	plan_release(&p);
+	diag_release(&d);
+}
+END_TEST
+
+START_TEST(test_good_plan)
+{
+	diag d = DIAG_INIT;
+	registry r = { 0 };
+	plan p;
+	const plan_node *n;
+
+	run_config("[runner]\njobs = 8\nworkers = 3\ntimeout = \"1m30s\"\nfail_fast = true\n"
+		   "[check.billing]\ntype = \"good\"\nvalue = 0\ngate = true\n"
+		   "[check.gcp.buckets]\ntype = \"good\"\nvalue = 0\nretries = 2\nretry_delay = \"250ms\"\n"
+		   "[check.gcp.quota]\ntype = \"good\"\nvalue = 1\nrun_if = \"always\"\n"
+		   "[trial.lr]\ntype = \"good\"\nvalue = 0\nmax_parallel = 2\nafter = [\"gcp\"]\n"
+		   "matrix = { lr = [0.1, 0.01], bs = [32, 64], opt = [\"adam\"] }\n"
+		   "objective = { metric = \"accuracy\", goal = \"min\" }\n"
+		   "[check.late]\ntype = \"good\"\nvalue = 0\nafter = \"lr\"\ntimeout = 2.5\n",
+		   &d, &p, &r);
+	if (diag_count(&d))
+		ck_abort_msg("unexpected error: %s", d.lines[0]);
+	ck_assert_uint_eq(p.jobs, 8);
+	ck_assert_uint_eq(p.workers, 3);
+	ck_assert_int_eq(p.timeout_ms, 90000);
+	ck_assert(p.fail_fast);
+	ck_assert_uint_eq(p.n_nodes, 8);
+	/* Declaration order across kinds, matrix expanded with the last key
+	 * fastest: check.late comes last although checks came first. */
+	ck_assert_str_eq(p.nodes[0].id, "billing");
+	ck_assert(p.nodes[0].gate);
+	ck_assert_str_eq(p.nodes[1].id, "gcp.buckets");
+	ck_assert_str_eq(p.nodes[1].group, "gcp");
+	ck_assert_uint_eq(p.nodes[1].retries, 2);
+	ck_assert_int_eq(p.nodes[1].retry_delay_ms, 250);
+	ck_assert_int_eq(p.nodes[2].run_if, RUN_IF_ALWAYS);
+	ck_assert_str_eq(p.nodes[3].id, "lr[lr=0.1,bs=32,opt=adam]");
+	ck_assert_str_eq(p.nodes[4].id, "lr[lr=0.1,bs=64,opt=adam]");
+	ck_assert_str_eq(p.nodes[5].id, "lr[lr=0.01,bs=32,opt=adam]");
+	ck_assert_str_eq(p.nodes[6].id, "lr[lr=0.01,bs=64,opt=adam]");
+	n = &p.nodes[5];
+	ck_assert_str_eq(plan_node_param(n, "lr"), "0.01");
+	ck_assert_str_eq(plan_node_param(n, "bs"), "32");
+	ck_assert_ptr_null(plan_node_param(n, "nope"));
+	ck_assert_str_eq(n->group, "lr");
+	ck_assert_uint_eq(n->max_parallel, 2);
+	ck_assert_str_eq(n->objective_metric, "accuracy");
+	ck_assert(!n->objective_max);
+	ck_assert(n->prepared);
+	ck_assert_int_eq(p.nodes[7].timeout_ms, 2500);
+	ck_assert_uint_eq(p.n_groups, 2);
+	ck_assert_str_eq(p.groups[0].name, "gcp");
+	ck_assert_str_eq(p.groups[1].name, "lr");
+	ck_assert_uint_eq(p.groups[1].max_parallel, 2);
+	plan_release(&p);
+	registry_release(&r);
+	diag_release(&d);
+}
+END_TEST
+
+START_TEST(test_items)
+{
+	diag d = DIAG_INIT;
+	registry r = { 0 };
+	plan p;
+
+	write_file("a.py", "");
+	write_file("b.py", "");
+	run_config("[validation.files]\ntype = \"good\"\nitems = { file = \"items.txt\" }\n"
+		   "[validation.globbed]\ntype = \"good\"\nitems = { glob = \"*.py\" }\n"
+		   "[validation.none]\ntype = \"good\"\nitems = { list = [], allow_empty = true }\n",
+		   &d, &p, &r);
+	unlink("a.py");
+	unlink("b.py");
+	/* good does not serve validations: only that error, per node. */
+	ck_assert_uint_eq(diag_count(&d), 3);
+	ck_assert_uint_eq(p.nodes[0].n_items, 2);
+	ck_assert_str_eq(p.nodes[0].items[0], "shard-1");
+	ck_assert_str_eq(p.nodes[0].items[1], "shard-2");
+	ck_assert_uint_eq(p.nodes[1].n_items, 2);
+	ck_assert_str_eq(p.nodes[1].items[0], "a.py");
+	ck_assert_str_eq(p.nodes[1].items[1], "b.py");
+	ck_assert_uint_eq(p.nodes[2].n_items, 0);
+	plan_release(&p);
+	registry_release(&r);
+	diag_release(&d);
+}
+END_TEST
+
+START_TEST(test_interpolation_and_secrets)
+{
+	diag d = DIAG_INIT;
+	registry r = { 0 };
+	plan p;
+	const assay_value *desc, *file, *plain, *lit;
+
+	run_config(NODE "description = \"Bearer ${env:ASSAY_TEST_TOKEN}\"\n"
+		   "[check.b]\ntype = \"good\"\nvalue = 0\ndescription = \"${file:token}\"\n"
+		   "[check.c]\ntype = \"good\"\nvalue = 0\ndescription = \"plain $HOME $${env:X}\"\n"
+		   "[check.d]\ntype = \"good\"\nvalue = 9\ndescription = \"x\"\n",
+		   &d, &p, &r);
+	desc = value_get(p.nodes[0].table, "description");
+	ck_assert_str_eq(value_string(desc), "Bearer hunter2-secret");
+	ck_assert(value_secret(desc));
+	file = value_get(p.nodes[1].table, "description");
+	ck_assert_str_eq(value_string(file), "s3cr3t-token");
+	ck_assert(value_secret(file));
+	plain = value_get(p.nodes[2].table, "description");
+	ck_assert_str_eq(value_string(plain), "plain $HOME ${env:X}");
+	ck_assert(!value_secret(plain));
+	lit = value_get(p.nodes[3].table, "value");
+	ck_assert(!value_secret(lit));
+	/* Every error line is scrubbed of every secret. */
+	ck_assert_uint_eq(diag_count(&d), 1);
+	diag_add(&d, "c.toml", 1, 1, "leak hunter2-secret and s3cr3t-token");
+	ck_assert_str_eq(d.lines[1], "c.toml:1:1: leak *** and ***");
+	plan_release(&p);
+	registry_release(&r);
+	diag_release(&d);
+}
+END_TEST
+
+START_TEST(test_durations)
+{
+	static const struct { const char *s; int64_t ms; } good[] = {
+		{ "1s", 1000 }, { "1.5s", 1500 }, { "200ms", 200 }, { "2m", 120000 },
+		{ "1h30m", 5400000 }, { "1d", 86400000 }, { "0s", 0 }, { "0.0001s", 1 },
+	};
+	static const char *const bad[] = { "", "5", "s", "-1s", "1 s", "1x", "1sm", " 1s", "1e400s" };
+	size_t i;
+	int64_t ms;
+
+	for (i = 0; i < sizeof good / sizeof *good; i++) {
+		ck_assert_msg(value_parse_duration(good[i].s, &ms) == 0, "%s", good[i].s);
+		ck_assert_msg(ms == good[i].ms, "%s: %lld", good[i].s, (long long)ms);
+	}
+	for (i = 0; i < sizeof bad / sizeof *bad; i++)
+		ck_assert_msg(value_parse_duration(bad[i], &ms) == ASSAY_EINVAL, "%s", bad[i]);
+}
+END_TEST
+
+START_TEST(test_suggest)
+{
+	static const char *const words[] = { "timeout", "retries", "after", "jobs" };
+
+	ck_assert_str_eq(diag_suggest("tiemout", words, 4), "timeout");
+	ck_assert_str_eq(diag_suggest("retires", words, 4), "retries");
+	ck_assert_str_eq(diag_suggest("jbs", words, 4), "jobs");
+	ck_assert_ptr_null(diag_suggest("zzzzzz", words, 4));
+	ck_assert_ptr_null(diag_suggest("timeout", words, 4));
+}
+END_TEST
+
+static Suite *config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("config");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_bad_config, 0,
+			    (int)(sizeof bad_configs / sizeof *bad_configs));
+	tcase_add_test(tc, test_all_errors_reported);
+	tcase_add_test(tc, test_error_cap);
+	tcase_add_test(tc, test_toml_error);
+	tcase_add_test(tc, test_missing_file);
+	tcase_add_test(tc, test_good_plan);
+	tcase_add_test(tc, test_items);
+	tcase_add_test(tc, test_interpolation_and_secrets);
+	tcase_add_test(tc, test_durations);
+	tcase_add_test(tc, test_suggest);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(config_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,290 @@
+/* check_plugin.c -- Check suite for core/plugin.c: loading real test-only
+ * modules (tests/plugins/), the file checks, ABI refusal, duplicate names
+ * and a failing init. */
+#ifdef HAVE_CONFIG_H
+#include "autoconfig.h"
+#endif
+
+#include <check.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "host.h"
+#include "plugin.h"
+
+static const char *plugin_dir(void)
+{
+	const char *dir = getenv("TEST_PLUGIN_DIR");
+
+	return dir ? dir : "tests/plugins/.libs";
+}
+
+static diag d;
+static registry r;
+static char tmp[] = "/tmp/assay-check-plugin-XXXXXX";
+
+static void setup(void)
+{
+	memset(&d, 0, sizeof d);
+	ck_assert_int_eq(registry_init(&r, &d), 0);
+	ck_assert_int_eq(registry_add_dirs(&r, plugin_dir()), 0);
+	ck_assert_ptr_nonnull(mkdtemp(tmp));
+}
+
+static void teardown(void)
+{
+	char cmd[256];
+
+	registry_release(&r);
+	diag_release(&d);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
+	ck_assert_int_eq(system(cmd), 0);
+	strcpy(tmp, "/tmp/assay-check-plugin-XXXXXX");
+}
+
+/* A private copy of a test plugin, so its mode and owner can change. */
+static char *copy_plugin(const char *name, mode_t mode)
+{
+	static char dst[512];
+	char src[512], cmd[1200];
+
+	snprintf(src, sizeof src, "%s/%s.so", plugin_dir(), name);
+	snprintf(dst, sizeof dst, "%s/%s.so", tmp, name);
+	snprintf(cmd, sizeof cmd, "cp %s %s", src, dst);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(chmod(dst, mode), 0);
+	return dst;
+}
+
+START_TEST(test_load_good)
+{
+	const reg_entry *e;
+
+	ck_assert_int_eq(registry_load(&r, "good", NULL, NULL), 0);
+	ck_assert_uint_eq(diag_count(&d), 0);
+	ck_assert_uint_eq(r.n_plugins, 1);
+	ck_assert_str_eq(r.plugins[0]->name, "good");
+	ck_assert_str_eq(r.plugins[0]->version, "1.2.3");
+	ck_assert_str_eq(r.plugins[0]->description, "test plugin that behaves");
+	ck_assert_ptr_nonnull(strstr(r.plugins[0]->path, "good.so"));
+	e = registry_lookup(&r, REG_NODE, "good");
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(e->u.node->kinds, ASSAY_KIND_CHECK | ASSAY_KIND_TRIAL);
+	ck_assert_ptr_nonnull(registry_lookup(&r, REG_RESOURCE, "slot"));
+	ck_assert_ptr_nonnull(registry_lookup(&r, REG_REPORTER, "count"));
+	ck_assert_ptr_null(registry_lookup(&r, REG_NODE, "slot"));
+	/* Loading again is a no-op, not a duplicate. */
+	ck_assert_int_eq(registry_load(&r, "good", NULL, NULL), 0);
+	ck_assert_uint_eq(r.n_plugins, 1);
+	ck_assert_uint_eq(diag_count(&d), 0);
+}
+END_TEST
+
+START_TEST(test_abi_mismatch)
+{
+	ck_assert_int_eq(registry_load(&r, "abi2", NULL, NULL), ASSAY_EABI);
+	ck_assert_uint_eq(diag_count(&d), 1);
+	ck_assert_msg(strstr(d.lines[0], "abi2.so is built for assay plugin ABI 2, but this assay has ABI 1"),
+		      "%s", d.lines[0]);
+	ck_assert_uint_eq(r.n_plugins, 0);
+}
+END_TEST
+
+START_TEST(test_duplicate_type)
+{
+	ck_assert_int_eq(registry_load(&r, "good", NULL, NULL), 0);
+	ck_assert_int_eq(registry_load(&r, "dup", NULL, NULL), ASSAY_EEXIST);
+	ck_assert_uint_eq(diag_count(&d), 2);
+	ck_assert_msg(strstr(d.lines[0], "node type `good` of ") && strstr(d.lines[0], "dup.so") &&
+		      strstr(d.lines[0], "is already registered by ") && strstr(d.lines[0], "good.so"),
+		      "%s", d.lines[0]);
+	ck_assert_msg(strstr(d.lines[1], "plugin `dup`") && strstr(d.lines[1], "failed to initialise"),
+		      "%s", d.lines[1]);
+	/* good's type is still good's. */
+	ck_assert_str_eq(registry_lookup(&r, REG_NODE, "good")->owner->name, "good");
+	ck_assert_uint_eq(r.n_plugins, 1);
+}
+END_TEST
+
+START_TEST(test_failing_init_unregisters)
+{
+	char mark[600];
+
+	snprintf(mark, sizeof mark, "%s/freed", tmp);
+	setenv("FAILINIT_MARK", mark, 1);
+	ck_assert_int_eq(registry_load(&r, "failinit", NULL, NULL), ASSAY_ESYS);
+	unsetenv("FAILINIT_MARK");
+	ck_assert_ptr_null(registry_lookup(&r, REG_NODE, "doomed"));
+	ck_assert_uint_eq(r.n_entries[REG_NODE], 0);
+	ck_assert_uint_eq(r.n_plugins, 0);
+	/* Its free_data ran: the plugin's data was handed back. */
+	ck_assert_int_eq(access(mark, F_OK), 0);
+	ck_assert_msg(strstr(d.lines[0], "plugin `failinit`") &&
+		      strstr(d.lines[0], "failed to initialise: system call failed"), "%s", d.lines[0]);
+}
+END_TEST
+
+START_TEST(test_world_writable_refused)
+{
+	char *path = copy_plugin("good", 0666);
+
+	ck_assert_int_lt(registry_load(&r, path, NULL, NULL), 0);
+	ck_assert_msg(strstr(d.lines[0], "refusing to load plugin") &&
+		      strstr(d.lines[0], "it is world-writable") &&
+		      strstr(d.lines[0], "--allow-insecure-plugins"), "%s", d.lines[0]);
+	ck_assert_str_eq(plugin_check_file(path, false), "it is world-writable");
+	chmod(path, 0664);
+	ck_assert_str_eq(plugin_check_file(path, false), "it is group-writable");
+	chmod(path, 0755);
+	ck_assert_ptr_null(plugin_check_file(path, false));
+}
+END_TEST
+
+START_TEST(test_allow_insecure)
+{
+	char *path = copy_plugin("good", 0666);
+
+	r.allow_insecure = true;
+	ck_assert_int_eq(registry_load(&r, path, NULL, NULL), 0);
+	ck_assert_uint_eq(r.n_plugins, 1);
+}
+END_TEST
+
+START_TEST(test_foreign_owner_refused)
+{
+	struct passwd *nobody = getpwnam("nobody");
+	char *path = copy_plugin("good", 0755);
+
+	if (geteuid() != 0 || !nobody)
+		return; /* only root can give a file away; CI runs as root */
+	ck_assert_int_eq(chown(path, nobody->pw_uid, nobody->pw_gid), 0);
+	ck_assert_str_eq(plugin_check_file(path, false),
+			 "it is owned by another user (neither root nor the user running assay)");
+	ck_assert_int_lt(registry_load(&r, path, NULL, NULL), 0);
+}
+END_TEST
+
+START_TEST(test_not_a_plugin)
+{
+	char path[600];
+	int fd;
+
+	/* A file that is no shared object at all. */
+	snprintf(path, sizeof path, "%s/junk.so", tmp);
+	fd = open(path, O_WRONLY | O_CREAT, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "not elf", 7), 7);
+	close(fd);
+	ck_assert_int_lt(registry_load(&r, path, NULL, NULL), 0);
+	ck_assert_msg(strstr(d.lines[0], "cannot load plugin"), "%s", d.lines[0]);
+	/* A directory is not a regular file. */
+	ck_assert_str_eq(plugin_check_file(tmp, false), "it is not a regular file");
+}
+END_TEST
+
+START_TEST(test_not_found)
+{
+	ck_assert_int_lt(registry_load(&r, "nosuch", NULL, NULL), 0);
+	ck_assert_msg(strstr(d.lines[0], "plugin `nosuch` not found (looked for nosuch.so in ") &&
+		      strstr(d.lines[0], plugin_dir()), "%s", d.lines[0]);
+}
+END_TEST
+
+START_TEST(test_search_order)
+{
+	char *copy = copy_plugin("good", 0755);
+	registry r2;
+	diag d2 = DIAG_INIT;
+	char *found;
+
+	(void)copy;
+	ck_assert_int_eq(registry_init(&r2, &d2), 0);
+	/* Empty entries are skipped; the first directory holding it wins. */
+	ck_assert_int_eq(registry_add_dirs(&r2, tmp), 0);
+	ck_assert_int_eq(registry_add_dirs(&r2, "::"), 0);
+	ck_assert_int_eq(registry_add_dirs(&r2, plugin_dir()), 0);
+	ck_assert_uint_eq(r2.n_dirs, 2);
+	found = registry_find(&r2, "good");
+	ck_assert_ptr_nonnull(found);
+	ck_assert_int_eq(strncmp(found, tmp, strlen(tmp)), 0);
+	free(found);
+	found = registry_find(&r2, "abi2");
+	ck_assert_ptr_nonnull(found);
+	ck_assert_int_eq(strncmp(found, plugin_dir(), strlen(plugin_dir())), 0);
+	free(found);
+	registry_release(&r2);
+	diag_release(&d2);
+}
+END_TEST
+
+START_TEST(test_discover)
+{
+	char **paths;
+	size_t n, i;
+	bool good = false, dup = false;
+
+	ck_assert_int_eq(registry_discover(&r, &paths, &n), 0);
+	ck_assert_uint_ge(n, 4);
+	for (i = 0; i < n; i++) {
+		good |= strstr(paths[i], "/good.so") != NULL;
+		dup |= strstr(paths[i], "/dup.so") != NULL;
+		free(paths[i]);
+	}
+	free(paths);
+	ck_assert(good && dup);
+}
+END_TEST
+
+START_TEST(test_registration_only_during_init)
+{
+	static const assay_node_type late = {
+		.name = "late", .kinds = ASSAY_KIND_CHECK,
+	};
+
+	ck_assert_int_eq(registry_load(&r, "good", NULL, NULL), 0);
+	/* After init, the plugin handle no longer registers anything. */
+	ck_assert_int_eq(registry_register(r.plugins[0], REG_NODE, "late", &late), ASSAY_ESTATE);
+	ck_assert_int_eq(host_table()->abi_version, ASSAY_ABI_VERSION);
+	ck_assert_str_eq(host_strerror(ASSAY_EABI), "plugin ABI version mismatch");
+	ck_assert_str_eq(host_status_name(ASSAY_CRITICAL), "CRITICAL");
+}
+END_TEST
+
+static Suite *plugin_suite(void)
+{
+	Suite *s = suite_create("plugin");
+	TCase *tc = tcase_create("loader");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_load_good);
+	tcase_add_test(tc, test_abi_mismatch);
+	tcase_add_test(tc, test_duplicate_type);
+	tcase_add_test(tc, test_failing_init_unregisters);
+	tcase_add_test(tc, test_world_writable_refused);
+	tcase_add_test(tc, test_allow_insecure);
+	tcase_add_test(tc, test_foreign_owner_refused);
+	tcase_add_test(tc, test_not_a_plugin);
+	tcase_add_test(tc, test_not_found);
+	tcase_add_test(tc, test_search_order);
+	tcase_add_test(tc, test_discover);
+	tcase_add_test(tc, test_registration_only_during_init);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(plugin_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
