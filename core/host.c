@@ -166,15 +166,6 @@ static void h_set_message(assay_task *t, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void h_task_log(assay_task *t, int level, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	task_logv(t, level, fmt, ap);
-	va_end(ap);
-}
-
 static int64_t h_deadline_ns(const assay_task *t)
 {
 	return t->deadline_ns;
@@ -281,7 +272,7 @@ static const assay_host host = {
 	.set_status = task_set_status,
 	.set_message = h_set_message,
 	.add_metric = task_add_metric,
-	.task_log = h_task_log,
+	.task_log = task_log,
 	.setenv = task_setenv,
 	.environ = task_environ,
 	.deadline_ns = h_deadline_ns,

@@ -10,12 +10,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <signal.h>
+#include <sys/signalfd.h>
 
 #include "config.h"
 #include "diag.h"
+#include "graph.h"
 #include "host.h"
 #include "plugin.h"
+#include "reactor.h"
+#include "report.h"
+#include "run.h"
 
 /* Exit codes: the monitoring-plugins states, then sysexits.h's. */
 enum {
@@ -37,11 +45,21 @@ static const char usage_text[] =
 	"usage: assay [OPTION]... COMMAND [ARG]...\n"
 	"\n"
 	"commands:\n"
+	"  run [FILE] [OPTION]...   run every node of FILE, as many at once as they allow\n"
+	"      --only ID          run ID (a node or group; repeatable) and what it needs\n"
+	"      --jobs N           executions at once (default: [runner] jobs, 64)\n"
+	"      --workers N        pool threads (default: [runner] workers, the cores)\n"
+	"      --format FORMAT    human (default) or json, on standard output\n"
+	"      --report FORMAT:PATH  also write FORMAT to PATH, atomically (repeatable)\n"
+	"      --dry-run          check everything and show what would run, run nothing\n"
+	"      --fail-fast        stop at the first CRITICAL or UNKNOWN node\n"
 	"  check-config [FILE]   check FILE and the plugins it loads; print a summary\n"
+	"  graph [FILE] [--format text|dot]  print the dependency graph\n"
 	"  plugins [FILE]        list the plugins on the search path and what they provide\n"
 	"\n"
 	"options:\n"
 	"      --allow-insecure-plugins  load plugin files that others can write\n"
+	"  -v, --verbose                 print plugins' info messages (twice: debug)\n"
 	"  -h, --help                    show this help\n"
 	"  -V, --version                 show the version\n"
 	"\n"
@@ -52,6 +70,7 @@ static const char usage_text[] =
 
 typedef struct options {
 	bool allow_insecure;
+	int verbosity;
 } options;
 
 static int usage_error(const char *fmt, ...) ASSAY_PRINTF(1, 2);
@@ -270,67 +289,420 @@ static void print_summary(const plan *p, const registry *r)
 	printf("%s\n", p->n_groups ? "" : " none");
 }
 
+/* Everything a command needs from a file: the plan with its plugins
+ * loaded and prepared, and its graph.  Errors are in d. */
+typedef struct loaded {
+	diag d;
+	registry r;
+	plan p;
+	graph g;
+	bool have_registry, have_graph;
+} loaded;
+
+static int load_all(loaded *l, const options *o, const char *path, bool want_graph)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	int rc;
+
+	memset(l, 0, sizeof *l);
+	rc = config_load(&l->p, path, cores > 0 ? (unsigned)cores : 1, &l->d);
+	if (rc == ASSAY_ENOMEM || rc == -1)
+		return -1;
+	if (registry_init(&l->r, &l->d) < 0) {
+		diag_add(&l->d, NULL, 0, 0, "cannot initialise libltdl");
+		return -1;
+	}
+	l->have_registry = true;
+	l->r.allow_insecure = o->allow_insecure;
+	if (set_search_path(&l->r, &l->p) < 0 || load_plugins(&l->r, &l->p) < 0)
+		diag_add(&l->d, path, 0, 0, "out of memory");
+	config_prepare(&l->p, &l->r, &l->d);
+	if (want_graph && diag_count(&l->d) == 0) {
+		l->have_graph = true;
+		if (graph_build(&l->g, &l->p, &l->d) == ASSAY_ENOMEM)
+			diag_add(&l->d, path, 0, 0, "out of memory");
+	}
+	return diag_count(&l->d) ? -1 : 0;
+}
+
+static void loaded_release(loaded *l)
+{
+	if (l->have_graph)
+		graph_release(&l->g);
+	/* Plans hold plugin state: release them before the plugins. */
+	plan_release(&l->p);
+	if (l->have_registry)
+		registry_release(&l->r);
+	diag_release(&l->d);
+}
+
+static int config_failed(loaded *l, const char *path)
+{
+	diag_print(&l->d, stderr);
+	fprintf(stderr, "%s: %zu error%s\n", path, diag_count(&l->d),
+		diag_count(&l->d) == 1 ? "" : "s");
+	loaded_release(l);
+	return EXIT_CONFIG;
+}
+
 static int cmd_check_config(const options *o, int argc, char **argv)
 {
 	const char *path = argc ? argv[0] : DEFAULT_CONFIG;
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	diag d = DIAG_INIT;
-	registry r;
-	plan p;
-	int rc = 0;
+	loaded l;
 
 	if (argc > 1)
 		return usage_error("check-config takes at most one FILE, got '%s'", argv[1]);
-	rc = config_load(&p, path, cores > 0 ? (unsigned)cores : 1, &d);
-	if (rc == ASSAY_ENOMEM || rc == -1) {
-		diag_print(&d, stderr);
-		plan_release(&p);
-		diag_release(&d);
+	if (load_all(&l, o, path, true) < 0)
+		return config_failed(&l, path);
+	print_summary(&l.p, &l.r);
+	loaded_release(&l);
+	return 0;
+}
+
+/* Declared estimates, for the critical path of a run not yet made. */
+static double *estimates(const plan *p)
+{
+	double *s = calloc(p->n_nodes ? p->n_nodes : 1, sizeof *s);
+	size_t i;
+
+	for (i = 0; s && i < p->n_nodes; i++)
+		s[i] = p->nodes[i].estimate_s;
+	return s;
+}
+
+static int cmd_graph(const options *o, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = DEFAULT_CONFIG, *format = "text";
+	double *seconds;
+	loaded l;
+	int c;
+
+	optind = 0; /* 0, not 1: GNU getopt then forgets the global options' scan */
+	while ((c = getopt_long(argc, argv, "f:", opts, NULL)) != -1) {
+		if (c != 'f')
+			return usage_error("%s", "graph: unknown option");
+		format = optarg;
+	}
+	if (strcmp(format, "text") != 0 && strcmp(format, "dot") != 0)
+		return usage_error("graph --format is text or dot, not '%s'", format);
+	if (optind < argc)
+		path = argv[optind++];
+	if (optind < argc)
+		return usage_error("graph takes at most one FILE, got '%s'", argv[optind]);
+	if (load_all(&l, o, path, true) < 0)
+		return config_failed(&l, path);
+	if (!(seconds = estimates(&l.p))) {
+		loaded_release(&l);
 		return EXIT_CONFIG;
 	}
-	if (registry_init(&r, &d) < 0) {
-		fprintf(stderr, "assay: cannot initialise libltdl\n");
-		plan_release(&p);
-		diag_release(&d);
-		return EXIT_CONFIG;
+	if (strcmp(format, "dot") == 0)
+		graph_print_dot(&l.g, &l.p, seconds, stdout);
+	else
+		graph_print_text(&l.g, &l.p, seconds, stdout);
+	free(seconds);
+	loaded_release(&l);
+	return 0;
+}
+
+/* --only names: node ids or group names, each with what it waits for. */
+static int select_only(const loaded *l, char **names, size_t n, bool *keep)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		size_t len = strlen(names[i]), hits = 0;
+
+		for (j = 0; j < l->p.n_nodes; j++) {
+			const char *id = l->p.nodes[j].id;
+
+			if (strcmp(id, names[i]) == 0 ||
+			    (strncmp(id, names[i], len) == 0 && (id[len] == '.' || id[len] == '['))) {
+				keep[j] = true;
+				hits++;
+			}
+		}
+		if (!hits) {
+			const char **ids = malloc((l->p.n_nodes ? l->p.n_nodes : 1) * sizeof *ids);
+			const char *hint = NULL;
+
+			for (j = 0; ids && j < l->p.n_nodes; j++)
+				ids[j] = l->p.nodes[j].id;
+			if (ids)
+				hint = diag_suggest(names[i], ids, l->p.n_nodes);
+			usage_error("--only %s: no such node or group%s%s%s", names[i],
+				    hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
+			free(ids);
+			return -1;
+		}
 	}
-	r.allow_insecure = o->allow_insecure;
-	if (set_search_path(&r, &p) < 0 || load_plugins(&r, &p) < 0)
-		diag_add(&d, path, 0, 0, "out of memory");
-	config_prepare(&p, &r, &d);
-	if (diag_count(&d)) {
-		diag_print(&d, stderr);
-		fprintf(stderr, "%s: %zu error%s\n", path, diag_count(&d),
-			diag_count(&d) == 1 ? "" : "s");
-		rc = EXIT_CONFIG;
-	} else {
-		print_summary(&p, &r);
+	graph_closure(&l->g, keep);
+	return 0;
+}
+
+/* The live line on a terminal: running, done, failed, ETA. */
+typedef struct progress {
+	bool on;
+	double start, last;
+} progress;
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void show_progress(const run *r, void *arg)
+{
+	progress *pr = arg;
+	run_counts c = run_get_counts(r);
+	double now = mono_now(), eta;
+
+	/* Ten updates a second are plenty, and keep the terminal cheap. */
+	if (now - pr->last < 0.1 && c.done < c.total)
+		return;
+	pr->last = now;
+	eta = c.done ? (now - pr->start) / (double)c.done * (double)(c.total - c.done) : 0;
+	fprintf(stderr, "\r\033[K[%zu/%zu done, %zu running, %zu failed, ETA %.0fs]",
+		c.done, c.total, c.running, c.failed, eta);
+	fflush(stderr);
+}
+
+typedef struct signal_watch {
+	int fd;
+	run *run;
+	int count;
+} signal_watch;
+
+/* First SIGINT/SIGTERM: stop the run, kill its children, report what
+ * finished.  Second: leave at once (reports are written atomically, so
+ * nothing half-written is left). */
+static void on_signal(int fd, unsigned events, void *arg)
+{
+	signal_watch *w = arg;
+	struct signalfd_siginfo si;
+	char reason[64];
+
+	while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
+		if (++w->count > 1)
+			_exit(128 + (int)si.ssi_signo);
+		snprintf(reason, sizeof reason, "interrupted by %s",
+			 si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+		fprintf(stderr, "\nassay: %s: stopping (again to quit at once)\n", reason);
+		run_stop(w->run, reason);
 	}
-	/* Plans hold plugin state: release them before the plugins. */
-	plan_release(&p);
-	registry_release(&r);
-	diag_release(&d);
-	return rc;
+}
+
+typedef struct report_target {
+	const assay_reporter *reporter;
+	const char *path;
+} report_target;
+
+static const assay_reporter *find_reporter(const registry *r, const char *name)
+{
+	const reg_entry *e = registry_lookup(r, REG_REPORTER, name);
+
+	return e ? e->u.reporter : report_builtin(name);
+}
+
+static int cmd_run(const options *o, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "only", required_argument, NULL, 'o' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "report", required_argument, NULL, 'r' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "fail-fast", no_argument, NULL, 'F' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = DEFAULT_CONFIG, *format = "human";
+	char *only[256], *report_args[16];
+	size_t n_only = 0, n_reports = 0, i;
+	long jobs = 0, workers = 0;
+	bool dry_run = false, fail_fast = false;
+	report_target targets[17];
+	run_options ro = { 0 };
+	signal_watch sw = { -1, NULL, 0 };
+	assay_watch *watch = NULL;
+	progress pr = { false, 0, 0 };
+	reactor *re = NULL;
+	bool *keep = NULL;
+	sigset_t sigs;
+	run *r = NULL;
+	report rep;
+	loaded l;
+	char *end;
+	int c, status = 0;
+
+	optind = 0; /* 0, not 1: GNU getopt then forgets the global options' scan */
+	while ((c = getopt_long(argc, argv, "j:w:f:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			if (n_only == sizeof only / sizeof *only)
+				return usage_error("%s", "too many --only");
+			only[n_only++] = optarg;
+			break;
+		case 'j':
+		case 'w':
+			errno = 0;
+			*(c == 'j' ? &jobs : &workers) = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || *(c == 'j' ? &jobs : &workers) < 1 ||
+			    *(c == 'j' ? &jobs : &workers) > (c == 'j' ? 1000000 : 1024))
+				return usage_error("--%s takes a number from 1 to %d, not '%s'",
+						   c == 'j' ? "jobs" : "workers",
+						   c == 'j' ? 1000000 : 1024, optarg);
+			break;
+		case 'f':
+			format = optarg;
+			break;
+		case 'r':
+			if (n_reports == sizeof report_args / sizeof *report_args)
+				return usage_error("%s", "too many --report");
+			if (!strchr(optarg, ':'))
+				return usage_error("--report takes FORMAT:PATH, not '%s'", optarg);
+			report_args[n_reports++] = optarg;
+			break;
+		case 'n':
+			dry_run = true;
+			break;
+		case 'F':
+			fail_fast = true;
+			break;
+		default:
+			return usage_error("%s", "run: unknown option");
+		}
+	}
+	if (optind < argc)
+		path = argv[optind++];
+	if (optind < argc)
+		return usage_error("run takes at most one FILE, got '%s'", argv[optind]);
+	if (load_all(&l, o, path, true) < 0)
+		return config_failed(&l, path);
+
+	/* Outputs are checked before anything runs: a typo must not cost a run. */
+	targets[0].reporter = find_reporter(&l.r, format);
+	targets[0].path = "-";
+	if (!targets[0].reporter) {
+		loaded_release(&l);
+		return usage_error("unknown --format '%s' (human, json, or a plugin's reporter)", format);
+	}
+	for (i = 0; i < n_reports; i++) {
+		char *colon = strchr(report_args[i], ':');
+
+		*colon = '\0';
+		targets[i + 1].reporter = find_reporter(&l.r, report_args[i]);
+		targets[i + 1].path = colon + 1;
+		if (!targets[i + 1].reporter || !*targets[i + 1].path) {
+			loaded_release(&l);
+			return usage_error("--report %s: unknown format or empty path", report_args[i]);
+		}
+	}
+	if (n_only) {
+		keep = calloc(l.p.n_nodes ? l.p.n_nodes : 1, sizeof *keep);
+		if (!keep || select_only(&l, only, n_only, keep) < 0) {
+			free(keep);
+			loaded_release(&l);
+			return EXIT_USAGE;
+		}
+	}
+	if (dry_run) {
+		double *seconds = estimates(&l.p);
+
+		if (seconds)
+			graph_print_text(&l.g, &l.p, seconds, stdout);
+		free(seconds);
+		free(keep);
+		loaded_release(&l);
+		return 0;
+	}
+
+	ro.jobs = jobs ? (unsigned)jobs : l.p.jobs;
+	ro.workers = workers ? (unsigned)workers : l.p.workers;
+	ro.fail_fast = fail_fast || l.p.fail_fast;
+	ro.keep = keep;
+	ro.verbosity = ASSAY_LOG_WARNING + o->verbosity;
+	if (isatty(STDERR_FILENO) && !getenv("NO_PROGRESS")) {
+		pr.on = true;
+		pr.start = mono_now();
+		ro.progress = show_progress;
+		ro.progress_arg = &pr;
+	}
+	/* Signals arrive through the reactor, on a signalfd: every thread
+	 * (created below, inheriting this mask) leaves them blocked. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	sw.fd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (reactor_new(&re) < 0 || run_new(&r, &l.p, &l.g, &ro, re) < 0) {
+		fprintf(stderr, "assay: cannot start: out of memory\n");
+		status = ASSAY_UNKNOWN;
+		goto out;
+	}
+	sw.run = r;
+	if (sw.fd >= 0)
+		reactor_fd_watch(re, sw.fd, ASSAY_READABLE, on_signal, &sw, &watch);
+	host_set_reactor(re);
+	if (run_go(r) < 0) {
+		fprintf(stderr, "assay: cannot start the worker threads\n");
+		status = ASSAY_UNKNOWN;
+		goto out;
+	}
+	if (pr.on)
+		fprintf(stderr, "\r\033[K");
+	if (report_build(&rep, &l.p, &l.g, r) < 0) {
+		fprintf(stderr, "assay: out of memory writing the report\n");
+		status = ASSAY_UNKNOWN;
+		goto out;
+	}
+	status = report_exit_status(&rep);
+	for (i = 0; i <= n_reports; i++)
+		if (report_write(targets[i].reporter, &rep, targets[i].path) < 0 &&
+		    status < ASSAY_UNKNOWN)
+			status = ASSAY_UNKNOWN; /* a report that was asked for is missing */
+	report_release(&rep);
+out:
+	if (watch)
+		reactor_fd_unwatch(re, watch);
+	run_free(r);
+	host_set_reactor(NULL);
+	reactor_free(re);
+	if (sw.fd >= 0)
+		close(sw.fd);
+	free(keep);
+	loaded_release(&l);
+	return status;
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option long_opts[] = {
 		{ "allow-insecure-plugins", no_argument, NULL, 'I' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const commands[] = { "check-config", "plugins" };
+	static const char *const commands[] = { "run", "check-config", "graph", "plugins" };
 	options o = { 0 };
 	const char *cmd, *hint;
 	int c;
 
 	/* Stop at the command: its own arguments follow it. */
-	while ((c = getopt_long(argc, argv, "+hV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+hVv", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'I':
 			o.allow_insecure = true;
+			break;
+		case 'v':
+			o.verbosity++;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -345,11 +717,21 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage_error("%s", "no command given");
-	cmd = argv[optind++];
+	cmd = argv[optind];
+	/* The command's own options are parsed from its name on. */
+	argc -= optind;
+	argv += optind;
+	if (strcmp(cmd, "run") == 0)
+		return cmd_run(&o, argc, argv);
+	if (strcmp(cmd, "graph") == 0)
+		return cmd_graph(&o, argc, argv);
+	argc--;
+	argv++;
+	optind = 0;
 	if (strcmp(cmd, "check-config") == 0)
-		return cmd_check_config(&o, argc - optind, argv + optind);
+		return cmd_check_config(&o, argc, argv);
 	if (strcmp(cmd, "plugins") == 0)
-		return cmd_plugins(&o, argc - optind, argv + optind);
+		return cmd_plugins(&o, argc, argv);
 	hint = diag_suggest(cmd, commands, sizeof commands / sizeof *commands);
 	if (hint) {
 		fprintf(stderr, "assay: unknown command '%s' (did you mean '%s'?)\n", cmd, hint);

@@ -27,6 +27,9 @@ int reactor_new(reactor **out);
  * (the caller kills them first).  NULL is allowed. */
 void reactor_free(reactor *r);
 
+/* One watch per fd: watching an fd that already has a watch in epoll fails
+ * with ASSAY_ESYS and errno EEXIST.  (A watch paused with events 0 is out
+ * of epoll, so a second watch of its fd is not caught: do not make one.) */
 int reactor_fd_watch(reactor *r, int fd, unsigned events, assay_fd_cb cb,
 		     void *arg, assay_watch **out);
 int reactor_fd_modify(reactor *r, assay_watch *w, unsigned events);
@@ -34,17 +37,26 @@ int reactor_fd_modify(reactor *r, assay_watch *w, unsigned events);
  * called from w's own callback, which is allowed). */
 void reactor_fd_unwatch(reactor *r, assay_watch *w);
 
+/* One-shot: cb(arg) runs once, ms milliseconds from now.  *out (out may be
+ * NULL) is an opaque handle, never NULL, set before cb can run.  It is a
+ * generation-checked id, not a pointer: it stays safe to pass to
+ * reactor_timer_stop at any time until reactor_free, from any thread, even
+ * after the timer fired, and never names a later timer (short of 2^32
+ * reuses of one slot; 2^16 where pointers have 32 bits). */
 int reactor_timer_start(reactor *r, uint64_t ms, assay_timer_cb cb, void *arg,
 			assay_timer **out);
-/* Cancel a timer that has not fired; after return cb is not running and
- * will not run.  The handle is invalid once cb has started, so a caller
- * stops a timer only while it knows it is pending (typically from another
- * callback of its own on the reactor thread, or under its own lock). */
+/* Cancel the timer if it has not fired; after return cb is not running and
+ * will not run.  If it fired already (or was stopped), this is a no-op that
+ * only waits for cb to return should it be running right now -- unless
+ * called from that very cb, which returns at once.  So a caller racing the
+ * timer (work completed on another thread) just stops it. */
 void reactor_timer_stop(reactor *r, assay_timer *t);
 
 /* Reap pid when it exits and call cb(pid, status, arg).  Uses a pidfd
  * (Linux 5.3+); where pidfd_open is missing, polls waitpid(pid, WNOHANG)
- * on a 10 ms timer instead.  Only the watched pid is ever reaped. */
+ * on a 10 ms timer instead.  Only the watched pid is ever reaped.  If
+ * someone else reaped it (SIGCHLD ignored, a stray waitpid), cb still runs
+ * once, with status -1 (check for it before the W* macros). */
 int reactor_child_watch(reactor *r, pid_t pid, assay_child_cb cb, void *arg);
 
 #endif /* ASSAY_REACTOR_H */

@@ -43,116 +43,18 @@ void task_init(assay_task *t, const plan_node *node, const char *item,
 	t->deadline_ns = INT64_MAX;
 	t->status = ASSAY_UNKNOWN;
 	t->verbosity = ASSAY_LOG_WARNING;
+	t->phase = TASK_NEW;
 	atomic_init(&t->cancelled, false);
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->cond, NULL);
 }
 
-/* The one place a task ends: exactly once, whoever gets here first. */
-static void task_finish(assay_task *t)
-{
-	bool stop_timer;
-
-	pthread_mutex_lock(&t->lock);
-	if (t->completed) {
-		pthread_mutex_unlock(&t->lock);
-		return;
-	}
-	t->completed = true;
-	/* A cancel() running on another thread may still use the plugin's
-	 * per-task state: wait for it, unless it is this very thread (a
-	 * plugin may complete from inside its own cancel). */
-	while (t->cancelling && !pthread_equal(t->canceller, pthread_self()))
-		pthread_cond_wait(&t->cond, &t->lock);
-	stop_timer = t->timer && !t->timer_fired;
-	pthread_mutex_unlock(&t->lock);
-	/* The timer callback, should it start now, sees `completed` and does
-	 * nothing; stopping it waits for such a callback to return. */
-	if (stop_timer)
-		reactor_timer_stop(t->reactor, t->timer);
-	t->end_ns = task_now_ns();
-	t->end = wall_now();
-	if (!t->status_set) {
-		t->status = ASSAY_UNKNOWN;
-		if (!t->message)
-			t->message = strdup(t->timed_out ? "timed out" : "the plugin reported no status");
-	}
-	if (t->done)
-		t->done(t, t->done_arg);
-}
-
-void task_cancel(assay_task *t)
-{
-	const assay_node_type *type = t->node->type;
-	bool call;
-
-	pthread_mutex_lock(&t->lock);
-	call = !t->completed && !t->cancelling && !atomic_load(&t->cancelled);
-	atomic_store(&t->cancelled, true);
-	if (call) {
-		t->cancelling = true;
-		t->canceller = pthread_self();
-	}
-	pthread_mutex_unlock(&t->lock);
-	if (!call)
-		return;
-	if (type->cancel)
-		type->cancel(t, t->node->state, type->data);
-	pthread_mutex_lock(&t->lock);
-	t->cancelling = false;
-	pthread_cond_broadcast(&t->cond);
-	pthread_mutex_unlock(&t->lock);
-}
-
-static void task_deadline(void *arg)
-{
-	assay_task *t = arg;
-	bool go;
-
-	pthread_mutex_lock(&t->lock);
-	t->timer_fired = true;
-	go = !t->completed;
-	if (go)
-		t->timed_out = true;
-	pthread_mutex_unlock(&t->lock);
-	if (go)
-		task_cancel(t);
-}
-
-void task_start(assay_task *t)
-{
-	const assay_node_type *type = t->node->type;
-	int rc;
-
-	t->start_ns = task_now_ns();
-	t->start = wall_now();
-	if (t->timeout_ms > 0) {
-		t->deadline_ns = t->start_ns + t->timeout_ms * 1000000;
-		if (reactor_timer_start(t->reactor, (uint64_t)t->timeout_ms, task_deadline,
-					t, &t->timer) < 0)
-			t->timer = NULL; /* out of memory: the run has no deadline */
-	}
-	rc = type->run(t, t->node->state, type->data);
-	if (rc != ASSAY_PENDING) {
-		if (rc != ASSAY_DONE && !t->status_set) {
-			task_set_status(t, ASSAY_UNKNOWN);
-			task_set_message(t, "type `%s` failed to run: %s", t->node->type_name,
-					 rc < 0 ? "error" : "bad return value");
-		}
-		task_finish(t);
-	}
-}
-
-void task_complete(assay_task *t)
-{
-	task_finish(t);
-}
-
-void task_release(assay_task *t)
+static void task_free_result(assay_task *t)
 {
 	size_t i;
 
 	free(t->message);
+	t->message = NULL;
 	for (i = 0; i < t->n_metrics; i++) {
 		free((char *)t->metrics[i].name);
 		free((char *)t->metrics[i].unit);
@@ -160,10 +62,169 @@ void task_release(assay_task *t)
 		free((char *)t->metrics[i].crit);
 	}
 	free(t->metrics);
+	t->metrics = NULL;
+	t->n_metrics = 0;
 	for (i = 0; i < t->n_env; i++)
 		free(t->env[i]);
 	free(t->env);
+	t->env = NULL;
+	t->n_env = 0;
 	free(t->environ_built);
+	t->environ_built = NULL;
+}
+
+void task_reset(assay_task *t, unsigned attempt)
+{
+	pthread_mutex_lock(&t->lock);
+	task_free_result(t);
+	t->attempt = attempt;
+	t->phase = TASK_NEW;
+	t->completed_in_run = t->cancel_called = t->timed_out = false;
+	t->timer_armed = t->timer_fired = false;
+	t->timer = NULL;
+	t->status = ASSAY_UNKNOWN;
+	t->status_set = false;
+	t->deadline_ns = INT64_MAX;
+	t->start = t->end = 0;
+	t->start_ns = t->end_ns = 0;
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* The end of an attempt: called with the lock held and phase about to
+ * become DONE; unlocks. */
+static void task_finish_locked(assay_task *t)
+{
+	bool stop_timer;
+
+	t->phase = TASK_DONE;
+	/* A cancel() running on another thread may still use the plugin's
+	 * per-task state: wait for it, unless it is this very thread (a
+	 * plugin may complete from inside its own cancel). */
+	while (t->cancelling && !pthread_equal(t->canceller, pthread_self()))
+		pthread_cond_wait(&t->cond, &t->lock);
+	stop_timer = t->timer_armed && !t->timer_fired;
+	if (!t->status_set) {
+		t->status = ASSAY_UNKNOWN;
+		if (!t->message)
+			t->message = strdup(t->timed_out ? "timed out"
+					    : atomic_load(&t->cancelled) ? "cancelled"
+					    : "the plugin reported no status");
+	}
+	t->end_ns = task_now_ns();
+	t->end = wall_now();
+	pthread_mutex_unlock(&t->lock);
+	/* Timer handles stay valid after firing: stopping one whose callback
+	 * started meanwhile just waits for it, and it sees DONE. */
+	if (stop_timer)
+		reactor_timer_stop(t->reactor, t->timer);
+	if (t->done)
+		t->done(t, t->done_arg);
+}
+
+/* Call the type's cancel once, outside the lock (it may complete the task
+ * on this very thread).  Called with the lock held; unlocks. */
+static void task_cancel_locked(assay_task *t)
+{
+	const assay_node_type *type = t->node->type;
+
+	if (t->phase != TASK_PENDING || t->cancel_called || !type->cancel) {
+		pthread_mutex_unlock(&t->lock);
+		return;
+	}
+	t->cancel_called = true;
+	t->cancelling = true;
+	t->canceller = pthread_self();
+	pthread_mutex_unlock(&t->lock);
+	type->cancel(t, t->node->state, type->data);
+	pthread_mutex_lock(&t->lock);
+	t->cancelling = false;
+	pthread_cond_broadcast(&t->cond);
+	pthread_mutex_unlock(&t->lock);
+}
+
+void task_cancel(assay_task *t)
+{
+	pthread_mutex_lock(&t->lock);
+	atomic_store(&t->cancelled, true);
+	task_cancel_locked(t);
+}
+
+static void task_deadline(void *arg)
+{
+	assay_task *t = arg;
+
+	pthread_mutex_lock(&t->lock);
+	t->timer_fired = true;
+	if (t->phase != TASK_PENDING) {
+		pthread_mutex_unlock(&t->lock);
+		return;
+	}
+	t->timed_out = true;
+	atomic_store(&t->cancelled, true);
+	task_cancel_locked(t);
+}
+
+void task_start(assay_task *t)
+{
+	const assay_node_type *type = t->node->type;
+	int rc;
+
+	pthread_mutex_lock(&t->lock);
+	t->start_ns = task_now_ns();
+	t->start = wall_now();
+	if (t->timeout_ms > 0)
+		t->deadline_ns = t->start_ns + t->timeout_ms * 1000000;
+	t->phase = TASK_IN_RUN;
+	pthread_mutex_unlock(&t->lock);
+
+	rc = type->run(t, t->node->state, type->data);
+
+	pthread_mutex_lock(&t->lock);
+	if (rc != ASSAY_PENDING || t->completed_in_run) {
+		if (rc != ASSAY_PENDING && rc != ASSAY_DONE && !t->status_set) {
+			t->status = ASSAY_UNKNOWN;
+			t->status_set = true;
+			free(t->message);
+			t->message = strdup("the plugin's run failed without a result");
+		}
+		task_finish_locked(t);
+		return;
+	}
+	t->phase = TASK_PENDING;
+	if (atomic_load(&t->cancelled)) {
+		task_cancel_locked(t); /* cancelled while run() was running */
+		return;
+	}
+	/* Only waiting work gets a timer: a run that finished synchronously
+	 * costs the reactor nothing. */
+	if (t->timeout_ms > 0) {
+		int64_t left = t->deadline_ns - task_now_ns();
+
+		t->timer_armed = reactor_timer_start(t->reactor, left > 0 ? (uint64_t)(left + 999999) / 1000000 : 0,
+						     task_deadline, t, &t->timer) == 0;
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+void task_complete(assay_task *t)
+{
+	pthread_mutex_lock(&t->lock);
+	if (t->phase == TASK_IN_RUN) {
+		/* task_start finishes it once run() returns. */
+		t->completed_in_run = true;
+		pthread_mutex_unlock(&t->lock);
+		return;
+	}
+	if (t->phase != TASK_PENDING) {
+		pthread_mutex_unlock(&t->lock); /* a second complete(): ignored */
+		return;
+	}
+	task_finish_locked(t);
+}
+
+void task_release(assay_task *t)
+{
+	task_free_result(t);
 	pthread_mutex_destroy(&t->lock);
 	pthread_cond_destroy(&t->cond);
 	memset(t, 0, sizeof *t);
@@ -384,4 +445,13 @@ void task_logv(const assay_task *t, int level, const char *fmt, va_list ap)
 	fprintf(stderr, "assay: %s: %s%s%s: %s\n", names[level], t->node->id,
 		t->item ? " " : "", t->item ? t->item : "", clean);
 	free(clean);
+}
+
+void task_log(assay_task *t, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	task_logv(t, level, fmt, ap);
+	va_end(ap);
 }

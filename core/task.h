@@ -35,12 +35,14 @@ struct assay_task {
 
 	pthread_mutex_t lock;       /* everything below: plugins report from any thread */
 	pthread_cond_t cond;
+	enum { TASK_NEW, TASK_IN_RUN, TASK_PENDING, TASK_DONE } phase;
+	bool completed_in_run;      /* complete() came before run() returned */
 	atomic_bool cancelled;
-	bool timed_out;             /* the cancel came from the deadline */
-	bool cancelling;            /* the type's cancel() is running */
+	bool cancel_called;         /* the type's cancel() ran or runs */
+	bool cancelling;            /* ... and is running now, on `canceller` */
 	pthread_t canceller;
-	bool completed;
-	bool timer_fired;
+	bool timed_out;             /* the cancel came from the deadline */
+	bool timer_armed, timer_fired;
 	assay_timer *timer;
 
 	assay_status status;
@@ -56,24 +58,33 @@ struct assay_task {
 	int64_t start_ns, end_ns;   /* monotonic */
 };
 
-/* Set up a task for one attempt; nothing is allocated yet. */
+/* Set up a task for its first attempt; nothing is allocated yet. */
 void task_init(assay_task *t, const plan_node *node, const char *item,
 	       unsigned attempt, reactor *r, int64_t timeout_ms);
 
-/* Start it: arm the deadline, call the type's run on this thread.  When
- * run returns ASSAY_DONE, or later when the plugin calls complete(), the
- * task is finished and t->done(t, arg) is called (from whichever thread
- * finished it).  The task must stay alive until then. */
+/* Make a finished task ready for another attempt: the result and the
+ * environment are cleared, the lock and the wiring (done, spawn, secrets)
+ * are kept, so task_cancel() stays safe to call at any time. */
+void task_reset(assay_task *t, unsigned attempt);
+
+/* Start it: call the type's run on this thread; when run hands its waiting
+ * to the reactor (ASSAY_PENDING), arm the deadline.  When run returns
+ * ASSAY_DONE, or later when the plugin calls complete(), the task is
+ * finished and t->done(t, arg) is called, exactly once, from whichever
+ * thread finished it -- never before run() has returned.  A synchronous
+ * run is not interrupted: it sees its deadline through deadline_ns(). */
 void task_start(assay_task *t);
 
-/* Cancel: from any thread, any number of times; calls the type's cancel
- * at most once, and only while the task is pending. */
+/* Cancel: from any thread, any number of times, at any point of the
+ * task's life.  The type's cancel runs at most once, only while the task
+ * is pending; a task cancelled before its run returned is cancelled as
+ * soon as it returns ASSAY_PENDING. */
 void task_cancel(assay_task *t);
 
 /* The host table's complete(). */
 void task_complete(assay_task *t);
 
-/* Free what the task holds (message, metrics, environment). */
+/* Free what the task holds (message, metrics, environment, lock). */
 void task_release(assay_task *t);
 
 /* Host-table helpers, exposed for host.c. */
@@ -87,6 +98,7 @@ char *const *task_environ(assay_task *t);
  * after `$` is left alone, so shell commands keep their ${VAR}. */
 char *task_expand(const assay_task *t, const char *tmpl, int *err);
 void task_logv(const assay_task *t, int level, const char *fmt, va_list ap) ASSAY_PRINTF(3, 0);
+void task_log(assay_task *t, int level, const char *fmt, ...) ASSAY_PRINTF(3, 4);
 
 int64_t task_now_ns(void);
 

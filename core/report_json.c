@@ -1,0 +1,130 @@
+/* report_json.c -- the json report: every node with its status, message,
+ * metrics, attempts and times, and the run's totals. */
+#ifdef HAVE_CONFIG_H
+#include "autoconfig.h"
+#endif
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "host.h"
+#include "report.h"
+
+/* RFC 3339 in UTC with milliseconds, or null for "never". */
+static cJSON *json_time(double t)
+{
+	char buf[40];
+	time_t secs = (time_t)t;
+	struct tm tm;
+
+	if (t <= 0 || !gmtime_r(&secs, &tm))
+		return cJSON_CreateNull();
+	snprintf(buf + strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm), 12, ".%03dZ",
+		 (int)((t - (double)secs) * 1000) % 1000);
+	return cJSON_CreateString(buf);
+}
+
+static const char *kind_name(unsigned kind)
+{
+	return kind == ASSAY_KIND_TRIAL ? "trial"
+	     : kind == ASSAY_KIND_VALIDATION ? "validation" : "check";
+}
+
+/* JSON has no NaN or infinity: such values become null. */
+static cJSON *json_number(double v)
+{
+	return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+}
+
+static cJSON *json_result(const assay_result *res, bool is_item)
+{
+	cJSON *o = cJSON_CreateObject(), *metrics;
+	size_t i;
+
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, is_item ? "item" : "id", res->id);
+	if (!is_item) {
+		cJSON_AddStringToObject(o, "kind", kind_name(res->kind));
+		cJSON_AddStringToObject(o, "type", res->type ? res->type : "");
+	}
+	cJSON_AddStringToObject(o, "status", host_status_name(res->status));
+	cJSON_AddStringToObject(o, "message", res->message);
+	if (res->skip_reason)
+		cJSON_AddStringToObject(o, "skip_reason", res->skip_reason);
+	else
+		cJSON_AddNullToObject(o, "skip_reason");
+	cJSON_AddNumberToObject(o, "attempts", res->attempts);
+	cJSON_AddItemToObject(o, "start", json_time(res->start));
+	cJSON_AddItemToObject(o, "end", json_time(res->end));
+	cJSON_AddNumberToObject(o, "duration_seconds", res->duration);
+	metrics = cJSON_AddArrayToObject(o, "metrics");
+	for (i = 0; metrics && i < res->n_metrics; i++) {
+		const assay_metric *m = &res->metrics[i];
+		cJSON *jm = cJSON_CreateObject();
+
+		if (!jm)
+			break;
+		cJSON_AddStringToObject(jm, "name", m->name);
+		cJSON_AddItemToObject(jm, "value", json_number(m->value));
+		cJSON_AddStringToObject(jm, "unit", m->unit ? m->unit : "");
+		if (m->warn)
+			cJSON_AddStringToObject(jm, "warn", m->warn);
+		if (m->crit)
+			cJSON_AddStringToObject(jm, "crit", m->crit);
+		if (m->flags & ASSAY_METRIC_MIN)
+			cJSON_AddItemToObject(jm, "min", json_number(m->min));
+		if (m->flags & ASSAY_METRIC_MAX)
+			cJSON_AddItemToObject(jm, "max", json_number(m->max));
+		cJSON_AddItemToArray(metrics, jm);
+	}
+	if (!is_item && res->kind == ASSAY_KIND_TRIAL)
+		cJSON_AddBoolToObject(o, "best", res->best);
+	if (!is_item && res->kind == ASSAY_KIND_VALIDATION) {
+		cJSON *items = cJSON_AddArrayToObject(o, "items");
+
+		for (i = 0; items && i < res->n_items; i++)
+			cJSON_AddItemToArray(items, json_result(&res->items[i], true));
+	}
+	return o;
+}
+
+static int json_write(FILE *out, const assay_report *r, void *data)
+{
+	cJSON *root = cJSON_CreateObject(), *counts, *nodes;
+	char *text;
+	size_t i;
+	int s, rc = 0;
+
+	if (!root)
+		return ASSAY_ENOMEM;
+	cJSON_AddStringToObject(root, "config", r->config_path ? r->config_path : "");
+	cJSON_AddStringToObject(root, "status", host_status_name(r->worst));
+	cJSON_AddItemToObject(root, "start", json_time(r->start));
+	cJSON_AddItemToObject(root, "end", json_time(r->end));
+	cJSON_AddNumberToObject(root, "wall_seconds", r->wall);
+	cJSON_AddNumberToObject(root, "critical_path_seconds", r->critical_path);
+	cJSON_AddBoolToObject(root, "interrupted", r->interrupted);
+	counts = cJSON_AddObjectToObject(root, "counts");
+	for (s = 0; counts && s <= ASSAY_SKIPPED; s++)
+		cJSON_AddNumberToObject(counts, host_status_name((assay_status)s), (double)r->counts[s]);
+	cJSON_AddNumberToObject(root, "total", (double)r->n_results);
+	nodes = cJSON_AddArrayToObject(root, "nodes");
+	for (i = 0; nodes && i < r->n_results; i++)
+		cJSON_AddItemToArray(nodes, json_result(&r->results[i], false));
+	text = cJSON_Print(root);
+	if (!text || fprintf(out, "%s\n", text) < 0)
+		rc = text ? ASSAY_ESYS : ASSAY_ENOMEM;
+	cJSON_free(text);
+	cJSON_Delete(root);
+	return rc;
+}
+
+const assay_reporter report_json = {
+	.name = "json",
+	.description = "every node with status, message, metrics, attempts and times",
+	.write = json_write,
+};

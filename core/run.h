@@ -1,0 +1,80 @@
+/* run.h -- executes a plan on the pool: readiness, skips, retries,
+ * timeouts, group limits, jobs, resources, cancellation. */
+#ifndef ASSAY_RUN_H
+#define ASSAY_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "assay/plugin.h"
+#include "config.h"
+#include "graph.h"
+#include "pool.h"
+#include "reactor.h"
+
+typedef struct run run;
+
+typedef struct run_options {
+	unsigned jobs;            /* executions at once (nodes, validation items) */
+	unsigned workers;         /* pool threads */
+	bool fail_fast;           /* the first CRITICAL/UNKNOWN stops the run */
+	const bool *keep;         /* --only: the nodes to run; NULL: all */
+	int verbosity;            /* highest ASSAY_LOG_* level plugins print */
+	/* Called (from any thread, serialised) after each node finishes; may
+	 * be NULL.  For the live progress line. */
+	void (*progress)(const run *r, void *arg);
+	void *progress_arg;
+} run_options;
+
+/* The outcome of one execution: a node's last attempt or one item. */
+typedef struct run_result {
+	assay_status status;
+	assay_status cause;       /* SKIPPED: the status of the failure behind it */
+	char *message;
+	char *skip_reason;        /* SKIPPED only */
+	assay_metric *metrics;
+	size_t n_metrics;
+	unsigned attempts;
+	double start, end;        /* wall clock */
+	double duration;          /* seconds */
+	struct run_result *items; /* validations */
+	size_t n_items;
+	bool ran;                 /* false: skipped or not selected */
+	bool kept;                /* selected by --only (or no --only) */
+} run_result;
+
+/* Counters for progress displays; read without locks (approximate). */
+typedef struct run_counts {
+	size_t total, done, running, failed;
+} run_counts;
+
+/* Prepare a run of p (with its graph g): no thread starts yet.  The plan,
+ * graph, options and reactor must outlive the run.  0 or ASSAY_ENOMEM. */
+int run_new(run **out, const plan *p, const graph *g, const run_options *o,
+	    reactor *re);
+
+/* Start the pool and run to the end.  Blocks the calling (main) thread;
+ * plugin code runs on the pool and the reactor.  0 or a negative code
+ * when the pool could not start. */
+int run_go(run *r);
+
+/* Stop the run: running executions are cancelled (their children killed),
+ * what has not started is SKIPPED with `reason`.  Any thread, any number
+ * of times; not async-signal-safe (call it from a signalfd watch). */
+void run_stop(run *r, const char *reason);
+
+/* After run_go: one result per plan node, in plan order; owned by r. */
+const run_result *run_results(const run *r);
+
+/* Wall-clock start and end of the run, and whether run_stop() cut it. */
+void run_times(const run *r, double *start, double *end, bool *stopped);
+
+run_counts run_get_counts(const run *r);
+
+void run_free(run *r);
+
+/* The worst status of the kept nodes, a SKIPPED node counting as the
+ * failure that caused it: what the exit status says. */
+assay_status run_worst(const run_result *res, size_t n);
+
+#endif /* ASSAY_RUN_H */
