@@ -95,6 +95,10 @@ size_t toml_table_len(const toml_value *table);
 const toml_value *toml_table_at(const toml_value *table, size_t i,
 				const char **key, toml_pos *key_pos);
 
+/* The byte length of the i-th key (0 when out of range): a quoted key may
+ * contain U+0000 ("\u0000" = 1), which strlen() would cut short. */
+size_t toml_table_key_len(const toml_value *table, size_t i);
+
 /* The value under key in this table, or NULL. */
 const toml_value *toml_table_get(const toml_value *table, const char *key);
 

@@ -29,8 +29,14 @@ static void walk(const toml_value *v, int depth)
 		n = toml_table_len(v);
 		for (i = 0; i < n; i++) {
 			const toml_value *child = toml_table_at(v, i, &key, &pos);
-			if (!child || toml_table_get(v, key) != child)
-				abort(); /* lookup must find what iteration shows */
+
+			if (!child)
+				abort();
+			/* Lookup must find what iteration shows (a key holding
+			 * U+0000 cannot be looked up by a C string). */
+			if (strlen(key) == toml_table_key_len(v, i) &&
+			    toml_table_get(v, key) != child)
+				abort();
 			walk(child, depth + 1);
 		}
 		break;
