@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "host.h"
 #include "plugin.h"
 
 static const char *const top_keys[] = { "runner", "plugins", "check", "trial", "validation" };
@@ -620,7 +621,7 @@ static int load_node(plan *p, unsigned kind, const char *group,
 		if (group && !proto.group)
 			goto nomem;
 		if (!(n = new_node(p)))
-			goto nomem;
+			goto full;
 		*n = proto;
 		return 0;
 	}
@@ -632,7 +633,7 @@ static int load_node(plan *p, unsigned kind, const char *group,
 		char *id, *at;
 
 		if (!(n = new_node(p)))
-			goto nomem;
+			goto full;
 		*n = proto;
 		n->params = calloc(np, sizeof *n->params);
 		n->n_params = np;
@@ -670,6 +671,12 @@ static int load_node(plan *p, unsigned kind, const char *group,
 		free(proto.items[j]);
 	free(proto.items);
 	return 0;
+full:
+	if (p->n_nodes >= PLAN_MAX_NODES) {
+		key_error(t, "`%s` would make more than %d nodes in all", proto.id, PLAN_MAX_NODES);
+		rc = ASSAY_EINVAL;
+		goto fail;
+	}
 nomem:
 	rc = ASSAY_ENOMEM;
 fail:
@@ -845,8 +852,11 @@ int config_load(plan *p, const char *path, unsigned default_workers, diag *d)
 		return ASSAY_ENOMEM;
 	p->doc = toml_parse_file(path, &err);
 	if (!p->doc) {
-		diag_add(d, path, err.pos.line, err.pos.column, "%s", err.message);
-		return -1;
+		if (err.pos.line)
+			diag_add(d, path, err.pos.line, err.pos.column, "%s", err.message);
+		else
+			diag_add(d, NULL, 0, 0, "%s", err.message);
+		return ASSAY_EINVAL;
 	}
 	rc = value_tree_build(&p->values, toml_doc_root(p->doc), path, d);
 	p->have_values = true;
@@ -876,7 +886,7 @@ int config_load(plan *p, const char *path, unsigned default_workers, diag *d)
 		if (!want(v, ASSAY_VALUE_TABLE, "a table"))
 			continue;
 		if ((rc = load_tree(p, kind, NULL, v, 0)) < 0)
-			return rc;
+			return rc == ASSAY_ENOMEM ? rc : 0;
 	}
 	if ((rc = sort_declaration_order(p)) < 0)
 		return rc;
@@ -1017,10 +1027,18 @@ static int prepare_resources(registry *r, plan_node *n)
 		}
 		if (!used)
 			continue;
-		rc = e[j].u.resource->prepare(n->resources, e[j].u.resource->data, &req);
-		if (rc < 0) {
-			errors++;
-			continue;
+		{
+			size_t before = diag_count(n->resources->tree->diag);
+
+			rc = e[j].u.resource->prepare(n->resources, e[j].u.resource->data, &req);
+			if (rc < 0) {
+				/* A refusal without a reason is still an error. */
+				if (diag_count(n->resources->tree->diag) == before)
+					value_error(n->resources, "resource type `%s` refused this request: %s",
+						    e[j].name, host_strerror(rc));
+				errors++;
+				continue;
+			}
 		}
 		n->resource_types[n->n_resources] = e[j].u.resource;
 		n->resource_reqs[n->n_resources++] = req;

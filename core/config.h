@@ -93,8 +93,9 @@ typedef struct plan {
  * tables and their host options (after, timeout, matrix, items, ...).
  * Every error goes to d.  Returns 0 when the plan is complete enough to
  * continue with config_prepare() (d may already hold errors: all of a
- * file's errors are reported together), or -1 when it is not (the TOML
- * does not parse), or ASSAY_ENOMEM.  plan_release() in every case. */
+ * file's errors are reported together), ASSAY_EINVAL when it is not (the
+ * file cannot be read or is not TOML), or ASSAY_ENOMEM.  plan_release()
+ * in every case. */
 int config_load(plan *p, const char *path, unsigned default_workers, diag *d);
 
 /* With the plugins loaded: resolve each node's type (an unknown one names

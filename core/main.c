@@ -151,14 +151,22 @@ static int load_plugins(registry *r, const plan *p)
 	for (i = 0; p->load && i < value_len(p->load); i++) {
 		const assay_value *v = value_at(p->load, i, NULL);
 		const char *name = value_string(v), *base = strrchr(name, '/');
-		char short_name[256];
+		char short_name[256], *full = NULL;
+		int rc;
 
 		/* [plugins.NAME] configures the plugin loaded as NAME or
 		 * .../NAME.so. */
 		snprintf(short_name, sizeof short_name, "%.*s",
 			 (int)strcspn(base ? base + 1 : name, "."), base ? base + 1 : name);
-		if (registry_load(r, name, value_get(p->plugins, short_name), v) == ASSAY_ENOMEM)
+		/* Like every path in a config file, a relative one is relative
+		 * to the file. */
+		if (base && name[0] != '/' && p->values.dir &&
+		    asprintf(&full, "%s/%s", p->values.dir, name) < 0)
 			return ASSAY_ENOMEM;
+		rc = registry_load(r, full ? full : name, value_get(p->plugins, short_name), v);
+		free(full);
+		if (rc == ASSAY_ENOMEM)
+			return rc;
 	}
 	return 0;
 }
@@ -256,14 +264,15 @@ static void print_summary(const plan *p, const registry *r)
 {
 	size_t i, items = 0, gates = 0, n_val = count_kind(p, ASSAY_KIND_VALIDATION);
 	size_t n_check = count_kind(p, ASSAY_KIND_CHECK), n_trial = count_kind(p, ASSAY_KIND_TRIAL);
+	char timeout[32];
 
 	for (i = 0; i < p->n_nodes; i++) {
 		items += p->nodes[i].n_items;
 		gates += p->nodes[i].gate;
 	}
 	printf("%s: OK\n", p->path);
-	printf("  runner: jobs %u, workers %u, timeout %.3gs%s\n", p->jobs, p->workers,
-	       (double)p->timeout_ms / 1000, p->fail_fast ? ", fail_fast" : "");
+	printf("  runner: jobs %u, workers %u, timeout %s%s\n", p->jobs, p->workers,
+	       value_format_duration(p->timeout_ms, timeout), p->fail_fast ? ", fail_fast" : "");
 	printf("  plugins:");
 	for (i = 0; i < r->n_plugins; i++)
 		printf("%s %s %s (%s)", i ? "," : "", r->plugins[i]->name,
@@ -306,8 +315,11 @@ static int load_all(loaded *l, const options *o, const char *path, bool want_gra
 
 	memset(l, 0, sizeof *l);
 	rc = config_load(&l->p, path, cores > 0 ? (unsigned)cores : 1, &l->d);
-	if (rc == ASSAY_ENOMEM || rc == -1)
+	if (rc < 0) {
+		if (rc == ASSAY_ENOMEM)
+			diag_add(&l->d, path, 0, 0, "out of memory");
 		return -1;
+	}
 	if (registry_init(&l->r, &l->d) < 0) {
 		diag_add(&l->d, NULL, 0, 0, "cannot initialise libltdl");
 		return -1;

@@ -296,13 +296,15 @@ static lt_dlhandle plugin_open(registry *r, const char *path, const char *name,
 	const char *why = plugin_check_file(path, r->allow_insecure);
 	lt_dlhandle h;
 
-	if (why) {
-		load_error(r, at, "refusing to load plugin `%s` from %s: %s (fix its owner and mode, or run with --allow-insecure-plugins)",
-			   name, path, why);
+	if (stat(path, &before) < 0) {
+		load_error(r, at, "cannot load plugin `%s` from %s: %s", name, path, strerror(errno));
 		return NULL;
 	}
-	if (stat(path, &before) < 0)
+	if (why) {
+		load_error(r, at, "refusing to load plugin `%s` from %s: %s%s", name, path, why,
+			   S_ISREG(before.st_mode) ? " (fix its owner and mode, or run with --allow-insecure-plugins)" : "");
 		return NULL;
+	}
 	h = lt_dlopen(path);
 	if (!h) {
 		load_error(r, at, "cannot load plugin `%s` from %s: %s", name, path, lt_dlerror());

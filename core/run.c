@@ -848,18 +848,29 @@ int run_new(run **out, const plan *p, const graph *g, const run_options *o,
 
 int run_go(run *r)
 {
-	size_t i;
+	size_t i, n_roots = 0, *roots;
 	int rc;
 
 	r->start = wall_now();
 	rc = pool_new(&r->pool, r->o.workers ? r->o.workers : 1);
 	if (rc < 0)
 		return rc;
-	if (r->kept == 0)
-		run_signal_done(r);
+	/* The roots are picked before any starts: once one runs, a worker
+	 * may bring other nodes' counts to 0 and launch them itself. */
+	roots = malloc((r->p->n_nodes ? r->p->n_nodes : 1) * sizeof *roots);
+	if (!roots) {
+		pool_free(r->pool);
+		r->pool = NULL;
+		return ASSAY_ENOMEM;
+	}
 	for (i = 0; i < r->p->n_nodes; i++)
 		if (r->results[i].kept && atomic_load(&r->nodes[i].waiting) == 0)
-			node_launch(r, i, false);
+			roots[n_roots++] = i;
+	if (r->kept == 0)
+		run_signal_done(r);
+	for (i = 0; i < n_roots; i++)
+		node_launch(r, roots[i], false);
+	free(roots);
 	pthread_mutex_lock(&r->lock);
 	while (!r->done)
 		pthread_cond_wait(&r->cond, &r->lock);

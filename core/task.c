@@ -374,6 +374,18 @@ char *const *task_environ(assay_task *t)
 	return out;
 }
 
+size_t task_placeholder(const char *s)
+{
+	size_t n = 1;
+
+	if (s[0] != '{' || !((s[1] >= 'a' && s[1] <= 'z') || (s[1] >= 'A' && s[1] <= 'Z') || s[1] == '_'))
+		return 0;
+	while ((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
+	       (s[n] >= '0' && s[n] <= '9') || s[n] == '_')
+		n++;
+	return s[n] == '}' ? n + 1 : 0;
+}
+
 char *task_expand(const assay_task *t, const char *tmpl, int *err)
 {
 	size_t len = 0, cap = strlen(tmpl) + 64;
@@ -385,17 +397,17 @@ char *task_expand(const assay_task *t, const char *tmpl, int *err)
 	if (!out)
 		goto nomem;
 	while (*p) {
-		const char *piece = p, *close;
-		size_t n = 1;
+		const char *piece = p;
+		size_t n;
 		char name[128];
 
 		if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
-			p += 2; /* {{ and }} are literal braces */
-		} else if (p[0] == '{' && (p == tmpl || p[-1] != '$') &&
-			   (close = strchr(p, '}')) &&
-			   (size_t)(close - p - 1) < sizeof name) {
-			memcpy(name, p + 1, (size_t)(close - p - 1));
-			name[close - p - 1] = '\0';
+			n = 1; /* {{ and }} are literal braces: copy one */
+			p += 2;
+		} else if (p[0] == '{' && (n = task_placeholder(p)) > 0 && n - 2 < sizeof name) {
+			memcpy(name, p + 1, n - 2);
+			name[n - 2] = '\0';
+			p += n;
 			piece = strcmp(name, "item") == 0 ? t->item
 							  : plan_node_param(t->node, name);
 			if (!piece) {
@@ -405,8 +417,8 @@ char *task_expand(const assay_task *t, const char *tmpl, int *err)
 				return NULL;
 			}
 			n = strlen(piece);
-			p = close + 1;
 		} else {
+			n = 1;
 			p++;
 		}
 		if (len + n + 1 > cap) {

@@ -139,7 +139,10 @@ static int value_interpolate(value_tree *t, assay_value *v, const char *s,
 			p = open + 3;
 			continue;
 		}
-		if (open + 1 >= end || open[1] != '{') {
+		/* Only ${env:...} and ${file:...} are ours: a shell command's
+		 * ${HOME} or ${n:-0} is left as written. */
+		if (!((size_t)(end - open) > 6 && memcmp(open, "${env:", 6) == 0) &&
+		    !((size_t)(end - open) > 7 && memcmp(open, "${file:", 7) == 0)) {
 			if (sb_add(&out, "$", 1) < 0)
 				goto nomem;
 			p = open + 1;
@@ -147,7 +150,8 @@ static int value_interpolate(value_tree *t, assay_value *v, const char *s,
 		}
 		close = memchr(open, '}', (size_t)(end - open));
 		if (!close) {
-			value_error(v, "unterminated `${` (write `$${` for a literal `${`)");
+			value_error(v, "unterminated `%.*s` (write `$${` for a literal `${`)",
+				    open[2] == 'e' ? 6 : 7, open);
 			errors++;
 			break;
 		}
@@ -177,7 +181,7 @@ static int value_interpolate(value_tree *t, assay_value *v, const char *s,
 				}
 				errors += rc;
 			} else {
-				value_error(v, "unknown interpolation `${%s}`: use ${env:NAME} or ${file:PATH}",
+				value_error(v, "`${%s}` names nothing to interpolate: write ${env:NAME} or ${file:PATH}",
 					    ref);
 				errors++;
 			}
@@ -379,6 +383,31 @@ int value_parse_duration(const char *s, int64_t *out)
 		return ASSAY_EINVAL;
 	*out = (int64_t)ceil(total);
 	return 0;
+}
+
+const char *value_format_duration(int64_t ms, char buf[32])
+{
+	static const struct { const char *unit; int64_t ms; } units[] = {
+		{ "d", 86400000 }, { "h", 3600000 }, { "m", 60000 }, { "s", 1000 },
+	};
+	size_t i, used = 0;
+
+	if (ms < 1000 || ms % 1000) {
+		/* Below a second, or fractional: one number is clearer. */
+		if (ms < 1000)
+			snprintf(buf, 32, "%lldms", (long long)ms);
+		else
+			snprintf(buf, 32, "%gs", (double)ms / 1000);
+		return buf;
+	}
+	buf[0] = '\0';
+	for (i = 0; i < sizeof units / sizeof *units; i++)
+		if (ms >= units[i].ms) {
+			used += (size_t)snprintf(buf + used, 32 - used, "%lld%s",
+						 (long long)(ms / units[i].ms), units[i].unit);
+			ms %= units[i].ms;
+		}
+	return buf;
 }
 
 int value_duration_ms(const assay_value *v, int64_t *out)

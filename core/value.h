@@ -62,4 +62,8 @@ void value_error(const assay_value *v, const char *fmt, ...) ASSAY_PRINTF(2, 3);
  * 0, or ASSAY_EINVAL for anything else (negative, empty, unknown unit). */
 int value_parse_duration(const char *s, int64_t *out);
 
+/* The shortest text value_parse_duration() reads back as ms: "1h30m",
+ * "45s", "1.5s", "250ms".  Writes at most 32 bytes to buf. */
+const char *value_format_duration(int64_t ms, char buf[32]);
+
 #endif /* ASSAY_VALUE_H */

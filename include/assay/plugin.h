@@ -96,7 +96,7 @@ enum {
 typedef struct assay_metric {
 	const char *name;  /* required: "time", "accuracy", "/var" */
 	double value;
-	const char *unit;  /* "", "s", "ms", "us", "%", "B", "KB", "MB", "TB", "c"; NULL = "" */
+	const char *unit;  /* "", "s", "ms", "us", "%", "B", "KB", "MB", "GB", "TB", "c"; NULL = "" */
 	const char *warn;  /* threshold as a monitoring-plugins range ("10", "@5:10", "~:3"); NULL = none */
 	const char *crit;  /* likewise */
 	double min, max;   /* meaningful when flags has ASSAY_METRIC_MIN / _MAX */
@@ -336,7 +336,7 @@ typedef struct assay_host {
 	int (*value_float)(const assay_value *v, double *out); /* integers too */
 	int (*value_bool)(const assay_value *v, bool *out);
 	/* A duration: a string such as "1.5s", "200ms", "2m", "1h", "1h30m",
-	 * or a number of seconds.  0 or ASSAY_EINVAL. */
+	 * "1d", or a number of seconds.  0 or ASSAY_EINVAL. */
 	int (*value_duration_ms)(const assay_value *v, int64_t *out);
 	/* Elements of an array, or entries of a table in document order. */
 	size_t (*value_len)(const assay_value *v);
@@ -394,7 +394,7 @@ typedef struct assay_host {
 	bool (*cancelled)(const assay_task *task);
 
 	/* Run fn(arg) on the pool; the task is not over until complete().
-	 * 0 or ASSAY_ENOMEM. */
+	 * 0, ASSAY_ENOMEM, or ASSAY_ESTATE outside a run. */
 	int (*spawn)(assay_task *task, void (*fn)(void *arg), void *arg);
 
 	/* End a task whose run returned ASSAY_PENDING.  Exactly once, from any
@@ -404,7 +404,7 @@ typedef struct assay_host {
 	/* -- the reactor: any thread ---------------------------------------- */
 
 	/* Watch fd for ASSAY_READABLE/WRITABLE; cb runs on the reactor thread.
-	 * The fd stays the caller's: unwatch before closing it.  fd_modify
+	 * One watch per fd.  The fd stays the caller's: unwatch before closing it.  fd_modify
 	 * changes the events (0 pauses).  fd_unwatch returns after any running
 	 * callback for it finished, unless called from that callback. */
 	int (*fd_watch)(int fd, unsigned events, assay_fd_cb cb, void *arg,
@@ -412,16 +412,20 @@ typedef struct assay_host {
 	int (*fd_modify)(assay_watch *watch, unsigned events);
 	void (*fd_unwatch)(assay_watch *watch);
 
-	/* One-shot timer after ms milliseconds.  timer_stop before it fired
-	 * means cb never runs; it is safe to call from cb itself, and *timer is
-	 * invalid once cb has run. */
+	/* One-shot timer after ms milliseconds (out may be NULL).  The handle
+	 * may be passed to timer_stop at any time, from any thread, even after
+	 * the timer fired: stopping a pending timer means cb never runs;
+	 * stopping one that fired is a no-op that waits for a cb still
+	 * running, unless called from that cb. */
 	int (*timer_start)(uint64_t ms, assay_timer_cb cb, void *arg,
 			   assay_timer **out);
 	void (*timer_stop)(assay_timer *timer);
 
 	/* Reap pid (a child of this process) without holding a thread: cb runs
-	 * on the reactor thread with its wait status.  The host reaps it; the
-	 * plugin must not waitpid() it. */
+	 * on the reactor thread with its wait status (-1 if something else
+	 * reaped it).  The host reaps it; the plugin must not waitpid() it.
+	 * fd_watch, timer_start and child_watch answer ASSAY_ESTATE outside a
+	 * run (during init and prepare). */
 	int (*child_watch)(pid_t pid, assay_child_cb cb, void *arg);
 
 	/* -- misc ---------------------------------------------------------- */

@@ -1,0 +1,532 @@
+/* check_run.c -- Check suite for core/run.c and core/graph.c: real plans
+ * of the test plugin `probe` run on the pool and the reactor, asserting
+ * order, skips and their reasons, limits, retries, timeouts, resources,
+ * stopping, and the graph's cycles and critical path. */
+#ifdef HAVE_CONFIG_H
+#include "autoconfig.h"
+#endif
+
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "diag.h"
+#include "graph.h"
+#include "host.h"
+#include "plugin.h"
+#include "reactor.h"
+#include "run.h"
+
+typedef struct fixture {
+	diag d;
+	registry reg;
+	plan p;
+	graph g;
+	reactor *re;
+	run *r;
+	const run_result *res;
+	double wall;
+} fixture;
+
+static char workdir[] = "/tmp/assay-check-run-XXXXXX";
+
+static void setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(workdir));
+	ck_assert_int_eq(chdir(workdir), 0);
+}
+
+static void teardown(void)
+{
+	unlink("c.toml");
+	ck_assert_int_eq(chdir("/"), 0);
+	rmdir(workdir);
+	strcpy(workdir, "/tmp/assay-check-run-XXXXXX");
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Load text with the probe plugin and prepare it; 0 or the diag count. */
+static size_t load(fixture *f, const char *text)
+{
+	const char *dir = getenv("TEST_PLUGIN_DIR");
+	FILE *out = fopen("c.toml", "w");
+	size_t i;
+
+	ck_assert_ptr_nonnull(out);
+	fprintf(out, "%s", text);
+	fclose(out);
+	memset(f, 0, sizeof *f);
+	ck_assert_int_eq(config_load(&f->p, "c.toml", 2, &f->d), 0);
+	ck_assert_int_eq(registry_init(&f->reg, &f->d), 0);
+	registry_add_dirs(&f->reg, dir ? dir : "tests/plugins/.libs");
+	for (i = 0; f->p.load && i < value_len(f->p.load); i++) {
+		const char *name = value_string(value_at(f->p.load, i, NULL));
+
+		ck_assert_int_eq(registry_load(&f->reg, name, value_get(f->p.plugins, name), NULL), 0);
+	}
+	config_prepare(&f->p, &f->reg, &f->d);
+	if (diag_count(&f->d) == 0)
+		graph_build(&f->g, &f->p, &f->d);
+	return diag_count(&f->d);
+}
+
+/* Run what load() prepared. */
+static void go(fixture *f, unsigned jobs, unsigned workers, bool fail_fast,
+	       const bool *keep)
+{
+	run_options o = { .jobs = jobs, .workers = workers, .fail_fast = fail_fast, .keep = keep,
+			  .verbosity = ASSAY_LOG_ERROR };
+	double t0;
+
+	ck_assert_int_eq(reactor_new(&f->re), 0);
+	host_set_reactor(f->re);
+	ck_assert_int_eq(run_new(&f->r, &f->p, &f->g, &o, f->re), 0);
+	t0 = now();
+	ck_assert_int_eq(run_go(f->r), 0);
+	f->wall = now() - t0;
+	f->res = run_results(f->r);
+}
+
+static void finish(fixture *f)
+{
+	run_free(f->r);
+	host_set_reactor(NULL);
+	reactor_free(f->re);
+	graph_release(&f->g);
+	plan_release(&f->p);
+	registry_release(&f->reg);
+	diag_release(&f->d);
+}
+
+static double metric(const run_result *res, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < res->n_metrics; i++)
+		if (strcmp(res->metrics[i].name, name) == 0)
+			return res->metrics[i].value;
+	return -1;
+}
+
+static size_t node(const fixture *f, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < f->p.n_nodes; i++)
+		if (strcmp(f->p.nodes[i].id, id) == 0)
+			return i;
+	ck_abort_msg("no node %s", id);
+	return 0;
+}
+
+#define PROBE "[plugins]\nload = [\"probe\"]\n"
+
+START_TEST(test_chain_and_declaration_order)
+{
+	fixture f;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[check.c]\ntype = \"probe\"\nafter = [\"b\"]\nsleep = \"10ms\"\n"
+			       "[check.a]\ntype = \"probe\"\nsleep = \"10ms\"\n"
+			       "[check.b]\ntype = \"probe\"\nafter = [\"a\"]\n"), 0);
+	go(&f, 8, 2, false, NULL);
+	/* Results stay in declaration order; the run followed the edges. */
+	ck_assert_str_eq(f.p.nodes[0].id, "c");
+	ck_assert_int_eq(f.res[0].status, ASSAY_OK);
+	ck_assert(metric(&f.res[node(&f, "a")], "seq") < metric(&f.res[node(&f, "b")], "seq"));
+	ck_assert(metric(&f.res[node(&f, "b")], "seq") < metric(&f.res[node(&f, "c")], "seq"));
+	ck_assert(f.res[node(&f, "b")].start >= f.res[node(&f, "a")].end);
+	ck_assert_int_eq(run_worst(f.res, f.p.n_nodes), ASSAY_OK);
+	finish(&f);
+}
+END_TEST
+
+START_TEST(test_run_if_and_skip_reasons)
+{
+	fixture f;
+	size_t s;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[check.bad]\ntype = \"probe\"\nstatus = 2\n"
+			       "[check.warn]\ntype = \"probe\"\nstatus = 1\n"
+			       "[check.on_success]\ntype = \"probe\"\nafter = [\"bad\"]\n"
+			       "[check.chained]\ntype = \"probe\"\nafter = [\"on_success\"]\n"
+			       "[check.on_failure]\ntype = \"probe\"\nafter = [\"bad\"]\nrun_if = \"failure\"\n"
+			       "[check.always]\ntype = \"probe\"\nafter = [\"bad\"]\nrun_if = \"always\"\n"
+			       "[check.after_warn]\ntype = \"probe\"\nafter = [\"warn\"]\n"
+			       "[check.no_failure]\ntype = \"probe\"\nafter = [\"warn\"]\nrun_if = \"failure\"\n"), 0);
+	go(&f, 4, 2, false, NULL);
+	s = node(&f, "on_success");
+	ck_assert_int_eq(f.res[s].status, ASSAY_SKIPPED);
+	ck_assert_str_eq(f.res[s].skip_reason, "dependency `bad` is CRITICAL");
+	ck_assert_int_eq(f.res[s].cause, ASSAY_CRITICAL);
+	s = node(&f, "chained");
+	ck_assert_int_eq(f.res[s].status, ASSAY_SKIPPED);
+	ck_assert_str_eq(f.res[s].skip_reason, "dependency `on_success` was skipped");
+	ck_assert_int_eq(f.res[s].cause, ASSAY_CRITICAL);
+	ck_assert_int_eq(f.res[node(&f, "on_failure")].status, ASSAY_OK);
+	ck_assert_int_eq(f.res[node(&f, "always")].status, ASSAY_OK);
+	/* WARNING counts as success for run_if. */
+	ck_assert_int_eq(f.res[node(&f, "after_warn")].status, ASSAY_OK);
+	s = node(&f, "no_failure");
+	ck_assert_int_eq(f.res[s].status, ASSAY_SKIPPED);
+	ck_assert_int_eq(f.res[s].cause, ASSAY_OK);
+	ck_assert_int_eq(run_worst(f.res, f.p.n_nodes), ASSAY_CRITICAL);
+	finish(&f);
+}
+END_TEST
+
+START_TEST(test_failed_gate_skips_everything)
+{
+	fixture f;
+	size_t i;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[check.billing]\ntype = \"probe\"\ngate = true\nstatus = 3\n"
+			       "[check.a]\ntype = \"probe\"\n"
+			       "[check.b]\ntype = \"probe\"\nrun_if = \"always\"\n"
+			       "[trial.t]\ntype = \"probe\"\nmatrix = { x = [1, 2] }\n"), 0);
+	go(&f, 4, 2, false, NULL);
+	for (i = 1; i < f.p.n_nodes; i++) {
+		ck_assert_int_eq(f.res[i].status, ASSAY_SKIPPED);
+		ck_assert_str_eq(f.res[i].skip_reason, "gate `billing` is UNKNOWN");
+	}
+	ck_assert_int_eq(run_worst(f.res, f.p.n_nodes), ASSAY_UNKNOWN);
+	finish(&f);
+}
+END_TEST
+
+static double max_metric(const fixture *f, const char *name)
+{
+	double m = 0;
+	size_t i;
+
+	for (i = 0; i < f->p.n_nodes; i++)
+		if (metric(&f->res[i], name) > m)
+			m = metric(&f->res[i], name);
+	return m;
+}
+
+START_TEST(test_jobs_limit)
+{
+	char text[8192] = PROBE;
+	fixture f;
+	int i;
+
+	for (i = 0; i < 24; i++)
+		snprintf(text + strlen(text), sizeof text - strlen(text),
+			 "[check.n%d]\ntype = \"probe\"\nsleep = \"20ms\"\n", i);
+	ck_assert_uint_eq(load(&f, text), 0);
+	go(&f, 3, 2, false, NULL);
+	/* Waiting nodes hold no thread: 3 run at once on 2 workers. */
+	ck_assert_int_eq((int)max_metric(&f, "concurrent"), 3);
+	ck_assert(f.wall >= 8 * 0.020);
+	finish(&f);
+}
+END_TEST
+
+START_TEST(test_max_parallel_of_a_matrix)
+{
+	fixture f;
+	size_t i;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[trial.sweep]\ntype = \"probe\"\nsleep = \"20ms\"\nmax_parallel = 2\n"
+			       "matrix = { a = [1, 2, 3], b = [\"x\", \"y\"] }\n"), 0);
+	go(&f, 64, 2, false, NULL);
+	ck_assert_uint_eq(f.p.n_nodes, 6);
+	for (i = 0; i < 6; i++)
+		ck_assert_int_eq(f.res[i].status, ASSAY_OK);
+	ck_assert_int_eq((int)max_metric(&f, "concurrent"), 2);
+	finish(&f);
+}
+END_TEST
+
+START_TEST(test_retries)
+{
+	fixture f;
+	size_t s;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[check.flaky]\ntype = \"probe\"\nfail_times = 2\nretries = 3\nretry_delay = \"5ms\"\n"
+			       "[check.broken]\ntype = \"probe\"\nfail_times = 5\nretries = 1\nretry_delay = \"5ms\"\n"), 0);
+	go(&f, 4, 2, false, NULL);
+	s = node(&f, "flaky");
+	ck_assert_int_eq(f.res[s].status, ASSAY_OK);
+	ck_assert_uint_eq(f.res[s].attempts, 3);
+	s = node(&f, "broken");
+	ck_assert_int_eq(f.res[s].status, ASSAY_CRITICAL);
+	ck_assert_uint_eq(f.res[s].attempts, 2);
+	ck_assert_str_eq(f.res[s].message, "failing on purpose (attempt 2)");
+	finish(&f);
+}
+END_TEST
+
+START_TEST(test_timeout)
+{
+	fixture f;
+	size_t s;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[check.slow]\ntype = \"probe\"\nsleep = \"10s\"\ntimeout = \"50ms\"\n"
+			       "[check.next]\ntype = \"probe\"\nafter = [\"slow\"]\n"), 0);
+	go(&f, 4, 2, false, NULL);
+	s = node(&f, "slow");
+	ck_assert_int_eq(f.res[s].status, ASSAY_CRITICAL);
+	ck_assert_str_eq(f.res[s].message, "timed out");
+	ck_assert(f.res[s].duration >= 0.05 && f.res[s].duration < 2);
+	ck_assert_int_eq(f.res[node(&f, "next")].status, ASSAY_SKIPPED);
+	ck_assert(f.wall < 2);
+	finish(&f);
+}
+END_TEST
+
+START_TEST(test_fail_fast)
+{
+	fixture f;
+	size_t s;
+
+	/* bad fails once long has surely started. */
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[check.pre]\ntype = \"probe\"\nsleep = \"100ms\"\n"
+			       "[check.bad]\ntype = \"probe\"\nstatus = 2\nafter = [\"pre\"]\n"
+			       "[check.long]\ntype = \"probe\"\nsleep = \"10s\"\n"
+			       "[check.later]\ntype = \"probe\"\nafter = [\"long\"]\n"), 0);
+	go(&f, 4, 2, true, NULL);
+	ck_assert(f.wall < 2);
+	s = node(&f, "long");
+	ck_assert_int_eq(f.res[s].status, ASSAY_UNKNOWN);
+	ck_assert_str_eq(f.res[s].message, "cancelled");
+	s = node(&f, "later");
+	ck_assert_int_eq(f.res[s].status, ASSAY_SKIPPED);
+	ck_assert_str_eq(f.res[s].skip_reason, "fail_fast: `bad` is CRITICAL");
+	ck_assert_int_eq(f.res[s].cause, ASSAY_CRITICAL);
+	finish(&f);
+}
+END_TEST
+
+START_TEST(test_resources_fifo)
+{
+	fixture f;
+	size_t i, j;
+
+	ck_assert_uint_eq(load(&f, PROBE "[plugins.probe]\nslots = 1\n"
+			       "[check.a]\ntype = \"probe\"\nsleep = \"10ms\"\nresources = { slot = 1 }\n"
+			       "[check.b]\ntype = \"probe\"\nsleep = \"10ms\"\nresources = { slot = 1 }\n"
+			       "[check.c]\ntype = \"probe\"\nsleep = \"10ms\"\nresources = { slot = 1 }\n"
+			       "[check.d]\ntype = \"probe\"\nsleep = \"10ms\"\nresources = { slot = 1 }\n"
+			       "[check.free]\ntype = \"probe\"\nsleep = \"10ms\"\n"), 0);
+	go(&f, 64, 2, false, NULL);
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(f.res[i].status, ASSAY_OK);
+	/* One slot: no two of the four overlapped. */
+	for (i = 0; i < 4; i++)
+		for (j = 0; j < 4; j++)
+			ck_assert(i == j || f.res[i].start >= f.res[j].end ||
+				  f.res[j].start >= f.res[i].end);
+	finish(&f);
+}
+END_TEST
+
+typedef struct stopper {
+	run *r;
+	int ms;
+} stopper;
+
+static void *stop_later(void *arg)
+{
+	stopper *s = arg;
+
+	usleep((useconds_t)s->ms * 1000);
+	run_stop(s->r, "interrupted by SIGINT");
+	return NULL;
+}
+
+START_TEST(test_stop)
+{
+	run_options o = { .jobs = 1, .workers = 2, .verbosity = ASSAY_LOG_ERROR };
+	stopper s;
+	pthread_t th;
+	fixture f;
+	double t0, start, end;
+	bool stopped;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[check.a]\ntype = \"probe\"\nsleep = \"10s\"\n"
+			       "[check.b]\ntype = \"probe\"\nsleep = \"10s\"\n"
+			       "[check.c]\ntype = \"probe\"\nafter = [\"a\"]\n"), 0);
+	ck_assert_int_eq(reactor_new(&f.re), 0);
+	host_set_reactor(f.re);
+	ck_assert_int_eq(run_new(&f.r, &f.p, &f.g, &o, f.re), 0);
+	s.r = f.r;
+	s.ms = 100;
+	pthread_create(&th, NULL, stop_later, &s);
+	t0 = now();
+	ck_assert_int_eq(run_go(f.r), 0);
+	ck_assert(now() - t0 < 2);
+	pthread_join(th, NULL);
+	f.res = run_results(f.r);
+	/* a ran (jobs = 1) and was cancelled; b waited for the slot. */
+	ck_assert_int_eq(f.res[0].status, ASSAY_UNKNOWN);
+	ck_assert_str_eq(f.res[0].message, "cancelled");
+	ck_assert_int_eq(f.res[1].status, ASSAY_SKIPPED);
+	ck_assert_str_eq(f.res[1].skip_reason, "interrupted by SIGINT");
+	ck_assert_int_eq(f.res[2].status, ASSAY_SKIPPED);
+	run_times(f.r, &start, &end, &stopped);
+	ck_assert(stopped);
+	finish(&f);
+}
+END_TEST
+
+START_TEST(test_only_closure)
+{
+	fixture f;
+	bool keep[4] = { false, false, true, false };
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[check.g]\ntype = \"probe\"\ngate = true\n"
+			       "[check.a]\ntype = \"probe\"\n"
+			       "[check.b]\ntype = \"probe\"\nafter = [\"a\"]\n"
+			       "[check.other]\ntype = \"probe\"\n"), 0);
+	graph_closure(&f.g, keep);
+	ck_assert(keep[0] && keep[1] && keep[2] && !keep[3]);
+	go(&f, 4, 2, false, keep);
+	ck_assert(f.res[2].ran && f.res[0].ran && f.res[1].ran);
+	ck_assert(!f.res[3].ran && !f.res[3].kept);
+	finish(&f);
+}
+END_TEST
+
+START_TEST(test_validation_items)
+{
+	fixture f;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[validation.v]\ntype = \"probe\"\nsleep = \"5ms\"\nfail_items = [\"c\"]\n"
+			       "items = { list = [\"a\", \"b\", \"c\", \"d\", \"e\"] }\n"), 0);
+	go(&f, 2, 2, false, NULL);
+	ck_assert_int_eq(f.res[0].status, ASSAY_CRITICAL);
+	ck_assert_uint_eq(f.res[0].n_items, 5);
+	ck_assert_int_eq(f.res[0].items[2].status, ASSAY_CRITICAL);
+	ck_assert_int_eq(f.res[0].items[4].status, ASSAY_OK);
+	ck_assert_str_eq(f.res[0].items[4].message, "status 0 for e");
+	ck_assert_str_eq(f.res[0].message, "1 of 5 items failed; first: c: failing on purpose (attempt 1)");
+	/* Items are executions: jobs = 2 holds them to two at a time. */
+	ck_assert_int_le((int)metric(&f.res[0].items[3], "concurrent"), 2);
+	finish(&f);
+}
+END_TEST
+
+/* A chain far deeper than any stack: every node ready in turn, then the
+ * same chain skipped from its first node. */
+START_TEST(test_long_chains)
+{
+	size_t n = 20000, i, len = 0, cap = n * 64;
+	char *text = malloc(cap);
+	fixture f;
+
+	len += (size_t)snprintf(text, cap, PROBE "[check.n0]\ntype = \"probe\"\nstatus = %d\n", 2 * _i);
+	for (i = 1; i < n; i++)
+		len += (size_t)snprintf(text + len, cap - len,
+					"[check.n%zu]\ntype = \"probe\"\nafter = \"n%zu\"\n", i, i - 1);
+	ck_assert_uint_eq(load(&f, text), 0);
+	go(&f, 64, 2, false, NULL);
+	ck_assert_int_eq(f.res[n - 1].status, _i == 0 ? ASSAY_OK : ASSAY_SKIPPED);
+	finish(&f);
+	free(text);
+}
+END_TEST
+
+START_TEST(test_cycle_is_reported_as_a_path)
+{
+	fixture f;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[check.a]\ntype = \"probe\"\nafter = [\"c\"]\n"
+			       "[check.b]\ntype = \"probe\"\nafter = [\"a\"]\n"
+			       "[check.c]\ntype = \"probe\"\nafter = [\"b\"]\n"
+			       "[check.d]\ntype = \"probe\"\n"), 1);
+	ck_assert_msg(strstr(f.d.lines[0], "dependency cycle: ") &&
+		      (strstr(f.d.lines[0], "a -> b -> c -> a") || strstr(f.d.lines[0], "b -> c -> a -> b") ||
+		       strstr(f.d.lines[0], "c -> a -> b -> c")), "%s", f.d.lines[0]);
+	graph_release(&f.g);
+	plan_release(&f.p);
+	registry_release(&f.reg);
+	diag_release(&f.d);
+}
+END_TEST
+
+START_TEST(test_graph_edges_and_critical_path)
+{
+	fixture f;
+	double seconds[5] = { 0.5, 1, 2.5, 0.2, 0 };
+	bool on[5];
+	size_t k;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[check.gate]\ntype = \"probe\"\ngate = true\n"
+			       "[check.grp.x]\ntype = \"probe\"\n"
+			       "[check.grp.y]\ntype = \"probe\"\n"
+			       "[check.after_grp]\ntype = \"probe\"\nafter = [\"grp\", \"grp.x\"]\n"
+			       "[check.lone]\ntype = \"probe\"\n"), 0);
+	/* after_grp waits for the gate and both members, once each. */
+	ck_assert_uint_eq(f.g.pred_at[4] - f.g.pred_at[3], 3);
+	for (k = f.g.pred_at[3]; k < f.g.pred_at[4]; k++)
+		ck_assert(f.g.pred[k] <= 2);
+	ck_assert_double_eq_tol(graph_critical_path(&f.g, seconds, NULL, on), 3.2, 1e-9);
+	ck_assert(on[0] && !on[1] && on[2] && on[3] && !on[4]);
+	graph_release(&f.g);
+	plan_release(&f.p);
+	registry_release(&f.reg);
+	diag_release(&f.d);
+}
+END_TEST
+
+static Suite *run_suite(void)
+{
+	Suite *s = suite_create("run");
+	TCase *tc = tcase_create("run");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_chain_and_declaration_order);
+	tcase_add_test(tc, test_run_if_and_skip_reasons);
+	tcase_add_test(tc, test_failed_gate_skips_everything);
+	tcase_add_test(tc, test_jobs_limit);
+	tcase_add_test(tc, test_max_parallel_of_a_matrix);
+	tcase_add_test(tc, test_retries);
+	tcase_add_test(tc, test_timeout);
+	tcase_add_test(tc, test_fail_fast);
+	tcase_add_test(tc, test_resources_fifo);
+	tcase_add_test(tc, test_stop);
+	tcase_add_test(tc, test_only_closure);
+	tcase_add_test(tc, test_validation_items);
+	tcase_add_loop_test(tc, test_long_chains, 0, 2);
+	tcase_add_test(tc, test_cycle_is_reported_as_a_path);
+	tcase_add_test(tc, test_graph_edges_and_critical_path);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(run_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

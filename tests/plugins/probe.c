@@ -1,0 +1,237 @@
+/* probe.c -- test-only plugin for the scheduler: a node type whose status,
+ * duration, failures and items are set by its options, reporting how many
+ * probes ran at once; and a `slot` resource with a configurable count. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "assay/plugin.h"
+
+static const assay_host *host;
+static atomic_int running, started_seq;
+
+typedef struct probe {
+	int status;            /* status = 0..3 */
+	int64_t sleep_ms;      /* sleep = "20ms": asynchronous, on a reactor timer */
+	int fail_times;        /* fail_times = N: CRITICAL for the first N attempts */
+	const assay_value *fail_items; /* fail_items = ["b"]: these items are CRITICAL */
+	atomic_int attempts;   /* across items, for fail_times */
+} probe;
+
+/* A pending probe; listed so that cancel can find it by its task. */
+typedef struct probe_run {
+	assay_task *task;
+	probe *p;
+	assay_timer *timer;
+	struct probe_run *next;
+} probe_run;
+
+static pthread_mutex_t runs_lock = PTHREAD_MUTEX_INITIALIZER;
+static probe_run *runs;
+
+/* Take r off the list; false if someone else already did (it ended). */
+static bool probe_claim(assay_task *task, probe_run **out)
+{
+	probe_run **pp;
+
+	pthread_mutex_lock(&runs_lock);
+	for (pp = &runs; *pp && (*pp)->task != task; pp = &(*pp)->next)
+		;
+	*out = *pp;
+	if (*pp)
+		*pp = (*pp)->next;
+	pthread_mutex_unlock(&runs_lock);
+	return *out != NULL;
+}
+
+static const char *const probe_options[] = { "status", "sleep", "fail_times", "fail_items", NULL };
+
+static int probe_prepare(assay_node *node, const assay_value *opts, void *data, void **state)
+{
+	const assay_value *v;
+	probe *p = calloc(1, sizeof *p);
+	int64_t n;
+
+	if (!p)
+		return ASSAY_ENOMEM;
+	if ((v = host->value_get(opts, "status")) && (host->value_int(v, &n) < 0 || n < 0 || n > 3)) {
+		host->config_error(v, "`status` must be 0..3");
+		free(p);
+		return ASSAY_EINVAL;
+	}
+	p->status = v ? (int)n : 0;
+	if ((v = host->value_get(opts, "sleep")) && host->value_duration_ms(v, &p->sleep_ms) < 0) {
+		host->config_error(v, "`sleep` must be a duration");
+		free(p);
+		return ASSAY_EINVAL;
+	}
+	if ((v = host->value_get(opts, "fail_times")) && host->value_int(v, &n) == 0)
+		p->fail_times = (int)n;
+	p->fail_items = host->value_get(opts, "fail_items");
+	*state = p;
+	return 0;
+}
+
+static bool item_fails(const probe *p, const char *item)
+{
+	size_t i;
+
+	for (i = 0; item && p->fail_items && i < host->value_len(p->fail_items); i++)
+		if (strcmp(host->value_string(host->value_at(p->fail_items, i, NULL)), item) == 0)
+			return true;
+	return false;
+}
+
+/* The result, and the end of "running". */
+static void probe_finish(assay_task *task, probe *p, bool timed_out)
+{
+	int attempt = atomic_fetch_add(&p->attempts, 1);
+	const char *item = host->task_item(task);
+
+	atomic_fetch_sub(&running, 1);
+	if (timed_out) {
+		host->set_status(task, ASSAY_CRITICAL);
+		host->set_message(task, "timed out");
+	} else if (host->cancelled(task)) {
+		host->set_status(task, ASSAY_UNKNOWN);
+		host->set_message(task, "cancelled");
+	} else if (attempt < p->fail_times || item_fails(p, item)) {
+		host->set_status(task, ASSAY_CRITICAL);
+		host->set_message(task, "failing on purpose (attempt %u)", host->task_attempt(task));
+	} else {
+		host->set_status(task, (assay_status)p->status);
+		host->set_message(task, "status %d%s%s", p->status, item ? " for " : "", item ? item : "");
+	}
+}
+
+static void probe_wake(void *arg)
+{
+	assay_task *task = arg;
+	probe_run *r;
+
+	if (!probe_claim(task, &r))
+		return; /* cancelled meanwhile */
+	probe_finish(task, r->p, false);
+	free(r);
+	host->complete(task);
+}
+
+static int probe_run_fn(assay_task *task, void *state, void *data)
+{
+	probe *p = state;
+	int now = atomic_fetch_add(&running, 1) + 1;
+	assay_metric m = { .name = "concurrent", .value = now };
+	assay_metric seq = { .name = "seq", .value = atomic_fetch_add(&started_seq, 1) };
+	probe_run *r;
+
+	host->add_metric(task, &m);
+	host->add_metric(task, &seq);
+	if (p->sleep_ms == 0) {
+		probe_finish(task, p, false);
+		return ASSAY_DONE;
+	}
+	if (!(r = calloc(1, sizeof *r)))
+		return ASSAY_ENOMEM;
+	r->task = task;
+	r->p = p;
+	pthread_mutex_lock(&runs_lock);
+	r->next = runs;
+	runs = r;
+	/* Started under the lock: the timer cannot claim r before it is
+	 * listed, and r->timer is set before anyone reads it. */
+	host->timer_start((uint64_t)p->sleep_ms, probe_wake, task, &r->timer);
+	pthread_mutex_unlock(&runs_lock);
+	return ASSAY_PENDING;
+}
+
+static void probe_cancel(assay_task *task, void *state, void *data)
+{
+	struct timespec ts;
+	probe_run *r;
+
+	if (!probe_claim(task, &r))
+		return; /* its timer is finishing it */
+	host->timer_stop(r->timer);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	probe_finish(task, r->p, (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec >= host->deadline_ns(task));
+	free(r);
+	host->complete(task);
+}
+
+static void probe_release(void *state, void *data)
+{
+	free(state);
+}
+
+static const assay_node_type probe_type = {
+	.name = "probe",
+	.kinds = ASSAY_KIND_CHECK | ASSAY_KIND_TRIAL | ASSAY_KIND_VALIDATION,
+	.description = "a scripted node for scheduler tests",
+	.options = probe_options,
+	.prepare = probe_prepare,
+	.run = probe_run_fn,
+	.cancel = probe_cancel,
+	.release = probe_release,
+};
+
+/* `slot`: [plugins.probe] slots = N interchangeable slots (default 1). */
+static atomic_int slots_free = 1;
+
+static int slot_prepare(const assay_value *request, void *data, void **req)
+{
+	const assay_value *v = host->value_get(request, "slot");
+	int64_t n = 1;
+
+	if (v)
+		host->value_int(v, &n);
+	*req = (void *)(intptr_t)n;
+	return 0;
+}
+
+static int slot_try_acquire(assay_task *task, void *req, void *data, void **grant,
+			    uint32_t *retry_ms)
+{
+	int want = (int)(intptr_t)req, have = atomic_load(&slots_free);
+
+	do {
+		if (have < want)
+			return ASSAY_EAGAIN;
+	} while (!atomic_compare_exchange_weak(&slots_free, &have, have - want));
+	*grant = req;
+	return host->setenv(task, "PROBE_SLOT", "held");
+}
+
+static void slot_release(void *grant, void *data)
+{
+	atomic_fetch_add(&slots_free, (int)(intptr_t)grant);
+}
+
+static const assay_resource_type slot_type = {
+	.name = "slot",
+	.description = "interchangeable slots, [plugins.probe] slots = N",
+	.prepare = slot_prepare,
+	.try_acquire = slot_try_acquire,
+	.release = slot_release,
+};
+
+__attribute__((visibility("default")))
+int assay_plugin_init(const assay_host *h, assay_plugin *plugin)
+{
+	static const assay_plugin_info info = { ASSAY_ABI_VERSION, "probe", "1.0", "scheduler test probe" };
+	const assay_value *conf, *slots;
+	int64_t n;
+	int rc;
+
+	host = h;
+	if ((rc = h->declare(plugin, &info)) < 0)
+		return rc;
+	conf = h->plugin_config(plugin);
+	if (conf && (slots = h->value_get(conf, "slots")) && h->value_int(slots, &n) == 0)
+		atomic_store(&slots_free, (int)n);
+	if ((rc = h->register_node_type(plugin, &probe_type)) < 0)
+		return rc;
+	return h->register_resource_type(plugin, &slot_type);
+}
