@@ -226,18 +226,30 @@ static void load_plugins(plan *p, const assay_value *t)
 	}
 }
 
+/* Grow *array (of *cap elements of size) to hold one more: doubling, so
+ * that a million nodes or items cost O(n) copies, not O(n^2). */
+static int grow(void *array, size_t *cap, size_t n, size_t size)
+{
+	void *grown;
+	size_t want = *cap ? *cap * 2 : 16;
+
+	if (n < *cap)
+		return 0;
+	grown = realloc(*(void **)array, want * size);
+	if (!grown)
+		return ASSAY_ENOMEM;
+	*(void **)array = grown;
+	*cap = want;
+	return 0;
+}
+
 static plan_node *new_node(plan *p)
 {
-	plan_node *nodes;
-
-	if (p->n_nodes >= PLAN_MAX_NODES)
+	if (p->n_nodes >= PLAN_MAX_NODES ||
+	    grow(&p->nodes, &p->cap_nodes, p->n_nodes, sizeof *p->nodes) < 0)
 		return NULL;
-	nodes = realloc(p->nodes, (p->n_nodes + 1) * sizeof *nodes);
-	if (!nodes)
-		return NULL;
-	p->nodes = nodes;
-	memset(&nodes[p->n_nodes], 0, sizeof *nodes);
-	return &nodes[p->n_nodes++];
+	memset(&p->nodes[p->n_nodes], 0, sizeof *p->nodes);
+	return &p->nodes[p->n_nodes++];
 }
 
 static int add_group(plan *p, const char *name, unsigned max_parallel)
@@ -354,14 +366,10 @@ static bool check_matrix(const assay_value *m, size_t *combinations)
 	return ok;
 }
 
-static int add_item(plan_node *n, const char *s, size_t len)
+static int add_item(plan_node *n, size_t *cap, const char *s, size_t len)
 {
-	char **items = realloc(n->items, (n->n_items + 1) * sizeof *items);
-
-	if (!items)
-		return ASSAY_ENOMEM;
-	n->items = items;
-	if (!(items[n->n_items] = strndup(s, len)))
+	if (grow(&n->items, cap, n->n_items, sizeof *n->items) < 0 ||
+	    !(n->items[n->n_items] = strndup(s, len)))
 		return ASSAY_ENOMEM;
 	n->n_items++;
 	return 0;
@@ -385,7 +393,7 @@ static int load_items(plan *p, plan_node *n, const assay_value *t)
 			  *file = value_get(t, "file"), *empty = value_get(t, "allow_empty");
 	static const char *const item_keys[] = { "glob", "list", "file", "allow_empty" };
 	bool allow_empty = false;
-	size_t i;
+	size_t i, cap = 0;
 	int rc = 0;
 
 	for (i = 0; i < value_len(t); i++) {
@@ -406,7 +414,7 @@ static int load_items(plan *p, plan_node *n, const assay_value *t)
 		for (i = 0; i < value_len(list) && rc == 0; i++) {
 			const char *s = value_string(value_at(list, i, NULL));
 
-			rc = add_item(n, s, strlen(s));
+			rc = add_item(n, &cap, s, strlen(s));
 		}
 	} else if (glob_v) {
 		glob_t g;
@@ -424,12 +432,12 @@ static int load_items(plan *p, plan_node *n, const assay_value *t)
 		if (grc == GLOB_ABORTED)
 			value_error(glob_v, "cannot read the directories of `%s`", value_string(glob_v));
 		for (i = 0; grc == 0 && i < g.gl_pathc && rc == 0; i++)
-			rc = add_item(n, g.gl_pathv[i], strlen(g.gl_pathv[i]));
+			rc = add_item(n, &cap, g.gl_pathv[i], strlen(g.gl_pathv[i]));
 		if (grc == 0)
 			globfree(&g);
 	} else {
 		char *path, *line = NULL;
-		size_t cap = 0;
+		size_t line_cap = 0;
 		ssize_t len;
 		FILE *f;
 
@@ -444,7 +452,7 @@ static int load_items(plan *p, plan_node *n, const assay_value *t)
 			return 0;
 		}
 		/* One item a line; blank lines and # comments are not items. */
-		while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
+		while (rc == 0 && (len = getline(&line, &line_cap, f)) >= 0) {
 			char *s = line;
 
 			while (len && (s[len - 1] == '\n' || s[len - 1] == '\r' ||
@@ -453,7 +461,7 @@ static int load_items(plan *p, plan_node *n, const assay_value *t)
 			while (len && (*s == ' ' || *s == '\t'))
 				s++, len--;
 			if (len && *s != '#')
-				rc = add_item(n, s, (size_t)len);
+				rc = add_item(n, &cap, s, (size_t)len);
 		}
 		free(line);
 		fclose(f);
@@ -834,6 +842,7 @@ static int sort_declaration_order(plan *p)
 	free(order);
 	free(p->nodes);
 	p->nodes = sorted;
+	p->cap_nodes = p->n_nodes ? p->n_nodes : 1;
 	return 0;
 }
 
@@ -895,47 +904,47 @@ int config_load(plan *p, const char *path, unsigned default_workers, diag *d)
 
 /* --- prepare: everything that needs the plugins --------------------------- */
 
-/* A name `after` may use: a node id or a group (prefix) name. */
-static bool plan_has_name(const plan *p, const char *name)
+/* Every name `after` may use (node ids and group names), sorted once so
+ * that checking a million references stays O(n log n). */
+typedef struct name_index {
+	const char **names;
+	size_t n;
+} name_index;
+
+static int name_index_build(name_index *x, const plan *p)
 {
 	size_t i;
 
+	x->n = 0;
+	x->names = malloc((p->n_nodes + p->n_groups + 1) * sizeof *x->names);
+	if (!x->names)
+		return ASSAY_ENOMEM;
 	for (i = 0; i < p->n_nodes; i++)
-		if (strcmp(p->nodes[i].id, name) == 0)
-			return true;
+		x->names[x->n++] = p->nodes[i].id;
 	for (i = 0; i < p->n_groups; i++)
-		if (strcmp(p->groups[i].name, name) == 0)
-			return true;
-	return false;
+		x->names[x->n++] = p->groups[i].name;
+	qsort(x->names, x->n, sizeof *x->names, cmp_str);
+	return 0;
 }
 
-static void check_after(const plan *p, const plan_node *n)
+static void check_after(const name_index *x, const plan_node *n)
 {
-	const char **names;
-	size_t i, j, k = 0;
+	bool one = value_type(n->after) == ASSAY_VALUE_STRING;
+	size_t j;
 
-	if (!n->after)
-		return;
-	names = malloc((p->n_nodes + p->n_groups) * sizeof *names);
-	for (i = 0; names && i < p->n_nodes; i++)
-		names[k++] = p->nodes[i].id;
-	for (i = 0; names && i < p->n_groups; i++)
-		names[k++] = p->groups[i].name;
-	for (j = 0; j < (value_type(n->after) == ASSAY_VALUE_STRING ? 1 : value_len(n->after)); j++) {
-		const assay_value *v = value_type(n->after) == ASSAY_VALUE_STRING
-				       ? n->after : value_at(n->after, j, NULL);
+	for (j = 0; j < (one ? 1 : value_len(n->after)); j++) {
+		const assay_value *v = one ? n->after : value_at(n->after, j, NULL);
 		const char *name = value_string(v), *hint;
 
-		if (plan_has_name(p, name))
+		if (bsearch(&name, x->names, x->n, sizeof *x->names, cmp_str))
 			continue;
-		hint = names ? diag_suggest(name, names, k) : NULL;
+		hint = diag_suggest(name, x->names, x->n);
 		if (hint)
 			value_error(v, "`after` of `%s` names `%s`, which is no node or group (did you mean `%s`?)",
 				    n->id, name, hint);
 		else
 			value_error(v, "`after` of `%s` names `%s`, which is no node or group", n->id, name);
 	}
-	free(names);
 }
 
 static void unknown_type(registry *r, plan_node *n, const assay_value *tv)
@@ -1049,7 +1058,13 @@ static int prepare_resources(registry *r, plan_node *n)
 size_t config_prepare(plan *p, registry *r, diag *d)
 {
 	bool matrix_failed = false;
+	name_index names;
 	size_t i;
+
+	if (name_index_build(&names, p) < 0) {
+		diag_add(d, p->path, 0, 0, "out of memory");
+		return diag_count(d);
+	}
 
 	for (i = 0; i < p->n_nodes; i++) {
 		plan_node *n = &p->nodes[i];
@@ -1063,8 +1078,8 @@ size_t config_prepare(plan *p, registry *r, diag *d)
 
 		if (repeat && matrix_failed)
 			continue;
-		if (!repeat)
-			check_after(p, n);
+		if (!repeat && n->after)
+			check_after(&names, n);
 		if (!n->type_name)
 			continue;
 		e = registry_lookup(r, REG_NODE, n->type_name);
@@ -1092,6 +1107,7 @@ size_t config_prepare(plan *p, registry *r, diag *d)
 		if (!repeat)
 			matrix_failed = diag_count(d) != before;
 	}
+	free(names.names);
 	return diag_count(d);
 }
 

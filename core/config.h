@@ -84,7 +84,7 @@ typedef struct plan {
 	const assay_value *plugins;      /* the whole [plugins] table, or NULL */
 
 	plan_node *nodes;                /* declaration order */
-	size_t n_nodes;
+	size_t n_nodes, cap_nodes;
 	plan_group *groups;
 	size_t n_groups;
 } plan;
