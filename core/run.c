@@ -115,6 +115,21 @@ static bool failed_status(assay_status s)
 	return s == ASSAY_CRITICAL || s == ASSAY_UNKNOWN;
 }
 
+/* Severity as the monitoring-plugins rank states when they combine them
+ * (max_state_alt): OK < UNKNOWN < WARNING < CRITICAL.  Numerically
+ * UNKNOWN is 3, but a run with one CRITICAL node is CRITICAL. */
+static int severity(assay_status s)
+{
+	static const int rank[] = { 0, 2, 3, 1 };
+
+	return (unsigned)s <= ASSAY_UNKNOWN ? rank[s] : 1;
+}
+
+static assay_status worse(assay_status a, assay_status b)
+{
+	return severity(b) > severity(a) ? b : a;
+}
+
 /* A skipped node counts as the failure that caused it. */
 static assay_status effective(const run_result *res)
 {
@@ -508,8 +523,7 @@ static void summarise_items(run *r, size_t v)
 		assay_status s = effective(it);
 
 		counts[it->status]++;
-		if (s > worst)
-			worst = s;
+		worst = worse(worst, s);
 		if (s != ASSAY_OK && s != ASSAY_WARNING && first_bad == SIZE_MAX)
 			first_bad = i;
 		if (it->ran && (start == 0 || it->start < start))
@@ -1024,7 +1038,7 @@ assay_status run_worst(const run_result *res, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (res[i].kept && effective(&res[i]) > worst)
-			worst = effective(&res[i]);
+		if (res[i].kept)
+			worst = worse(worst, effective(&res[i]));
 	return worst;
 }

@@ -73,8 +73,9 @@ run_counts run_get_counts(const run *r);
 
 void run_free(run *r);
 
-/* The worst status of the kept nodes, a SKIPPED node counting as the
- * failure that caused it: what the exit status says. */
+/* The worst status of the kept nodes, ranked as the monitoring-plugins
+ * combine states (OK < UNKNOWN < WARNING < CRITICAL), a SKIPPED node
+ * counting as the failure that caused it: what the exit status says. */
 assay_status run_worst(const run_result *res, size_t n);
 
 #endif /* ASSAY_RUN_H */
