@@ -157,6 +157,31 @@ static unsigned h_task_attempt(const assay_task *t)
 	return t->attempt;
 }
 
+static void h_task_set_data(assay_task *t, void *data)
+{
+	t->plugin_data = data;
+}
+
+static void *h_task_data(const assay_task *t)
+{
+	return t->plugin_data;
+}
+
+static int64_t h_task_timeout_ms(const assay_task *t)
+{
+	return t->timeout_ms;
+}
+
+static bool h_task_timed_out(const assay_task *t)
+{
+	bool out;
+
+	pthread_mutex_lock(&((assay_task *)t)->lock);
+	out = t->timed_out;
+	pthread_mutex_unlock(&((assay_task *)t)->lock);
+	return out;
+}
+
 static void h_set_message(assay_task *t, const char *fmt, ...)
 {
 	va_list ap;
@@ -268,9 +293,14 @@ static const assay_host host = {
 	.task_param = h_task_param,
 	.task_item = h_task_item,
 	.task_attempt = h_task_attempt,
+	.task_set_data = h_task_set_data,
+	.task_data = h_task_data,
+	.task_timeout_ms = h_task_timeout_ms,
+	.task_timed_out = h_task_timed_out,
 	.expand = task_expand,
 	.set_status = task_set_status,
 	.set_message = h_set_message,
+	.set_details = task_set_details,
 	.add_metric = task_add_metric,
 	.task_log = task_log,
 	.setenv = task_setenv,

@@ -20,6 +20,7 @@ static void fill(assay_result *out, const run_result *in, const plan_node *pn)
 	out->message = in->status == ASSAY_SKIPPED ? (in->skip_reason ? in->skip_reason : "")
 						   : (in->message ? in->message : "");
 	out->skip_reason = in->status == ASSAY_SKIPPED ? out->message : NULL;
+	out->details = in->status == ASSAY_SKIPPED ? NULL : in->details;
 	out->metrics = in->metrics;
 	out->n_metrics = in->n_metrics;
 	out->attempts = in->attempts;

@@ -53,6 +53,8 @@ static cJSON *json_result(const assay_result *res, bool is_item)
 	}
 	cJSON_AddStringToObject(o, "status", host_status_name(res->status));
 	cJSON_AddStringToObject(o, "message", res->message);
+	if (res->details)
+		cJSON_AddStringToObject(o, "details", res->details);
 	if (res->skip_reason)
 		cJSON_AddStringToObject(o, "skip_reason", res->skip_reason);
 	else

@@ -444,6 +444,7 @@ static void move_result(run_exec *e)
 	size_t i;
 
 	free(res->message);
+	free(res->details);
 	for (i = 0; i < res->n_metrics; i++) {
 		free((char *)res->metrics[i].name);
 		free((char *)res->metrics[i].unit);
@@ -454,6 +455,8 @@ static void move_result(run_exec *e)
 	/* Take the task's allocations: it is over, nobody else reads them. */
 	res->status = t->status;
 	res->message = t->message;
+	res->details = t->details;
+	t->details = NULL;
 	res->metrics = t->metrics;
 	res->n_metrics = t->n_metrics;
 	t->message = NULL;
@@ -981,6 +984,7 @@ static void result_release(run_result *res)
 	size_t i;
 
 	free(res->message);
+	free(res->details);
 	free(res->skip_reason);
 	for (i = 0; i < res->n_metrics; i++) {
 		free((char *)res->metrics[i].name);

@@ -31,6 +31,7 @@ typedef struct run_result {
 	assay_status status;
 	assay_status cause;       /* SKIPPED: the status of the failure behind it */
 	char *message;
+	char *details;            /* long output, or NULL */
 	char *skip_reason;        /* SKIPPED only */
 	assay_metric *metrics;
 	size_t n_metrics;

@@ -55,6 +55,9 @@ static void task_free_result(assay_task *t)
 
 	free(t->message);
 	t->message = NULL;
+	free(t->details);
+	t->details = NULL;
+	t->plugin_data = NULL;
 	for (i = 0; i < t->n_metrics; i++) {
 		free((char *)t->metrics[i].name);
 		free((char *)t->metrics[i].unit);
@@ -240,7 +243,8 @@ void task_set_status(assay_task *t, assay_status s)
 	pthread_mutex_unlock(&t->lock);
 }
 
-void task_set_messagev(assay_task *t, const char *fmt, va_list ap)
+/* Format, scrub and store into *field under the lock. */
+static void task_set_textv(assay_task *t, char **field, const char *fmt, va_list ap)
 {
 	char *raw, *clean;
 
@@ -251,9 +255,23 @@ void task_set_messagev(assay_task *t, const char *fmt, va_list ap)
 	if (!clean)
 		return;
 	pthread_mutex_lock(&t->lock);
-	free(t->message);
-	t->message = clean;
+	free(*field);
+	*field = clean;
 	pthread_mutex_unlock(&t->lock);
+}
+
+void task_set_messagev(assay_task *t, const char *fmt, va_list ap)
+{
+	task_set_textv(t, &t->message, fmt, ap);
+}
+
+void task_set_details(assay_task *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	task_set_textv(t, &t->details, fmt, ap);
+	va_end(ap);
 }
 
 void task_set_message(assay_task *t, const char *fmt, ...)

@@ -48,6 +48,8 @@ struct assay_task {
 	assay_status status;
 	bool status_set;
 	char *message;
+	char *details;              /* long output */
+	void *plugin_data;          /* task_set_data() */
 	assay_metric *metrics;
 	size_t n_metrics;
 	char **env;                 /* "NAME=value" set by the plugin or resources */
@@ -91,6 +93,7 @@ void task_release(assay_task *t);
 void task_set_status(assay_task *t, assay_status s);
 void task_set_messagev(assay_task *t, const char *fmt, va_list ap) ASSAY_PRINTF(2, 0);
 void task_set_message(assay_task *t, const char *fmt, ...) ASSAY_PRINTF(2, 3);
+void task_set_details(assay_task *t, const char *fmt, ...) ASSAY_PRINTF(2, 3);
 int task_add_metric(assay_task *t, const assay_metric *m);
 int task_setenv(assay_task *t, const char *name, const char *value);
 char *const *task_environ(assay_task *t);

@@ -49,8 +49,11 @@ extern "C" {
 
 #if defined(__GNUC__)
 #define ASSAY_PRINTF(f, a) __attribute__((format(printf, f, a)))
+/* For assay_plugin_init in a plugin built with -fvisibility=hidden. */
+#define ASSAY_EXPORT __attribute__((visibility("default")))
 #else
 #define ASSAY_PRINTF(f, a)
+#define ASSAY_EXPORT
 #endif
 
 /* ---- error codes ------------------------------------------------------ */
@@ -156,13 +159,19 @@ typedef struct assay_node_type {
 	 * Either sets the result and returns ASSAY_DONE, or hands its waiting
 	 * to the reactor (child_watch, fd_watch, timer_start) and returns
 	 * ASSAY_PENDING; exactly one host->complete(task) must then follow,
-	 * from any thread.  Never blocks a pool thread on I/O or children. */
+	 * from any thread -- it may even come before run has returned (the
+	 * host finishes the task once run returns).  Never blocks a pool
+	 * thread on I/O or children.  The deadline only interrupts pending
+	 * work: a synchronous run checks deadline_ns() itself. */
 	int (*run)(assay_task *task, void *state, void *data);
 
-	/* Any thread, at most once per pending task, when it is cancelled
-	 * (timeout, SIGINT, fail_fast).  Must make the task complete soon,
-	 * e.g. by killing its child; complete() still follows.  May be NULL
-	 * for a type whose run always returns ASSAY_DONE quickly. */
+	/* Any thread, at most once per pending task (after run returned
+	 * ASSAY_PENDING, before complete), when it is cancelled: its deadline
+	 * passed (task_timed_out() says so), SIGINT, fail_fast.  Must make the
+	 * task complete soon, e.g. by killing its child; complete() still
+	 * follows, possibly from inside cancel.  task_data() finds what run
+	 * started.  May be NULL for a type whose run always returns
+	 * ASSAY_DONE quickly. */
 	void (*cancel)(assay_task *task, void *state, void *data);
 
 	/* Main thread, when the plan is freed, for every prepared node whose
@@ -212,6 +221,7 @@ typedef struct assay_result {
 	const char *type;        /* node type name */
 	assay_status status;
 	const char *message;     /* first line of output or the plugin's message; never NULL */
+	const char *details;     /* long output (later lines), or NULL */
 	const char *skip_reason; /* SKIPPED only: names the dependency; else NULL */
 	const assay_metric *metrics;
 	size_t n_metrics;
@@ -257,8 +267,10 @@ enum {
 	ASSAY_HANGUP = 1u << 2 /* reported, never requested */
 };
 
-/* All three run on the reactor thread: they must not block and should be
- * short; heavier work goes to the pool with host->spawn(). */
+/* All three run on the reactor thread, one at a time and without any host
+ * lock held (so they may call any host function): they must not block and
+ * should be short; heavier work goes to the pool with host->spawn().  fd
+ * watches are level-triggered: a readable fd is reported until drained. */
 typedef void (*assay_fd_cb)(int fd, unsigned events, void *arg);
 typedef void (*assay_timer_cb)(void *arg);
 /* `status` is the waitpid() status of the reaped child. */
@@ -368,6 +380,16 @@ typedef struct assay_host {
 	const char *(*task_item)(const assay_task *task);
 	/* 1 for the first attempt, 2 for the first retry, ... */
 	unsigned (*task_attempt)(const assay_task *task);
+	/* The plugin's own data for this attempt (what run started, for
+	 * cancel to find); NULL until set, cleared for every attempt.  The
+	 * plugin owns it and frees it before complete(). */
+	void (*task_set_data)(assay_task *task, void *data);
+	void *(*task_data)(const assay_task *task);
+	/* This execution's timeout in ms (0: none), and whether it is being
+	 * cancelled because that deadline passed (rather than SIGINT or
+	 * fail_fast): "timed out after 5 s" versus "cancelled". */
+	int64_t (*task_timeout_ms)(const assay_task *task);
+	bool (*task_timed_out)(const assay_task *task);
 	/* Replace {name} with the task's parameter, {item} with its item and
 	 * {{ / }} with literal braces.  Returns a malloc'd string the caller
 	 * free()s, or NULL with *err (if not NULL) set: ASSAY_EINVAL for an
@@ -378,6 +400,9 @@ typedef struct assay_host {
 	 * a later call replaces it; secrets are scrubbed), metrics (copied). */
 	void (*set_status)(assay_task *task, assay_status status);
 	void (*set_message)(assay_task *task, const char *fmt, ...) ASSAY_PRINTF(2, 3);
+	/* Long output: what follows the message (the monitoring-plugins' lines
+	 * after the first; JUnit's system-out).  Replaces earlier details. */
+	void (*set_details)(assay_task *task, const char *fmt, ...) ASSAY_PRINTF(2, 3);
 	int (*add_metric)(assay_task *task, const assay_metric *metric);
 	void (*task_log)(assay_task *task, int level, const char *fmt, ...)
 		ASSAY_PRINTF(3, 4);
@@ -434,8 +459,11 @@ typedef struct assay_host {
 	const char *(*status_name)(assay_status status); /* "OK", "WARNING", ... */
 } assay_host;
 
-/* What every plugin exports (and nothing else). */
-int assay_plugin_init(const assay_host *host, assay_plugin *plugin);
+/* What every plugin exports (and nothing else).  Called once per process:
+ * a plugin may keep `host` in a static variable for its callbacks; the
+ * table stays valid until the plugin is unloaded, after its last
+ * free_data. */
+ASSAY_EXPORT int assay_plugin_init(const assay_host *host, assay_plugin *plugin);
 
 #ifdef __cplusplus
 }

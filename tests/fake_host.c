@@ -1,0 +1,1548 @@
+/* fake_host.c -- a fake assay host table for plugin unit tests: config values, tasks, results and a poll() reactor. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fake_host.h"
+
+extern char **environ;
+
+/* ---- small helpers ---------------------------------------------------------- */
+
+typedef struct fake_buf {
+	char *s;
+	size_t len, cap;
+} fake_buf;
+
+static void fake_die(const char *what)
+{
+	fprintf(stderr, "fake_host: %s\n", what);
+	abort();
+}
+
+static void *fake_alloc(size_t n)
+{
+	void *p = calloc(1, n ? n : 1);
+	if (!p)
+		fake_die("out of memory");
+	return p;
+}
+
+static char *fake_strdup(const char *s)
+{
+	char *d = strdup(s ? s : "");
+	if (!d)
+		fake_die("out of memory");
+	return d;
+}
+
+ASSAY_PRINTF(2, 0)
+static void fake_buf_vadd(fake_buf *b, const char *fmt, va_list ap)
+{
+	va_list copy;
+	va_copy(copy, ap);
+	int n = vsnprintf(NULL, 0, fmt, copy);
+	va_end(copy);
+	if (n < 0)
+		fake_die("bad format");
+	if (b->len + (size_t)n + 1 > b->cap) {
+		size_t cap = (b->len + (size_t)n + 1) * 2;
+		char *s = realloc(b->s, cap);
+		if (!s)
+			fake_die("out of memory");
+		b->s = s;
+		b->cap = cap;
+	}
+	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+}
+
+ASSAY_PRINTF(2, 3)
+static void fake_buf_add(fake_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fake_buf_vadd(b, fmt, ap);
+	va_end(ap);
+}
+
+static const char *fake_buf_str(const fake_buf *b)
+{
+	return b->s ? b->s : "";
+}
+
+static int64_t fake_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static const char *const fake_levels[] = { "ERROR", "WARNING", "INFO", "DEBUG" };
+
+static const char *fake_level(int level)
+{
+	return level >= 0 && level < 4 ? fake_levels[level] : "LEVEL?";
+}
+
+/* ---- the state ------------------------------------------------------------------ */
+
+struct assay_plugin {
+	int unused;
+};
+
+struct assay_value {
+	assay_value_type type;
+	unsigned line, col;
+	char *key;
+	char *str;
+	bool secret;
+	int64_t i;
+	double f;
+	bool b;
+	assay_value **items;
+	size_t n;
+	assay_value *next_alloc;
+};
+
+struct assay_node {
+	char *id;
+	unsigned kind;
+	char **params; /* name, value, ..., NULL */
+	assay_node *next;
+};
+
+struct assay_task {
+	char *id;
+	unsigned kind;
+	char **params;
+	char *item;
+	int64_t timeout_ms, deadline;
+	const assay_node_type *type;
+	void *state;
+	bool running, done, cancelled, cancel_called;
+	int completions;
+	assay_status status;
+	char *message;
+	assay_metric *metrics;
+	size_t n_metrics;
+	fake_buf log;
+	char **env;       /* setenv: "NAME=value" */
+	size_t n_env;
+	char ***environs; /* every environ() answer, freed with the task */
+	size_t n_environs;
+	assay_task *next;
+};
+
+struct assay_watch {
+	int fd;
+	unsigned events;
+	assay_fd_cb cb;
+	void *arg;
+	bool dead;
+	assay_watch *next;
+};
+
+struct assay_timer {
+	int64_t due;
+	assay_timer_cb cb;
+	void *arg;
+	bool dead;
+	assay_timer *next;
+};
+
+typedef struct fake_child {
+	pid_t pid;
+	int pidfd; /* -1: poll waitpid every 10 ms */
+	assay_child_cb cb;
+	void *arg;
+	bool dead;
+	struct fake_child *next;
+} fake_child;
+
+typedef struct fake_job {
+	void (*fn)(void *);
+	void *arg;
+	struct fake_job *next;
+} fake_job;
+
+static struct {
+	assay_plugin plugin;
+	bool declared;
+	assay_plugin_info info;
+	const assay_node_type *types[16];
+	size_t n_types;
+	fake_buf plugin_log;
+	char **errors;
+	size_t n_errors;
+	fake_buf all_errors;
+	assay_value *values;
+	assay_node *nodes;
+	assay_task *tasks;
+	assay_watch *watches;
+	assay_timer *timers;
+	fake_child *children;
+	fake_job *jobs;
+	int wake[2]; /* wakes poll() when another thread adds work */
+} fk;
+
+/* Recursive: host functions called with it held (fake_check_live inside
+ * set_status, ...) take it again. */
+static pthread_mutex_t fk_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+#define FK_LOCK() pthread_mutex_lock(&fk_lock)
+#define FK_UNLOCK() pthread_mutex_unlock(&fk_lock)
+
+/* ---- registration ------------------------------------------------------------------ */
+
+static int fake_declare(assay_plugin *plugin, const assay_plugin_info *info)
+{
+	(void)plugin;
+	if (info->abi_version != ASSAY_ABI_VERSION) {
+		fake_buf_add(&fk.plugin_log, "ERROR: built for ABI %d, this assay has ABI %d\n",
+			     info->abi_version, ASSAY_ABI_VERSION);
+		return ASSAY_EABI;
+	}
+	fk.declared = true;
+	fk.info = *info;
+	return 0;
+}
+
+static int fake_register_node_type(assay_plugin *plugin, const assay_node_type *type)
+{
+	(void)plugin;
+	if (!fk.declared)
+		return ASSAY_ESTATE;
+	if (fake_node_type(type->name))
+		return ASSAY_EEXIST;
+	if (fk.n_types == sizeof fk.types / sizeof *fk.types)
+		return ASSAY_ENOMEM;
+	fk.types[fk.n_types++] = type;
+	return 0;
+}
+
+static int fake_unregister_node_type(assay_plugin *plugin, const char *name)
+{
+	(void)plugin;
+	for (size_t i = 0; i < fk.n_types; i++) {
+		if (strcmp(fk.types[i]->name, name) != 0)
+			continue;
+		void (*free_data)(void *) = fk.types[i]->free_data;
+		void *data = fk.types[i]->data;
+		fk.types[i] = fk.types[--fk.n_types];
+		if (free_data) /* last: it may free the type struct itself */
+			free_data(data);
+		return 0;
+	}
+	return ASSAY_EINVAL;
+}
+
+static int fake_register_other(assay_plugin *plugin, const void *type)
+{
+	(void)plugin;
+	(void)type;
+	return ASSAY_EINVAL;
+}
+
+static int fake_unregister_other(assay_plugin *plugin, const char *name)
+{
+	(void)plugin;
+	(void)name;
+	return ASSAY_EINVAL;
+}
+
+static int fake_register_resource_type(assay_plugin *p, const assay_resource_type *t)
+{
+	return fake_register_other(p, t);
+}
+
+static int fake_register_reporter(assay_plugin *p, const assay_reporter *r)
+{
+	return fake_register_other(p, r);
+}
+
+static const assay_value *fake_plugin_config(assay_plugin *plugin)
+{
+	(void)plugin;
+	return NULL;
+}
+
+ASSAY_PRINTF(3, 4)
+static void fake_plugin_log_fn(assay_plugin *plugin, int level, const char *fmt, ...)
+{
+	va_list ap;
+	(void)plugin;
+	fake_buf_add(&fk.plugin_log, "%s: ", fake_level(level));
+	va_start(ap, fmt);
+	fake_buf_vadd(&fk.plugin_log, fmt, ap);
+	va_end(ap);
+	fake_buf_add(&fk.plugin_log, "\n");
+}
+
+/* ---- configuration values ------------------------------------------------------------ */
+
+static assay_value_type fake_value_type(const assay_value *v)
+{
+	return v->type;
+}
+
+static const char *fake_value_type_name(const assay_value *v)
+{
+	static const char *const names[] = { "?", "table", "array", "string", "integer",
+					     "float", "boolean", "datetime" };
+	return v->type <= ASSAY_VALUE_DATETIME ? names[v->type] : "?";
+}
+
+static void fake_value_pos(const assay_value *v, const char **file, unsigned *line,
+			   unsigned *column)
+{
+	if (file)
+		*file = "test.toml";
+	if (line)
+		*line = v->line;
+	if (column)
+		*column = v->col;
+}
+
+static const char *fake_value_key(const assay_value *v)
+{
+	return v->key;
+}
+
+static const char *fake_value_string(const assay_value *v)
+{
+	return v->type == ASSAY_VALUE_STRING ? v->str : NULL;
+}
+
+static bool fake_value_secret(const assay_value *v)
+{
+	return v->secret;
+}
+
+static int fake_value_int(const assay_value *v, int64_t *out)
+{
+	if (v->type != ASSAY_VALUE_INTEGER)
+		return ASSAY_EINVAL;
+	*out = v->i;
+	return 0;
+}
+
+static int fake_value_float(const assay_value *v, double *out)
+{
+	if (v->type == ASSAY_VALUE_INTEGER)
+		*out = (double)v->i;
+	else if (v->type == ASSAY_VALUE_FLOAT)
+		*out = v->f;
+	else
+		return ASSAY_EINVAL;
+	return 0;
+}
+
+static int fake_value_bool(const assay_value *v, bool *out)
+{
+	if (v->type != ASSAY_VALUE_BOOLEAN)
+		return ASSAY_EINVAL;
+	*out = v->b;
+	return 0;
+}
+
+/* "1.5s", "200ms", "2m", "1h30m", or a number of seconds. */
+static int fake_value_duration_ms(const assay_value *v, int64_t *out)
+{
+	double total = 0;
+
+	if (v->type == ASSAY_VALUE_INTEGER || v->type == ASSAY_VALUE_FLOAT) {
+		double s;
+		fake_value_float(v, &s);
+		*out = (int64_t)(s * 1000);
+		return 0;
+	}
+	if (v->type != ASSAY_VALUE_STRING)
+		return ASSAY_EINVAL;
+	const char *p = v->str;
+	double sign = 1;
+	if (*p == '-') {
+		sign = -1;
+		p++;
+	}
+	if (!*p)
+		return ASSAY_EINVAL;
+	while (*p) {
+		char *end;
+		if (!(*p >= '0' && *p <= '9'))
+			return ASSAY_EINVAL;
+		double n = strtod(p, &end);
+		p = end;
+		if (strncmp(p, "ms", 2) == 0)
+			total += n, p += 2;
+		else if (*p == 's')
+			total += n * 1000, p++;
+		else if (*p == 'm')
+			total += n * 60000, p++;
+		else if (*p == 'h')
+			total += n * 3600000, p++;
+		else
+			return ASSAY_EINVAL;
+	}
+	*out = (int64_t)(sign * total);
+	return 0;
+}
+
+static size_t fake_value_len(const assay_value *v)
+{
+	return v->type == ASSAY_VALUE_ARRAY || v->type == ASSAY_VALUE_TABLE ? v->n : 0;
+}
+
+static const assay_value *fake_value_at(const assay_value *v, size_t i, const char **key)
+{
+	if (i >= fake_value_len(v))
+		return NULL;
+	if (key)
+		*key = v->items[i]->key;
+	return v->items[i];
+}
+
+static const assay_value *fake_value_get(const assay_value *t, const char *key)
+{
+	if (!t || t->type != ASSAY_VALUE_TABLE)
+		return NULL;
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->items[i]->key, key) == 0)
+			return t->items[i];
+	return NULL;
+}
+
+ASSAY_PRINTF(2, 3)
+static void fake_config_error(const assay_value *v, const char *fmt, ...)
+{
+	fake_buf b = { 0 };
+	va_list ap;
+
+	fake_buf_add(&b, "%u:%u: ", v ? v->line : 0, v ? v->col : 0);
+	va_start(ap, fmt);
+	fake_buf_vadd(&b, fmt, ap);
+	va_end(ap);
+	char **e = realloc(fk.errors, (fk.n_errors + 1) * sizeof *e);
+	if (!e)
+		fake_die("out of memory");
+	fk.errors = e;
+	fk.errors[fk.n_errors++] = b.s;
+	fake_buf_add(&fk.all_errors, "%s\n", b.s);
+}
+
+size_t fake_error_count(void)
+{
+	return fk.n_errors;
+}
+
+const char *fake_error(size_t i)
+{
+	return i < fk.n_errors ? fk.errors[i] : NULL;
+}
+
+const char *fake_errors(void)
+{
+	return fake_buf_str(&fk.all_errors);
+}
+
+/* -- the TOML subset -- */
+
+typedef struct fake_lex {
+	const char *p;
+	unsigned line, col;
+} fake_lex;
+
+static void fake_syntax(const fake_lex *lx, const char *what)
+{
+	fprintf(stderr, "fake_parse: %u:%u: %s\n", lx->line, lx->col, what);
+	abort();
+}
+
+static void fake_adv(fake_lex *lx)
+{
+	if (*lx->p == '\n') {
+		lx->line++;
+		lx->col = 1;
+	} else {
+		lx->col++;
+	}
+	lx->p++;
+}
+
+static void fake_skip(fake_lex *lx, bool newlines)
+{
+	for (;;) {
+		if (*lx->p == ' ' || *lx->p == '\t' || (newlines && *lx->p == '\n')) {
+			fake_adv(lx);
+		} else if (*lx->p == '#') {
+			while (*lx->p && *lx->p != '\n')
+				fake_adv(lx);
+		} else {
+			return;
+		}
+	}
+}
+
+static assay_value *fake_value_new(assay_value_type type, const fake_lex *lx)
+{
+	assay_value *v = fake_alloc(sizeof *v);
+	v->type = type;
+	v->line = lx->line;
+	v->col = lx->col;
+	v->next_alloc = fk.values;
+	fk.values = v;
+	return v;
+}
+
+static void fake_push(assay_value *parent, assay_value *child)
+{
+	assay_value **items = realloc(parent->items, (parent->n + 1) * sizeof *items);
+	if (!items)
+		fake_die("out of memory");
+	parent->items = items;
+	parent->items[parent->n++] = child;
+}
+
+static char *fake_parse_string(fake_lex *lx, bool *secret)
+{
+	fake_buf b = { 0 };
+	char quote = *lx->p;
+
+	fake_buf_add(&b, "%s", "");
+	fake_adv(lx);
+	while (*lx->p != quote) {
+		if (!*lx->p || *lx->p == '\n')
+			fake_syntax(lx, "unterminated string");
+		if (quote == '"' && *lx->p == '\\') {
+			fake_adv(lx);
+			char c = *lx->p;
+			fake_buf_add(&b, "%c", c == 'n' ? '\n' : c == 't' ? '\t' : c);
+			fake_adv(lx);
+		} else if (quote == '"' && strncmp(lx->p, "${env:", 6) == 0) {
+			const char *end = strchr(lx->p, '}');
+			if (!end)
+				fake_syntax(lx, "unterminated ${env:");
+			char *name = strndup(lx->p + 6, (size_t)(end - lx->p - 6));
+			const char *value = getenv(name);
+			free(name);
+			fake_buf_add(&b, "%s", value ? value : "");
+			*secret = true;
+			while (lx->p <= end)
+				fake_adv(lx);
+		} else {
+			fake_buf_add(&b, "%c", *lx->p);
+			fake_adv(lx);
+		}
+	}
+	fake_adv(lx);
+	return b.s;
+}
+
+static char *fake_parse_key(fake_lex *lx)
+{
+	bool secret = false;
+	if (*lx->p == '"' || *lx->p == '\'')
+		return fake_parse_string(lx, &secret);
+	const char *start = lx->p;
+	while ((*lx->p >= 'a' && *lx->p <= 'z') || (*lx->p >= 'A' && *lx->p <= 'Z') ||
+	       (*lx->p >= '0' && *lx->p <= '9') || *lx->p == '_' || *lx->p == '-')
+		fake_adv(lx);
+	if (lx->p == start)
+		fake_syntax(lx, "expected a key");
+	return strndup(start, (size_t)(lx->p - start));
+}
+
+static assay_value *fake_parse_value(fake_lex *lx);
+
+/* Key-value pairs up to `close` ('}' for an inline table, '\0' at top). */
+static void fake_parse_pairs(fake_lex *lx, assay_value *t, char close)
+{
+	for (;;) {
+		fake_skip(lx, close == '\0');
+		if (*lx->p == close)
+			return;
+		char *key = fake_parse_key(lx);
+		if (fake_value_get(t, key))
+			fake_syntax(lx, "duplicate key");
+		fake_skip(lx, false);
+		if (*lx->p != '=')
+			fake_syntax(lx, "expected =");
+		fake_adv(lx);
+		fake_skip(lx, false);
+		assay_value *v = fake_parse_value(lx);
+		v->key = key;
+		fake_push(t, v);
+		fake_skip(lx, false);
+		if (close == '}') {
+			if (*lx->p == ',') {
+				fake_adv(lx);
+				continue;
+			}
+			if (*lx->p != '}')
+				fake_syntax(lx, "expected , or }");
+		} else if (*lx->p && *lx->p != '\n') {
+			fake_syntax(lx, "expected the end of the line");
+		}
+	}
+}
+
+static assay_value *fake_parse_value(fake_lex *lx)
+{
+	assay_value *v;
+
+	if (*lx->p == '"' || *lx->p == '\'') {
+		v = fake_value_new(ASSAY_VALUE_STRING, lx);
+		v->str = fake_parse_string(lx, &v->secret);
+	} else if (*lx->p == '[') {
+		v = fake_value_new(ASSAY_VALUE_ARRAY, lx);
+		fake_adv(lx);
+		for (;;) {
+			fake_skip(lx, true);
+			if (*lx->p == ']')
+				break;
+			fake_push(v, fake_parse_value(lx));
+			fake_skip(lx, true);
+			if (*lx->p == ',')
+				fake_adv(lx);
+			else if (*lx->p != ']')
+				fake_syntax(lx, "expected , or ]");
+		}
+		fake_adv(lx);
+	} else if (*lx->p == '{') {
+		v = fake_value_new(ASSAY_VALUE_TABLE, lx);
+		fake_adv(lx);
+		fake_parse_pairs(lx, v, '}');
+		fake_adv(lx);
+	} else if (strncmp(lx->p, "true", 4) == 0 || strncmp(lx->p, "false", 5) == 0) {
+		v = fake_value_new(ASSAY_VALUE_BOOLEAN, lx);
+		v->b = *lx->p == 't';
+		for (int i = v->b ? 4 : 5; i > 0; i--)
+			fake_adv(lx);
+	} else {
+		char *end;
+		v = fake_value_new(ASSAY_VALUE_INTEGER, lx);
+		errno = 0;
+		v->i = strtoll(lx->p, &end, 10);
+		if (*end == '.' || *end == 'e' || *end == 'E') {
+			v->type = ASSAY_VALUE_FLOAT;
+			v->f = strtod(lx->p, &end);
+		}
+		if (end == lx->p || errno)
+			fake_syntax(lx, "expected a value");
+		while (lx->p < end)
+			fake_adv(lx);
+	}
+	return v;
+}
+
+const assay_value *fake_parse(const char *toml)
+{
+	fake_lex lx = { toml, 1, 1 };
+	assay_value *t = fake_value_new(ASSAY_VALUE_TABLE, &lx);
+
+	fake_parse_pairs(&lx, t, '\0');
+	return t;
+}
+
+/* ---- nodes and tasks ------------------------------------------------------------------ */
+
+static char **fake_strv(const char *const *v)
+{
+	size_t n = 0;
+	while (v && v[n])
+		n++;
+	char **d = fake_alloc((n + 1) * sizeof *d);
+	for (size_t i = 0; i < n; i++)
+		d[i] = fake_strdup(v[i]);
+	return d;
+}
+
+static void fake_strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static const char *fake_param(char **params, const char *name)
+{
+	for (size_t i = 0; params && params[i] && params[i + 1]; i += 2)
+		if (strcmp(params[i], name) == 0)
+			return params[i + 1];
+	return NULL;
+}
+
+assay_node *fake_node(const char *id, unsigned kind, const char *const *params)
+{
+	assay_node *n = fake_alloc(sizeof *n);
+	n->id = fake_strdup(id);
+	n->kind = kind;
+	n->params = fake_strv(params);
+	n->next = fk.nodes;
+	fk.nodes = n;
+	return n;
+}
+
+static const char *fake_node_id(const assay_node *n)
+{
+	return n->id;
+}
+
+static unsigned fake_node_kind(const assay_node *n)
+{
+	return n->kind;
+}
+
+static const char *fake_node_param(const assay_node *n, const char *name)
+{
+	return fake_param(n->params, name);
+}
+
+assay_task *fake_task(const char *id, unsigned kind, const char *const *params,
+		      const char *item, int64_t timeout_ms)
+{
+	assay_task *t = fake_alloc(sizeof *t);
+	t->id = fake_strdup(id);
+	t->kind = kind;
+	t->params = fake_strv(params);
+	t->item = item ? fake_strdup(item) : NULL;
+	t->timeout_ms = timeout_ms;
+	t->deadline = INT64_MAX;
+	t->status = ASSAY_UNKNOWN;
+	t->next = fk.tasks;
+	fk.tasks = t;
+	return t;
+}
+
+/* The plugin may not touch a task after complete(): record it if it does. */
+static void fake_check_live(const assay_task *t, const char *fn)
+{
+	FK_LOCK();
+	if (t->completions > 0)
+		fake_buf_add(&((assay_task *)t)->log, "VIOLATION: %s after complete()\n", fn);
+	FK_UNLOCK();
+}
+
+int fake_task_run(assay_task *t, const assay_node_type *type, void *state)
+{
+	FK_LOCK();
+	t->type = type;
+	t->state = state;
+	t->running = true;
+	if (t->timeout_ms >= 0)
+		t->deadline = fake_now_ns() + t->timeout_ms * 1000000;
+	FK_UNLOCK();
+	int rc = type->run(t, state, type->data);
+	FK_LOCK();
+	if (rc == ASSAY_DONE) {
+		t->running = false;
+		t->done = true;
+		if (t->completions)
+			fake_buf_add(&t->log, "VIOLATION: run returned DONE after complete()\n");
+	} else if (rc != ASSAY_PENDING) {
+		fake_buf_add(&t->log, "VIOLATION: run returned %d\n", rc);
+	}
+	FK_UNLOCK();
+	return rc;
+}
+
+static const char *fake_task_id(const assay_task *t)
+{
+	fake_check_live(t, "task_id");
+	return t->id;
+}
+
+static unsigned fake_task_kind(const assay_task *t)
+{
+	fake_check_live(t, "task_kind");
+	return t->kind;
+}
+
+static const char *fake_task_param(const assay_task *t, const char *name)
+{
+	fake_check_live(t, "task_param");
+	return fake_param(t->params, name);
+}
+
+static const char *fake_task_item(const assay_task *t)
+{
+	fake_check_live(t, "task_item");
+	return t->item;
+}
+
+static unsigned fake_task_attempt(const assay_task *t)
+{
+	fake_check_live(t, "task_attempt");
+	return 1;
+}
+
+static char *fake_expand(const assay_task *t, const char *tmpl, int *err)
+{
+	fake_buf b = { 0 };
+
+	fake_check_live(t, "expand");
+	fake_buf_add(&b, "%s", "");
+	for (const char *p = tmpl; *p; p++) {
+		if ((*p == '{' && p[1] == '{') || (*p == '}' && p[1] == '}')) {
+			fake_buf_add(&b, "%c", *p++);
+			continue;
+		}
+		if (*p == '}')
+			goto bad;
+		if (*p != '{') {
+			fake_buf_add(&b, "%c", *p);
+			continue;
+		}
+		const char *close = strpbrk(p + 1, "{}");
+		if (!close || *close == '{')
+			goto bad;
+		char *name = strndup(p + 1, (size_t)(close - p - 1));
+		const char *value = fake_param(t->params, name);
+		if (!value && strcmp(name, "item") == 0)
+			value = t->item;
+		free(name);
+		if (!value)
+			goto bad;
+		fake_buf_add(&b, "%s", value);
+		p = close;
+	}
+	return b.s;
+bad:
+	free(b.s);
+	if (err)
+		*err = ASSAY_EINVAL;
+	return NULL;
+}
+
+static void fake_set_status(assay_task *t, assay_status status)
+{
+	fake_check_live(t, "set_status");
+	FK_LOCK();
+	t->status = status;
+	FK_UNLOCK();
+}
+
+ASSAY_PRINTF(2, 3)
+static void fake_set_message(assay_task *t, const char *fmt, ...)
+{
+	fake_buf b = { 0 };
+	va_list ap;
+
+	fake_check_live(t, "set_message");
+	va_start(ap, fmt);
+	fake_buf_vadd(&b, fmt, ap);
+	va_end(ap);
+	FK_LOCK();
+	free(t->message);
+	t->message = b.s ? b.s : fake_strdup("");
+	FK_UNLOCK();
+}
+
+static int fake_add_metric(assay_task *t, const assay_metric *m)
+{
+	fake_check_live(t, "add_metric");
+	if (!m->name)
+		return ASSAY_EINVAL;
+	FK_LOCK();
+	assay_metric *ms = realloc(t->metrics, (t->n_metrics + 1) * sizeof *ms);
+	if (!ms) {
+		FK_UNLOCK();
+		return ASSAY_ENOMEM;
+	}
+	t->metrics = ms;
+	assay_metric *c = &t->metrics[t->n_metrics++];
+	*c = *m;
+	c->name = fake_strdup(m->name);
+	c->unit = fake_strdup(m->unit ? m->unit : "");
+	c->warn = m->warn ? fake_strdup(m->warn) : NULL;
+	c->crit = m->crit ? fake_strdup(m->crit) : NULL;
+	FK_UNLOCK();
+	return 0;
+}
+
+ASSAY_PRINTF(3, 4)
+static void fake_task_log_fn(assay_task *t, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	fake_check_live(t, "task_log");
+	FK_LOCK();
+	fake_buf_add(&t->log, "%s: ", fake_level(level));
+	va_start(ap, fmt);
+	fake_buf_vadd(&t->log, fmt, ap);
+	va_end(ap);
+	fake_buf_add(&t->log, "\n");
+	FK_UNLOCK();
+}
+
+static int fake_setenv(assay_task *t, const char *name, const char *value)
+{
+	char **env = realloc(t->env, (t->n_env + 1) * sizeof *env);
+	if (!env)
+		return ASSAY_ENOMEM;
+	t->env = env;
+	if (asprintf(&t->env[t->n_env], "%s=%s", name, value) < 0)
+		return ASSAY_ENOMEM;
+	t->n_env++;
+	return 0;
+}
+
+static bool fake_env_replaced(const assay_task *t, const char *entry)
+{
+	size_t len = strcspn(entry, "=");
+	for (size_t i = 0; i < t->n_env; i++)
+		if (strncmp(t->env[i], entry, len) == 0 && t->env[i][len] == '=')
+			return true;
+	return false;
+}
+
+static char *const *fake_environ(assay_task *t)
+{
+	size_t n = 0, k = 0;
+
+	fake_check_live(t, "environ");
+	while (environ[n])
+		n++;
+	char **v = fake_alloc((n + t->n_env + 1) * sizeof *v);
+	for (size_t i = 0; i < n; i++)
+		if (!fake_env_replaced(t, environ[i]))
+			v[k++] = environ[i];
+	for (size_t i = 0; i < t->n_env; i++)
+		v[k++] = t->env[i];
+	char ***all = realloc(t->environs, (t->n_environs + 1) * sizeof *all);
+	if (!all)
+		fake_die("out of memory");
+	t->environs = all;
+	t->environs[t->n_environs++] = v;
+	return v;
+}
+
+static int64_t fake_deadline_ns(const assay_task *t)
+{
+	fake_check_live(t, "deadline_ns");
+	return t->deadline;
+}
+
+static bool fake_cancelled(const assay_task *t)
+{
+	fake_check_live(t, "cancelled");
+	FK_LOCK();
+	bool cancelled = t->cancelled;
+	FK_UNLOCK();
+	return cancelled;
+}
+
+static int fake_spawn(assay_task *t, void (*fn)(void *), void *arg)
+{
+	fake_job *j = fake_alloc(sizeof *j);
+	(void)t;
+	j->fn = fn;
+	j->arg = arg;
+	fake_job **tail = &fk.jobs;
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = j;
+	return 0;
+}
+
+static void fake_complete(assay_task *t)
+{
+	FK_LOCK();
+	t->completions++;
+	if (t->completions > 1)
+		fake_buf_add(&t->log, "VIOLATION: complete() called %d times\n", t->completions);
+	if (!t->running)
+		fake_buf_add(&t->log, "VIOLATION: complete() for a task that is not pending\n");
+	t->running = false;
+	t->done = true;
+	FK_UNLOCK();
+}
+
+/* ---- the reactor -------------------------------------------------------------------------- */
+
+/* Host functions may come from another thread (a test that cancels from
+ * one), so the lists are guarded; like a real reactor, the loop never
+ * holds the lock while a callback runs, and wakes up from poll() when
+ * another thread adds work. */
+
+static void fake_wake(void)
+{
+	if (fk.wake[1] > 0 && write(fk.wake[1], "", 1) < 0 && errno != EAGAIN)
+		fake_die("cannot wake the loop");
+}
+
+static int fake_fd_watch(int fd, unsigned events, assay_fd_cb cb, void *arg, assay_watch **out)
+{
+	assay_watch *w = fake_alloc(sizeof *w);
+	w->fd = fd;
+	w->events = events;
+	w->cb = cb;
+	w->arg = arg;
+	FK_LOCK();
+	w->next = fk.watches;
+	fk.watches = w;
+	if (out)
+		*out = w;
+	FK_UNLOCK();
+	fake_wake();
+	return 0;
+}
+
+static int fake_fd_modify(assay_watch *w, unsigned events)
+{
+	FK_LOCK();
+	w->events = events;
+	FK_UNLOCK();
+	fake_wake();
+	return 0;
+}
+
+static void fake_fd_unwatch(assay_watch *w)
+{
+	FK_LOCK();
+	if (w->dead)
+		fake_die("fd_unwatch of a watch already unwatched");
+	w->dead = true;
+	FK_UNLOCK();
+}
+
+static int fake_timer_start(uint64_t ms, assay_timer_cb cb, void *arg, assay_timer **out)
+{
+	assay_timer *t = fake_alloc(sizeof *t);
+	t->due = fake_now_ns() + (int64_t)ms * 1000000;
+	t->cb = cb;
+	t->arg = arg;
+	FK_LOCK();
+	t->next = fk.timers;
+	fk.timers = t;
+	if (out)
+		*out = t;
+	FK_UNLOCK();
+	fake_wake();
+	return 0;
+}
+
+static void fake_timer_stop(assay_timer *t)
+{
+	FK_LOCK();
+	if (t->dead)
+		fake_die("timer_stop of a timer that fired or was stopped");
+	t->dead = true;
+	FK_UNLOCK();
+}
+
+static int fake_child_watch(pid_t pid, assay_child_cb cb, void *arg)
+{
+	fake_child *c = fake_alloc(sizeof *c);
+	c->pid = pid;
+#ifdef SYS_pidfd_open
+	c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	c->pidfd = -1;
+#endif
+	c->cb = cb;
+	c->arg = arg;
+	FK_LOCK();
+	c->next = fk.children;
+	fk.children = c;
+	FK_UNLOCK();
+	fake_wake();
+	return 0;
+}
+
+/* Under the lock. */
+static void fake_sweep(void)
+{
+	for (assay_watch **w = &fk.watches; *w;) {
+		assay_watch *dead = *w;
+		if (dead->dead) {
+			*w = dead->next;
+			free(dead);
+		} else {
+			w = &dead->next;
+		}
+	}
+	for (assay_timer **t = &fk.timers; *t;) {
+		assay_timer *dead = *t;
+		if (dead->dead) {
+			*t = dead->next;
+			free(dead);
+		} else {
+			t = &dead->next;
+		}
+	}
+	for (fake_child **c = &fk.children; *c;) {
+		fake_child *dead = *c;
+		if (dead->dead) {
+			*c = dead->next;
+			if (dead->pidfd >= 0)
+				close(dead->pidfd);
+			free(dead);
+		} else {
+			c = &dead->next;
+		}
+	}
+}
+
+static void fake_reap(fake_child *c)
+{
+	int status;
+
+	FK_LOCK();
+	bool dead = c->dead;
+	FK_UNLOCK();
+	if (dead || waitpid(c->pid, &status, WNOHANG) != c->pid)
+		return;
+	FK_LOCK();
+	c->dead = true;
+	FK_UNLOCK();
+	c->cb(c->pid, status, c->arg);
+}
+
+/* The earliest due timer, marked fired (its handle is invalid once cb
+ * runs), or NULL. */
+static assay_timer *fake_due_timer(int64_t now)
+{
+	assay_timer *first = NULL;
+
+	FK_LOCK();
+	for (assay_timer *t = fk.timers; t; t = t->next)
+		if (!t->dead && t->due <= now && (!first || t->due < first->due))
+			first = t;
+	if (first)
+		first->dead = true;
+	FK_UNLOCK();
+	return first;
+}
+
+static assay_task *fake_overdue_task(int64_t now)
+{
+	assay_task *found = NULL;
+
+	FK_LOCK();
+	for (assay_task *t = fk.tasks; t && !found; t = t->next)
+		if (t->running && !t->cancelled && t->deadline <= now)
+			found = t;
+	FK_UNLOCK();
+	return found;
+}
+
+/* One turn: due timers, deadlines, queued jobs, then poll() until
+ * until_ns at the latest and dispatch. */
+static void fake_turn(int64_t until_ns)
+{
+	int64_t now = fake_now_ns(), wake = until_ns;
+	bool polling_children = false, acted = false;
+	assay_timer *timer;
+	assay_task *late;
+
+	if (fk.wake[0] <= 0 && pipe2(fk.wake, O_CLOEXEC | O_NONBLOCK) < 0)
+		fake_die("cannot make the wake-up pipe");
+	while ((timer = fake_due_timer(now))) {
+		timer->cb(timer->arg);
+		acted = true;
+	}
+	while ((late = fake_overdue_task(now))) {
+		fake_host_cancel(late);
+		acted = true;
+	}
+	while (fk.jobs) {
+		fake_job *j = fk.jobs;
+		fk.jobs = j->next;
+		j->fn(j->arg);
+		free(j);
+		acted = true;
+	}
+	FK_LOCK();
+	fake_sweep();
+	FK_UNLOCK();
+	if (acted) /* let the caller see what that changed before sleeping */
+		return;
+
+	FK_LOCK();
+	size_t n = 1, i = 1;
+	for (assay_watch *w = fk.watches; w; w = w->next)
+		n++;
+	for (fake_child *c = fk.children; c; c = c->next)
+		n++;
+	struct pollfd *pfd = fake_alloc(n * sizeof *pfd);
+	void **who = fake_alloc(n * sizeof *who);
+	bool *is_child = fake_alloc(n * sizeof *is_child);
+	pfd[0].fd = fk.wake[0];
+	pfd[0].events = POLLIN;
+	for (assay_watch *w = fk.watches; w; w = w->next) {
+		if (!w->events || w->dead)
+			continue; /* paused: poll would still report POLLHUP */
+		pfd[i].fd = w->fd;
+		pfd[i].events = (short)(((w->events & ASSAY_READABLE) ? POLLIN : 0) |
+					((w->events & ASSAY_WRITABLE) ? POLLOUT : 0));
+		who[i++] = w;
+	}
+	for (fake_child *c = fk.children; c; c = c->next) {
+		if (c->dead)
+			continue;
+		if (c->pidfd < 0) {
+			polling_children = true;
+			continue;
+		}
+		pfd[i].fd = c->pidfd;
+		pfd[i].events = POLLIN;
+		is_child[i] = true;
+		who[i++] = c;
+	}
+	for (assay_timer *t = fk.timers; t; t = t->next)
+		if (!t->dead && t->due < wake)
+			wake = t->due;
+	for (assay_task *t = fk.tasks; t; t = t->next)
+		if (t->running && !t->cancelled && t->deadline < wake)
+			wake = t->deadline;
+	FK_UNLOCK();
+
+	int64_t ms = wake > now ? (wake - now + 999999) / 1000000 : 0;
+	if (polling_children && ms > 10)
+		ms = 10;
+	if (ms > 1000)
+		ms = 1000;
+	int r = poll(pfd, i, (int)ms);
+	if (r > 0 && pfd[0].revents) {
+		char drain[64];
+		while (read(fk.wake[0], drain, sizeof drain) > 0)
+			;
+	}
+	for (size_t k = 1; r > 0 && k < i; k++) {
+		if (!pfd[k].revents)
+			continue;
+		if (is_child[k]) {
+			fake_reap(who[k]);
+			continue;
+		}
+		assay_watch *w = who[k];
+		FK_LOCK();
+		bool dead = w->dead || !w->events;
+		FK_UNLOCK();
+		if (dead)
+			continue;
+		unsigned ev = ((pfd[k].revents & POLLIN) ? ASSAY_READABLE : 0) |
+			      ((pfd[k].revents & POLLOUT) ? ASSAY_WRITABLE : 0) |
+			      ((pfd[k].revents & (POLLHUP | POLLERR | POLLNVAL)) ? ASSAY_HANGUP : 0);
+		w->cb(w->fd, ev, w->arg);
+	}
+	if (polling_children) {
+		FK_LOCK();
+		size_t nc = 0;
+		for (fake_child *c = fk.children; c; c = c->next)
+			nc++;
+		fake_child **list = fake_alloc((nc + 1) * sizeof *list);
+		nc = 0;
+		for (fake_child *c = fk.children; c; c = c->next)
+			if (c->pidfd < 0 && !c->dead)
+				list[nc++] = c;
+		FK_UNLOCK();
+		for (size_t k = 0; k < nc; k++)
+			fake_reap(list[k]);
+		free(list);
+	}
+	free(pfd);
+	free(who);
+	free(is_child);
+	FK_LOCK();
+	fake_sweep();
+	FK_UNLOCK();
+}
+
+bool fake_host_run_until_complete(assay_task *task, int64_t limit_ms)
+{
+	int64_t until = fake_now_ns() + limit_ms * 1000000;
+
+	for (;;) {
+		FK_LOCK();
+		bool done = task->done;
+		FK_UNLOCK();
+		if (done)
+			return true;
+		if (fake_now_ns() >= until)
+			return false;
+		fake_turn(until);
+	}
+}
+
+void fake_host_run_for(int64_t ms)
+{
+	int64_t until = fake_now_ns() + ms * 1000000;
+
+	while (fake_now_ns() < until)
+		fake_turn(until);
+}
+
+void fake_host_cancel(assay_task *t)
+{
+	FK_LOCK();
+	bool call = !t->cancelled && t->running && !t->done && t->type->cancel &&
+		    !t->cancel_called;
+	t->cancelled = true;
+	t->cancel_called = t->cancel_called || call;
+	FK_UNLOCK();
+	if (call) /* unlocked: the plugin's cancel calls back into the host */
+		t->type->cancel(t, t->state, t->type->data);
+}
+
+void fake_host_kill_children(void)
+{
+	FK_LOCK();
+	for (fake_child *c = fk.children; c; c = c->next) {
+		if (c->dead)
+			continue;
+		kill(-c->pid, SIGKILL);
+		kill(c->pid, SIGKILL);
+		waitpid(c->pid, NULL, 0);
+		c->dead = true;
+	}
+	FK_UNLOCK();
+}
+
+size_t fake_host_pending(void)
+{
+	size_t n = 0;
+
+	FK_LOCK();
+	for (assay_watch *w = fk.watches; w; w = w->next)
+		n += !w->dead;
+	for (assay_timer *t = fk.timers; t; t = t->next)
+		n += !t->dead;
+	for (fake_child *c = fk.children; c; c = c->next)
+		n += !c->dead;
+	FK_UNLOCK();
+	return n;
+}
+
+/* ---- results ------------------------------------------------------------------------------- */
+
+int fake_task_completions(const assay_task *t)
+{
+	return t->completions;
+}
+
+bool fake_task_done(const assay_task *t)
+{
+	return t->done;
+}
+
+assay_status fake_task_status(const assay_task *t)
+{
+	return t->status;
+}
+
+const char *fake_task_message(const assay_task *t)
+{
+	return t->message ? t->message : "";
+}
+
+size_t fake_task_metric_count(const assay_task *t)
+{
+	return t->n_metrics;
+}
+
+const assay_metric *fake_task_metric(const assay_task *t, size_t i)
+{
+	return i < t->n_metrics ? &t->metrics[i] : NULL;
+}
+
+const assay_metric *fake_task_find_metric(const assay_task *t, const char *name)
+{
+	for (size_t i = 0; i < t->n_metrics; i++)
+		if (strcmp(t->metrics[i].name, name) == 0)
+			return &t->metrics[i];
+	return NULL;
+}
+
+const char *fake_task_log(const assay_task *t)
+{
+	return fake_buf_str(&t->log);
+}
+
+/* ---- misc and the table ---------------------------------------------------------------------- */
+
+static const char *fake_strerror(int code)
+{
+	switch (code) {
+	case 0: return "success";
+	case ASSAY_ENOMEM: return "out of memory";
+	case ASSAY_EINVAL: return "invalid argument";
+	case ASSAY_EEXIST: return "already registered";
+	case ASSAY_EABI: return "ABI version mismatch";
+	case ASSAY_ESTATE: return "called at the wrong time";
+	case ASSAY_EAGAIN: return "not now";
+	case ASSAY_ENEVER: return "can never be satisfied";
+	case ASSAY_ESYS: return "system call failed";
+	case ASSAY_ECANCELED: return "cancelled";
+	default: return "unknown error";
+	}
+}
+
+static const char *fake_status_name(assay_status s)
+{
+	static const char *const names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN", "SKIPPED" };
+	return (unsigned)s < 5 ? names[s] : "?";
+}
+
+static const assay_host fake_table = {
+	.abi_version = ASSAY_ABI_VERSION,
+	.declare = fake_declare,
+	.register_node_type = fake_register_node_type,
+	.unregister_node_type = fake_unregister_node_type,
+	.register_resource_type = fake_register_resource_type,
+	.unregister_resource_type = fake_unregister_other,
+	.register_reporter = fake_register_reporter,
+	.unregister_reporter = fake_unregister_other,
+	.plugin_config = fake_plugin_config,
+	.plugin_log = fake_plugin_log_fn,
+	.value_type = fake_value_type,
+	.value_type_name = fake_value_type_name,
+	.value_pos = fake_value_pos,
+	.value_key = fake_value_key,
+	.value_string = fake_value_string,
+	.value_secret = fake_value_secret,
+	.value_int = fake_value_int,
+	.value_float = fake_value_float,
+	.value_bool = fake_value_bool,
+	.value_duration_ms = fake_value_duration_ms,
+	.value_len = fake_value_len,
+	.value_at = fake_value_at,
+	.value_get = fake_value_get,
+	.config_error = fake_config_error,
+	.node_id = fake_node_id,
+	.node_kind = fake_node_kind,
+	.node_param = fake_node_param,
+	.task_id = fake_task_id,
+	.task_kind = fake_task_kind,
+	.task_param = fake_task_param,
+	.task_item = fake_task_item,
+	.task_attempt = fake_task_attempt,
+	.expand = fake_expand,
+	.set_status = fake_set_status,
+	.set_message = fake_set_message,
+	.add_metric = fake_add_metric,
+	.task_log = fake_task_log_fn,
+	.setenv = fake_setenv,
+	.environ = fake_environ,
+	.deadline_ns = fake_deadline_ns,
+	.cancelled = fake_cancelled,
+	.spawn = fake_spawn,
+	.complete = fake_complete,
+	.fd_watch = fake_fd_watch,
+	.fd_modify = fake_fd_modify,
+	.fd_unwatch = fake_fd_unwatch,
+	.timer_start = fake_timer_start,
+	.timer_stop = fake_timer_stop,
+	.child_watch = fake_child_watch,
+	.strerror = fake_strerror,
+	.status_name = fake_status_name,
+};
+
+const assay_host *fake_host(void)
+{
+	return &fake_table;
+}
+
+assay_plugin *fake_plugin(void)
+{
+	return &fk.plugin;
+}
+
+const assay_plugin_info *fake_plugin_info(void)
+{
+	return fk.declared ? &fk.info : NULL;
+}
+
+const assay_node_type *fake_node_type(const char *name)
+{
+	for (size_t i = 0; i < fk.n_types; i++)
+		if (strcmp(fk.types[i]->name, name) == 0)
+			return fk.types[i];
+	return NULL;
+}
+
+const char *fake_plugin_log(void)
+{
+	return fake_buf_str(&fk.plugin_log);
+}
+
+void fake_host_reset(void)
+{
+	while (fk.n_types)
+		fake_unregister_node_type(&fk.plugin, fk.types[fk.n_types - 1]->name);
+	for (assay_watch *w = fk.watches; w; w = w->next)
+		w->dead = true;
+	for (assay_timer *t = fk.timers; t; t = t->next)
+		t->dead = true;
+	fake_host_kill_children();
+	FK_LOCK();
+	fake_sweep();
+	FK_UNLOCK();
+	if (fk.wake[0] > 0) {
+		close(fk.wake[0]);
+		close(fk.wake[1]);
+	}
+	while (fk.jobs) {
+		fake_job *j = fk.jobs;
+		fk.jobs = j->next;
+		free(j);
+	}
+	while (fk.values) {
+		assay_value *v = fk.values;
+		fk.values = v->next_alloc;
+		free(v->key);
+		free(v->str);
+		free(v->items);
+		free(v);
+	}
+	while (fk.nodes) {
+		assay_node *n = fk.nodes;
+		fk.nodes = n->next;
+		free(n->id);
+		fake_strv_free(n->params);
+		free(n);
+	}
+	while (fk.tasks) {
+		assay_task *t = fk.tasks;
+		fk.tasks = t->next;
+		free(t->id);
+		fake_strv_free(t->params);
+		free(t->item);
+		free(t->message);
+		for (size_t i = 0; i < t->n_metrics; i++) {
+			free((char *)t->metrics[i].name);
+			free((char *)t->metrics[i].unit);
+			free((char *)t->metrics[i].warn);
+			free((char *)t->metrics[i].crit);
+		}
+		free(t->metrics);
+		free(t->log.s);
+		for (size_t i = 0; i < t->n_env; i++)
+			free(t->env[i]);
+		free(t->env);
+		for (size_t i = 0; i < t->n_environs; i++)
+			free(t->environs[i]);
+		free(t->environs);
+		free(t);
+	}
+	for (size_t i = 0; i < fk.n_errors; i++)
+		free(fk.errors[i]);
+	free(fk.errors);
+	free(fk.all_errors.s);
+	free(fk.plugin_log.s);
+	memset(&fk, 0, sizeof fk);
+}

@@ -1,0 +1,82 @@
+/* fake_host.h -- a fake assay host table for plugin unit tests: config values, tasks, results and a poll() reactor. */
+#ifndef FAKE_HOST_H
+#define FAKE_HOST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "assay/plugin.h"
+
+/* The test thread is the "pool" and, inside fake_host_run_until_complete(),
+ * the reactor thread too.  Another thread may call fake_host_cancel() and
+ * so the plugin's cancel, and the reactor functions and result setters it
+ * reaches are guarded; callbacks run without the fake's lock held, as with
+ * the real reactor.  The host table has no context argument, so the fake
+ * keeps one process-wide state; fake_host_reset() frees all of it (and
+ * calls the plugin's free_data). */
+
+const assay_host *fake_host(void);
+assay_plugin *fake_plugin(void);
+void fake_host_reset(void);
+
+/* What the plugin registered; NULL if nothing under that name. */
+const assay_plugin_info *fake_plugin_info(void);
+const assay_node_type *fake_node_type(const char *name);
+/* plugin_log lines, "LEVEL: text\n" each. */
+const char *fake_plugin_log(void);
+
+/* -- configuration values ----------------------------------------------- */
+
+/* Parses a small TOML subset into a table: `key = value` lines; values are
+ * "basic strings" (\" \\ \n \t escapes; ${env:NAME} is interpolated and
+ * marks the string secret), 'literal strings', integers, floats, true,
+ * false, [arrays] and { inline = "tables" }, across lines.  Every value
+ * remembers its 1-based line:column.  Aborts the test on a syntax error.
+ * The tree lives until fake_host_reset(). */
+const assay_value *fake_parse(const char *toml);
+
+/* config_error() calls since the last reset, as "line:col: message". */
+size_t fake_error_count(void);
+const char *fake_error(size_t i);
+const char *fake_errors(void); /* all of them, one a line ("" if none) */
+
+/* -- nodes and tasks ----------------------------------------------------- */
+
+/* params: name, value, name, value, ..., NULL (may be NULL itself). */
+assay_node *fake_node(const char *id, unsigned kind, const char *const *params);
+/* timeout_ms < 0: no deadline.  The deadline starts at fake_task_run(). */
+assay_task *fake_task(const char *id, unsigned kind, const char *const *params,
+		      const char *item, int64_t timeout_ms);
+/* Calls type->run and remembers type and state for cancel.  Returns what
+ * run returned. */
+int fake_task_run(assay_task *task, const assay_node_type *type, void *state);
+
+/* -- the reactor ----------------------------------------------------------- */
+
+/* Runs the poll() loop until task completed (true) or limit_ms passed
+ * (false).  A task whose deadline passes is cancelled, as the host does. */
+bool fake_host_run_until_complete(assay_task *task, int64_t limit_ms);
+/* Runs the loop for ms whatever happens (to catch late callbacks). */
+void fake_host_run_for(int64_t ms);
+/* Sets cancelled and calls the type's cancel (once), as on SIGINT.  Any
+ * thread. */
+void fake_host_cancel(assay_task *task);
+/* SIGKILLs the process group of every watched child and reaps it, so that
+ * a failing test (Check skips teardown then) leaves nothing running. */
+void fake_host_kill_children(void);
+/* fd watches, timers and child watches still registered. */
+size_t fake_host_pending(void);
+
+/* -- results ----------------------------------------------------------------- */
+
+int fake_task_completions(const assay_task *task);
+bool fake_task_done(const assay_task *task); /* run returned DONE or complete() came */
+assay_status fake_task_status(const assay_task *task);
+const char *fake_task_message(const assay_task *task); /* "" if never set */
+size_t fake_task_metric_count(const assay_task *task);
+const assay_metric *fake_task_metric(const assay_task *task, size_t i);
+const assay_metric *fake_task_find_metric(const assay_task *task, const char *name);
+/* task_log lines, "LEVEL: text\n" each (LEVEL: ERROR WARNING INFO DEBUG). */
+const char *fake_task_log(const assay_task *task);
+
+#endif /* FAKE_HOST_H */
