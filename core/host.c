@@ -182,6 +182,13 @@ static bool h_task_timed_out(const assay_task *t)
 	return out;
 }
 
+static void h_retry_after(assay_task *t, int64_t ms)
+{
+	pthread_mutex_lock(&t->lock);
+	t->retry_after_ms = ms > 0 ? ms : 0;
+	pthread_mutex_unlock(&t->lock);
+}
+
 static void h_set_message(assay_task *t, const char *fmt, ...)
 {
 	va_list ap;
@@ -301,6 +308,7 @@ static const assay_host host = {
 	.set_status = task_set_status,
 	.set_message = h_set_message,
 	.set_details = task_set_details,
+	.retry_after = h_retry_after,
 	.add_metric = task_add_metric,
 	.task_log = task_log,
 	.setenv = task_setenv,

@@ -484,6 +484,9 @@ static void exec_done(assay_task *t, void *arg)
 		unsigned seed = (unsigned)(uintptr_t)e ^ (unsigned)t->end_ns;
 		uint64_t delay = backoff_ms(pn, t->attempt, &seed);
 
+		if ((uint64_t)t->retry_after_ms > delay)
+			delay = (uint64_t)t->retry_after_ms; /* the server asked for it */
+
 		task_log(t, ASSAY_LOG_INFO, "attempt %u failed; retrying in %.3gs",
 			       t->attempt, (double)delay / 1000);
 		task_reset(t, t->attempt + 1);

@@ -58,6 +58,7 @@ static void task_free_result(assay_task *t)
 	free(t->details);
 	t->details = NULL;
 	t->plugin_data = NULL;
+	t->retry_after_ms = 0;
 	for (i = 0; i < t->n_metrics; i++) {
 		free((char *)t->metrics[i].name);
 		free((char *)t->metrics[i].unit);

@@ -50,6 +50,7 @@ struct assay_task {
 	char *message;
 	char *details;              /* long output */
 	void *plugin_data;          /* task_set_data() */
+	int64_t retry_after_ms;     /* the plugin's floor for the next backoff */
 	assay_metric *metrics;
 	size_t n_metrics;
 	char **env;                 /* "NAME=value" set by the plugin or resources */

@@ -403,6 +403,10 @@ typedef struct assay_host {
 	/* Long output: what follows the message (the monitoring-plugins' lines
 	 * after the first; JUnit's system-out).  Replaces earlier details. */
 	void (*set_details)(assay_task *task, const char *fmt, ...) ASSAY_PRINTF(2, 3);
+	/* If this attempt fails and the node has retries left, the next
+	 * attempt starts no sooner than ms from now (a server's Retry-After);
+	 * the host's own backoff still applies when it is longer. */
+	void (*retry_after)(assay_task *task, int64_t ms);
 	int (*add_metric)(assay_task *task, const assay_metric *metric);
 	void (*task_log)(assay_task *task, int level, const char *fmt, ...)
 		ASSAY_PRINTF(3, 4);
