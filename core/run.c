@@ -475,6 +475,7 @@ static void exec_done(assay_task *t, void *arg)
 	run_exec *e = arg;
 	run *r = e->run;
 	const plan_node *pn = &r->p->nodes[e->node->index];
+	int rc;
 
 	atomic_fetch_sub(&r->running, 1);
 	exec_leave(e);
@@ -490,8 +491,13 @@ static void exec_done(assay_task *t, void *arg)
 		task_log(t, ASSAY_LOG_INFO, "attempt %u failed; retrying in %.3gs",
 			       t->attempt, (double)delay / 1000);
 		task_reset(t, t->attempt + 1);
+		/* Under the run's lock, so that run_stop() sees either no
+		 * retry pending or one whose timer handle is set. */
+		pthread_mutex_lock(&r->lock);
 		atomic_store(&e->phase, EXEC_RETRY_WAIT);
-		if (reactor_timer_start(r->re, delay, retry_timer, e, &e->retry_timer) < 0)
+		rc = reactor_timer_start(r->re, delay, retry_timer, e, &e->retry_timer);
+		pthread_mutex_unlock(&r->lock);
+		if (rc < 0)
 			retry_timer(e); /* no timer: retry at once */
 		return;
 	}
@@ -931,9 +937,18 @@ void run_stop(run *r, const char *reason)
 			run_exec *e = &r->nodes[i].execs[j];
 			int expect = EXEC_RETRY_WAIT;
 
-			if (atomic_load(&e->phase) == EXEC_RUNNING)
+			bool retrying;
+
+			if (atomic_load(&e->phase) == EXEC_RUNNING) {
 				task_cancel(&e->task);
-			else if (atomic_compare_exchange_strong(&e->phase, &expect, EXEC_ADMIT)) {
+				continue;
+			}
+			pthread_mutex_lock(&r->lock);
+			retrying = atomic_compare_exchange_strong(&e->phase, &expect, EXEC_ADMIT);
+			pthread_mutex_unlock(&r->lock);
+			if (retrying) {
+				/* Won against the timer: it may still fire, and then
+				 * finds the phase moved on. */
 				reactor_timer_stop(r->re, e->retry_timer);
 				exec_schedule(e, false);
 			}

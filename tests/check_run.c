@@ -390,6 +390,34 @@ START_TEST(test_stop)
 }
 END_TEST
 
+START_TEST(test_stop_during_backoff)
+{
+	run_options o = { .jobs = 4, .workers = 2, .verbosity = ASSAY_LOG_ERROR };
+	stopper s;
+	pthread_t th;
+	fixture f;
+	double t0;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[check.flaky]\ntype = \"probe\"\nfail_times = 9\nretries = 5\nretry_delay = \"20s\"\n"), 0);
+	ck_assert_int_eq(reactor_new(&f.re), 0);
+	host_set_reactor(f.re);
+	ck_assert_int_eq(run_new(&f.r, &f.p, &f.g, &o, f.re), 0);
+	s.r = f.r;
+	s.ms = 200;
+	pthread_create(&th, NULL, stop_later, &s);
+	t0 = now();
+	ck_assert_int_eq(run_go(f.r), 0);
+	pthread_join(th, NULL);
+	/* The backoff timer did not hold the run: the last failure stands. */
+	ck_assert(now() - t0 < 2);
+	f.res = run_results(f.r);
+	ck_assert_int_eq(f.res[0].status, ASSAY_CRITICAL);
+	ck_assert_uint_eq(f.res[0].attempts, 1);
+	finish(&f);
+}
+END_TEST
+
 START_TEST(test_only_closure)
 {
 	fixture f;
@@ -511,6 +539,7 @@ static Suite *run_suite(void)
 	tcase_add_test(tc, test_fail_fast);
 	tcase_add_test(tc, test_resources_fifo);
 	tcase_add_test(tc, test_stop);
+	tcase_add_test(tc, test_stop_during_backoff);
 	tcase_add_test(tc, test_only_closure);
 	tcase_add_test(tc, test_validation_items);
 	tcase_add_loop_test(tc, test_long_chains, 0, 2);
