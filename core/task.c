@@ -423,7 +423,8 @@ char *task_expand(const assay_task *t, const char *tmpl, int *err)
 		if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
 			n = 1; /* {{ and }} are literal braces: copy one */
 			p += 2;
-		} else if (p[0] == '{' && (n = task_placeholder(p)) > 0 && n - 2 < sizeof name) {
+		} else if (p[0] == '{' && (p == tmpl || p[-1] != '$') &&
+			   (n = task_placeholder(p)) > 0 && n - 2 < sizeof name) {
 			memcpy(name, p + 1, n - 2);
 			name[n - 2] = '\0';
 			p += n;

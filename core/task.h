@@ -103,7 +103,8 @@ char *const *task_environ(assay_task *t);
  * { print $1 } and the shell's ${HOME} and {a,b} stay as written. */
 char *task_expand(const assay_task *t, const char *tmpl, int *err);
 
-/* The length of the placeholder at s ("{lr}" is 4), or 0 if s starts none. */
+/* The length of the placeholder at s ("{lr}" is 4), or 0 if s starts none.
+ * The caller rules out a `{` right after `$` (the shell's ${VAR}). */
 size_t task_placeholder(const char *s);
 void task_logv(const assay_task *t, int level, const char *fmt, va_list ap) ASSAY_PRINTF(3, 0);
 void task_log(assay_task *t, int level, const char *fmt, ...) ASSAY_PRINTF(3, 4);

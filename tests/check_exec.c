@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -285,6 +286,7 @@ START_TEST(test_message_from_stdout)
 	assay_task *t = run_emit(0, "DISK OK - free space: / 3326 MB (56%); | /=2643MB;5948;5958;0;5968\n"
 				    "  second line\n", "ignored\n");
 	assert_result(t, ASSAY_OK, "DISK OK - free space: / 3326 MB (56%);");
+	ck_assert_str_eq(fake_task_details(t), "  second line");
 	assert_metric(t, "/", 2643, "MB", "5948", "5958");
 	ck_assert_uint_eq(fake_task_metric_count(t), 1);
 	ck_assert_uint_eq(metric(t, "/")->flags, ASSAY_METRIC_MIN | ASSAY_METRIC_MAX);
@@ -389,6 +391,24 @@ START_TEST(test_perfdata_reasons)
 							    cases[i].why)),
 			      "%s: %s", cases[i].item, fake_task_log(t));
 	}
+}
+END_TEST
+
+START_TEST(test_details)
+{
+	/* the long output: the lines after the first, less their perfdata */
+	assay_task *t = run_emit(1, "WARNING - first | a=1\n  indented line \n\nthird | b=2\nc=3\n\n",
+				 "err\n");
+	assert_result(t, ASSAY_WARNING, "WARNING - first");
+	ck_assert_str_eq(fake_task_details(t), "  indented line\n\nthird");
+	ck_assert_uint_eq(fake_task_metric_count(t), 3);
+
+	t = run_emit(0, "OK\n\n\nlater\n", "");
+	ck_assert_str_eq(fake_task_details(t), "later");
+	/* none: one line; only perfdata later; stderr is not long output */
+	ck_assert_ptr_null(fake_task_details(run_emit(0, "OK | a=1\n", "")));
+	ck_assert_ptr_null(fake_task_details(run_emit(0, "OK | a=1\n | b=2\nc=3\n", "")));
+	ck_assert_ptr_null(fake_task_details(run_emit(2, "", "error: boom\nmore\n")));
 }
 END_TEST
 
@@ -576,6 +596,70 @@ START_TEST(test_missing_binary)
 }
 END_TEST
 
+START_TEST(test_shell_braces)
+{
+	/* awk's { print $2 }, the shell's ${VAR} and ${n:-0}, {a,b} and lone
+	 * braces run as written; {{x}} is {x} */
+	assay_task *t = run_check("shell = true\n"
+				  "command = \"echo 'x y' | awk '{ print $2 }'; "
+				  "echo \\\"${VAR}/${n:-0}/{a,b}/{/}/{{x}}\\\"\"\n"
+				  "env = { VAR = \"set\" }");
+	assert_result(t, ASSAY_OK, "y");
+	ck_assert_str_eq(fake_task_details(t), "set/0/{a,b}/{/}/{x}");
+
+	/* ${lr} is the shell's even in a trial with a parameter lr */
+	static const char *const params[] = { "lr", "0.1", NULL };
+	t = run_full("shell = true\ncommand = 'echo \"{lr} ${lr:-unset} [${lr}]\"'", ASSAY_KIND_TRIAL,
+		     params, NULL, -1);
+	assert_result(t, ASSAY_OK, "0.1 unset []");
+}
+END_TEST
+
+START_TEST(test_cwd_relative)
+{
+	char parent[PATH_MAX], here[PATH_MAX];
+	const char *pwd = "command = [\"pwd\"]\ncwd = ";
+	assay_task *t;
+
+	snprintf(parent, sizeof parent, "%s", data_dir);
+	*strrchr(parent, '/') = '\0';
+	ck_assert_ptr_nonnull(getcwd(here, sizeof here));
+
+	/* relative to the directory of the file cwd is written in */
+	fake_set_file(fmt("%s/assay.toml", data_dir));
+	assert_result(run_check(fmt("%s\".\"", pwd)), ASSAY_OK, data_dir);
+	assert_result(run_check(fmt("%s\"..\"", pwd)), ASSAY_OK, parent);
+	assert_result(run_check(fmt("%s\"/\"", pwd)), ASSAY_OK, "/");
+	t = run_check("command = [\"./emit.sh\", \"0\", \"found here\"]\ncwd = \".\"");
+	assert_result(t, ASSAY_OK, "found here");
+	t = run_check(fmt("%s\"nonexistent\"", pwd));
+	assert_result(t, ASSAY_UNKNOWN, fmt("cannot change to directory `%s/nonexistent`: "
+					    "No such file or directory", data_dir));
+
+	/* joined after expansion: an item may be absolute or relative */
+	fake_set_file(fmt("%s/assay.toml", parent));
+	t = run_full(fmt("%s\"{item}\"", pwd), ASSAY_KIND_VALIDATION, no_params, "/tmp", -1);
+	assert_result(t, ASSAY_OK, "/tmp");
+	t = run_full(fmt("%s\"{item}\"", pwd), ASSAY_KIND_VALIDATION, no_params,
+		     strrchr(data_dir, '/') + 1, -1);
+	assert_result(t, ASSAY_OK, data_dir);
+
+	/* the config's directory is a path, not a template */
+	const char *braces = temp_path("{item}");
+	ck_assert_int_eq(mkdir(braces, 0700), 0);
+	fake_set_file(fmt("%s/assay.toml", braces));
+	t = run_check(fmt("%s\".\"", pwd));
+	rmdir(braces);
+	assert_result(t, ASSAY_OK, braces);
+
+	/* a config at the root, and one named without a directory */
+	fake_set_file("/assay.toml");
+	assert_result(run_check(fmt("%s\"tmp\"", pwd)), ASSAY_OK, "/tmp");
+	fake_set_file("assay.toml");
+	assert_result(run_check(fmt("%s\".\"", pwd)), ASSAY_OK, here);
+}
+END_TEST
+
 /* ---- timeouts, cancellation, output ------------------------------------------------- */
 
 START_TEST(test_timeout_kills_grandchildren)
@@ -662,6 +746,59 @@ START_TEST(test_cancel)
 	ck_assert_int_eq(start(t, state), ASSAY_DONE);
 	finish(t, ASSAY_DONE, 0);
 	assert_result(t, ASSAY_UNKNOWN, "cancelled");
+	type->release(state, type->data);
+}
+END_TEST
+
+START_TEST(test_timed_out_names_the_timeout)
+{
+	/* The task's own timeout, not the time it took: three at once. */
+	void *state = prepare_ok("command = [\"sleep\", \"1000\"]\nkill_grace = 0", ASSAY_KIND_CHECK,
+				 no_params);
+	static const int64_t ms[] = { 250, 1000, 1234 };
+	static const char *const want[] = { "timed out after 0.25 s", "timed out after 1 s",
+					    "timed out after 1.234 s" };
+	assay_task *t[3];
+
+	for (int i = 0; i < 3; i++) {
+		t[i] = fake_task("n", ASSAY_KIND_CHECK, no_params, NULL, ms[i]);
+		ck_assert_int_eq(start(t[i], state), ASSAY_PENDING);
+	}
+	for (int i = 0; i < 3; i++) {
+		wait_task(t[i], ASSAY_PENDING, 10000);
+		assert_result(t[i], ASSAY_CRITICAL, want[i]);
+		ck_assert(fake_task_timed_out(t[i]));
+	}
+	ck_assert_uint_eq(fake_host_pending(), 0);
+	type->release(state, type->data);
+}
+END_TEST
+
+START_TEST(test_cancel_finds_its_run)
+{
+	/* Three runs of one node: cancel reaches the one it is given. */
+	void *state = prepare_ok("command = [\"sh\", \"-c\", 'sleep \"$1\"; echo \"done $1\"', \"sh\", \"{item}\"]",
+				 ASSAY_KIND_VALIDATION, no_params);
+	static const char *const items[] = { "0.3", "1000", "0.3" };
+	assay_task *t[3];
+	double t0 = now_s();
+
+	for (int i = 0; i < 3; i++) {
+		t[i] = fake_task("v", ASSAY_KIND_VALIDATION, no_params, items[i], -1);
+		ck_assert_int_eq(start(t[i], state), ASSAY_PENDING);
+		ck_assert_ptr_nonnull(fake_host()->task_data(t[i]));
+	}
+	ck_assert_ptr_ne(fake_host()->task_data(t[0]), fake_host()->task_data(t[1]));
+	ck_assert(!fake_host_run_until_complete(t[1], 50));
+	fake_host_cancel(t[1]);
+	for (int i = 0; i < 3; i++)
+		wait_task(t[i], ASSAY_PENDING, 5000);
+	ck_assert_uint_eq(fake_host_pending(), 0);
+	ck_assert_msg(now_s() - t0 < 3.0, "took %.3f s", now_s() - t0);
+	assert_result(t[0], ASSAY_OK, "done 0.3");
+	assert_result(t[1], ASSAY_UNKNOWN, "cancelled");
+	ck_assert(!fake_task_timed_out(t[1]));
+	assert_result(t[2], ASSAY_OK, "done 0.3");
 	type->release(state, type->data);
 }
 END_TEST
@@ -881,12 +1018,15 @@ static const struct {
 	  "(write `{{` and `}}` for literal braces)\n"
 	  "2:7: `cwd`: unknown placeholder `{lr}`: a validation knows only {item} "
 	  "(write `{{` and `}}` for literal braces)\n" },
-	{ "command = [\"awk\", \"{print $1}\", \"a{b\", \"a}b\", \"{}\"]", ASSAY_KIND_CHECK,
-	  "1:19: `command[1]`: unknown placeholder `{print $1}`: a check has no parameters "
-	  "(write `{{` and `}}` for literal braces)\n"
-	  "1:33: `command[2]`: unmatched `{` (write `{{` for a literal brace)\n"
-	  "1:40: `command[3]`: unmatched `}` (write `}}` for a literal brace)\n"
-	  "1:47: `command[4]`: unknown placeholder `{}`: a check has no parameters "
+	{ "command = [\"echo\", \"{nosuch}\"]", ASSAY_KIND_CHECK,
+	  "1:20: `command[1]`: unknown placeholder `{nosuch}`: a check has no parameters "
+	  "(write `{{` and `}}` for literal braces)\n" },
+	/* among text that is not a placeholder, a real one is still checked */
+	{ "shell = true\ncommand = \"awk '{ print $1 }' \\\"${HOME}\\\" {a,b} {_x1} }\"", ASSAY_KIND_CHECK,
+	  "2:11: `command`: unknown placeholder `{_x1}`: a check has no parameters "
+	  "(write `{{` and `}}` for literal braces)\n" },
+	{ "command = [\"x\", \"{item}\"]", ASSAY_KIND_CHECK,
+	  "1:17: `command[1]`: unknown placeholder `{item}`: a check has no parameters "
 	  "(write `{{` and `}}` for literal braces)\n" },
 	/* every error of a node at once */
 	{ "command = [1]\nshell = 1\nok_exit = [300]\noutput_limit = 1.5\nkill_grace = \"x\"\ncwd = false",
@@ -916,6 +1056,10 @@ START_TEST(test_prepare_good)
 {
 	static const char *const good[] = {
 		"command = [\"echo\", \"{{literal}}\", \"}}\"]",
+		/* braces that are not {NAME} are text: awk, the shell, a lone one */
+		("command = [\"awk\", \"{print $1}\", \"{ print $1 }\", \"a{b\", \"a}b\", \"{}\", \"{1x}\", "
+		 "\"{a,b}\", \"{-}\", \"}{\", \"{\", \"}\"]"),
+		"shell = true\ncommand = 'echo \"${HOME} ${nosuch} ${n:-0} $((1+1))\" | awk \"{ print }\"'",
 		"shell = true\ncommand = \"echo hi\"",
 		"shell = true\ncommand = ['echo \"$1\"', \"sh\", \"x\"]",
 		"command = [\"echo\", \"\"]\nok_exit = [0, 255]\noutput_limit = 0\nkill_grace = 0",
@@ -967,6 +1111,7 @@ static Suite *exec_suite(void)
 	tcase_add_test(tc, test_ok_exit);
 	tcase_add_test(tc, test_message_from_stdout);
 	tcase_add_test(tc, test_message_from_stderr);
+	tcase_add_test(tc, test_details);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("perfdata");
@@ -989,6 +1134,8 @@ static Suite *exec_suite(void)
 	tcase_add_test(tc, test_secret_passed_verbatim);
 	tcase_add_test(tc, test_cwd);
 	tcase_add_test(tc, test_shell);
+	tcase_add_test(tc, test_shell_braces);
+	tcase_add_test(tc, test_cwd_relative);
 	tcase_add_test(tc, test_missing_binary);
 	suite_add_tcase(s, tc);
 
@@ -998,6 +1145,8 @@ static Suite *exec_suite(void)
 	tcase_add_test(tc, test_timeout_kills_grandchildren);
 	tcase_add_test(tc, test_sigterm_ignored_gets_sigkill);
 	tcase_add_test(tc, test_cancel);
+	tcase_add_test(tc, test_timed_out_names_the_timeout);
+	tcase_add_test(tc, test_cancel_finds_its_run);
 	tcase_add_test(tc, test_background_grandchild_does_not_hang);
 	tcase_add_test(tc, test_huge_output_is_capped);
 	tcase_add_test(tc, test_output_limit);

@@ -134,10 +134,16 @@ struct assay_task {
 	int64_t timeout_ms, deadline;
 	const assay_node_type *type;
 	void *state;
-	bool running, done, cancelled, cancel_called;
+	void *data;   /* task_set_data */
+	bool running; /* from run() to the end */
+	bool in_run;  /* inside run(): a cancel waits until it returns */
+	bool done, cancelled, cancel_called, timed_out;
+	bool cancelling; /* the type's cancel is running on `canceller` */
+	pthread_t canceller;
 	int completions;
 	assay_status status;
 	char *message;
+	char *details; /* NULL until set_details() */
 	assay_metric *metrics;
 	size_t n_metrics;
 	fake_buf log;
@@ -198,6 +204,7 @@ static struct {
 	fake_child *children;
 	fake_job *jobs;
 	int wake[2]; /* wakes poll() when another thread adds work */
+	char *file;  /* what value_pos() answers; NULL: "test.toml" */
 } fk;
 
 /* Recursive: host functions called with it held (fake_check_live inside
@@ -205,6 +212,9 @@ static struct {
 static pthread_mutex_t fk_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 #define FK_LOCK() pthread_mutex_lock(&fk_lock)
 #define FK_UNLOCK() pthread_mutex_unlock(&fk_lock)
+/* Signalled when a cancel() returns: complete() waits for one running on
+ * another thread, as the host does. */
+static pthread_cond_t fk_cond = PTHREAD_COND_INITIALIZER;
 
 /* ---- registration ------------------------------------------------------------------ */
 
@@ -310,7 +320,7 @@ static void fake_value_pos(const assay_value *v, const char **file, unsigned *li
 			   unsigned *column)
 {
 	if (file)
-		*file = "test.toml";
+		*file = fk.file ? fk.file : "test.toml";
 	if (line)
 		*line = v->line;
 	if (column)
@@ -441,6 +451,12 @@ static void fake_config_error(const assay_value *v, const char *fmt, ...)
 	fk.errors = e;
 	fk.errors[fk.n_errors++] = b.s;
 	fake_buf_add(&fk.all_errors, "%s\n", b.s);
+}
+
+void fake_set_file(const char *file)
+{
+	free(fk.file);
+	fk.file = file ? fake_strdup(file) : NULL;
 }
 
 size_t fake_error_count(void)
@@ -736,17 +752,42 @@ static void fake_check_live(const assay_task *t, const char *fn)
 	FK_UNLOCK();
 }
 
+/* Calls the type's cancel if the task was cancelled, is pending (run has
+ * returned) and it was not called yet, as the host does: unlocked, since
+ * the plugin's cancel calls back into the host. */
+static void fake_call_cancel(assay_task *t)
+{
+	FK_LOCK();
+	bool call = t->cancelled && t->running && !t->in_run && !t->done && t->type->cancel &&
+		    !t->cancel_called;
+	if (call) {
+		t->cancel_called = true;
+		t->cancelling = true;
+		t->canceller = pthread_self();
+	}
+	FK_UNLOCK();
+	if (!call)
+		return;
+	t->type->cancel(t, t->state, t->type->data);
+	FK_LOCK();
+	t->cancelling = false;
+	pthread_cond_broadcast(&fk_cond);
+	FK_UNLOCK();
+}
+
 int fake_task_run(assay_task *t, const assay_node_type *type, void *state)
 {
 	FK_LOCK();
 	t->type = type;
 	t->state = state;
 	t->running = true;
+	t->in_run = true;
 	if (t->timeout_ms >= 0)
 		t->deadline = fake_now_ns() + t->timeout_ms * 1000000;
 	FK_UNLOCK();
 	int rc = type->run(t, state, type->data);
 	FK_LOCK();
+	t->in_run = false;
 	if (rc == ASSAY_DONE) {
 		t->running = false;
 		t->done = true;
@@ -756,6 +797,8 @@ int fake_task_run(assay_task *t, const assay_node_type *type, void *state)
 		fake_buf_add(&t->log, "VIOLATION: run returned %d\n", rc);
 	}
 	FK_UNLOCK();
+	if (rc == ASSAY_PENDING)
+		fake_call_cancel(t); /* cancelled while run() was running */
 	return rc;
 }
 
@@ -789,42 +832,87 @@ static unsigned fake_task_attempt(const assay_task *t)
 	return 1;
 }
 
+/* core/task.c's task_placeholder(): the length of the {NAME} at s, NAME
+ * of [A-Za-z_][A-Za-z0-9_]*, or 0. */
+static size_t fake_placeholder(const char *s)
+{
+	size_t n = 1;
+
+	if (s[0] != '{' || !((s[1] >= 'a' && s[1] <= 'z') || (s[1] >= 'A' && s[1] <= 'Z') || s[1] == '_'))
+		return 0;
+	while ((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
+	       (s[n] >= '0' && s[n] <= '9') || s[n] == '_')
+		n++;
+	return s[n] == '}' ? n + 1 : 0;
+}
+
+/* As core/task.c's task_expand(): {{ and }} are braces, {item} the item,
+ * {NAME} (a name of at most 127 characters) a parameter unless right after
+ * `$` (the shell's ${NAME}); anything else is text. */
 static char *fake_expand(const assay_task *t, const char *tmpl, int *err)
 {
 	fake_buf b = { 0 };
 
 	fake_check_live(t, "expand");
+	if (err)
+		*err = 0;
 	fake_buf_add(&b, "%s", "");
-	for (const char *p = tmpl; *p; p++) {
-		if ((*p == '{' && p[1] == '{') || (*p == '}' && p[1] == '}')) {
-			fake_buf_add(&b, "%c", *p++);
-			continue;
-		}
-		if (*p == '}')
-			goto bad;
-		if (*p != '{') {
+	for (const char *p = tmpl; *p;) {
+		size_t n;
+
+		if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
 			fake_buf_add(&b, "%c", *p);
-			continue;
+			p += 2;
+		} else if (p[0] == '{' && (p == tmpl || p[-1] != '$') &&
+			   (n = fake_placeholder(p)) > 0 && n - 2 < 128) {
+			char *name = strndup(p + 1, n - 2);
+			const char *value = strcmp(name, "item") == 0 ? t->item : fake_param(t->params, name);
+			free(name);
+			if (!value) {
+				free(b.s);
+				if (err)
+					*err = ASSAY_EINVAL;
+				return NULL;
+			}
+			fake_buf_add(&b, "%s", value);
+			p += n;
+		} else {
+			fake_buf_add(&b, "%c", *p++);
 		}
-		const char *close = strpbrk(p + 1, "{}");
-		if (!close || *close == '{')
-			goto bad;
-		char *name = strndup(p + 1, (size_t)(close - p - 1));
-		const char *value = fake_param(t->params, name);
-		if (!value && strcmp(name, "item") == 0)
-			value = t->item;
-		free(name);
-		if (!value)
-			goto bad;
-		fake_buf_add(&b, "%s", value);
-		p = close;
 	}
 	return b.s;
-bad:
-	free(b.s);
-	if (err)
-		*err = ASSAY_EINVAL;
-	return NULL;
+}
+
+static void fake_task_set_data(assay_task *t, void *data)
+{
+	fake_check_live(t, "task_set_data");
+	FK_LOCK();
+	t->data = data;
+	FK_UNLOCK();
+}
+
+static void *fake_task_data(const assay_task *t)
+{
+	fake_check_live(t, "task_data");
+	FK_LOCK();
+	void *data = t->data;
+	FK_UNLOCK();
+	return data;
+}
+
+static int64_t fake_task_timeout_ms(const assay_task *t)
+{
+	fake_check_live(t, "task_timeout_ms");
+	return t->timeout_ms > 0 ? t->timeout_ms : 0;
+}
+
+static bool fake_task_timed_out_fn(const assay_task *t)
+{
+	fake_check_live(t, "task_timed_out");
+	FK_LOCK();
+	bool out = t->timed_out;
+	FK_UNLOCK();
+	return out;
 }
 
 static void fake_set_status(assay_task *t, assay_status status)
@@ -848,6 +936,22 @@ static void fake_set_message(assay_task *t, const char *fmt, ...)
 	FK_LOCK();
 	free(t->message);
 	t->message = b.s ? b.s : fake_strdup("");
+	FK_UNLOCK();
+}
+
+ASSAY_PRINTF(2, 3)
+static void fake_set_details(assay_task *t, const char *fmt, ...)
+{
+	fake_buf b = { 0 };
+	va_list ap;
+
+	fake_check_live(t, "set_details");
+	va_start(ap, fmt);
+	fake_buf_vadd(&b, fmt, ap);
+	va_end(ap);
+	FK_LOCK();
+	free(t->details);
+	t->details = b.s ? b.s : fake_strdup("");
 	FK_UNLOCK();
 }
 
@@ -961,6 +1065,8 @@ static int fake_spawn(assay_task *t, void (*fn)(void *), void *arg)
 static void fake_complete(assay_task *t)
 {
 	FK_LOCK();
+	while (t->cancelling && !pthread_equal(t->canceller, pthread_self()))
+		pthread_cond_wait(&fk_cond, &fk_lock);
 	t->completions++;
 	if (t->completions > 1)
 		fake_buf_add(&t->log, "VIOLATION: complete() called %d times\n", t->completions);
@@ -1134,8 +1240,10 @@ static assay_task *fake_overdue_task(int64_t now)
 
 	FK_LOCK();
 	for (assay_task *t = fk.tasks; t && !found; t = t->next)
-		if (t->running && !t->cancelled && t->deadline <= now)
+		if (t->running && !t->in_run && !t->cancelled && t->deadline <= now)
 			found = t;
+	if (found)
+		found->timed_out = true;
 	FK_UNLOCK();
 	return found;
 }
@@ -1290,13 +1398,9 @@ void fake_host_run_for(int64_t ms)
 void fake_host_cancel(assay_task *t)
 {
 	FK_LOCK();
-	bool call = !t->cancelled && t->running && !t->done && t->type->cancel &&
-		    !t->cancel_called;
 	t->cancelled = true;
-	t->cancel_called = t->cancel_called || call;
 	FK_UNLOCK();
-	if (call) /* unlocked: the plugin's cancel calls back into the host */
-		t->type->cancel(t, t->state, t->type->data);
+	fake_call_cancel(t);
 }
 
 void fake_host_kill_children(void)
@@ -1348,6 +1452,16 @@ assay_status fake_task_status(const assay_task *t)
 const char *fake_task_message(const assay_task *t)
 {
 	return t->message ? t->message : "";
+}
+
+const char *fake_task_details(const assay_task *t)
+{
+	return t->details;
+}
+
+bool fake_task_timed_out(const assay_task *t)
+{
+	return t->timed_out;
 }
 
 size_t fake_task_metric_count(const assay_task *t)
@@ -1431,9 +1545,14 @@ static const assay_host fake_table = {
 	.task_param = fake_task_param,
 	.task_item = fake_task_item,
 	.task_attempt = fake_task_attempt,
+	.task_set_data = fake_task_set_data,
+	.task_data = fake_task_data,
+	.task_timeout_ms = fake_task_timeout_ms,
+	.task_timed_out = fake_task_timed_out_fn,
 	.expand = fake_expand,
 	.set_status = fake_set_status,
 	.set_message = fake_set_message,
+	.set_details = fake_set_details,
 	.add_metric = fake_add_metric,
 	.task_log = fake_task_log_fn,
 	.setenv = fake_setenv,
@@ -1523,6 +1642,7 @@ void fake_host_reset(void)
 		fake_strv_free(t->params);
 		free(t->item);
 		free(t->message);
+		free(t->details);
 		for (size_t i = 0; i < t->n_metrics; i++) {
 			free((char *)t->metrics[i].name);
 			free((char *)t->metrics[i].unit);
@@ -1544,5 +1664,6 @@ void fake_host_reset(void)
 	free(fk.errors);
 	free(fk.all_errors.s);
 	free(fk.plugin_log.s);
+	free(fk.file);
 	memset(&fk, 0, sizeof fk);
 }

@@ -35,6 +35,10 @@ const char *fake_plugin_log(void);
  * The tree lives until fake_host_reset(). */
 const assay_value *fake_parse(const char *toml);
 
+/* The file value_pos() names for every value ("test.toml" until set;
+ * NULL sets that again). */
+void fake_set_file(const char *file);
+
 /* config_error() calls since the last reset, as "line:col: message". */
 size_t fake_error_count(void);
 const char *fake_error(size_t i);
@@ -44,22 +48,26 @@ const char *fake_errors(void); /* all of them, one a line ("" if none) */
 
 /* params: name, value, name, value, ..., NULL (may be NULL itself). */
 assay_node *fake_node(const char *id, unsigned kind, const char *const *params);
-/* timeout_ms < 0: no deadline.  The deadline starts at fake_task_run(). */
+/* timeout_ms < 0: no deadline (task_timeout_ms() answers 0).  The
+ * deadline starts at fake_task_run(). */
 assay_task *fake_task(const char *id, unsigned kind, const char *const *params,
 		      const char *item, int64_t timeout_ms);
 /* Calls type->run and remembers type and state for cancel.  Returns what
- * run returned. */
+ * run returned.  As with the host, a cancel that comes while run is
+ * running is passed to the type's cancel once run has returned PENDING. */
 int fake_task_run(assay_task *task, const assay_node_type *type, void *state);
 
 /* -- the reactor ----------------------------------------------------------- */
 
 /* Runs the poll() loop until task completed (true) or limit_ms passed
- * (false).  A task whose deadline passes is cancelled, as the host does. */
+ * (false).  A task whose deadline passes is cancelled, as the host does,
+ * with task_timed_out() true. */
 bool fake_host_run_until_complete(assay_task *task, int64_t limit_ms);
 /* Runs the loop for ms whatever happens (to catch late callbacks). */
 void fake_host_run_for(int64_t ms);
 /* Sets cancelled and calls the type's cancel (once), as on SIGINT.  Any
- * thread. */
+ * thread.  complete() from another thread waits for a cancel that is
+ * running, as the host's does. */
 void fake_host_cancel(assay_task *task);
 /* SIGKILLs the process group of every watched child and reaps it, so that
  * a failing test (Check skips teardown then) leaves nothing running. */
@@ -73,6 +81,8 @@ int fake_task_completions(const assay_task *task);
 bool fake_task_done(const assay_task *task); /* run returned DONE or complete() came */
 assay_status fake_task_status(const assay_task *task);
 const char *fake_task_message(const assay_task *task); /* "" if never set */
+const char *fake_task_details(const assay_task *task); /* NULL if never set */
+bool fake_task_timed_out(const assay_task *task);   /* cancelled by its deadline */
 size_t fake_task_metric_count(const assay_task *task);
 const assay_metric *fake_task_metric(const assay_task *task, size_t i);
 const assay_metric *fake_task_find_metric(const assay_task *task, const char *name);

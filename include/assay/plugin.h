@@ -382,7 +382,8 @@ typedef struct assay_host {
 	unsigned (*task_attempt)(const assay_task *task);
 	/* The plugin's own data for this attempt (what run started, for
 	 * cancel to find); NULL until set, cleared for every attempt.  The
-	 * plugin owns it and frees it before complete(). */
+	 * plugin owns it and may free it right after its complete() call
+	 * returns: complete() waits for a cancel running on another thread. */
 	void (*task_set_data)(assay_task *task, void *data);
 	void *(*task_data)(const assay_task *task);
 	/* This execution's timeout in ms (0: none), and whether it is being
