@@ -253,7 +253,7 @@ int graph_build(graph *g, const plan *p, diag *d)
 	}
 	if (tail < g->n) {
 		report_cycle(g, p, ordered, d);
-		rc = -1;
+		rc = ASSAY_EINVAL;
 	}
 out:
 	free(es.e);
@@ -332,24 +332,27 @@ double graph_critical_path(const graph *g, const double *seconds,
 	return best;
 }
 
-static void mark_path(const graph *g, const double *seconds, bool **on_path,
-		      double *total)
+static void mark_path(const graph *g, const double *seconds, const bool *keep,
+		      bool **on_path, double *total)
 {
 	*on_path = calloc(g->n ? g->n : 1, sizeof **on_path);
-	*total = *on_path ? graph_critical_path(g, seconds, NULL, *on_path) : 0;
+	*total = *on_path ? graph_critical_path(g, seconds, keep, *on_path) : 0;
 }
 
 void graph_print_text(const graph *g, const plan *p, const double *seconds,
-		      FILE *out)
+		      const bool *keep, FILE *out)
 {
 	bool *on_path;
 	double total;
-	size_t i, k;
+	size_t i, k, shown = 0;
 
-	mark_path(g, seconds, &on_path, &total);
+	mark_path(g, seconds, keep, &on_path, &total);
 	for (i = 0; i < g->n; i++) {
 		const plan_node *n = &p->nodes[i];
 
+		if (keep && !keep[i])
+			continue;
+		shown++;
 		fprintf(out, "%s %s%s", on_path && on_path[i] ? "*" : " ", n->id,
 			n->gate ? " [gate]" : "");
 		if (seconds[i] > 0)
@@ -359,8 +362,8 @@ void graph_print_text(const graph *g, const plan *p, const double *seconds,
 				p->nodes[g->pred[k]].id);
 		fputc('\n', out);
 	}
-	fprintf(out, "critical path (*): %.3gs, %zu node%s, %zu edge%s\n", total, g->n,
-		g->n == 1 ? "" : "s", (size_t)g->pred_at[g->n], g->pred_at[g->n] == 1 ? "" : "s");
+	fprintf(out, "critical path (*): %.3gs from declared estimates; %zu node%s\n", total,
+		shown, shown == 1 ? "" : "s");
 	free(on_path);
 }
 
@@ -383,12 +386,13 @@ void graph_print_dot(const graph *g, const plan *p, const double *seconds,
 	double total;
 	size_t i, k;
 
-	mark_path(g, seconds, &on_path, &total);
+	mark_path(g, seconds, NULL, &on_path, &total);
 	fprintf(out, "digraph assay {\n\trankdir=LR;\n\tnode [shape=box];\n");
 	for (i = 0; i < g->n; i++) {
 		fputc('\t', out);
 		dot_id(out, p->nodes[i].id);
-		fprintf(out, " [label=\"%s\\n%s\"%s%s];\n", plan_kind_name(p->nodes[i].kind),
+		fprintf(out, " [label=\"%s\\n%s %s\"%s%s];\n", p->nodes[i].id,
+			plan_kind_name(p->nodes[i].kind),
 			p->nodes[i].type_name ? p->nodes[i].type_name : "",
 			p->nodes[i].gate ? ", shape=octagon" : "",
 			on_path && on_path[i] ? ", color=red, penwidth=2" : "");

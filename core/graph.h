@@ -24,8 +24,8 @@ typedef struct graph {
 
 /* Build the graph of p.  A cycle is reported to d as its path
  * ("a -> b -> c -> a", each waiting for the one before it) and fails
- * the build.  0, -1 after a cycle, or ASSAY_ENOMEM.  graph_release() in
- * every case. */
+ * the build.  0, ASSAY_EINVAL after a cycle, or ASSAY_ENOMEM.
+ * graph_release() in every case. */
 int graph_build(graph *g, const plan *p, diag *d);
 void graph_release(graph *g);
 
@@ -39,10 +39,10 @@ void graph_closure(const graph *g, bool *keep);
 double graph_critical_path(const graph *g, const double *seconds,
 			   const bool *keep, bool *on_path);
 
-/* `assay graph`: text lists each node with what it waits for, marking gates
- * and the critical path; dot is Graphviz. */
+/* `assay graph`: text lists each node (of keep, or all when NULL) with
+ * what it waits for, marking gates and the critical path; dot is Graphviz. */
 void graph_print_text(const graph *g, const plan *p, const double *seconds,
-		      FILE *out);
+		      const bool *keep, FILE *out);
 void graph_print_dot(const graph *g, const plan *p, const double *seconds,
 		     FILE *out);
 

@@ -100,7 +100,7 @@ static void h_plugin_log(assay_plugin *p, int level, const char *fmt, ...)
 	char *raw, *clean;
 	va_list ap;
 
-	if (level < 0 || level > ASSAY_LOG_WARNING)
+	if (level < 0 || level > p->reg->verbosity)
 		return;
 	va_start(ap, fmt);
 	if (vasprintf(&raw, fmt, ap) < 0)

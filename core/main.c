@@ -28,7 +28,6 @@
 /* Exit codes: the monitoring-plugins states, then sysexits.h's. */
 enum {
 	EXIT_USAGE = 64,  /* EX_USAGE */
-	EXIT_LOCKED = 75, /* EX_TEMPFAIL: another run holds the lock */
 	EXIT_CONFIG = 78  /* EX_CONFIG */
 };
 
@@ -65,8 +64,8 @@ static const char usage_text[] =
 	"\n"
 	"FILE defaults to " DEFAULT_CONFIG ".\n"
 	"Plugins are searched in $ASSAY_PLUGIN_PATH, [plugins] path, then " PLUGINDIR ".\n"
-	"Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN, 64 usage,\n"
-	"75 locked, 78 configuration error.\n";
+	"Exit status: the worst node's: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN;\n"
+	"64 usage error, 78 configuration error.\n";
 
 typedef struct options {
 	bool allow_insecure;
@@ -326,6 +325,7 @@ static int load_all(loaded *l, const options *o, const char *path, bool want_gra
 	}
 	l->have_registry = true;
 	l->r.allow_insecure = o->allow_insecure;
+	l->r.verbosity = ASSAY_LOG_WARNING + o->verbosity;
 	if (set_search_path(&l->r, &l->p) < 0 || load_plugins(&l->r, &l->p) < 0)
 		diag_add(&l->d, path, 0, 0, "out of memory");
 	config_prepare(&l->p, &l->r, &l->d);
@@ -414,7 +414,7 @@ static int cmd_graph(const options *o, int argc, char **argv)
 	if (strcmp(format, "dot") == 0)
 		graph_print_dot(&l.g, &l.p, seconds, stdout);
 	else
-		graph_print_text(&l.g, &l.p, seconds, stdout);
+		graph_print_text(&l.g, &l.p, seconds, NULL, stdout);
 	free(seconds);
 	loaded_release(&l);
 	return 0;
@@ -628,7 +628,7 @@ static int cmd_run(const options *o, int argc, char **argv)
 		double *seconds = estimates(&l.p);
 
 		if (seconds)
-			graph_print_text(&l.g, &l.p, seconds, stdout);
+			graph_print_text(&l.g, &l.p, seconds, keep, stdout);
 		free(seconds);
 		free(keep);
 		loaded_release(&l);
@@ -677,7 +677,7 @@ static int cmd_run(const options *o, int argc, char **argv)
 	status = report_exit_status(&rep);
 	for (i = 0; i <= n_reports; i++)
 		if (report_write(targets[i].reporter, &rep, targets[i].path) < 0 &&
-		    status < ASSAY_UNKNOWN)
+		    status == ASSAY_OK)
 			status = ASSAY_UNKNOWN; /* a report that was asked for is missing */
 	report_release(&rep);
 out:

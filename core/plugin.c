@@ -40,6 +40,7 @@ int registry_init(registry *r, diag *d)
 {
 	memset(r, 0, sizeof *r);
 	r->diag = d;
+	r->verbosity = ASSAY_LOG_WARNING;
 	/* libltdl keeps global state and is not thread-safe: it is set up and
 	 * torn down here, on the main thread, around everything else. */
 	return lt_dlinit() == 0 ? 0 : ASSAY_ESYS;

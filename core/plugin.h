@@ -42,6 +42,7 @@ struct registry {
 	char **dirs;                /* search path, in order */
 	size_t n_dirs;
 	bool allow_insecure;        /* --allow-insecure-plugins */
+	int verbosity;              /* highest ASSAY_LOG_* level plugin_log prints */
 	diag *diag;                 /* where load errors go */
 	const assay_value *loading_at; /* the `load` entry being loaded, for errors */
 };

@@ -534,6 +534,8 @@ static void summarise_items(run *r, size_t v)
 		const run_result *it = &res->items[i];
 		assay_status s = effective(it);
 
+		if (it->attempts > res->attempts)
+			res->attempts = it->attempts;
 		counts[it->status]++;
 		worst = worse(worst, s);
 		if (s != ASSAY_OK && s != ASSAY_WARNING && first_bad == SIZE_MAX)

@@ -225,9 +225,11 @@ typedef struct assay_result {
 	const char *skip_reason; /* SKIPPED only: names the dependency; else NULL */
 	const assay_metric *metrics;
 	size_t n_metrics;
-	unsigned attempts;       /* 0 when it never ran */
+	unsigned attempts;       /* 0 when it never ran; a validation: its items' most */
 	double start, end;       /* wall-clock seconds since the epoch; 0 if it never ran */
-	double duration;         /* seconds, monotonic */
+	double duration;         /* seconds: the last attempt's (monotonic clock); a
+				  * validation's from its first item's start to its
+				  * last item's end */
 	const struct assay_result *items; /* validation items, in item order */
 	size_t n_items;
 	bool best;               /* the best trial by the objective */
@@ -239,11 +241,13 @@ typedef struct assay_report {
 	const assay_result *results;  /* declaration order */
 	size_t n_results;
 	size_t counts[5];             /* nodes per assay_status */
-	assay_status worst;           /* what the exit status says */
+	assay_status worst;           /* the worst node, states ranked as the
+				       * monitoring-plugins combine them:
+				       * OK < UNKNOWN < WARNING < CRITICAL */
 	double start, end;            /* wall-clock seconds since the epoch */
 	double wall;                  /* seconds */
 	double critical_path;         /* seconds, from the run's own durations */
-	bool interrupted;             /* SIGINT/SIGTERM cut the run short */
+	bool interrupted;             /* SIGINT/SIGTERM or fail_fast cut the run short */
 } assay_report;
 
 /* An output format: `--format NAME` or `--report NAME:PATH`. */
@@ -405,8 +409,8 @@ typedef struct assay_host {
 	 * after the first; JUnit's system-out).  Replaces earlier details. */
 	void (*set_details)(assay_task *task, const char *fmt, ...) ASSAY_PRINTF(2, 3);
 	/* If this attempt fails and the node has retries left, the next
-	 * attempt starts no sooner than ms from now (a server's Retry-After);
-	 * the host's own backoff still applies when it is longer. */
+	 * attempt starts no sooner than ms after this one ends (a server's
+	 * Retry-After); the host's own backoff applies when it is longer. */
 	void (*retry_after)(assay_task *task, int64_t ms);
 	int (*add_metric)(assay_task *task, const assay_metric *metric);
 	void (*task_log)(assay_task *task, int level, const char *fmt, ...)
