@@ -522,9 +522,11 @@ static const assay_reporter *find_reporter(const registry *r, const char *name)
 	return e ? e->u.reporter : report_builtin(name);
 }
 
-static int cmd_run(const options *o, int argc, char **argv)
+static int cmd_run(const options *global, int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "allow-insecure-plugins", no_argument, NULL, 'I' },
 		{ "only", required_argument, NULL, 'o' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "workers", required_argument, NULL, 'w' },
@@ -554,8 +556,17 @@ static int cmd_run(const options *o, int argc, char **argv)
 	int c, status = 0;
 
 	optind = 0; /* 0, not 1: GNU getopt then forgets the global options' scan */
-	while ((c = getopt_long(argc, argv, "j:w:f:", opts, NULL)) != -1) {
+	/* The global options are welcome after the command too. */
+	options local = *global, *o = &local;
+
+	while ((c = getopt_long(argc, argv, "j:w:f:v", opts, NULL)) != -1) {
 		switch (c) {
+		case 'v':
+			local.verbosity++;
+			break;
+		case 'I':
+			local.allow_insecure = true;
+			break;
 		case 'o':
 			if (n_only == sizeof only / sizeof *only)
 				return usage_error("%s", "too many --only");
