@@ -223,7 +223,8 @@ int graph_build(graph *g, const plan *p, diag *d)
 	g->n = p->n_nodes;
 	if ((rc = collect_edges(p, &es)) < 0)
 		goto out;
-	qsort(es.e, es.n, sizeof *es.e, cmp_edge);
+	if (es.n) /* es.e is NULL without edges: qsort's argument must not be */
+		qsort(es.e, es.n, sizeof *es.e, cmp_edge);
 	/* `after` may name a node twice (itself and through its group). */
 	for (i = 0, w = 0; i < es.n; i++)
 		if (w == 0 || es.e[w - 1].from != es.e[i].from || es.e[w - 1].to != es.e[i].to)
