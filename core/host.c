@@ -189,6 +189,13 @@ static void h_retry_after(assay_task *t, int64_t ms)
 	pthread_mutex_unlock(&t->lock);
 }
 
+static void h_no_retry(assay_task *t)
+{
+	pthread_mutex_lock(&t->lock);
+	t->no_retry = true;
+	pthread_mutex_unlock(&t->lock);
+}
+
 static void h_set_message(assay_task *t, const char *fmt, ...)
 {
 	va_list ap;
@@ -309,6 +316,7 @@ static const assay_host host = {
 	.set_message = h_set_message,
 	.set_details = task_set_details,
 	.retry_after = h_retry_after,
+	.no_retry = h_no_retry,
 	.add_metric = task_add_metric,
 	.task_log = task_log,
 	.setenv = task_setenv,

@@ -695,8 +695,10 @@ out:
 	if (watch)
 		reactor_fd_unwatch(re, watch);
 	run_free(r);
-	host_set_reactor(NULL);
+	/* Join the reactor before its pointer goes: a plugin callback still
+	 * running may unwatch or stop a timer through the host table. */
 	reactor_free(re);
+	host_set_reactor(NULL);
 	if (sw.fd >= 0)
 		close(sw.fd);
 	free(keep);

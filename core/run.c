@@ -480,7 +480,7 @@ static void exec_done(assay_task *t, void *arg)
 	atomic_fetch_sub(&r->running, 1);
 	exec_leave(e);
 	move_result(e);
-	if (failed_status(e->res->status) && t->attempt <= pn->retries &&
+	if (failed_status(e->res->status) && t->attempt <= pn->retries && !t->no_retry &&
 	    !atomic_load(&r->stopping)) {
 		unsigned seed = (unsigned)(uintptr_t)e ^ (unsigned)t->end_ns;
 		uint64_t delay = backoff_ms(pn, t->attempt, &seed);

@@ -59,6 +59,7 @@ static void task_free_result(assay_task *t)
 	t->details = NULL;
 	t->plugin_data = NULL;
 	t->retry_after_ms = 0;
+	t->no_retry = false;
 	for (i = 0; i < t->n_metrics; i++) {
 		free((char *)t->metrics[i].name);
 		free((char *)t->metrics[i].unit);
@@ -84,6 +85,7 @@ void task_reset(assay_task *t, unsigned attempt)
 	t->attempt = attempt;
 	t->phase = TASK_NEW;
 	t->completed_in_run = t->cancel_called = t->timed_out = false;
+	t->done_deferred = false;
 	t->timer_armed = t->timer_fired = false;
 	t->timer = NULL;
 	t->status = ASSAY_UNKNOWN;
@@ -95,17 +97,20 @@ void task_reset(assay_task *t, unsigned attempt)
 }
 
 /* The end of an attempt: called with the lock held and phase about to
- * become DONE; unlocks. */
+ * become DONE; unlocks.  t->done is the last thing that touches the task
+ * (after it, the runner may reuse or free it), so when the plugin completes
+ * from inside its own cancel, done waits until that cancel has returned. */
 static void task_finish_locked(assay_task *t)
 {
-	bool stop_timer;
+	bool stop_timer, defer;
 
 	t->phase = TASK_DONE;
 	/* A cancel() running on another thread may still use the plugin's
-	 * per-task state: wait for it, unless it is this very thread (a
-	 * plugin may complete from inside its own cancel). */
+	 * per-task state: wait for it, unless it is this very thread. */
 	while (t->cancelling && !pthread_equal(t->canceller, pthread_self()))
 		pthread_cond_wait(&t->cond, &t->lock);
+	defer = t->cancelling;
+	t->done_deferred = defer;
 	stop_timer = t->timer_armed && !t->timer_fired;
 	if (!t->status_set) {
 		t->status = ASSAY_UNKNOWN;
@@ -121,7 +126,7 @@ static void task_finish_locked(assay_task *t)
 	 * started meanwhile just waits for it, and it sees DONE. */
 	if (stop_timer)
 		reactor_timer_stop(t->reactor, t->timer);
-	if (t->done)
+	if (!defer && t->done)
 		t->done(t, t->done_arg);
 }
 
@@ -130,6 +135,7 @@ static void task_finish_locked(assay_task *t)
 static void task_cancel_locked(assay_task *t)
 {
 	const assay_node_type *type = t->node->type;
+	bool deferred;
 
 	if (t->phase != TASK_PENDING || t->cancel_called || !type->cancel) {
 		pthread_mutex_unlock(&t->lock);
@@ -142,8 +148,12 @@ static void task_cancel_locked(assay_task *t)
 	type->cancel(t, t->node->state, type->data);
 	pthread_mutex_lock(&t->lock);
 	t->cancelling = false;
+	deferred = t->done_deferred;
+	t->done_deferred = false;
 	pthread_cond_broadcast(&t->cond);
 	pthread_mutex_unlock(&t->lock);
+	if (deferred && t->done)
+		t->done(t, t->done_arg); /* the plugin completed inside cancel */
 }
 
 void task_cancel(assay_task *t)

@@ -41,6 +41,7 @@ struct assay_task {
 	bool cancel_called;         /* the type's cancel() ran or runs */
 	bool cancelling;            /* ... and is running now, on `canceller` */
 	pthread_t canceller;
+	bool done_deferred;         /* completed inside cancel: done runs after it */
 	bool timed_out;             /* the cancel came from the deadline */
 	bool timer_armed, timer_fired;
 	assay_timer *timer;
@@ -51,6 +52,7 @@ struct assay_task {
 	char *details;              /* long output */
 	void *plugin_data;          /* task_set_data() */
 	int64_t retry_after_ms;     /* the plugin's floor for the next backoff */
+	bool no_retry;              /* the plugin says retrying cannot help */
 	assay_metric *metrics;
 	size_t n_metrics;
 	char **env;                 /* "NAME=value" set by the plugin or resources */

@@ -261,7 +261,8 @@ START_TEST(test_retries)
 
 	ck_assert_uint_eq(load(&f, PROBE
 			       "[check.flaky]\ntype = \"probe\"\nfail_times = 2\nretries = 3\nretry_delay = \"5ms\"\n"
-			       "[check.broken]\ntype = \"probe\"\nfail_times = 5\nretries = 1\nretry_delay = \"5ms\"\n"), 0);
+			       "[check.broken]\ntype = \"probe\"\nfail_times = 5\nretries = 1\nretry_delay = \"5ms\"\n"
+			       "[check.permanent]\ntype = \"probe\"\nfail_times = 5\nretries = 3\npermanent = true\n"), 0);
 	go(&f, 4, 2, false, NULL);
 	s = node(&f, "flaky");
 	ck_assert_int_eq(f.res[s].status, ASSAY_OK);
@@ -270,6 +271,10 @@ START_TEST(test_retries)
 	ck_assert_int_eq(f.res[s].status, ASSAY_CRITICAL);
 	ck_assert_uint_eq(f.res[s].attempts, 2);
 	ck_assert_str_eq(f.res[s].message, "failing on purpose (attempt 2)");
+	/* The plugin said retrying cannot help. */
+	s = node(&f, "permanent");
+	ck_assert_int_eq(f.res[s].status, ASSAY_CRITICAL);
+	ck_assert_uint_eq(f.res[s].attempts, 1);
 	finish(&f);
 }
 END_TEST

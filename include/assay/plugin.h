@@ -385,9 +385,10 @@ typedef struct assay_host {
 	/* 1 for the first attempt, 2 for the first retry, ... */
 	unsigned (*task_attempt)(const assay_task *task);
 	/* The plugin's own data for this attempt (what run started, for
-	 * cancel to find); NULL until set, cleared for every attempt.  The
-	 * plugin owns it and may free it right after its complete() call
-	 * returns: complete() waits for a cancel running on another thread. */
+	 * cancel to find); NULL until set, cleared for every attempt.  A plain
+	 * pointer: the plugin guards what it points to.  The plugin owns it
+	 * and may free it right after its complete() call returns:
+	 * complete() waits for a cancel running on another thread. */
 	void (*task_set_data)(assay_task *task, void *data);
 	void *(*task_data)(const assay_task *task);
 	/* This execution's timeout in ms (0: none), and whether it is being
@@ -412,6 +413,10 @@ typedef struct assay_host {
 	 * attempt starts no sooner than ms after this one ends (a server's
 	 * Retry-After); the host's own backoff applies when it is longer. */
 	void (*retry_after)(assay_task *task, int64_t ms);
+	/* This attempt's failure is permanent (a 404, a certificate that
+	 * does not verify, a failed assertion): no retry, whatever the
+	 * node's `retries`. */
+	void (*no_retry)(assay_task *task);
 	int (*add_metric)(assay_task *task, const assay_metric *metric);
 	void (*task_log)(assay_task *task, int level, const char *fmt, ...)
 		ASSAY_PRINTF(3, 4);

@@ -18,6 +18,7 @@ typedef struct probe {
 	int64_t sleep_ms;      /* sleep = "20ms": asynchronous, on a reactor timer */
 	int fail_times;        /* fail_times = N: CRITICAL for the first N attempts */
 	const assay_value *fail_items; /* fail_items = ["b"]: these items are CRITICAL */
+	bool permanent;        /* permanent = true: failures ask for no retry */
 	atomic_int attempts;   /* across items, for fail_times */
 } probe;
 
@@ -47,7 +48,9 @@ static bool probe_claim(assay_task *task, probe_run **out)
 	return *out != NULL;
 }
 
-static const char *const probe_options[] = { "status", "sleep", "fail_times", "fail_items", NULL };
+static const char *const probe_options[] = {
+	"status", "sleep", "fail_times", "fail_items", "permanent", NULL
+};
 
 static int probe_prepare(assay_node *node, const assay_value *opts, void *data, void **state)
 {
@@ -71,6 +74,8 @@ static int probe_prepare(assay_node *node, const assay_value *opts, void *data, 
 	if ((v = host->value_get(opts, "fail_times")) && host->value_int(v, &n) == 0)
 		p->fail_times = (int)n;
 	p->fail_items = host->value_get(opts, "fail_items");
+	if ((v = host->value_get(opts, "permanent")))
+		host->value_bool(v, &p->permanent);
 	*state = p;
 	return 0;
 }
@@ -101,6 +106,8 @@ static void probe_finish(assay_task *task, probe *p, bool timed_out)
 	} else if (attempt < p->fail_times || item_fails(p, item)) {
 		host->set_status(task, ASSAY_CRITICAL);
 		host->set_message(task, "failing on purpose (attempt %u)", host->task_attempt(task));
+		if (p->permanent)
+			host->no_retry(task);
 	} else {
 		host->set_status(task, (assay_status)p->status);
 		host->set_message(task, "status %d%s%s", p->status, item ? " for " : "", item ? item : "");

@@ -1,0 +1,281 @@
+/* http_text.c -- the http plugin's text: growable strings, quoting, URL encoding, redaction, suggestions. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http.h"
+
+int http_buf_add(http_buf *b, const void *p, size_t n)
+{
+	if (b->failed)
+		return ASSAY_ENOMEM;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 64;
+		char *grown;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		grown = realloc(b->data, cap);
+		if (!grown) {
+			b->failed = true;
+			return ASSAY_ENOMEM;
+		}
+		b->data = grown;
+		b->cap = cap;
+	}
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+int http_buf_puts(http_buf *b, const char *s)
+{
+	return http_buf_add(b, s, strlen(s));
+}
+
+int http_buf_printf(http_buf *b, const char *fmt, ...)
+{
+	char small[256], *big;
+	va_list ap;
+	int n, rc;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof small, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return ASSAY_EINVAL;
+	if ((size_t)n < sizeof small)
+		return http_buf_add(b, small, (size_t)n);
+	big = malloc((size_t)n + 1);
+	if (!big) {
+		b->failed = true;
+		return ASSAY_ENOMEM;
+	}
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	rc = http_buf_add(b, big, (size_t)n);
+	free(big);
+	return rc;
+}
+
+const char *http_buf_str(const http_buf *b)
+{
+	return b->data ? b->data : "";
+}
+
+char *http_buf_take(http_buf *b)
+{
+	char *s = b->failed ? NULL : b->data ? b->data : strdup("");
+
+	if (b->failed)
+		free(b->data);
+	*b = (http_buf){ 0 };
+	return s;
+}
+
+void http_buf_release(http_buf *b)
+{
+	free(b->data);
+	*b = (http_buf){ 0 };
+}
+
+/* Length of the valid UTF-8 sequence at s (of at most n bytes), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	unsigned min;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, min = 0x80;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, min = 0x800;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, min = 0x10000;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	unsigned cp = s[0] & (0x3f >> (len - 1));
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+int http_quote(http_buf *b, const char *s, size_t n, size_t max)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
+
+	http_buf_add(b, "\"", 1);
+	while (i < n && i < max) {
+		unsigned char c = u[i];
+		size_t len;
+
+		if (c == '"' || c == '\\') {
+			char esc[2] = { '\\', (char)c };
+			http_buf_add(b, esc, 2);
+			i++;
+		} else if (c == '\n') {
+			http_buf_add(b, "\\n", 2);
+			i++;
+		} else if (c == '\r') {
+			http_buf_add(b, "\\r", 2);
+			i++;
+		} else if (c == '\t') {
+			http_buf_add(b, "\\t", 2);
+			i++;
+		} else if (c >= 0x20 && c < 0x7f) {
+			http_buf_add(b, &u[i], 1);
+			i++;
+		} else if (c >= 0x80 && (len = utf8_len(u + i, n - i)) > 0) {
+			http_buf_add(b, &u[i], len);
+			i += len;
+		} else {
+			http_buf_printf(b, "\\x%02x", c);
+			i++;
+		}
+	}
+	http_buf_add(b, "\"", 1);
+	if (i < n)
+		http_buf_add(b, "...", 3);
+	return b->failed ? ASSAY_ENOMEM : 0;
+}
+
+int http_urlencode(http_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		unsigned char c = *p;
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.' || c == '_' || c == '~') {
+			http_buf_add(b, p, 1);
+		} else {
+			char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
+			http_buf_add(b, esc, 3);
+		}
+	}
+	return b->failed ? ASSAY_ENOMEM : 0;
+}
+
+char *http_redact(const char *s, const char *const *secrets, size_t n)
+{
+	http_buf out = { 0 };
+
+	while (*s) {
+		size_t best = 0;
+
+		/* The longest match first: "Bearer abc" before "abc"; any
+		 * case, since a server may echo %2f for %2F. */
+		for (size_t i = 0; i < n; i++) {
+			size_t len = secrets[i] ? strlen(secrets[i]) : 0;
+
+			if (len > best && strncasecmp(s, secrets[i], len) == 0)
+				best = len;
+		}
+		if (best) {
+			http_buf_add(&out, "***", 3);
+			s += best;
+		} else {
+			http_buf_add(&out, s, 1);
+			s++;
+		}
+	}
+	return http_buf_take(&out);
+}
+
+char *http_base64(const char *s, size_t n)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *u = (const unsigned char *)s;
+	char *out = malloc((n + 2) / 3 * 4 + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)u[i] << 16;
+
+		if (i + 1 < n)
+			v |= (unsigned)u[i + 1] << 8;
+		if (i + 2 < n)
+			v |= u[i + 2];
+		*o++ = tab[v >> 18 & 63];
+		*o++ = tab[v >> 12 & 63];
+		*o++ = i + 1 < n ? tab[v >> 6 & 63] : '=';
+		*o++ = i + 2 < n ? tab[v & 63] : '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[64];
+
+	if (lb >= sizeof row / sizeof *row)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+const char *http_suggest(const char *s, const char *const *words)
+{
+	const char *best = NULL;
+	size_t best_d = SIZE_MAX;
+
+	for (; *words; words++) {
+		size_t d = edit_distance(s, *words);
+
+		if (d < best_d) {
+			best_d = d;
+			best = *words;
+		}
+	}
+	/* Close enough: a third of the word, at least one edit. */
+	return best && best_d <= (strlen(best) + 2) / 3 ? best : NULL;
+}
+
+void http_seconds(int64_t ms, char *buf, size_t size)
+{
+	double s = ms < 0 ? 0 : (double)ms / 1000;
+
+	snprintf(buf, size, "%.3f", s);
+	char *p = buf + strlen(buf) - 1;
+	while (*p == '0')
+		*p-- = '\0';
+	if (*p == '.')
+		*p = '\0';
+}
