@@ -132,6 +132,43 @@ static const char *h_node_param(const assay_node *n, const char *name)
 	return plan_node_param((const plan_node *)n, name);
 }
 
+static int h_check_template(assay_node *node, const assay_value *v, const char *what)
+{
+	const plan_node *n = (const plan_node *)node;
+	const char *s = value_string(v), *p;
+	int changes = 0;
+
+	if (!s)
+		return 0;
+	for (p = s; *p; p++) {
+		char name[128];
+		size_t len;
+
+		if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
+			changes++;
+			p++;
+			continue;
+		}
+		/* As task_expand() reads it: not after `$`, a name in braces. */
+		if ((p > s && p[-1] == '$') || !(len = task_placeholder(p)) || len - 2 >= sizeof name)
+			continue;
+		memcpy(name, p + 1, len - 2);
+		name[len - 2] = '\0';
+		if (strcmp(name, "item") == 0 ? n->kind != ASSAY_KIND_VALIDATION
+					      : !plan_node_param(n, name)) {
+			value_error(v, "`%s`: unknown placeholder `{%s}`: %s (write `{{` and `}}` for literal braces)",
+				    what, name,
+				    n->kind == ASSAY_KIND_VALIDATION ? "a validation knows only {item}"
+				    : n->kind == ASSAY_KIND_TRIAL ? "the trial's matrix has no such parameter"
+				    : "a check has no parameters");
+			return -1;
+		}
+		changes++;
+		p += len - 1;
+	}
+	return changes;
+}
+
 static const char *h_task_id(const assay_task *t)
 {
 	return t->node->id;
@@ -301,6 +338,7 @@ static const assay_host host = {
 	.node_id = h_node_id,
 	.node_kind = h_node_kind,
 	.node_param = h_node_param,
+	.check_template = h_check_template,
 
 	.task_id = h_task_id,
 	.task_kind = h_task_kind,

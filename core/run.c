@@ -441,17 +441,10 @@ static void move_result(run_exec *e)
 {
 	assay_task *t = &e->task;
 	run_result *res = e->res;
-	size_t i;
 
 	free(res->message);
 	free(res->details);
-	for (i = 0; i < res->n_metrics; i++) {
-		free((char *)res->metrics[i].name);
-		free((char *)res->metrics[i].unit);
-		free((char *)res->metrics[i].warn);
-		free((char *)res->metrics[i].crit);
-	}
-	free(res->metrics);
+	task_metrics_free(res->metrics, res->n_metrics);
 	/* Take the task's allocations: it is over, nobody else reads them. */
 	res->status = t->status;
 	res->message = t->message;
@@ -1006,13 +999,7 @@ static void result_release(run_result *res)
 	free(res->message);
 	free(res->details);
 	free(res->skip_reason);
-	for (i = 0; i < res->n_metrics; i++) {
-		free((char *)res->metrics[i].name);
-		free((char *)res->metrics[i].unit);
-		free((char *)res->metrics[i].warn);
-		free((char *)res->metrics[i].crit);
-	}
-	free(res->metrics);
+	task_metrics_free(res->metrics, res->n_metrics);
 	for (i = 0; i < res->n_items; i++)
 		result_release(&res->items[i]);
 	free(res->items);

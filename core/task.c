@@ -49,6 +49,23 @@ void task_init(assay_task *t, const plan_node *node, const char *item,
 	pthread_cond_init(&t->cond, NULL);
 }
 
+static void metric_release(assay_metric *m)
+{
+	free((char *)m->name);
+	free((char *)m->unit);
+	free((char *)m->warn);
+	free((char *)m->crit);
+}
+
+void task_metrics_free(assay_metric *metrics, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		metric_release(&metrics[i]);
+	free(metrics);
+}
+
 static void task_free_result(assay_task *t)
 {
 	size_t i;
@@ -60,13 +77,7 @@ static void task_free_result(assay_task *t)
 	t->plugin_data = NULL;
 	t->retry_after_ms = 0;
 	t->no_retry = false;
-	for (i = 0; i < t->n_metrics; i++) {
-		free((char *)t->metrics[i].name);
-		free((char *)t->metrics[i].unit);
-		free((char *)t->metrics[i].warn);
-		free((char *)t->metrics[i].crit);
-	}
-	free(t->metrics);
+	task_metrics_free(t->metrics, t->n_metrics);
 	t->metrics = NULL;
 	t->n_metrics = 0;
 	for (i = 0; i < t->n_env; i++)
@@ -325,10 +336,7 @@ int task_add_metric(assay_task *t, const assay_metric *m)
 	}
 	pthread_mutex_unlock(&t->lock);
 	if (!grown) {
-		free((char *)copy.name);
-		free((char *)copy.unit);
-		free((char *)copy.warn);
-		free((char *)copy.crit);
+		metric_release(&copy);
 		return ASSAY_ENOMEM;
 	}
 	return 0;

@@ -113,4 +113,7 @@ void task_log(assay_task *t, int level, const char *fmt, ...) ASSAY_PRINTF(3, 4)
 
 int64_t task_now_ns(void);
 
+/* Free n metrics copied by task_add_metric(), and the array. */
+void task_metrics_free(assay_metric *metrics, size_t n);
+
 #endif /* ASSAY_TASK_H */

@@ -15,68 +15,20 @@
 #define EXEC_DEFAULT_LIMIT ((int64_t)64 * 1024) /* bytes kept per stream */
 #define EXEC_MAX_LIMIT ((int64_t)1 << 30)
 #define EXEC_DEFAULT_GRACE_MS 5000
-#define EXEC_MAX_NAME 127 /* the host's longest placeholder name */
 
-static bool exec_name_char(char c, bool first)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-	       (!first && c >= '0' && c <= '9');
-}
-
-/* The length of the {NAME} at p, NAME of [A-Za-z_][A-Za-z0-9_]* as
- * host->expand() reads a placeholder, or 0. */
-static size_t exec_brace_name(const char *p)
-{
-	size_t n = 1;
-
-	if (p[0] != '{' || !exec_name_char(p[1], true))
-		return 0;
-	while (exec_name_char(p[n], false))
-		n++;
-	return p[n] == '}' && n - 1 <= EXEC_MAX_NAME ? n + 1 : 0;
-}
-
-/* Takes the string v as the template `what` into t.  Only {NAME} is a
- * placeholder and {{ and }} are literal braces: any other brace (awk's
- * { print $1 }, {a,b}, a lone { or }) is text, and so is the shell's
- * ${NAME}, as host->expand() reads them.  Each placeholder is checked now,
- * as expand() would at run time, so that a bad one is a config error at
- * its position rather than a failed run.  A secret is never a template.
- * Returns the number of errors reported (0 or 1) or ASSAY_ENOMEM. */
+/* Takes the string v as the template `what` into t; the host checks its
+ * placeholders now, so that a bad one is a config error at its position
+ * rather than a failed run.  A secret is never a template.  Returns the
+ * number of errors reported (0 or 1) or ASSAY_ENOMEM. */
 static int exec_template(const exec_plugin *pl, assay_node *node, const assay_value *v,
 			 const char *what, exec_tmpl *t)
 {
 	const assay_host *h = pl->host;
-	const char *s = h->value_string(v), *p;
-	unsigned kind = h->node_kind(node);
 
 	t->secret = h->value_secret(v);
-	if (!(t->text = strdup(s)))
+	if (!(t->text = strdup(h->value_string(v))))
 		return ASSAY_ENOMEM;
-	for (p = s; *p && !t->secret; p++) {
-		char name[EXEC_MAX_NAME + 1];
-		size_t n;
-
-		if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
-			p++;
-			continue;
-		}
-		if ((p > s && p[-1] == '$') || !(n = exec_brace_name(p)))
-			continue;
-		memcpy(name, p + 1, n - 2);
-		name[n - 2] = '\0';
-		if (strcmp(name, "item") == 0 ? kind != ASSAY_KIND_VALIDATION
-					      : !h->node_param(node, name)) {
-			h->config_error(v, "`%s`: unknown placeholder `{%s}`: %s (write `{{` and `}}` for literal braces)",
-					what, name,
-					kind == ASSAY_KIND_VALIDATION ? "a validation knows only {item}" :
-					kind == ASSAY_KIND_TRIAL ? "the trial's matrix has no such parameter" :
-					"a check has no parameters");
-			return 1;
-		}
-		p += n - 1;
-	}
-	return 0;
+	return !t->secret && h->check_template(node, v, what) < 0;
 }
 
 /* Returns the number of errors reported, or ASSAY_ENOMEM. */

@@ -125,64 +125,16 @@ static int add_redact(http_node *n, const char *s, size_t len)
 
 /* ---- url ------------------------------------------------------------------ */
 
-#define HTTP_MAX_NAME 127 /* the host's longest placeholder name */
-
-static bool name_char(char c, bool first)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-	       (!first && c >= '0' && c <= '9');
-}
-
-/* The length of the {NAME} at p as host->expand() reads a placeholder
- * (NAME of [A-Za-z_][A-Za-z0-9_]*), or 0. */
-static size_t brace_name(const char *p)
-{
-	size_t n = 1;
-
-	if (p[0] != '{' || !name_char(p[1], true))
-		return 0;
-	while (name_char(p[n], false))
-		n++;
-	return p[n] == '}' && n - 1 <= HTTP_MAX_NAME ? n + 1 : 0;
-}
-
-/* The url is a template for host->expand(): {NAME} is a placeholder, {{
- * and }} literal braces, any other brace (and the shell's ${NAME}) text.
- * Each placeholder is checked now, as expand() would at run time, so that
- * a bad one is a config error at its position.  *has is set when
- * expanding changes the text. */
+/* The url is a template for host->expand(); the host checks its
+ * placeholders now, so that a bad one is a config error at its position.
+ * *has is set when expanding changes the text. */
 static int check_template(const assay_host *h, assay_node *node, const assay_value *v,
 			  bool *has)
 {
-	const char *s = h->value_string(v);
-	unsigned kind = h->node_kind(node);
+	int changes = h->check_template(node, v, "url");
 
-	for (const char *p = s; *p; p++) {
-		char name[HTTP_MAX_NAME + 1];
-		size_t n;
-
-		if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
-			*has = true;
-			p++;
-			continue;
-		}
-		if ((p > s && p[-1] == '$') || !(n = brace_name(p)))
-			continue;
-		memcpy(name, p + 1, n - 2);
-		name[n - 2] = '\0';
-		if (strcmp(name, "item") == 0 ? kind != ASSAY_KIND_VALIDATION
-					      : !h->node_param(node, name)) {
-			h->config_error(v, "`url`: unknown placeholder `{%s}`: %s (write `{{` and `}}` for literal braces)",
-					name,
-					kind == ASSAY_KIND_VALIDATION ? "a validation knows only {item}" :
-					kind == ASSAY_KIND_TRIAL ? "the trial's matrix has no such parameter" :
-					"a check has no parameters");
-			return 1;
-		}
-		*has = true;
-		p += n - 1;
-	}
-	return 0;
+	*has = changes > 0;
+	return changes < 0;
 }
 
 /* Only an http or https URL that curl can parse. */

@@ -846,6 +846,42 @@ static size_t fake_placeholder(const char *s)
 	return s[n] == '}' ? n + 1 : 0;
 }
 
+/* As core/host.c's check_template(): the same messages, so that the exec
+ * suite's expectations hold against the real host too. */
+static int fake_check_template(assay_node *n, const assay_value *v, const char *what)
+{
+	const char *s = fake_value_string(v);
+	int changes = 0;
+
+	for (const char *p = s ? s : ""; *p; p++) {
+		size_t len;
+
+		if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
+			changes++;
+			p++;
+			continue;
+		}
+		if ((p > s && p[-1] == '$') || !(len = fake_placeholder(p)) || len - 2 >= 128)
+			continue;
+		char *name = strndup(p + 1, len - 2);
+		bool known = strcmp(name, "item") == 0 ? n->kind == ASSAY_KIND_VALIDATION
+						       : fake_param(n->params, name) != NULL;
+		if (!known) {
+			fake_config_error(v, "`%s`: unknown placeholder `{%s}`: %s (write `{{` and `}}` for literal braces)",
+					  what, name,
+					  n->kind == ASSAY_KIND_VALIDATION ? "a validation knows only {item}"
+					  : n->kind == ASSAY_KIND_TRIAL ? "the trial's matrix has no such parameter"
+					  : "a check has no parameters");
+			free(name);
+			return -1;
+		}
+		free(name);
+		changes++;
+		p += len - 1;
+	}
+	return changes;
+}
+
 /* As core/task.c's task_expand(): {{ and }} are braces, {item} the item,
  * {NAME} (a name of at most 127 characters) a parameter unless right after
  * `$` (the shell's ${NAME}); anything else is text. */
@@ -1540,6 +1576,7 @@ static const assay_host fake_table = {
 	.node_id = fake_node_id,
 	.node_kind = fake_node_kind,
 	.node_param = fake_node_param,
+	.check_template = fake_check_template,
 	.task_id = fake_task_id,
 	.task_kind = fake_task_kind,
 	.task_param = fake_task_param,
