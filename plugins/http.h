@@ -54,6 +54,9 @@ int http_urlencode(http_buf *b, const char *s);
  * strings in secrets, in any case, replaced by "***" (longest first), or
  * NULL. */
 char *http_redact(const char *s, const char *const *secrets, size_t n);
+/* url with the userinfo of its authority ("user:pw@") as "***@": what may
+ * be shown of a URL, even one that does not parse.  malloc'd, or NULL. */
+char *http_url_without_userinfo(const char *url);
 /* Standard base64 of s[0..n), malloc'd. */
 char *http_base64(const char *s, size_t n);
 /* The closest of the NULL-terminated words to s, or NULL when none is

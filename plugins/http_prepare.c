@@ -137,16 +137,22 @@ static int check_template(const assay_host *h, assay_node *node, const assay_val
 	return changes < 0;
 }
 
-/* Only an http or https URL that curl can parse. */
+/* Only an http or https URL that curl can parse.  The URL is quoted in
+ * the error, but never with a password in it. */
 static int check_url(const assay_host *h, const assay_value *v, const char *url)
 {
 	CURLU *u = curl_url();
-	char *scheme = NULL;
+	char *scheme = NULL, *safe;
 	CURLUcode uc;
 	int errors = 0;
 
 	if (!u)
 		return ASSAY_ENOMEM;
+	safe = h->value_secret(v) ? strdup("(secret)") : http_url_without_userinfo(url);
+	if (!safe) {
+		curl_url_cleanup(u);
+		return ASSAY_ENOMEM;
+	}
 	uc = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
 	if (uc != CURLUE_OK) {
 #if LIBCURL_VERSION_NUM >= 0x075000
@@ -155,13 +161,14 @@ static int check_url(const assay_host *h, const assay_value *v, const char *url)
 		const char *why = "malformed";
 #endif
 		h->config_error(v, "`url`: \"%s\" is not a valid URL: %s (write it as http://host/path or https://host/path)",
-				shown(h, v), why);
+				safe, why);
 		errors++;
 	} else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 		   (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0)) {
-		h->config_error(v, "`url`: \"%s\" is not an http:// or https:// URL", shown(h, v));
+		h->config_error(v, "`url`: \"%s\" is not an http:// or https:// URL", safe);
 		errors++;
 	}
+	free(safe);
 	curl_free(scheme);
 	curl_url_cleanup(u);
 	return errors;

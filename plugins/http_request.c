@@ -110,22 +110,21 @@ static char *req_url(http_req *req, const char *text, bool secret, bool *nomem)
 	if (!u)
 		return NULL;
 	uc = curl_url_set(u, CURLUPART_URL, text, CURLU_NON_SUPPORT_SCHEME);
-	if (uc != CURLUE_OK) {
-#if LIBCURL_VERSION_NUM >= 0x075000
-		const char *what = curl_url_strerror(uc);
-#else
-		const char *what = "malformed";
-#endif
-		if (asprintf(&why, "`url` %s%s%sis not a valid URL: %s", secret ? "" : "\"",
-			     secret ? "" : text, secret ? "" : "\" ", what) < 0)
-			*nomem = true;
-		goto out;
-	}
-	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	if (uc != CURLUE_OK || curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0)) {
-		if (asprintf(&why, "`url` %s%s%sis not an http:// or https:// URL", secret ? "" : "\"",
-			     secret ? "" : text, secret ? "" : "\" ") < 0)
+#if LIBCURL_VERSION_NUM >= 0x075000
+		const char *what = uc != CURLUE_OK ? curl_url_strerror(uc) : NULL;
+#else
+		const char *what = uc != CURLUE_OK ? "malformed" : NULL;
+#endif
+		/* Quoted, but never with a password in it. */
+		char *safe = secret ? NULL : http_url_without_userinfo(text);
+
+		if (asprintf(&why, "`url` %s%s%sis not %s%s", safe ? "\"" : "", safe ? safe : "",
+			     safe ? "\" " : "", what ? "a valid URL: " : "an http:// or https:// URL",
+			     what ? what : "") < 0)
 			*nomem = true;
+		free(safe);
 		goto out;
 	}
 	if (n->query && curl_url_set(u, CURLUPART_QUERY, n->query, CURLU_APPENDQUERY) != CURLUE_OK) {

@@ -23,6 +23,10 @@ int http_run(assay_task *task, void *state, void *data)
 		return unknown(h, task, "cancelled");
 	req = http_req_new(pl, n, task, &why);
 	if (!req) {
+		/* A URL that does not expand or parse will not the next time
+		 * either; out of memory (no why) might pass. */
+		if (why)
+			h->no_retry(task);
 		unknown(h, task, why);
 		free(why);
 		return ASSAY_DONE;

@@ -279,3 +279,18 @@ void http_seconds(int64_t ms, char *buf, size_t size)
 	if (*p == '.')
 		*p = '\0';
 }
+
+char *http_url_without_userinfo(const char *url)
+{
+	const char *start = strstr(url, "://"), *end, *at;
+	char *out;
+
+	start = start ? start + 3 : url;
+	end = start + strcspn(start, "/?#");
+	at = memrchr(start, '@', (size_t)(end - start));
+	if (!at)
+		return strdup(url);
+	if (asprintf(&out, "%.*s***%s", (int)(start - url), url, at) < 0)
+		return NULL;
+	return out;
+}

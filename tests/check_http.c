@@ -598,6 +598,26 @@ START_TEST(expect_eval_names_every_failure)
 }
 END_TEST
 
+START_TEST(test_url_without_userinfo)
+{
+	static const char *const cases[][2] = {
+		{ "ftp://alice:pw@host/x", "ftp://***@host/x" },
+		{ "https://user@example.com:8443/a@b", "https://***@example.com:8443/a@b" },
+		{ "http://example.com/p?q=a@b", "http://example.com/p?q=a@b" },
+		{ "not a url at:all@x", "***@x" },
+		{ "http://a:b@c@d/e", "http://***@d/e" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char *out = http_url_without_userinfo(cases[i][0]);
+
+		ck_assert_str_eq(out, cases[i][1]);
+		free(out);
+	}
+}
+END_TEST
+
 static Suite *http_suite(void)
 {
 	Suite *s = suite_create("http");
@@ -638,6 +658,7 @@ static Suite *http_suite(void)
 
 	t = tcase_create("expect");
 	tcase_add_test(t, expect_eval_names_every_failure);
+	tcase_add_test(t, test_url_without_userinfo);
 	suite_add_tcase(s, t);
 	return s;
 }
