@@ -65,6 +65,8 @@ struct run_node {
 	limiter **limits;         /* its groups' max_parallel, outermost first */
 	size_t n_limits;
 	res_queue **resq;         /* one per resource of the plan node */
+	size_t n_res;
+	atomic_bool pred_failed;  /* a predecessor ended CRITICAL/UNKNOWN/skipped so */
 };
 
 struct run {
@@ -76,6 +78,7 @@ struct run {
 	run_node *nodes;
 	run_result *results;
 	limiter jobs;
+	bool jobs_bound;          /* false when jobs >= every execution: no limiter */
 	limiter *groups;          /* one per plan group (avail unused without max_parallel) */
 	res_queue *resq;
 	size_t n_resq;
@@ -91,6 +94,7 @@ struct run {
 	bool done;
 	pthread_mutex_t progress_lock;
 	double start, end;
+	double wall_offset;       /* wall clock minus monotonic, in seconds */
 };
 
 /* The next execution to run on this worker once the current one is
@@ -218,11 +222,6 @@ static void limiter_leave(limiter *l)
 
 /* --- resources ------------------------------------------------------------- */
 
-static size_t node_resources(const run_exec *e)
-{
-	return e->run->p->nodes[e->node->index].n_resources;
-}
-
 static int res_try(res_queue *q, run_exec *e, size_t i, uint32_t *retry_ms)
 {
 	const plan_node *pn = &e->run->p->nodes[e->node->index];
@@ -317,10 +316,11 @@ static int res_enter(res_queue *q, run_exec *e, size_t i)
 static void exec_leave(run_exec *e)
 {
 	run_node *n = e->node;
-	size_t n_res = node_resources(e), stage = e->stage, i;
+	size_t n_res = n->n_res, stage = e->stage, i;
 
 	if (stage > n->n_limits + n_res) {
-		limiter_leave(&e->run->jobs);
+		if (e->run->jobs_bound)
+			limiter_leave(&e->run->jobs);
 		stage = n->n_limits + n_res;
 	}
 	for (i = stage - n->n_limits; stage > n->n_limits && i-- > 0;) {
@@ -373,7 +373,7 @@ static void exec_admit(run_exec *e)
 {
 	run *r = e->run;
 	run_node *n = e->node;
-	size_t n_res = node_resources(e);
+	size_t n_res = n->n_res;
 
 	for (;;) {
 		size_t s = e->stage;
@@ -395,7 +395,7 @@ static void exec_admit(run_exec *e)
 				return;
 			}
 		} else if (s == n->n_limits + n_res) {
-			if (!limiter_enter(&r->jobs, e))
+			if (r->jobs_bound && !limiter_enter(&r->jobs, e))
 				return;
 		} else {
 			break;
@@ -407,7 +407,8 @@ static void exec_admit(run_exec *e)
 	 * of the two sees the other (both sequentially consistent). */
 	if (atomic_load(&r->stopping))
 		task_cancel(&e->task);
-	atomic_fetch_add(&r->running, 1);
+	/* Counters for the progress line only: no ordering needed. */
+	atomic_fetch_add_explicit(&r->running, 1, memory_order_relaxed);
 	task_start(&e->task);
 }
 
@@ -457,8 +458,8 @@ static void move_result(run_exec *e)
 	t->n_metrics = 0;
 	res->attempts = t->attempt;
 	if (t->attempt == 1 || res->start == 0)
-		res->start = t->start;
-	res->end = t->end;
+		res->start = e->run->wall_offset + (double)t->start_ns / 1e9;
+	res->end = e->run->wall_offset + (double)t->end_ns / 1e9;
 	res->duration = (double)(t->end_ns - t->start_ns) / 1e9;
 	res->ran = true;
 }
@@ -470,7 +471,7 @@ static void exec_done(assay_task *t, void *arg)
 	const plan_node *pn = &r->p->nodes[e->node->index];
 	int rc;
 
-	atomic_fetch_sub(&r->running, 1);
+	atomic_fetch_sub_explicit(&r->running, 1, memory_order_relaxed);
 	exec_leave(e);
 	move_result(e);
 	if (failed_status(e->res->status) && t->attempt <= pn->retries && !t->no_retry &&
@@ -576,6 +577,13 @@ static char *skip_reason(run *r, size_t s, assay_status *cause)
 		pthread_mutex_unlock(&r->lock);
 		return why;
 	}
+	/* The common case, everything before it fine, costs no scan. */
+	if (!atomic_load_explicit(&r->nodes[s].pred_failed, memory_order_relaxed)) {
+		if (pn->run_if != RUN_IF_FAILURE)
+			return NULL;
+		*cause = ASSAY_OK; /* nothing failed: the skip is no failure */
+		return strdup("run_if = \"failure\", and no dependency failed");
+	}
 	/* A failed gate skips everything else, whatever its run_if. */
 	for (k = g->pred_at[s]; k < g->pred_at[s + 1]; k++) {
 		size_t u = g->pred[k];
@@ -652,7 +660,7 @@ static void node_finished(run *r, size_t v)
 		run_result *res = &r->results[v];
 
 		if (res->ran && failed_status(res->status)) {
-			atomic_fetch_add(&r->failed, 1);
+			atomic_fetch_add_explicit(&r->failed, 1, memory_order_relaxed);
 			if (r->o.fail_fast) {
 				char reason[512];
 
@@ -670,12 +678,19 @@ static void node_finished(run *r, size_t v)
 			r->o.progress(r, r->o.progress_arg);
 			pthread_mutex_unlock(&r->progress_lock);
 		}
+		bool failed = failed_status(effective(res));
+
 		for (k = g->succ_at[v]; k < g->succ_at[v + 1]; k++) {
 			size_t s = g->succ[k];
 			assay_status cause = ASSAY_UNKNOWN;
 			char *why;
 
-			if (!r->results[s].kept || atomic_fetch_sub(&r->nodes[s].waiting, 1) != 1)
+			if (!r->results[s].kept)
+				continue;
+			/* Before the count drops: whoever takes it to 0 sees it. */
+			if (failed)
+				atomic_store_explicit(&r->nodes[s].pred_failed, true, memory_order_relaxed);
+			if (atomic_fetch_sub(&r->nodes[s].waiting, 1) != 1)
 				continue;
 			why = skip_reason(r, s, &cause);
 			if (!why) {
@@ -774,7 +789,9 @@ static int run_node_init(run *r, size_t v)
 	size_t i, k;
 
 	n->index = v;
+	n->n_res = pn->n_resources;
 	atomic_init(&n->waiting, r->g->pred_at[v + 1] - r->g->pred_at[v]);
+	atomic_init(&n->pred_failed, false);
 	n->limits = calloc(p->n_groups + 1, sizeof *n->limits);
 	n->resq = calloc(pn->n_resources + 1, sizeof *n->resq);
 	if (!n->limits || !n->resq)
@@ -819,7 +836,7 @@ int run_new(run **out, const plan *p, const graph *g, const run_options *o,
 	    reactor *re)
 {
 	run *r = calloc(1, sizeof *r);
-	size_t i, j, k;
+	size_t i, j, k, executions = 0;
 
 	*out = r;
 	if (!r)
@@ -863,35 +880,64 @@ int run_new(run **out, const plan *p, const graph *g, const run_options *o,
 		r->kept += r->results[i].kept;
 		if (run_node_init(r, i) < 0)
 			return ASSAY_ENOMEM;
+		if (r->results[i].kept)
+			executions += r->nodes[i].n_execs;
 	}
+	/* A limit that can never bind costs two lock round trips per
+	 * execution for nothing. */
+	r->jobs_bound = executions > r->jobs.avail;
 	return 0;
 }
 
 int run_go(run *r)
 {
-	size_t i, n_roots = 0, *roots;
+	size_t i, n_roots = 0, n_empty = 0, *empty;
+	pool_job **roots;
 	int rc;
 
 	r->start = wall_now();
+	r->wall_offset = r->start - (double)task_now_ns() / 1e9;
 	rc = pool_new(&r->pool, r->o.workers ? r->o.workers : 1);
 	if (rc < 0)
 		return rc;
 	/* The roots are picked before any starts: once one runs, a worker
-	 * may bring other nodes' counts to 0 and launch them itself. */
-	roots = malloc((r->p->n_nodes ? r->p->n_nodes : 1) * sizeof *roots);
-	if (!roots) {
+	 * may bring other nodes' counts to 0 and launch them itself.  Their
+	 * executions go to the pool in one batch: one lock, one wake-up. */
+	for (i = 0; i < r->p->n_nodes; i++)
+		if (r->results[i].kept && atomic_load(&r->nodes[i].waiting) == 0)
+			n_roots += r->nodes[i].n_execs ? r->nodes[i].n_execs : 1;
+	roots = malloc((n_roots ? n_roots : 1) * sizeof *roots);
+	empty = malloc((r->p->n_nodes ? r->p->n_nodes : 1) * sizeof *empty);
+	if (!roots || !empty) {
+		free(roots);
+		free(empty);
 		pool_free(r->pool);
 		r->pool = NULL;
 		return ASSAY_ENOMEM;
 	}
-	for (i = 0; i < r->p->n_nodes; i++)
-		if (r->results[i].kept && atomic_load(&r->nodes[i].waiting) == 0)
-			roots[n_roots++] = i;
+	n_roots = 0;
+	for (i = 0; i < r->p->n_nodes; i++) {
+		run_node *n = &r->nodes[i];
+		size_t j;
+
+		if (!r->results[i].kept || atomic_load(&n->waiting) != 0)
+			continue;
+		if (n->n_execs == 0) {
+			empty[n_empty++] = i; /* finishes at once: after the batch */
+			continue;
+		}
+		r->results[i].ran = true;
+		for (j = 0; j < n->n_execs; j++)
+			roots[n_roots++] = &n->execs[j].job;
+	}
 	if (r->kept == 0)
 		run_signal_done(r);
-	for (i = 0; i < n_roots; i++)
-		node_launch(r, roots[i], false);
+	for (i = pool_submit_many(r->pool, roots, n_roots); i < n_roots; i++)
+		exec_job(roots[i]); /* a deque could not grow: run it here */
+	for (i = 0; i < n_empty; i++)
+		node_launch(r, empty[i], false);
 	free(roots);
+	free(empty);
 	pthread_mutex_lock(&r->lock);
 	while (!r->done)
 		pthread_cond_wait(&r->cond, &r->lock);

@@ -23,14 +23,6 @@ int64_t task_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static double wall_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 void task_init(assay_task *t, const plan_node *node, const char *item,
 	       unsigned attempt, reactor *r, int64_t timeout_ms)
 {
@@ -102,7 +94,6 @@ void task_reset(assay_task *t, unsigned attempt)
 	t->status = ASSAY_UNKNOWN;
 	t->status_set = false;
 	t->deadline_ns = INT64_MAX;
-	t->start = t->end = 0;
 	t->start_ns = t->end_ns = 0;
 	pthread_mutex_unlock(&t->lock);
 }
@@ -131,7 +122,6 @@ static void task_finish_locked(assay_task *t)
 					    : "the plugin reported no status");
 	}
 	t->end_ns = task_now_ns();
-	t->end = wall_now();
 	pthread_mutex_unlock(&t->lock);
 	/* Timer handles stay valid after firing: stopping one whose callback
 	 * started meanwhile just waits for it, and it sees DONE. */
@@ -196,7 +186,6 @@ void task_start(assay_task *t)
 
 	pthread_mutex_lock(&t->lock);
 	t->start_ns = task_now_ns();
-	t->start = wall_now();
 	if (t->timeout_ms > 0)
 		t->deadline_ns = t->start_ns + t->timeout_ms * 1000000;
 	t->phase = TASK_IN_RUN;

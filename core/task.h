@@ -59,8 +59,9 @@ struct assay_task {
 	size_t n_env;
 	char **environ_built;       /* the merged environment, built once */
 
-	double start, end;          /* wall clock, seconds since the epoch */
-	int64_t start_ns, end_ns;   /* monotonic */
+	/* Monotonic only: one clock read at each end of an attempt (the
+	 * runner turns them into wall-clock time with one offset per run). */
+	int64_t start_ns, end_ns;
 };
 
 /* Set up a task for its first attempt; nothing is allocated yet. */
