@@ -76,6 +76,7 @@ struct run {
 	reactor *re;
 	pool *pool;
 	run_node *nodes;
+	run_exec *execs;          /* every node's executions, in node order */
 	run_result *results;
 	limiter jobs;
 	bool jobs_bound;          /* false when jobs >= every execution: no limiter */
@@ -85,16 +86,21 @@ struct run {
 
 	pthread_mutex_t lock;     /* stop_reason, done, and the wait below */
 	pthread_cond_t cond;
-	atomic_bool stopping;
 	char *stop_reason;
 	assay_status stop_cause;
 	size_t kept;
-	atomic_size_t finished;
-	atomic_size_t running, failed;
 	bool done;
 	pthread_mutex_t progress_lock;
 	double start, end;
 	double wall_offset;       /* wall clock minus monotonic, in seconds */
+
+	/* Every admission reads `stopping`; every finished node writes
+	 * `finished`: apart, so that the writes do not evict the reads.  The
+	 * progress counters are kept only when something shows them. */
+	_Alignas(64) atomic_bool stopping;
+	_Alignas(64) atomic_size_t finished;
+	_Alignas(64) atomic_size_t running;
+	atomic_size_t failed;
 };
 
 /* The next execution to run on this worker once the current one is
@@ -408,7 +414,8 @@ static void exec_admit(run_exec *e)
 	if (atomic_load(&r->stopping))
 		task_cancel(&e->task);
 	/* Counters for the progress line only: no ordering needed. */
-	atomic_fetch_add_explicit(&r->running, 1, memory_order_relaxed);
+	if (r->o.progress)
+		atomic_fetch_add_explicit(&r->running, 1, memory_order_relaxed);
 	task_start(&e->task);
 }
 
@@ -471,7 +478,8 @@ static void exec_done(assay_task *t, void *arg)
 	const plan_node *pn = &r->p->nodes[e->node->index];
 	int rc;
 
-	atomic_fetch_sub_explicit(&r->running, 1, memory_order_relaxed);
+	if (r->o.progress)
+		atomic_fetch_sub_explicit(&r->running, 1, memory_order_relaxed);
 	exec_leave(e);
 	move_result(e);
 	if (failed_status(e->res->status) && t->attempt <= pn->retries && !t->no_retry &&
@@ -779,7 +787,7 @@ static bool in_group(const char *id, const char *group)
 	return strncmp(id, group, len) == 0 && (id[len] == '.' || id[len] == '[');
 }
 
-static int run_node_init(run *r, size_t v)
+static int run_node_init(run *r, size_t v, run_exec **next_exec)
 {
 	const plan *p = r->p;
 	const plan_node *pn = &p->nodes[v];
@@ -792,23 +800,24 @@ static int run_node_init(run *r, size_t v)
 	n->n_res = pn->n_resources;
 	atomic_init(&n->waiting, r->g->pred_at[v + 1] - r->g->pred_at[v]);
 	atomic_init(&n->pred_failed, false);
-	n->limits = calloc(p->n_groups + 1, sizeof *n->limits);
-	n->resq = calloc(pn->n_resources + 1, sizeof *n->resq);
-	if (!n->limits || !n->resq)
-		return ASSAY_ENOMEM;
 	/* Groups were declared outer before inner: a consistent order, so
-	 * limits taken one after another cannot deadlock. */
+	 * limits taken one after another cannot deadlock.  Most nodes have
+	 * no limit and no resource: nothing is allocated for them. */
 	for (i = 0; i < p->n_groups; i++)
-		if (p->groups[i].max_parallel && in_group(pn->id, p->groups[i].name))
+		if (p->groups[i].max_parallel && in_group(pn->id, p->groups[i].name)) {
+			if (!n->limits && !(n->limits = calloc(p->n_groups, sizeof *n->limits)))
+				return ASSAY_ENOMEM;
 			n->limits[n->n_limits++] = &r->groups[i];
+		}
+	if (pn->n_resources && !(n->resq = calloc(pn->n_resources, sizeof *n->resq)))
+		return ASSAY_ENOMEM;
 	for (i = 0; i < pn->n_resources; i++)
 		for (k = 0; k < r->n_resq; k++)
 			if (r->resq[k].type == pn->resource_types[i])
 				n->resq[i] = &r->resq[k];
 	n->n_execs = pn->kind == ASSAY_KIND_VALIDATION ? pn->n_items : 1;
-	n->execs = calloc(n->n_execs ? n->n_execs : 1, sizeof *n->execs);
-	if (!n->execs)
-		return ASSAY_ENOMEM;
+	n->execs = *next_exec;
+	*next_exec += n->n_execs;
 	if (pn->kind == ASSAY_KIND_VALIDATION) {
 		res->items = calloc(pn->n_items ? pn->n_items : 1, sizeof *res->items);
 		if (!res->items)
@@ -819,8 +828,7 @@ static int run_node_init(run *r, size_t v)
 	for (i = 0; i < n->n_execs; i++) {
 		run_exec *e = &n->execs[i];
 
-		e->grants = calloc(pn->n_resources + 1, sizeof *e->grants);
-		if (!e->grants)
+		if (pn->n_resources && !(e->grants = calloc(pn->n_resources, sizeof *e->grants)))
 			return ASSAY_ENOMEM;
 		exec_init(r, e, n, res->items ? &res->items[i] : res,
 			  res->items ? pn->items[i] : NULL, timeout);
@@ -835,12 +843,15 @@ static int run_node_init(run *r, size_t v)
 int run_new(run **out, const plan *p, const graph *g, const run_options *o,
 	    reactor *re)
 {
-	run *r = calloc(1, sizeof *r);
-	size_t i, j, k, executions = 0;
+	/* aligned_alloc: the struct's cache-line members need its alignment. */
+	run *r = aligned_alloc(_Alignof(run), sizeof *r);
+	size_t i, j, k, executions = 0, total = 0;
+	run_exec *next_exec;
 
 	*out = r;
 	if (!r)
 		return ASSAY_ENOMEM;
+	memset(r, 0, sizeof *r);
 	r->p = p;
 	r->g = g;
 	r->o = *o;
@@ -875,10 +886,17 @@ int run_new(run **out, const plan *p, const graph *g, const run_options *o,
 				r->n_resq++;
 			}
 		}
+	/* Every execution of the run in one array: one allocation, not one
+	 * per node. */
+	for (i = 0; i < p->n_nodes; i++)
+		total += p->nodes[i].kind == ASSAY_KIND_VALIDATION ? p->nodes[i].n_items : 1;
+	if (!(r->execs = calloc(total ? total : 1, sizeof *r->execs)))
+		return ASSAY_ENOMEM;
+	next_exec = r->execs;
 	for (i = 0; i < p->n_nodes; i++) {
 		r->results[i].kept = !o->keep || o->keep[i];
 		r->kept += r->results[i].kept;
-		if (run_node_init(r, i) < 0)
+		if (run_node_init(r, i, &next_exec) < 0)
 			return ASSAY_ENOMEM;
 		if (r->results[i].kept)
 			executions += r->nodes[i].n_execs;
@@ -1067,7 +1085,6 @@ void run_free(run *r)
 				task_release(&n->execs[j].task);
 			free(n->execs[j].grants);
 		}
-		free(n->execs);
 		free(n->limits);
 		free(n->resq);
 	}
@@ -1082,6 +1099,7 @@ void run_free(run *r)
 	pthread_cond_destroy(&r->cond);
 	pthread_mutex_destroy(&r->progress_lock);
 	free(r->nodes);
+	free(r->execs);
 	free(r->results);
 	free(r->groups);
 	free(r->resq);

@@ -44,7 +44,8 @@ typedef struct run_result {
 	bool kept;                /* selected by --only (or no --only) */
 } run_result;
 
-/* Counters for progress displays; read without locks (approximate). */
+/* Counters for progress displays; read without locks (approximate).
+ * `running` is counted only for a run with a progress callback. */
 typedef struct run_counts {
 	size_t total, done, running, failed;
 } run_counts;
