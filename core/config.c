@@ -947,11 +947,42 @@ static void check_after(const name_index *x, const plan_node *n)
 	}
 }
 
+/* A plugin file on the search path whose name is the type, or close to
+ * it, and that is not loaded: the likely fix.  malloc'd, or NULL. */
+static char *unloaded_plugin_for(const registry *r, const char *type)
+{
+	char **paths, *found = NULL;
+	const char *names[256], *hint;
+	size_t n, i, k = 0, j;
+
+	if (registry_discover(r, &paths, &n) < 0)
+		return NULL;
+	for (i = 0; i < n && k < N(names); i++) {
+		char *base = strrchr(paths[i], '/') + 1;
+		bool loaded = false;
+
+		base[strlen(base) - 3] = '\0'; /* drop ".so" */
+		for (j = 0; j < r->n_plugins && !loaded; j++)
+			loaded = strcmp(r->plugins[j]->name, base) == 0;
+		if (!loaded)
+			names[k++] = base;
+	}
+	for (i = 0; i < k && !found; i++)
+		if (strcmp(names[i], type) == 0)
+			found = strdup(names[i]);
+	if (!found && (hint = diag_suggest(type, names, k)))
+		found = strdup(hint);
+	for (i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+	return found;
+}
+
 static void unknown_type(registry *r, plan_node *n, const assay_value *tv)
 {
 	const reg_entry *e = r->entries[REG_NODE];
 	const char *names[64], *hint;
-	char loaded[512] = "";
+	char loaded[512] = "", *plugin;
 	size_t i, k = 0, used = 0;
 
 	for (i = 0; i < r->n_entries[REG_NODE] && k < N(names); i++)
@@ -960,9 +991,15 @@ static void unknown_type(registry *r, plan_node *n, const assay_value *tv)
 		used += (size_t)snprintf(loaded + used, used < sizeof loaded ? sizeof loaded - used : 0,
 					 "%s%s", i ? ", " : "", r->plugins[i]->name);
 	hint = diag_suggest(n->type_name, names, k);
-	value_error(tv, "unknown node type `%s`%s%s%s; plugins loaded: %s", n->type_name,
-		    hint ? " (did you mean `" : "", hint ? hint : "", hint ? "`?)" : "",
-		    r->n_plugins ? loaded : "none (add the plugin to [plugins] load)");
+	plugin = hint ? NULL : unloaded_plugin_for(r, n->type_name);
+	if (plugin)
+		value_error(tv, "unknown node type `%s`; plugins loaded: %s (the plugin `%s` is on the search path: add it to [plugins] load)",
+			    n->type_name, r->n_plugins ? loaded : "none", plugin);
+	else
+		value_error(tv, "unknown node type `%s`%s%s%s; plugins loaded: %s", n->type_name,
+			    hint ? " (did you mean `" : "", hint ? hint : "", hint ? "`?)" : "",
+			    r->n_plugins ? loaded : "none (add the plugin to [plugins] load)");
+	free(plugin);
 }
 
 static void check_option_keys(const plan_node *n)

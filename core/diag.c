@@ -49,6 +49,7 @@ void diag_addv(diag *d, const char *file, unsigned line, unsigned column,
 	       const char *fmt, va_list ap)
 {
 	char msg[1024], full[1280], **lines, *clean;
+	unsigned (*pos)[2];
 
 	if (d->n >= DIAG_MAX) {
 		d->dropped++;
@@ -63,13 +64,18 @@ void diag_addv(diag *d, const char *file, unsigned line, unsigned column,
 		snprintf(full, sizeof full, "%s", msg);
 	clean = diag_scrub(full, d->secrets, d->n_secrets);
 	lines = clean ? realloc(d->lines, (d->n + 1) * sizeof *lines) : NULL;
-	if (!lines) {
+	if (lines)
+		d->lines = lines;
+	pos = lines ? realloc(d->pos, (d->n + 1) * sizeof *pos) : NULL;
+	if (!pos) {
 		/* Out of memory while reporting: count it so the run still fails. */
 		free(clean);
 		d->dropped++;
 		return;
 	}
-	d->lines = lines;
+	d->pos = pos;
+	d->pos[d->n][0] = line;
+	d->pos[d->n][1] = column;
 	d->lines[d->n++] = clean;
 }
 
@@ -88,12 +94,29 @@ size_t diag_count(const diag *d)
 	return d->n + d->dropped;
 }
 
+static int cmp_pos(const void *a, const void *b, void *arg)
+{
+	const diag *d = arg;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int k;
+
+	for (k = 0; k < 2; k++)
+		if (d->pos[x][k] != d->pos[y][k])
+			return d->pos[x][k] < d->pos[y][k] ? -1 : 1;
+	return x < y ? -1 : x > y; /* stable: as reported */
+}
+
 void diag_print(const diag *d, FILE *out)
 {
-	size_t i;
+	size_t *order = malloc((d->n ? d->n : 1) * sizeof *order), i;
 
+	for (i = 0; order && i < d->n; i++)
+		order[i] = i;
+	if (order)
+		qsort_r(order, d->n, sizeof *order, cmp_pos, (void *)d);
 	for (i = 0; i < d->n; i++)
-		fprintf(out, "%s\n", d->lines[i]);
+		fprintf(out, "%s\n", d->lines[order ? order[i] : i]);
+	free(order);
 	if (d->dropped)
 		fprintf(out, "... and %zu more error%s\n", d->dropped,
 			d->dropped == 1 ? "" : "s");
@@ -106,7 +129,9 @@ void diag_release(diag *d)
 	for (i = 0; i < d->n; i++)
 		free(d->lines[i]);
 	free(d->lines);
+	free(d->pos);
 	d->lines = NULL;
+	d->pos = NULL;
 	d->n = d->dropped = 0;
 }
 

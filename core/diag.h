@@ -15,6 +15,7 @@
 
 typedef struct diag {
 	char **lines;       /* "file:line:col: message", in the order reported */
+	unsigned (*pos)[2]; /* each line's line and column, for printing in order */
 	size_t n;           /* lines kept */
 	size_t dropped;     /* errors past DIAG_MAX */
 	const char *const *secrets; /* scrubbed from every line; owned elsewhere */
@@ -32,7 +33,9 @@ void diag_addv(diag *d, const char *file, unsigned line, unsigned column,
 /* Total errors, kept or not. */
 size_t diag_count(const diag *d);
 
-/* Print every line, then "... and N more errors" if any were dropped. */
+/* Print every line in the order of the file (line, then column; errors
+ * without a position first), then "... and N more errors" if any were
+ * dropped. */
 void diag_print(const diag *d, FILE *out);
 
 /* Free the lines; d can be reused. */

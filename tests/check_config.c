@@ -115,6 +115,8 @@ static const struct bad bad_configs[] = {
 	  "c.toml:2:8: `type` must be a string, not integer", 1 },
 	{ "[check.a]\ntype = \"goood\"\n",
 	  "c.toml:2:8: unknown node type `goood` (did you mean `good`?); plugins loaded: good", 1 },
+	{ "[check.a]\ntype = \"prob\"\n",
+	  "c.toml:2:8: unknown node type `prob`; plugins loaded: good (the plugin `probe` is on the search path: add it to [plugins] load)", 1 },
 	{ "[validation.a]\ntype = \"good\"\nvalue = 1\nitems = { list = [\"x\"] }\n",
 	  "c.toml:2:8: type `good` does not run validations", 1 },
 	{ "[check.a]\ntype = \"good\"\n",
@@ -245,6 +247,25 @@ START_TEST(test_error_cap)
 	ck_assert_uint_eq(d.dropped, 80 - DIAG_MAX);
 	plan_release(&p);
 	registry_release(&r);
+	diag_release(&d);
+}
+END_TEST
+
+START_TEST(test_errors_print_in_file_order)
+{
+	diag d = DIAG_INIT;
+	char *buf;
+	size_t len;
+	FILE *mem = open_memstream(&buf, &len);
+
+	diag_add(&d, "f", 9, 1, "third");
+	diag_add(&d, "f", 2, 7, "second");
+	diag_add(&d, NULL, 0, 0, "no position");
+	diag_add(&d, "f", 2, 3, "first");
+	diag_print(&d, mem);
+	fclose(mem);
+	ck_assert_str_eq(buf, "no position\nf:2:3: first\nf:2:7: second\nf:9:1: third\n");
+	free(buf);
 	diag_release(&d);
 }
 END_TEST
@@ -436,6 +457,7 @@ static Suite *config_suite(void)
 			    (int)(sizeof bad_configs / sizeof *bad_configs));
 	tcase_add_test(tc, test_all_errors_reported);
 	tcase_add_test(tc, test_error_cap);
+	tcase_add_test(tc, test_errors_print_in_file_order);
 	tcase_add_test(tc, test_toml_error);
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_good_plan);
