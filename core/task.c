@@ -254,15 +254,24 @@ void task_set_status(assay_task *t, assay_status s)
 	pthread_mutex_unlock(&t->lock);
 }
 
-/* Format, scrub and store into *field under the lock. */
-static void task_set_textv(assay_task *t, char **field, const char *fmt, va_list ap)
+/* A plugin's printf, with every secret of the plan scrubbed; NULL when
+ * out of memory. */
+static char *task_format(const assay_task *t, const char *fmt, va_list ap)
 {
 	char *raw, *clean;
 
 	if (vasprintf(&raw, fmt, ap) < 0)
-		return;
+		return NULL;
 	clean = diag_scrub(raw, t->secrets, t->n_secrets);
 	free(raw);
+	return clean;
+}
+
+/* Format, scrub and store into *field under the lock. */
+static void task_set_textv(assay_task *t, char **field, const char *fmt, va_list ap)
+{
+	char *clean = task_format(t, fmt, ap);
+
 	if (!clean)
 		return;
 	pthread_mutex_lock(&t->lock);
@@ -470,15 +479,9 @@ nomem:
 void task_logv(const assay_task *t, int level, const char *fmt, va_list ap)
 {
 	static const char *const names[] = { "error", "warning", "info", "debug" };
-	char *raw, *clean;
+	char *clean;
 
-	if (level > t->verbosity || level < 0)
-		return;
-	if (vasprintf(&raw, fmt, ap) < 0)
-		return;
-	clean = diag_scrub(raw, t->secrets, t->n_secrets);
-	free(raw);
-	if (!clean)
+	if (level > t->verbosity || level < 0 || !(clean = task_format(t, fmt, ap)))
 		return;
 	/* One fprintf per line, so lines of concurrent tasks never mix. */
 	fprintf(stderr, "assay: %s: %s%s%s: %s\n", names[level], t->node->id,
