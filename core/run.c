@@ -76,7 +76,10 @@ struct run {
 	reactor *re;
 	pool *pool;
 	run_node *nodes;
-	run_exec *execs;          /* every node's executions, in node order */
+	void **blocks;            /* the execution arrays, handed out by exec_alloc */
+	size_t n_blocks, cap_blocks;
+	run_exec *block_next;     /* free room in the newest block */
+	size_t block_left;
 	run_result *results;
 	limiter jobs;
 	bool jobs_bound;          /* false when jobs >= every execution: no limiter */
@@ -787,7 +790,43 @@ static bool in_group(const char *id, const char *group)
 	return strncmp(id, group, len) == 0 && (id[len] == '.' || id[len] == '[');
 }
 
-static int run_node_init(run *r, size_t v, run_exec **next_exec)
+/* Executions come from blocks of about 64 KiB: a few allocations for a
+ * million nodes, each small enough for malloc to keep and reuse rather
+ * than map and unmap (a fresh mapping faults in every page again).  A
+ * node's executions are contiguous; a large validation gets its own. */
+#define EXEC_BLOCK (65536 / sizeof(run_exec))
+
+static run_exec *exec_alloc(run *r, size_t n)
+{
+	run_exec *block;
+	size_t size = n > EXEC_BLOCK ? n : EXEC_BLOCK;
+
+	if (n <= r->block_left) {
+		block = r->block_next;
+		r->block_next += n;
+		r->block_left -= n;
+		return block;
+	}
+	if (r->n_blocks == r->cap_blocks) {
+		size_t cap = r->cap_blocks ? r->cap_blocks * 2 : 16;
+		void **grown = realloc(r->blocks, cap * sizeof *grown);
+
+		if (!grown)
+			return NULL;
+		r->blocks = grown;
+		r->cap_blocks = cap;
+	}
+	if (!(block = calloc(size, sizeof *block)))
+		return NULL;
+	r->blocks[r->n_blocks++] = block;
+	if (size > n) {
+		r->block_next = block + n;
+		r->block_left = size - n;
+	}
+	return block;
+}
+
+static int run_node_init(run *r, size_t v)
 {
 	const plan *p = r->p;
 	const plan_node *pn = &p->nodes[v];
@@ -816,8 +855,8 @@ static int run_node_init(run *r, size_t v, run_exec **next_exec)
 			if (r->resq[k].type == pn->resource_types[i])
 				n->resq[i] = &r->resq[k];
 	n->n_execs = pn->kind == ASSAY_KIND_VALIDATION ? pn->n_items : 1;
-	n->execs = *next_exec;
-	*next_exec += n->n_execs;
+	if (n->n_execs && !(n->execs = exec_alloc(r, n->n_execs)))
+		return ASSAY_ENOMEM;
 	if (pn->kind == ASSAY_KIND_VALIDATION) {
 		res->items = calloc(pn->n_items ? pn->n_items : 1, sizeof *res->items);
 		if (!res->items)
@@ -845,8 +884,7 @@ int run_new(run **out, const plan *p, const graph *g, const run_options *o,
 {
 	/* aligned_alloc: the struct's cache-line members need its alignment. */
 	run *r = aligned_alloc(_Alignof(run), sizeof *r);
-	size_t i, j, k, executions = 0, total = 0;
-	run_exec *next_exec;
+	size_t i, j, k, executions = 0;
 
 	*out = r;
 	if (!r)
@@ -886,17 +924,10 @@ int run_new(run **out, const plan *p, const graph *g, const run_options *o,
 				r->n_resq++;
 			}
 		}
-	/* Every execution of the run in one array: one allocation, not one
-	 * per node. */
-	for (i = 0; i < p->n_nodes; i++)
-		total += p->nodes[i].kind == ASSAY_KIND_VALIDATION ? p->nodes[i].n_items : 1;
-	if (!(r->execs = calloc(total ? total : 1, sizeof *r->execs)))
-		return ASSAY_ENOMEM;
-	next_exec = r->execs;
 	for (i = 0; i < p->n_nodes; i++) {
 		r->results[i].kept = !o->keep || o->keep[i];
 		r->kept += r->results[i].kept;
-		if (run_node_init(r, i, &next_exec) < 0)
+		if (run_node_init(r, i) < 0)
 			return ASSAY_ENOMEM;
 		if (r->results[i].kept)
 			executions += r->nodes[i].n_execs;
@@ -1099,7 +1130,9 @@ void run_free(run *r)
 	pthread_cond_destroy(&r->cond);
 	pthread_mutex_destroy(&r->progress_lock);
 	free(r->nodes);
-	free(r->execs);
+	for (i = 0; i < r->n_blocks; i++)
+		free(r->blocks[i]);
+	free(r->blocks);
 	free(r->results);
 	free(r->groups);
 	free(r->resq);
