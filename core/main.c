@@ -522,6 +522,24 @@ static const assay_reporter *find_reporter(const registry *r, const char *name)
 	return e ? e->u.reporter : report_builtin(name);
 }
 
+/* Whether a file can be created in path's directory (errno says why not). */
+static bool dir_writable(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	bool ok;
+
+	if (!slash)
+		return access(".", W_OK | X_OK) == 0;
+	if (slash == path)
+		return access("/", W_OK | X_OK) == 0;
+	if (!(dir = strndup(path, (size_t)(slash - path))))
+		return false;
+	ok = access(dir, W_OK | X_OK) == 0;
+	free(dir);
+	return ok;
+}
+
 static int cmd_run(const options *global, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -625,6 +643,15 @@ static int cmd_run(const options *global, int argc, char **argv)
 		if (!targets[i + 1].reporter || !*targets[i + 1].path) {
 			loaded_release(&l);
 			return usage_error("--report %s: unknown format or empty path", report_args[i]);
+		}
+		/* The report is written after the run: a directory it cannot
+		 * be written to must not cost a whole run to find out. */
+		if (!dir_writable(targets[i + 1].path)) {
+			int err = errno;
+
+			loaded_release(&l);
+			return usage_error("--report %s:%s: cannot create files in its directory: %s", report_args[i],
+					   targets[i + 1].path, strerror(err));
 		}
 	}
 	if (n_only) {
