@@ -278,8 +278,9 @@ static int exec_pipe(int fds[2])
 		close(fds[i]);
 		fds[i] = fd;
 	}
-	int fl = fcntl(fds[0], F_GETFL);
-	if (fl >= 0 && fcntl(fds[0], F_SETFL, fl | O_NONBLOCK) == 0)
+	/* Our end only: the child's stays blocking, as programs expect.  A
+	 * fresh pipe's status flags are just O_RDONLY, so no F_GETFL first. */
+	if (fcntl(fds[0], F_SETFL, O_NONBLOCK) == 0)
 		return 0;
 fail:;
 	int e = errno;
