@@ -43,94 +43,164 @@ static int cmp_edge(const void *a, const void *b)
 	return x->from < y->from ? -1 : x->from > y->from;
 }
 
-/* Node ids sorted, to find a group's members by prefix in O(log n). */
-typedef struct id_index {
-	const plan *p;
-	uint32_t *by_id;
-} id_index;
+/* Every name `after` may use, hashed: a node id to its index, a group
+ * name to its members (nodes whose id continues the name with '.' or
+ * '['), so that resolving a reference costs O(1) plus its edges. */
+#define NONE UINT32_MAX
 
-static int cmp_by_id(const void *a, const void *b, void *plan_arg)
+typedef struct name_slot {
+	const char *name;
+	size_t len;
+	uint32_t node;            /* or NONE */
+	uint32_t group;           /* index into p->groups, or NONE */
+} name_slot;
+
+typedef struct name_map {
+	name_slot *slots;
+	size_t mask;
+	uint32_t *member_at;      /* members of group g: members[member_at[g] .. member_at[g+1]) */
+	uint32_t *members;
+} name_map;
+
+static size_t name_hash(const char *s, size_t len)
 {
-	const plan *p = plan_arg;
+	uint64_t h = 1469598103934665603u; /* FNV-1a */
 
-	return strcmp(p->nodes[*(const uint32_t *)a].id, p->nodes[*(const uint32_t *)b].id);
+	while (len--)
+		h = (h ^ (unsigned char)*s++) * 1099511628211u;
+	return (size_t)h;
 }
 
-/* The first position in the sorted ids whose id is >= key. */
-static size_t lower_bound(const id_index *x, const char *key)
+static name_slot *name_find(const name_map *m, const char *s, size_t len)
 {
-	size_t lo = 0, hi = x->p->n_nodes;
+	size_t i = name_hash(s, len) & m->mask;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
+	for (; m->slots[i].name; i = (i + 1) & m->mask)
+		if (m->slots[i].len == len && memcmp(m->slots[i].name, s, len) == 0)
+			return &m->slots[i];
+	return &m->slots[i]; /* the empty slot where it would go */
+}
 
-		if (strcmp(x->p->nodes[x->by_id[mid]].id, key) < 0)
-			lo = mid + 1;
+static void name_map_release(name_map *m)
+{
+	free(m->slots);
+	free(m->member_at);
+	free(m->members);
+}
+
+static int name_map_build(name_map *m, const plan *p)
+{
+	size_t cap = 16, i, pass;
+
+	memset(m, 0, sizeof *m);
+	while (cap < 2 * (p->n_nodes + p->n_groups))
+		cap *= 2;
+	m->mask = cap - 1;
+	m->slots = calloc(cap, sizeof *m->slots);
+	m->member_at = calloc(p->n_groups + 1, sizeof *m->member_at);
+	if (!m->slots || !m->member_at)
+		return ASSAY_ENOMEM;
+	for (i = 0; i < p->n_nodes + p->n_groups; i++) {
+		const char *name = i < p->n_nodes ? p->nodes[i].id : p->groups[i - p->n_nodes].name;
+		name_slot *slot = name_find(m, name, strlen(name));
+
+		if (!slot->name) {
+			slot->name = name;
+			slot->len = strlen(name);
+			slot->node = slot->group = NONE;
+		}
+		if (i < p->n_nodes)
+			slot->node = (uint32_t)i;
 		else
-			hi = mid;
+			slot->group = (uint32_t)(i - p->n_nodes);
 	}
-	return lo;
+	/* Members, in two passes over every group prefix of every id: count,
+	 * then fill (compressed rows, as the edges). */
+	for (pass = 0; pass < 2; pass++) {
+		uint32_t *fill = NULL;
+
+		if (pass == 1) {
+			for (i = 0; i < p->n_groups; i++)
+				m->member_at[i + 1] += m->member_at[i];
+			m->members = malloc((m->member_at[p->n_groups] + 1) * sizeof *m->members);
+			fill = malloc((p->n_groups + 1) * sizeof *fill);
+			if (!m->members || !fill) {
+				free(fill);
+				return ASSAY_ENOMEM;
+			}
+			memcpy(fill, m->member_at, p->n_groups * sizeof *fill);
+		}
+		for (i = 0; i < p->n_nodes; i++) {
+			const char *id = p->nodes[i].id, *c;
+
+			for (c = id; *c; c++) {
+				name_slot *slot;
+
+				if (*c != '.' && *c != '[')
+					continue;
+				slot = name_find(m, id, (size_t)(c - id));
+				if (!slot->name || slot->group == NONE)
+					continue;
+				if (pass == 0)
+					m->member_at[slot->group + 1]++;
+				else
+					m->members[fill[slot->group]++] = (uint32_t)i;
+				if (*c == '[')
+					break; /* a matrix's parameters hold no groups */
+			}
+		}
+		free(fill);
+	}
+	return 0;
 }
 
 /* Edges from every node named by `name` (a node id, or every member of
- * the group: ids starting with "name." or "name[") to node `to`. */
-static int add_after(edges *es, const id_index *x, const char *name, size_t to)
+ * a group) to node `to`.  An unknown name was reported by config. */
+static int add_after(edges *es, const name_map *m, const char *name, size_t to)
 {
-	static const char seps[] = ".[";
-	size_t len = strlen(name), i, at;
-	char *prefix = malloc(len + 2);
-	int rc = 0, s;
+	const name_slot *slot = name_find(m, name, strlen(name));
+	uint32_t k;
+	int rc = 0;
 
-	if (!prefix)
-		return ASSAY_ENOMEM;
-	at = lower_bound(x, name);
-	if (at < x->p->n_nodes && strcmp(x->p->nodes[x->by_id[at]].id, name) == 0)
-		rc = add_edge(es, x->by_id[at], to);
-	for (s = 0; s < 2 && rc == 0; s++) {
-		memcpy(prefix, name, len);
-		prefix[len] = seps[s];
-		prefix[len + 1] = '\0';
-		for (i = lower_bound(x, prefix); i < x->p->n_nodes && rc == 0; i++) {
-			if (strncmp(x->p->nodes[x->by_id[i]].id, prefix, len + 1) != 0)
-				break;
-			rc = add_edge(es, x->by_id[i], to);
-		}
-	}
-	free(prefix);
+	if (!slot->name)
+		return 0;
+	if (slot->node != NONE)
+		rc = add_edge(es, slot->node, to);
+	for (k = slot->group == NONE ? 0 : m->member_at[slot->group];
+	     slot->group != NONE && k < m->member_at[slot->group + 1] && rc == 0; k++)
+		rc = add_edge(es, m->members[k], to);
 	return rc;
 }
 
 static int collect_edges(const plan *p, edges *es)
 {
-	id_index x = { p, malloc((p->n_nodes ? p->n_nodes : 1) * sizeof *x.by_id) };
 	uint32_t *gates = malloc((p->n_nodes ? p->n_nodes : 1) * sizeof *gates);
 	size_t i, j, n_gates = 0;
-	int rc = 0;
+	name_map m;
+	int rc;
 
-	if (!x.by_id || !gates) {
-		free(x.by_id);
+	rc = name_map_build(&m, p);
+	if (rc < 0 || !gates) {
+		name_map_release(&m);
 		free(gates);
 		return ASSAY_ENOMEM;
 	}
-	for (i = 0; i < p->n_nodes; i++) {
-		x.by_id[i] = (uint32_t)i;
+	for (i = 0; i < p->n_nodes; i++)
 		if (p->nodes[i].gate)
 			gates[n_gates++] = (uint32_t)i;
-	}
-	qsort_r(x.by_id, p->n_nodes, sizeof *x.by_id, cmp_by_id, (void *)p);
 	for (i = 0; i < p->n_nodes && rc == 0; i++) {
 		const assay_value *after = p->nodes[i].after;
 
 		if (after && value_type(after) == ASSAY_VALUE_STRING)
-			rc = add_after(es, &x, value_string(after), i);
+			rc = add_after(es, &m, value_string(after), i);
 		for (j = 0; after && value_type(after) == ASSAY_VALUE_ARRAY &&
 			    j < value_len(after) && rc == 0; j++)
-			rc = add_after(es, &x, value_string(value_at(after, j, NULL)), i);
+			rc = add_after(es, &m, value_string(value_at(after, j, NULL)), i);
 		/* Every node that is not a gate waits for every gate. */
 		for (j = 0; !p->nodes[i].gate && j < n_gates && rc == 0; j++)
 			rc = add_edge(es, gates[j], i);
 	}
-	free(x.by_id);
+	name_map_release(&m);
 	free(gates);
 	return rc;
 }
@@ -338,6 +408,9 @@ static void mark_path(const graph *g, const double *seconds, const bool *keep,
 {
 	*on_path = calloc(g->n ? g->n : 1, sizeof **on_path);
 	*total = *on_path ? graph_critical_path(g, seconds, keep, *on_path) : 0;
+	/* Without durations every path is as long: none is marked. */
+	if (*on_path && *total <= 0)
+		memset(*on_path, 0, g->n * sizeof **on_path);
 }
 
 void graph_print_text(const graph *g, const plan *p, const double *seconds,
@@ -363,8 +436,12 @@ void graph_print_text(const graph *g, const plan *p, const double *seconds,
 				p->nodes[g->pred[k]].id);
 		fputc('\n', out);
 	}
-	fprintf(out, "critical path (*): %.3gs from declared estimates; %zu node%s\n", total,
-		shown, shown == 1 ? "" : "s");
+	if (total > 0)
+		fprintf(out, "critical path (*): %.3gs from declared estimates; %zu node%s\n",
+			total, shown, shown == 1 ? "" : "s");
+	else
+		fprintf(out, "%zu node%s; no critical path: no node declares an `estimate`\n",
+			shown, shown == 1 ? "" : "s");
 	free(on_path);
 }
 
