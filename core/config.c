@@ -506,7 +506,7 @@ static bool load_objective(plan_node *n, const assay_value *o)
 
 /* The host's own options of a node table.  Unknown keys are checked later,
  * once the type (and so its option names) is known. */
-static void load_node_options(plan *p, plan_node *n)
+static void load_node_options(plan_node *n)
 {
 	const assay_value *t = n->table, *v;
 	size_t i;
@@ -584,7 +584,6 @@ static void load_node_options(plan *p, plan_node *n)
 					  n->id, plan_kind_name(n->kind));
 		}
 	}
-	(void)p;
 }
 
 static char *join_id(const char *prefix, const char *name)
@@ -614,7 +613,7 @@ static int load_node(plan *p, unsigned kind, const char *group,
 	proto.id = join_id(group, t->key);
 	if (!proto.id)
 		return ASSAY_ENOMEM;
-	load_node_options(p, &proto);
+	load_node_options(&proto);
 	if (matrix && !check_matrix(matrix, &combos))
 		matrix = NULL;
 	if (kind == ASSAY_KIND_VALIDATION) {
