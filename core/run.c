@@ -14,6 +14,7 @@
 #include "host.h"
 #include "run.h"
 #include "task.h"
+#include "task_cache.h"
 
 typedef struct run_exec run_exec;
 typedef struct run_node run_node;
@@ -36,37 +37,37 @@ typedef struct res_queue {
 } res_queue;
 
 enum exec_phase {
-	EXEC_ADMIT,       /* passing limits and resources, or queued */
-	EXEC_RUNNING,     /* its task started */
-	EXEC_RETRY_WAIT,  /* failed; a backoff timer will admit it again */
-	EXEC_FINAL
+	EXEC_ACTIVE,      /* admitted, queued, running or final */
+	EXEC_RETRY_WAIT   /* failed; a backoff timer will admit it again */
 };
 
-/* One execution: a node's attempts, or one validation item's. */
+/* One execution: a node's attempts, or one validation item's.  Small:
+ * the task that runs it is lent by the run's task cache only from the
+ * admission step that first needs it to the end. */
 struct run_exec {
 	pool_job job;
-	assay_task task;
 	run_node *node;
 	run_result *res;          /* where each attempt's outcome goes */
 	run *run;
-	unsigned stage;           /* admission steps passed */
-	atomic_int phase;
+	const char *item;         /* validations: its item; else NULL */
+	_Atomic(assay_task *) task;
 	run_exec *next;           /* link in a limiter or resource queue */
 	void **grants;            /* one per resource of the node */
 	assay_timer *retry_timer;
+	unsigned stage;           /* admission steps passed */
+	atomic_int phase;
 };
 
 struct run_node {
-	size_t index;
 	atomic_uint waiting;      /* predecessors not finished */
-	atomic_size_t items_left; /* validations: items not finished */
-	run_exec *execs;
-	size_t n_execs;
-	limiter **limits;         /* its groups' max_parallel, outermost first */
-	size_t n_limits;
-	res_queue **resq;         /* one per resource of the plan node */
-	size_t n_res;
 	atomic_bool pred_failed;  /* a predecessor ended CRITICAL/UNKNOWN/skipped so */
+	unsigned n_limits, n_res;
+	size_t n_execs;
+	run_exec *execs;          /* &one, or a validation's items */
+	limiter **limits;         /* its groups' max_parallel, outermost first */
+	res_queue **resq;         /* one per resource of the plan node */
+	atomic_size_t items_left; /* validations: items not finished */
+	run_exec one;             /* a check's or trial's only execution */
 };
 
 struct run {
@@ -76,15 +77,16 @@ struct run {
 	reactor *re;
 	pool *pool;
 	run_node *nodes;
-	void **blocks;            /* the execution arrays, handed out by exec_alloc */
-	size_t n_blocks, cap_blocks;
-	run_exec *block_next;     /* free room in the newest block */
-	size_t block_left;
+	task_cache *tasks;
 	run_result *results;
+	size_t *roots;            /* the kept nodes without predecessors */
+	size_t n_roots;
 	limiter jobs;
 	bool jobs_bound;          /* false when jobs >= every execution: no limiter */
 	limiter *groups;          /* one per plan group (avail unused without max_parallel) */
-	res_queue *resq;
+	size_t *limited;          /* the groups with a max_parallel, in plan order */
+	size_t n_limited;
+	res_queue **resq;         /* one per resource type any node uses */
 	size_t n_resq;
 
 	pthread_mutex_t lock;     /* stop_reason, done, and the wait below */
@@ -114,6 +116,48 @@ static _Thread_local bool tl_in_loop;
 
 static void exec_admit(run_exec *e);
 static void node_finished(run *r, size_t v);
+
+static size_t node_index(const run *r, const run_node *n)
+{
+	return (size_t)(n - r->nodes);
+}
+
+static const plan_node *exec_plan_node(const run_exec *e)
+{
+	return &e->run->p->nodes[node_index(e->run, e->node)];
+}
+
+/* The execution's task (the one it has, or one from the cache); NULL when
+ * out of memory. */
+static assay_task *exec_task(run_exec *e)
+{
+	assay_task *t = atomic_load_explicit(&e->task, memory_order_relaxed);
+	run *r = e->run;
+	const plan_node *pn;
+
+	if (t)
+		return t;
+	if (!(t = task_cache_get(r->tasks, pool_worker_index(r->pool))))
+		return NULL;
+	pn = exec_plan_node(e);
+	task_begin(t, pn, e->item, pn->timeout_ms ? pn->timeout_ms : r->p->timeout_ms, e);
+	/* Sequentially consistent, like run_stop()'s store of `stopping`
+	 * and load of this pointer: of the two, one sees the other. */
+	atomic_store(&e->task, t);
+	return t;
+}
+
+/* The execution is final: its task goes back to the cache. */
+static void exec_return_task(run_exec *e)
+{
+	assay_task *t = atomic_load_explicit(&e->task, memory_order_relaxed);
+
+	if (!t)
+		return;
+	atomic_store_explicit(&e->task, NULL, memory_order_relaxed);
+	task_end(t);
+	task_cache_put(e->run->tasks, pool_worker_index(e->run->pool), t);
+}
 
 static double wall_now(void)
 {
@@ -233,9 +277,9 @@ static void limiter_leave(limiter *l)
 
 static int res_try(res_queue *q, run_exec *e, size_t i, uint32_t *retry_ms)
 {
-	const plan_node *pn = &e->run->p->nodes[e->node->index];
+	assay_task *t = atomic_load_explicit(&e->task, memory_order_relaxed);
 
-	return q->type->try_acquire(&e->task, pn->resource_reqs[i], q->type->data,
+	return q->type->try_acquire(t, exec_plan_node(e)->resource_reqs[i], q->type->data,
 				    &e->grants[i], retry_ms);
 }
 
@@ -260,6 +304,7 @@ static void res_arm(res_queue *q, uint32_t retry_ms)
 }
 
 static void exec_fail(run_exec *e, const char *resource, int rc);
+static void exec_fail_message(run_exec *e, const char *msg);
 
 /* Grant what can be granted to the waiters, in order. */
 static void res_poll(res_queue *q)
@@ -363,19 +408,26 @@ static void exec_abandon(run_exec *e)
 	exec_final(e);
 }
 
-/* A resource type refused the request outright: UNKNOWN, no retry. */
+/* The execution cannot start: UNKNOWN with msg, no retry. */
+static void exec_fail_message(run_exec *e, const char *msg)
+{
+	exec_leave(e);
+	free(e->res->message);
+	e->res->message = msg ? strdup(msg) : NULL;
+	e->res->status = ASSAY_UNKNOWN;
+	e->res->attempts++;
+	exec_final(e);
+}
+
+/* A resource type refused the request outright. */
 static void exec_fail(run_exec *e, const char *resource, int rc)
 {
 	char *msg = NULL;
 
-	exec_leave(e);
-	free(e->res->message);
 	if (asprintf(&msg, "cannot acquire resource `%s`: %s", resource, host_strerror(rc)) < 0)
 		msg = NULL;
-	e->res->message = msg;
-	e->res->status = ASSAY_UNKNOWN;
-	e->res->attempts++;
-	exec_final(e);
+	exec_fail_message(e, msg ? msg : "cannot acquire a resource");
+	free(msg);
 }
 
 static void exec_admit(run_exec *e)
@@ -383,6 +435,7 @@ static void exec_admit(run_exec *e)
 	run *r = e->run;
 	run_node *n = e->node;
 	size_t n_res = n->n_res;
+	assay_task *t;
 
 	for (;;) {
 		size_t s = e->stage;
@@ -396,6 +449,10 @@ static void exec_admit(run_exec *e)
 			if (!limiter_enter(n->limits[s], e))
 				return;
 		} else if (s < n->n_limits + n_res) {
+			if (!exec_task(e)) {
+				exec_fail_message(e, "out of memory");
+				return;
+			}
 			rc = res_enter(n->resq[s - n->n_limits], e, s - n->n_limits);
 			if (rc == 0)
 				return;
@@ -411,15 +468,18 @@ static void exec_admit(run_exec *e)
 		}
 		e->stage++;
 	}
-	atomic_store(&e->phase, EXEC_RUNNING);
-	/* run_stop() sets `stopping` then looks for RUNNING executions: one
-	 * of the two sees the other (both sequentially consistent). */
+	if (!(t = exec_task(e))) {
+		exec_fail_message(e, "out of memory");
+		return;
+	}
+	/* run_stop() sets `stopping`, then cancels the tasks executions
+	 * hold: one of the two sees the other (exec_task()). */
 	if (atomic_load(&r->stopping))
-		task_cancel(&e->task);
+		task_cancel(t);
 	/* Counters for the progress line only: no ordering needed. */
 	if (r->o.progress)
 		atomic_fetch_add_explicit(&r->running, 1, memory_order_relaxed);
-	task_start(&e->task);
+	task_start(t);
 }
 
 /* --- the end of an execution --------------------------------------------- */
@@ -429,7 +489,7 @@ static void retry_timer(void *arg)
 	run_exec *e = arg;
 	int expect = EXEC_RETRY_WAIT;
 
-	if (atomic_compare_exchange_strong(&e->phase, &expect, EXEC_ADMIT))
+	if (atomic_compare_exchange_strong(&e->phase, &expect, EXEC_ACTIVE))
 		exec_schedule(e, false);
 }
 
@@ -448,16 +508,15 @@ static uint64_t backoff_ms(const plan_node *pn, unsigned attempt, unsigned *seed
 	return (uint64_t)(cap * ((double)rand_r(seed) / ((double)RAND_MAX + 1)));
 }
 
-static void move_result(run_exec *e)
+static void move_result(run_exec *e, assay_task *t)
 {
-	assay_task *t = &e->task;
 	run_result *res = e->res;
 
 	free(res->message);
 	free(res->details);
 	task_metrics_free(res->metrics, res->n_metrics);
 	/* Take the task's allocations: it is over, nobody else reads them. */
-	res->status = t->status;
+	res->status = (assay_status)atomic_load_explicit(&t->status, memory_order_relaxed);
 	res->message = t->message;
 	res->details = t->details;
 	t->details = NULL;
@@ -478,13 +537,13 @@ static void exec_done(assay_task *t, void *arg)
 {
 	run_exec *e = arg;
 	run *r = e->run;
-	const plan_node *pn = &r->p->nodes[e->node->index];
+	const plan_node *pn = exec_plan_node(e);
 	int rc;
 
 	if (r->o.progress)
 		atomic_fetch_sub_explicit(&r->running, 1, memory_order_relaxed);
 	exec_leave(e);
-	move_result(e);
+	move_result(e, t);
 	if (failed_status(e->res->status) && t->attempt <= pn->retries && !t->no_retry &&
 	    !atomic_load(&r->stopping)) {
 		unsigned seed = (unsigned)(uintptr_t)e ^ (unsigned)t->end_ns;
@@ -515,14 +574,15 @@ static void exec_final(run_exec *e)
 {
 	run_node *n = e->node;
 	run *r = e->run;
+	size_t v = node_index(r, n);
 
-	atomic_store(&e->phase, EXEC_FINAL);
-	if (r->p->nodes[n->index].kind == ASSAY_KIND_VALIDATION) {
+	exec_return_task(e);
+	if (r->p->nodes[v].kind == ASSAY_KIND_VALIDATION) {
 		if (atomic_fetch_sub(&n->items_left, 1) != 1)
 			return;
-		summarise_items(r, n->index);
+		summarise_items(r, v);
 	}
-	node_finished(r, n->index);
+	node_finished(r, v);
 }
 
 /* A validation's status is its worst item's; the message counts them and
@@ -732,22 +792,15 @@ static void node_finished(run *r, size_t v)
 
 /* --- the run ------------------------------------------------------------------ */
 
-static void exec_init(run *r, run_exec *e, run_node *n, run_result *res,
-		      const char *item, int64_t timeout_ms)
+static void exec_init(run *r, run_exec *e, run_node *n, run_result *res, const char *item)
 {
-	const plan_node *pn = &r->p->nodes[n->index];
-
 	e->job.fn = exec_job;
 	e->node = n;
 	e->res = res;
 	e->run = r;
-	atomic_init(&e->phase, EXEC_ADMIT);
-	task_init(&e->task, pn, item, 1, r->re, timeout_ms);
-	e->task.done = exec_done;
-	e->task.done_arg = e;
-	e->task.secrets = (const char *const *)r->p->values.secrets;
-	e->task.n_secrets = r->p->values.n_secrets;
-	e->task.verbosity = r->o.verbosity;
+	e->item = item;
+	atomic_init(&e->task, NULL);
+	atomic_init(&e->phase, EXEC_ACTIVE);
 }
 
 typedef struct spawned {
@@ -790,40 +843,25 @@ static bool in_group(const char *id, const char *group)
 	return strncmp(id, group, len) == 0 && (id[len] == '.' || id[len] == '[');
 }
 
-/* Executions come from blocks of about 64 KiB: a few allocations for a
- * million nodes, each small enough for malloc to keep and reuse rather
- * than map and unmap (a fresh mapping faults in every page again).  A
- * node's executions are contiguous; a large validation gets its own. */
-#define EXEC_BLOCK (65536 / sizeof(run_exec))
-
-static run_exec *exec_alloc(run *r, size_t n)
+/* The queue of a resource type, made when a node first needs it. */
+static res_queue *res_queue_for(run *r, const assay_resource_type *type)
 {
-	run_exec *block;
-	size_t size = n > EXEC_BLOCK ? n : EXEC_BLOCK;
+	res_queue **grown, *q;
+	size_t k;
 
-	if (n <= r->block_left) {
-		block = r->block_next;
-		r->block_next += n;
-		r->block_left -= n;
-		return block;
-	}
-	if (r->n_blocks == r->cap_blocks) {
-		size_t cap = r->cap_blocks ? r->cap_blocks * 2 : 16;
-		void **grown = realloc(r->blocks, cap * sizeof *grown);
-
-		if (!grown)
-			return NULL;
-		r->blocks = grown;
-		r->cap_blocks = cap;
-	}
-	if (!(block = calloc(size, sizeof *block)))
+	for (k = 0; k < r->n_resq; k++)
+		if (r->resq[k]->type == type)
+			return r->resq[k];
+	if (!(grown = realloc(r->resq, (r->n_resq + 1) * sizeof *grown)))
 		return NULL;
-	r->blocks[r->n_blocks++] = block;
-	if (size > n) {
-		r->block_next = block + n;
-		r->block_left = size - n;
-	}
-	return block;
+	r->resq = grown;
+	if (!(q = calloc(1, sizeof *q)))
+		return NULL;
+	pthread_mutex_init(&q->lock, NULL);
+	q->type = type;
+	q->run = r;
+	r->resq[r->n_resq++] = q;
+	return q;
 }
 
 static int run_node_init(run *r, size_t v)
@@ -832,30 +870,31 @@ static int run_node_init(run *r, size_t v)
 	const plan_node *pn = &p->nodes[v];
 	run_node *n = &r->nodes[v];
 	run_result *res = &r->results[v];
-	int64_t timeout = pn->timeout_ms ? pn->timeout_ms : p->timeout_ms;
 	size_t i, k;
 
-	n->index = v;
-	n->n_res = pn->n_resources;
+	n->n_res = (unsigned)pn->n_resources;
 	atomic_init(&n->waiting, r->g->pred_at[v + 1] - r->g->pred_at[v]);
 	atomic_init(&n->pred_failed, false);
 	/* Groups were declared outer before inner: a consistent order, so
 	 * limits taken one after another cannot deadlock.  Most nodes have
 	 * no limit and no resource: nothing is allocated for them. */
-	for (i = 0; i < p->n_groups; i++)
-		if (p->groups[i].max_parallel && in_group(pn->id, p->groups[i].name)) {
-			if (!n->limits && !(n->limits = calloc(p->n_groups, sizeof *n->limits)))
+	for (k = 0; k < r->n_limited; k++) {
+		i = r->limited[k];
+		if (in_group(pn->id, p->groups[i].name)) {
+			if (!n->limits && !(n->limits = calloc(r->n_limited, sizeof *n->limits)))
 				return ASSAY_ENOMEM;
 			n->limits[n->n_limits++] = &r->groups[i];
 		}
+	}
 	if (pn->n_resources && !(n->resq = calloc(pn->n_resources, sizeof *n->resq)))
 		return ASSAY_ENOMEM;
 	for (i = 0; i < pn->n_resources; i++)
-		for (k = 0; k < r->n_resq; k++)
-			if (r->resq[k].type == pn->resource_types[i])
-				n->resq[i] = &r->resq[k];
+		if (!(n->resq[i] = res_queue_for(r, pn->resource_types[i])))
+			return ASSAY_ENOMEM;
 	n->n_execs = pn->kind == ASSAY_KIND_VALIDATION ? pn->n_items : 1;
-	if (n->n_execs && !(n->execs = exec_alloc(r, n->n_execs)))
+	if (pn->kind != ASSAY_KIND_VALIDATION)
+		n->execs = &n->one;
+	else if (n->n_execs && !(n->execs = calloc(n->n_execs, sizeof *n->execs)))
 		return ASSAY_ENOMEM;
 	if (pn->kind == ASSAY_KIND_VALIDATION) {
 		res->items = calloc(pn->n_items ? pn->n_items : 1, sizeof *res->items);
@@ -870,9 +909,7 @@ static int run_node_init(run *r, size_t v)
 		if (pn->n_resources && !(e->grants = calloc(pn->n_resources, sizeof *e->grants)))
 			return ASSAY_ENOMEM;
 		exec_init(r, e, n, res->items ? &res->items[i] : res,
-			  res->items ? pn->items[i] : NULL, timeout);
-		e->task.spawn = run_spawn;
-		e->task.spawn_ctx = r;
+			  res->items ? pn->items[i] : NULL);
 		if (res->items)
 			res->items[i].kept = true;
 	}
@@ -884,7 +921,15 @@ int run_new(run **out, const plan *p, const graph *g, const run_options *o,
 {
 	/* aligned_alloc: the struct's cache-line members need its alignment. */
 	run *r = aligned_alloc(_Alignof(run), sizeof *r);
-	size_t i, j, k, executions = 0;
+	size_t i, executions = 0;
+	assay_task wiring = {
+		.reactor = re,
+		.done = exec_done,
+		.spawn = run_spawn,
+		.secrets = (const char *const *)p->values.secrets,
+		.n_secrets = p->values.n_secrets,
+		.verbosity = o->verbosity,
+	};
 
 	*out = r;
 	if (!r)
@@ -904,33 +949,32 @@ int run_new(run **out, const plan *p, const graph *g, const run_options *o,
 	r->groups = calloc(p->n_groups ? p->n_groups : 1, sizeof *r->groups);
 	if (!r->nodes || !r->results || !r->groups)
 		return ASSAY_ENOMEM;
-	for (i = 0; i < p->n_groups; i++)
-		limiter_init(&r->groups[i], p->groups[i].max_parallel);
-	/* One queue per resource type any node uses. */
-	for (i = 0; i < p->n_nodes; i++)
-		r->n_resq += p->nodes[i].n_resources;
-	r->resq = calloc(r->n_resq ? r->n_resq : 1, sizeof *r->resq);
-	if (!r->resq)
+	wiring.spawn_ctx = r;
+	if (task_cache_new(&r->tasks, o->workers ? o->workers : 1, &wiring) < 0)
 		return ASSAY_ENOMEM;
-	r->n_resq = 0;
-	for (i = 0; i < p->n_nodes; i++)
-		for (j = 0; j < p->nodes[i].n_resources; j++) {
-			for (k = 0; k < r->n_resq && r->resq[k].type != p->nodes[i].resource_types[j]; k++)
-				;
-			if (k == r->n_resq) {
-				pthread_mutex_init(&r->resq[k].lock, NULL);
-				r->resq[k].type = p->nodes[i].resource_types[j];
-				r->resq[k].run = r;
-				r->n_resq++;
-			}
-		}
+	r->limited = malloc((p->n_groups ? p->n_groups : 1) * sizeof *r->limited);
+	if (!r->limited)
+		return ASSAY_ENOMEM;
+	for (i = 0; i < p->n_groups; i++) {
+		limiter_init(&r->groups[i], p->groups[i].max_parallel);
+		if (p->groups[i].max_parallel)
+			r->limited[r->n_limited++] = i;
+	}
+	r->roots = malloc((p->n_nodes ? p->n_nodes : 1) * sizeof *r->roots);
+	if (!r->roots)
+		return ASSAY_ENOMEM;
 	for (i = 0; i < p->n_nodes; i++) {
-		r->results[i].kept = !o->keep || o->keep[i];
-		r->kept += r->results[i].kept;
+		bool kept = !o->keep || o->keep[i];
+
+		r->results[i].kept = kept;
 		if (run_node_init(r, i) < 0)
 			return ASSAY_ENOMEM;
-		if (r->results[i].kept)
-			executions += r->nodes[i].n_execs;
+		if (!kept)
+			continue;
+		r->kept++;
+		executions += r->nodes[i].n_execs;
+		if (g->pred_at[i + 1] == g->pred_at[i])
+			r->roots[r->n_roots++] = i;
 	}
 	/* A limit that can never bind costs two lock round trips per
 	 * execution for nothing. */
@@ -940,8 +984,8 @@ int run_new(run **out, const plan *p, const graph *g, const run_options *o,
 
 int run_go(run *r)
 {
-	size_t i, n_roots = 0, n_empty = 0, *empty;
-	pool_job **roots;
+	size_t i, n_jobs = 0, n_empty = 0, *empty;
+	pool_job **jobs;
 	int rc;
 
 	r->start = wall_now();
@@ -949,43 +993,40 @@ int run_go(run *r)
 	rc = pool_new(&r->pool, r->o.workers ? r->o.workers : 1);
 	if (rc < 0)
 		return rc;
-	/* The roots are picked before any starts: once one runs, a worker
-	 * may bring other nodes' counts to 0 and launch them itself.  Their
-	 * executions go to the pool in one batch: one lock, one wake-up. */
-	for (i = 0; i < r->p->n_nodes; i++)
-		if (r->results[i].kept && atomic_load(&r->nodes[i].waiting) == 0)
-			n_roots += r->nodes[i].n_execs ? r->nodes[i].n_execs : 1;
-	roots = malloc((n_roots ? n_roots : 1) * sizeof *roots);
-	empty = malloc((r->p->n_nodes ? r->p->n_nodes : 1) * sizeof *empty);
-	if (!roots || !empty) {
-		free(roots);
+	/* The roots' executions go to the pool in one batch (one lock, one
+	 * round of wake-ups), all listed before any starts: once one runs, a
+	 * worker may launch other nodes itself. */
+	for (i = 0; i < r->n_roots; i++)
+		n_jobs += r->nodes[r->roots[i]].n_execs;
+	jobs = malloc((n_jobs ? n_jobs : 1) * sizeof *jobs);
+	empty = malloc((r->n_roots ? r->n_roots : 1) * sizeof *empty);
+	if (!jobs || !empty) {
+		free(jobs);
 		free(empty);
 		pool_free(r->pool);
 		r->pool = NULL;
 		return ASSAY_ENOMEM;
 	}
-	n_roots = 0;
-	for (i = 0; i < r->p->n_nodes; i++) {
-		run_node *n = &r->nodes[i];
+	n_jobs = 0;
+	for (i = 0; i < r->n_roots; i++) {
+		run_node *n = &r->nodes[r->roots[i]];
 		size_t j;
 
-		if (!r->results[i].kept || atomic_load(&n->waiting) != 0)
-			continue;
 		if (n->n_execs == 0) {
-			empty[n_empty++] = i; /* finishes at once: after the batch */
+			empty[n_empty++] = r->roots[i]; /* finishes at once: after the batch */
 			continue;
 		}
-		r->results[i].ran = true;
+		r->results[r->roots[i]].ran = true;
 		for (j = 0; j < n->n_execs; j++)
-			roots[n_roots++] = &n->execs[j].job;
+			jobs[n_jobs++] = &n->execs[j].job;
 	}
 	if (r->kept == 0)
 		run_signal_done(r);
-	for (i = pool_submit_many(r->pool, roots, n_roots); i < n_roots; i++)
-		exec_job(roots[i]); /* a deque could not grow: run it here */
+	for (i = pool_submit_many(r->pool, jobs, n_jobs); i < n_jobs; i++)
+		exec_job(jobs[i]); /* a deque could not grow: run it here */
 	for (i = 0; i < n_empty; i++)
 		node_launch(r, empty[i], false);
-	free(roots);
+	free(jobs);
 	free(empty);
 	pthread_mutex_lock(&r->lock);
 	while (!r->done)
@@ -1026,21 +1067,24 @@ void run_stop(run *r, const char *reason)
 		for (j = 0; j < r->nodes[i].n_execs; j++) {
 			run_exec *e = &r->nodes[i].execs[j];
 			int expect = EXEC_RETRY_WAIT;
-
 			bool retrying;
+			assay_task *t;
 
-			if (atomic_load(&e->phase) == EXEC_RUNNING) {
-				task_cancel(&e->task);
-				continue;
-			}
 			pthread_mutex_lock(&r->lock);
-			retrying = atomic_compare_exchange_strong(&e->phase, &expect, EXEC_ADMIT);
+			retrying = atomic_compare_exchange_strong(&e->phase, &expect, EXEC_ACTIVE);
 			pthread_mutex_unlock(&r->lock);
 			if (retrying) {
 				/* Won against the timer: it may still fire, and then
 				 * finds the phase moved on. */
 				reactor_timer_stop(r->re, e->retry_timer);
 				exec_schedule(e, false);
+			} else if ((t = atomic_load(&e->task))) {
+				/* Tasks are recycled, never freed before the run:
+				 * if this execution ended meanwhile, the cancel
+				 * reaches a task that is unused (and ignores it)
+				 * or that started since (and is to be cancelled
+				 * too: `stopping` is set). */
+				task_cancel(t);
 			}
 		}
 	/* Whoever waits for a slot or a resource will not get one now. */
@@ -1048,7 +1092,7 @@ void run_stop(run *r, const char *reason)
 	for (i = 0; i < r->p->n_groups; i++)
 		drain_limiter(&r->groups[i]);
 	for (i = 0; i < r->n_resq; i++) {
-		res_queue *q = &r->resq[i];
+		res_queue *q = r->resq[i];
 		run_exec *e, *next;
 
 		pthread_mutex_lock(&q->lock);
@@ -1111,11 +1155,10 @@ void run_free(run *r)
 	for (i = 0; r->nodes && i < r->p->n_nodes; i++) {
 		run_node *n = &r->nodes[i];
 
-		for (j = 0; n->execs && j < n->n_execs; j++) {
-			if (n->execs[j].task.node)
-				task_release(&n->execs[j].task);
+		for (j = 0; n->execs && j < n->n_execs; j++)
 			free(n->execs[j].grants);
-		}
+		if (n->execs != &n->one)
+			free(n->execs);
 		free(n->limits);
 		free(n->resq);
 	}
@@ -1123,18 +1166,20 @@ void run_free(run *r)
 		result_release(&r->results[i]);
 	for (i = 0; r->groups && i < r->p->n_groups; i++)
 		pthread_mutex_destroy(&r->groups[i].lock);
-	for (i = 0; i < r->n_resq; i++)
-		pthread_mutex_destroy(&r->resq[i].lock);
+	for (i = 0; i < r->n_resq; i++) {
+		pthread_mutex_destroy(&r->resq[i]->lock);
+		free(r->resq[i]);
+	}
 	pthread_mutex_destroy(&r->jobs.lock);
 	pthread_mutex_destroy(&r->lock);
 	pthread_cond_destroy(&r->cond);
 	pthread_mutex_destroy(&r->progress_lock);
 	free(r->nodes);
-	for (i = 0; i < r->n_blocks; i++)
-		free(r->blocks[i]);
-	free(r->blocks);
+	task_cache_free(r->tasks);
 	free(r->results);
 	free(r->groups);
+	free(r->limited);
+	free(r->roots);
 	free(r->resq);
 	free(r->stop_reason);
 	free(r);

@@ -23,22 +23,41 @@ int64_t task_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-void task_init(assay_task *t, const plan_node *node, const char *item,
-	       unsigned attempt, reactor *r, int64_t timeout_ms)
+void task_create(assay_task *t)
 {
 	memset(t, 0, sizeof *t);
-	t->node = node;
-	t->item = item;
-	t->attempt = attempt;
-	t->reactor = r;
-	t->timeout_ms = timeout_ms;
-	t->deadline_ns = INT64_MAX;
-	t->status = ASSAY_UNKNOWN;
-	t->verbosity = ASSAY_LOG_WARNING;
-	t->phase = TASK_NEW;
+	t->phase = TASK_DONE;
 	atomic_init(&t->cancelled, false);
+	atomic_init(&t->status, -1);
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->cond, NULL);
+}
+
+/* Called with the lock held: everything but the wiring and the result. */
+static void task_ready_locked(assay_task *t, unsigned attempt)
+{
+	t->attempt = attempt;
+	t->deadline_ns = INT64_MAX;
+	t->phase = TASK_READY;
+	t->completed_in_run = t->cancel_called = t->timed_out = false;
+	t->done_deferred = false;
+	t->timer_armed = t->timer_fired = false;
+	t->timer = NULL;
+	atomic_store_explicit(&t->status, -1, memory_order_relaxed);
+	t->start_ns = t->end_ns = 0;
+}
+
+void task_begin(assay_task *t, const plan_node *node, const char *item,
+		int64_t timeout_ms, void *done_arg)
+{
+	pthread_mutex_lock(&t->lock);
+	t->node = node;
+	t->item = item;
+	t->timeout_ms = timeout_ms;
+	t->done_arg = done_arg;
+	atomic_store_explicit(&t->cancelled, false, memory_order_relaxed);
+	task_ready_locked(t, 1);
+	pthread_mutex_unlock(&t->lock);
 }
 
 static void metric_release(assay_metric *m)
@@ -85,17 +104,13 @@ void task_reset(assay_task *t, unsigned attempt)
 {
 	pthread_mutex_lock(&t->lock);
 	task_free_result(t);
-	t->attempt = attempt;
-	t->phase = TASK_NEW;
-	t->completed_in_run = t->cancel_called = t->timed_out = false;
-	t->done_deferred = false;
-	t->timer_armed = t->timer_fired = false;
-	t->timer = NULL;
-	t->status = ASSAY_UNKNOWN;
-	t->status_set = false;
-	t->deadline_ns = INT64_MAX;
-	t->start_ns = t->end_ns = 0;
+	task_ready_locked(t, attempt);
 	pthread_mutex_unlock(&t->lock);
+}
+
+void task_end(assay_task *t)
+{
+	task_free_result(t);
 }
 
 /* The end of an attempt: called with the lock held and phase about to
@@ -114,8 +129,8 @@ static void task_finish_locked(assay_task *t)
 	defer = t->cancelling;
 	t->done_deferred = defer;
 	stop_timer = t->timer_armed && !t->timer_fired;
-	if (!t->status_set) {
-		t->status = ASSAY_UNKNOWN;
+	if (atomic_load_explicit(&t->status, memory_order_relaxed) < 0) {
+		atomic_store_explicit(&t->status, ASSAY_UNKNOWN, memory_order_relaxed);
 		if (!t->message)
 			t->message = strdup(t->timed_out ? "timed out"
 					    : atomic_load(&t->cancelled) ? "cancelled"
@@ -184,20 +199,18 @@ void task_start(assay_task *t)
 	const assay_node_type *type = t->node->type;
 	int rc;
 
-	pthread_mutex_lock(&t->lock);
+	/* No lock: nothing else reads these before run() has started. */
 	t->start_ns = task_now_ns();
 	if (t->timeout_ms > 0)
 		t->deadline_ns = t->start_ns + t->timeout_ms * 1000000;
-	t->phase = TASK_IN_RUN;
-	pthread_mutex_unlock(&t->lock);
 
 	rc = type->run(t, t->node->state, type->data);
 
 	pthread_mutex_lock(&t->lock);
 	if (rc != ASSAY_PENDING || t->completed_in_run) {
-		if (rc != ASSAY_PENDING && rc != ASSAY_DONE && !t->status_set) {
-			t->status = ASSAY_UNKNOWN;
-			t->status_set = true;
+		if (rc != ASSAY_PENDING && rc != ASSAY_DONE &&
+		    atomic_load_explicit(&t->status, memory_order_relaxed) < 0) {
+			atomic_store_explicit(&t->status, ASSAY_UNKNOWN, memory_order_relaxed);
 			free(t->message);
 			t->message = strdup("the plugin's run failed without a result");
 		}
@@ -223,7 +236,7 @@ void task_start(assay_task *t)
 void task_complete(assay_task *t)
 {
 	pthread_mutex_lock(&t->lock);
-	if (t->phase == TASK_IN_RUN) {
+	if (t->phase == TASK_READY) {
 		/* task_start finishes it once run() returns. */
 		t->completed_in_run = true;
 		pthread_mutex_unlock(&t->lock);
@@ -236,7 +249,7 @@ void task_complete(assay_task *t)
 	task_finish_locked(t);
 }
 
-void task_release(assay_task *t)
+void task_destroy(assay_task *t)
 {
 	task_free_result(t);
 	pthread_mutex_destroy(&t->lock);
@@ -248,10 +261,7 @@ void task_set_status(assay_task *t, assay_status s)
 {
 	if ((unsigned)s > ASSAY_UNKNOWN)
 		s = ASSAY_UNKNOWN; /* SKIPPED and anything else are the host's */
-	pthread_mutex_lock(&t->lock);
-	t->status = s;
-	t->status_set = true;
-	pthread_mutex_unlock(&t->lock);
+	atomic_store_explicit(&t->status, (int)s, memory_order_relaxed);
 }
 
 /* A plugin's printf, with every secret of the plan scrubbed; NULL when

@@ -17,25 +17,30 @@ typedef void (*task_done_fn)(assay_task *task, void *arg);
 typedef int (*task_spawn_fn)(void *ctx, void (*fn)(void *arg), void *arg);
 
 struct assay_task {
-	const plan_node *node;
-	const char *item;           /* validations; owned by the plan */
-	unsigned attempt;           /* 1-based */
+	/* The wiring: the same for every task of a run, set once when the
+	 * task is made (task_cache.c), kept while it is recycled. */
 	reactor *reactor;
-	int64_t timeout_ms;         /* 0: none */
-	int64_t deadline_ns;        /* CLOCK_MONOTONIC; INT64_MAX: none */
-
-	/* Who learns of the end, and how sub-tasks reach the pool. */
-	task_done_fn done;
-	void *done_arg;
-	task_spawn_fn spawn;
+	task_done_fn done;          /* who learns of the end */
+	task_spawn_fn spawn;        /* how sub-tasks reach the pool */
 	void *spawn_ctx;
 	const char *const *secrets; /* scrubbed from messages and logs */
 	size_t n_secrets;
 	int verbosity;              /* highest ASSAY_LOG_* level printed */
+	assay_task *cache_next;     /* the free list's link while unused */
+
+	/* This execution: set by task_begin(). */
+	const plan_node *node;
+	const char *item;           /* validations; owned by the plan */
+	unsigned attempt;           /* 1-based */
+	int64_t timeout_ms;         /* 0: none */
+	int64_t deadline_ns;        /* CLOCK_MONOTONIC; INT64_MAX: none */
+	void *done_arg;
 
 	pthread_mutex_t lock;       /* everything below: plugins report from any thread */
 	pthread_cond_t cond;
-	enum { TASK_NEW, TASK_IN_RUN, TASK_PENDING, TASK_DONE } phase;
+	/* READY from task_begin() until run() returns: a cancel then only
+	 * marks the task, and acts once run() returns ASSAY_PENDING. */
+	enum { TASK_READY, TASK_PENDING, TASK_DONE } phase;
 	bool completed_in_run;      /* complete() came before run() returned */
 	atomic_bool cancelled;
 	bool cancel_called;         /* the type's cancel() ran or runs */
@@ -46,8 +51,9 @@ struct assay_task {
 	bool timer_armed, timer_fired;
 	assay_timer *timer;
 
-	assay_status status;
-	bool status_set;
+	/* An assay_status, or -1 while the plugin has set none.  Atomic
+	 * rather than locked: the one report every run makes costs no lock. */
+	atomic_int status;
 	char *message;
 	char *details;              /* long output */
 	void *plugin_data;          /* task_set_data() */
@@ -64,14 +70,25 @@ struct assay_task {
 	int64_t start_ns, end_ns;
 };
 
-/* Set up a task for its first attempt; nothing is allocated yet. */
-void task_init(assay_task *t, const plan_node *node, const char *item,
-	       unsigned attempt, reactor *r, int64_t timeout_ms);
+/* Make t's lock (zeroed memory, once in its life); the wiring is the
+ * caller's to fill. */
+void task_create(assay_task *t);
+
+/* Ready a created task for an execution's first attempt.  Under the lock:
+ * a task_cancel() meant for the task's previous execution may still be
+ * reaching it (it then marks this one, which only happens while the run
+ * is stopping, when this execution is to be cancelled too). */
+void task_begin(assay_task *t, const plan_node *node, const char *item,
+		int64_t timeout_ms, void *done_arg);
 
 /* Make a finished task ready for another attempt: the result and the
- * environment are cleared, the lock and the wiring (done, spawn, secrets)
- * are kept, so task_cancel() stays safe to call at any time. */
+ * environment are cleared, the rest is kept, so task_cancel() stays safe
+ * to call at any time. */
 void task_reset(assay_task *t, unsigned attempt);
+
+/* After done(): free what the attempt left (message, metrics,
+ * environment), so the task can be begun again. */
+void task_end(assay_task *t);
 
 /* Start it: call the type's run on this thread; when run hands its waiting
  * to the reactor (ASSAY_PENDING), arm the deadline.  When run returns
@@ -91,7 +108,7 @@ void task_cancel(assay_task *t);
 void task_complete(assay_task *t);
 
 /* Free what the task holds (message, metrics, environment, lock). */
-void task_release(assay_task *t);
+void task_destroy(assay_task *t);
 
 /* Host-table helpers, exposed for host.c. */
 void task_set_status(assay_task *t, assay_status s);
