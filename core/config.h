@@ -29,27 +29,29 @@ typedef struct plan_param {
 } plan_param;
 
 typedef struct plan_node {
-	char *id;                        /* "gcp.buckets", "lr[lr=0.1,bs=32]" */
-	char *group;                     /* enclosing group ("gcp"), a matrix's base id, or NULL */
-	unsigned kind;                   /* one ASSAY_KIND_* bit */
-	const assay_value *table;        /* the node's table; its keys are the options */
-	const char *type_name;
+	/* What running the node reads comes first: one cache line. */
 	const assay_node_type *type;     /* set by config_prepare() */
 	void *state;                     /* from the type's prepare */
-	bool prepared;
-
-	const assay_value *after;        /* array of ids or group names, or NULL */
-	bool gate;
+	unsigned kind;                   /* one ASSAY_KIND_* bit */
 	run_if run_if;
 	int64_t timeout_ms;              /* the runner's default when not set */
+	size_t n_resources;
+	size_t n_items;                  /* validations */
 	unsigned retries;
+	bool gate;
+	bool prepared;
+	char *id;                        /* "gcp.buckets", "lr[lr=0.1,bs=32]" */
+
+	char *group;                     /* enclosing group ("gcp"), a matrix's base id, or NULL */
+	const assay_value *table;        /* the node's table; its keys are the options */
+	const char *type_name;
+	const assay_value *after;        /* array of ids or group names, or NULL */
 	int64_t retry_delay_ms;          /* base of the exponential backoff */
 	unsigned max_parallel;           /* for a matrix's trials together; 0: no limit */
 	double estimate_s;               /* declared duration for the critical path; 0: none */
 	const assay_value *resources;    /* table, or NULL */
 	void **resource_reqs;            /* one per resource type used, from its prepare */
 	const assay_resource_type **resource_types;
-	size_t n_resources;
 
 	plan_param *params;              /* trials from a matrix */
 	size_t n_params;
@@ -57,7 +59,6 @@ typedef struct plan_node {
 	bool objective_max;
 
 	char **items;                    /* validations */
-	size_t n_items;
 } plan_node;
 
 typedef struct plan_group {

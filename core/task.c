@@ -194,13 +194,13 @@ static void task_deadline(void *arg)
 	task_cancel_locked(t);
 }
 
-void task_start(assay_task *t)
+void task_start(assay_task *t, int64_t start_ns)
 {
 	const assay_node_type *type = t->node->type;
 	int rc;
 
 	/* No lock: nothing else reads these before run() has started. */
-	t->start_ns = task_now_ns();
+	t->start_ns = start_ns ? start_ns : task_now_ns();
 	if (t->timeout_ms > 0)
 		t->deadline_ns = t->start_ns + t->timeout_ms * 1000000;
 

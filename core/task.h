@@ -95,8 +95,10 @@ void task_end(assay_task *t);
  * ASSAY_DONE, or later when the plugin calls complete(), the task is
  * finished and t->done(t, arg) is called, exactly once, from whichever
  * thread finished it -- never before run() has returned.  A synchronous
- * run is not interrupted: it sees its deadline through deadline_ns(). */
-void task_start(assay_task *t);
+ * run is not interrupted: it sees its deadline through deadline_ns().
+ * start_ns is when it starts (task_now_ns()), when the caller has just
+ * read the clock, or 0 to read it here. */
+void task_start(assay_task *t, int64_t start_ns);
 
 /* Cancel: from any thread, any number of times, at any point of the
  * task's life.  The type's cancel runs at most once, only while the task
