@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bigarray.h"
 #include "host.h"
 #include "run.h"
 #include "task.h"
@@ -59,8 +60,12 @@ struct run_exec {
 };
 
 struct run_node {
+	/* What a finishing predecessor reads, together: one cache line. */
 	atomic_uint waiting;      /* predecessors not finished */
 	atomic_bool pred_failed;  /* a predecessor ended CRITICAL/UNKNOWN/skipped so */
+	bool kept;                /* selected by --only (or no --only) */
+	bool sink;                /* no kept successor: the run ends when every sink has */
+	unsigned char run_if;     /* the plan node's */
 	unsigned n_limits, n_res;
 	size_t n_execs;
 	run_exec *execs;          /* &one, or a validation's items */
@@ -94,16 +99,18 @@ struct run {
 	char *stop_reason;
 	assay_status stop_cause;
 	size_t kept;
+	size_t sinks;             /* kept nodes without a kept successor */
 	bool done;
 	pthread_mutex_t progress_lock;
 	double start, end;
 	double wall_offset;       /* wall clock minus monotonic, in seconds */
 
-	/* Every admission reads `stopping`; every finished node writes
-	 * `finished`: apart, so that the writes do not evict the reads.  The
-	 * progress counters are kept only when something shows them. */
+	/* Every admission reads `stopping`; every finished sink writes
+	 * `sinks_done`: apart, so that the writes do not evict the reads.
+	 * The progress counters are kept only when something shows them. */
 	_Alignas(64) atomic_bool stopping;
-	_Alignas(64) atomic_size_t finished;
+	_Alignas(64) atomic_size_t sinks_done;
+	atomic_size_t finished;
 	_Alignas(64) atomic_size_t running;
 	atomic_size_t failed;
 };
@@ -547,9 +554,9 @@ static void move_result(run_exec *e, assay_task *t)
 	t->n_metrics = 0;
 	res->attempts = t->attempt;
 	if (t->attempt == 1 || res->start == 0)
-		res->start = e->run->wall_offset + (double)t->start_ns / 1e9;
-	res->end = e->run->wall_offset + (double)t->end_ns / 1e9;
-	res->duration = (double)(t->end_ns - t->start_ns) / 1e9;
+		res->start = e->run->wall_offset + (double)t->start_ns * 1e-9;
+	res->end = e->run->wall_offset + (double)t->end_ns * 1e-9;
+	res->duration = (double)(t->end_ns - t->start_ns) * 1e-9;
 	res->ran = true;
 }
 
@@ -672,7 +679,7 @@ static char *skip_reason(run *r, size_t s, assay_status *cause)
 	}
 	/* The common case, everything before it fine, costs no scan. */
 	if (!atomic_load_explicit(&r->nodes[s].pred_failed, memory_order_relaxed)) {
-		if (pn->run_if != RUN_IF_FAILURE)
+		if (r->nodes[s].run_if != RUN_IF_FAILURE)
 			return NULL;
 		*cause = ASSAY_OK; /* nothing failed: the skip is no failure */
 		return strdup("run_if = \"failure\", and no dependency failed");
@@ -767,6 +774,7 @@ static void node_finished(run *r, size_t v)
 			}
 		}
 		if (r->o.progress) {
+			atomic_fetch_add_explicit(&r->finished, 1, memory_order_relaxed);
 			pthread_mutex_lock(&r->progress_lock);
 			r->o.progress(r, r->o.progress_arg);
 			pthread_mutex_unlock(&r->progress_lock);
@@ -778,7 +786,7 @@ static void node_finished(run *r, size_t v)
 			assay_status cause = ASSAY_UNKNOWN;
 			char *why;
 
-			if (!r->results[s].kept)
+			if (!r->nodes[s].kept)
 				continue;
 			/* Before the count drops: whoever takes it to 0 sees it. */
 			if (failed)
@@ -803,7 +811,9 @@ static void node_finished(run *r, size_t v)
 			}
 			stack[depth++] = s;
 		}
-		if (atomic_fetch_add(&r->finished, 1) + 1 == r->kept)
+		/* Every node is done once every sink is: a node is final
+		 * before any successor starts or is skipped. */
+		if (r->nodes[v].sink && atomic_fetch_add(&r->sinks_done, 1) + 1 == r->sinks)
 			run_signal_done(r);
 		if (depth == 0)
 			break;
@@ -895,6 +905,7 @@ static int run_node_init(run *r, size_t v)
 	size_t i, k;
 
 	n->n_res = (unsigned)pn->n_resources;
+	n->run_if = (unsigned char)pn->run_if;
 	atomic_init(&n->waiting, r->g->pred_at[v + 1] - r->g->pred_at[v]);
 	atomic_init(&n->pred_failed, false);
 	/* Groups were declared outer before inner: a consistent order, so
@@ -943,7 +954,7 @@ int run_new(run **out, const plan *p, const graph *g, const run_options *o,
 {
 	/* aligned_alloc: the struct's cache-line members need its alignment. */
 	run *r = aligned_alloc(_Alignof(run), sizeof *r);
-	size_t i, executions = 0;
+	size_t i, j, executions = 0;
 	assay_task wiring = {
 		.reactor = re,
 		.done = exec_done,
@@ -966,8 +977,8 @@ int run_new(run **out, const plan *p, const graph *g, const run_options *o,
 	pthread_mutex_init(&r->progress_lock, NULL);
 	r->stop_cause = ASSAY_UNKNOWN;
 	limiter_init(&r->jobs, o->jobs ? o->jobs : 1);
-	r->nodes = calloc(p->n_nodes ? p->n_nodes : 1, sizeof *r->nodes);
-	r->results = calloc(p->n_nodes ? p->n_nodes : 1, sizeof *r->results);
+	r->nodes = bigarray_new(p->n_nodes, sizeof *r->nodes);
+	r->results = bigarray_new(p->n_nodes, sizeof *r->results);
 	r->groups = calloc(p->n_groups ? p->n_groups : 1, sizeof *r->groups);
 	if (!r->nodes || !r->results || !r->groups)
 		return ASSAY_ENOMEM;
@@ -987,13 +998,18 @@ int run_new(run **out, const plan *p, const graph *g, const run_options *o,
 		return ASSAY_ENOMEM;
 	for (i = 0; i < p->n_nodes; i++) {
 		bool kept = !o->keep || o->keep[i];
+		run_node *n = &r->nodes[i];
 
-		r->results[i].kept = kept;
+		r->results[i].kept = n->kept = kept;
 		if (run_node_init(r, i) < 0)
 			return ASSAY_ENOMEM;
 		if (!kept)
 			continue;
 		r->kept++;
+		n->sink = true;
+		for (j = g->succ_at[i]; j < g->succ_at[i + 1] && n->sink; j++)
+			n->sink = o->keep && !o->keep[g->succ[j]];
+		r->sinks += n->sink;
 		executions += r->nodes[i].n_execs;
 		if (g->pred_at[i + 1] == g->pred_at[i])
 			r->roots[r->n_roots++] = i;
@@ -1196,9 +1212,9 @@ void run_free(run *r)
 	pthread_mutex_destroy(&r->lock);
 	pthread_cond_destroy(&r->cond);
 	pthread_mutex_destroy(&r->progress_lock);
-	free(r->nodes);
+	bigarray_free(r->nodes, r->p->n_nodes, sizeof *r->nodes);
 	task_cache_free(r->tasks);
-	free(r->results);
+	bigarray_free(r->results, r->p->n_nodes, sizeof *r->results);
 	free(r->groups);
 	free(r->limited);
 	free(r->roots);

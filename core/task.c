@@ -81,23 +81,34 @@ static void task_free_result(assay_task *t)
 {
 	size_t i;
 
-	free(t->message);
-	t->message = NULL;
-	free(t->details);
-	t->details = NULL;
 	t->plugin_data = NULL;
 	t->retry_after_ms = 0;
 	t->no_retry = false;
-	task_metrics_free(t->metrics, t->n_metrics);
-	t->metrics = NULL;
-	t->n_metrics = 0;
-	for (i = 0; i < t->n_env; i++)
-		free(t->env[i]);
-	free(t->env);
-	t->env = NULL;
-	t->n_env = 0;
-	free(t->environ_built);
-	t->environ_built = NULL;
+	/* Most attempts leave nothing here: no call for that. */
+	if (t->message) {
+		free(t->message);
+		t->message = NULL;
+	}
+	if (t->details) {
+		free(t->details);
+		t->details = NULL;
+	}
+	if (t->metrics) {
+		task_metrics_free(t->metrics, t->n_metrics);
+		t->metrics = NULL;
+		t->n_metrics = 0;
+	}
+	if (t->env) {
+		for (i = 0; i < t->n_env; i++)
+			free(t->env[i]);
+		free(t->env);
+		t->env = NULL;
+		t->n_env = 0;
+	}
+	if (t->environ_built) {
+		free(t->environ_built);
+		t->environ_built = NULL;
+	}
 }
 
 void task_reset(assay_task *t, unsigned attempt)
