@@ -898,6 +898,8 @@ int config_load(plan *p, const char *path, unsigned default_workers, diag *d)
 	}
 	if ((rc = sort_declaration_order(p)) < 0)
 		return rc;
+	for (i = 0; i < p->n_nodes; i++)
+		p->n_executions += p->nodes[i].kind == ASSAY_KIND_VALIDATION ? p->nodes[i].n_items : 1;
 	return check_unique_ids(p, d);
 }
 

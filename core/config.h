@@ -86,6 +86,7 @@ typedef struct plan {
 
 	plan_node *nodes;                /* declaration order */
 	size_t n_nodes, cap_nodes;
+	size_t n_executions;             /* one per check and trial, one per validation item */
 	plan_group *groups;
 	size_t n_groups;
 } plan;

@@ -15,10 +15,11 @@
 #include "host.h"
 #include "run.h"
 #include "task.h"
-#include "task_cache.h"
+#include "recycler.h"
 
 typedef struct run_exec run_exec;
 typedef struct run_node run_node;
+typedef struct run_launch run_launch;
 
 /* A counting semaphore whose waiters are executions, served in order:
  * `jobs`, and each group's max_parallel.  A waiter holds no thread. */
@@ -42,37 +43,49 @@ enum exec_phase {
 	EXEC_RETRY_WAIT   /* failed; a backoff timer will admit it again */
 };
 
-/* One execution: a node's attempts, or one validation item's.  Small:
- * the task that runs it is lent by the run's task cache only from the
- * admission step that first needs it to the end. */
+/* One execution: a node's attempts, or one validation item's.  The task
+ * that runs it is lent by the run's recycler only from the admission step
+ * that first needs it to the end. */
 struct run_exec {
 	pool_job job;
-	run_node *node;
-	run_result *res;          /* where each attempt's outcome goes */
+	run_launch *launch;
 	run *run;
+	run_result *res;          /* where each attempt's outcome goes */
 	const char *item;         /* validations: its item; else NULL */
 	_Atomic(assay_task *) task;
 	run_exec *next;           /* link in a limiter or resource queue */
-	void **grants;            /* one per resource of the node */
+	void **grants;            /* one per resource of the node, or NULL */
 	assay_timer *retry_timer;
 	unsigned stage;           /* admission steps passed */
 	atomic_int phase;
 };
 
-struct run_node {
-	/* What a finishing predecessor reads, together: one cache line. */
-	atomic_uint waiting;      /* predecessors not finished */
-	atomic_bool pred_failed;  /* a predecessor ended CRITICAL/UNKNOWN/skipped so */
-	bool kept;                /* selected by --only (or no --only) */
-	bool sink;                /* no kept successor: the run ends when every sink has */
-	unsigned char run_if;     /* the plan node's */
+/* A node from the moment it is ready until it is final: its executions
+ * and what they share.  A node of one execution gets one lent by
+ * r->launches, so that a run holds only as many as are in flight; their
+ * `recycled`, `n_execs` and execs[0]'s job.fn, launch and run are set
+ * once, when the recycler makes it, so that run_stop() may read them
+ * through a stale pointer.  A validation's is allocated for it (one
+ * execution per item) and freed with the run. */
+struct run_launch {
+	size_t index;             /* the node's */
+	limiter **limits;         /* its groups' max_parallel, outermost first, or NULL */
+	res_queue **resq;         /* one per resource of the plan node, or NULL */
 	unsigned n_limits, n_res;
+	atomic_size_t items_left; /* executions not final yet */
+	bool recycled;
 	size_t n_execs;
-	run_exec *execs;          /* &one, or a validation's items */
-	limiter **limits;         /* its groups' max_parallel, outermost first */
-	res_queue **resq;         /* one per resource of the plan node */
-	atomic_size_t items_left; /* validations: items not finished */
-	run_exec one;             /* a check's or trial's only execution */
+	run_launch *next_alloc;   /* the run's list of allocated ones */
+	run_exec execs[];
+};
+
+/* Per node, only what its predecessors update: the array is zeroed memory
+ * that nothing touches before the node's first predecessor finishes (a
+ * million-node run sets up in no time), and its lines are few. */
+struct run_node {
+	atomic_uint preds_done;   /* predecessors final: ready when all are */
+	atomic_bool pred_failed;  /* one ended CRITICAL/UNKNOWN/skipped so */
+	_Atomic(run_launch *) launch; /* from its launch until it is final */
 };
 
 struct run {
@@ -82,7 +95,9 @@ struct run {
 	reactor *re;
 	pool *pool;
 	run_node *nodes;
-	task_cache *tasks;
+	recycler *tasks;
+	recycler *launches;       /* for nodes of one execution */
+	run_launch *allocated;    /* the others, under `lock` */
 	run_result *results;
 	size_t *roots;            /* the kept nodes without predecessors */
 	size_t n_roots;
@@ -91,7 +106,8 @@ struct run {
 	limiter *groups;          /* one per plan group (avail unused without max_parallel) */
 	size_t *limited;          /* the groups with a max_parallel, in plan order */
 	size_t n_limited;
-	res_queue **resq;         /* one per resource type any node uses */
+	pthread_mutex_t resq_lock; /* the list below grows as nodes launch */
+	res_queue **resq;         /* one per resource type a launched node used */
 	size_t n_resq;
 
 	pthread_mutex_t lock;     /* stop_reason, done, and the wait below */
@@ -132,14 +148,19 @@ static _Thread_local int64_t tl_end_ns, tl_next_start_ns, tl_start_ns;
 static void exec_admit(run_exec *e);
 static void node_finished(run *r, size_t v);
 
-static size_t node_index(const run *r, const run_node *n)
-{
-	return (size_t)(n - r->nodes);
-}
-
 static const plan_node *exec_plan_node(const run_exec *e)
 {
-	return &e->run->p->nodes[node_index(e->run, e->node)];
+	return &e->run->p->nodes[e->launch->index];
+}
+
+static bool is_kept(const run *r, size_t v)
+{
+	return !r->o.keep || r->o.keep[v];
+}
+
+static size_t n_preds(const run *r, size_t v)
+{
+	return r->g->pred_at[v + 1] - r->g->pred_at[v];
 }
 
 /* The execution's task (the one it has, or one from the cache); NULL when
@@ -152,17 +173,19 @@ static assay_task *exec_task(run_exec *e)
 
 	if (t)
 		return t;
-	if (!(t = task_cache_get(r->tasks, pool_worker_index(r->pool))))
+	if (!(t = recycler_get(r->tasks, pool_worker_index(r->pool))))
 		return NULL;
 	pn = exec_plan_node(e);
 	task_begin(t, pn, e->item, pn->timeout_ms ? pn->timeout_ms : r->p->timeout_ms, e);
-	/* Sequentially consistent, like run_stop()'s store of `stopping`
-	 * and load of this pointer: of the two, one sees the other. */
-	atomic_store(&e->task, t);
+	/* The fence pairs with run_stop()'s, between its store of `stopping`
+	 * and its loads of launches and tasks: either the caller's next load
+	 * of `stopping` sees it set, or run_stop() finds this task. */
+	atomic_store_explicit(&e->task, t, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
 	return t;
 }
 
-/* The execution is final: its task goes back to the cache. */
+/* The execution is final: its task goes back to the recycler. */
 static void exec_return_task(run_exec *e)
 {
 	assay_task *t = atomic_load_explicit(&e->task, memory_order_relaxed);
@@ -171,7 +194,7 @@ static void exec_return_task(run_exec *e)
 		return;
 	atomic_store_explicit(&e->task, NULL, memory_order_relaxed);
 	task_end(t);
-	task_cache_put(e->run->tasks, pool_worker_index(e->run->pool), t);
+	recycler_put(e->run->tasks, pool_worker_index(e->run->pool), t);
 }
 
 static double wall_now(void)
@@ -228,13 +251,10 @@ static void exec_job(pool_job *job)
 static void exec_schedule(run_exec *e, bool may_continue)
 {
 	if (may_continue && tl_in_loop && !tl_next) {
-		const graph *g = e->run->g;
-		size_t v = node_index(e->run, e->node);
-
 		tl_next = e;
 		/* Only after its only predecessor: another one may have read
 		 * the clock later than this one, yet finished first. */
-		tl_next_start_ns = g->pred_at[v + 1] - g->pred_at[v] == 1 ? tl_end_ns : 0;
+		tl_next_start_ns = n_preds(e->run, e->launch->index) == 1 ? tl_end_ns : 0;
 		return;
 	}
 	if (pool_submit(e->run->pool, &e->job) < 0) {
@@ -345,7 +365,7 @@ static void res_poll(res_queue *q)
 			pthread_mutex_unlock(&q->lock);
 			return;
 		}
-		i = e->stage - e->node->n_limits;
+		i = e->stage - e->launch->n_limits;
 		rc = res_try(q, e, i, &retry_ms);
 		if (rc == ASSAY_EAGAIN) {
 			res_arm(q, retry_ms);
@@ -393,7 +413,7 @@ static int res_enter(res_queue *q, run_exec *e, size_t i)
 /* Give back every step passed so far (in reverse). */
 static void exec_leave(run_exec *e)
 {
-	run_node *n = e->node;
+	run_launch *n = e->launch;
 	size_t n_res = n->n_res, stage = e->stage, i;
 
 	if (stage > n->n_limits + n_res) {
@@ -457,7 +477,7 @@ static void exec_fail(run_exec *e, const char *resource, int rc)
 static void exec_admit(run_exec *e)
 {
 	run *r = e->run;
-	run_node *n = e->node;
+	run_launch *n = e->launch;
 	size_t n_res = n->n_res;
 	int64_t start_ns;
 	assay_task *t;
@@ -599,18 +619,44 @@ static void exec_done(assay_task *t, void *arg)
 
 static void summarise_items(run *r, size_t v);
 
+/* The node is final: its launch is done with (but for a stale pointer in
+ * run_stop(), which reads only what stays valid). */
+static void launch_end(run *r, run_launch *l)
+{
+	size_t i;
+
+	atomic_store_explicit(&r->nodes[l->index].launch, NULL, memory_order_relaxed);
+	if (l->n_res) {
+		for (i = 0; i < l->n_execs; i++) {
+			free(l->execs[i].grants);
+			l->execs[i].grants = NULL;
+		}
+		free(l->resq);
+		l->resq = NULL;
+		l->n_res = 0;
+	}
+	if (l->limits) {
+		free(l->limits);
+		l->limits = NULL;
+		l->n_limits = 0;
+	}
+	if (l->recycled)
+		recycler_put(r->launches, pool_worker_index(r->pool), l);
+}
+
 static void exec_final(run_exec *e)
 {
-	run_node *n = e->node;
+	run_launch *l = e->launch;
 	run *r = e->run;
-	size_t v = node_index(r, n);
+	size_t v = l->index;
 
 	exec_return_task(e);
-	if (r->p->nodes[v].kind == ASSAY_KIND_VALIDATION) {
-		if (atomic_fetch_sub(&n->items_left, 1) != 1)
+	if (!l->recycled) { /* a validation: final with its last item */
+		if (atomic_fetch_sub(&l->items_left, 1) != 1)
 			return;
 		summarise_items(r, v);
 	}
+	launch_end(r, l);
 	node_finished(r, v);
 }
 
@@ -679,7 +725,7 @@ static char *skip_reason(run *r, size_t s, assay_status *cause)
 	}
 	/* The common case, everything before it fine, costs no scan. */
 	if (!atomic_load_explicit(&r->nodes[s].pred_failed, memory_order_relaxed)) {
-		if (r->nodes[s].run_if != RUN_IF_FAILURE)
+		if (pn->run_if != RUN_IF_FAILURE)
 			return NULL;
 		*cause = ASSAY_OK; /* nothing failed: the skip is no failure */
 		return strdup("run_if = \"failure\", and no dependency failed");
@@ -721,21 +767,134 @@ static char *skip_reason(run *r, size_t s, assay_status *cause)
 	return NULL;
 }
 
+static void exec_setup(run *r, run_exec *e, run_launch *l)
+{
+	e->job.fn = exec_job;
+	e->launch = l;
+	e->run = r;
+	atomic_init(&e->task, NULL);
+	atomic_init(&e->phase, EXEC_ACTIVE);
+}
+
+/* The recycler's constructor of launches of one execution. */
+static void launch_make(void *obj, void *arg)
+{
+	run_launch *l = obj;
+
+	l->recycled = true;
+	l->n_execs = 1;
+	exec_setup(arg, &l->execs[0], l);
+}
+
+static bool in_group(const char *id, const char *group)
+{
+	size_t len = strlen(group);
+
+	return strncmp(id, group, len) == 0 && (id[len] == '.' || id[len] == '[');
+}
+
+static res_queue *res_queue_for(run *r, const assay_resource_type *type);
+
+/* Node v's launch, set up; NULL when out of memory. */
+static run_launch *launch_new(run *r, size_t v)
+{
+	const plan_node *pn = &r->p->nodes[v];
+	run_result *res = &r->results[v];
+	run_launch *l;
+	size_t i, k;
+
+	if (pn->kind != ASSAY_KIND_VALIDATION) {
+		if (!(l = recycler_get(r->launches, pool_worker_index(r->pool))))
+			return NULL;
+		l->execs[0].res = res;
+		l->execs[0].stage = 0;
+	} else {
+		if (!(l = calloc(1, sizeof *l + pn->n_items * sizeof *l->execs)))
+			return NULL;
+		pthread_mutex_lock(&r->lock);
+		l->next_alloc = r->allocated;
+		r->allocated = l;
+		pthread_mutex_unlock(&r->lock);
+		if (!(res->items = calloc(pn->n_items, sizeof *res->items)))
+			return NULL;
+		res->n_items = pn->n_items;
+		l->n_execs = pn->n_items;
+		for (i = 0; i < pn->n_items; i++) {
+			exec_setup(r, &l->execs[i], l);
+			l->execs[i].res = &res->items[i];
+			l->execs[i].item = pn->items[i];
+			res->items[i].kept = true;
+		}
+	}
+	l->index = v;
+	atomic_store_explicit(&l->items_left, l->n_execs, memory_order_relaxed);
+	/* Groups were declared outer before inner: a consistent order, so
+	 * limits taken one after another cannot deadlock.  Most nodes have
+	 * no limit and no resource: nothing is allocated for them. */
+	for (k = 0; k < r->n_limited; k++) {
+		i = r->limited[k];
+		if (!in_group(pn->id, r->p->groups[i].name))
+			continue;
+		if (!l->limits && !(l->limits = calloc(r->n_limited, sizeof *l->limits)))
+			goto nomem;
+		l->limits[l->n_limits++] = &r->groups[i];
+	}
+	if (pn->n_resources) {
+		l->n_res = (unsigned)pn->n_resources;
+		if (!(l->resq = calloc(pn->n_resources, sizeof *l->resq)))
+			goto nomem;
+		for (i = 0; i < pn->n_resources; i++)
+			if (!(l->resq[i] = res_queue_for(r, pn->resource_types[i])))
+				goto nomem;
+		for (i = 0; i < l->n_execs; i++)
+			if (!(l->execs[i].grants = calloc(pn->n_resources, sizeof(void *))))
+				goto nomem;
+	}
+	return l;
+nomem:
+	launch_end(r, l);
+	return NULL;
+}
+
+/* Node v will run: its launch, published for run_stop(); or NULL when
+ * the node is settled already (a validation without items is OK; no
+ * memory, UNKNOWN), and the caller is to call node_finished(). */
+static run_launch *node_start(run *r, size_t v)
+{
+	const plan_node *pn = &r->p->nodes[v];
+	run_result *res = &r->results[v];
+	run_launch *l;
+
+	res->ran = res->kept = true;
+	if (pn->kind == ASSAY_KIND_VALIDATION && pn->n_items == 0) {
+		res->status = ASSAY_OK;
+		res->message = strdup("no items");
+		return NULL;
+	}
+	if (!(l = launch_new(r, v))) {
+		free(res->items);
+		res->items = NULL;
+		res->n_items = 0;
+		res->status = ASSAY_UNKNOWN;
+		res->message = strdup("out of memory");
+		return NULL;
+	}
+	atomic_store_explicit(&r->nodes[v].launch, l, memory_order_release);
+	return l;
+}
+
 static void node_launch(run *r, size_t v, bool may_continue)
 {
-	run_node *n = &r->nodes[v];
-	size_t i;
+	run_launch *l = node_start(r, v);
+	size_t i, n;
 
-	r->results[v].ran = true;
-	if (n->n_execs == 0) {
-		/* A validation allowed to have no items. */
-		r->results[v].status = ASSAY_OK;
-		r->results[v].message = strdup("no items");
+	if (!l) {
 		node_finished(r, v);
 		return;
 	}
-	for (i = 0; i < n->n_execs; i++)
-		exec_schedule(&n->execs[i], may_continue && i == 0);
+	/* n first: once its last execution is scheduled, it may end. */
+	for (i = 0, n = l->n_execs; i < n; i++)
+		exec_schedule(&l->execs[i], may_continue && i == 0);
 }
 
 static void run_signal_done(run *r)
@@ -779,19 +938,20 @@ static void node_finished(run *r, size_t v)
 			r->o.progress(r, r->o.progress_arg);
 			pthread_mutex_unlock(&r->progress_lock);
 		}
-		bool failed = failed_status(effective(res));
+		bool failed = failed_status(effective(res)), sink = true;
 
 		for (k = g->succ_at[v]; k < g->succ_at[v + 1]; k++) {
 			size_t s = g->succ[k];
 			assay_status cause = ASSAY_UNKNOWN;
 			char *why;
 
-			if (!r->nodes[s].kept)
+			if (!is_kept(r, s))
 				continue;
-			/* Before the count drops: whoever takes it to 0 sees it. */
+			sink = false;
+			/* Before the count rises: whoever completes it sees it. */
 			if (failed)
 				atomic_store_explicit(&r->nodes[s].pred_failed, true, memory_order_relaxed);
-			if (atomic_fetch_sub(&r->nodes[s].waiting, 1) != 1)
+			if (atomic_fetch_add(&r->nodes[s].preds_done, 1) + 1 != n_preds(r, s))
 				continue;
 			why = skip_reason(r, s, &cause);
 			if (!why) {
@@ -799,6 +959,7 @@ static void node_finished(run *r, size_t v)
 				continued = true;
 				continue;
 			}
+			r->results[s].kept = true;
 			r->results[s].status = ASSAY_SKIPPED;
 			r->results[s].cause = cause;
 			r->results[s].skip_reason = why;
@@ -813,7 +974,7 @@ static void node_finished(run *r, size_t v)
 		}
 		/* Every node is done once every sink is: a node is final
 		 * before any successor starts or is skipped. */
-		if (r->nodes[v].sink && atomic_fetch_add(&r->sinks_done, 1) + 1 == r->sinks)
+		if (sink && atomic_fetch_add(&r->sinks_done, 1) + 1 == r->sinks)
 			run_signal_done(r);
 		if (depth == 0)
 			break;
@@ -823,17 +984,6 @@ static void node_finished(run *r, size_t v)
 }
 
 /* --- the run ------------------------------------------------------------------ */
-
-static void exec_init(run *r, run_exec *e, run_node *n, run_result *res, const char *item)
-{
-	e->job.fn = exec_job;
-	e->node = n;
-	e->res = res;
-	e->run = r;
-	e->item = item;
-	atomic_init(&e->task, NULL);
-	atomic_init(&e->phase, EXEC_ACTIVE);
-}
 
 typedef struct spawned {
 	pool_job job;
@@ -868,85 +1018,48 @@ static int run_spawn(void *ctx, void (*fn)(void *), void *arg)
 	return 0;
 }
 
-static bool in_group(const char *id, const char *group)
+/* The recycler's constructor and destructor of tasks, wired to run arg. */
+static void task_make(void *obj, void *arg)
 {
-	size_t len = strlen(group);
+	run *r = arg;
+	assay_task *t = obj;
 
-	return strncmp(id, group, len) == 0 && (id[len] == '.' || id[len] == '[');
+	task_create(t);
+	t->reactor = r->re;
+	t->done = exec_done;
+	t->spawn = run_spawn;
+	t->spawn_ctx = r;
+	t->secrets = (const char *const *)r->p->values.secrets;
+	t->n_secrets = r->p->values.n_secrets;
+	t->verbosity = r->o.verbosity;
+}
+
+static void task_unmake(void *obj, void *arg)
+{
+	task_destroy(obj);
 }
 
 /* The queue of a resource type, made when a node first needs it. */
 static res_queue *res_queue_for(run *r, const assay_resource_type *type)
 {
-	res_queue **grown, *q;
+	res_queue **grown, *q = NULL;
 	size_t k;
 
-	for (k = 0; k < r->n_resq; k++)
+	pthread_mutex_lock(&r->resq_lock);
+	for (k = 0; k < r->n_resq && !q; k++)
 		if (r->resq[k]->type == type)
-			return r->resq[k];
-	if (!(grown = realloc(r->resq, (r->n_resq + 1) * sizeof *grown)))
-		return NULL;
-	r->resq = grown;
-	if (!(q = calloc(1, sizeof *q)))
-		return NULL;
-	pthread_mutex_init(&q->lock, NULL);
-	q->type = type;
-	q->run = r;
-	r->resq[r->n_resq++] = q;
-	return q;
-}
-
-static int run_node_init(run *r, size_t v)
-{
-	const plan *p = r->p;
-	const plan_node *pn = &p->nodes[v];
-	run_node *n = &r->nodes[v];
-	run_result *res = &r->results[v];
-	size_t i, k;
-
-	n->n_res = (unsigned)pn->n_resources;
-	n->run_if = (unsigned char)pn->run_if;
-	atomic_init(&n->waiting, r->g->pred_at[v + 1] - r->g->pred_at[v]);
-	atomic_init(&n->pred_failed, false);
-	/* Groups were declared outer before inner: a consistent order, so
-	 * limits taken one after another cannot deadlock.  Most nodes have
-	 * no limit and no resource: nothing is allocated for them. */
-	for (k = 0; k < r->n_limited; k++) {
-		i = r->limited[k];
-		if (in_group(pn->id, p->groups[i].name)) {
-			if (!n->limits && !(n->limits = calloc(r->n_limited, sizeof *n->limits)))
-				return ASSAY_ENOMEM;
-			n->limits[n->n_limits++] = &r->groups[i];
+			q = r->resq[k];
+	if (!q && (grown = realloc(r->resq, (r->n_resq + 1) * sizeof *grown))) {
+		r->resq = grown;
+		if ((q = calloc(1, sizeof *q))) {
+			pthread_mutex_init(&q->lock, NULL);
+			q->type = type;
+			q->run = r;
+			r->resq[r->n_resq++] = q;
 		}
 	}
-	if (pn->n_resources && !(n->resq = calloc(pn->n_resources, sizeof *n->resq)))
-		return ASSAY_ENOMEM;
-	for (i = 0; i < pn->n_resources; i++)
-		if (!(n->resq[i] = res_queue_for(r, pn->resource_types[i])))
-			return ASSAY_ENOMEM;
-	n->n_execs = pn->kind == ASSAY_KIND_VALIDATION ? pn->n_items : 1;
-	if (pn->kind != ASSAY_KIND_VALIDATION)
-		n->execs = &n->one;
-	else if (n->n_execs && !(n->execs = calloc(n->n_execs, sizeof *n->execs)))
-		return ASSAY_ENOMEM;
-	if (pn->kind == ASSAY_KIND_VALIDATION) {
-		res->items = calloc(pn->n_items ? pn->n_items : 1, sizeof *res->items);
-		if (!res->items)
-			return ASSAY_ENOMEM;
-		res->n_items = pn->n_items;
-		atomic_init(&n->items_left, pn->n_items);
-	}
-	for (i = 0; i < n->n_execs; i++) {
-		run_exec *e = &n->execs[i];
-
-		if (pn->n_resources && !(e->grants = calloc(pn->n_resources, sizeof *e->grants)))
-			return ASSAY_ENOMEM;
-		exec_init(r, e, n, res->items ? &res->items[i] : res,
-			  res->items ? pn->items[i] : NULL);
-		if (res->items)
-			res->items[i].kept = true;
-	}
-	return 0;
+	pthread_mutex_unlock(&r->resq_lock);
+	return q;
 }
 
 int run_new(run **out, const plan *p, const graph *g, const run_options *o,
@@ -954,15 +1067,8 @@ int run_new(run **out, const plan *p, const graph *g, const run_options *o,
 {
 	/* aligned_alloc: the struct's cache-line members need its alignment. */
 	run *r = aligned_alloc(_Alignof(run), sizeof *r);
-	size_t i, j, executions = 0;
-	assay_task wiring = {
-		.reactor = re,
-		.done = exec_done,
-		.spawn = run_spawn,
-		.secrets = (const char *const *)p->values.secrets,
-		.n_secrets = p->values.n_secrets,
-		.verbosity = o->verbosity,
-	};
+	unsigned workers = o->workers ? o->workers : 1;
+	size_t i, j;
 
 	*out = r;
 	if (!r)
@@ -975,55 +1081,53 @@ int run_new(run **out, const plan *p, const graph *g, const run_options *o,
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->cond, NULL);
 	pthread_mutex_init(&r->progress_lock, NULL);
+	pthread_mutex_init(&r->resq_lock, NULL);
 	r->stop_cause = ASSAY_UNKNOWN;
 	limiter_init(&r->jobs, o->jobs ? o->jobs : 1);
+	/* Zeroed and left so: nodes and results are first written when
+	 * the run reaches them. */
 	r->nodes = bigarray_new(p->n_nodes, sizeof *r->nodes);
 	r->results = bigarray_new(p->n_nodes, sizeof *r->results);
 	r->groups = calloc(p->n_groups ? p->n_groups : 1, sizeof *r->groups);
-	if (!r->nodes || !r->results || !r->groups)
-		return ASSAY_ENOMEM;
-	wiring.spawn_ctx = r;
-	if (task_cache_new(&r->tasks, o->workers ? o->workers : 1, &wiring) < 0)
-		return ASSAY_ENOMEM;
 	r->limited = malloc((p->n_groups ? p->n_groups : 1) * sizeof *r->limited);
-	if (!r->limited)
+	r->roots = malloc((p->n_nodes ? p->n_nodes : 1) * sizeof *r->roots);
+	if (!r->nodes || !r->results || !r->groups || !r->limited || !r->roots)
+		return ASSAY_ENOMEM;
+	if (recycler_new(&r->tasks, workers, sizeof(assay_task), task_make, task_unmake, r) < 0 ||
+	    recycler_new(&r->launches, workers, sizeof(run_launch) + sizeof(run_exec),
+			 launch_make, NULL, r) < 0)
 		return ASSAY_ENOMEM;
 	for (i = 0; i < p->n_groups; i++) {
 		limiter_init(&r->groups[i], p->groups[i].max_parallel);
 		if (p->groups[i].max_parallel)
 			r->limited[r->n_limited++] = i;
 	}
-	r->roots = malloc((p->n_nodes ? p->n_nodes : 1) * sizeof *r->roots);
-	if (!r->roots)
-		return ASSAY_ENOMEM;
+	/* From the graph alone, not the plan: the roots, and the sinks
+	 * (kept nodes without a kept successor: the run is over once
+	 * every sink is). */
 	for (i = 0; i < p->n_nodes; i++) {
-		bool kept = !o->keep || o->keep[i];
-		run_node *n = &r->nodes[i];
+		bool sink = true;
 
-		r->results[i].kept = n->kept = kept;
-		if (run_node_init(r, i) < 0)
-			return ASSAY_ENOMEM;
-		if (!kept)
+		if (!is_kept(r, i))
 			continue;
 		r->kept++;
-		n->sink = true;
-		for (j = g->succ_at[i]; j < g->succ_at[i + 1] && n->sink; j++)
-			n->sink = o->keep && !o->keep[g->succ[j]];
-		r->sinks += n->sink;
-		executions += r->nodes[i].n_execs;
+		for (j = g->succ_at[i]; j < g->succ_at[i + 1] && sink; j++)
+			sink = !is_kept(r, g->succ[j]);
+		r->sinks += sink;
 		if (g->pred_at[i + 1] == g->pred_at[i])
 			r->roots[r->n_roots++] = i;
 	}
 	/* A limit that can never bind costs two lock round trips per
 	 * execution for nothing. */
-	r->jobs_bound = executions > r->jobs.avail;
+	r->jobs_bound = p->n_executions > r->jobs.avail;
 	return 0;
 }
 
 int run_go(run *r)
 {
-	size_t i, n_jobs = 0, n_empty = 0, *empty;
-	pool_job **jobs;
+	size_t i, j, n_jobs = 0, n_settled = 0, *settled;
+	run_launch **launches;
+	pool_job **jobs = NULL;
 	int rc;
 
 	r->start = wall_now();
@@ -1032,40 +1136,43 @@ int run_go(run *r)
 	if (rc < 0)
 		return rc;
 	/* The roots' executions go to the pool in one batch (one lock, one
-	 * round of wake-ups), all listed before any starts: once one runs, a
-	 * worker may launch other nodes itself. */
-	for (i = 0; i < r->n_roots; i++)
-		n_jobs += r->nodes[r->roots[i]].n_execs;
-	jobs = malloc((n_jobs ? n_jobs : 1) * sizeof *jobs);
-	empty = malloc((r->n_roots ? r->n_roots : 1) * sizeof *empty);
-	if (!jobs || !empty) {
-		free(jobs);
-		free(empty);
+	 * round of wake-ups), all launched before any starts: once one runs,
+	 * a worker may launch other nodes itself. */
+	launches = malloc((r->n_roots ? r->n_roots : 1) * sizeof *launches);
+	settled = malloc((r->n_roots ? r->n_roots : 1) * sizeof *settled);
+	if (launches && settled) {
+		for (i = 0; i < r->n_roots; i++) {
+			if ((launches[i] = node_start(r, r->roots[i])))
+				n_jobs += launches[i]->n_execs;
+			else
+				settled[n_settled++] = r->roots[i]; /* finished after the batch */
+		}
+		jobs = malloc((n_jobs ? n_jobs : 1) * sizeof *jobs);
+	}
+	if (!jobs) {
+		/* Nothing started yet: the launches made go back unused. */
+		for (i = 0; launches && settled && i < r->n_roots; i++)
+			if (launches[i])
+				launch_end(r, launches[i]);
+		free(launches);
+		free(settled);
 		pool_free(r->pool);
 		r->pool = NULL;
 		return ASSAY_ENOMEM;
 	}
 	n_jobs = 0;
-	for (i = 0; i < r->n_roots; i++) {
-		run_node *n = &r->nodes[r->roots[i]];
-		size_t j;
-
-		if (n->n_execs == 0) {
-			empty[n_empty++] = r->roots[i]; /* finishes at once: after the batch */
-			continue;
-		}
-		r->results[r->roots[i]].ran = true;
-		for (j = 0; j < n->n_execs; j++)
-			jobs[n_jobs++] = &n->execs[j].job;
-	}
+	for (i = 0; i < r->n_roots; i++)
+		for (j = 0; launches[i] && j < launches[i]->n_execs; j++)
+			jobs[n_jobs++] = &launches[i]->execs[j].job;
 	if (r->kept == 0)
 		run_signal_done(r);
 	for (i = pool_submit_many(r->pool, jobs, n_jobs); i < n_jobs; i++)
 		exec_job(jobs[i]); /* a deque could not grow: run it here */
-	for (i = 0; i < n_empty; i++)
-		node_launch(r, empty[i], false);
+	for (i = 0; i < n_settled; i++)
+		node_finished(r, settled[i]);
 	free(jobs);
-	free(empty);
+	free(launches);
+	free(settled);
 	pthread_mutex_lock(&r->lock);
 	while (!r->done)
 		pthread_cond_wait(&r->cond, &r->lock);
@@ -1093,7 +1200,7 @@ static void drain_limiter(limiter *l)
 
 void run_stop(run *r, const char *reason)
 {
-	size_t i, j;
+	size_t i, j, n_resq;
 
 	pthread_mutex_lock(&r->lock);
 	if (!r->stop_reason)
@@ -1101,9 +1208,15 @@ void run_stop(run *r, const char *reason)
 	pthread_mutex_unlock(&r->lock);
 	if (atomic_exchange(&r->stopping, true))
 		return;
-	for (i = 0; i < r->p->n_nodes; i++)
-		for (j = 0; j < r->nodes[i].n_execs; j++) {
-			run_exec *e = &r->nodes[i].execs[j];
+	/* Pairs with exec_task()'s: see there. */
+	atomic_thread_fence(memory_order_seq_cst);
+	for (i = 0; i < r->p->n_nodes; i++) {
+		/* Launches are recycled, never freed before the run: one that
+		 * ended meanwhile is read only where it stays valid. */
+		run_launch *l = atomic_load_explicit(&r->nodes[i].launch, memory_order_acquire);
+
+		for (j = 0; l && j < l->n_execs; j++) {
+			run_exec *e = &l->execs[j];
 			int expect = EXEC_RETRY_WAIT;
 			bool retrying;
 			assay_task *t;
@@ -1117,22 +1230,28 @@ void run_stop(run *r, const char *reason)
 				reactor_timer_stop(r->re, e->retry_timer);
 				exec_schedule(e, false);
 			} else if ((t = atomic_load(&e->task))) {
-				/* Tasks are recycled, never freed before the run:
-				 * if this execution ended meanwhile, the cancel
-				 * reaches a task that is unused (and ignores it)
-				 * or that started since (and is to be cancelled
-				 * too: `stopping` is set). */
+				/* Tasks are recycled too: if this execution ended
+				 * meanwhile, the cancel reaches a task that is
+				 * unused (and ignores it) or that started since
+				 * (and is to be cancelled too: `stopping` is set). */
 				task_cancel(t);
 			}
 		}
+	}
 	/* Whoever waits for a slot or a resource will not get one now. */
 	drain_limiter(&r->jobs);
 	for (i = 0; i < r->p->n_groups; i++)
 		drain_limiter(&r->groups[i]);
-	for (i = 0; i < r->n_resq; i++) {
-		res_queue *q = r->resq[i];
+	pthread_mutex_lock(&r->resq_lock);
+	n_resq = r->n_resq;
+	pthread_mutex_unlock(&r->resq_lock);
+	for (i = 0; i < n_resq; i++) {
+		res_queue *q;
 		run_exec *e, *next;
 
+		pthread_mutex_lock(&r->resq_lock);
+		q = r->resq[i]; /* the array may move as it grows */
+		pthread_mutex_unlock(&r->resq_lock);
 		pthread_mutex_lock(&q->lock);
 		e = q->head;
 		q->head = q->tail = NULL;
@@ -1184,21 +1303,18 @@ static void result_release(run_result *res)
 
 void run_free(run *r)
 {
-	size_t i, j;
+	run_launch *l, *next;
+	size_t i;
 
 	if (!r)
 		return;
 	if (r->pool)
 		pool_free(r->pool);
-	for (i = 0; r->nodes && i < r->p->n_nodes; i++) {
-		run_node *n = &r->nodes[i];
-
-		for (j = 0; n->execs && j < n->n_execs; j++)
-			free(n->execs[j].grants);
-		if (n->execs != &n->one)
-			free(n->execs);
-		free(n->limits);
-		free(n->resq);
+	/* Every launch ended with its node (launch_end freed what it held);
+	 * the allocated ones are freed now. */
+	for (l = r->allocated; l; l = next) {
+		next = l->next_alloc;
+		free(l);
 	}
 	for (i = 0; r->results && i < r->p->n_nodes; i++)
 		result_release(&r->results[i]);
@@ -1212,8 +1328,10 @@ void run_free(run *r)
 	pthread_mutex_destroy(&r->lock);
 	pthread_cond_destroy(&r->cond);
 	pthread_mutex_destroy(&r->progress_lock);
+	pthread_mutex_destroy(&r->resq_lock);
 	bigarray_free(r->nodes, r->p->n_nodes, sizeof *r->nodes);
-	task_cache_free(r->tasks);
+	recycler_free(r->tasks);
+	recycler_free(r->launches);
 	bigarray_free(r->results, r->p->n_nodes, sizeof *r->results);
 	free(r->groups);
 	free(r->limited);

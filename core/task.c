@@ -26,19 +26,20 @@ int64_t task_now_ns(void)
 void task_create(assay_task *t)
 {
 	memset(t, 0, sizeof *t);
-	t->phase = TASK_DONE;
+	atomic_init(&t->phase, TASK_DONE);
 	atomic_init(&t->cancelled, false);
 	atomic_init(&t->status, -1);
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->cond, NULL);
 }
 
-/* Called with the lock held: everything but the wiring and the result. */
-static void task_ready_locked(assay_task *t, unsigned attempt)
+/* Everything but the wiring and the result; under the lock, or before
+ * the task is shared. */
+static void task_ready(assay_task *t, unsigned attempt)
 {
 	t->attempt = attempt;
 	t->deadline_ns = INT64_MAX;
-	t->phase = TASK_READY;
+	atomic_store_explicit(&t->phase, TASK_READY, memory_order_relaxed);
 	t->completed_in_run = t->cancel_called = t->timed_out = false;
 	t->done_deferred = false;
 	t->timer_armed = t->timer_fired = false;
@@ -50,14 +51,12 @@ static void task_ready_locked(assay_task *t, unsigned attempt)
 void task_begin(assay_task *t, const plan_node *node, const char *item,
 		int64_t timeout_ms, void *done_arg)
 {
-	pthread_mutex_lock(&t->lock);
 	t->node = node;
 	t->item = item;
 	t->timeout_ms = timeout_ms;
 	t->done_arg = done_arg;
 	atomic_store_explicit(&t->cancelled, false, memory_order_relaxed);
-	task_ready_locked(t, 1);
-	pthread_mutex_unlock(&t->lock);
+	task_ready(t, 1);
 }
 
 static void metric_release(assay_metric *m)
@@ -115,7 +114,7 @@ void task_reset(assay_task *t, unsigned attempt)
 {
 	pthread_mutex_lock(&t->lock);
 	task_free_result(t);
-	task_ready_locked(t, attempt);
+	task_ready(t, attempt);
 	pthread_mutex_unlock(&t->lock);
 }
 
@@ -132,7 +131,7 @@ static void task_finish_locked(assay_task *t)
 {
 	bool stop_timer, defer;
 
-	t->phase = TASK_DONE;
+	atomic_store_explicit(&t->phase, TASK_DONE, memory_order_relaxed);
 	/* A cancel() running on another thread may still use the plugin's
 	 * per-task state: wait for it, unless it is this very thread. */
 	while (t->cancelling && !pthread_equal(t->canceller, pthread_self()))
@@ -157,14 +156,39 @@ static void task_finish_locked(assay_task *t)
 		t->done(t, t->done_arg);
 }
 
+/* The end of a run that returned without ASSAY_PENDING.  No lock: the task
+ * was never pending, so no cancel() is running and no timer is armed, and
+ * whoever looks at the phase meanwhile (a cancel, the plugin's complete())
+ * leaves a task that is not pending alone. */
+static void task_finish_sync(assay_task *t, int rc)
+{
+	if (atomic_load_explicit(&t->status, memory_order_relaxed) < 0) {
+		atomic_store_explicit(&t->status, ASSAY_UNKNOWN, memory_order_relaxed);
+		if (rc != ASSAY_DONE) {
+			free(t->message);
+			t->message = strdup("the plugin's run failed without a result");
+		} else if (!t->message) {
+			t->message = strdup(atomic_load(&t->cancelled) ? "cancelled"
+					    : "the plugin reported no status");
+		}
+	}
+	t->end_ns = task_now_ns();
+	atomic_store_explicit(&t->phase, TASK_DONE, memory_order_relaxed);
+	if (t->done)
+		t->done(t, t->done_arg);
+}
+
 /* Call the type's cancel once, outside the lock (it may complete the task
  * on this very thread).  Called with the lock held; unlocks. */
 static void task_cancel_locked(assay_task *t)
 {
-	const assay_node_type *type = t->node->type;
+	const assay_node_type *type;
 	bool deferred;
 
-	if (t->phase != TASK_PENDING || t->cancel_called || !type->cancel) {
+	/* The phase first: only a pending task is sure to be this
+	 * execution's (a recycled one may be being begun right now). */
+	if (atomic_load_explicit(&t->phase, memory_order_relaxed) != TASK_PENDING ||
+	    t->cancel_called || !(type = t->node->type)->cancel) {
 		pthread_mutex_unlock(&t->lock);
 		return;
 	}
@@ -196,7 +220,7 @@ static void task_deadline(void *arg)
 
 	pthread_mutex_lock(&t->lock);
 	t->timer_fired = true;
-	if (t->phase != TASK_PENDING) {
+	if (atomic_load_explicit(&t->phase, memory_order_relaxed) != TASK_PENDING) {
 		pthread_mutex_unlock(&t->lock);
 		return;
 	}
@@ -217,18 +241,16 @@ void task_start(assay_task *t, int64_t start_ns)
 
 	rc = type->run(t, t->node->state, type->data);
 
+	if (rc != ASSAY_PENDING) {
+		task_finish_sync(t, rc);
+		return;
+	}
 	pthread_mutex_lock(&t->lock);
-	if (rc != ASSAY_PENDING || t->completed_in_run) {
-		if (rc != ASSAY_PENDING && rc != ASSAY_DONE &&
-		    atomic_load_explicit(&t->status, memory_order_relaxed) < 0) {
-			atomic_store_explicit(&t->status, ASSAY_UNKNOWN, memory_order_relaxed);
-			free(t->message);
-			t->message = strdup("the plugin's run failed without a result");
-		}
+	if (t->completed_in_run) {
 		task_finish_locked(t);
 		return;
 	}
-	t->phase = TASK_PENDING;
+	atomic_store_explicit(&t->phase, TASK_PENDING, memory_order_relaxed);
 	if (atomic_load(&t->cancelled)) {
 		task_cancel_locked(t); /* cancelled while run() was running */
 		return;
@@ -246,14 +268,17 @@ void task_start(assay_task *t, int64_t start_ns)
 
 void task_complete(assay_task *t)
 {
+	int phase;
+
 	pthread_mutex_lock(&t->lock);
-	if (t->phase == TASK_READY) {
+	phase = atomic_load_explicit(&t->phase, memory_order_relaxed);
+	if (phase == TASK_READY) {
 		/* task_start finishes it once run() returns. */
 		t->completed_in_run = true;
 		pthread_mutex_unlock(&t->lock);
 		return;
 	}
-	if (t->phase != TASK_PENDING) {
+	if (phase != TASK_PENDING) {
 		pthread_mutex_unlock(&t->lock); /* a second complete(): ignored */
 		return;
 	}

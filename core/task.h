@@ -16,9 +16,11 @@
 typedef void (*task_done_fn)(assay_task *task, void *arg);
 typedef int (*task_spawn_fn)(void *ctx, void (*fn)(void *arg), void *arg);
 
+enum task_phase { TASK_READY, TASK_PENDING, TASK_DONE };
+
 struct assay_task {
 	/* The wiring: the same for every task of a run, set once when the
-	 * task is made (task_cache.c), kept while it is recycled. */
+	 * task is made (run.c, through its recycler), kept while recycled. */
 	reactor *reactor;
 	task_done_fn done;          /* who learns of the end */
 	task_spawn_fn spawn;        /* how sub-tasks reach the pool */
@@ -38,9 +40,10 @@ struct assay_task {
 
 	pthread_mutex_t lock;       /* everything below: plugins report from any thread */
 	pthread_cond_t cond;
-	/* READY from task_begin() until run() returns: a cancel then only
-	 * marks the task, and acts once run() returns ASSAY_PENDING. */
-	enum { TASK_READY, TASK_PENDING, TASK_DONE } phase;
+	/* TASK_READY from task_begin() until run() returns: a cancel then
+	 * only marks the task, and acts once run() returns ASSAY_PENDING.
+	 * Atomic: a run that returns ASSAY_DONE ends without the lock. */
+	atomic_int phase;
 	bool completed_in_run;      /* complete() came before run() returned */
 	atomic_bool cancelled;
 	bool cancel_called;         /* the type's cancel() ran or runs */
