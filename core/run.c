@@ -180,7 +180,7 @@ static assay_task *exec_task(run_exec *e)
 	/* The fence pairs with run_stop()'s, between its store of `stopping`
 	 * and its loads of launches and tasks: either the caller's next load
 	 * of `stopping` sees it set, or run_stop() finds this task. */
-	atomic_store_explicit(&e->task, t, memory_order_relaxed);
+	atomic_store_explicit(&e->task, t, memory_order_release);
 	atomic_thread_fence(memory_order_seq_cst);
 	return t;
 }
