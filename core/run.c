@@ -97,6 +97,7 @@ struct run {
 	run_node *nodes;
 	recycler *tasks;
 	recycler *launches;       /* for nodes of one execution */
+	recycler *root_jobs;
 	run_launch *allocated;    /* the others, under `lock` */
 	run_result *results;
 	size_t *roots;            /* the kept nodes without predecessors */
@@ -231,9 +232,9 @@ static assay_status effective(const run_result *res)
 	return res->status == ASSAY_SKIPPED ? res->cause : res->status;
 }
 
-static void exec_job(pool_job *job)
+/* Run e here, then the continuations it leaves in tl_next. */
+static void exec_run(run_exec *e)
 {
-	run_exec *e = (run_exec *)job;
 	bool outer = !tl_in_loop;
 
 	tl_in_loop = true;
@@ -246,6 +247,11 @@ static void exec_job(pool_job *job)
 	}
 	tl_start_ns = 0;
 	tl_in_loop = !outer;
+}
+
+static void exec_job(pool_job *job)
+{
+	exec_run((run_exec *)job);
 }
 
 static void exec_schedule(run_exec *e, bool may_continue)
@@ -883,18 +889,69 @@ static run_launch *node_start(run *r, size_t v)
 	return l;
 }
 
-static void node_launch(run *r, size_t v, bool may_continue)
+/* Launch node v: its first execution is returned for the caller to run,
+ * the others go to the pool; NULL when the node settled at once (and is
+ * finished). */
+static run_exec *node_launch_first(run *r, size_t v)
 {
 	run_launch *l = node_start(r, v);
 	size_t i, n;
 
 	if (!l) {
 		node_finished(r, v);
-		return;
+		return NULL;
 	}
-	/* n first: once its last execution is scheduled, it may end. */
-	for (i = 0, n = l->n_execs; i < n; i++)
-		exec_schedule(&l->execs[i], may_continue && i == 0);
+	for (i = 1, n = l->n_execs; i < n; i++)
+		exec_schedule(&l->execs[i], false);
+	return &l->execs[0];
+}
+
+static void node_launch(run *r, size_t v, bool may_continue)
+{
+	run_exec *e = node_launch_first(r, v);
+
+	if (e)
+		exec_schedule(e, may_continue);
+}
+
+/* A range of the roots, launched by the worker that takes it: it hands
+ * halves to the pool (for idle workers to steal) until one root is left,
+ * which it runs.  So a million roots are launched in parallel, as the
+ * workers get to them, not one by one before anything starts. */
+typedef struct roots_job {
+	pool_job job;
+	run *run;
+	size_t from, to;          /* indexes into run->roots */
+} roots_job;
+
+static void roots_job_fn(pool_job *job)
+{
+	roots_job *j = (roots_job *)job;
+	run *r = j->run;
+	size_t from = j->from, to = j->to;
+	int w = pool_worker_index(r->pool);
+	run_exec *e;
+
+	while (to - from > 1) {
+		roots_job *half = recycler_get(r->root_jobs, w);
+		size_t mid = from + (to - from) / 2;
+
+		if (!half)
+			break; /* no memory: launch the rest here */
+		half->job.fn = roots_job_fn;
+		half->run = r;
+		half->from = mid;
+		half->to = to;
+		if (pool_submit(r->pool, &half->job) < 0) {
+			recycler_put(r->root_jobs, w, half);
+			break;
+		}
+		to = mid;
+	}
+	recycler_put(r->root_jobs, w, j);
+	for (; from < to; from++)
+		if ((e = node_launch_first(r, r->roots[from])))
+			exec_run(e);
 }
 
 static void run_signal_done(run *r)
@@ -1095,7 +1152,8 @@ int run_new(run **out, const plan *p, const graph *g, const run_options *o,
 		return ASSAY_ENOMEM;
 	if (recycler_new(&r->tasks, workers, sizeof(assay_task), task_make, task_unmake, r) < 0 ||
 	    recycler_new(&r->launches, workers, sizeof(run_launch) + sizeof(run_exec),
-			 launch_make, NULL, r) < 0)
+			 launch_make, NULL, r) < 0 ||
+	    recycler_new(&r->root_jobs, workers, sizeof(roots_job), NULL, NULL, NULL) < 0)
 		return ASSAY_ENOMEM;
 	for (i = 0; i < p->n_groups; i++) {
 		limiter_init(&r->groups[i], p->groups[i].max_parallel);
@@ -1125,9 +1183,7 @@ int run_new(run **out, const plan *p, const graph *g, const run_options *o,
 
 int run_go(run *r)
 {
-	size_t i, j, n_jobs = 0, n_settled = 0, *settled;
-	run_launch **launches;
-	pool_job **jobs = NULL;
+	roots_job *j;
 	int rc;
 
 	r->start = wall_now();
@@ -1135,44 +1191,21 @@ int run_go(run *r)
 	rc = pool_new(&r->pool, r->o.workers ? r->o.workers : 1);
 	if (rc < 0)
 		return rc;
-	/* The roots' executions go to the pool in one batch (one lock, one
-	 * round of wake-ups), all launched before any starts: once one runs,
-	 * a worker may launch other nodes itself. */
-	launches = malloc((r->n_roots ? r->n_roots : 1) * sizeof *launches);
-	settled = malloc((r->n_roots ? r->n_roots : 1) * sizeof *settled);
-	if (launches && settled) {
-		for (i = 0; i < r->n_roots; i++) {
-			if ((launches[i] = node_start(r, r->roots[i])))
-				n_jobs += launches[i]->n_execs;
-			else
-				settled[n_settled++] = r->roots[i]; /* finished after the batch */
-		}
-		jobs = malloc((n_jobs ? n_jobs : 1) * sizeof *jobs);
-	}
-	if (!jobs) {
-		/* Nothing started yet: the launches made go back unused. */
-		for (i = 0; launches && settled && i < r->n_roots; i++)
-			if (launches[i])
-				launch_end(r, launches[i]);
-		free(launches);
-		free(settled);
-		pool_free(r->pool);
-		r->pool = NULL;
-		return ASSAY_ENOMEM;
-	}
-	n_jobs = 0;
-	for (i = 0; i < r->n_roots; i++)
-		for (j = 0; launches[i] && j < launches[i]->n_execs; j++)
-			jobs[n_jobs++] = &launches[i]->execs[j].job;
-	if (r->kept == 0)
+	if (r->kept == 0) {
 		run_signal_done(r);
-	for (i = pool_submit_many(r->pool, jobs, n_jobs); i < n_jobs; i++)
-		exec_job(jobs[i]); /* a deque could not grow: run it here */
-	for (i = 0; i < n_settled; i++)
-		node_finished(r, settled[i]);
-	free(jobs);
-	free(launches);
-	free(settled);
+	} else {
+		if (!(j = recycler_get(r->root_jobs, -1))) {
+			pool_free(r->pool);
+			r->pool = NULL;
+			return ASSAY_ENOMEM;
+		}
+		j->job.fn = roots_job_fn;
+		j->run = r;
+		j->from = 0;
+		j->to = r->n_roots;
+		if (pool_submit(r->pool, &j->job) < 0)
+			roots_job_fn(&j->job); /* no room in the pool: launch here */
+	}
 	pthread_mutex_lock(&r->lock);
 	while (!r->done)
 		pthread_cond_wait(&r->cond, &r->lock);
@@ -1332,6 +1365,7 @@ void run_free(run *r)
 	bigarray_free(r->nodes, r->p->n_nodes, sizeof *r->nodes);
 	recycler_free(r->tasks);
 	recycler_free(r->launches);
+	recycler_free(r->root_jobs);
 	bigarray_free(r->results, r->p->n_nodes, sizeof *r->results);
 	free(r->groups);
 	free(r->limited);
