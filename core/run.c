@@ -178,11 +178,8 @@ static assay_task *exec_task(run_exec *e)
 		return NULL;
 	pn = exec_plan_node(e);
 	task_begin(t, pn, e->item, pn->timeout_ms ? pn->timeout_ms : r->p->timeout_ms, e);
-	/* The fence pairs with run_stop()'s, between its store of `stopping`
-	 * and its loads of launches and tasks: either the caller's next load
-	 * of `stopping` sees it set, or run_stop() finds this task. */
+	/* Release: run_stop() may cancel it through this pointer. */
 	atomic_store_explicit(&e->task, t, memory_order_release);
-	atomic_thread_fence(memory_order_seq_cst);
 	return t;
 }
 
@@ -524,8 +521,10 @@ static void exec_admit(run_exec *e)
 		return;
 	}
 	/* run_stop() sets `stopping`, then cancels the tasks executions
-	 * hold: one of the two sees the other (exec_task()). */
-	if (atomic_load(&r->stopping))
+	 * hold.  Should this load miss it, run_stop() may miss the task too;
+	 * then the run goes on as if it had started a moment earlier, and
+	 * task_start() looks at `stopping` again before the task waits. */
+	if (atomic_load_explicit(&r->stopping, memory_order_relaxed))
 		task_cancel(t);
 	/* Counters for the progress line only: no ordering needed. */
 	if (r->o.progress)
@@ -565,9 +564,11 @@ static void move_result(run_exec *e, assay_task *t)
 {
 	run_result *res = e->res;
 
-	free(res->message);
-	free(res->details);
-	task_metrics_free(res->metrics, res->n_metrics);
+	if (res->attempts) { /* an earlier attempt's, replaced */
+		free(res->message);
+		free(res->details);
+		task_metrics_free(res->metrics, res->n_metrics);
+	}
 	/* Take the task's allocations: it is over, nobody else reads them. */
 	res->status = (assay_status)atomic_load_explicit(&t->status, memory_order_relaxed);
 	res->message = t->message;
@@ -1089,6 +1090,7 @@ static void task_make(void *obj, void *arg)
 	t->secrets = (const char *const *)r->p->values.secrets;
 	t->n_secrets = r->p->values.n_secrets;
 	t->verbosity = r->o.verbosity;
+	t->stopping = &r->stopping;
 }
 
 static void task_unmake(void *obj, void *arg)
@@ -1241,7 +1243,7 @@ void run_stop(run *r, const char *reason)
 	pthread_mutex_unlock(&r->lock);
 	if (atomic_exchange(&r->stopping, true))
 		return;
-	/* Pairs with exec_task()'s: see there. */
+	/* Pairs with task_start()'s: see there. */
 	atomic_thread_fence(memory_order_seq_cst);
 	for (i = 0; i < r->p->n_nodes; i++) {
 		/* Launches are recycled, never freed before the run: one that

@@ -251,6 +251,14 @@ void task_start(assay_task *t, int64_t start_ns)
 		return;
 	}
 	atomic_store_explicit(&t->phase, TASK_PENDING, memory_order_relaxed);
+	/* Pairs with the runner's fence between setting *stopping and
+	 * looking for tasks to cancel: either it finds this one (and its
+	 * cancel, under the lock, comes after this and sees it pending), or
+	 * this sees *stopping.  Only here: a run that returns ASSAY_DONE
+	 * needs no cancel, so the common case pays no fence. */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (t->stopping && atomic_load_explicit(t->stopping, memory_order_relaxed))
+		atomic_store(&t->cancelled, true);
 	if (atomic_load(&t->cancelled)) {
 		task_cancel_locked(t); /* cancelled while run() was running */
 		return;

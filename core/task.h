@@ -28,7 +28,7 @@ struct assay_task {
 	const char *const *secrets; /* scrubbed from messages and logs */
 	size_t n_secrets;
 	int verbosity;              /* highest ASSAY_LOG_* level printed */
-	assay_task *cache_next;     /* the free list's link while unused */
+	const atomic_bool *stopping; /* the runner's stop flag, or NULL */
 
 	/* This execution: set by task_begin(). */
 	const plan_node *node;
