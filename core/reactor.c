@@ -478,12 +478,21 @@ static void destroy(reactor *r)
 	free(r);
 }
 
+/* The reactor whose thread this is, or NULL. */
+static _Thread_local const reactor *tl_self;
+
+bool reactor_is_current(const reactor *r)
+{
+	return r && tl_self == r;
+}
+
 static void *loop(void *arg)
 {
 	reactor *r = arg;
 	struct epoll_event ev[BATCH];
 	int i, n, timeout;
 
+	tl_self = r;
 	pthread_mutex_lock(&r->lock);
 	while (!r->stopping) {
 		timeout = next_timeout(r);

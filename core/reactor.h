@@ -11,6 +11,7 @@
 #ifndef ASSAY_REACTOR_H
 #define ASSAY_REACTOR_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -58,5 +59,8 @@ void reactor_timer_stop(reactor *r, assay_timer *t);
  * someone else reaped it (SIGCHLD ignored, a stray waitpid), cb still runs
  * once, with status -1 (check for it before the W* macros). */
 int reactor_child_watch(reactor *r, pid_t pid, assay_child_cb cb, void *arg);
+
+/* Whether the calling thread is r's (it runs r's callbacks). */
+bool reactor_is_current(const reactor *r);
 
 #endif /* ASSAY_REACTOR_H */

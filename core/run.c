@@ -251,14 +251,30 @@ static void exec_job(pool_job *job)
 	exec_run((run_exec *)job);
 }
 
+/* Run e on this thread or hand it to the pool.  A worker that finished
+ * a node continues with e itself (may_continue; see tl_next).  So does
+ * the reactor thread, when a plugin completed there, but only for a type
+ * that just starts waiting work (ASSAY_TYPE_QUICK_RUN): it starts sooner
+ * than a pool thread could be woken for it, while anything else would
+ * hold up every timer and socket.  Any other thread (a plugin's own) hands
+ * e to the pool. */
 static void exec_schedule(run_exec *e, bool may_continue)
 {
-	if (may_continue && tl_in_loop && !tl_next) {
-		tl_next = e;
-		/* Only after its only predecessor: another one may have read
-		 * the clock later than this one, yet finished first. */
-		tl_next_start_ns = n_preds(e->run, e->launch->index) == 1 ? tl_end_ns : 0;
-		return;
+	if (may_continue && !tl_next) {
+		bool on_reactor = reactor_is_current(e->run->re);
+		bool quick = on_reactor && (exec_plan_node(e)->type->flags & ASSAY_TYPE_QUICK_RUN);
+
+		if (tl_in_loop && (!on_reactor || quick)) {
+			tl_next = e;
+			/* Only after its only predecessor: another one may have
+			 * read the clock later than this one, yet finished first. */
+			tl_next_start_ns = n_preds(e->run, e->launch->index) == 1 ? tl_end_ns : 0;
+			return;
+		}
+		if (!tl_in_loop && quick) {
+			exec_run(e);
+			return;
+		}
 	}
 	if (pool_submit(e->run->pool, &e->job) < 0) {
 		/* A deque could not grow: run it here rather than lose it. */

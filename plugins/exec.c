@@ -858,6 +858,10 @@ ASSAY_EXPORT int assay_plugin_init(const assay_host *host, assay_plugin *plugin)
 		.data = pl,
 		/* Frees the type struct too: the host's last use of it. */
 		.free_data = exec_plugin_free,
+		/* run() sets up pipes, spawns and returns: a chain of commands
+		 * goes from one child's exit to the next child's start on the
+		 * reactor thread, as make does, with no thread to wake. */
+		.flags = ASSAY_TYPE_QUICK_RUN,
 	};
 	rc = host->register_node_type(plugin, &pl->type);
 	if (rc < 0) {

@@ -153,6 +153,30 @@ START_TEST(test_chain_and_declaration_order)
 }
 END_TEST
 
+/* A type with ASSAY_TYPE_QUICK_RUN is started on the reactor thread when
+ * its predecessor completed there; any other goes to the pool. */
+START_TEST(test_quick_run_on_reactor)
+{
+	fixture f;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[check.a]\ntype = \"probe_quick\"\nsleep = \"10ms\"\n"
+			       "[check.b]\ntype = \"probe_quick\"\nsleep = \"10ms\"\nafter = [\"a\"]\n"
+			       "[check.c]\ntype = \"probe_quick\"\nafter = [\"b\"]\n"
+			       "[check.p]\ntype = \"probe\"\nsleep = \"10ms\"\n"
+			       "[check.q]\ntype = \"probe\"\nafter = [\"p\"]\n"), 0);
+	go(&f, 8, 2, false, NULL);
+	ck_assert_int_eq(run_worst(f.res, f.p.n_nodes), ASSAY_OK);
+	ck_assert(metric(&f.res[node(&f, "a")], "on_reactor") == 0); /* a root: the pool's */
+	ck_assert(metric(&f.res[node(&f, "b")], "on_reactor") == 1);
+	ck_assert(metric(&f.res[node(&f, "c")], "on_reactor") == 1);
+	ck_assert(metric(&f.res[node(&f, "q")], "on_reactor") == 0);
+	ck_assert(f.res[node(&f, "b")].start >= f.res[node(&f, "a")].end);
+	ck_assert(f.res[node(&f, "c")].start >= f.res[node(&f, "b")].end);
+	finish(&f);
+}
+END_TEST
+
 START_TEST(test_run_if_and_skip_reasons)
 {
 	fixture f;
@@ -543,6 +567,7 @@ static Suite *run_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_chain_and_declaration_order);
+	tcase_add_test(tc, test_quick_run_on_reactor);
 	tcase_add_test(tc, test_run_if_and_skip_reasons);
 	tcase_add_test(tc, test_failed_gate_skips_everything);
 	tcase_add_test(tc, test_jobs_limit);

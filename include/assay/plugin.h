@@ -45,7 +45,7 @@ extern "C" {
 /* Bumped on any incompatible change to this header.  The layout of
  * assay_plugin_info's first member and of assay_host's first two members
  * never changes, so that any host can refuse any plugin by name. */
-#define ASSAY_ABI_VERSION 1
+#define ASSAY_ABI_VERSION 2
 
 #if defined(__GNUC__)
 #define ASSAY_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -155,7 +155,8 @@ typedef struct assay_node_type {
 	int (*prepare)(assay_node *node, const assay_value *options, void *data,
 		       void **state);
 
-	/* A pool thread, once per attempt (and per item for a validation).
+	/* A pool thread, once per attempt (and per item for a validation);
+	 * the reactor thread too for a type with ASSAY_TYPE_QUICK_RUN.
 	 * Either sets the result and returns ASSAY_DONE, or hands its waiting
 	 * to the reactor (child_watch, fd_watch, timer_start) and returns
 	 * ASSAY_PENDING; exactly one host->complete(task) must then follow,
@@ -180,7 +181,17 @@ typedef struct assay_node_type {
 
 	void *data;
 	void (*free_data)(void *data);
+
+	unsigned flags;          /* ASSAY_TYPE_* bits */
 } assay_node_type;
+
+/* The type's run only starts waiting work -- spawns a child, sends a
+ * request -- and returns within microseconds, never blocking and never
+ * computing at length.  The host may then call it on the reactor thread:
+ * a node whose predecessor's waiting just ended there starts at once,
+ * instead of after a pool thread has been woken for it (tens of
+ * microseconds, more in a virtual machine). */
+#define ASSAY_TYPE_QUICK_RUN 1u
 
 /* A resource type: what a node's `resources = { gpu = 1 }` asks for.  The
  * type named `gpu` receives every key of that table that is `gpu` or starts

@@ -30,6 +30,17 @@ typedef struct probe_run {
 	struct probe_run *next;
 } probe_run;
 
+/* The reactor's thread, learnt when a timer first fires there: a run can
+ * then tell whether the host started it on that thread (metric
+ * `on_reactor`), as it may for `probe_quick`. */
+static pthread_t reactor_thread;
+static atomic_bool reactor_known;
+
+static int on_reactor(void)
+{
+	return atomic_load(&reactor_known) && pthread_equal(pthread_self(), reactor_thread);
+}
+
 static pthread_mutex_t runs_lock = PTHREAD_MUTEX_INITIALIZER;
 static probe_run *runs;
 
@@ -116,6 +127,8 @@ static void probe_finish(assay_task *task, probe *p, bool timed_out)
 
 static void probe_wake(void *arg)
 {
+	reactor_thread = pthread_self();
+	atomic_store(&reactor_known, true);
 	assay_task *task = arg;
 	probe_run *r;
 
@@ -132,10 +145,12 @@ static int probe_run_fn(assay_task *task, void *state, void *data)
 	int now = atomic_fetch_add(&running, 1) + 1;
 	assay_metric m = { .name = "concurrent", .value = now };
 	assay_metric seq = { .name = "seq", .value = atomic_fetch_add(&started_seq, 1) };
+	assay_metric here = { .name = "on_reactor", .value = on_reactor() };
 	probe_run *r;
 
 	host->add_metric(task, &m);
 	host->add_metric(task, &seq);
+	host->add_metric(task, &here);
 	if (p->sleep_ms == 0) {
 		probe_finish(task, p, false);
 		return ASSAY_DONE;
@@ -182,6 +197,20 @@ static const assay_node_type probe_type = {
 	.run = probe_run_fn,
 	.cancel = probe_cancel,
 	.release = probe_release,
+};
+
+/* The same, declared to start only waiting work: the host may run it on
+ * the reactor thread. */
+static const assay_node_type probe_quick_type = {
+	.name = "probe_quick",
+	.kinds = ASSAY_KIND_CHECK,
+	.description = "a scripted node for scheduler tests, ASSAY_TYPE_QUICK_RUN",
+	.options = probe_options,
+	.prepare = probe_prepare,
+	.run = probe_run_fn,
+	.cancel = probe_cancel,
+	.release = probe_release,
+	.flags = ASSAY_TYPE_QUICK_RUN,
 };
 
 /* `slot`: [plugins.probe] slots = N interchangeable slots (default 1). */
@@ -238,7 +267,8 @@ int assay_plugin_init(const assay_host *h, assay_plugin *plugin)
 	conf = h->plugin_config(plugin);
 	if (conf && (slots = h->value_get(conf, "slots")) && h->value_int(slots, &n) == 0)
 		atomic_store(&slots_free, (int)n);
-	if ((rc = h->register_node_type(plugin, &probe_type)) < 0)
+	if ((rc = h->register_node_type(plugin, &probe_type)) < 0 ||
+	    (rc = h->register_node_type(plugin, &probe_quick_type)) < 0)
 		return rc;
 	return h->register_resource_type(plugin, &slot_type);
 }
