@@ -315,7 +315,9 @@ static bool limiter_enter(limiter *l, run_exec *e)
 	return in;
 }
 
-/* A leaving execution hands its slot straight to the first waiter. */
+/* A leaving execution hands its slot straight to the first waiter, which
+ * may go on on this thread (see exec_schedule): with `jobs` full, that
+ * is how the next command starts the moment a child exits. */
 static void limiter_leave(limiter *l)
 {
 	run_exec *e;
@@ -332,7 +334,7 @@ static void limiter_leave(limiter *l)
 	pthread_mutex_unlock(&l->lock);
 	if (e) {
 		e->stage++;
-		exec_schedule(e, false);
+		exec_schedule(e, true);
 	}
 }
 
