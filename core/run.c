@@ -164,7 +164,7 @@ static size_t n_preds(const run *r, size_t v)
 	return r->g->pred_at[v + 1] - r->g->pred_at[v];
 }
 
-/* The execution's task (the one it has, or one from the cache); NULL when
+/* The execution's task (the one it has, or one from the recycler); NULL when
  * out of memory. */
 static assay_task *exec_task(run_exec *e)
 {

@@ -33,12 +33,12 @@ typedef struct probe_run {
 /* The reactor's thread, learnt when a timer first fires there: a run can
  * then tell whether the host started it on that thread (metric
  * `on_reactor`), as it may for `probe_quick`. */
-static pthread_t reactor_thread;
+static _Atomic(pthread_t) reactor_thread;
 static atomic_bool reactor_known;
 
 static int on_reactor(void)
 {
-	return atomic_load(&reactor_known) && pthread_equal(pthread_self(), reactor_thread);
+	return atomic_load(&reactor_known) && pthread_equal(pthread_self(), atomic_load(&reactor_thread));
 }
 
 static pthread_mutex_t runs_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -127,7 +127,7 @@ static void probe_finish(assay_task *task, probe *p, bool timed_out)
 
 static void probe_wake(void *arg)
 {
-	reactor_thread = pthread_self();
+	atomic_store(&reactor_thread, pthread_self());
 	atomic_store(&reactor_known, true);
 	assay_task *task = arg;
 	probe_run *r;
