@@ -146,6 +146,12 @@ static _Thread_local bool tl_in_loop;
  * start of tl_next, tl_start_ns that of the execution being admitted. */
 static _Thread_local int64_t tl_end_ns, tl_next_start_ns, tl_start_ns;
 
+/* This thread's index in the run's pool, for the recyclers' lists: set by
+ * the jobs as they start; -1 (the shared list) on any other thread, and
+ * on a worker before its first job -- never another pool's index, since
+ * workers live and die with their run's pool. */
+static _Thread_local int tl_worker = -1;
+
 static void exec_admit(run_exec *e);
 static void node_finished(run *r, size_t v);
 
@@ -174,7 +180,7 @@ static assay_task *exec_task(run_exec *e)
 
 	if (t)
 		return t;
-	if (!(t = recycler_get(r->tasks, pool_worker_index(r->pool))))
+	if (!(t = recycler_get(r->tasks, tl_worker)))
 		return NULL;
 	pn = exec_plan_node(e);
 	task_begin(t, pn, e->item, pn->timeout_ms ? pn->timeout_ms : r->p->timeout_ms, e);
@@ -192,7 +198,7 @@ static void exec_return_task(run_exec *e)
 		return;
 	atomic_store_explicit(&e->task, NULL, memory_order_relaxed);
 	task_end(t);
-	recycler_put(e->run->tasks, pool_worker_index(e->run->pool), t);
+	recycler_put(e->run->tasks, tl_worker, t);
 }
 
 static double wall_now(void)
@@ -234,6 +240,7 @@ static void exec_run(run_exec *e)
 {
 	bool outer = !tl_in_loop;
 
+	tl_worker = pool_worker_index(e->run->pool);
 	tl_in_loop = true;
 	tl_start_ns = 0;
 	while (e) {
@@ -666,7 +673,7 @@ static void launch_end(run *r, run_launch *l)
 		l->n_limits = 0;
 	}
 	if (l->recycled)
-		recycler_put(r->launches, pool_worker_index(r->pool), l);
+		recycler_put(r->launches, tl_worker, l);
 }
 
 static void exec_final(run_exec *e)
@@ -829,7 +836,7 @@ static run_launch *launch_new(run *r, size_t v)
 	size_t i, k;
 
 	if (pn->kind != ASSAY_KIND_VALIDATION) {
-		if (!(l = recycler_get(r->launches, pool_worker_index(r->pool))))
+		if (!(l = recycler_get(r->launches, tl_worker)))
 			return NULL;
 		l->execs[0].res = res;
 		l->execs[0].stage = 0;
@@ -948,7 +955,7 @@ static void roots_job_fn(pool_job *job)
 	roots_job *j = (roots_job *)job;
 	run *r = j->run;
 	size_t from = j->from, to = j->to;
-	int w = pool_worker_index(r->pool);
+	int w = tl_worker = pool_worker_index(r->pool);
 	run_exec *e;
 
 	while (to - from > 1) {
