@@ -28,20 +28,22 @@ typedef struct run_options {
 
 /* The outcome of one execution: a node's last attempt or one item. */
 typedef struct run_result {
+	/* The small fields together: a million results are zeroed memory the
+	 * run writes once, so every byte saved is a byte less to fault in. */
 	assay_status status;
 	assay_status cause;       /* SKIPPED: the status of the failure behind it */
+	unsigned attempts;
+	bool ran;                 /* false: skipped or not selected */
+	bool kept;                /* selected by --only (or no --only) */
 	char *message;
 	char *details;            /* long output, or NULL */
 	char *skip_reason;        /* SKIPPED only */
 	assay_metric *metrics;
 	size_t n_metrics;
-	unsigned attempts;
 	double start, end;        /* wall clock */
 	double duration;          /* seconds */
 	struct run_result *items; /* validations */
 	size_t n_items;
-	bool ran;                 /* false: skipped or not selected */
-	bool kept;                /* selected by --only (or no --only) */
 } run_result;
 
 /* Counters for progress displays; read without locks (approximate).
