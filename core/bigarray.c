@@ -14,7 +14,7 @@
 /* Below a few huge pages, malloc's own memory is as good. */
 #define BIG (4 * HUGE_PAGE)
 
-static size_t total(size_t n, size_t size)
+static size_t total_len(size_t n, size_t size)
 {
 	if (n == 0)
 		n = 1;
@@ -23,7 +23,7 @@ static size_t total(size_t n, size_t size)
 
 void *bigarray_new(size_t n, size_t size)
 {
-	size_t len = total(n, size), map_len;
+	size_t len = total_len(n, size), map_len;
 	char *map, *start;
 	uintptr_t at;
 
@@ -51,9 +51,27 @@ void *bigarray_new(size_t n, size_t size)
 	return start;
 }
 
+size_t bigarray_prefault(void *p, size_t n, size_t size, size_t offset, size_t len)
+{
+	size_t total = total_len(n, size);
+
+	if (!p || total < BIG)
+		return 0; /* from calloc: not ours to advise */
+	total = (total + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+	if (offset >= total)
+		return 0;
+	if (len > total - offset)
+		len = total - offset;
+#ifdef MADV_POPULATE_WRITE
+	if (madvise((char *)p + offset, len, MADV_POPULATE_WRITE) == 0)
+		return len;
+#endif
+	return 0;
+}
+
 void bigarray_free(void *p, size_t n, size_t size)
 {
-	size_t len = total(n, size);
+	size_t len = total_len(n, size);
 
 	if (!p)
 		return;

@@ -11,6 +11,13 @@
 /* n zeroed elements of size bytes, or NULL (also when n * size overflows). */
 void *bigarray_new(size_t n, size_t size);
 
+/* Fault in up to len bytes of p's pages from byte `offset` on, ahead of
+ * their first writes, without writing (MADV_POPULATE_WRITE, Linux 5.14):
+ * another thread may write the array meanwhile.  Returns the bytes done;
+ * 0 when there is nothing to do or it cannot be done (a small array, an
+ * older kernel). */
+size_t bigarray_prefault(void *p, size_t n, size_t size, size_t offset, size_t len);
+
 /* Free what bigarray_new(n, size) returned (NULL is fine). */
 void bigarray_free(void *p, size_t n, size_t size);
 
