@@ -36,7 +36,6 @@ struct recycler {
 	void (*make)(void *, void *);
 	void (*destroy)(void *, void *);
 	void *arg;
-	unsigned workers;
 	worker_list *lists;
 
 	/* Objects given back by other threads (the reactor's, when a plugin
@@ -60,7 +59,6 @@ int recycler_new(recycler **out, unsigned workers, size_t size,
 	c->make = make;
 	c->destroy = destroy;
 	c->arg = arg;
-	c->workers = workers;
 	c->lists = aligned_alloc(_Alignof(worker_list), (workers ? workers : 1) * sizeof *c->lists);
 	if (!c->lists) {
 		free(c);

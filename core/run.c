@@ -72,7 +72,7 @@ struct run_launch {
 	limiter **limits;         /* its groups' max_parallel, outermost first, or NULL */
 	res_queue **resq;         /* one per resource of the plan node, or NULL */
 	unsigned n_limits, n_res;
-	atomic_size_t items_left; /* executions not final yet */
+	atomic_size_t items_left; /* a validation's executions not final yet */
 	bool recycled;
 	size_t n_execs;
 	run_launch *next_alloc;   /* the run's list of allocated ones */
@@ -852,6 +852,7 @@ static run_launch *launch_new(run *r, size_t v)
 			return NULL;
 		res->n_items = pn->n_items;
 		l->n_execs = pn->n_items;
+		atomic_store_explicit(&l->items_left, l->n_execs, memory_order_relaxed);
 		for (i = 0; i < pn->n_items; i++) {
 			exec_setup(r, &l->execs[i], l);
 			l->execs[i].res = &res->items[i];
@@ -860,7 +861,6 @@ static run_launch *launch_new(run *r, size_t v)
 		}
 	}
 	l->index = v;
-	atomic_store_explicit(&l->items_left, l->n_execs, memory_order_relaxed);
 	/* Groups were declared outer before inner: a consistent order, so
 	 * limits taken one after another cannot deadlock.  Most nodes have
 	 * no limit and no resource: nothing is allocated for them. */
