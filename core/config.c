@@ -21,7 +21,7 @@ static const char *const plugins_keys[] = { "load", "path" };
 static const char *const group_keys[] = { "max_parallel", "description" };
 /* Keys the host reads in every node table; a type's own options come on top. */
 static const char *const node_keys[] = {
-	"type", "description", "after", "gate", "run_if", "timeout", "retries",
+	"type", "description", "after", "gate", "run_if", "skip", "timeout", "retries",
 	"retry_delay", "max_parallel", "resources", "estimate",
 	"matrix", "objective", "items",
 };
@@ -504,6 +504,46 @@ static bool load_objective(plan_node *n, const assay_value *o)
 	return true;
 }
 
+/* `gate = true` (or "ok"): only OK lets the other nodes run; "warning":
+ * WARNING does too.  A WARNING is a problem someone should look at, and a
+ * gate is there to stop everything else on a problem, so the strict form
+ * is the one spelt `true`. */
+static void load_gate(plan_node *n, const assay_value *v)
+{
+	const char *s;
+
+	if (value_type(v) == ASSAY_VALUE_BOOLEAN) {
+		value_bool(v, &n->gate);
+		return;
+	}
+	if (!want(v, ASSAY_VALUE_STRING, "true, false, \"ok\" or \"warning\""))
+		return;
+	s = value_string(v);
+	if (strcmp(s, "ok") == 0) {
+		n->gate = true;
+	} else if (strcmp(s, "warning") == 0) {
+		n->gate = true;
+		n->gate_warning = true;
+	} else {
+		value_error(v, "`gate` must be true, false, \"ok\" or \"warning\", not \"%s\"", s);
+	}
+}
+
+/* `skip = "reason"`: the node is reported SKIPPED with that reason and
+ * never run; the reason is what the report says, so it must say something. */
+static void load_skip(plan_node *n, const assay_value *v)
+{
+	const char *s;
+
+	if (!want(v, ASSAY_VALUE_STRING, "a string: the reason the node is skipped"))
+		return;
+	s = value_string(v);
+	if (!s[strspn(s, " \t\r\n")])
+		value_error(v, "`skip` must give the reason the node is skipped, not an empty string");
+	else
+		n->skip = s;
+}
+
 /* The host's own options of a node table.  Unknown keys are checked later,
  * once the type (and so its option names) is known. */
 static void load_node_options(plan_node *n)
@@ -527,8 +567,9 @@ static void load_node_options(plan_node *n)
 			if (string_array(v, true))
 				n->after = v;
 		} else if (strcmp(key, "gate") == 0) {
-			if (want(v, ASSAY_VALUE_BOOLEAN, "true or false"))
-				value_bool(v, &n->gate);
+			load_gate(n, v);
+		} else if (strcmp(key, "skip") == 0) {
+			load_skip(n, v);
 		} else if (strcmp(key, "run_if") == 0) {
 			const char *s;
 

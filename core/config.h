@@ -39,6 +39,7 @@ typedef struct plan_node {
 	size_t n_items;                  /* validations */
 	unsigned retries;
 	bool gate;
+	bool gate_warning;               /* a gate that WARNING passes too */
 	bool prepared;
 	char *id;                        /* "gcp.buckets", "lr[lr=0.1,bs=32]" */
 
@@ -46,6 +47,7 @@ typedef struct plan_node {
 	const assay_value *table;        /* the node's table; its keys are the options */
 	const char *type_name;
 	const assay_value *after;        /* array of ids or group names, or NULL */
+	const char *skip;                /* `skip`: the reason it never runs, or NULL */
 	int64_t retry_delay_ms;          /* base of the exponential backoff */
 	unsigned max_parallel;           /* for a matrix's trials together; 0: no limit */
 	double estimate_s;               /* declared duration for the critical path; 0: none */

@@ -428,7 +428,9 @@ void graph_print_text(const graph *g, const plan *p, const double *seconds,
 			continue;
 		shown++;
 		fprintf(out, "%s %s%s", on_path && on_path[i] ? "*" : " ", n->id,
-			n->gate ? " [gate]" : "");
+			n->gate ? n->gate_warning ? " [gate: OK or WARNING]" : " [gate]" : "");
+		if (n->skip)
+			fprintf(out, " [skip: %s]", n->skip);
 		if (seconds[i] > 0)
 			fprintf(out, " (%.3gs)", seconds[i]);
 		for (k = g->pred_at[i]; k < g->pred_at[i + 1]; k++)
@@ -469,10 +471,11 @@ void graph_print_dot(const graph *g, const plan *p, const double *seconds,
 	for (i = 0; i < g->n; i++) {
 		fputc('\t', out);
 		dot_id(out, p->nodes[i].id);
-		fprintf(out, " [label=\"%s\\n%s %s\"%s%s];\n", p->nodes[i].id,
+		fprintf(out, " [label=\"%s\\n%s %s\"%s%s%s];\n", p->nodes[i].id,
 			plan_kind_name(p->nodes[i].kind),
 			p->nodes[i].type_name ? p->nodes[i].type_name : "",
 			p->nodes[i].gate ? ", shape=octagon" : "",
+			p->nodes[i].skip ? ", style=dashed" : "",
 			on_path && on_path[i] ? ", color=red, penwidth=2" : "");
 	}
 	for (i = 0; i < g->n; i++)

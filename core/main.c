@@ -285,6 +285,9 @@ static void print_summary(const plan *p, const registry *r)
 		if (p->nodes[i].gate)
 			printf(" %s", p->nodes[i].id);
 	printf("%s\n", gates ? "" : " none");
+	for (i = 0; i < p->n_nodes; i++)
+		if (p->nodes[i].skip)
+			printf("  skipped: %s (%s)\n", p->nodes[i].id, p->nodes[i].skip);
 	printf("  groups:");
 	for (i = 0; i < p->n_groups; i++) {
 		size_t j, members = 0, len = strlen(p->groups[i].name);
@@ -378,7 +381,7 @@ static double *estimates(const plan *p)
 	size_t i;
 
 	for (i = 0; s && i < p->n_nodes; i++)
-		s[i] = p->nodes[i].estimate_s;
+		s[i] = p->nodes[i].skip ? 0 : p->nodes[i].estimate_s; /* never runs */
 	return s;
 }
 

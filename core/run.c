@@ -740,6 +740,43 @@ static void summarise_items(run *r, size_t v)
 
 /* --- readiness ------------------------------------------------------------- */
 
+/* Whether a gate's result keeps the other nodes from running: anything
+ * but OK, or but OK and WARNING for `gate = "warning"`. */
+static bool gate_refuses(const run *r, size_t u)
+{
+	assay_status st = r->results[u].status;
+
+	return st != ASSAY_OK && !(st == ASSAY_WARNING && r->p->nodes[u].gate_warning);
+}
+
+/* Whether a successor may have to be skipped for v's result: v failed, was
+ * skipped (it did not succeed, whyever), or is a gate that refuses. */
+static bool blocks_successors(const run *r, size_t v)
+{
+	const run_result *res = &r->results[v];
+
+	return res->status == ASSAY_SKIPPED || failed_status(res->status) ||
+	       (r->p->nodes[v].gate && gate_refuses(r, v));
+}
+
+/* "gate `g` is CRITICAL", "dependency `d` was skipped: no GPU here" (the
+ * reason of a node skipped by its `skip`: what the operator should read). */
+static char *blocked_by(const run *r, size_t u, const char *what)
+{
+	const run_result *pr = &r->results[u];
+	const plan_node *pu = &r->p->nodes[u];
+	char *why;
+	int rc;
+
+	if (pr->status != ASSAY_SKIPPED)
+		rc = asprintf(&why, "%s `%s` is %s", what, pu->id, host_status_name(pr->status));
+	else if (pu->skip)
+		rc = asprintf(&why, "%s `%s` was skipped: %s", what, pu->id, pu->skip);
+	else
+		rc = asprintf(&why, "%s `%s` was skipped", what, pu->id);
+	return rc < 0 ? NULL : why;
+}
+
 /* Why node s will not run, given its finished predecessors, or NULL. */
 static char *skip_reason(run *r, size_t s, assay_status *cause)
 {
@@ -749,6 +786,11 @@ static char *skip_reason(run *r, size_t s, assay_status *cause)
 	bool any_failed = false;
 	char *why = NULL;
 
+	/* The operator's word comes first: it holds whatever happened. */
+	if (pn->skip) {
+		*cause = ASSAY_OK;
+		return strdup(pn->skip);
+	}
 	if (atomic_load(&r->stopping)) {
 		pthread_mutex_lock(&r->lock);
 		*cause = r->stop_cause;
@@ -763,33 +805,27 @@ static char *skip_reason(run *r, size_t s, assay_status *cause)
 		*cause = ASSAY_OK; /* nothing failed: the skip is no failure */
 		return strdup("run_if = \"failure\", and no dependency failed");
 	}
-	/* A failed gate skips everything else, whatever its run_if. */
+	/* A gate that refuses skips everything else, whatever its run_if. */
 	for (k = g->pred_at[s]; k < g->pred_at[s + 1]; k++) {
 		size_t u = g->pred[k];
-		assay_status st = effective(&r->results[u]);
 
-		if (r->p->nodes[u].gate && !pn->gate && failed_status(st)) {
-			*cause = st;
-			if (asprintf(&why, "gate `%s` is %s", r->p->nodes[u].id,
-				     r->results[u].status == ASSAY_SKIPPED ? "SKIPPED"
-									   : host_status_name(st)) < 0)
-				why = NULL;
-			return why ? why : strdup("a gate failed");
+		if (r->p->nodes[u].gate && !pn->gate && gate_refuses(r, u)) {
+			*cause = effective(&r->results[u]);
+			why = blocked_by(r, u, "gate");
+			return why ? why : strdup("a gate did not pass");
 		}
 	}
+	/* "success" is every dependency's: one that was skipped, even by
+	 * the operator, did not succeed. */
 	for (k = g->pred_at[s]; k < g->pred_at[s + 1]; k++) {
 		size_t u = g->pred[k];
 		const run_result *pr = &r->results[u];
 
-		if (!failed_status(effective(pr)))
-			continue;
-		any_failed = true;
-		if (pn->run_if == RUN_IF_SUCCESS) {
+		any_failed |= failed_status(effective(pr));
+		if (pn->run_if == RUN_IF_SUCCESS &&
+		    (pr->status == ASSAY_SKIPPED || failed_status(pr->status))) {
 			*cause = effective(pr);
-			if (asprintf(&why, pr->status == ASSAY_SKIPPED ? "dependency `%s` was skipped"
-								       : "dependency `%s` is %s",
-				     r->p->nodes[u].id, host_status_name(pr->status)) < 0)
-				why = NULL;
+			why = blocked_by(r, u, "dependency");
 			return why ? why : strdup("a dependency failed");
 		}
 	}
@@ -898,7 +934,14 @@ static run_launch *node_start(run *r, size_t v)
 	run_result *res = &r->results[v];
 	run_launch *l;
 
-	res->ran = res->kept = true;
+	res->kept = true;
+	if (pn->skip) { /* a root: the others meet their `skip` in skip_reason() */
+		res->status = ASSAY_SKIPPED;
+		res->cause = ASSAY_OK;
+		res->skip_reason = strdup(pn->skip);
+		return NULL;
+	}
+	res->ran = true;
 	if (pn->kind == ASSAY_KIND_VALIDATION && pn->n_items == 0) {
 		res->status = ASSAY_OK;
 		res->message = strdup("no items");
@@ -1022,7 +1065,7 @@ static void node_finished(run *r, size_t v)
 			r->o.progress(r, r->o.progress_arg);
 			pthread_mutex_unlock(&r->progress_lock);
 		}
-		bool failed = failed_status(effective(res)), sink = true;
+		bool failed = blocks_successors(r, v), sink = true;
 
 		for (k = g->succ_at[v]; k < g->succ_at[v + 1]; k++) {
 			size_t s = g->succ[k];

@@ -134,7 +134,17 @@ static const struct bad bad_configs[] = {
 	{ NODE "run_if = \"sometimes\"\n",
 	  "c.toml:4:10: `run_if` must be \"success\", \"failure\" or \"always\", not \"sometimes\"", 1 },
 	{ NODE "gate = \"true\"\n",
-	  "c.toml:4:8: `gate` must be true or false, not string", 1 },
+	  "c.toml:4:8: `gate` must be true, false, \"ok\" or \"warning\", not \"true\"", 1 },
+	{ NODE "gate = 1\n",
+	  "c.toml:4:8: `gate` must be true, false, \"ok\" or \"warning\", not integer", 1 },
+	{ NODE "skip = true\n",
+	  "c.toml:4:8: `skip` must be a string: the reason the node is skipped, not boolean", 1 },
+	{ NODE "skip = \"\"\n",
+	  "c.toml:4:8: `skip` must give the reason the node is skipped, not an empty string", 1 },
+	{ NODE "skip = \" \\t\"\n",
+	  "c.toml:4:8: `skip` must give the reason the node is skipped, not an empty string", 1 },
+	{ "[check.g]\nskip = \"off\"\n[check.g.a]\ntype = \"good\"\nvalue = 1\n",
+	  "c.toml:2:1: `skip` in group `g`: a group is a table without `type`; add `type` to make `g` a node", 1 },
 	{ NODE "after = [\"nosuch\"]\n",
 	  "c.toml:4:10: `after` of `a` names `nosuch`, which is no node or group", 1 },
 	{ NODE "after = [\"billng\"]\n[check.billing]\ntype = \"good\"\nvalue = 0\n",
@@ -311,7 +321,9 @@ START_TEST(test_good_plan)
 		   "[trial.lr]\ntype = \"good\"\nvalue = 0\nmax_parallel = 2\nafter = [\"gcp\"]\n"
 		   "matrix = { lr = [0.1, 0.01], bs = [32, 64], opt = [\"adam\"] }\n"
 		   "objective = { metric = \"accuracy\", goal = \"min\" }\n"
-		   "[check.late]\ntype = \"good\"\nvalue = 0\nafter = \"lr\"\ntimeout = 2.5\n",
+		   "[check.late]\ntype = \"good\"\nvalue = 0\nafter = \"lr\"\ntimeout = 2.5\n"
+		   "[check.soft]\ntype = \"good\"\nvalue = 0\ngate = \"warning\"\n"
+		   "[check.off]\ntype = \"good\"\nvalue = 0\nskip = \"no GPU here\"\ngate = \"ok\"\n",
 		   &d, &p, &r);
 	if (diag_count(&d))
 		ck_abort_msg("unexpected error: %s", d.lines[0]);
@@ -319,11 +331,16 @@ START_TEST(test_good_plan)
 	ck_assert_uint_eq(p.workers, 3);
 	ck_assert_int_eq(p.timeout_ms, 90000);
 	ck_assert(p.fail_fast);
-	ck_assert_uint_eq(p.n_nodes, 8);
+	ck_assert_uint_eq(p.n_nodes, 10);
 	/* Declaration order across kinds, matrix expanded with the last key
 	 * fastest: check.late comes last although checks came first. */
 	ck_assert_str_eq(p.nodes[0].id, "billing");
-	ck_assert(p.nodes[0].gate);
+	ck_assert(p.nodes[0].gate && !p.nodes[0].gate_warning);
+	ck_assert_ptr_null(p.nodes[0].skip);
+	ck_assert(p.nodes[8].gate && p.nodes[8].gate_warning);
+	ck_assert(p.nodes[9].gate && !p.nodes[9].gate_warning);
+	ck_assert_str_eq(p.nodes[9].skip, "no GPU here");
+	ck_assert(p.nodes[9].prepared); /* a skipped node is checked all the same */
 	ck_assert_str_eq(p.nodes[1].id, "gcp.buckets");
 	ck_assert_str_eq(p.nodes[1].group, "gcp");
 	ck_assert_uint_eq(p.nodes[1].retries, 2);

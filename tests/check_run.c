@@ -232,6 +232,127 @@ START_TEST(test_failed_gate_skips_everything)
 }
 END_TEST
 
+/* A gate passes on OK alone, unless it says `gate = "warning"`. */
+START_TEST(test_warning_gate)
+{
+	fixture f;
+	size_t i;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[check.billing]\ntype = \"probe\"\ngate = true\nstatus = 1\n"
+			       "[check.a]\ntype = \"probe\"\n"
+			       "[check.b]\ntype = \"probe\"\nrun_if = \"failure\"\n"), 0);
+	go(&f, 4, 2, false, NULL);
+	ck_assert_int_eq(f.res[0].status, ASSAY_WARNING);
+	for (i = 1; i < f.p.n_nodes; i++) {
+		ck_assert_int_eq(f.res[i].status, ASSAY_SKIPPED);
+		ck_assert_str_eq(f.res[i].skip_reason, "gate `billing` is WARNING");
+		ck_assert_int_eq(f.res[i].cause, ASSAY_WARNING);
+	}
+	ck_assert_int_eq(run_worst(f.res, f.p.n_nodes), ASSAY_WARNING);
+	finish(&f);
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[check.billing]\ntype = \"probe\"\ngate = \"warning\"\nstatus = 1\n"
+			       "[check.strict]\ntype = \"probe\"\ngate = \"ok\"\nstatus = 0\n"
+			       "[check.a]\ntype = \"probe\"\n"), 0);
+	go(&f, 4, 2, false, NULL);
+	ck_assert_int_eq(f.res[node(&f, "a")].status, ASSAY_OK);
+	ck_assert_int_eq(run_worst(f.res, f.p.n_nodes), ASSAY_WARNING);
+	finish(&f);
+
+	/* "warning" lets WARNING through, not a failure */
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[check.billing]\ntype = \"probe\"\ngate = \"warning\"\nstatus = 2\n"
+			       "[check.a]\ntype = \"probe\"\n"), 0);
+	go(&f, 4, 2, false, NULL);
+	ck_assert_int_eq(f.res[1].status, ASSAY_SKIPPED);
+	ck_assert_str_eq(f.res[1].skip_reason, "gate `billing` is CRITICAL");
+	finish(&f);
+}
+END_TEST
+
+/* `skip = "reason"`: never run, SKIPPED with the reason and no failure;
+ * what needs its success is skipped in turn, naming it. */
+START_TEST(test_skip_option)
+{
+	fixture f;
+	size_t s;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[check.gpu]\ntype = \"probe\"\nstatus = 2\nskip = \"no GPU on this host\"\n"
+			       "[check.smoke]\ntype = \"probe\"\nafter = [\"gpu\"]\n"
+			       "[check.chained]\ntype = \"probe\"\nafter = [\"smoke\"]\n"
+			       "[check.always]\ntype = \"probe\"\nafter = [\"gpu\"]\nrun_if = \"always\"\n"
+			       "[check.on_failure]\ntype = \"probe\"\nafter = [\"gpu\"]\nrun_if = \"failure\"\n"
+			       "[check.bad]\ntype = \"probe\"\nstatus = 2\n"
+			       "[check.late]\ntype = \"probe\"\nafter = [\"bad\"]\nskip = \"disabled\"\n"
+			       "[trial.t]\ntype = \"probe\"\nmatrix = { x = [1, 2] }\nskip = \"later\"\n"), 0);
+	go(&f, 4, 2, false, NULL);
+	s = node(&f, "gpu");
+	ck_assert_int_eq(f.res[s].status, ASSAY_SKIPPED);
+	ck_assert_str_eq(f.res[s].skip_reason, "no GPU on this host");
+	ck_assert_int_eq(f.res[s].cause, ASSAY_OK);
+	ck_assert(!f.res[s].ran);
+	ck_assert_uint_eq(f.res[s].attempts, 0);
+	ck_assert(metric(&f.res[s], "seq") < 0); /* the probe never ran */
+	s = node(&f, "smoke");
+	ck_assert_int_eq(f.res[s].status, ASSAY_SKIPPED);
+	ck_assert_str_eq(f.res[s].skip_reason, "dependency `gpu` was skipped: no GPU on this host");
+	ck_assert_int_eq(f.res[s].cause, ASSAY_OK);
+	s = node(&f, "chained");
+	ck_assert_int_eq(f.res[s].status, ASSAY_SKIPPED);
+	ck_assert_str_eq(f.res[s].skip_reason, "dependency `smoke` was skipped");
+	ck_assert_int_eq(f.res[node(&f, "always")].status, ASSAY_OK);
+	s = node(&f, "on_failure");
+	ck_assert_int_eq(f.res[s].status, ASSAY_SKIPPED);
+	ck_assert_str_eq(f.res[s].skip_reason, "run_if = \"failure\", and no dependency failed");
+	/* its own reason, whatever its dependencies did */
+	s = node(&f, "late");
+	ck_assert_int_eq(f.res[s].status, ASSAY_SKIPPED);
+	ck_assert_str_eq(f.res[s].skip_reason, "disabled");
+	ck_assert_int_eq(f.res[s].cause, ASSAY_OK);
+	ck_assert_str_eq(f.res[node(&f, "t[x=1]")].skip_reason, "later");
+	ck_assert_str_eq(f.res[node(&f, "t[x=2]")].skip_reason, "later");
+	/* skipping is no failure: the worst is `bad` */
+	ck_assert_int_eq(run_worst(f.res, f.p.n_nodes), ASSAY_CRITICAL);
+	finish(&f);
+
+	/* A skipped gate passes nothing; the run is not failed for it. */
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[check.billing]\ntype = \"probe\"\ngate = true\nskip = \"billing API down\"\n"
+			       "[check.a]\ntype = \"probe\"\n"), 0);
+	go(&f, 4, 2, false, NULL);
+	ck_assert_int_eq(f.res[1].status, ASSAY_SKIPPED);
+	ck_assert_str_eq(f.res[1].skip_reason, "gate `billing` was skipped: billing API down");
+	ck_assert_int_eq(run_worst(f.res, f.p.n_nodes), ASSAY_OK);
+	finish(&f);
+}
+END_TEST
+
+/* run_if = "success" means every dependency succeeded: one skipped
+ * because nothing failed did not. */
+START_TEST(test_skipped_dependency_is_no_success)
+{
+	fixture f;
+	size_t s;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[check.deploy]\ntype = \"probe\"\n"
+			       "[check.rollback]\ntype = \"probe\"\nafter = [\"deploy\"]\nrun_if = \"failure\"\n"
+			       "[check.after_rollback]\ntype = \"probe\"\nafter = [\"rollback\"]\n"
+			       "[check.report]\ntype = \"probe\"\nafter = [\"rollback\"]\nrun_if = \"always\"\n"), 0);
+	go(&f, 4, 2, false, NULL);
+	s = node(&f, "after_rollback");
+	ck_assert_int_eq(f.res[s].status, ASSAY_SKIPPED);
+	ck_assert_str_eq(f.res[s].skip_reason, "dependency `rollback` was skipped");
+	ck_assert_int_eq(f.res[s].cause, ASSAY_OK);
+	ck_assert_int_eq(f.res[node(&f, "report")].status, ASSAY_OK);
+	ck_assert_int_eq(run_worst(f.res, f.p.n_nodes), ASSAY_OK);
+	finish(&f);
+}
+END_TEST
+
 static double max_metric(const fixture *f, const char *name)
 {
 	double m = 0;
@@ -570,6 +691,9 @@ static Suite *run_suite(void)
 	tcase_add_test(tc, test_quick_run_on_reactor);
 	tcase_add_test(tc, test_run_if_and_skip_reasons);
 	tcase_add_test(tc, test_failed_gate_skips_everything);
+	tcase_add_test(tc, test_warning_gate);
+	tcase_add_test(tc, test_skip_option);
+	tcase_add_test(tc, test_skipped_dependency_is_no_success);
 	tcase_add_test(tc, test_jobs_limit);
 	tcase_add_test(tc, test_max_parallel_of_a_matrix);
 	tcase_add_test(tc, test_retries);
