@@ -15,6 +15,7 @@
 #include "host.h"
 #include "plugin.h"
 #include "task.h"
+#include "template.h"
 #include "value.h"
 
 /* The reactor of the run in progress.  Part of the registry's state in
@@ -132,41 +133,42 @@ static const char *h_node_param(const assay_node *n, const char *name)
 	return plan_node_param((const plan_node *)n, name);
 }
 
-static int h_check_template(assay_node *node, const assay_value *v, const char *what)
+/* What a placeholder may name in node n: its parameters, and {item} in
+ * a validation (any non-NULL answer: the item is not known yet). */
+static const char *h_node_lookup(const char *name, void *arg)
+{
+	const plan_node *n = arg;
+
+	if (strcmp(name, "item") == 0)
+		return n->kind == ASSAY_KIND_VALIDATION ? "" : NULL;
+	return plan_node_param(n, name);
+}
+
+static int h_check(assay_node *node, const assay_value *v, const char *what, bool shell)
 {
 	const plan_node *n = (const plan_node *)node;
-	const char *s = value_string(v), *p;
-	int changes = 0;
+	const char *s = value_string(v);
+	char *msg;
+	int rc;
 
 	if (!s)
 		return 0;
-	for (p = s; *p; p++) {
-		char name[128];
-		size_t len;
-
-		if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
-			changes++;
-			p++;
-			continue;
-		}
-		/* As task_expand() reads it: not after `$`, a name in braces. */
-		if ((p > s && p[-1] == '$') || !(len = task_placeholder(p)) || len - 2 >= sizeof name)
-			continue;
-		memcpy(name, p + 1, len - 2);
-		name[len - 2] = '\0';
-		if (strcmp(name, "item") == 0 ? n->kind != ASSAY_KIND_VALIDATION
-					      : !plan_node_param(n, name)) {
-			value_error(v, "`%s`: unknown placeholder `{%s}`: %s (write `{{` and `}}` for literal braces)",
-				    what, name,
-				    n->kind == ASSAY_KIND_VALIDATION ? "a validation knows only {item}"
-				    : n->kind == ASSAY_KIND_TRIAL ? "the trial's matrix has no such parameter"
-				    : "a check has no parameters");
-			return -1;
-		}
-		changes++;
-		p += len - 1;
+	rc = template_check(s, shell, n->kind, h_node_lookup, (void *)n, &msg);
+	if (rc < 0) {
+		value_error(v, "`%s`: %s", what, msg ? msg : "out of memory");
+		free(msg);
 	}
-	return changes;
+	return rc;
+}
+
+static int h_check_template(assay_node *node, const assay_value *v, const char *what)
+{
+	return h_check(node, v, what, false);
+}
+
+static int h_check_shell_template(assay_node *node, const assay_value *v, const char *what)
+{
+	return h_check(node, v, what, true);
 }
 
 static const char *h_task_id(const assay_task *t)
@@ -187,6 +189,28 @@ static const char *h_task_param(const assay_task *t, const char *name)
 static const char *h_task_item(const assay_task *t)
 {
 	return t->item;
+}
+
+static const char *h_task_lookup(const char *name, void *arg)
+{
+	const assay_task *t = arg;
+
+	return strcmp(name, "item") == 0 ? t->item : plan_node_param(t->node, name);
+}
+
+static int h_task_setenv(const char *name, const char *value, void *arg)
+{
+	return task_setenv(arg, name, value);
+}
+
+static char *h_expand(const assay_task *t, const char *tmpl, int *err)
+{
+	return template_expand(tmpl, false, h_task_lookup, NULL, (void *)t, err);
+}
+
+static char *h_expand_shell(assay_task *t, const char *script, int *err)
+{
+	return template_expand(script, true, h_task_lookup, h_task_setenv, t, err);
 }
 
 static unsigned h_task_attempt(const assay_task *t)
@@ -349,7 +373,7 @@ static const assay_host host = {
 	.task_data = h_task_data,
 	.task_timeout_ms = h_task_timeout_ms,
 	.task_timed_out = h_task_timed_out,
-	.expand = task_expand,
+	.expand = h_expand,
 	.set_status = task_set_status,
 	.set_message = h_set_message,
 	.set_details = task_set_details,
@@ -373,6 +397,9 @@ static const assay_host host = {
 
 	.strerror = host_strerror,
 	.status_name = host_status_name,
+
+	.check_shell_template = h_check_shell_template,
+	.expand_shell = h_expand_shell,
 };
 
 const assay_host *host_table(void)

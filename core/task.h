@@ -123,14 +123,6 @@ void task_set_details(assay_task *t, const char *fmt, ...) ASSAY_PRINTF(2, 3);
 int task_add_metric(assay_task *t, const assay_metric *m);
 int task_setenv(assay_task *t, const char *name, const char *value);
 char *const *task_environ(assay_task *t);
-/* {name} -> parameter, {item} -> item, {{ and }} -> braces.  Only a name
- * of letters, digits and '_' in braces is a placeholder: awk's
- * { print $1 } and the shell's ${HOME} and {a,b} stay as written. */
-char *task_expand(const assay_task *t, const char *tmpl, int *err);
-
-/* The length of the placeholder at s ("{lr}" is 4), or 0 if s starts none.
- * The caller rules out a `{` right after `$` (the shell's ${VAR}). */
-size_t task_placeholder(const char *s);
 void task_logv(const assay_task *t, int level, const char *fmt, va_list ap) ASSAY_PRINTF(3, 0);
 void task_log(assay_task *t, int level, const char *fmt, ...) ASSAY_PRINTF(3, 4);
 

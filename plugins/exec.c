@@ -67,7 +67,7 @@ typedef struct exec_run {
 
 static const char *const exec_options[] = {
 	"command", "shell", "env", "cwd", "ok_exit", "output_limit", "kill_grace",
-	NULL
+	"convention", NULL
 };
 
 static void exec_free_strv(char **v)
@@ -108,7 +108,7 @@ static char *exec_expand(const assay_host *h, assay_task *task, exec_tmpl t, int
 			*err = ASSAY_ENOMEM;
 		return s;
 	}
-	return h->expand(task, t.text, err);
+	return t.script ? h->expand_shell(task, t.text, err) : h->expand(task, t.text, err);
 }
 
 static const char *exec_getenv(char *const *envp, const char *name)
@@ -381,9 +381,10 @@ static void exec_describe_exit(int ws, char *buf, size_t size)
 			 WCOREDUMP(ws) ? " (core dumped)" : "");
 }
 
-/* Any death by signal is UNKNOWN in both modes: the command never said
- * how things are.  With ok_exit it is a plain program: any other exit
- * code is a failure, CRITICAL. */
+/* Any death by signal is UNKNOWN under both conventions: the command
+ * never said how things are.  A plain command's other exits are
+ * failures, CRITICAL: `false`, `grep` and a Python traceback exit 1, which
+ * a monitoring plugin would mean as WARNING. */
 static assay_status exec_status(const exec_node *n, int ws)
 {
 	if (!WIFEXITED(ws))
@@ -391,6 +392,8 @@ static assay_status exec_status(const exec_node *n, int ws)
 	int code = WEXITSTATUS(ws);
 	if (n->has_ok_exit)
 		return n->ok_exit[code / 8] & (1u << (code % 8)) ? ASSAY_OK : ASSAY_CRITICAL;
+	if (n->convention == EXEC_PLAIN)
+		return code == 0 ? ASSAY_OK : ASSAY_CRITICAL;
 	return code <= 3 ? (assay_status)code : ASSAY_UNKNOWN;
 }
 
@@ -419,6 +422,63 @@ static void exec_log_stream(exec_run *run, const exec_stream *s)
 			    s->name, s->len, (unsigned long long)s->total);
 }
 
+static bool exec_has_word(const char *s, int len)
+{
+	for (int i = 0; i < len; i++)
+		if ((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z'))
+			return true;
+	return false;
+}
+
+/* The last line of buf with a letter or digit in it, trimmed: a Python
+ * traceback's exception, below the frames and their ^^^ markers.  NULL
+ * when there is none. */
+static const char *exec_last_line(const char *buf, size_t n, int *len)
+{
+	size_t end = n;
+
+	while (buf && end > 0) {
+		size_t start = end;
+		const char *line;
+
+		while (start > 0 && buf[start - 1] != '\n')
+			start--;
+		line = exec_first_line(buf + start, end - start, false, len);
+		if (line && exec_has_word(line, *len))
+			return line;
+		end = start ? start - 1 : 0;
+	}
+	return NULL;
+}
+
+/* The details: stdout's long output, then standard error under a
+ * "stderr:" line -- where a failing program says why -- with its blank
+ * edges trimmed and a note when output_limit cut it. */
+static void exec_set_details(exec_run *run, const char *long_output)
+{
+	const assay_host *h = run->plugin->host;
+	const exec_stream *e = &run->err;
+	size_t start = 0, end = e->len;
+	char cut[96] = "";
+
+	while (start < end && (exec_space(e->buf[start]) || e->buf[start] == '\n'))
+		start++;
+	while (end > start && (exec_space(e->buf[end - 1]) || e->buf[end - 1] == '\n'))
+		end--;
+	if (e->total > e->len)
+		snprintf(cut, sizeof cut, "\n[stderr: kept the first %zu of %llu bytes (output_limit)]",
+			 e->len, (unsigned long long)e->total);
+	if (end == start && !*cut) {
+		if (long_output)
+			h->set_details(run->task, "%s", long_output);
+		return;
+	}
+	int len = end - start > INT32_MAX ? INT32_MAX : (int)(end - start);
+	h->set_details(run->task, "%s%sstderr:\n%.*s%s", long_output ? long_output : "",
+		       long_output ? "\n" : "", len, e->buf + start, cut);
+}
+
 static void exec_report(exec_run *run)
 {
 	const assay_host *h = run->plugin->host;
@@ -433,22 +493,9 @@ static void exec_report(exec_run *run)
 		h->task_log(task, ASSAY_LOG_WARNING,
 			    "output still open %d ms after the command exited: killed the rest of its process group",
 			    EXEC_LINGER_MS);
-	line = exec_first_line(run->out.buf, run->out.len, true, &len);
-	if (!line)
-		line = exec_first_line(run->err.buf, run->err.len, false, &len);
-
 	if (run->failure) {
 		h->set_status(task, ASSAY_UNKNOWN);
 		h->set_message(task, "%s", run->failure);
-		return;
-	}
-	if (run->cancel == EXEC_TIMED_OUT) {
-		exec_seconds(h->task_timeout_ms(task), what, sizeof what);
-		h->set_status(task, ASSAY_CRITICAL);
-		if (line)
-			h->set_message(task, "timed out after %s s: %.*s", what, len, line);
-		else
-			h->set_message(task, "timed out after %s s", what);
 		return;
 	}
 	if (run->cancel == EXEC_CANCELLED) {
@@ -456,7 +503,23 @@ static void exec_report(exec_run *run)
 		h->set_message(task, "cancelled");
 		return;
 	}
-	h->set_status(task, exec_status(run->node, run->wstatus));
+	bool timed_out = run->cancel == EXEC_TIMED_OUT;
+	assay_status status = timed_out ? ASSAY_CRITICAL : exec_status(run->node, run->wstatus);
+	line = exec_first_line(run->out.buf, run->out.len, true, &len);
+	if (!line)
+		line = status == ASSAY_OK ? exec_first_line(run->err.buf, run->err.len, false, &len)
+					  : exec_last_line(run->err.buf, run->err.len, &len);
+
+	h->set_status(task, status);
+	if (timed_out) {
+		exec_seconds(h->task_timeout_ms(task), what, sizeof what);
+		if (line)
+			h->set_message(task, "timed out after %s s: %.*s", what, len, line);
+		else
+			h->set_message(task, "timed out after %s s", what);
+		exec_set_details(run, NULL);
+		return;
+	}
 	exec_describe_exit(run->wstatus, what, sizeof what);
 	if (!line)
 		h->set_message(task, "%s", what);
@@ -466,8 +529,7 @@ static void exec_report(exec_run *run)
 		h->set_message(task, "%.*s", len, line);
 	char *details = exec_perfdata_parse(h, task, run->plugin->c_locale, run->out.buf,
 					    run->out.len);
-	if (details)
-		h->set_details(task, "%s", details);
+	exec_set_details(run, details);
 	free(details);
 }
 
@@ -846,10 +908,14 @@ ASSAY_EXPORT int assay_plugin_init(const assay_host *host, assay_plugin *plugin)
 		return ASSAY_ENOMEM;
 	}
 	pl->host = host;
+	if (exec_read_config(pl, plugin) > 0) {
+		exec_plugin_free(pl);
+		return ASSAY_EINVAL;
+	}
 	pl->type = (assay_node_type){
 		.name = "exec",
 		.kinds = ASSAY_KIND_CHECK | ASSAY_KIND_TRIAL | ASSAY_KIND_VALIDATION,
-		.description = "run a command; exit 0..3 and `text | perfdata` as the monitoring-plugins",
+		.description = "run a command: exit 0 is OK (or 0..3 as the monitoring-plugins), `text | perfdata`",
 		.options = exec_options,
 		.prepare = exec_prepare,
 		.run = exec_run_task,

@@ -9,12 +9,19 @@
 
 #include "assay/plugin.h"
 
+/* What an exit status means: the `convention` option. */
+typedef enum exec_convention {
+	EXEC_PLAIN,      /* 0 (or an ok_exit code) is OK, anything else CRITICAL */
+	EXEC_MONITORING  /* the monitoring-plugins': 0..3 are OK..UNKNOWN */
+} exec_convention;
+
 /* The type struct lives here rather than in static storage so that every
  * callback finds the host table through `data`, with no global. */
 typedef struct exec_plugin {
 	assay_node_type type;
 	const assay_host *host;
 	locale_t c_locale; /* perfdata numbers are C-locale whatever ours is */
+	exec_convention convention; /* [plugins.exec] convention: the nodes' default */
 } exec_plugin;
 
 /* A string of the node that is expanded per task, as host->expand() takes
@@ -24,6 +31,7 @@ typedef struct exec_plugin {
 typedef struct exec_tmpl {
 	char *text; /* ours */
 	bool secret;
+	bool script; /* the script of shell = true: expanded for /bin/sh */
 } exec_tmpl;
 
 typedef struct exec_env {
@@ -38,14 +46,17 @@ typedef struct exec_node {
 	size_t n_env;
 	exec_tmpl cwd;       /* text NULL: the host's directory */
 	char *cwd_base;      /* what a relative cwd is relative to: the config's directory */
+	exec_convention convention;
 	uint8_t ok_exit[32]; /* a bit per exit code */
-	bool has_ok_exit;    /* else exit 0..3 are OK..UNKNOWN */
+	bool has_ok_exit;    /* plain, with these codes OK rather than just 0 */
 	size_t output_limit;
 	int64_t kill_grace_ms;
 } exec_node;
 
 /* The node type's prepare and release (exec_config.c). */
 int exec_prepare(assay_node *node, const assay_value *opts, void *data, void **state);
+/* Reads [plugins.exec] into pl; returns the number of errors reported. */
+int exec_read_config(exec_plugin *pl, assay_plugin *plugin);
 void exec_release(void *state, void *data);
 
 #endif /* EXEC_H */

@@ -28,7 +28,9 @@ static int exec_template(const exec_plugin *pl, assay_node *node, const assay_va
 	t->secret = h->value_secret(v);
 	if (!(t->text = strdup(h->value_string(v))))
 		return ASSAY_ENOMEM;
-	return !t->secret && h->check_template(node, v, what) < 0;
+	if (t->secret)
+		return 0;
+	return (t->script ? h->check_shell_template(node, v, what) : h->check_template(node, v, what)) < 0;
 }
 
 /* Returns the number of errors reported, or ASSAY_ENOMEM. */
@@ -76,6 +78,8 @@ static int exec_prepare_command(const exec_plugin *pl, assay_node *node,
 		const assay_value *e = whole ? cmd : h->value_at(cmd, i, NULL);
 		char what[32];
 
+		/* The script; what follows it is $0, $1 ..., which no shell parses. */
+		n->argv[lead + i].script = shell && i == 0;
 		if (whole)
 			snprintf(what, sizeof what, "command");
 		else
@@ -210,6 +214,46 @@ static int exec_prepare_ok_exit(const exec_plugin *pl, const assay_value *v,
 	return errors;
 }
 
+/* "plain" or "monitoring-plugins" into *out; 0, or 1 after reporting. */
+static int exec_parse_convention(const assay_host *h, const assay_value *v, const char *where,
+				 exec_convention *out)
+{
+	const char *s = h->value_type(v) == ASSAY_VALUE_STRING ? h->value_string(v) : NULL;
+
+	if (s && strcmp(s, "plain") == 0) {
+		*out = EXEC_PLAIN;
+		return 0;
+	}
+	if (s && strcmp(s, "monitoring-plugins") == 0) {
+		*out = EXEC_MONITORING;
+		return 0;
+	}
+	if (s && !h->value_secret(v))
+		h->config_error(v, "%s`convention` must be \"plain\" (exit 0 is OK, any other CRITICAL) or \"monitoring-plugins\" (exit 0..3 are OK, WARNING, CRITICAL, UNKNOWN), not \"%s\"",
+				where, s);
+	else
+		h->config_error(v, "%s`convention` must be \"plain\" or \"monitoring-plugins\", not %s",
+				where, s ? "a secret" : h->value_type_name(v));
+	return 1;
+}
+
+/* After ok_exit: it lists a plain command's codes, whatever the default. */
+static int exec_prepare_convention(const exec_plugin *pl, const assay_value *v, exec_node *n)
+{
+	const assay_host *h = pl->host;
+
+	n->convention = n->has_ok_exit ? EXEC_PLAIN : pl->convention;
+	if (!v)
+		return 0;
+	if (exec_parse_convention(h, v, "", &n->convention))
+		return 1;
+	if (n->convention == EXEC_MONITORING && n->has_ok_exit) {
+		h->config_error(v, "`convention` is \"monitoring-plugins\", but `ok_exit` is for plain commands: drop one of them");
+		return 1;
+	}
+	return 0;
+}
+
 static int exec_prepare_limit(const exec_plugin *pl, const assay_value *v, exec_node *n)
 {
 	const assay_host *h = pl->host;
@@ -302,6 +346,7 @@ int exec_prepare(assay_node *node, const assay_value *opts, void *data,
 		goto fail;
 	errors += r;
 	errors += exec_prepare_ok_exit(pl, h->value_get(opts, "ok_exit"), n);
+	errors += exec_prepare_convention(pl, h->value_get(opts, "convention"), n);
 	errors += exec_prepare_limit(pl, h->value_get(opts, "output_limit"), n);
 	errors += exec_prepare_grace(pl, h->value_get(opts, "kill_grace"), n);
 	if (errors) {
@@ -319,4 +364,25 @@ void exec_release(void *state, void *data)
 {
 	(void)data;
 	exec_node_free(state);
+}
+
+int exec_read_config(exec_plugin *pl, assay_plugin *plugin)
+{
+	const assay_host *h = pl->host;
+	const assay_value *cfg = h->plugin_config(plugin);
+	int errors = 0;
+
+	pl->convention = EXEC_PLAIN;
+	for (size_t i = 0; cfg && i < h->value_len(cfg); i++) {
+		const char *key = NULL;
+		const assay_value *v = h->value_at(cfg, i, &key);
+
+		if (strcmp(key, "convention") == 0)
+			errors += exec_parse_convention(h, v, "[plugins.exec] ", &pl->convention);
+		else {
+			h->config_error(v, "[plugins.exec] has no option `%s` (it knows `convention`)", key);
+			errors++;
+		}
+	}
+	return errors;
 }

@@ -141,8 +141,17 @@ static const char *toml_str(const char *s)
 	return fmt("%s", buf);
 }
 
-/* A check of emit.sh: exit with code after printing out and err. */
+/* A check of emit.sh, a monitoring plugin: exit with code after printing
+ * out and err. */
 static assay_task *run_emit(int code, const char *out, const char *err)
+{
+	return run_check(fmt("command = [\"%s/emit.sh\", \"%d\", %s, %s]\n"
+			     "convention = \"monitoring-plugins\"", data_dir, code,
+			     toml_str(out), toml_str(err)));
+}
+
+/* The same as a plain command (the default convention). */
+static assay_task *run_emit_plain(int code, const char *out, const char *err)
 {
 	return run_check(fmt("command = [\"%s/emit.sh\", \"%d\", %s, %s]", data_dir, code,
 			     toml_str(out), toml_str(err)));
@@ -229,12 +238,50 @@ static const char *temp_path(const char *name)
 START_TEST(test_true_false)
 {
 	assert_result(run_check("command = [\"/bin/true\"]"), ASSAY_OK, "exit status 0");
-	/* exit 1 is WARNING by the convention... */
-	assert_result(run_check("command = [\"false\"]"), ASSAY_WARNING, "exit status 1");
-	/* ...and CRITICAL for a plain program judged by ok_exit. */
+	/* A plain command (the default) failed when it exits non-zero... */
+	assert_result(run_check("command = [\"false\"]"), ASSAY_CRITICAL, "exit status 1");
+	assert_result(run_check("command = [\"false\"]\nconvention = \"plain\""), ASSAY_CRITICAL,
+		      "exit status 1");
+	/* ...a monitoring plugin's exit 1 is WARNING... */
+	assert_result(run_check("command = [\"false\"]\nconvention = \"monitoring-plugins\""),
+		      ASSAY_WARNING, "exit status 1");
+	/* ...and ok_exit names a plain program's good codes. */
 	assert_result(run_check("command = [\"false\"]\nok_exit = [0]"), ASSAY_CRITICAL,
 		      "exit status 1");
 	assert_result(run_check("command = [\"true\"]\nok_exit = [0]"), ASSAY_OK, "exit status 0");
+}
+END_TEST
+
+/* [plugins.exec] convention sets every node's default; a node's own
+ * option wins, and ok_exit makes a node plain. */
+START_TEST(test_convention_default)
+{
+	fake_host_reset();
+	fake_set_plugin_config(fake_parse("convention = \"monitoring-plugins\""));
+	ck_assert_int_eq(plugin_init(fake_host(), fake_plugin()), 0);
+	type = fake_node_type("exec");
+	assert_result(run_check("command = [\"false\"]"), ASSAY_WARNING, "exit status 1");
+	assert_result(run_check("command = [\"false\"]\nconvention = \"plain\""), ASSAY_CRITICAL,
+		      "exit status 1");
+	assert_result(run_check("command = [\"false\"]\nok_exit = [0, 2]"), ASSAY_CRITICAL,
+		      "exit status 1");
+
+	fake_host_reset();
+	fake_set_plugin_config(fake_parse("convention = \"plain\""));
+	ck_assert_int_eq(plugin_init(fake_host(), fake_plugin()), 0);
+	type = fake_node_type("exec");
+	assert_result(run_check("command = [\"false\"]"), ASSAY_CRITICAL, "exit status 1");
+
+	fake_host_reset();
+	fake_set_plugin_config(fake_parse("convention = \"nagios\"\nconvnetion = 1"));
+	ck_assert_int_eq(plugin_init(fake_host(), fake_plugin()), ASSAY_EINVAL);
+	ck_assert_str_eq(fake_errors(),
+			 "1:14: [plugins.exec] `convention` must be \"plain\" (exit 0 is OK, any other CRITICAL) "
+			 "or \"monitoring-plugins\" (exit 0..3 are OK, WARNING, CRITICAL, UNKNOWN), not \"nagios\"\n"
+			 "2:14: [plugins.exec] has no option `convnetion` (it knows `convention`)\n");
+	ck_assert_ptr_null(fake_node_type("exec"));
+	fake_host_reset();
+	ck_assert_int_eq(plugin_init(fake_host(), fake_plugin()), 0); /* for teardown */
 }
 END_TEST
 
@@ -245,9 +292,14 @@ START_TEST(test_exit_codes)
 		{ 3, ASSAY_UNKNOWN }, { 4, ASSAY_UNKNOWN }, { 42, ASSAY_UNKNOWN },
 		{ 255, ASSAY_UNKNOWN },
 	};
-	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		assert_result(run_emit(cases[i].code, "", ""), cases[i].status,
 			      fmt("exit status %d", cases[i].code));
+		/* a plain command: anything but 0 is a failure */
+		assert_result(run_emit_plain(cases[i].code, "", ""),
+			      cases[i].code ? ASSAY_CRITICAL : ASSAY_OK,
+			      fmt("exit status %d", cases[i].code));
+	}
 	assert_result(run_emit(2, "CRITICAL - down", ""), ASSAY_CRITICAL, "CRITICAL - down");
 	assert_result(run_emit(42, "weird\n", ""), ASSAY_UNKNOWN, "weird");
 }
@@ -284,9 +336,9 @@ END_TEST
 START_TEST(test_message_from_stdout)
 {
 	assay_task *t = run_emit(0, "DISK OK - free space: / 3326 MB (56%); | /=2643MB;5948;5958;0;5968\n"
-				    "  second line\n", "ignored\n");
+				    "  second line\n", "not the message\n");
 	assert_result(t, ASSAY_OK, "DISK OK - free space: / 3326 MB (56%);");
-	ck_assert_str_eq(fake_task_details(t), "  second line");
+	ck_assert_str_eq(fake_task_details(t), "  second line\nstderr:\nnot the message");
 	assert_metric(t, "/", 2643, "MB", "5948", "5958");
 	ck_assert_uint_eq(fake_task_metric_count(t), 1);
 	ck_assert_uint_eq(metric(t, "/")->flags, ASSAY_METRIC_MIN | ASSAY_METRIC_MAX);
@@ -300,11 +352,33 @@ END_TEST
 
 START_TEST(test_message_from_stderr)
 {
-	assert_result(run_emit(2, "", "error: boom\nmore\n"), ASSAY_CRITICAL, "error: boom");
+	/* A failure's message is stderr's last line with a word in it: where
+	 * a Python traceback names its exception. */
+	static const char traceback[] =
+		"Traceback (most recent call last):\n"
+		"  File \"/srv/check_solver.py\", line 12, in <module>\n"
+		"    main(sys.argv[1])\n"
+		"    ^^^^^^^^^^^^^^^^^\n"
+		"ValueError: solver a.py returned no solution\n"
+		"\n";
+	assay_task *t = run_emit_plain(1, "", traceback);
+	assert_result(t, ASSAY_CRITICAL, "ValueError: solver a.py returned no solution");
+	/* the whole of it in the details */
+	ck_assert_str_eq(fake_task_details(t),
+			 "stderr:\nTraceback (most recent call last):\n"
+			 "  File \"/srv/check_solver.py\", line 12, in <module>\n"
+			 "    main(sys.argv[1])\n    ^^^^^^^^^^^^^^^^^\n"
+			 "ValueError: solver a.py returned no solution");
+	assert_result(run_emit(2, "", "error: boom\nmore\n  \n--\n"), ASSAY_CRITICAL, "more");
 	/* a blank first line of stdout counts as no message */
 	assert_result(run_emit(3, "\n", "usage: x | y\n"), ASSAY_UNKNOWN, "usage: x | y");
-	/* stdout that is only perfdata */
-	assert_result(run_emit(0, "| a=1\n", "from stderr"), ASSAY_OK, "from stderr");
+	/* stdout that is only perfdata; a success's message is stderr's first line */
+	assert_result(run_emit(0, "| a=1\n", "from stderr\nlater"), ASSAY_OK, "from stderr");
+	/* stdout speaks first, failed or not */
+	assert_result(run_emit_plain(1, "no such bucket\n", "Traceback\nError: x\n"), ASSAY_CRITICAL,
+		      "no such bucket");
+	/* nothing with a word in it: the exit status */
+	assert_result(run_emit_plain(4, "", "\n ^^^ \n--\n"), ASSAY_CRITICAL, "exit status 4");
 }
 END_TEST
 
@@ -400,15 +474,19 @@ START_TEST(test_details)
 	assay_task *t = run_emit(1, "WARNING - first | a=1\n  indented line \n\nthird | b=2\nc=3\n\n",
 				 "err\n");
 	assert_result(t, ASSAY_WARNING, "WARNING - first");
-	ck_assert_str_eq(fake_task_details(t), "  indented line\n\nthird");
+	ck_assert_str_eq(fake_task_details(t), "  indented line\n\nthird\nstderr:\nerr");
 	ck_assert_uint_eq(fake_task_metric_count(t), 3);
 
 	t = run_emit(0, "OK\n\n\nlater\n", "");
 	ck_assert_str_eq(fake_task_details(t), "later");
-	/* none: one line; only perfdata later; stderr is not long output */
+	/* none: one line; only perfdata later; blank stderr */
 	ck_assert_ptr_null(fake_task_details(run_emit(0, "OK | a=1\n", "")));
-	ck_assert_ptr_null(fake_task_details(run_emit(0, "OK | a=1\n | b=2\nc=3\n", "")));
-	ck_assert_ptr_null(fake_task_details(run_emit(2, "", "error: boom\nmore\n")));
+	ck_assert_ptr_null(fake_task_details(run_emit(0, "OK | a=1\n | b=2\nc=3\n", " \n\n")));
+	/* stderr after stdout's long output, under its own line, edges trimmed */
+	ck_assert_str_eq(fake_task_details(run_emit(2, "", "\nerror: boom\n  more\n\n")),
+			 "stderr:\nerror: boom\n  more");
+	ck_assert_str_eq(fake_task_details(run_emit(0, "OK\nlong\n", "warn: x\n")),
+			 "long\nstderr:\nwarn: x");
 }
 END_TEST
 
@@ -520,9 +598,9 @@ END_TEST
 START_TEST(test_env_path_lookup)
 {
 	/* a bare name is found in the PATH the child gets */
-	assay_task *t = run_check(fmt("command = [\"emit.sh\", \"1\", \"found\"]\n"
+	assay_task *t = run_check(fmt("command = [\"emit.sh\", \"2\", \"found\"]\n"
 				      "env = { PATH = \"/nonexistent:%s:/bin:/usr/bin\" }", data_dir));
-	assert_result(t, ASSAY_WARNING, "found");
+	assert_result(t, ASSAY_CRITICAL, "found");
 }
 END_TEST
 
@@ -568,9 +646,116 @@ START_TEST(test_shell)
 	assert_result(t, ASSAY_OK, "a; rm -rf /-b");
 
 	t = run_check("shell = true\ncommand = \"nosuch-assay-command\"");
-	ck_assert_int_eq(fake_task_status(t), ASSAY_UNKNOWN);
+	ck_assert_int_eq(fake_task_status(t), ASSAY_CRITICAL);
 	ck_assert_ptr_nonnull(strstr(fake_task_message(t), "nosuch-assay-command"));
 	ck_assert_ptr_nonnull(strstr(fake_task_message(t), "not found"));
+}
+END_TEST
+
+/* Values that would be code if pasted into a script: every shell
+ * metacharacter, quotes, newlines, leading dashes, the empty string. */
+static const char *const hostile[] = {
+	"x$(touch PWNED).py", "`touch PWNED`", "a;touch PWNED", "a|touch PWNED", "a&&touch PWNED",
+	"a & touch PWNED", "a>PWNED", "<PWNED", "'$(touch PWNED)'", "\"$(touch PWNED)\"",
+	"'\"'\"'", "\\", "a\\", "\\$(touch PWNED)", "$HOME ${HOME} $((1+1))", "*", "?", "[a-z]*",
+	"~", "~root", "#not a comment", "a b  c", "\ttab", "a\nb", "x\nEOF\ntouch PWNED\nEOF",
+	"line\n\ttouch PWNED", "!", "{a,b}", "(x)", "{item}", "{{", "%s %d", "-n", "--help", "-",
+	"", " ", "=", "a=b touch PWNED", "\x01\x7f\xe9", "IFS=x",
+};
+
+/* The script each value is substituted into, in every place a shell
+ * reads it differently (@ is the placeholder); each line it writes shows
+ * one place. */
+static const char shell_places[] =
+	"# a comment's apostrophe (don't) opens no quote: @\n"
+	"printf '[%s]\\n' @ >>\"$OUT\"\n"
+	"printf '[%s]\\n' \"dq @ dq\" >>\"$OUT\"\n"
+	"printf '[%s]\\n' 'sq @ sq' >>\"$OUT\"\n"
+	"printf '[%s]\\n' \"$(printf '%s' @)\" >>\"$OUT\"\n"
+	"printf '[%s]\\n' \"`printf '%s' @`\" >>\"$OUT\"\n"
+	"printf '[%s]\\n' x@y >>\"$OUT\"\n"
+	"v=@; printf '[%s]\\n' \"$v\" >>\"$OUT\"\n"
+	"cat <<EOF >>\"$OUT\"\n"
+	"[doc @ doc]\n"
+	"EOF\n"
+	"cat <<-'EOF' >>\"$OUT\"\n"
+	"\t[literal $HOME {{x}}]\n"
+	"\tEOF\n"
+	"printf '[%s]\\n' @ >>\"$OUT\"\n";
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	static char buf[65536];
+	size_t n;
+
+	ck_assert_ptr_nonnull(f);
+	n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* With shell = true a value reaches the script as a quoted reference to
+ * ASSAY_ITEM (or ASSAY_PARAM_NAME): the shell sees exactly the value, in
+ * every place, and runs none of it. */
+START_TEST(test_shell_quotes_placeholders)
+{
+	char dir[] = "/tmp/check_exec.shell.XXXXXX", out[64];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(out, sizeof out, "%s/out", dir);
+	for (size_t i = 0; i < sizeof hostile / sizeof *hostile; i++) {
+		const char *v = hostile[i];
+		const char *params[] = { "lr", v, NULL };
+		char script[4096], want[4096];
+
+		for (int trial = 0; trial < 2; trial++) {
+			unlink(out);
+			/* the same places with {item} and with a parameter */
+			char *d = script;
+			for (const char *p = shell_places; *p && d < script + sizeof script - 8; p++)
+				d += *p == '@' ? (size_t)sprintf(d, "%s", trial ? "{lr}" : "{item}")
+					       : (size_t)(*d = *p, 1);
+			*d = '\0';
+			assay_task *t = run_full(fmt("shell = true\ncommand = %s\ncwd = \"%s\"\n"
+						     "env = { OUT = \"%s\" }",
+						     toml_str(script), dir, out),
+						 trial ? ASSAY_KIND_TRIAL : ASSAY_KIND_VALIDATION,
+						 trial ? params : no_params, trial ? NULL : v, -1);
+			assert_result(t, ASSAY_OK, "exit status 0");
+			snprintf(want, sizeof want,
+				 "[%s]\n[dq %s dq]\n[sq %s sq]\n[%s]\n[%s]\n[x%sy]\n[%s]\n[doc %s doc]\n"
+				 "[literal $HOME {x}]\n[%s]\n",
+				 v, v, v, v, v, v, v, v, v);
+			/* $( ) and ` ` drop trailing newlines, and the values have none */
+			ck_assert_msg(strcmp(read_file(out), want) == 0, "value \"%s\" as %s:\n%s\nwant:\n%s",
+				      v, trial ? "{lr}" : "{item}", read_file(out), want);
+			ck_assert_msg(access(fmt("%s/PWNED", dir), F_OK) != 0, "value \"%s\" ran code", v);
+		}
+	}
+	unlink(out);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
+/* {NAME:raw} pastes the text, for a value meant as shell code; without a
+ * shell, and in env and cwd, placeholders are the text anyway. */
+START_TEST(test_shell_raw_placeholders)
+{
+	static const char *const params[] = { "filter", "| tr a-z A-Z", "n", "$((6 * 7))", NULL };
+	assay_task *t = run_full("shell = true\ncommand = 'echo {n:raw} \"{n}\" abc {filter:raw}'",
+				 ASSAY_KIND_TRIAL, params, NULL, -1);
+	assert_result(t, ASSAY_OK, "42 $((6 * 7)) ABC");
+
+	t = run_full("command = [\"sh\", \"-c\", 'printf \"%s/%s/%s/%s\" \"$@\" \"$V\"', \"sh\", \"{item}\", \"{item:raw}\",\n"
+		     "\"{item}:raw\"]\nenv = { V = \"{item}\" }",
+		     ASSAY_KIND_VALIDATION, no_params, "$(touch PWNED)", -1);
+	assert_result(t, ASSAY_OK, "$(touch PWNED)/$(touch PWNED)/$(touch PWNED):raw/$(touch PWNED)");
+	/* the script's arguments ($0, $1, ...) are no script */
+	t = run_full("shell = true\ncommand = ['printf \"%s\" \"$1\"', \"sh\", \"{item}\"]\n"
+		     "env = { V = \"{item}\" }", ASSAY_KIND_VALIDATION, no_params, "'a' \"b\"", -1);
+	assert_result(t, ASSAY_OK, "'a' \"b\"");
 }
 END_TEST
 
@@ -856,7 +1041,13 @@ START_TEST(test_output_limit)
 	ck_assert_ptr_null(strstr(fake_task_log(t), "stderr: kept"));
 	/* nothing kept at all: the exit status speaks */
 	t = run_check(fmt("command = [\"%s/emit.sh\", \"1\", \"out\", \"err\"]\noutput_limit = 0", data_dir));
-	assert_result(t, ASSAY_WARNING, "exit status 1");
+	assert_result(t, ASSAY_CRITICAL, "exit status 1");
+	/* stderr is capped like stdout, and the details say so */
+	t = run_check(fmt("command = [\"%s/emit.sh\", \"1\", \"\", \"0123456789abcdef\"]\noutput_limit = 10",
+			  data_dir));
+	assert_result(t, ASSAY_CRITICAL, "0123456789");
+	ck_assert_str_eq(fake_task_details(t),
+			 "stderr:\n0123456789\n[stderr: kept the first 10 of 16 bytes (output_limit)]");
 }
 END_TEST
 
@@ -1028,6 +1219,20 @@ static const struct {
 	{ "command = [\"x\", \"{item}\"]", ASSAY_KIND_CHECK,
 	  "1:17: `command[1]`: unknown placeholder `{item}`: a check has no parameters "
 	  "(write `{{` and `}}` for literal braces)\n" },
+	/* the shell expands nothing in a here-document with a quoted delimiter */
+	{ "shell = true\ncommand = \"cat <<'E'\\n{item}\\nE\\necho {item}\"", ASSAY_KIND_VALIDATION,
+	  "2:11: `command`: `{item}` is in a here-document whose delimiter is quoted, where the shell "
+	  "expands nothing: unquote the delimiter, or write `{item:raw}` to paste the text as it is\n" },
+	{ "shell = true\ncommand = \"echo {item:raw} {lr:raw}\"", ASSAY_KIND_VALIDATION,
+	  "2:11: `command`: unknown placeholder `{lr}`: a validation knows only {item} "
+	  "(write `{{` and `}}` for literal braces)\n" },
+	{ "command = [\"x\"]\nconvention = \"nagios\"", ASSAY_KIND_CHECK,
+	  "2:14: `convention` must be \"plain\" (exit 0 is OK, any other CRITICAL) or \"monitoring-plugins\" "
+	  "(exit 0..3 are OK, WARNING, CRITICAL, UNKNOWN), not \"nagios\"\n" },
+	{ "command = [\"x\"]\nconvention = 1", ASSAY_KIND_CHECK,
+	  "2:14: `convention` must be \"plain\" or \"monitoring-plugins\", not integer\n" },
+	{ "command = [\"x\"]\nconvention = \"monitoring-plugins\"\nok_exit = [0]", ASSAY_KIND_CHECK,
+	  "2:14: `convention` is \"monitoring-plugins\", but `ok_exit` is for plain commands: drop one of them\n" },
 	/* every error of a node at once */
 	{ "command = [1]\nshell = 1\nok_exit = [300]\noutput_limit = 1.5\nkill_grace = \"x\"\ncwd = false",
 	  ASSAY_KIND_CHECK,
@@ -1065,6 +1270,8 @@ START_TEST(test_prepare_good)
 		"command = [\"echo\", \"\"]\nok_exit = [0, 255]\noutput_limit = 0\nkill_grace = 0",
 		"command = [\"echo\"]\nkill_grace = \"1m30s\"\noutput_limit = 1073741824\nenv = {}",
 		"command = [\"echo\"]\nshell = false\ncwd = \"/tmp\"\nkill_grace = 2.5",
+		"command = [\"echo\"]\nconvention = \"plain\"\nok_exit = [0, 1]",
+		"command = [\"echo\"]\nconvention = \"monitoring-plugins\"",
 	};
 	for (size_t i = 0; i < sizeof good / sizeof *good; i++)
 		type->release(prepare_ok(good[i], ASSAY_KIND_CHECK, no_params), type->data);
@@ -1072,6 +1279,10 @@ START_TEST(test_prepare_good)
 		      type->data);
 	type->release(prepare_ok("command = [\"x\", \"{item}\"]", ASSAY_KIND_VALIDATION, no_params),
 		      type->data);
+	/* raw text may stand where the shell expands nothing; an argument after
+	 * the script is no script */
+	type->release(prepare_ok("shell = true\ncommand = [\"cat <<'E'\\n{item:raw}\\nE\\n\", \"<<'E' {item}\"]",
+				 ASSAY_KIND_VALIDATION, no_params), type->data);
 }
 END_TEST
 
@@ -1079,7 +1290,7 @@ START_TEST(test_registration)
 {
 	const assay_plugin_info *info = fake_plugin_info();
 	static const char *const want[] = { "command", "shell", "env", "cwd", "ok_exit",
-					    "output_limit", "kill_grace", NULL };
+					    "output_limit", "kill_grace", "convention", NULL };
 
 	ck_assert_ptr_nonnull(info);
 	ck_assert_int_eq(info->abi_version, ASSAY_ABI_VERSION);
@@ -1090,7 +1301,7 @@ START_TEST(test_registration)
 		ck_assert_ptr_nonnull(type->options[i]);
 		ck_assert_str_eq(type->options[i], want[i]);
 	}
-	ck_assert_ptr_null(type->options[7]);
+	ck_assert_ptr_null(type->options[8]);
 }
 END_TEST
 
@@ -1106,6 +1317,7 @@ static Suite *exec_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_registration);
 	tcase_add_test(tc, test_true_false);
+	tcase_add_test(tc, test_convention_default);
 	tcase_add_test(tc, test_exit_codes);
 	tcase_add_test(tc, test_signals);
 	tcase_add_test(tc, test_ok_exit);
@@ -1135,6 +1347,8 @@ static Suite *exec_suite(void)
 	tcase_add_test(tc, test_cwd);
 	tcase_add_test(tc, test_shell);
 	tcase_add_test(tc, test_shell_braces);
+	tcase_add_test(tc, test_shell_quotes_placeholders);
+	tcase_add_test(tc, test_shell_raw_placeholders);
 	tcase_add_test(tc, test_cwd_relative);
 	tcase_add_test(tc, test_missing_binary);
 	suite_add_tcase(s, tc);

@@ -2,6 +2,8 @@
 # exec-monitoring-plugins.sh -- integration: Debian's monitoring-plugins
 # (check_dummy in every state, check_disk) run by `assay run` through the
 # exec plugin; statuses, messages and perfdata checked in the json report.
+# Then gates: a plain command's failure, and a monitoring plugin's
+# WARNING, keep everything else from running unless the gate allows it.
 set -u
 dir=${MONITORING_PLUGINS_DIR:-/usr/lib/nagios/plugins}
 if [ ! -x "$dir/check_dummy" ] || [ ! -x "$dir/check_disk" ]; then
@@ -13,6 +15,8 @@ trap 'rm -rf "$work"' EXIT
 cat >"$work/mp.toml" <<TOML
 [plugins]
 load = ["exec"]
+[plugins.exec]
+convention = "monitoring-plugins"
 
 [check.dummy.ok]
 type = "exec"
@@ -40,7 +44,7 @@ cat "$work/err"
 # CRITICAL outranks UNKNOWN when states combine (monitoring-plugins' max_state_alt): exit 2.
 [ "$rc" -eq 2 ] || { echo "assay run exited $rc, want 2"; cat "$work/out.json"; exit 1; }
 
-exec "${PYTHON3:-python3}" - "$work/out.json" <<'PY'
+"${PYTHON3:-python3}" - "$work/out.json" <<'PY' || exit 1
 import json, re, sys
 
 nodes = {n["id"]: n for n in json.load(open(sys.argv[1]))["nodes"]}
@@ -85,3 +89,86 @@ for nid, (status, message, metric) in want.items():
 print(f"monitoring-plugins through exec: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
 PY
+
+# gate CONFIG_BODY WANT_RC ID=STATUS[:REASON]...: runs the config and
+# checks each node's status and, for a skipped one, its reason.
+gate() {
+	printf '[plugins]\nload = ["exec"]\n%s\n' "$1" >"$work/gate.toml"
+	want_rc=$2
+	shift 2
+	"$top_builddir/assay" run "$work/gate.toml" --format json >"$work/gate.json" 2>"$work/err"
+	rc=$?
+	[ "$rc" -eq "$want_rc" ] || { echo "FAIL: exited $rc, want $want_rc"; cat "$work/gate.toml" "$work/gate.json" "$work/err"; return 1; }
+	"${PYTHON3:-python3}" - "$work/gate.json" "$@" <<'PY'
+import json, sys
+nodes = {n["id"]: n for n in json.load(open(sys.argv[1]))["nodes"]}
+bad = []
+for want in sys.argv[2:]:
+    nid, rest = want.split("=", 1)
+    status, _, reason = rest.partition(":")
+    n = nodes[nid]
+    if n["status"] != status or (reason and n["skip_reason"] != reason):
+        bad.append(f"{nid}: {n['status']} {n['skip_reason']!r}, want {status} {reason!r}")
+print("\n".join("FAIL " + b for b in bad) or f"gate: {' '.join(sys.argv[2:])}")
+sys.exit(1 if bad else 0)
+PY
+}
+fail=0
+# A plain command (the default convention) that exits 1 has failed: as a
+# gate it skips everything, whatever their run_if.
+gate '[check.gate]
+type = "exec"
+gate = true
+command = ["false"]
+[check.a]
+type = "exec"
+command = ["true"]
+[check.b]
+type = "exec"
+command = ["true"]
+run_if = "always"' 2 gate=CRITICAL 'a=SKIPPED:gate `gate` is CRITICAL' 'b=SKIPPED:gate `gate` is CRITICAL' || fail=1
+# grep finding nothing is a failure too, for its dependents
+gate '[check.grep]
+type = "exec"
+command = ["grep", "-q", "anything", "/dev/null"]
+[check.after]
+type = "exec"
+command = ["true"]
+after = ["grep"]' 2 grep=CRITICAL 'after=SKIPPED:dependency `grep` is CRITICAL' || fail=1
+# A monitoring plugin's exit 1 is WARNING: its dependents run, but a gate
+# refuses it...
+gate "[check.gate]
+type = \"exec\"
+gate = true
+convention = \"monitoring-plugins\"
+command = [\"$dir/check_dummy\", \"1\", \"quota low\"]
+[check.a]
+type = \"exec\"
+command = [\"true\"]
+[check.w]
+type = \"exec\"
+convention = \"monitoring-plugins\"
+command = [\"$dir/check_dummy\", \"1\", \"slow\"]
+gate = \"warning\"
+[check.after_w]
+type = \"exec\"
+command = [\"true\"]
+after = [\"w\"]" 1 gate=WARNING w=WARNING 'a=SKIPPED:gate `gate` is WARNING' 'after_w=SKIPPED:gate `gate` is WARNING' || fail=1
+# ...unless it says gate = "warning"
+gate "[check.gate]
+type = \"exec\"
+gate = \"warning\"
+convention = \"monitoring-plugins\"
+command = [\"$dir/check_dummy\", \"1\", \"quota low\"]
+[check.a]
+type = \"exec\"
+command = [\"true\"]
+[check.w]
+type = \"exec\"
+convention = \"monitoring-plugins\"
+command = [\"$dir/check_dummy\", \"1\", \"slow\"]
+[check.after_w]
+type = \"exec\"
+command = [\"true\"]
+after = [\"w\"]" 1 gate=WARNING a=OK w=WARNING after_w=OK || fail=1
+exit $fail

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "fake_host.h"
+#include "template.h"
 
 extern char **environ;
 
@@ -205,6 +206,7 @@ static struct {
 	fake_job *jobs;
 	int wake[2]; /* wakes poll() when another thread adds work */
 	char *file;  /* what value_pos() answers; NULL: "test.toml" */
+	const assay_value *plugin_config;
 } fk;
 
 /* Recursive: host functions called with it held (fake_check_live inside
@@ -287,7 +289,12 @@ static int fake_register_reporter(assay_plugin *p, const assay_reporter *r)
 static const assay_value *fake_plugin_config(assay_plugin *plugin)
 {
 	(void)plugin;
-	return NULL;
+	return fk.plugin_config;
+}
+
+void fake_set_plugin_config(const assay_value *table)
+{
+	fk.plugin_config = table;
 }
 
 ASSAY_PRINTF(3, 4)
@@ -832,91 +839,64 @@ static unsigned fake_task_attempt(const assay_task *t)
 	return 1;
 }
 
-/* core/task.c's task_placeholder(): the length of the {NAME} at s, NAME
- * of [A-Za-z_][A-Za-z0-9_]*, or 0. */
-static size_t fake_placeholder(const char *s)
+/* The host's own rules (core/template.c), with the fake's nodes and
+ * tasks: so the exec suite's expectations hold against the real host. */
+static const char *fake_node_lookup(const char *name, void *arg)
 {
-	size_t n = 1;
+	const assay_node *n = arg;
 
-	if (s[0] != '{' || !((s[1] >= 'a' && s[1] <= 'z') || (s[1] >= 'A' && s[1] <= 'Z') || s[1] == '_'))
-		return 0;
-	while ((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
-	       (s[n] >= '0' && s[n] <= '9') || s[n] == '_')
-		n++;
-	return s[n] == '}' ? n + 1 : 0;
+	if (strcmp(name, "item") == 0)
+		return n->kind == ASSAY_KIND_VALIDATION ? "" : NULL;
+	return fake_param(n->params, name);
 }
 
-/* As core/host.c's check_template(): the same messages, so that the exec
- * suite's expectations hold against the real host too. */
-static int fake_check_template(assay_node *n, const assay_value *v, const char *what)
+static int fake_check(assay_node *n, const assay_value *v, const char *what, bool shell)
 {
 	const char *s = fake_value_string(v);
-	int changes = 0;
+	char *msg;
+	int rc = template_check(s ? s : "", shell, n->kind, fake_node_lookup, n, &msg);
 
-	for (const char *p = s ? s : ""; *p; p++) {
-		size_t len;
-
-		if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
-			changes++;
-			p++;
-			continue;
-		}
-		if ((p > s && p[-1] == '$') || !(len = fake_placeholder(p)) || len - 2 >= 128)
-			continue;
-		char *name = strndup(p + 1, len - 2);
-		bool known = strcmp(name, "item") == 0 ? n->kind == ASSAY_KIND_VALIDATION
-						       : fake_param(n->params, name) != NULL;
-		if (!known) {
-			fake_config_error(v, "`%s`: unknown placeholder `{%s}`: %s (write `{{` and `}}` for literal braces)",
-					  what, name,
-					  n->kind == ASSAY_KIND_VALIDATION ? "a validation knows only {item}"
-					  : n->kind == ASSAY_KIND_TRIAL ? "the trial's matrix has no such parameter"
-					  : "a check has no parameters");
-			free(name);
-			return -1;
-		}
-		free(name);
-		changes++;
-		p += len - 1;
+	if (rc < 0) {
+		fake_config_error(v, "`%s`: %s", what, msg ? msg : "out of memory");
+		free(msg);
 	}
-	return changes;
+	return rc;
 }
 
-/* As core/task.c's task_expand(): {{ and }} are braces, {item} the item,
- * {NAME} (a name of at most 127 characters) a parameter unless right after
- * `$` (the shell's ${NAME}); anything else is text. */
+static int fake_check_template(assay_node *n, const assay_value *v, const char *what)
+{
+	return fake_check(n, v, what, false);
+}
+
+static int fake_check_shell_template(assay_node *n, const assay_value *v, const char *what)
+{
+	return fake_check(n, v, what, true);
+}
+
+static const char *fake_task_lookup(const char *name, void *arg)
+{
+	const assay_task *t = arg;
+
+	return strcmp(name, "item") == 0 ? t->item : fake_param(t->params, name);
+}
+
+static int fake_setenv(assay_task *t, const char *name, const char *value);
+
+static int fake_template_setenv(const char *name, const char *value, void *arg)
+{
+	return fake_setenv(arg, name, value);
+}
+
 static char *fake_expand(const assay_task *t, const char *tmpl, int *err)
 {
-	fake_buf b = { 0 };
-
 	fake_check_live(t, "expand");
-	if (err)
-		*err = 0;
-	fake_buf_add(&b, "%s", "");
-	for (const char *p = tmpl; *p;) {
-		size_t n;
+	return template_expand(tmpl, false, fake_task_lookup, NULL, (void *)t, err);
+}
 
-		if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
-			fake_buf_add(&b, "%c", *p);
-			p += 2;
-		} else if (p[0] == '{' && (p == tmpl || p[-1] != '$') &&
-			   (n = fake_placeholder(p)) > 0 && n - 2 < 128) {
-			char *name = strndup(p + 1, n - 2);
-			const char *value = strcmp(name, "item") == 0 ? t->item : fake_param(t->params, name);
-			free(name);
-			if (!value) {
-				free(b.s);
-				if (err)
-					*err = ASSAY_EINVAL;
-				return NULL;
-			}
-			fake_buf_add(&b, "%s", value);
-			p += n;
-		} else {
-			fake_buf_add(&b, "%c", *p++);
-		}
-	}
-	return b.s;
+static char *fake_expand_shell(assay_task *t, const char *script, int *err)
+{
+	fake_check_live(t, "expand_shell");
+	return template_expand(script, true, fake_task_lookup, fake_template_setenv, t, err);
 }
 
 static void fake_task_set_data(assay_task *t, void *data)
@@ -1028,15 +1008,30 @@ static void fake_task_log_fn(assay_task *t, int level, const char *fmt, ...)
 	FK_UNLOCK();
 }
 
+/* As the host's: a name set again is replaced, and nothing changes once
+ * environ() has been handed out. */
 static int fake_setenv(assay_task *t, const char *name, const char *value)
 {
+	size_t len = strlen(name), i;
+	char *entry;
+
+	if (t->n_environs)
+		return ASSAY_ESTATE;
+	if (asprintf(&entry, "%s=%s", name, value) < 0)
+		return ASSAY_ENOMEM;
+	for (i = 0; i < t->n_env; i++)
+		if (strncmp(t->env[i], name, len) == 0 && t->env[i][len] == '=') {
+			free(t->env[i]);
+			t->env[i] = entry;
+			return 0;
+		}
 	char **env = realloc(t->env, (t->n_env + 1) * sizeof *env);
-	if (!env)
+	if (!env) {
+		free(entry);
 		return ASSAY_ENOMEM;
+	}
 	t->env = env;
-	if (asprintf(&t->env[t->n_env], "%s=%s", name, value) < 0)
-		return ASSAY_ENOMEM;
-	t->n_env++;
+	t->env[t->n_env++] = entry;
 	return 0;
 }
 
@@ -1606,6 +1601,8 @@ static const assay_host fake_table = {
 	.child_watch = fake_child_watch,
 	.strerror = fake_strerror,
 	.status_name = fake_status_name,
+	.check_shell_template = fake_check_shell_template,
+	.expand_shell = fake_expand_shell,
 };
 
 const assay_host *fake_host(void)

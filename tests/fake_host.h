@@ -19,6 +19,10 @@ const assay_host *fake_host(void);
 assay_plugin *fake_plugin(void);
 void fake_host_reset(void);
 
+/* What plugin_config() answers from now on (NULL until set; reset
+ * clears it): a table from fake_parse(), set before the plugin's init. */
+void fake_set_plugin_config(const assay_value *table);
+
 /* What the plugin registered; NULL if nothing under that name. */
 const assay_plugin_info *fake_plugin_info(void);
 const assay_node_type *fake_node_type(const char *name);

@@ -45,7 +45,7 @@ extern "C" {
 /* Bumped on any incompatible change to this header.  The layout of
  * assay_plugin_info's first member and of assay_host's first two members
  * never changes, so that any host can refuse any plugin by name. */
-#define ASSAY_ABI_VERSION 2
+#define ASSAY_ABI_VERSION 3
 
 #if defined(__GNUC__)
 #define ASSAY_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -415,9 +415,11 @@ typedef struct assay_host {
 	int64_t (*task_timeout_ms)(const assay_task *task);
 	bool (*task_timed_out)(const assay_task *task);
 	/* Replace {name} with the task's parameter, {item} with its item and
-	 * {{ / }} with literal braces.  Returns a malloc'd string the caller
+	 * {{ / }} with literal braces ({name:raw} is {name}: the text is
+	 * pasted as it is either way).  Returns a malloc'd string the caller
 	 * free()s, or NULL with *err (if not NULL) set: ASSAY_EINVAL for an
-	 * unknown {name}, ASSAY_ENOMEM. */
+	 * unknown {name}, ASSAY_ENOMEM.  For a script a shell will parse,
+	 * use expand_shell. */
 	char *(*expand)(const assay_task *task, const char *template, int *err);
 
 	/* The result: status (default UNKNOWN until set), a message (printf;
@@ -489,6 +491,25 @@ typedef struct assay_host {
 
 	const char *(*strerror)(int code);
 	const char *(*status_name)(assay_status status); /* "OK", "WARNING", ... */
+
+	/* -- ABI 3 --------------------------------------------------------- */
+
+	/* check_template for a script that /bin/sh will parse (what
+	 * expand_shell takes): also an error is a placeholder the shell
+	 * would never expand (in a here-document whose delimiter is
+	 * quoted), unless it is {NAME:raw}.  Main thread only. */
+	int (*check_shell_template)(assay_node *node, const assay_value *v, const char *what);
+	/* expand for a /bin/sh script: a placeholder's value is never
+	 * pasted into the script, where the shell would parse it as code
+	 * (an item named `x$(reboot).py`).  Each {NAME} becomes a reference
+	 * to the environment variable ASSAY_PARAM_NAME, and {item} to
+	 * ASSAY_ITEM, quoted for where it stands -- "${ASSAY_ITEM}" bare,
+	 * '"${ASSAY_ITEM}"' inside single quotes, ${ASSAY_ITEM} inside
+	 * double quotes -- and the variable is set for the task with
+	 * setenv(), so call it before environ().  {NAME:raw} pastes the
+	 * text, for a value that is meant to be shell code.  Returns as
+	 * expand does; *err may also be what setenv returned. */
+	char *(*expand_shell)(assay_task *task, const char *script, int *err);
 } assay_host;
 
 /* What every plugin exports (and nothing else).  Called once per process:
