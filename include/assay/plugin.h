@@ -385,8 +385,8 @@ typedef struct assay_host {
 	/* A trial's matrix parameter by name, as text ("0.01"), or NULL. */
 	const char *(*node_param)(const assay_node *node, const char *name);
 	/* Check the string v, which run will hand to expand(), by expand()'s
-	 * own rules: each {NAME} must be a parameter of this node, {item}
-	 * needs a validation.  A bad placeholder is reported with
+	 * own rules: each {NAME} (or {NAME:raw}) must be a parameter of this
+	 * node, {item} needs a validation.  A bad placeholder is reported with
 	 * config_error at v, naming the option `what`.  Returns -1 after
 	 * reporting, else how many places expanding would change ({NAME},
 	 * {{, }}): 0 means the string can be used as it is. */
