@@ -41,7 +41,7 @@ typedef int (*tpl_ref_fn)(const tpl_ref *r, void *arg);
  * a $( ), say) only misplaces a placeholder, and every context expands to
  * a variable reference: the worst outcome is a wrong word, never a value
  * parsed as code. */
-enum { SH_TOP, SH_PAREN, SH_BACKTICK, SH_DQUOTE };
+enum { SH_TOP, SH_PAREN, SH_BACKTICK, SH_DQUOTE, SH_ARITH };
 
 typedef struct sh_doc {
 	char delim[TPL_NAME_MAX];
@@ -81,7 +81,9 @@ static tpl_ctx sh_ctx(const sh_state *st)
 		return TPL_DQUOTE; /* a reference cannot end the comment; a newline could */
 	if (st->squote)
 		return TPL_SQUOTE;
-	return st->frame[st->depth] == SH_DQUOTE ? TPL_DQUOTE : TPL_WORD;
+	/* $(( )) is read as in double quotes, and dash refuses quotes there */
+	return st->frame[st->depth] == SH_DQUOTE || st->frame[st->depth] == SH_ARITH ? TPL_DQUOTE
+										     : TPL_WORD;
 }
 
 /* p is at `<<` (not `<<<`): note the here-document whose body starts
@@ -156,8 +158,19 @@ static const char *sh_step(sh_state *st, const char *s, const char *p)
 	if (*p == '\\')
 		return p[1] ? p + 2 : p + 1;
 	if (*p == '$' && p[1] == '(') {
-		sh_push(st, SH_PAREN);
-		return p + 2;
+		sh_push(st, p[2] == '(' ? SH_ARITH : SH_PAREN);
+		return p + 2 + (p[2] == '(');
+	}
+	if (f == SH_ARITH) { /* only parentheses count: 1<<2 is no here-document */
+		if (*p == '(')
+			st->parens[st->depth]++;
+		else if (*p == ')' && st->parens[st->depth])
+			st->parens[st->depth]--;
+		else if (*p == ')') {
+			sh_pop(st);
+			return p[1] == ')' ? p + 2 : p + 1;
+		}
+		return p + 1;
 	}
 	if (f == SH_DQUOTE) {
 		if (*p == '"')

@@ -759,6 +759,17 @@ START_TEST(test_shell_raw_placeholders)
 }
 END_TEST
 
+/* Inside $(( )) the value is a number to the shell; `<<` there is a shift,
+ * not a here-document. */
+START_TEST(test_shell_arithmetic)
+{
+	static const char *const params[] = { "n", "6", NULL };
+	assay_task *t = run_full("shell = true\ncommand = 'echo $(( {n} * 7 )) \"$(( ({n} + 1) << 1 ))\" {n}'",
+				 ASSAY_KIND_TRIAL, params, NULL, -1);
+	assert_result(t, ASSAY_OK, "42 14 6");
+}
+END_TEST
+
 START_TEST(test_missing_binary)
 {
 	void *state = prepare_ok("command = [\"nosuch-assay-binary\", \"x\"]", ASSAY_KIND_CHECK,
@@ -1349,6 +1360,7 @@ static Suite *exec_suite(void)
 	tcase_add_test(tc, test_shell_braces);
 	tcase_add_test(tc, test_shell_quotes_placeholders);
 	tcase_add_test(tc, test_shell_raw_placeholders);
+	tcase_add_test(tc, test_shell_arithmetic);
 	tcase_add_test(tc, test_cwd_relative);
 	tcase_add_test(tc, test_missing_binary);
 	suite_add_tcase(s, tc);
