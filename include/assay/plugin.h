@@ -505,7 +505,7 @@ typedef struct assay_host {
 	 * to the environment variable ASSAY_PARAM_NAME, and {item} to
 	 * ASSAY_ITEM, quoted for where it stands -- "${ASSAY_ITEM}" bare,
 	 * '"${ASSAY_ITEM}"' inside single quotes, ${ASSAY_ITEM} inside
-	 * double quotes -- and the variable is set for the task with
+	 * double quotes or $(( )) -- and the variable is set for the task with
 	 * setenv(), so call it before environ().  {NAME:raw} pastes the
 	 * text, for a value that is meant to be shell code.  Returns as
 	 * expand does; *err may also be what setenv returned. */
