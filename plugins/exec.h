@@ -55,8 +55,9 @@ typedef struct exec_node {
 
 /* The node type's prepare and release (exec_config.c). */
 int exec_prepare(assay_node *node, const assay_value *opts, void *data, void **state);
-/* Reads [plugins.exec] into pl; returns the number of errors reported. */
-int exec_read_config(exec_plugin *pl, assay_plugin *plugin);
 void exec_release(void *state, void *data);
+/* Reads [plugins.exec] into pl at init; returns the number of errors
+ * reported. */
+int exec_read_config(exec_plugin *pl, assay_plugin *plugin);
 
 #endif /* EXEC_H */
