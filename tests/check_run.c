@@ -533,6 +533,47 @@ START_TEST(test_cycle_is_reported_as_a_path)
 }
 END_TEST
 
+/* A cycle through many long names: the path keeps whole names at both
+ * ends, counts the ones between, and is one error. */
+START_TEST(test_long_cycle_names_are_whole)
+{
+	size_t n = 60, i, len = 0, cap = n * 160, names = 0;
+	char *text = malloc(cap), *path, *tok, *save = NULL, first[64] = "", last[64] = "";
+	fixture f;
+
+	len += (size_t)snprintf(text, cap, PROBE);
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(text + len, cap - len,
+					"[check.node_with_a_rather_long_name_%03zu]\ntype = \"probe\"\n"
+					"after = [\"node_with_a_rather_long_name_%03zu\"]\n", i, (i + 1) % n);
+	ck_assert_uint_eq(load(&f, text), 1);
+	ck_assert_msg(strstr(f.d.lines[0], "dependency cycle: ") && strstr(f.d.lines[0], " more) -> ") &&
+		      strstr(f.d.lines[0], " (each waits for the one before it, through `after` or a gate)") &&
+		      strlen(f.d.lines[0]) < 600, "%s", f.d.lines[0]);
+	path = strdup(strstr(f.d.lines[0], "cycle: ") + 7);
+	*strstr(path, " (each waits") = '\0';
+	for (tok = strtok_r(path, ">", &save); tok; tok = strtok_r(NULL, ">", &save)) {
+		tok += *tok == ' '; /* "name -", " name -", " ... (N more) -" */
+		if (tok[0] == '.') {
+			ck_assert_msg(strncmp(tok, "... (", 5) == 0, "%s", tok);
+			continue;
+		}
+		tok[strcspn(tok, " ")] = '\0';
+		ck_assert_msg(strlen(tok) == 32 && strncmp(tok, "node_with_a_rather_long_name_", 29) == 0,
+			      "cut name `%s` in %s", tok, f.d.lines[0]);
+		snprintf(names++ ? last : first, sizeof first, "%s", tok);
+	}
+	ck_assert_uint_ge(names, 4);
+	ck_assert_str_eq(first, last);
+	free(path);
+	graph_release(&f.g);
+	plan_release(&f.p);
+	registry_release(&f.reg);
+	diag_release(&f.d);
+	free(text);
+}
+END_TEST
+
 START_TEST(test_graph_edges_and_critical_path)
 {
 	fixture f;
@@ -582,6 +623,7 @@ static Suite *run_suite(void)
 	tcase_add_test(tc, test_validation_items);
 	tcase_add_loop_test(tc, test_long_chains, 0, 2);
 	tcase_add_test(tc, test_cycle_is_reported_as_a_path);
+	tcase_add_test(tc, test_long_cycle_names_are_whole);
 	tcase_add_test(tc, test_graph_edges_and_critical_path);
 	suite_add_tcase(s, tc);
 	return s;
