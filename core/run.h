@@ -45,7 +45,7 @@ typedef struct run_options {
 } run_options;
 
 /* The outcome of one execution: a node's last attempt or one item. */
-struct run_result {
+typedef struct run_result {
 	/* The small fields together: a million results are zeroed memory the
 	 * run writes once, so every byte saved is a byte less to fault in. */
 	assay_status status;
@@ -62,7 +62,7 @@ struct run_result {
 	double duration;          /* seconds */
 	struct run_result *items; /* validations */
 	size_t n_items;
-};
+} run_result;
 
 /* Prepare a run of p (with its graph g): no thread starts yet.  The plan,
  * graph, options and reactor must outlive the run.  0 or ASSAY_ENOMEM. */
