@@ -855,11 +855,13 @@ static int run_graph(loaded *l, const run_args *a, const bool *keep,
 	}
 	status = report_exit_status(&rep);
 	for (i = 0; i <= a->n_reports; i++) {
-		if (report_write(targets[i].reporter, &rep, targets[i].path) == 0)
+		int rc = report_write(targets[i].reporter, &rep, targets[i].path);
+
+		if (rc == 0)
 			continue;
-		if (i == 0)
+		if (i == 0) /* report_write() speaks of files only */
 			fprintf(stderr, "assay: cannot write the %s report to standard output: %s\n",
-				targets[i].reporter->name, strerror(errno));
+				targets[i].reporter->name, rc == ASSAY_ESYS ? strerror(errno) : host_strerror(rc));
 		if (status == ASSAY_OK)
 			status = ASSAY_UNKNOWN; /* a report that was asked for is missing */
 	}

@@ -65,6 +65,13 @@ rc=$?
 if [ "$rc" -eq 64 ] && grep -q "^assay: standard output is closed" "$work/err" && [ ! -e "$work/ran" ]
 then ok; else no "run with standard output closed: exit $rc, ran: $(ls "$work")"; cat "$work/err"; fi
 
+# A report standard output cannot take is said, not only exit 3.
+if [ -w /dev/full ]; then
+	"$a" run "$work/c.toml" >/dev/full 2>"$work/err"
+	[ $? -eq 3 ] && grep -q "cannot write the human report to standard output: No space left" "$work/err" &&
+		ok || { no "run >/dev/full"; cat "$work/err"; }
+fi
+
 # --only suggests groups as well as nodes.
 "$a" run "$work/c.toml" --only nett >"$work/out" 2>"$work/err"
 if [ $? -eq 64 ] && grep -q "no such node or group (did you mean 'net'?)" "$work/err"; then ok
