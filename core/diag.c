@@ -70,10 +70,10 @@ static void diag_line(diag *d, const char *file, unsigned line, unsigned column,
 	else
 		rc = asprintf(&full, "%s%s", kind, msg);
 	free(msg);
-	if (rc >= 0)
+	if (rc >= 0) {
 		clean = diag_scrub(full, d->secrets, d->n_secrets);
-	if (rc >= 0)
 		free(full);
+	}
 	lines = clean ? realloc(d->lines, (d->n + 1) * sizeof *lines) : NULL;
 	if (lines)
 		d->lines = lines;
