@@ -110,9 +110,14 @@ static bool get_duration(const assay_value *v, bool zero_ok, int64_t *out)
 	int64_t ms;
 
 	if (value_duration_ms(v, &ms) < 0) {
+		double secs;
+
 		if (value_type(v) == ASSAY_VALUE_STRING)
 			value_error(v, "`%s` is not a duration: \"%s\" (write e.g. \"30s\", \"500ms\", \"2m\", \"1h30m\")",
 				    v->key, value_string(v));
+		else if (value_float(v, &secs) == 0) /* a number, out of range */
+			value_error(v, "`%s` must be a number of seconds from 0 to 9e12, not %g",
+				    v->key, secs);
 		else
 			value_error(v, "`%s` must be a duration such as \"30s\" or a number of seconds, not %s",
 				    v->key, value_type_name(v));
@@ -252,7 +257,8 @@ static plan_node *new_node(plan *p)
 	return &p->nodes[p->n_nodes++];
 }
 
-static int add_group(plan *p, const char *name, unsigned max_parallel)
+static int add_group(plan *p, const char *name, unsigned max_parallel,
+		     const assay_value *table)
 {
 	plan_group *g = realloc(p->groups, (p->n_groups + 1) * sizeof *g);
 
@@ -261,6 +267,7 @@ static int add_group(plan *p, const char *name, unsigned max_parallel)
 	p->groups = g;
 	g[p->n_groups].name = strdup(name);
 	g[p->n_groups].max_parallel = max_parallel;
+	g[p->n_groups].table = table;
 	if (!g[p->n_groups].name)
 		return ASSAY_ENOMEM;
 	p->n_groups++;
@@ -674,7 +681,7 @@ static int load_node(plan *p, unsigned kind, const char *group,
 		return 0;
 	}
 	/* A matrix is a group of trials named after the node. */
-	if (add_group(p, proto.id, proto.max_parallel) < 0)
+	if (add_group(p, proto.id, proto.max_parallel, t) < 0)
 		goto nomem;
 	for (c = 0; c < combos; c++) {
 		size_t rest = c, len = strlen(proto.id) + 3, np = value_len(matrix);
@@ -792,7 +799,7 @@ static int load_tree(plan *p, unsigned kind, const char *group,
 			return ASSAY_ENOMEM;
 		if (value_len(v) == 0)
 			key_error(v, "`%s` has no `type` and no nodes: a node needs `type = \"...\"`", id);
-		rc = add_group(p, id, 0);
+		rc = add_group(p, id, 0, v);
 		if (rc == 0)
 			rc = load_tree(p, kind, id, v, depth + 1);
 		free(id);
@@ -805,6 +812,24 @@ static int load_tree(plan *p, unsigned kind, const char *group,
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Of the groups named name (declared under two kinds), the table of the
+ * later declaration: the mistake. */
+static const assay_value *later_group(const plan *p, const char *name)
+{
+	const assay_value *t = NULL;
+	size_t i;
+
+	for (i = 0; i < p->n_groups; i++) {
+		const assay_value *g = p->groups[i].table;
+
+		if (strcmp(p->groups[i].name, name) == 0 &&
+		    (!t || g->key_pos.line > t->key_pos.line ||
+		     (g->key_pos.line == t->key_pos.line && g->key_pos.column > t->key_pos.column)))
+			t = g;
+	}
+	return t;
 }
 
 /* Ids must be unique across kinds: `after` names them without the kind. */
@@ -823,20 +848,17 @@ static int check_unique_ids(plan *p, diag *d)
 	for (i = 1; i < total; i++)
 		if (strcmp(names[i - 1], names[i]) == 0 &&
 		    (i < 2 || strcmp(names[i - 2], names[i]) != 0)) {
-			const plan_node *n = NULL;
+			const assay_value *t = NULL;
 			size_t j;
 
-			for (j = 0; j < p->n_nodes && !n; j++)
+			for (j = 0; j < p->n_nodes && !t; j++)
 				if (strcmp(p->nodes[j].id, names[i]) == 0)
-					n = &p->nodes[j];
-			if (n) {
-				const assay_value *t = n->table;
-
-				diag_add(d, t->tree->file, t->key_pos.line, t->key_pos.column,
-					 "`%s` names two nodes or groups (check, trial and validation share one namespace)",
-					 names[i]);
-			} else
-				diag_add(d, p->path, 0, 0, "group `%s` is declared under two kinds", names[i]);
+					t = p->nodes[j].table;
+			if (!t)
+				t = later_group(p, names[i]);
+			diag_add(d, t->tree->file, t->key_pos.line, t->key_pos.column,
+				 "`%s` names two nodes or groups (check, trial and validation share one namespace)",
+				 names[i]);
 		}
 	free(names);
 	return 0;

@@ -66,6 +66,7 @@ typedef struct plan_node {
 typedef struct plan_group {
 	char *name;                      /* "gcp", "gcp.eu", or a matrix's base id */
 	unsigned max_parallel;           /* 0: no limit */
+	const assay_value *table;        /* where it is declared */
 } plan_group;
 
 typedef struct plan {

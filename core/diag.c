@@ -45,24 +45,35 @@ char *diag_scrub(const char *s, const char *const *secrets, size_t n_secrets)
 	return out;
 }
 
-void diag_addv(diag *d, const char *file, unsigned line, unsigned column,
-	       const char *fmt, va_list ap)
+/* One line, error or warning.  The message is never cut: a long one (a
+ * cycle through many nodes) is the caller's to shorten where it reads best. */
+static void diag_line(diag *d, const char *file, unsigned line, unsigned column,
+		      bool warning, const char *fmt, va_list ap)
 {
-	char msg[1024], full[1280], **lines, *clean;
-	unsigned (*pos)[2];
+	const char *kind = warning ? "warning: " : "";
+	char *msg = NULL, *full = NULL, **lines, *clean = NULL;
+	diag_pos *pos;
+	int rc;
 
 	if (d->n >= DIAG_MAX) {
-		d->dropped++;
+		d->dropped += !warning;
 		return;
 	}
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	if (file && line)
-		snprintf(full, sizeof full, "%s:%u:%u: %s", file, line, column, msg);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	if (!msg)
+		rc = -1;
+	else if (file && line)
+		rc = asprintf(&full, "%s:%u:%u: %s%s", file, line, column, kind, msg);
 	else if (file)
-		snprintf(full, sizeof full, "%s: %s", file, msg);
+		rc = asprintf(&full, "%s: %s%s", file, kind, msg);
 	else
-		snprintf(full, sizeof full, "%s", msg);
-	clean = diag_scrub(full, d->secrets, d->n_secrets);
+		rc = asprintf(&full, "%s%s", kind, msg);
+	free(msg);
+	if (rc >= 0) {
+		clean = diag_scrub(full, d->secrets, d->n_secrets);
+		free(full);
+	}
 	lines = clean ? realloc(d->lines, (d->n + 1) * sizeof *lines) : NULL;
 	if (lines)
 		d->lines = lines;
@@ -70,13 +81,19 @@ void diag_addv(diag *d, const char *file, unsigned line, unsigned column,
 	if (!pos) {
 		/* Out of memory while reporting: count it so the run still fails. */
 		free(clean);
-		d->dropped++;
+		d->dropped += !warning;
 		return;
 	}
 	d->pos = pos;
-	d->pos[d->n][0] = line;
-	d->pos[d->n][1] = column;
+	d->pos[d->n] = (diag_pos){ line, column, warning };
 	d->lines[d->n++] = clean;
+	d->n_warnings += warning;
+}
+
+void diag_addv(diag *d, const char *file, unsigned line, unsigned column,
+	       const char *fmt, va_list ap)
+{
+	diag_line(d, file, line, column, false, fmt, ap);
 }
 
 void diag_add(diag *d, const char *file, unsigned line, unsigned column,
@@ -89,20 +106,37 @@ void diag_add(diag *d, const char *file, unsigned line, unsigned column,
 	va_end(ap);
 }
 
+void diag_warnv(diag *d, const char *file, unsigned line, unsigned column,
+		const char *fmt, va_list ap)
+{
+	diag_line(d, file, line, column, true, fmt, ap);
+}
+
+void diag_warn(diag *d, const char *file, unsigned line, unsigned column,
+	       const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_warnv(d, file, line, column, fmt, ap);
+	va_end(ap);
+}
+
 size_t diag_count(const diag *d)
 {
-	return d->n + d->dropped;
+	return d->n - d->n_warnings + d->dropped;
 }
 
 static int cmp_pos(const void *a, const void *b, void *arg)
 {
 	const diag *d = arg;
 	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	int k;
+	const diag_pos *p = &d->pos[x], *q = &d->pos[y];
 
-	for (k = 0; k < 2; k++)
-		if (d->pos[x][k] != d->pos[y][k])
-			return d->pos[x][k] < d->pos[y][k] ? -1 : 1;
+	if (p->line != q->line)
+		return p->line < q->line ? -1 : 1;
+	if (p->column != q->column)
+		return p->column < q->column ? -1 : 1;
 	return x < y ? -1 : x > y; /* stable: as reported */
 }
 
@@ -132,7 +166,7 @@ void diag_release(diag *d)
 	free(d->pos);
 	d->lines = NULL;
 	d->pos = NULL;
-	d->n = d->dropped = 0;
+	d->n = d->n_warnings = d->dropped = 0;
 }
 
 /* Optimal string alignment distance: Levenshtein plus transpositions,

@@ -235,19 +235,62 @@ static int build_rows(size_t n, const edge *e, size_t ne, bool by_to,
 	return 0;
 }
 
+/* Past this many characters a cycle's path shows its first and last
+ * nodes and counts the ones between: the line stays readable, and every
+ * name shown is whole. */
+#define CYCLE_PATH_MAX 400
+
+/* The name of the k-th node of the path round cycle[0 .. n), which ends
+ * where it starts. */
+static const char *cycle_name(const plan *p, const uint32_t *cycle, size_t n, size_t k)
+{
+	return p->nodes[cycle[k % n]].id;
+}
+
+/* "a -> b -> c -> a", or "a -> b -> ... (N more) -> y -> a"; malloc'd, or
+ * NULL when out of memory. */
+static char *cycle_path(const plan *p, const uint32_t *cycle, size_t n)
+{
+	size_t names = n + 1, head = names, tail = 0, len = 32, used, i;
+	char *out, *at;
+
+	for (i = 0; i < names; i++)
+		len += strlen(cycle_name(p, cycle, n, i)) + 4;
+	if (len > CYCLE_PATH_MAX) {
+		for (head = 0, used = 0; head == 0 || (head + 1 < names &&
+			used + strlen(cycle_name(p, cycle, n, head)) <= CYCLE_PATH_MAX / 2); head++)
+			used += strlen(cycle_name(p, cycle, n, head)) + 4;
+		for (tail = 0, used = 0; head + tail < names && (tail == 0 ||
+			used + strlen(cycle_name(p, cycle, n, names - 1 - tail)) <= CYCLE_PATH_MAX / 2); tail++)
+			used += strlen(cycle_name(p, cycle, n, names - 1 - tail)) + 4;
+		if (head + tail + 1 >= names) { /* leaving one out saves nothing */
+			head = names;
+			tail = 0;
+		}
+	}
+	if (!(out = malloc(len)))
+		return NULL;
+	at = out;
+	for (i = 0; i < head; i++)
+		at += sprintf(at, "%s%s", i ? " -> " : "", cycle_name(p, cycle, n, i));
+	if (head < names)
+		at += sprintf(at, " -> ... (%zu more)", names - head - tail);
+	for (i = names - tail; i < names; i++)
+		at += sprintf(at, " -> %s", cycle_name(p, cycle, n, i));
+	return out;
+}
+
 /* Kahn's algorithm left some nodes unordered: each has an unordered
  * predecessor, so walking predecessors from one must revisit a node. */
 static void report_cycle(const graph *g, const plan *p, const bool *ordered, diag *d)
 {
 	uint32_t *seen_at = malloc(g->n * sizeof *seen_at), *walk = malloc((g->n + 1) * sizeof *walk);
-	size_t i, len = 0, start, k, used = 0;
+	size_t i, len = 0, start, k;
 	uint32_t v = 0;
-	char path[2048];
+	char *path = NULL;
 
-	if (!seen_at || !walk) {
-		diag_add(d, p->path, 0, 0, "dependency cycle (out of memory describing it)");
+	if (!seen_at || !walk)
 		goto out;
-	}
 	for (i = 0; i < g->n; i++)
 		seen_at[i] = UINT32_MAX;
 	for (i = 0; i < g->n && ordered[i]; i++)
@@ -260,23 +303,25 @@ static void report_cycle(const graph *g, const plan *p, const bool *ordered, dia
 			;
 		v = g->pred[k];
 	}
-	/* walk[seen_at[v] .. len) is the cycle, each waiting for the next:
-	 * print it in run order, each node running before the next. */
+	/* walk[start .. len) is the cycle, each waiting for the next: turn
+	 * it round so that each node runs before the next, from v. */
 	start = seen_at[v];
-	path[0] = '\0';
-	used += (size_t)snprintf(path, sizeof path, "%s", p->nodes[v].id);
-	for (k = len; k-- > start;)
-		used += (size_t)snprintf(path + used, used < sizeof path ? sizeof path - used : 0,
-					 " -> %s", p->nodes[walk[k]].id);
-	{
+	for (k = 1; k < len - start; k++)
+		seen_at[k] = walk[len - k];
+	seen_at[0] = v;
+	path = cycle_path(p, seen_at, len - start);
+out:
+	if (path) {
 		const assay_value *t = p->nodes[v].table;
 		toml_pos pos = toml_value_pos(t->src);
 
 		diag_add(d, t->tree->file, pos.line, pos.column,
 			 "dependency cycle: %s (each waits for the one before it, through `after` or a gate)",
 			 path);
+	} else {
+		diag_add(d, p->path, 0, 0, "dependency cycle (out of memory describing it)");
 	}
-out:
+	free(path);
 	free(seen_at);
 	free(walk);
 }

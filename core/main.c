@@ -3,14 +3,15 @@
 #include "autoconfig.h"
 #endif
 
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <signal.h>
@@ -21,6 +22,7 @@
 #include "graph.h"
 #include "host.h"
 #include "plugin.h"
+#include "progress.h"
 #include "reactor.h"
 #include "report.h"
 #include "run.h"
@@ -40,49 +42,124 @@ enum {
 
 #define DEFAULT_CONFIG SYSCONFDIR "/assay/assay.toml"
 
-static const char usage_text[] =
-	"usage: assay [OPTION]... COMMAND [ARG]...\n"
-	"\n"
-	"commands:\n"
-	"  run [FILE] [OPTION]...   run every node of FILE, as many at once as they allow\n"
-	"      --only ID          run ID (a node or group; repeatable) and what it needs\n"
-	"      --jobs N           executions at once (default: [runner] jobs, 64)\n"
-	"      --workers N        pool threads (default: [runner] workers, the cores)\n"
-	"      --format FORMAT    human (default) or json, on standard output\n"
-	"      --report FORMAT:PATH  also write FORMAT to PATH, atomically (repeatable)\n"
-	"      --dry-run          check everything and show what would run, run nothing\n"
-	"      --fail-fast        stop at the first CRITICAL or UNKNOWN node\n"
-	"  check-config [FILE]   check FILE and the plugins it loads; print a summary\n"
-	"  graph [FILE] [--format text|dot]  print the dependency graph\n"
-	"  plugins [FILE]        list the plugins on the search path and what they provide\n"
-	"\n"
-	"options:\n"
+/* Each command's help: `assay COMMAND --help` and `assay help COMMAND`
+ * print one, `assay --help` all of them.  doc/assay.1 documents the same
+ * options (tests/man-options.sh holds the two together). */
+typedef struct command_help {
+	const char *name;
+	const char *args;         /* after the name in its usage line */
+	const char *summary;
+	const char *options;      /* its own, or NULL */
+} command_help;
+
+static const command_help helps[] = {
+	{ "run", "[FILE] [OPTION]...",
+	  "run every node of FILE, as many at once as they allow",
+	  "      --only ID             run ID (a node or group; repeatable) and what it needs\n"
+	  "  -j, --jobs N              executions at once (default: [runner] jobs, 64)\n"
+	  "  -w, --workers N           pool threads (default: [runner] workers, the cores)\n"
+	  "  -f, --format FORMAT       human (default) or json, on standard output\n"
+	  "      --report FORMAT:PATH  also write FORMAT to PATH, atomically (repeatable)\n"
+	  "      --dry-run             check everything and show what would run, run nothing\n"
+	  "      --allow-unset         with --dry-run: unset ${env:} variables are warnings\n"
+	  "      --fail-fast           stop at the first CRITICAL or UNKNOWN node\n" },
+	{ "check-config", "[FILE] [OPTION]...",
+	  "check FILE and the plugins it loads; print a summary",
+	  "      --allow-unset         unset ${env:} variables are warnings, not errors\n" },
+	{ "graph", "[FILE] [OPTION]...",
+	  "print the dependency graph",
+	  "  -f, --format FORMAT       text (default) or dot\n"
+	  "      --allow-unset         unset ${env:} variables are warnings, not errors\n" },
+	{ "plugins", "[FILE]",
+	  "list the plugins on the search path and what they provide", NULL },
+	{ "help", "[COMMAND]",
+	  "show this help, or a command's", NULL },
+};
+
+static const char global_options[] =
 	"      --allow-insecure-plugins  load plugin files that others can write\n"
 	"  -v, --verbose                 print plugins' info messages (twice: debug)\n"
 	"  -h, --help                    show this help\n"
-	"  -V, --version                 show the version\n"
-	"\n"
+	"  -V, --version                 show the version\n";
+
+static const char help_footer[] =
 	"FILE defaults to " DEFAULT_CONFIG ".\n"
 	"Plugins are searched in $ASSAY_PLUGIN_PATH, [plugins] path, then " PLUGINDIR ".\n"
 	"Exit status: the worst node's: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN;\n"
 	"64 usage error, 78 configuration error.\n";
 
+static const command_help *find_help(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof helps / sizeof *helps; i++)
+		if (strcmp(helps[i].name, name) == 0)
+			return &helps[i];
+	return NULL;
+}
+
+static int print_help(void)
+{
+	size_t i;
+
+	printf("usage: assay [OPTION]... COMMAND [ARG]...\n\ncommands:\n");
+	for (i = 0; i < sizeof helps / sizeof *helps; i++) {
+		printf("  %s %s\n      %s\n", helps[i].name, helps[i].args, helps[i].summary);
+		if (helps[i].options)
+			printf("%s", helps[i].options);
+	}
+	printf("\noptions:\n%s\n%s", global_options, help_footer);
+	return 0;
+}
+
+static int print_command_help(const command_help *h)
+{
+	printf("usage: assay [OPTION]... %s %s\n%c%s.\n", h->name, h->args,
+	       toupper((unsigned char)h->summary[0]), h->summary + 1);
+	printf("\noptions:\n%s", h->options ? h->options : "");
+	printf("  -h, --help                show this help\n\n"
+	       "The global OPTIONs are in 'assay --help'.\n%s", help_footer);
+	return 0;
+}
+
 typedef struct options {
 	bool allow_insecure;
+	bool allow_unset;
 	int verbosity;
 } options;
 
-static int usage_error(const char *fmt, ...) ASSAY_PRINTF(1, 2);
-static int usage_error(const char *fmt, ...)
+/* A usage error, of the command cmd or (NULL) of assay as a whole. */
+static int usage_error(const char *cmd, const char *fmt, ...) ASSAY_PRINTF(2, 3);
+static int usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "assay: ");
+	fprintf(stderr, "assay: %s%s", cmd ? cmd : "", cmd ? ": " : "");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry 'assay --help'.\n");
+	fprintf(stderr, "\nTry 'assay %s%s--help'.\n", cmd ? cmd : "", cmd ? " " : "");
 	return EXIT_USAGE;
+}
+
+/* What getopt_long() returned c (':' or '?') for, in assay's words: getopt
+ * would name argv[0], the command or the binary's full path, and say it
+ * twice with ours.  (opterr is 0 and optstring starts with ':'.) */
+static int option_error(const char *cmd, int c, char *const *argv)
+{
+	const char *arg = argv[optind - 1];
+	/* A long option is the argument just taken, unless getopt is still
+	 * inside a cluster of short ones. */
+	bool is_long = strncmp(arg, "--", 2) == 0 && (c == ':' || optopt == 0 || strchr(arg, '='));
+	int len = is_long ? (int)strcspn(arg, "=") : 2;
+	char short_opt[3] = { '-', (char)optopt, '\0' };
+	const char *name = is_long ? arg : short_opt;
+
+	if (c == ':')
+		return usage_error(cmd, "option '%.*s' needs a value", len, name);
+	if (is_long && optopt)
+		return usage_error(cmd, "option '%.*s' takes no value", len, name);
+	return usage_error(cmd, "unknown option '%.*s'", len, name);
 }
 
 /* A binary run from its build tree (where configure left config.status)
@@ -188,16 +265,28 @@ static void print_list(const char *label, const registry *r, enum reg_what what,
 
 static int cmd_plugins(const options *o, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	diag d = DIAG_INIT;
 	registry r;
 	plan p;
 	bool have_plan = false;
 	char **paths = NULL;
 	size_t i, n = 0;
-	int rc = 0;
+	int c, rc = 0;
 
+	optind = 0; /* 0, not 1: GNU getopt then forgets the global options' scan */
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (c != 'h')
+			return option_error("plugins", c, argv);
+		return print_command_help(find_help("plugins"));
+	}
+	argc -= optind;
+	argv += optind;
 	if (argc > 1)
-		return usage_error("plugins takes at most one FILE, got '%s'", argv[1]);
+		return usage_error("plugins", "takes at most one FILE, got '%s'", argv[1]);
 	if (argc == 1) {
 		if (config_load(&p, argv[0], 1, &d) < 0 || diag_count(&d)) {
 			diag_print(&d, stderr);
@@ -316,6 +405,7 @@ static int load_all(loaded *l, const options *o, const char *path, bool want_gra
 	int rc;
 
 	memset(l, 0, sizeof *l);
+	l->d.unset_is_warning = o->allow_unset;
 	rc = config_load(&l->p, path, cores > 0 ? (unsigned)cores : 1, &l->d);
 	if (rc < 0) {
 		if (rc == ASSAY_ENOMEM)
@@ -337,7 +427,14 @@ static int load_all(loaded *l, const options *o, const char *path, bool want_gra
 		if (graph_build(&l->g, &l->p, &l->d) == ASSAY_ENOMEM)
 			diag_add(&l->d, path, 0, 0, "out of memory");
 	}
-	return diag_count(&l->d) ? -1 : 0;
+	if (diag_count(&l->d))
+		return -1;
+	if (l->d.n_warnings) {
+		diag_print(&l->d, stderr);
+		fprintf(stderr, "%s: %zu warning%s\n", path, l->d.n_warnings,
+			l->d.n_warnings == 1 ? "" : "s");
+	}
+	return 0;
 }
 
 static void loaded_release(loaded *l)
@@ -354,20 +451,40 @@ static void loaded_release(loaded *l)
 static int config_failed(loaded *l, const char *path)
 {
 	diag_print(&l->d, stderr);
-	fprintf(stderr, "%s: %zu error%s\n", path, diag_count(&l->d),
+	fprintf(stderr, "%s: %zu error%s", path, diag_count(&l->d),
 		diag_count(&l->d) == 1 ? "" : "s");
+	if (l->d.n_warnings)
+		fprintf(stderr, ", %zu warning%s", l->d.n_warnings, l->d.n_warnings == 1 ? "" : "s");
+	fputc('\n', stderr);
 	loaded_release(l);
 	return EXIT_CONFIG;
 }
 
-static int cmd_check_config(const options *o, int argc, char **argv)
+static int cmd_check_config(const options *global, int argc, char **argv)
 {
-	const char *path = argc ? argv[0] : DEFAULT_CONFIG;
+	static const struct option opts[] = {
+		{ "allow-unset", no_argument, NULL, 'U' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = DEFAULT_CONFIG;
+	options o = *global;
 	loaded l;
+	int c;
 
-	if (argc > 1)
-		return usage_error("check-config takes at most one FILE, got '%s'", argv[1]);
-	if (load_all(&l, o, path, true) < 0)
+	optind = 0; /* 0, not 1: GNU getopt then forgets the global options' scan */
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (c == 'h')
+			return print_command_help(find_help("check-config"));
+		if (c != 'U')
+			return option_error("check-config", c, argv);
+		o.allow_unset = true;
+	}
+	if (optind < argc)
+		path = argv[optind++];
+	if (optind < argc)
+		return usage_error("check-config", "takes at most one FILE, got '%s'", argv[optind]);
+	if (load_all(&l, &o, path, true) < 0)
 		return config_failed(&l, path);
 	print_summary(&l.p, &l.r);
 	loaded_release(&l);
@@ -385,30 +502,42 @@ static double *estimates(const plan *p)
 	return s;
 }
 
-static int cmd_graph(const options *o, int argc, char **argv)
+static int cmd_graph(const options *global, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
+		{ "allow-unset", no_argument, NULL, 'U' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = DEFAULT_CONFIG, *format = "text";
+	options o = *global;
 	double *seconds;
 	loaded l;
 	int c;
 
 	optind = 0; /* 0, not 1: GNU getopt then forgets the global options' scan */
-	while ((c = getopt_long(argc, argv, "f:", opts, NULL)) != -1) {
-		if (c != 'f')
-			return usage_error("%s", "graph: unknown option");
-		format = optarg;
+	while ((c = getopt_long(argc, argv, ":f:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			format = optarg;
+			break;
+		case 'U':
+			o.allow_unset = true;
+			break;
+		case 'h':
+			return print_command_help(find_help("graph"));
+		default:
+			return option_error("graph", c, argv);
+		}
 	}
 	if (strcmp(format, "text") != 0 && strcmp(format, "dot") != 0)
-		return usage_error("graph --format is text or dot, not '%s'", format);
+		return usage_error("graph", "--format is text or dot, not '%s'", format);
 	if (optind < argc)
 		path = argv[optind++];
 	if (optind < argc)
-		return usage_error("graph takes at most one FILE, got '%s'", argv[optind]);
-	if (load_all(&l, o, path, true) < 0)
+		return usage_error("graph", "takes at most one FILE, got '%s'", argv[optind]);
+	if (load_all(&l, &o, path, true) < 0)
 		return config_failed(&l, path);
 	if (!(seconds = estimates(&l.p))) {
 		loaded_release(&l);
@@ -441,16 +570,18 @@ static int select_only(const loaded *l, char **names, size_t n, bool *keep)
 			}
 		}
 		if (!hits) {
-			const char **ids = malloc((l->p.n_nodes ? l->p.n_nodes : 1) * sizeof *ids);
+			size_t n_names = l->p.n_nodes + l->p.n_groups;
+			const char **known = malloc((n_names ? n_names : 1) * sizeof *known);
 			const char *hint = NULL;
 
-			for (j = 0; ids && j < l->p.n_nodes; j++)
-				ids[j] = l->p.nodes[j].id;
-			if (ids)
-				hint = diag_suggest(names[i], ids, l->p.n_nodes);
-			usage_error("--only %s: no such node or group%s%s%s", names[i],
+			for (j = 0; known && j < n_names; j++)
+				known[j] = j < l->p.n_nodes ? l->p.nodes[j].id
+							    : l->p.groups[j - l->p.n_nodes].name;
+			if (known)
+				hint = diag_suggest(names[i], known, n_names);
+			usage_error("run", "--only %s: no such node or group%s%s%s", names[i],
 				    hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
-			free(ids);
+			free(known);
 			return -1;
 		}
 	}
@@ -458,45 +589,23 @@ static int select_only(const loaded *l, char **names, size_t n, bool *keep)
 	return 0;
 }
 
-/* The live line on a terminal: running, done, failed, ETA. */
-typedef struct progress {
-	bool on;
-	double start, last;
-} progress;
-
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void show_progress(const run *r, void *arg)
-{
-	progress *pr = arg;
-	run_counts c = run_get_counts(r);
-	double now = mono_now(), eta;
-
-	/* Ten updates a second are plenty, and keep the terminal cheap. */
-	if (now - pr->last < 0.1 && c.done < c.total)
-		return;
-	pr->last = now;
-	eta = c.done ? (now - pr->start) / (double)c.done * (double)(c.total - c.done) : 0;
-	fprintf(stderr, "\r\033[K[%zu/%zu done, %zu running, %zu failed, ETA %.0fs]",
-		c.done, c.total, c.running, c.failed, eta);
-	fflush(stderr);
-}
-
 typedef struct signal_watch {
 	int fd;
 	run *run;
+	reactor *re;
 	int count;
 } signal_watch;
 
-/* First SIGINT/SIGTERM: stop the run, kill its children, report what
- * finished.  Second: leave at once (reports are written atomically, so
- * nothing half-written is left). */
+static const char *signal_name(int sig)
+{
+	return sig == SIGINT ? "SIGINT" : sig == SIGHUP ? "SIGHUP" : "SIGTERM";
+}
+
+/* First SIGINT, SIGTERM or SIGHUP (the terminal closed, the connection
+ * dropped): stop the run, kill its children, report what finished.
+ * Second: kill what still runs (a command that ignores SIGTERM, one within
+ * its kill_grace) and leave at once -- reports are written atomically, so
+ * nothing half-written is left, and nothing outlives assay. */
 static void on_signal(int fd, unsigned events, void *arg)
 {
 	signal_watch *w = arg;
@@ -504,10 +613,15 @@ static void on_signal(int fd, unsigned events, void *arg)
 	char reason[64];
 
 	while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
-		if (++w->count > 1)
+		if (++w->count > 1) {
+			reactor_kill_children(w->re, SIGKILL);
 			_exit(128 + (int)si.ssi_signo);
-		snprintf(reason, sizeof reason, "interrupted by %s",
-			 si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+		}
+		/* Where the terminal or connection went, writing to it may
+		 * raise SIGPIPE: the report files are still to be written. */
+		if (si.ssi_signo == SIGHUP)
+			signal(SIGPIPE, SIG_IGN);
+		snprintf(reason, sizeof reason, "interrupted by %s", signal_name((int)si.ssi_signo));
 		fprintf(stderr, "\nassay: %s: stopping (again to quit at once)\n", reason);
 		run_stop(w->run, reason);
 	}
@@ -543,7 +657,30 @@ static bool dir_writable(const char *path)
 	return ok;
 }
 
-static int cmd_run(const options *global, int argc, char **argv)
+/* run's options, parsed. */
+typedef struct run_args {
+	options o;                /* the global ones too: welcome after `run` */
+	const char *path, *format;
+	char *only[256], *reports[16];
+	size_t n_only, n_reports;
+	long jobs, workers;
+	bool dry_run, fail_fast;
+} run_args;
+
+/* --jobs and --workers: a whole number in [1, max]. */
+static int parse_count(const char *opt, const char *arg, long max, long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || *out < 1 || *out > max)
+		return usage_error("run", "%s takes a number from 1 to %ld, not '%s'", opt, max, arg);
+	return 0;
+}
+
+/* 0, 1 after --help, or an exit status. */
+static int parse_run(run_args *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "verbose", no_argument, NULL, 'v' },
@@ -554,182 +691,187 @@ static int cmd_run(const options *global, int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "report", required_argument, NULL, 'r' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "allow-unset", no_argument, NULL, 'U' },
 		{ "fail-fast", no_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = DEFAULT_CONFIG, *format = "human";
-	char *only[256], *report_args[16];
-	size_t n_only = 0, n_reports = 0, i;
-	long jobs = 0, workers = 0;
-	bool dry_run = false, fail_fast = false;
-	report_target targets[17];
-	run_options ro = { 0 };
-	signal_watch sw = { -1, NULL, 0 };
-	assay_watch *watch = NULL;
-	progress pr = { false, 0, 0 };
-	reactor *re = NULL;
-	bool *keep = NULL;
-	sigset_t sigs, chld;
-	run *r = NULL;
-	report rep;
-	loaded l;
-	char *end;
-	int c, status = 0;
+	int c, rc;
 
 	optind = 0; /* 0, not 1: GNU getopt then forgets the global options' scan */
-	/* The global options are welcome after the command too. */
-	options local = *global, *o = &local;
-
-	while ((c = getopt_long(argc, argv, "j:w:f:v", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":j:w:f:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'v':
-			local.verbosity++;
+			a->o.verbosity++;
 			break;
 		case 'I':
-			local.allow_insecure = true;
+			a->o.allow_insecure = true;
 			break;
 		case 'o':
-			if (n_only == sizeof only / sizeof *only)
-				return usage_error("%s", "too many --only");
-			only[n_only++] = optarg;
+			if (a->n_only == sizeof a->only / sizeof *a->only)
+				return usage_error("run", "too many --only (at most %zu)", a->n_only);
+			a->only[a->n_only++] = optarg;
 			break;
 		case 'j':
+			if ((rc = parse_count("--jobs", optarg, 1000000, &a->jobs)))
+				return rc;
+			break;
 		case 'w':
-			errno = 0;
-			*(c == 'j' ? &jobs : &workers) = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || *(c == 'j' ? &jobs : &workers) < 1 ||
-			    *(c == 'j' ? &jobs : &workers) > (c == 'j' ? 1000000 : 1024))
-				return usage_error("--%s takes a number from 1 to %d, not '%s'",
-						   c == 'j' ? "jobs" : "workers",
-						   c == 'j' ? 1000000 : 1024, optarg);
+			if ((rc = parse_count("--workers", optarg, 1024, &a->workers)))
+				return rc;
 			break;
 		case 'f':
-			format = optarg;
+			a->format = optarg;
 			break;
 		case 'r':
-			if (n_reports == sizeof report_args / sizeof *report_args)
-				return usage_error("%s", "too many --report");
+			if (a->n_reports == sizeof a->reports / sizeof *a->reports)
+				return usage_error("run", "too many --report (at most %zu)", a->n_reports);
 			if (!strchr(optarg, ':'))
-				return usage_error("--report takes FORMAT:PATH, not '%s'", optarg);
-			report_args[n_reports++] = optarg;
+				return usage_error("run", "--report takes FORMAT:PATH, not '%s'", optarg);
+			a->reports[a->n_reports++] = optarg;
 			break;
 		case 'n':
-			dry_run = true;
+			a->dry_run = true;
+			break;
+		case 'U':
+			a->o.allow_unset = true;
 			break;
 		case 'F':
-			fail_fast = true;
+			a->fail_fast = true;
 			break;
+		case 'h':
+			print_command_help(find_help("run"));
+			return 1;
 		default:
-			return usage_error("%s", "run: unknown option");
+			return option_error("run", c, argv);
 		}
 	}
 	if (optind < argc)
-		path = argv[optind++];
+		a->path = argv[optind++];
 	if (optind < argc)
-		return usage_error("run takes at most one FILE, got '%s'", argv[optind]);
-	if (load_all(&l, o, path, true) < 0)
-		return config_failed(&l, path);
+		return usage_error("run", "takes at most one FILE, got '%s'", argv[optind]);
+	/* What is left unset would be used: a run needs all of it. */
+	if (a->o.allow_unset && !a->dry_run)
+		return usage_error("run", "--allow-unset checks a file without running it: use it with --dry-run");
+	return 0;
+}
 
-	/* Outputs are checked before anything runs: a typo must not cost a run. */
-	targets[0].reporter = find_reporter(&l.r, format);
+/* The reports to write, checked before anything runs: a typo or a
+ * directory that cannot be written must not cost a run to find out.
+ * targets[0] is standard output.  0 or an exit status. */
+static int check_reports(const loaded *l, run_args *a, report_target *targets)
+{
+	size_t i;
+
+	targets[0].reporter = find_reporter(&l->r, a->format);
 	targets[0].path = "-";
-	if (!targets[0].reporter) {
-		loaded_release(&l);
-		return usage_error("unknown --format '%s' (human, json, or a plugin's reporter)", format);
-	}
-	for (i = 0; i < n_reports; i++) {
-		char *colon = strchr(report_args[i], ':');
+	if (!targets[0].reporter)
+		return usage_error("run", "unknown --format '%s' (human, json, or a plugin's reporter)",
+				   a->format);
+	for (i = 0; i < a->n_reports; i++) {
+		char *colon = strchr(a->reports[i], ':');
 
 		*colon = '\0';
-		targets[i + 1].reporter = find_reporter(&l.r, report_args[i]);
+		targets[i + 1].reporter = find_reporter(&l->r, a->reports[i]);
 		targets[i + 1].path = colon + 1;
-		if (!targets[i + 1].reporter || !*targets[i + 1].path) {
-			loaded_release(&l);
-			return usage_error("--report %s: unknown format or empty path", report_args[i]);
-		}
-		/* The report is written after the run: a directory it cannot
-		 * be written to must not cost a whole run to find out. */
-		if (!dir_writable(targets[i + 1].path)) {
-			int err = errno;
+		if (!targets[i + 1].reporter || !*targets[i + 1].path)
+			return usage_error("run", "--report %s: unknown format or empty path", a->reports[i]);
+		if (!dir_writable(targets[i + 1].path))
+			return usage_error("run", "--report %s:%s: cannot create files in its directory: %s",
+					   a->reports[i], targets[i + 1].path, strerror(errno));
+	}
+	return 0;
+}
 
-			loaded_release(&l);
-			return usage_error("--report %s:%s: cannot create files in its directory: %s", report_args[i],
-					   targets[i + 1].path, strerror(err));
-		}
-	}
-	if (n_only) {
-		keep = calloc(l.p.n_nodes ? l.p.n_nodes : 1, sizeof *keep);
-		if (!keep || select_only(&l, only, n_only, keep) < 0) {
-			free(keep);
-			loaded_release(&l);
-			return EXIT_USAGE;
-		}
-	}
-	if (dry_run) {
-		double *seconds = estimates(&l.p);
+/* Signals arrive through the reactor, on a signalfd: every thread
+ * (created after this, inheriting the mask) leaves them blocked.  SIGCHLD
+ * is blocked too, though nobody reads it: children are reaped through
+ * pidfds in the reactor, and left unblocked every child's exit woke the
+ * main thread from its wait in run_go() for nothing (measured: 683 futex
+ * calls for 1,024 children, 44 with it blocked).  Children start with an
+ * empty mask (exec resets it).  Returns the signalfd, or -1. */
+static int block_signals(void)
+{
+	sigset_t sigs, chld;
 
-		if (seconds)
-			graph_print_text(&l.g, &l.p, seconds, keep, stdout);
-		free(seconds);
-		free(keep);
-		loaded_release(&l);
-		return 0;
-	}
-
-	ro.jobs = jobs ? (unsigned)jobs : l.p.jobs;
-	ro.workers = workers ? (unsigned)workers : l.p.workers;
-	ro.fail_fast = fail_fast || l.p.fail_fast;
-	ro.keep = keep;
-	ro.verbosity = ASSAY_LOG_WARNING + o->verbosity;
-	if (isatty(STDERR_FILENO) && !getenv("NO_PROGRESS")) {
-		pr.on = true;
-		pr.start = mono_now();
-		ro.progress = show_progress;
-		ro.progress_arg = &pr;
-	}
-	/* Signals arrive through the reactor, on a signalfd: every thread
-	 * (created below, inheriting this mask) leaves them blocked. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	sw.fd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
-	/* SIGCHLD is blocked too, though nobody reads it: children are
-	 * reaped through pidfds in the reactor, and left unblocked every
-	 * child's exit woke this thread from its wait in run_go() for
-	 * nothing (measured: 683 futex calls for 1,024 children, 44 with it
-	 * blocked).  Children start with an empty mask (exec resets it). */
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	pthread_sigmask(SIG_BLOCK, &chld, NULL);
-	if (reactor_new(&re) < 0 || run_new(&r, &l.p, &l.g, &ro, re) < 0) {
+	return signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+/* Run the graph, then write every report; the exit status. */
+static int run_graph(loaded *l, const run_args *a, const bool *keep,
+		     const report_target *targets)
+{
+	run_options ro = { 0 };
+	signal_watch sw = { -1, NULL, NULL, 0 };
+	assay_watch *watch = NULL;
+	progress *pr = NULL;
+	reactor *re = NULL;
+	run *r = NULL;
+	report rep;
+	size_t i;
+	int status;
+
+	ro.jobs = a->jobs ? (unsigned)a->jobs : l->p.jobs;
+	ro.workers = a->workers ? (unsigned)a->workers : l->p.workers;
+	ro.fail_fast = a->fail_fast || l->p.fail_fast;
+	ro.keep = keep;
+	ro.verbosity = ASSAY_LOG_WARNING + a->o.verbosity;
+	/* The live line is for a person at a terminal; cron mails what is
+	 * printed.  Without it the run publishes no events. */
+	if (isatty(STDERR_FILENO) && !getenv("NO_PROGRESS") &&
+	    (pr = progress_new(&l->p, &l->g, keep, ro.jobs, stderr))) {
+		ro.on_event = progress_event;
+		ro.event_arg = pr;
+	}
+	sw.fd = block_signals();
+	if (reactor_new(&re) < 0 || run_new(&r, &l->p, &l->g, &ro, re) < 0) {
 		fprintf(stderr, "assay: cannot start: out of memory\n");
 		status = ASSAY_UNKNOWN;
 		goto out;
 	}
 	sw.run = r;
+	sw.re = re;
 	if (sw.fd >= 0)
 		reactor_fd_watch(re, sw.fd, ASSAY_READABLE, on_signal, &sw, &watch);
 	host_set_reactor(re);
+	if (pr && progress_start(pr, re) < 0)
+		progress_stop(pr); /* no timer: no line */
 	if (run_go(r) < 0) {
 		fprintf(stderr, "assay: cannot start the worker threads\n");
 		status = ASSAY_UNKNOWN;
 		goto out;
 	}
-	if (pr.on)
-		fprintf(stderr, "\r\033[K");
-	if (report_build(&rep, &l.p, &l.g, r) < 0) {
+	if (pr)
+		progress_stop(pr); /* erased before the report */
+	if (report_build(&rep, &l->p, &l->g, r) < 0) {
 		fprintf(stderr, "assay: out of memory writing the report\n");
 		status = ASSAY_UNKNOWN;
 		goto out;
 	}
 	status = report_exit_status(&rep);
-	for (i = 0; i <= n_reports; i++)
-		if (report_write(targets[i].reporter, &rep, targets[i].path) < 0 &&
-		    status == ASSAY_OK)
+	for (i = 0; i <= a->n_reports; i++) {
+		int rc = report_write(targets[i].reporter, &rep, targets[i].path);
+
+		if (rc == 0)
+			continue;
+		if (i == 0) /* report_write() speaks of files only */
+			fprintf(stderr, "assay: cannot write the %s report to standard output: %s\n",
+				targets[i].reporter->name, rc == ASSAY_ESYS ? strerror(errno) : host_strerror(rc));
+		if (status == ASSAY_OK)
 			status = ASSAY_UNKNOWN; /* a report that was asked for is missing */
+	}
 	report_release(&rep);
 out:
+	if (pr)
+		progress_stop(pr);
 	if (watch)
 		reactor_fd_unwatch(re, watch);
 	run_free(r);
@@ -737,11 +879,81 @@ out:
 	 * running may unwatch or stop a timer through the host table. */
 	reactor_free(re);
 	host_set_reactor(NULL);
+	progress_free(pr);
 	if (sw.fd >= 0)
 		close(sw.fd);
+	return status;
+}
+
+static int cmd_run(const options *global, int argc, char **argv)
+{
+	run_args a = { .o = *global, .path = DEFAULT_CONFIG, .format = "human" };
+	report_target targets[17];
+	bool *keep = NULL;
+	loaded l;
+	int status;
+
+	if ((status = parse_run(&a, argc, argv)))
+		return status == 1 ? 0 : status;
+	if (load_all(&l, &a.o, a.path, true) < 0)
+		return config_failed(&l, a.path);
+	if ((status = check_reports(&l, &a, targets)))
+		goto out;
+	if (a.n_only) {
+		keep = calloc(l.p.n_nodes ? l.p.n_nodes : 1, sizeof *keep);
+		if (!keep || select_only(&l, a.only, a.n_only, keep) < 0) {
+			status = EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (a.dry_run) {
+		double *seconds = estimates(&l.p);
+
+		if (seconds)
+			graph_print_text(&l.g, &l.p, seconds, keep, stdout);
+		free(seconds);
+	} else {
+		status = run_graph(&l, &a, keep, targets);
+	}
+out:
 	free(keep);
 	loaded_release(&l);
 	return status;
+}
+
+/* A standard descriptor left closed would be taken by the next file
+ * opened (what is printed would then land in a report's temporary file):
+ * each is held open on /dev/null.  Returns whether standard output was
+ * closed. */
+static bool hold_std_fds(void)
+{
+	bool out_closed = false;
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		out_closed |= fd == STDOUT_FILENO;
+		if (open("/dev/null", fd ? O_WRONLY : O_RDONLY) != fd)
+			_exit(EXIT_USAGE); /* the lowest free descriptor is fd's */
+	}
+	return out_closed;
+}
+
+/* `assay help [COMMAND]` */
+static int cmd_help(int argc, char **argv)
+{
+	const command_help *h;
+
+	if (argc < 2)
+		return print_help();
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
+		return print_command_help(find_help("help"));
+	if (argc > 2)
+		return usage_error("help", "takes at most one COMMAND, got '%s'", argv[2]);
+	if (!(h = find_help(argv[1])))
+		return usage_error("help", "unknown command '%s'", argv[1]);
+	return print_command_help(h);
 }
 
 int main(int argc, char **argv)
@@ -753,13 +965,17 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const commands[] = { "run", "check-config", "graph", "plugins" };
+	static const char *const commands[] = { "run", "check-config", "graph", "plugins", "help" };
 	options o = { 0 };
 	const char *cmd, *hint;
 	int c;
 
+	if (hold_std_fds())
+		return usage_error(NULL, "standard output is closed: what assay prints would be lost "
+				   "(redirect it to /dev/null to discard it)");
+	opterr = 0; /* option_error() says it, once, as assay */
 	/* Stop at the command: its own arguments follow it. */
-	while ((c = getopt_long(argc, argv, "+hVv", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:hVv", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'I':
 			o.allow_insecure = true;
@@ -768,18 +984,16 @@ int main(int argc, char **argv)
 			o.verbosity++;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
+			return print_help();
 		case 'V':
 			printf("assay %s (plugin ABI %d)\n", PACKAGE_VERSION, ASSAY_ABI_VERSION);
 			return 0;
 		default:
-			fprintf(stderr, "Try 'assay --help'.\n");
-			return EXIT_USAGE;
+			return option_error(NULL, c, argv);
 		}
 	}
 	if (optind >= argc)
-		return usage_error("%s", "no command given");
+		return usage_error(NULL, "no command given");
 	cmd = argv[optind];
 	/* The command's own options are parsed from its name on. */
 	argc -= optind;
@@ -788,17 +1002,14 @@ int main(int argc, char **argv)
 		return cmd_run(&o, argc, argv);
 	if (strcmp(cmd, "graph") == 0)
 		return cmd_graph(&o, argc, argv);
-	argc--;
-	argv++;
-	optind = 0;
 	if (strcmp(cmd, "check-config") == 0)
 		return cmd_check_config(&o, argc, argv);
 	if (strcmp(cmd, "plugins") == 0)
 		return cmd_plugins(&o, argc, argv);
+	if (strcmp(cmd, "help") == 0)
+		return cmd_help(argc, argv);
 	hint = diag_suggest(cmd, commands, sizeof commands / sizeof *commands);
-	if (hint) {
-		fprintf(stderr, "assay: unknown command '%s' (did you mean '%s'?)\n", cmd, hint);
-		return EXIT_USAGE;
-	}
-	return usage_error("unknown command '%s'", cmd);
+	if (hint)
+		return usage_error(NULL, "unknown command '%s' (did you mean '%s'?)", cmd, hint);
+	return usage_error(NULL, "unknown command '%s'", cmd);
 }

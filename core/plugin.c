@@ -4,6 +4,7 @@
 #endif
 
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ltdl.h>
@@ -13,6 +14,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef HAVE_DLFCN_H
+#include <dlfcn.h>
+#endif
 
 #include "host.h"
 #include "plugin.h"
@@ -288,6 +292,44 @@ static void plugin_free(assay_plugin *p)
 	free(p);
 }
 
+/* Why lt_dlopen() refused path, a file that is there: libltdl says "file
+ * not found" whatever went wrong, so look for the reason in the file's
+ * header, then in the system loader's own words (without the path it
+ * repeats).  The answer is in buf, or ltdl_says. */
+static const char *plugin_open_failure(const char *path, const char *ltdl_says,
+				       char *buf, size_t size)
+{
+	unsigned char head[SELFMAG];
+	ssize_t got = -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		got = read(fd, head, sizeof head);
+		close(fd);
+	}
+	if (got == 0)
+		return "the file is empty, not a shared object";
+	if (got > 0 && (got < SELFMAG || memcmp(head, ELFMAG, SELFMAG) != 0))
+		return "not a shared object (the file has no ELF header)";
+#ifdef HAVE_DLFCN_H
+	{
+		void *h = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
+		const char *why = h ? NULL : dlerror();
+		size_t len = strlen(path);
+
+		if (h)
+			dlclose(h);
+		if (why) {
+			if (strncmp(why, path, len) == 0 && strncmp(why + len, ": ", 2) == 0)
+				why += len + 2;
+			snprintf(buf, size, "%s", why);
+			return buf;
+		}
+	}
+#endif
+	return ltdl_says;
+}
+
 /* Open path, re-checking after the open that the file checked is the file
  * opened (it may have been replaced in between). */
 static lt_dlhandle plugin_open(registry *r, const char *path, const char *name,
@@ -308,7 +350,10 @@ static lt_dlhandle plugin_open(registry *r, const char *path, const char *name,
 	}
 	h = lt_dlopen(path);
 	if (!h) {
-		load_error(r, at, "cannot load plugin `%s` from %s: %s", name, path, lt_dlerror());
+		char reason[512];
+
+		load_error(r, at, "cannot load plugin `%s` from %s: %s", name, path,
+			   plugin_open_failure(path, lt_dlerror(), reason, sizeof reason));
 		return NULL;
 	}
 	if (stat(path, &after) < 0 || after.st_ino != before.st_ino ||

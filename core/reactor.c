@@ -717,6 +717,31 @@ void reactor_timer_stop(reactor *r, assay_timer *t)
 	pthread_mutex_unlock(&r->lock);
 }
 
+/* An unreaped child's pid names no one else, nor does a group of that id
+ * while the child lives: the group is its own, or there is none. */
+static void kill_child(pid_t pid, int sig)
+{
+	kill(-pid, sig);
+	kill(pid, sig);
+}
+
+void reactor_kill_children(reactor *r, int sig)
+{
+	assay_watch *w;
+	size_t i;
+
+	if (!r)
+		return;
+	pthread_mutex_lock(&r->lock);
+	for (w = r->watches; w; w = w->next)
+		if (w->kind == WATCH_CHILD)
+			kill_child(w->pid, sig);
+	for (i = 0; i < r->nheap; i++)
+		if (r->timers[r->heap[i]].pid > 0)
+			kill_child(r->timers[r->heap[i]].pid, sig);
+	pthread_mutex_unlock(&r->lock);
+}
+
 static int poll_child(reactor *r, pid_t pid, assay_child_cb cb, void *arg)
 {
 	/* The first poll is at once: the child may be dead already. */

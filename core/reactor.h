@@ -60,6 +60,12 @@ void reactor_timer_stop(reactor *r, assay_timer *t);
  * once, with status -1 (check for it before the W* macros). */
 int reactor_child_watch(reactor *r, pid_t pid, assay_child_cb cb, void *arg);
 
+/* Send sig to every child watched and not yet reaped, and to its process
+ * group if it leads one (exec makes each child a group leader): so that
+ * nothing outlives a process that must leave at once.  Any thread; the
+ * children are still reaped and reported as usual. */
+void reactor_kill_children(reactor *r, int sig);
+
 /* Whether the calling thread is r's (it runs r's callbacks). */
 bool reactor_is_current(const reactor *r);
 

@@ -119,18 +119,13 @@ struct run {
 	size_t kept;
 	size_t sinks;             /* kept nodes without a kept successor */
 	bool done;
-	pthread_mutex_t progress_lock;
 	double start, end;
 	double wall_offset;       /* wall clock minus monotonic, in seconds */
 
 	/* Every admission reads `stopping`; every finished sink writes
-	 * `sinks_done`: apart, so that the writes do not evict the reads.
-	 * The progress counters are kept only when something shows them. */
+	 * `sinks_done`: apart, so that the writes do not evict the reads. */
 	_Alignas(64) atomic_bool stopping;
 	_Alignas(64) atomic_size_t sinks_done;
-	atomic_size_t finished;
-	_Alignas(64) atomic_size_t running;
-	atomic_size_t failed;
 };
 
 /* The next execution to run on this worker once the current one is
@@ -155,6 +150,15 @@ static _Thread_local int tl_worker = -1;
 
 static void exec_admit(run_exec *e);
 static void node_finished(run *r, size_t v);
+
+/* Callers test r->o.on_event first: a run nobody watches pays a branch. */
+static void run_publish(run *r, run_event_kind kind, size_t v, int64_t at_ns,
+			const run_result *res)
+{
+	run_event ev = { kind, v, at_ns ? at_ns : task_now_ns(), res };
+
+	r->o.on_event(&ev, r->o.event_arg);
+}
 
 static const plan_node *exec_plan_node(const run_exec *e)
 {
@@ -552,11 +556,10 @@ static void exec_admit(run_exec *e)
 	 * task_start() looks at `stopping` again before the task waits. */
 	if (atomic_load_explicit(&r->stopping, memory_order_relaxed))
 		task_cancel(t);
-	/* Counters for the progress line only: no ordering needed. */
-	if (r->o.progress)
-		atomic_fetch_add_explicit(&r->running, 1, memory_order_relaxed);
 	start_ns = tl_start_ns;
 	tl_start_ns = 0;
+	if (r->o.on_event)
+		run_publish(r, RUN_EVENT_START, n->index, start_ns, NULL);
 	task_start(t, start_ns);
 }
 
@@ -620,8 +623,6 @@ static void exec_done(assay_task *t, void *arg)
 	const plan_node *pn = exec_plan_node(e);
 	int rc;
 
-	if (r->o.progress)
-		atomic_fetch_sub_explicit(&r->running, 1, memory_order_relaxed);
 	exec_leave(e);
 	move_result(e, t);
 	if (failed_status(e->res->status) && t->attempt <= pn->retries && !t->no_retry &&
@@ -685,6 +686,8 @@ static void exec_final(run_exec *e)
 
 	exec_return_task(e);
 	if (!l->recycled) { /* a validation: final with its last item */
+		if (r->o.on_event)
+			run_publish(r, RUN_EVENT_ITEM, v, 0, e->res);
 		if (atomic_fetch_sub(&l->items_left, 1) != 1)
 			return;
 		summarise_items(r, v);
@@ -1046,7 +1049,6 @@ static void node_finished(run *r, size_t v)
 		run_result *res = &r->results[v];
 
 		if (res->ran && failed_status(res->status)) {
-			atomic_fetch_add_explicit(&r->failed, 1, memory_order_relaxed);
 			if (r->o.fail_fast) {
 				char reason[512];
 
@@ -1059,12 +1061,8 @@ static void node_finished(run *r, size_t v)
 				run_stop(r, reason);
 			}
 		}
-		if (r->o.progress) {
-			atomic_fetch_add_explicit(&r->finished, 1, memory_order_relaxed);
-			pthread_mutex_lock(&r->progress_lock);
-			r->o.progress(r, r->o.progress_arg);
-			pthread_mutex_unlock(&r->progress_lock);
-		}
+		if (r->o.on_event)
+			run_publish(r, RUN_EVENT_FINAL, v, 0, res);
 		bool failed = blocks_successors(r, v), sink = true;
 
 		for (k = g->succ_at[v]; k < g->succ_at[v + 1]; k++) {
@@ -1208,7 +1206,6 @@ int run_new(run **out, const plan *p, const graph *g, const run_options *o,
 	r->re = re;
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->cond, NULL);
-	pthread_mutex_init(&r->progress_lock, NULL);
 	pthread_mutex_init(&r->resq_lock, NULL);
 	r->stop_cause = ASSAY_UNKNOWN;
 	limiter_init(&r->jobs, o->jobs ? o->jobs : 1);
@@ -1406,19 +1403,6 @@ void run_times(const run *r, double *start, double *end, bool *stopped)
 	*stopped = atomic_load(&((run *)r)->stopping);
 }
 
-run_counts run_get_counts(const run *r)
-{
-	run *m = (run *)r;
-	run_counts c = {
-		.total = r->kept,
-		.done = atomic_load(&m->finished),
-		.running = atomic_load(&m->running),
-		.failed = atomic_load(&m->failed),
-	};
-
-	return c;
-}
-
 static void result_release(run_result *res)
 {
 	size_t i;
@@ -1458,7 +1442,6 @@ void run_free(run *r)
 	pthread_mutex_destroy(&r->jobs.lock);
 	pthread_mutex_destroy(&r->lock);
 	pthread_cond_destroy(&r->cond);
-	pthread_mutex_destroy(&r->progress_lock);
 	pthread_mutex_destroy(&r->resq_lock);
 	bigarray_free(r->nodes, r->p->n_nodes, sizeof *r->nodes);
 	recycler_free(r->tasks);

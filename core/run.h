@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "assay/plugin.h"
 #include "config.h"
@@ -13,6 +14,23 @@
 #include "reactor.h"
 
 typedef struct run run;
+typedef struct run_result run_result;
+
+/* What a run publishes as it goes, for those who watch it (the progress
+ * line): a subscriber is called from any thread, several at once, and must
+ * be quick and leave the run alone. */
+typedef enum run_event_kind {
+	RUN_EVENT_START,          /* an attempt of the node (of one of its items) starts */
+	RUN_EVENT_ITEM,           /* one of a validation's items is final */
+	RUN_EVENT_FINAL           /* the node is final: it ran, or it will not */
+} run_event_kind;
+
+typedef struct run_event {
+	run_event_kind kind;
+	size_t node;              /* its index in the plan */
+	int64_t at_ns;            /* when, on task_now_ns()'s clock */
+	const run_result *res;    /* ITEM: the item's; FINAL: the node's; START: NULL */
+} run_event;
 
 typedef struct run_options {
 	unsigned jobs;            /* executions at once (nodes, validation items) */
@@ -20,10 +38,10 @@ typedef struct run_options {
 	bool fail_fast;           /* the first CRITICAL/UNKNOWN stops the run */
 	const bool *keep;         /* --only: the nodes to run; NULL: all */
 	int verbosity;            /* highest ASSAY_LOG_* level plugins print */
-	/* Called (from any thread, serialised) after each node finishes; may
-	 * be NULL.  For the live progress line. */
-	void (*progress)(const run *r, void *arg);
-	void *progress_arg;
+	/* The subscriber to the run's events, or NULL: a run without one
+	 * publishes nothing (and pays nothing for it). */
+	void (*on_event)(const run_event *ev, void *arg);
+	void *event_arg;
 } run_options;
 
 /* The outcome of one execution: a node's last attempt or one item. */
@@ -46,12 +64,6 @@ typedef struct run_result {
 	size_t n_items;
 } run_result;
 
-/* Counters for progress displays; read without locks (approximate).
- * `running` is counted only for a run with a progress callback. */
-typedef struct run_counts {
-	size_t total, done, running, failed;
-} run_counts;
-
 /* Prepare a run of p (with its graph g): no thread starts yet.  The plan,
  * graph, options and reactor must outlive the run.  0 or ASSAY_ENOMEM. */
 int run_new(run **out, const plan *p, const graph *g, const run_options *o,
@@ -72,8 +84,6 @@ const run_result *run_results(const run *r);
 
 /* Wall-clock start and end of the run, and whether run_stop() cut it. */
 void run_times(const run *r, double *start, double *end, bool *stopped);
-
-run_counts run_get_counts(const run *r);
 
 void run_free(run *r);
 

@@ -115,6 +115,24 @@ static int value_read_file(value_tree *t, const assay_value *v,
 	return 0;
 }
 
+/* An unset ${env:NAME}: an error, or a warning where the caller checks a
+ * file's structure without its secrets (--allow-unset); the value is then
+ * read as if the variable were empty.  Returns the errors reported. */
+static int value_unset(const assay_value *v, const char *ref)
+{
+	const char *file;
+	unsigned line, column;
+
+	if (!v->tree->diag->unset_is_warning) {
+		value_error(v, "environment variable `%s` is not set (in `${%s}`)", ref + 4, ref);
+		return 1;
+	}
+	value_pos(v, &file, &line, &column);
+	diag_warn(v->tree->diag, file, line, column,
+		  "environment variable `%s` is not set (in `${%s}`); read as empty", ref + 4, ref);
+	return 0;
+}
+
 /* Expand ${env:NAME} and ${file:PATH} in v's string; `$${` is a literal
  * `${`.  Returns the number of errors reported, or ASSAY_ENOMEM. */
 static int value_interpolate(value_tree *t, assay_value *v, const char *s,
@@ -123,6 +141,7 @@ static int value_interpolate(value_tree *t, assay_value *v, const char *s,
 	const char *p = s, *end = s + len, *open, *close;
 	strbuf out = { 0 };
 	int errors = 0, rc;
+	bool unresolved = false;
 
 	while (p < end) {
 		open = memchr(p, '$', (size_t)(end - p));
@@ -165,9 +184,8 @@ static int value_interpolate(value_tree *t, assay_value *v, const char *s,
 				const char *val = getenv(ref + 4);
 
 				if (!val) {
-					value_error(v, "environment variable `%s` is not set (in `${%s}`)",
-						    ref + 4, ref);
-					errors++;
+					errors += value_unset(v, ref);
+					unresolved = true;
 				} else if (sb_add(&out, val, strlen(val)) < 0 ||
 					   value_add_secret(t, val, strlen(val)) < 0) {
 					free(ref);
@@ -193,6 +211,8 @@ static int value_interpolate(value_tree *t, assay_value *v, const char *s,
 	if (!out.p && sb_add(&out, "", 0) < 0)
 		goto nomem;
 	v->str = out.p;
+	/* After the reports above, which value_error() would drop. */
+	v->unresolved = unresolved || errors;
 	return errors;
 nomem:
 	free(out.p);
@@ -455,6 +475,8 @@ void value_error(const assay_value *v, const char *fmt, ...)
 	toml_pos pos = toml_value_pos(v->src);
 	va_list ap;
 
+	if (v->unresolved)
+		return;
 	va_start(ap, fmt);
 	diag_addv(v->tree->diag, v->tree->file, pos.line, pos.column, fmt, ap);
 	va_end(ap);

@@ -20,6 +20,9 @@ struct assay_value {
 	toml_pos key_pos;
 	char *str;              /* strings: after interpolation */
 	bool secret;            /* str holds interpolated text */
+	bool unresolved;        /* an interpolation failed (reported): errors
+				 * about the value that results are knock-on,
+				 * and dropped */
 	size_t n;               /* array elements or table entries */
 	struct assay_value *items;
 	value_tree *tree;

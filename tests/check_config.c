@@ -110,6 +110,8 @@ static const struct bad bad_configs[] = {
 	  "c.toml:1:8: `empty` has no `type` and no nodes: a node needs `type = \"...\"`", 1 },
 	{ NODE "[trial.a]\ntype = \"good\"\nvalue = 1\n",
 	  "c.toml:1:8: `a` names two nodes or groups (check, trial and validation share one namespace)", 1 },
+	{ "[check.g.a]\ntype = \"good\"\nvalue = 1\n[trial.g.b]\ntype = \"good\"\nvalue = 1\n",
+	  "c.toml:4:8: `g` names two nodes or groups (check, trial and validation share one namespace)", 1 },
 	/* types and options */
 	{ "[check.a]\ntype = 5\n",
 	  "c.toml:2:8: `type` must be a string, not integer", 1 },
@@ -127,8 +129,12 @@ static const struct bad bad_configs[] = {
 	  "c.toml:4:1: unknown key `valeu` in check `a` (type `good`) (did you mean `value`?)", 1 },
 	{ NODE "tmeout = \"5s\"\n",
 	  "c.toml:4:1: unknown key `tmeout` in check `a` (type `good`) (did you mean `timeout`?)", 1 },
-	{ NODE "timeout = -1\n",
-	  "c.toml:4:11: `timeout` must be a duration such as \"30s\" or a number of seconds, not integer", 1 },
+	{ NODE "timeout = -5\n",
+	  "c.toml:4:11: `timeout` must be a number of seconds from 0 to 9e12, not -5", 1 },
+	{ NODE "retry_delay = -0.5\n",
+	  "c.toml:4:15: `retry_delay` must be a number of seconds from 0 to 9e12, not -0.5", 1 },
+	{ NODE "timeout = true\n",
+	  "c.toml:4:11: `timeout` must be a duration such as \"30s\" or a number of seconds, not boolean", 1 },
 	{ NODE "retries = 101\n",
 	  "c.toml:4:11: `retries` must be between 0 and 100, not 101", 1 },
 	{ NODE "run_if = \"sometimes\"\n",
@@ -185,6 +191,11 @@ static const struct bad bad_configs[] = {
 	/* interpolation */
 	{ NODE "description = \"${env:ASSAY_NOT_SET}\"\n",
 	  "c.toml:4:15: environment variable `ASSAY_NOT_SET` is not set (in `${env:ASSAY_NOT_SET}`)", 1 },
+	/* one error per value: nothing more about what an unset variable left */
+	{ NODE "timeout = \"${env:ASSAY_NOT_SET}\"\n",
+	  "c.toml:4:11: environment variable `ASSAY_NOT_SET` is not set (in `${env:ASSAY_NOT_SET}`)", 1 },
+	{ NODE "run_if = \"${env:ASSAY_NOT_SET}\"\n",
+	  "c.toml:4:10: environment variable `ASSAY_NOT_SET` is not set (in `${env:ASSAY_NOT_SET}`)", 1 },
 	{ NODE "description = \"${file:nofile}\"\n",
 	  "c.toml:4:15: cannot read ${file:nofile}: No such file or directory", 1 },
 	{ NODE "description = \"${env:}\"\n",
@@ -433,6 +444,36 @@ START_TEST(test_interpolation_and_secrets)
 }
 END_TEST
 
+/* --allow-unset: an unset variable is a warning, what it left is not
+ * checked, and the rest of the file is. */
+START_TEST(test_unset_is_a_warning)
+{
+	diag d = DIAG_INIT;
+	registry r = { 0 };
+	plan p;
+	char *buf;
+	size_t len;
+	FILE *mem;
+
+	d.unset_is_warning = true;
+	run_config(NODE "description = \"${env:ASSAY_NOT_SET}\"\ntimeout = \"${env:ASSAY_NOT_SET}\"\n"
+		   "retries = 101\n", &d, &p, &r);
+	ck_assert_uint_eq(diag_count(&d), 1);
+	ck_assert_uint_eq(d.n_warnings, 2);
+	mem = open_memstream(&buf, &len);
+	diag_print(&d, mem);
+	fclose(mem);
+	ck_assert_str_eq(buf,
+		"c.toml:4:15: warning: environment variable `ASSAY_NOT_SET` is not set (in `${env:ASSAY_NOT_SET}`); read as empty\n"
+		"c.toml:5:11: warning: environment variable `ASSAY_NOT_SET` is not set (in `${env:ASSAY_NOT_SET}`); read as empty\n"
+		"c.toml:6:11: `retries` must be between 0 and 100, not 101\n");
+	free(buf);
+	plan_release(&p);
+	registry_release(&r);
+	diag_release(&d);
+}
+END_TEST
+
 START_TEST(test_durations)
 {
 	static const struct { const char *s; int64_t ms; } good[] = {
@@ -480,6 +521,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_good_plan);
 	tcase_add_test(tc, test_items);
 	tcase_add_test(tc, test_interpolation_and_secrets);
+	tcase_add_test(tc, test_unset_is_a_warning);
 	tcase_add_test(tc, test_durations);
 	tcase_add_test(tc, test_suggest);
 	suite_add_tcase(s, tc);

@@ -173,19 +173,45 @@ START_TEST(test_foreign_owner_refused)
 }
 END_TEST
 
-START_TEST(test_not_a_plugin)
+/* A file of contents at tmp/name, mode 0644. */
+static const char *write_plugin_file(const char *name, const char *contents, size_t len)
 {
-	char path[600];
+	static char path[600];
 	int fd;
 
-	/* A file that is no shared object at all. */
-	snprintf(path, sizeof path, "%s/junk.so", tmp);
-	fd = open(path, O_WRONLY | O_CREAT, 0644);
+	snprintf(path, sizeof path, "%s/%s", tmp, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, "not elf", 7), 7);
+	ck_assert_int_eq(write(fd, contents, len), (ssize_t)len);
 	close(fd);
+	return path;
+}
+
+/* The error for a file that is there but no plugin says what is wrong
+ * with it, never libltdl's "file not found". */
+static void assert_load_error(const char *path, const char *want)
+{
+	size_t before = d.n;
+
 	ck_assert_int_lt(registry_load(&r, path, NULL, NULL), 0);
-	ck_assert_msg(strstr(d.lines[0], "cannot load plugin"), "%s", d.lines[0]);
+	ck_assert_uint_eq(d.n, before + 1);
+	ck_assert_msg(strstr(d.lines[before], "cannot load plugin") && strstr(d.lines[before], want) &&
+		      !strstr(d.lines[before], "file not found"), "%s", d.lines[before]);
+}
+
+START_TEST(test_not_a_plugin)
+{
+	char cmd[700];
+
+	assert_load_error(write_plugin_file("junk.so", "not elf", 7),
+			  "not a shared object (the file has no ELF header)");
+	assert_load_error(write_plugin_file("empty.so", "", 0),
+			  "the file is empty, not a shared object");
+	/* An ELF file the loader refuses: the loader's own reason. */
+	snprintf(cmd, sizeof cmd, "cp /bin/true %s/exe.so", tmp);
+	ck_assert_int_eq(system(cmd), 0);
+	snprintf(cmd, sizeof cmd, "%s/exe.so", tmp);
+	assert_load_error(cmd, "exe.so: ");
 	/* A directory is not a regular file. */
 	ck_assert_str_eq(plugin_check_file(tmp, false), "it is not a regular file");
 }

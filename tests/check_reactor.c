@@ -892,6 +892,53 @@ START_TEST(test_child_signal)
 }
 END_TEST
 
+/* A child leading its own group, with a grandchild in it, both deaf to
+ * SIGTERM: reactor_kill_children() ends them both, and the leader is
+ * still reported. */
+START_TEST(test_kill_children)
+{
+	struct sync s;
+	struct kid k = { .s = &s };
+	int fds[2];
+	char c;
+	reactor *r;
+
+	sync_init(&s);
+	ck_assert_int_eq(pipe(fds), 0);
+	ck_assert_int_eq(reactor_new(&r), 0);
+	k.pid = fork();
+	if (k.pid == 0) {
+		setpgid(0, 0);
+		signal(SIGTERM, SIG_IGN);
+		close(fds[0]);
+		if (fork() == 0) /* holds the pipe open while it lives */
+			for (;;)
+				pause();
+		close(fds[1]);
+		for (;;)
+			pause();
+	}
+	ck_assert_int_gt(k.pid, 0);
+	close(fds[1]);
+	ck_assert_int_eq(reactor_child_watch(r, k.pid, kid_cb, &k), 0);
+	while (getpgid(k.pid) != k.pid) /* the child's setpgid */
+		usleep(1000);
+	settle(r, 10);
+	reactor_kill_children(r, SIGTERM);
+	settle(r, 50);
+	ck_assert_int_eq(sync_count(&s), 0);
+	reactor_kill_children(r, SIGKILL);
+	ck_assert(sync_wait(&s, 1));
+	ck_assert(WIFSIGNALED(k.status));
+	ck_assert_int_eq(WTERMSIG(k.status), SIGKILL);
+	/* End of file: the grandchild is gone too. */
+	ck_assert_int_eq(read(fds[0], &c, 1), 0);
+	close(fds[0]);
+	reactor_free(r);
+	sync_release(&s);
+}
+END_TEST
+
 START_TEST(test_children_many)
 {
 	enum { N = 100 };
@@ -1184,6 +1231,7 @@ static Suite *reactor_suite(void)
 	tcase_add_test(tc, test_child_exit);
 	tcase_add_test(tc, test_child_dead_before);
 	tcase_add_test(tc, test_child_signal);
+	tcase_add_test(tc, test_kill_children);
 	tcase_add_test(tc, test_children_many);
 	tcase_add_test(tc, test_child_fallback);
 	tcase_add_test(tc, test_free_pending);

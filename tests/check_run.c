@@ -19,8 +19,10 @@
 #include "graph.h"
 #include "host.h"
 #include "plugin.h"
+#include "progress.h"
 #include "reactor.h"
 #include "run.h"
+#include "task.h"
 
 typedef struct fixture {
 	diag d;
@@ -654,6 +656,215 @@ START_TEST(test_cycle_is_reported_as_a_path)
 }
 END_TEST
 
+/* A cycle through many long names: the path keeps whole names at both
+ * ends, counts the ones between, and is one error. */
+START_TEST(test_long_cycle_names_are_whole)
+{
+	size_t n = 60, i, len = 0, cap = n * 160, names = 0;
+	char *text = malloc(cap), *path, *tok, *save = NULL, first[64] = "", last[64] = "";
+	fixture f;
+
+	len += (size_t)snprintf(text, cap, PROBE);
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(text + len, cap - len,
+					"[check.node_with_a_rather_long_name_%03zu]\ntype = \"probe\"\n"
+					"after = [\"node_with_a_rather_long_name_%03zu\"]\n", i, (i + 1) % n);
+	ck_assert_uint_eq(load(&f, text), 1);
+	ck_assert_msg(strstr(f.d.lines[0], "dependency cycle: ") && strstr(f.d.lines[0], " more) -> ") &&
+		      strstr(f.d.lines[0], " (each waits for the one before it, through `after` or a gate)") &&
+		      strlen(f.d.lines[0]) < 600, "%s", f.d.lines[0]);
+	path = strdup(strstr(f.d.lines[0], "cycle: ") + 7);
+	*strstr(path, " (each waits") = '\0';
+	for (tok = strtok_r(path, ">", &save); tok; tok = strtok_r(NULL, ">", &save)) {
+		tok += *tok == ' '; /* "name -", " name -", " ... (N more) -" */
+		if (tok[0] == '.') {
+			ck_assert_msg(strncmp(tok, "... (", 5) == 0, "%s", tok);
+			continue;
+		}
+		tok[strcspn(tok, " ")] = '\0';
+		ck_assert_msg(strlen(tok) == 32 && strncmp(tok, "node_with_a_rather_long_name_", 29) == 0,
+			      "cut name `%s` in %s", tok, f.d.lines[0]);
+		snprintf(names++ ? last : first, sizeof first, "%s", tok);
+	}
+	ck_assert_uint_ge(names, 4);
+	ck_assert_str_eq(first, last);
+	free(path);
+	graph_release(&f.g);
+	plan_release(&f.p);
+	registry_release(&f.reg);
+	diag_release(&f.d);
+	free(text);
+}
+END_TEST
+
+/* --- the progress line's estimate, fed events by hand ------------------ */
+
+#define SEC 1000000000LL
+#define T0 (100 * SEC) /* any clock reading but 0 */
+
+static size_t node_index(const fixture *f, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < f->p.n_nodes; i++)
+		if (strcmp(f->p.nodes[i].id, id) == 0)
+			return i;
+	ck_abort_msg("no node %s", id);
+	return 0;
+}
+
+static void event(progress *pr, run_event_kind kind, size_t v, double at_s,
+		  assay_status status, double duration)
+{
+	run_result res = { .status = status, .ran = true, .duration = duration };
+	run_event ev = { kind, v, T0 + (int64_t)(at_s * SEC), kind == RUN_EVENT_START ? NULL : &res };
+
+	progress_event(&ev, pr);
+}
+
+static double eta_at(progress *pr, double s)
+{
+	return progress_eta(pr, T0 + (int64_t)(s * SEC));
+}
+
+/* Six independent 1 s nodes take 1 s when they all run at once, not six;
+ * the jobs limit is what makes them take longer. */
+START_TEST(test_progress_eta_parallel)
+{
+	fixture f;
+	progress *pr;
+	unsigned jobs[] = { 64, 6, 4, 2, 1 };
+	double want[] = { 1, 1, 1.5, 3, 6 };
+	size_t i;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[check.a]\ntype = \"probe\"\nestimate = \"1s\"\n"
+			       "[check.b]\ntype = \"probe\"\nestimate = \"1s\"\n"
+			       "[check.c]\ntype = \"probe\"\nestimate = \"1s\"\n"
+			       "[check.d]\ntype = \"probe\"\nestimate = \"1s\"\n"
+			       "[check.e]\ntype = \"probe\"\nestimate = \"1s\"\n"
+			       "[check.f]\ntype = \"probe\"\nestimate = \"1s\"\n"), 0);
+	for (i = 0; i < sizeof jobs / sizeof *jobs; i++) {
+		ck_assert_ptr_nonnull(pr = progress_new(&f.p, &f.g, NULL, jobs[i], stderr));
+		ck_assert_double_eq_tol(eta_at(pr, 0), want[i], 1e-9);
+		progress_free(pr);
+	}
+	finish(&f);
+}
+END_TEST
+
+/* The critical path of what remains: a running node counts what is left of
+ * it, a finished one nothing, and what waits for it comes after. */
+START_TEST(test_progress_eta_critical_path)
+{
+	fixture f;
+	progress *pr;
+	char line[160];
+	size_t a, b;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[check.a]\ntype = \"probe\"\nestimate = \"2s\"\n"
+			       "[check.b]\ntype = \"probe\"\nestimate = \"1s\"\nafter = [\"a\"]\n"
+			       "[check.c]\ntype = \"probe\"\nestimate = \"0.5s\"\n"), 0);
+	a = node_index(&f, "a");
+	b = node_index(&f, "b");
+	ck_assert_ptr_nonnull(pr = progress_new(&f.p, &f.g, NULL, 64, stderr));
+	ck_assert_double_eq_tol(eta_at(pr, 0), 3, 1e-9);
+	event(pr, RUN_EVENT_START, a, 1, ASSAY_OK, 0);
+	ck_assert_double_eq_tol(eta_at(pr, 1.5), 2.5, 1e-9);
+	/* Overdue: taken to end now. */
+	ck_assert_double_eq_tol(eta_at(pr, 4), 1, 1e-9);
+	event(pr, RUN_EVENT_FINAL, a, 3, ASSAY_CRITICAL, 2);
+	event(pr, RUN_EVENT_START, b, 3, ASSAY_OK, 0);
+	ck_assert_double_eq_tol(eta_at(pr, 3.25), 0.75, 1e-9);
+	progress_format(pr, T0 + (int64_t)(3.25 * SEC), line, sizeof line);
+	ck_assert_str_eq(line, "[1/3 done, 1 running, 1 failed, ETA 0.8s]");
+	progress_free(pr);
+	finish(&f);
+}
+END_TEST
+
+/* Estimates come from what was seen: a sweep's finished trials beat its
+ * declared estimate; nodes of one kind and type stand for each other; with
+ * nothing to go by the ETA is unknown. */
+START_TEST(test_progress_eta_observed)
+{
+	fixture f;
+	progress *pr;
+	size_t first, other;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[trial.sweep]\ntype = \"probe\"\nmatrix = { x = [1, 2, 3] }\n"
+			       "estimate = \"10s\"\n"
+			       "[check.p]\ntype = \"probe\"\n[check.q]\ntype = \"probe\"\n"), 0);
+	first = node_index(&f, "sweep[x=1]");
+	ck_assert_ptr_nonnull(pr = progress_new(&f.p, &f.g, NULL, 64, stderr));
+	ck_assert_double_lt(eta_at(pr, 0), 0); /* p and q: nothing tells */
+	event(pr, RUN_EVENT_START, first, 0, ASSAY_OK, 0);
+	event(pr, RUN_EVENT_FINAL, first, 2, ASSAY_OK, 2);
+	/* The other trials: 2 s, as the first took; p and q: as any node. */
+	ck_assert_double_eq_tol(eta_at(pr, 2), 2, 1e-9);
+	other = node_index(&f, "p");
+	event(pr, RUN_EVENT_START, other, 2, ASSAY_OK, 0);
+	event(pr, RUN_EVENT_FINAL, other, 2.5, ASSAY_OK, 0.5);
+	ck_assert_double_eq_tol(eta_at(pr, 2.5), 2, 1e-9); /* q: 0.5 s, as p */
+	progress_free(pr);
+	finish(&f);
+}
+END_TEST
+
+/* A validation's items: what the finished ones took, in waves of as many
+ * as run at once. */
+START_TEST(test_progress_eta_items)
+{
+	fixture f;
+	progress *pr;
+	size_t v;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[validation.v]\ntype = \"probe\"\n"
+			       "items = { list = [\"1\", \"2\", \"3\", \"4\", \"5\", \"6\", \"7\", \"8\", \"9\", \"10\"] }\n"), 0);
+	v = node_index(&f, "v");
+	ck_assert_ptr_nonnull(pr = progress_new(&f.p, &f.g, NULL, 4, stderr));
+	ck_assert_double_lt(eta_at(pr, 0), 0);
+	event(pr, RUN_EVENT_START, v, 0, ASSAY_OK, 0);
+	event(pr, RUN_EVENT_ITEM, v, 1, ASSAY_OK, 1);
+	event(pr, RUN_EVENT_ITEM, v, 1, ASSAY_OK, 1);
+	/* 8 left, 4 at once: two waves of 1 s. */
+	ck_assert_double_eq_tol(eta_at(pr, 1), 2, 1e-9);
+	progress_free(pr);
+	finish(&f);
+}
+END_TEST
+
+/* A real run publishes what the progress line counts: every node final
+ * once, each started one running until then. */
+START_TEST(test_progress_counts_a_run)
+{
+	fixture f;
+	progress *pr;
+	char line[160];
+	run_options o = { .jobs = 4, .workers = 2, .verbosity = ASSAY_LOG_ERROR,
+			  .on_event = progress_event };
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[check.a]\ntype = \"probe\"\nsleep = \"20ms\"\n"
+			       "[check.b]\ntype = \"probe\"\nstatus = 2\nafter = [\"a\"]\n"
+			       "[check.c]\ntype = \"probe\"\nafter = [\"b\"]\n"
+			       "[validation.v]\ntype = \"probe\"\nitems = { list = [\"x\", \"y\"] }\n"), 0);
+	ck_assert_ptr_nonnull(pr = progress_new(&f.p, &f.g, NULL, 4, stderr));
+	o.event_arg = pr;
+	ck_assert_int_eq(reactor_new(&f.re), 0);
+	host_set_reactor(f.re);
+	ck_assert_int_eq(run_new(&f.r, &f.p, &f.g, &o, f.re), 0);
+	ck_assert_int_eq(run_go(f.r), 0);
+	progress_format(pr, task_now_ns(), line, sizeof line);
+	ck_assert_str_eq(line, "[4/4 done, 0 running, 1 failed, ETA 0.0s]");
+	finish(&f);
+	progress_free(pr);
+}
+END_TEST
+
 START_TEST(test_graph_edges_and_critical_path)
 {
 	fixture f;
@@ -706,6 +917,12 @@ static Suite *run_suite(void)
 	tcase_add_test(tc, test_validation_items);
 	tcase_add_loop_test(tc, test_long_chains, 0, 2);
 	tcase_add_test(tc, test_cycle_is_reported_as_a_path);
+	tcase_add_test(tc, test_long_cycle_names_are_whole);
+	tcase_add_test(tc, test_progress_eta_parallel);
+	tcase_add_test(tc, test_progress_eta_critical_path);
+	tcase_add_test(tc, test_progress_eta_observed);
+	tcase_add_test(tc, test_progress_eta_items);
+	tcase_add_test(tc, test_progress_counts_a_run);
 	tcase_add_test(tc, test_graph_edges_and_critical_path);
 	suite_add_tcase(s, tc);
 	return s;
