@@ -176,6 +176,7 @@ typedef struct http_hostent {
 	char *key; /* "https://example.com:443" */
 	http_bucket bucket;
 	http_breaker breaker;
+	bool multiplexes; /* a response came over HTTP/2: requests may share a connection */
 } http_hostent;
 
 /* The hosts seen so far; {0} is an empty table. */
@@ -286,11 +287,16 @@ typedef struct http_req {
 	uint64_t body_total;
 	char errbuf[256];                   /* CURL_ERROR_SIZE */
 
+	/* CLOCK_MONOTONIC ns: the last status line's arrival (0: none yet)
+	 * and the transfer's end, for the time spent queued in libcurl. */
+	int64_t first_byte_ns, done_ns;
+
 	/* The outcome, set once finished. */
 	enum http_outcome outcome;
 	int result;                         /* CURLcode */
 	long status;
-	double t_total, t_connect, t_tls, t_ttfb, size;
+	double t_total;                     /* the server's: without t_queue */
+	double t_queue, t_connect, t_tls, t_ttfb, size;
 	unsigned breaker_after;             /* HTTP_CIRCUIT_OPEN: its threshold */
 	char *failure;                      /* HTTP_FAILED: why */
 } http_req;
@@ -301,6 +307,16 @@ typedef struct http_req {
 http_req *http_req_new(http_plugin *pl, const http_node *n, assay_task *task, char **why);
 /* Reads what curl measured into req (reactor thread, after the transfer). */
 void http_req_collect(http_req *req);
+
+/* ---- http_time.c: the server's response time ------------------------- */
+
+int64_t http_now_ns(void); /* CLOCK_MONOTONIC */
+/* Seconds a transfer waited in libcurl for a connection, from what
+ * libcurl before 8.6 measures: total counts from the transfer's start,
+ * ttfb from when it left the queue; its first byte came at first_byte_ns
+ * and it ended at done_ns (http_now_ns(); first_byte_ns 0: no response,
+ * nothing to tell). */
+double http_queue_seconds(double total, double ttfb, int64_t first_byte_ns, int64_t done_ns);
 void http_req_free(http_req *req);
 /* Whether an outcome counts against the host's circuit breaker. */
 bool http_req_failed_for_breaker(const http_req *req);

@@ -38,6 +38,7 @@ static void metrics(const http_req *req, bool response)
 		http_seconds(n->crit_ms, crit, sizeof crit);
 	metric(h, req->task, "time_total", req->t_total, "s", n->warn_ms > 0 ? warn : NULL,
 	       n->crit_ms > 0 ? crit : NULL, true);
+	metric(h, req->task, "time_queue", req->t_queue, "s", NULL, NULL, true);
 	metric(h, req->task, "time_connect", req->t_connect, "s", NULL, NULL, true);
 	metric(h, req->task, "time_tls", req->t_tls, "s", NULL, NULL, true);
 	metric(h, req->task, "ttfb", req->t_ttfb, "s", NULL, NULL, true);

@@ -502,6 +502,22 @@ START_TEST(breaker_opens_and_stays_open)
 }
 END_TEST
 
+START_TEST(queue_time_from_curl_timings)
+{
+	int64_t t = 5000 * MS;
+
+	/* Queued 3 s for a connection, then 0.1 s to the first byte and
+	 * 0.05 s of body: libcurl's total says 3.15 s. */
+	ck_assert_double_eq_tol(http_queue_seconds(3.15, 0.1, t, t + 50 * MS), 3.0, 1e-9);
+	/* Never queued: nothing to take off, even with the clocks' jitter. */
+	ck_assert_double_eq_tol(http_queue_seconds(0.15, 0.1, t, t + 50 * MS), 0, 1e-9);
+	ck_assert_double_eq_tol(http_queue_seconds(0.15, 0.1, t, t + 51 * MS), 0, 1e-9);
+	/* No response (a transport error), or clocks out of order. */
+	ck_assert_double_eq_tol(http_queue_seconds(2.0, 0, 0, t), 0, 1e-9);
+	ck_assert_double_eq_tol(http_queue_seconds(2.0, 0.1, t, t - MS), 0, 1e-9);
+}
+END_TEST
+
 START_TEST(hosts_table)
 {
 	http_hosts t = { 0 };
@@ -654,6 +670,7 @@ static Suite *http_suite(void)
 	tcase_add_test(t, bucket_spaces_requests);
 	tcase_add_test(t, breaker_opens_and_stays_open);
 	tcase_add_test(t, hosts_table);
+	tcase_add_test(t, queue_time_from_curl_timings);
 	suite_add_tcase(s, t);
 
 	t = tcase_create("expect");
