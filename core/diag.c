@@ -9,60 +9,36 @@
 #include <string.h>
 
 #include "diag.h"
+#include "mask.h"
 
 char *diag_scrub(const char *s, const char *const *secrets, size_t n_secrets)
 {
-	size_t i, len = strlen(s), cap = len + 1;
-	char *out = malloc(cap), *p;
-	const char *hit;
-
-	if (!out)
-		return NULL;
-	memcpy(out, s, cap);
-	for (i = 0; i < n_secrets; i++) {
-		size_t slen = strlen(secrets[i]);
-
-		if (slen == 0)
-			continue;
-		/* "***" may be longer than a short secret: grow as needed. */
-		while ((hit = strstr(out, secrets[i])) != NULL) {
-			size_t at = (size_t)(hit - out), rest = strlen(hit + slen);
-			size_t need = at + 3 + rest + 1;
-
-			if (need > cap) {
-				p = realloc(out, need);
-				if (!p) {
-					free(out);
-					return NULL;
-				}
-				out = p;
-				cap = need;
-			}
-			memmove(out + at + 3, out + at + slen, rest + 1);
-			memcpy(out + at, "***", 3);
-		}
-	}
-	return out;
+	return mask_text(s, strlen(s), secrets, n_secrets, 0, NULL);
 }
 
 void diag_addv(diag *d, const char *file, unsigned line, unsigned column,
 	       const char *fmt, va_list ap)
 {
-	char msg[1024], full[1280], **lines, *clean;
+	char *msg, *full = NULL, **lines, *clean = NULL;
 	unsigned (*pos)[2];
 
 	if (d->n >= DIAG_MAX) {
 		d->dropped++;
 		return;
 	}
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	if (file && line)
-		snprintf(full, sizeof full, "%s:%u:%u: %s", file, line, column, msg);
-	else if (file)
-		snprintf(full, sizeof full, "%s: %s", file, msg);
-	else
-		snprintf(full, sizeof full, "%s", msg);
-	clean = diag_scrub(full, d->secrets, d->n_secrets);
+	/* Whole, never cut: a cut could split a secret beyond masking. */
+	if (vasprintf(&msg, fmt, ap) >= 0) {
+		int rc = file && line ? asprintf(&full, "%s:%u:%u: %s", file, line, column, msg)
+			 : file ? asprintf(&full, "%s: %s", file, msg)
+				: asprintf(&full, "%s", msg);
+
+		if (rc < 0)
+			full = NULL;
+		free(msg);
+	}
+	if (full)
+		clean = diag_scrub(full, d->secrets, d->n_secrets);
+	free(full);
 	lines = clean ? realloc(d->lines, (d->n + 1) * sizeof *lines) : NULL;
 	if (lines)
 		d->lines = lines;

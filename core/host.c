@@ -373,6 +373,8 @@ static const assay_host host = {
 
 	.strerror = host_strerror,
 	.status_name = host_status_name,
+
+	.mask = task_mask,
 };
 
 const assay_host *host_table(void)

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "fake_host.h"
+#include "mask.h"
 
 extern char **environ;
 
@@ -205,6 +206,8 @@ static struct {
 	fake_job *jobs;
 	int wake[2]; /* wakes poll() when another thread adds work */
 	char *file;  /* what value_pos() answers; NULL: "test.toml" */
+	char **secrets; /* what mask() masks: interpolated values, fake_add_secret() */
+	size_t n_secrets;
 } fk;
 
 /* Recursive: host functions called with it held (fake_check_live inside
@@ -555,6 +558,8 @@ static char *fake_parse_string(fake_lex *lx, bool *secret)
 			const char *value = getenv(name);
 			free(name);
 			fake_buf_add(&b, "%s", value ? value : "");
+			if (value)
+				fake_add_secret(value);
 			*secret = true;
 			while (lx->p <= end)
 				fake_adv(lx);
@@ -1548,6 +1553,23 @@ static const char *fake_status_name(assay_status s)
 	return (unsigned)s < 5 ? names[s] : "?";
 }
 
+void fake_add_secret(const char *secret)
+{
+	char **grown = realloc(fk.secrets, (fk.n_secrets + 1) * sizeof *grown);
+
+	if (!grown || !(grown[fk.n_secrets] = strdup(secret)))
+		fake_die("out of memory");
+	fk.secrets = grown;
+	fk.n_secrets++;
+}
+
+/* The host's own masking (core/mask.c), over the fake's secrets. */
+static char *fake_mask(const assay_task *t, const char *s, size_t n, unsigned flags, size_t *len)
+{
+	(void)t;
+	return mask_text(s, n, (const char *const *)fk.secrets, fk.n_secrets, flags, len);
+}
+
 static const assay_host fake_table = {
 	.abi_version = ASSAY_ABI_VERSION,
 	.declare = fake_declare,
@@ -1606,6 +1628,7 @@ static const assay_host fake_table = {
 	.child_watch = fake_child_watch,
 	.strerror = fake_strerror,
 	.status_name = fake_status_name,
+	.mask = fake_mask,
 };
 
 const assay_host *fake_host(void)
@@ -1638,6 +1661,11 @@ const char *fake_plugin_log(void)
 
 void fake_host_reset(void)
 {
+	for (size_t i = 0; i < fk.n_secrets; i++)
+		free(fk.secrets[i]);
+	free(fk.secrets);
+	fk.secrets = NULL;
+	fk.n_secrets = 0;
 	while (fk.n_types)
 		fake_unregister_node_type(&fk.plugin, fk.types[fk.n_types - 1]->name);
 	for (assay_watch *w = fk.watches; w; w = w->next)

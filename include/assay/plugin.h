@@ -45,7 +45,7 @@ extern "C" {
 /* Bumped on any incompatible change to this header.  The layout of
  * assay_plugin_info's first member and of assay_host's first two members
  * never changes, so that any host can refuse any plugin by name. */
-#define ASSAY_ABI_VERSION 2
+#define ASSAY_ABI_VERSION 3
 
 #if defined(__GNUC__)
 #define ASSAY_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -489,7 +489,32 @@ typedef struct assay_host {
 
 	const char *(*strerror)(int code);
 	const char *(*status_name)(assay_status status); /* "OK", "WARNING", ... */
+
+	/* -- ABI 3 ------------------------------------------------------------ */
+
+	/* Mask before cutting.  s[0..n) with every secret of the run (each
+	 * text a secret interpolation gave) replaced by "***": malloc'd, for
+	 * the caller to free(), NUL-terminated, its length in *len (if len is
+	 * not NULL; s may hold NUL bytes); NULL when out of memory.
+	 * The host masks all a plugin hands it (messages, details, logs,
+	 * metrics), but it cannot recognise a secret that a cut has split: a
+	 * plugin that shortens text it did not write -- a capture limit, the
+	 * first line of an output, 200 bytes of a body -- masks the whole text
+	 * first, then cuts what this returns.  flags (ASSAY_MASK_*) say which
+	 * ends of s are already cuts of a longer text that is gone; at such
+	 * an end the part of a secret that may be there is masked too.  Any
+	 * thread. */
+	char *(*mask)(const assay_task *task, const char *s, size_t n, unsigned flags,
+		      size_t *len);
 } assay_host;
+
+/* host->mask() flags: s starts in the middle of a longer text (its start
+ * that a secret ends with is masked), or stops in the middle of one (its
+ * end that a secret begins with is masked: a capture limit's cut). */
+enum {
+	ASSAY_MASK_CUT_START = 1u << 0,
+	ASSAY_MASK_CUT_END = 1u << 1
+};
 
 /* What every plugin exports (and nothing else).  Called once per process:
  * a plugin may keep `host` in a static variable for its callbacks; the
