@@ -522,7 +522,8 @@ expect sigint long UNKNOWN "cancelled"
 
 HTTP_TEST_TOKEN='tok-s3cret-91x'
 HTTP_TEST_QUERY='q s3cret/&=42'
-export HTTP_TEST_TOKEN HTTP_TEST_QUERY
+HTTP_TEST_PUBLIC='pub-tok-5150' # said public, but an Authorization header is never shown
+export HTTP_TEST_TOKEN HTTP_TEST_QUERY HTTP_TEST_PUBLIC
 cat >"$work/secrets.toml" <<EOF
 [plugins]
 load = ["http"]
@@ -559,6 +560,11 @@ type = "http"
 url = "$base/headers"
 headers = { X-Api-Key = "\${env:HTTP_TEST_TOKEN}" }
 expect = { json = { X-Api-Key = "other" } }
+[check.public_auth]
+type = "http"
+url = "$base/echo"
+headers = { Authorization = "Bearer \${public-env:HTTP_TEST_PUBLIC}" }
+expect = { body_contains = "never-there" }
 [check.secret_expect]
 type = "http"
 url = "$base/echo"
@@ -581,10 +587,12 @@ grep -q -F 'Authorization\": \"***\"' "$work/s-human" && ok || bad "secrets: the
 grep -q -F 'json Cookie: expected "other", got "***"' "$work/s-human" && ok || bad "secrets: the echoed Cookie is not shown scrubbed"
 grep -q -F '"query\": \"token=***\"' "$work/s-human" && ok || bad "secrets: the echoed query is not shown scrubbed"
 grep -q -F '"X-Api-Key\": \"***' "$work/s-human" && ok || bad "secrets: no cut body shows the masked X-Api-Key"
+grep -q 'public_auth.*Authorization\\": \\"\*\*\*' "$work/s-human" && ok ||
+	bad "secrets: the echoed Authorization from \${public-env:} is not shown masked"
 leaks=0
 for f in s-human s-human.err s-json s-json.err s-report.json s-cc s-dry; do
 	# tok- and 91x: what a cut would leave of the token.
-	for s in tok-s3cret-91x s3cret tok- 91x 'q%20s'  bGl0ZXJhbDpwYXNzd29yZA== cookie-val-777 \
+	for s in tok-s3cret-91x s3cret tok- 91x pub-tok-5150 'q%20s'  bGl0ZXJhbDpwYXNzd29yZA== cookie-val-777 \
 		 cHJveHk6cHc5OTk= pw-literal-555 YWxpY2U6cHctbGl0ZXJhbC01NTU=; do
 		if grep -n -i -F -e "$s" "$work/$f"; then
 			bad "secrets: \`$s\` leaked into $f"

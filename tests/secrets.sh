@@ -6,7 +6,8 @@ set -u
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 ASSAY_TEST_SECRET='s3cret-Xq9-token'
-export ASSAY_TEST_SECRET
+ASSAY_TEST_PROJECT=p # not a secret, and said so: masks no "p" of the output
+export ASSAY_TEST_SECRET ASSAY_TEST_PROJECT
 printf 'file-s3cret-77\n' >"$work/token"
 cat >"$work/s.toml" <<'TOML'
 [plugins]
@@ -29,6 +30,10 @@ command = ["/nonexistent/${file:token}"]
 type = "exec"
 command = ["true"]
 after = ["echo_env"]
+
+[check.public]
+type = "exec"
+command = ["echo", "project ${public-env:ASSAY_TEST_PROJECT}: timed out after 30 s"]
 
 [check.pem]
 type = "exec"
@@ -74,6 +79,8 @@ a="$top_builddir/assay"
 fail=0
 grep -q 'unknown key `zzz' "$work/long" || { echo "FAIL: long.toml: no unknown-key error"; fail=1; }
 grep -q 'OK  *pem  *key:' "$work/human" || { echo "FAIL: the pem check did not run"; fail=1; }
+grep -q 'OK  *public  *project p: timed out after 30 s' "$work/human" ||
+	{ echo "FAIL: a \${public-env:} value was masked"; fail=1; }
 # The runs must have happened: the secret is in the data, not just absent.
 grep -q 'token is \*\*\*' "$work/human" || { echo "FAIL: human report lacks the scrubbed message"; fail=1; }
 grep -q '"details"' "$work/json" || { echo "FAIL: json report lacks details"; fail=1; }

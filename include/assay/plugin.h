@@ -354,9 +354,11 @@ typedef struct assay_host {
 	/* A string after ${env:...}/${file:...} interpolation, or NULL if v is
 	 * not a string.  Valid until the plan is freed. */
 	const char *(*value_string)(const assay_value *v);
-	/* True when any part of the string was interpolated: such text must
-	 * never be written to a message, log or metric (the host also scrubs
-	 * every known secret from all output as a second line of defence). */
+	/* True when any part of the string came from a secret interpolation
+	 * (${env:...} or ${file:...}, not their public- forms): such text
+	 * must never be written to a message, log or metric (the host also
+	 * masks every known secret in all output as a second line of
+	 * defence). */
 	bool (*value_secret)(const assay_value *v);
 	/* 0, or ASSAY_EINVAL on a type mismatch (*out untouched). */
 	int (*value_int)(const assay_value *v, int64_t *out);
