@@ -217,8 +217,8 @@ int64_t http_now_ns(void); /* CLOCK_MONOTONIC */
 /* Seconds a transfer waited in libcurl for a connection, from what
  * libcurl before 8.6 measures: total counts from the transfer's start,
  * ttfb from when it left the queue; its first byte came at first_byte_ns
- * and it ended at done_ns (http_now_ns(); first_byte_ns 0: no response,
- * nothing to tell). */
+ * and it ended at done_ns (http_now_ns() both, just after the end will
+ * do; first_byte_ns 0: no response, nothing to tell). */
 double http_queue_seconds(double total, double ttfb, int64_t first_byte_ns, int64_t done_ns);
 
 /* ---- the node: what prepare builds (http_prepare*.c) ----------------- */
@@ -319,9 +319,9 @@ typedef struct http_req {
 	uint64_t body_total;
 	char errbuf[256];                   /* CURL_ERROR_SIZE */
 
-	/* CLOCK_MONOTONIC ns: the last status line's arrival (0: none yet)
-	 * and the transfer's end, for the time spent queued in libcurl. */
-	int64_t first_byte_ns, done_ns;
+	/* http_now_ns() when the last status line came (0: none yet): for
+	 * the time the transfer spent queued in libcurl. */
+	int64_t first_byte_ns;
 
 	/* The outcome, set once finished. */
 	enum http_outcome outcome;

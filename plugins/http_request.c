@@ -283,7 +283,6 @@ void http_req_collect(http_req *req)
 	CURL *e = req->easy;
 	curl_off_t us = 0, size = 0;
 
-	req->done_ns = http_now_ns();
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &req->status);
 	if (curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &us) == CURLE_OK)
 		req->t_total = (double)us / 1e6;
@@ -301,7 +300,7 @@ void http_req_collect(http_req *req)
 	if (curl_easy_getinfo(e, CURLINFO_QUEUE_TIME_T, &us) == CURLE_OK)
 		req->t_queue = (double)us / 1e6;
 #else
-	req->t_queue = http_queue_seconds(req->t_total, req->t_ttfb, req->first_byte_ns, req->done_ns);
+	req->t_queue = http_queue_seconds(req->t_total, req->t_ttfb, req->first_byte_ns, http_now_ns());
 #endif
 	if (req->t_queue > req->t_total)
 		req->t_queue = req->t_total;
