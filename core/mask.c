@@ -115,7 +115,8 @@ char *mask_text(const char *s, size_t n, const char *const *secrets, size_t n_se
 		free(m.v);
 		return NULL;
 	}
-	qsort(m.v, m.n, sizeof *m.v, mask_span_cmp);
+	if (m.n > 1)
+		qsort(m.v, m.n, sizeof *m.v, mask_span_cmp);
 	/* Each merged span becomes "***", which may be longer than it. */
 	out = malloc(n + 3 * m.n + 1);
 	if (!out) {
