@@ -9,40 +9,11 @@
 #include <string.h>
 
 #include "diag.h"
+#include "mask.h"
 
 char *diag_scrub(const char *s, const char *const *secrets, size_t n_secrets)
 {
-	size_t i, len = strlen(s), cap = len + 1;
-	char *out = malloc(cap), *p;
-	const char *hit;
-
-	if (!out)
-		return NULL;
-	memcpy(out, s, cap);
-	for (i = 0; i < n_secrets; i++) {
-		size_t slen = strlen(secrets[i]);
-
-		if (slen == 0)
-			continue;
-		/* "***" may be longer than a short secret: grow as needed. */
-		while ((hit = strstr(out, secrets[i])) != NULL) {
-			size_t at = (size_t)(hit - out), rest = strlen(hit + slen);
-			size_t need = at + 3 + rest + 1;
-
-			if (need > cap) {
-				p = realloc(out, need);
-				if (!p) {
-					free(out);
-					return NULL;
-				}
-				out = p;
-				cap = need;
-			}
-			memmove(out + at + 3, out + at + slen, rest + 1);
-			memcpy(out + at, "***", 3);
-		}
-	}
-	return out;
+	return mask_text(s, strlen(s), secrets, n_secrets, 0, NULL);
 }
 
 /* One line, error or warning.  The message is never cut: a long one (a

@@ -400,6 +400,7 @@ static const assay_host host = {
 
 	.check_shell_template = h_check_shell_template,
 	.expand_shell = h_expand_shell,
+	.mask = task_mask,
 };
 
 const assay_host *host_table(void)

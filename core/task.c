@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "diag.h"
+#include "mask.h"
 #include "task.h"
 
 extern char **environ;
@@ -319,6 +320,11 @@ static char *task_format(const assay_task *t, const char *fmt, va_list ap)
 	clean = diag_scrub(raw, t->secrets, t->n_secrets);
 	free(raw);
 	return clean;
+}
+
+char *task_mask(const assay_task *t, const char *s, size_t n, unsigned flags, size_t *len)
+{
+	return mask_text(s, n, t->secrets, t->n_secrets, flags, len);
 }
 
 /* Format, scrub and store into *field under the lock. */

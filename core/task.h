@@ -121,6 +121,8 @@ void task_set_messagev(assay_task *t, const char *fmt, va_list ap) ASSAY_PRINTF(
 void task_set_message(assay_task *t, const char *fmt, ...) ASSAY_PRINTF(2, 3);
 void task_set_details(assay_task *t, const char *fmt, ...) ASSAY_PRINTF(2, 3);
 int task_add_metric(assay_task *t, const assay_metric *m);
+/* The host table's mask(): s[0..n) with the run's secrets masked. */
+char *task_mask(const assay_task *t, const char *s, size_t n, unsigned flags, size_t *len);
 int task_setenv(assay_task *t, const char *name, const char *value);
 char *const *task_environ(assay_task *t);
 void task_logv(const assay_task *t, int level, const char *fmt, va_list ap) ASSAY_PRINTF(3, 0);

@@ -64,11 +64,11 @@ static int value_add_secret(value_tree *t, const char *s, size_t n)
 	return 0;
 }
 
-/* Read a ${file:PATH} secret: relative paths are from the config's
- * directory; one trailing newline is dropped, as files written with echo
- * or by secret stores end with one. */
+/* Read a ${file:PATH}: relative paths are from the config's directory;
+ * one trailing newline is dropped, as files written with echo or by
+ * secret stores end with one. */
 static int value_read_file(value_tree *t, const assay_value *v,
-			   const char *path, strbuf *out)
+			   const char *path, bool secret, strbuf *out)
 {
 	char full[4096], *buf;
 	struct stat st;
@@ -107,7 +107,7 @@ static int value_read_file(value_tree *t, const assay_value *v,
 		n--;
 	if (n && buf[n - 1] == '\r')
 		n--;
-	if (sb_add(out, buf, n) < 0 || value_add_secret(t, buf, n) < 0) {
+	if (sb_add(out, buf, n) < 0 || (secret && value_add_secret(t, buf, n) < 0)) {
 		free(buf);
 		return ASSAY_ENOMEM;
 	}
@@ -115,26 +115,47 @@ static int value_read_file(value_tree *t, const assay_value *v,
 	return 0;
 }
 
-/* An unset ${env:NAME}: an error, or a warning where the caller checks a
- * file's structure without its secrets (--allow-unset); the value is then
- * read as if the variable were empty.  Returns the errors reported. */
-static int value_unset(const assay_value *v, const char *ref)
+/* The interpolations: the two secret ones, and the same sources in the
+ * clear for what is not secret (a project name, a region), so that
+ * masking does not eat every "p" of the output for PROJECT=p. */
+static const char *const value_sources[] = {
+	"${env:", "${file:", "${public-env:", "${public-file:", NULL
+};
+
+/* The length of the source prefix s starts with (of at most n bytes), or 0. */
+static size_t value_source(const char *s, size_t n)
+{
+	for (const char *const *p = value_sources; *p; p++) {
+		size_t len = strlen(*p);
+
+		if (n > len && memcmp(s, *p, len) == 0)
+			return len;
+	}
+	return 0;
+}
+
+/* An unset ${env:NAME} (name is NAME, ref what the braces hold): an error,
+ * or a warning where the caller checks a file's structure without its
+ * secrets (--allow-unset); the value is then read as if the variable were
+ * empty.  Returns the errors reported. */
+static int value_unset(const assay_value *v, const char *name, const char *ref)
 {
 	const char *file;
 	unsigned line, column;
 
 	if (!v->tree->diag->unset_is_warning) {
-		value_error(v, "environment variable `%s` is not set (in `${%s}`)", ref + 4, ref);
+		value_error(v, "environment variable `%s` is not set (in `${%s}`)", name, ref);
 		return 1;
 	}
 	value_pos(v, &file, &line, &column);
 	diag_warn(v->tree->diag, file, line, column,
-		  "environment variable `%s` is not set (in `${%s}`); read as empty", ref + 4, ref);
+		  "environment variable `%s` is not set (in `${%s}`); read as empty", name, ref);
 	return 0;
 }
 
-/* Expand ${env:NAME} and ${file:PATH} in v's string; `$${` is a literal
- * `${`.  Returns the number of errors reported, or ASSAY_ENOMEM. */
+/* Expand ${env:NAME} and ${file:PATH} (secret) and ${public-env:NAME} and
+ * ${public-file:PATH} in v's string; `$${` is a literal `${`.  Returns the
+ * number of errors reported, or ASSAY_ENOMEM. */
 static int value_interpolate(value_tree *t, assay_value *v, const char *s,
 			     size_t len)
 {
@@ -158,10 +179,11 @@ static int value_interpolate(value_tree *t, assay_value *v, const char *s,
 			p = open + 3;
 			continue;
 		}
-		/* Only ${env:...} and ${file:...} are ours: a shell command's
-		 * ${HOME} or ${n:-0} is left as written. */
-		if (!((size_t)(end - open) > 6 && memcmp(open, "${env:", 6) == 0) &&
-		    !((size_t)(end - open) > 7 && memcmp(open, "${file:", 7) == 0)) {
+		/* Only ${env:...}, ${file:...} and their public- forms are
+		 * ours: a shell command's ${HOME} or ${n:-0} is left as written. */
+		size_t prefix = value_source(open, (size_t)(end - open));
+
+		if (!prefix) {
 			if (sb_add(&out, "$", 1) < 0)
 				goto nomem;
 			p = open + 1;
@@ -170,7 +192,7 @@ static int value_interpolate(value_tree *t, assay_value *v, const char *s,
 		close = memchr(open, '}', (size_t)(end - open));
 		if (!close) {
 			value_error(v, "unterminated `%.*s` (write `$${` for a literal `${`)",
-				    open[2] == 'e' ? 6 : 7, open);
+				    (int)prefix, open);
 			errors++;
 			break;
 		}
@@ -180,31 +202,35 @@ static int value_interpolate(value_tree *t, assay_value *v, const char *s,
 
 			if (!ref)
 				goto nomem;
-			if (strncmp(ref, "env:", 4) == 0 && ref[4]) {
-				const char *val = getenv(ref + 4);
+			bool public = strncmp(ref, "public-", 7) == 0;
+			const char *src = ref + (public ? 7 : 0);
+
+			if (strncmp(src, "env:", 4) == 0 && src[4]) {
+				const char *val = getenv(src + 4);
 
 				if (!val) {
-					errors += value_unset(v, ref);
+					errors += value_unset(v, src + 4, ref);
 					unresolved = true;
 				} else if (sb_add(&out, val, strlen(val)) < 0 ||
-					   value_add_secret(t, val, strlen(val)) < 0) {
+					   (!public && value_add_secret(t, val, strlen(val)) < 0)) {
 					free(ref);
 					goto nomem;
 				}
-			} else if (strncmp(ref, "file:", 5) == 0 && ref[5]) {
-				rc = value_read_file(t, v, ref + 5, &out);
+			} else if (strncmp(src, "file:", 5) == 0 && src[5]) {
+				rc = value_read_file(t, v, src + 5, !public, &out);
 				if (rc < 0) {
 					free(ref);
 					goto nomem;
 				}
 				errors += rc;
 			} else {
-				value_error(v, "`${%s}` names nothing to interpolate: write ${env:NAME} or ${file:PATH}",
-					    ref);
+				value_error(v, "`${%s}` names nothing to interpolate: write ${%sNAME} or ${%sPATH}",
+					    ref, public ? "public-env:" : "env:", public ? "public-file:" : "file:");
 				errors++;
 			}
 			free(ref);
-			v->secret = true;
+			if (!public)
+				v->secret = true;
 			p = close + 1;
 		}
 	}

@@ -1,6 +1,7 @@
 /* value.h -- configuration values as the host and plugins read them: the
- * TOML tree with ${env:NAME} and ${file:PATH} interpolated, interpolated
- * strings marked secret, every value keeping file:line:column. */
+ * TOML tree with ${env:NAME} and ${file:PATH} (and their public- forms)
+ * interpolated, strings with a secret in them marked secret, every value
+ * keeping file:line:column. */
 #ifndef ASSAY_VALUE_H
 #define ASSAY_VALUE_H
 
@@ -19,7 +20,7 @@ struct assay_value {
 	const char *key;        /* in the parent table; NULL for array elements */
 	toml_pos key_pos;
 	char *str;              /* strings: after interpolation */
-	bool secret;            /* str holds interpolated text */
+	bool secret;            /* str holds secret interpolated text */
 	bool unresolved;        /* an interpolation failed (reported): errors
 				 * about the value that results are knock-on,
 				 * and dropped */
@@ -33,7 +34,7 @@ struct value_tree {
 	char *file;             /* as given on the command line */
 	char *dir;              /* its directory: base of relative ${file:...} */
 	diag *diag;             /* where value_error() reports */
-	char **secrets;         /* every interpolated text, for scrubbing */
+	char **secrets;         /* every secret interpolated text, for masking */
 	size_t n_secrets;
 };
 

@@ -410,6 +410,24 @@ static void exec_seconds(int64_t ms, char *buf, size_t size)
 		*p = '\0';
 }
 
+/* What was captured, with the run's secrets masked before anything cuts
+ * it (its first line, the log): a secret that output_limit cut short is
+ * masked too.  Out of memory, nothing is kept rather than risk a part. */
+static void exec_mask_stream(exec_run *run, exec_stream *s)
+{
+	const assay_host *h = run->plugin->host;
+	size_t len = 0;
+	char *shown;
+
+	if (!s->len)
+		return;
+	shown = h->mask(run->task, s->buf, s->len, s->total > s->len ? ASSAY_MASK_CUT_END : 0, &len);
+	free(s->buf);
+	s->buf = shown;
+	s->len = len;
+	s->alloc = shown ? len + 1 : 0;
+}
+
 static void exec_log_stream(exec_run *run, const exec_stream *s)
 {
 	const assay_host *h = run->plugin->host;
@@ -417,9 +435,9 @@ static void exec_log_stream(exec_run *run, const exec_stream *s)
 	if (s->len)
 		h->task_log(run->task, ASSAY_LOG_DEBUG, "%s:\n%.*s", s->name,
 			    s->len > INT32_MAX ? INT32_MAX : (int)s->len, s->buf);
-	if (s->total > s->len)
+	if (s->total > run->node->output_limit)
 		h->task_log(run->task, ASSAY_LOG_INFO, "%s: kept the first %zu of %llu bytes (output_limit)",
-			    s->name, s->len, (unsigned long long)s->total);
+			    s->name, run->node->output_limit, (unsigned long long)s->total);
 }
 
 static bool exec_has_word(const char *s, int len)
@@ -487,6 +505,8 @@ static void exec_report(exec_run *run)
 	char what[96];
 	int len = 0;
 
+	exec_mask_stream(run, &run->out);
+	exec_mask_stream(run, &run->err);
 	exec_log_stream(run, &run->out);
 	exec_log_stream(run, &run->err);
 	if (run->lingered && !run->failure)

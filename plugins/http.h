@@ -50,10 +50,31 @@ void http_buf_release(http_buf *b);
 int http_quote(http_buf *b, const char *s, size_t n, size_t max);
 /* Appends s percent-encoded for a query (RFC 3986 unreserved kept). */
 int http_urlencode(http_buf *b, const char *s);
-/* Returns a malloc'd copy of s with every occurrence of each of the n
- * strings in secrets, in any case, replaced by "***" (longest first), or
- * NULL. */
-char *http_redact(const char *s, const char *const *secrets, size_t n);
+/* s[0..n) with every occurrence of each of the n_secrets strings in
+ * secrets, in any case, replaced by "***" (the longest first), and, by
+ * flags (ASSAY_MASK_CUT_START / _END, as host->mask() takes them), the
+ * part of one at a cut end: malloc'd, NUL-terminated, its length in *len
+ * if not NULL; NULL when out of memory. */
+char *http_redact(const char *s, size_t n, const char *const *secrets, size_t n_secrets,
+		  unsigned flags, size_t *len);
+
+/* What masks the text a server sent before a message quotes it, and so
+ * before any cut: the plugin's own credentials (http_redact) and, when
+ * host is set, every secret of the run (host->mask). */
+typedef struct http_masker {
+	const assay_host *host; /* NULL: none (the unit tests) */
+	const assay_task *task;
+	const char *const *own[2]; /* the node's and the request's credentials */
+	size_t n_own[2];
+} http_masker;
+
+/* s[0..n) masked by m (which may be NULL: a copy), as http_redact returns. */
+char *http_mask(const http_masker *m, const char *s, size_t n, unsigned flags, size_t *len);
+/* http_quote() of s[0..n) masked by m, cut after `max` bytes of the
+ * masked text: only the first 64 KiB of s are looked at (a longer s is
+ * treated as cut there).  flags: which ends of s are cuts already. */
+int http_quote_masked(http_buf *b, const http_masker *m, const char *s, size_t n, size_t max,
+		      unsigned flags);
 /* url with the userinfo of its authority ("user:pw@") as "***@": what may
  * be shown of a URL, even one that does not parse.  malloc'd, or NULL. */
 char *http_url_without_userinfo(const char *url);
@@ -138,9 +159,10 @@ const cJSON *http_json_walk(const cJSON *root, const http_json_step *steps, size
 enum http_json_type http_json_type_parse(const char *s);
 const char *http_json_type_name(enum http_json_type t);
 /* Appends one "json PATH: expected ..., got ..." per failed assertion to
- * fails (each preceded by "; " when fails is not empty).  Returns the
- * number of failures. */
-unsigned http_json_check_eval(const http_json_check *c, const cJSON *root, http_buf *fails);
+ * fails (each preceded by "; " when fails is not empty), every value of
+ * the document it shows masked by m.  Returns the number of failures. */
+unsigned http_json_check_eval(const http_json_check *c, const cJSON *root,
+			      const http_masker *m, http_buf *fails);
 void http_json_check_release(http_json_check *c);
 
 /* ---- http_limit.c: per-host token bucket and circuit breaker ---------- */
@@ -176,6 +198,7 @@ typedef struct http_hostent {
 	char *key; /* "https://example.com:443" */
 	http_bucket bucket;
 	http_breaker breaker;
+	bool multiplexes; /* a response came over HTTP/2: requests may share a connection */
 } http_hostent;
 
 /* The hosts seen so far; {0} is an empty table. */
@@ -187,6 +210,16 @@ typedef struct http_hosts {
 /* The entry for key, created on first use; NULL when out of memory. */
 http_hostent *http_hosts_get(http_hosts *t, const char *key);
 void http_hosts_release(http_hosts *t);
+
+/* ---- http_time.c: the server's response time ------------------------- */
+
+int64_t http_now_ns(void); /* CLOCK_MONOTONIC */
+/* Seconds a transfer waited in libcurl for a connection, from what
+ * libcurl before 8.6 measures: total counts from the transfer's start,
+ * ttfb from when it left the queue; its first byte came at first_byte_ns
+ * and it ended at done_ns (http_now_ns() both, just after the end will
+ * do; first_byte_ns 0: no response, nothing to tell). */
+double http_queue_seconds(double total, double ttfb, int64_t first_byte_ns, int64_t done_ns);
 
 /* ---- the node: what prepare builds (http_prepare*.c) ----------------- */
 
@@ -286,11 +319,16 @@ typedef struct http_req {
 	uint64_t body_total;
 	char errbuf[256];                   /* CURL_ERROR_SIZE */
 
+	/* http_now_ns() when the last status line came (0: none yet): for
+	 * the time the transfer spent queued in libcurl. */
+	int64_t first_byte_ns;
+
 	/* The outcome, set once finished. */
 	enum http_outcome outcome;
 	int result;                         /* CURLcode */
 	long status;
-	double t_total, t_connect, t_tls, t_ttfb, size;
+	double t_total;                     /* the server's: without t_queue */
+	double t_queue, t_connect, t_tls, t_ttfb, size;
 	unsigned breaker_after;             /* HTTP_CIRCUIT_OPEN: its threshold */
 	char *failure;                      /* HTTP_FAILED: why */
 } http_req;
@@ -309,10 +347,11 @@ bool http_req_failed_for_breaker(const http_req *req);
  * frees it and completes the task.  Any thread. */
 void http_report(http_req *req);
 /* The expectations alone, without a host: appends every failure to fails
- * ("; "-separated) and returns the number of failures. */
+ * ("; "-separated), what the server sent masked by m, and returns the
+ * number of failures. */
 unsigned http_expect_eval(const http_node *n, long status, const char *headers,
 			  size_t headers_len, const char *body, size_t body_len,
-			  bool body_cut, http_buf *fails);
+			  bool body_cut, const http_masker *m, http_buf *fails);
 
 /* ---- http_multi.c: curl's multi socket API on the host's reactor ----- */
 

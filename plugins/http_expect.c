@@ -16,7 +16,7 @@ static void sep(http_buf *fails)
 }
 
 static unsigned check_header(const http_header_expect *e, const char *headers, size_t hlen,
-			     http_buf *fails)
+			     const http_masker *m, http_buf *fails)
 {
 	const char *v = NULL, *first = NULL;
 	size_t vlen = 0, first_len = 0;
@@ -38,7 +38,7 @@ static unsigned check_header(const http_header_expect *e, const char *headers, s
 	if (http_header_sensitive(e->name))
 		http_buf_puts(fails, "(not shown)");
 	else
-		http_quote(fails, first, first_len, HTTP_BODY_SHOWN);
+		http_quote_masked(fails, m, first, first_len, HTTP_BODY_SHOWN, 0);
 	if (e->secret) {
 		http_buf_puts(fails, ", expected it to contain the configured (secret) text");
 	} else {
@@ -54,7 +54,7 @@ static const char *cut_note(bool body_cut)
 }
 
 static unsigned check_json(const http_node *n, const char *body, size_t blen, bool body_cut,
-			   http_buf *fails)
+			   const http_masker *m, http_buf *fails)
 {
 	const char *end = NULL;
 	unsigned failed = 0;
@@ -77,21 +77,22 @@ static unsigned check_json(const http_node *n, const char *body, size_t blen, bo
 			http_buf_printf(fails, "body is not JSON (it ends early, at byte %zu)", blen);
 		else {
 			http_buf_printf(fails, "body is not JSON (error at byte %zu: ", at);
-			http_quote(fails, body + at, at < blen ? blen - at : 0, 40);
+			http_quote_masked(fails, m, body + at, blen - at, 40,
+					  at ? ASSAY_MASK_CUT_START : 0);
 			http_buf_puts(fails, ")");
 		}
 		cJSON_Delete(root);
 		return 1;
 	}
 	for (size_t i = 0; i < n->n_json; i++)
-		failed += http_json_check_eval(&n->json[i], root, fails);
+		failed += http_json_check_eval(&n->json[i], root, m, fails);
 	cJSON_Delete(root);
 	return failed;
 }
 
 unsigned http_expect_eval(const http_node *n, long status, const char *headers,
 			  size_t headers_len, const char *body, size_t body_len,
-			  bool body_cut, http_buf *fails)
+			  bool body_cut, const http_masker *m, http_buf *fails)
 {
 	unsigned failed = 0;
 
@@ -102,7 +103,7 @@ unsigned http_expect_eval(const http_node *n, long status, const char *headers,
 		failed++;
 	}
 	for (size_t i = 0; i < n->n_hdr; i++)
-		failed += check_header(&n->hdr[i], headers, headers_len, fails);
+		failed += check_header(&n->hdr[i], headers, headers_len, m, fails);
 	if (n->body_contains &&
 	    !(body && memmem(body, body_len, n->body_contains, strlen(n->body_contains)))) {
 		sep(fails);
@@ -117,10 +118,10 @@ unsigned http_expect_eval(const http_node *n, long status, const char *headers,
 		failed++;
 	}
 	if (n->body_regex) {
-		regmatch_t m[1] = { { 0, (regoff_t)body_len } };
+		regmatch_t range[1] = { { 0, (regoff_t)body_len } };
 		int rc;
 #ifdef REG_STARTEND
-		rc = regexec(&n->body_re, body ? body : "", 1, m, REG_STARTEND);
+		rc = regexec(&n->body_re, body ? body : "", 1, range, REG_STARTEND);
 #else
 		rc = regexec(&n->body_re, body ? body : "", 0, NULL, 0);
 #endif
@@ -136,6 +137,6 @@ unsigned http_expect_eval(const http_node *n, long status, const char *headers,
 		}
 	}
 	if (n->n_json)
-		failed += check_json(n, body, body_len, body_cut, fails);
+		failed += check_json(n, body, body_len, body_cut, m, fails);
 	return failed;
 }

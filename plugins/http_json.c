@@ -249,12 +249,43 @@ static bool type_matches(const cJSON *v, enum http_json_type t)
 	}
 }
 
-/* A JSON value as compact JSON, cut after HTTP_VALUE_SHOWN bytes. */
-static void append_value(http_buf *b, const cJSON *v)
+/* Masks every string of v (a copy) where it is still raw: printed, a
+ * secret with a quote or a backslash in it would read differently. */
+static bool mask_strings(cJSON *v, const http_masker *m)
 {
-	char *s = cJSON_PrintUnformatted(v);
+	if (cJSON_IsString(v) && v->valuestring) {
+		char *shown = http_mask(m, v->valuestring, strlen(v->valuestring), 0, NULL);
+		bool ok = shown && cJSON_SetValuestring(v, shown);
+
+		free(shown);
+		if (!ok)
+			return false;
+	}
+	if (v->string && !(v->type & cJSON_StringIsConst)) {
+		char *shown = http_mask(m, v->string, strlen(v->string), 0, NULL);
+
+		if (!shown)
+			return false;
+		cJSON_free(v->string);
+		v->string = shown;
+	}
+	for (cJSON *c = v->child; c; c = c->next)
+		if (!mask_strings(c, m))
+			return false;
+	return true;
+}
+
+/* A JSON value as compact JSON, masked by m, then cut after
+ * HTTP_VALUE_SHOWN bytes. */
+static void append_value(http_buf *b, const cJSON *v, const http_masker *m)
+{
+	cJSON *copy = cJSON_Duplicate(v, true);
+	char *printed = copy && mask_strings(copy, m) ? cJSON_PrintUnformatted(copy) : NULL;
+	char *s = printed ? http_mask(m, printed, strlen(printed), 0, NULL) : NULL;
 	size_t len, cut;
 
+	cJSON_Delete(copy);
+	free(printed);
 	if (!s) {
 		http_buf_puts(b, "(unprintable)");
 		return;
@@ -300,7 +331,8 @@ static bool cmp_holds(int op, double got, double want)
 	}
 }
 
-unsigned http_json_check_eval(const http_json_check *c, const cJSON *root, http_buf *fails)
+unsigned http_json_check_eval(const http_json_check *c, const cJSON *root,
+			      const http_masker *m, http_buf *fails)
 {
 	http_buf why = { 0 };
 	const cJSON *v = http_json_walk(root, c->steps, c->n_steps, &why);
@@ -310,7 +342,7 @@ unsigned http_json_check_eval(const http_json_check *c, const cJSON *root, http_
 		if (v) {
 			start_fail(fails, c);
 			http_buf_puts(fails, "expected to be absent, got ");
-			append_value(fails, v);
+			append_value(fails, v, m);
 			failed++;
 		}
 		http_buf_release(&why);
@@ -327,7 +359,7 @@ unsigned http_json_check_eval(const http_json_check *c, const cJSON *root, http_
 		start_fail(fails, c);
 		http_buf_printf(fails, "expected type %s, got %s ", http_json_type_name(c->type),
 				type_of(v));
-		append_value(fails, v);
+		append_value(fails, v, m);
 		failed++;
 	}
 	for (int op = 0; op < HTTP_CMP_N; op++) {
@@ -336,7 +368,7 @@ unsigned http_json_check_eval(const http_json_check *c, const cJSON *root, http_
 		if (!cJSON_IsNumber(v)) {
 			start_fail(fails, c);
 			http_buf_printf(fails, "expected a number %s %.15g, got ", cmp_ops[op], c->cmp[op]);
-			append_value(fails, v);
+			append_value(fails, v, m);
 			failed++;
 		} else if (!cmp_holds(op, v->valuedouble, c->cmp[op])) {
 			start_fail(fails, c);
@@ -357,7 +389,7 @@ unsigned http_json_check_eval(const http_json_check *c, const cJSON *root, http_
 			if (len < 0) {
 				http_buf_printf(fails, "expected length %lld, got %s ",
 						(long long)c->length, type_of(v));
-				append_value(fails, v);
+				append_value(fails, v, m);
 			} else {
 				http_buf_printf(fails, "expected length %lld, got %lld",
 						(long long)c->length, (long long)len);
@@ -371,9 +403,9 @@ unsigned http_json_check_eval(const http_json_check *c, const cJSON *root, http_
 		if (c->secret)
 			http_buf_puts(fails, "the configured (secret) value");
 		else
-			append_value(fails, c->equals);
+			append_value(fails, c->equals, m);
 		http_buf_puts(fails, ", got ");
-		append_value(fails, v);
+		append_value(fails, v, m);
 		failed++;
 	}
 	return failed;

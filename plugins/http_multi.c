@@ -5,7 +5,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <curl/curl.h>
 
@@ -40,14 +39,6 @@ typedef struct http_sock {
 	http_plugin *pl;
 	assay_watch *watch;
 } http_sock;
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static void on_kick(void *arg);
 
@@ -207,9 +198,15 @@ static void read_done(http_plugin *pl, done_list *d)
 		curl_multi_remove_handle(m->multi, msg->easy_handle);
 		http_req_collect(req);
 		req->outcome = HTTP_DONE;
-		if (req->hostent)
+		if (req->hostent) {
+			long version = 0;
+
 			http_breaker_record(&req->hostent->breaker, http_req_failed_for_breaker(req),
 					    req->node->circuit_breaker);
+			if (curl_easy_getinfo(msg->easy_handle, CURLINFO_HTTP_VERSION, &version) == CURLE_OK &&
+			    version == CURL_HTTP_VERSION_2_0)
+				req->hostent->multiplexes = true;
+		}
 		done_push(d, req, HTTP_DONE);
 	}
 }
@@ -281,10 +278,19 @@ static void start(http_plugin *pl, http_req *req, done_list *d)
 	/* The request's total timeout is what is left of the task's: the
 	 * host's deadline and curl's then agree, whatever a rate limit took. */
 	if (deadline != INT64_MAX) {
-		int64_t left_ms = (deadline - now_ns()) / 1000000;
+		int64_t left_ms = (deadline - http_now_ns()) / 1000000;
 
 		curl_easy_setopt(req->easy, CURLOPT_TIMEOUT_MS, (long)(left_ms > 1 ? left_ms : 1));
 	}
+	/* Waiting for a connection to share (PIPEWAIT) only where sharing is
+	 * known to work: a host that answered over HTTP/2.  Elsewhere libcurl
+	 * cannot know before the first response whether the server will
+	 * multiplex, keep the connection alive or close it, and each request
+	 * would wait for the one before (an HTTP/1.0 server, or HTTP/1.1 with
+	 * Connection: close, would serve one check at a time): every request
+	 * gets a connection of its own, or an idle one to reuse. */
+	curl_easy_setopt(req->easy, CURLOPT_PIPEWAIT,
+			 req->hostent && req->hostent->multiplexes ? 1L : 0L);
 	mc = curl_multi_add_handle(pl->multi.multi, req->easy);
 	if (mc != CURLM_OK) {
 		if (asprintf(&req->failure, "cannot start the request: %s", curl_multi_strerror(mc)) < 0)
@@ -334,7 +340,7 @@ static void admit(http_plugin *pl, http_req *req, done_list *d)
 	req->hostent = http_hosts_get(&pl->multi.hosts, req->host_key);
 	if (circuit_open(req, d))
 		return;
-	wait_ns = req->hostent ? http_bucket_take(&req->hostent->bucket, n->rate_limit, 1, now_ns())
+	wait_ns = req->hostent ? http_bucket_take(&req->hostent->bucket, n->rate_limit, 1, http_now_ns())
 			       : 0;
 	if (wait_ns > 0) {
 		req->state = HTTP_REQ_WAIT_RATE;

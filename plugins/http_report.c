@@ -38,6 +38,7 @@ static void metrics(const http_req *req, bool response)
 		http_seconds(n->crit_ms, crit, sizeof crit);
 	metric(h, req->task, "time_total", req->t_total, "s", n->warn_ms > 0 ? warn : NULL,
 	       n->crit_ms > 0 ? crit : NULL, true);
+	metric(h, req->task, "time_queue", req->t_queue, "s", NULL, NULL, true);
 	metric(h, req->task, "time_connect", req->t_connect, "s", NULL, NULL, true);
 	metric(h, req->task, "time_tls", req->t_tls, "s", NULL, NULL, true);
 	metric(h, req->task, "ttfb", req->t_ttfb, "s", NULL, NULL, true);
@@ -98,6 +99,18 @@ static assay_status worse(assay_status a, assay_status b)
 	return b > a ? b : a;
 }
 
+/* What masks the server's text in a message: the run's secrets and the
+ * credentials this request sends. */
+static http_masker masker(const http_req *req)
+{
+	return (http_masker){
+		.host = req->pl->host,
+		.task = req->task,
+		.own = { (const char *const *)req->node->redact, (const char *const *)req->redact },
+		.n_own = { req->node->n_redact, req->n_redact },
+	};
+}
+
 /* Honours the server's Retry-After on a 429 or 5xx (capped, so that a
  * server cannot hold the run for a day). */
 static void retry_after(const http_req *req)
@@ -114,8 +127,13 @@ static void retry_after(const http_req *req)
 		return;
 	ms = http_retry_after_ms(v, len, (int64_t)time(NULL));
 	if (ms < 0) {
-		h->task_log(req->task, ASSAY_LOG_INFO, "ignored Retry-After: %.*s (neither seconds nor an HTTP date)",
-			    len > 64 ? 64 : (int)len, v);
+		http_masker mk = masker(req);
+		http_buf shown = { 0 };
+
+		http_quote_masked(&shown, &mk, v, len, 64, 0);
+		h->task_log(req->task, ASSAY_LOG_INFO, "ignored Retry-After: %s (neither seconds nor an HTTP date)",
+			    http_buf_str(&shown));
+		http_buf_release(&shown);
 		return;
 	}
 	if (ms > HTTP_RETRY_AFTER_CAP_MS) {
@@ -140,6 +158,7 @@ static bool permanent_transport_failure(CURLcode rc)
 static assay_status judge(const http_req *req, http_buf *msg)
 {
 	const http_node *n = req->node;
+	http_masker mk = masker(req);
 	http_buf fails = { 0 };
 	char t[32], lim[32];
 	int64_t ms = (int64_t)(req->t_total * 1000 + 0.5);
@@ -150,11 +169,15 @@ static assay_status judge(const http_req *req, http_buf *msg)
 	http_buf_printf(msg, "HTTP %ld in %s s, %.0f B", req->status, t, req->size);
 	failed = http_expect_eval(n, req->status, req->headers.data, req->headers.len,
 				  req->body.data, req->body.len, req->body_total > req->body.len,
-				  &fails);
+				  &mk, &fails);
 	if (failed) {
 		st = ASSAY_CRITICAL;
 		http_buf_printf(msg, ": %s; body ", http_buf_str(&fails));
-		http_quote(msg, req->body.data ? req->body.data : "", req->body.len, HTTP_BODY_SHOWN);
+		/* Masked whole, then cut: a secret the cut would split is
+		 * masked all the same. */
+		http_quote_masked(msg, &mk, req->body.data ? req->body.data : "", req->body.len,
+				  HTTP_BODY_SHOWN,
+				  req->body_total > req->body.len ? ASSAY_MASK_CUT_END : 0);
 	}
 	http_buf_release(&fails);
 	if (n->crit_ms > 0 && ms > n->crit_ms) {
@@ -234,7 +257,7 @@ void http_report(http_req *req)
 			secrets[k++] = n->redact[i];
 		for (size_t i = 0; i < req->n_redact; i++)
 			secrets[k++] = req->redact[i];
-		clean = http_redact(http_buf_str(&msg), secrets, k);
+		clean = http_redact(http_buf_str(&msg), msg.len, secrets, k, 0, NULL);
 		free(secrets);
 	}
 	h->set_status(task, st);

@@ -35,8 +35,10 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
 
 	/* A status line starts a response (after a redirect or a 100
 	 * Continue): keep only the last response's headers. */
-	if (n >= 5 && strncmp(p, "HTTP/", 5) == 0)
+	if (n >= 5 && strncmp(p, "HTTP/", 5) == 0) {
 		req->headers.len = 0;
+		req->first_byte_ns = http_now_ns();
+	}
 	if (req->headers.len + n <= HTTP_HEADERS_KEPT)
 		http_buf_add(&req->headers, p, n);
 	return n;
@@ -224,12 +226,11 @@ static bool setup_easy(http_req *req)
 	}
 	if (rc != CURLE_OK)
 		return false;
-	/* Optional: h2 over TLS when this libcurl has it, and waiting for a
-	 * connection that may multiplex rather than opening one per check.
+	/* Optional: h2 over TLS when this libcurl has it (whether to wait
+	 * for a connection to share is decided at admission, per host).
 	 * Proxies come from the environment, as curl does by default. */
 	if (pl->have_http2)
 		curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
 #undef SET
 	return true;
 }
@@ -293,6 +294,19 @@ void http_req_collect(http_req *req)
 		req->t_ttfb = (double)us / 1e6;
 	if (curl_easy_getinfo(e, CURLINFO_SIZE_DOWNLOAD_T, &size) == CURLE_OK)
 		req->size = (double)size;
+	/* A transfer that waited for a connection to share has that wait in
+	 * its total: the response time shown and judged is the server's. */
+#if LIBCURL_VERSION_NUM >= 0x080600
+	if (curl_easy_getinfo(e, CURLINFO_QUEUE_TIME_T, &us) == CURLE_OK)
+		req->t_queue = (double)us / 1e6;
+#else
+	req->t_queue = http_queue_seconds(req->t_total, req->t_ttfb, req->first_byte_ns, http_now_ns());
+#endif
+	if (req->t_queue > req->t_total)
+		req->t_queue = req->t_total;
+	/* To the microsecond libcurl counts in, without the subtraction's noise. */
+	req->t_queue = (double)(int64_t)(req->t_queue * 1e6 + 0.5) / 1e6;
+	req->t_total = (double)(int64_t)((req->t_total - req->t_queue) * 1e6 + 0.5) / 1e6;
 }
 
 bool http_req_failed_for_breaker(const http_req *req)

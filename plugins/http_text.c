@@ -174,30 +174,117 @@ int http_urlencode(http_buf *b, const char *s)
 	return b->failed ? ASSAY_ENOMEM : 0;
 }
 
-char *http_redact(const char *s, const char *const *secrets, size_t n)
+/* The longest start of s[0..n) that some secret ends with (a proper end
+ * of it: a whole one is an occurrence). */
+static size_t redact_head(const char *s, size_t n, const char *const *secrets, size_t n_secrets)
+{
+	size_t best = 0;
+
+	for (size_t i = 0; i < n_secrets; i++) {
+		size_t len = secrets[i] ? strlen(secrets[i]) : 0;
+
+		for (size_t k = len ? (len - 1 < n ? len - 1 : n) : 0; k > best; k--)
+			if (strncasecmp(s, secrets[i] + len - k, k) == 0) {
+				best = k;
+				break;
+			}
+	}
+	return best;
+}
+
+char *http_redact(const char *s, size_t n, const char *const *secrets, size_t n_secrets,
+		  unsigned flags, size_t *len)
 {
 	http_buf out = { 0 };
+	size_t i = flags & ASSAY_MASK_CUT_START ? redact_head(s, n, secrets, n_secrets) : 0;
 
-	while (*s) {
+	if (i)
+		http_buf_add(&out, "***", 3);
+	while (i < n) {
 		size_t best = 0;
 
 		/* The longest match first: "Bearer abc" before "abc"; any
-		 * case, since a server may echo %2f for %2F. */
-		for (size_t i = 0; i < n; i++) {
-			size_t len = secrets[i] ? strlen(secrets[i]) : 0;
+		 * case, since a server may echo %2f for %2F.  At a cut end,
+		 * what may be the start of one counts as one. */
+		for (size_t k = 0; k < n_secrets; k++) {
+			size_t slen = secrets[k] ? strlen(secrets[k]) : 0;
+			size_t m = slen <= n - i ? slen : (flags & ASSAY_MASK_CUT_END) ? n - i : 0;
 
-			if (len > best && strncasecmp(s, secrets[i], len) == 0)
-				best = len;
+			if (m > best && strncasecmp(s + i, secrets[k], m) == 0)
+				best = m;
 		}
 		if (best) {
 			http_buf_add(&out, "***", 3);
-			s += best;
+			i += best;
 		} else {
-			http_buf_add(&out, s, 1);
-			s++;
+			http_buf_add(&out, s + i, 1);
+			i++;
 		}
 	}
+	if (len)
+		*len = out.len;
 	return http_buf_take(&out);
+}
+
+char *http_mask(const http_masker *m, const char *s, size_t n, unsigned flags, size_t *len)
+{
+	char *own = NULL, *out;
+	size_t own_len = n;
+
+	if (m) {
+		for (int i = 0; i < 2; i++) {
+			char *next = http_redact(own ? own : s, own_len, m->own[i], m->n_own[i], flags,
+						 &own_len);
+
+			free(own);
+			if (!(own = next))
+				return NULL;
+		}
+	}
+	if (m && m->host) {
+		out = m->host->mask(m->task, own ? own : s, own_len, flags, len);
+		free(own);
+		return out;
+	}
+	if (own) {
+		if (len)
+			*len = own_len;
+		return own;
+	}
+	if ((out = malloc(n + 1))) {
+		memcpy(out, s, n);
+		out[n] = '\0';
+		if (len)
+			*len = n;
+	}
+	return out;
+}
+
+int http_quote_masked(http_buf *b, const http_masker *m, const char *s, size_t n, size_t max,
+		      unsigned flags)
+{
+	/* Masking a cut end is conservative, so a window of s is as safe as
+	 * all of it, and a quote shows little of either. */
+	const size_t window = 64u << 10;
+	size_t len;
+	char *shown;
+	int rc;
+
+	if (n > window) {
+		n = window;
+		flags |= ASSAY_MASK_CUT_END;
+	}
+	if (!(shown = http_mask(m, s, n, flags, &len))) {
+		b->failed = true;
+		return ASSAY_ENOMEM;
+	}
+	rc = http_quote(b, shown, len, max);
+	/* A cut end was not quoted whole: say so even when the mask left
+	 * less than max bytes. */
+	if (rc == 0 && (flags & ASSAY_MASK_CUT_END) && len <= max)
+		rc = http_buf_add(b, "...", 3);
+	free(shown);
+	return rc;
 }
 
 char *http_base64(const char *s, size_t n)

@@ -202,6 +202,12 @@ static const struct bad bad_configs[] = {
 	  "c.toml:4:15: `${env:}` names nothing to interpolate: write ${env:NAME} or ${file:PATH}", 1 },
 	{ NODE "description = \"${env:X\"\n",
 	  "c.toml:4:15: unterminated `${env:` (write `$${` for a literal `${`)", 1 },
+	{ NODE "description = \"${public-env:}\"\n",
+	  "c.toml:4:15: `${public-env:}` names nothing to interpolate: write ${public-env:NAME} or ${public-file:PATH}", 1 },
+	{ NODE "description = \"${public-file:x\"\n",
+	  "c.toml:4:15: unterminated `${public-file:` (write `$${` for a literal `${`)", 1 },
+	{ NODE "description = \"${public-env:ASSAY_NOT_SET}\"\n",
+	  "c.toml:4:15: environment variable `ASSAY_NOT_SET` is not set (in `${public-env:ASSAY_NOT_SET}`)", 1 },
 	/* plugins that cannot load */
 	{ "[plugins]\nload = [\"nosuch\"]\n",
 	  "c.toml:2:9: plugin `nosuch` not found (looked for nosuch.so in ", 1 },
@@ -444,6 +450,37 @@ START_TEST(test_interpolation_and_secrets)
 }
 END_TEST
 
+/* What is not secret is said so: the public- forms interpolate the same
+ * sources in the clear, and a short value then masks nothing. */
+START_TEST(test_public_interpolation)
+{
+	diag d = DIAG_INIT;
+	registry r = { 0 };
+	plan p;
+	const assay_value *pub, *mixed;
+
+	setenv("ASSAY_TEST_PROJECT", "p", 1);
+	run_config(NODE "description = \"${public-env:ASSAY_TEST_PROJECT}/${public-file:token}\"\n"
+		   "[check.b]\ntype = \"good\"\nvalue = 0\n"
+		   "description = \"${public-env:ASSAY_TEST_PROJECT} ${env:ASSAY_TEST_TOKEN}\"\n",
+		   &d, &p, &r);
+	pub = value_get(p.nodes[0].table, "description");
+	ck_assert_str_eq(value_string(pub), "p/s3cr3t-token");
+	ck_assert(!value_secret(pub));
+	/* Any secret part makes the whole string secret. */
+	mixed = value_get(p.nodes[1].table, "description");
+	ck_assert_str_eq(value_string(mixed), "p hunter2-secret");
+	ck_assert(value_secret(mixed));
+	/* Only the secret text is masked. */
+	diag_add(&d, "c.toml", 1, 1, "project p timed out after 30 s with hunter2-secret");
+	ck_assert_str_eq(d.lines[diag_count(&d) - 1], "c.toml:1:1: project p timed out after 30 s with ***");
+	plan_release(&p);
+	registry_release(&r);
+	diag_release(&d);
+	unsetenv("ASSAY_TEST_PROJECT");
+}
+END_TEST
+
 /* --allow-unset: an unset variable is a warning, what it left is not
  * checked, and the rest of the file is. */
 START_TEST(test_unset_is_a_warning)
@@ -522,6 +559,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_items);
 	tcase_add_test(tc, test_interpolation_and_secrets);
 	tcase_add_test(tc, test_unset_is_a_warning);
+	tcase_add_test(tc, test_public_interpolation);
 	tcase_add_test(tc, test_durations);
 	tcase_add_test(tc, test_suggest);
 	suite_add_tcase(s, tc);

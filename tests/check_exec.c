@@ -1062,6 +1062,37 @@ START_TEST(test_output_limit)
 }
 END_TEST
 
+/* A secret across output_limit's cut is masked, not shown in part, in the
+ * message, the details and the log; so is one split by the first line's
+ * end. */
+START_TEST(test_output_limit_masks_a_cut_secret)
+{
+	assay_task *t;
+
+	fake_add_secret("S3cr3t-Tok3n-xyz");
+	fake_add_secret("line one\nline two");
+	for (int limit = 5; limit <= 20; limit++) {
+		t = run_check(fmt("command = [\"%s/emit.sh\", \"0\", \"key S3cr3t-Tok3n-xyz\", \"\"]\n"
+				  "output_limit = %d", data_dir, limit));
+		ck_assert_msg(!strstr(fake_task_message(t), "S3") && !strstr(fake_task_log(t), "S3"),
+			      "limit %d: message \"%s\", log:\n%s", limit, fake_task_message(t),
+			      fake_task_log(t));
+		ck_assert_str_eq(fake_task_message(t), "key ***");
+	}
+	t = run_check(fmt("command = [\"%s/emit.sh\", \"2\", \"down\\nsee S3cr3t-Tok3n-xyz there\", \"\"]\n"
+			  "output_limit = 15", data_dir));
+	assert_result(t, ASSAY_CRITICAL, "down");
+	ck_assert_str_eq(fake_task_details(t), "see ***");
+	ck_assert_ptr_null(strstr(fake_task_log(t), "S3"));
+	t = run_emit(2, "", "err S3cr3t-Tok3n-xyz");
+	assert_result(t, ASSAY_CRITICAL, "err ***");
+	/* A secret of two lines, where the message is the first line. */
+	t = run_emit(0, "line one\nline two\nthree", "");
+	assert_result(t, ASSAY_OK, "***");
+	ck_assert_str_eq(fake_task_details(t), "three");
+}
+END_TEST
+
 START_TEST(test_many_at_once)
 {
 	void *state = prepare_ok("command = [\"sh\", \"-c\", 'sleep 0.2; echo \"$1 | n=$1\"', \"sh\", \"{item}\"]",
@@ -1376,6 +1407,7 @@ static Suite *exec_suite(void)
 	tcase_add_test(tc, test_background_grandchild_does_not_hang);
 	tcase_add_test(tc, test_huge_output_is_capped);
 	tcase_add_test(tc, test_output_limit);
+	tcase_add_test(tc, test_output_limit_masks_a_cut_secret);
 	tcase_add_test(tc, test_many_at_once);
 	tcase_add_test(tc, test_cancel_from_another_thread);
 	suite_add_tcase(s, tc);

@@ -38,7 +38,7 @@ static const char *eval(const char *path, const char *doc, void (*setup)(http_js
 	ck_assert_int_eq(http_json_path_parse(path, &c.steps, &c.n_steps, &why), 0);
 	c.path = strdup(path);
 	setup(&c);
-	unsigned n = http_json_check_eval(&c, root, &fails);
+	unsigned n = http_json_check_eval(&c, root, NULL, &fails);
 	snprintf(out, sizeof out, "%s", http_buf_str(&fails));
 	ck_assert_uint_eq(n == 0, out[0] == '\0');
 	http_buf_release(&fails);
@@ -105,13 +105,91 @@ END_TEST
 START_TEST(redact_longest_first_any_case)
 {
 	const char *secrets[] = { "abc", "Bearer abc", "q%2Fx" };
-	char *s = http_redact("x Bearer abc y abc z ABC Q%2fX", secrets, 3);
+	const char *text = "x Bearer abc y abc z ABC Q%2fX";
+	size_t len;
+	char *s = http_redact(text, strlen(text), secrets, 3, 0, &len);
 
 	ck_assert_str_eq(s, "x *** y *** z *** ***");
+	ck_assert_uint_eq(len, strlen(s));
 	free(s);
-	s = http_redact("nothing", NULL, 0);
+	s = http_redact("nothing", 7, NULL, 0, 0, NULL);
 	ck_assert_str_eq(s, "nothing");
 	free(s);
+	/* Bytes after a NUL are text too. */
+	s = http_redact("a\0abc", 5, secrets, 1, 0, &len);
+	ck_assert_uint_eq(len, 5);
+	ck_assert_mem_eq(s, "a\0***", 5);
+	free(s);
+}
+END_TEST
+
+START_TEST(redact_at_cuts)
+{
+	const char *secrets[] = { "S3cr3t-Tok3n-xyz", "Bearer S3cr3t-Tok3n-xyz" };
+	const char *cut = "\"X-Api-Key\": \"S3cr3t-Tok3n-";
+	char *s;
+
+	/* Not at a cut: a prefix of a secret is just text. */
+	s = http_redact(cut, strlen(cut), secrets, 2, 0, NULL);
+	ck_assert_str_eq(s, cut);
+	free(s);
+	/* At a cut it may be one. */
+	s = http_redact(cut, strlen(cut), secrets, 2, ASSAY_MASK_CUT_END, NULL);
+	ck_assert_str_eq(s, "\"X-Api-Key\": \"***");
+	free(s);
+	s = http_redact("n-xyz\", \"a\": 1", 15, secrets, 2, ASSAY_MASK_CUT_START, NULL);
+	ck_assert_str_eq(s, "***\", \"a\": 1");
+	free(s);
+	/* A whole one at a cut end, and text that matches no secret's end. */
+	s = http_redact("a S3CR3T-tok3n-XYZ", 18, secrets, 2, ASSAY_MASK_CUT_END | ASSAY_MASK_CUT_START, NULL);
+	ck_assert_str_eq(s, "a ***");
+	free(s);
+	s = http_redact("plain text", 10, secrets, 2, ASSAY_MASK_CUT_END | ASSAY_MASK_CUT_START, NULL);
+	ck_assert_str_eq(s, "plain text");
+	free(s);
+}
+END_TEST
+
+/* The issue's leak: a body quoted and cut at 200 bytes with a secret
+ * across the cut, and a JSON value longer than 80 bytes. */
+START_TEST(quote_masks_before_cutting)
+{
+	const char *secrets[] = { "S3cr3t-Tok3n-xyz" };
+	http_masker mk = { .own = { secrets }, .n_own = { 1 } };
+	char body[400];
+	http_buf b = { 0 };
+
+	for (int pad = 180; pad < 200; pad++) {
+		snprintf(body, sizeof body, "%*s\"X-Api-Key\": \"S3cr3t-Tok3n-xyz\"}", pad, "{");
+		http_quote_masked(&b, &mk, body, strlen(body), HTTP_BODY_SHOWN, 0);
+		ck_assert_msg(!strstr(http_buf_str(&b), "S3cr") && !strstr(http_buf_str(&b), "Tok3n"),
+			      "pad %d: %s", pad, http_buf_str(&b));
+		b.len = 0;
+	}
+	/* A capture that ended inside the secret: masked, and shown as cut. */
+	http_quote_masked(&b, &mk, "key S3cr3t-Tok", 14, HTTP_BODY_SHOWN, ASSAY_MASK_CUT_END);
+	ck_assert_str_eq(http_buf_str(&b), "\"key ***\"...");
+	http_buf_release(&b);
+
+	/* A JSON value: masked as a string (the quote in the secret would be
+	 * escaped once printed), then cut. */
+	const char *q[] = { "pa\"ss" };
+	http_masker mq = { .own = { q }, .n_own = { 1 } };
+	cJSON *root = cJSON_Parse("{\"k\": \"the pa\\\"ss\", \"long\": \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxS3cr3t-Tok3n-xyz\"}");
+	http_json_check c = { .exists = 0, .path = (char *)"k" };
+	ck_assert_ptr_nonnull(root);
+	ck_assert_int_eq(http_json_path_parse("k", &c.steps, &c.n_steps, &(const char *){ NULL }), 0);
+	ck_assert_uint_eq(http_json_check_eval(&c, root, &mq, &b), 1);
+	ck_assert_str_eq(http_buf_str(&b), "json k: expected to be absent, got \"the ***\"");
+	http_json_steps_free(c.steps, c.n_steps);
+	b.len = 0;
+	c = (http_json_check){ .exists = 0, .path = (char *)"long" };
+	ck_assert_int_eq(http_json_path_parse("long", &c.steps, &c.n_steps, &(const char *){ NULL }), 0);
+	ck_assert_uint_eq(http_json_check_eval(&c, root, &mk, &b), 1);
+	ck_assert_msg(!strstr(http_buf_str(&b), "S3cr"), "%s", http_buf_str(&b));
+	http_json_steps_free(c.steps, c.n_steps);
+	http_buf_release(&b);
+	cJSON_Delete(root);
 }
 END_TEST
 
@@ -502,6 +580,22 @@ START_TEST(breaker_opens_and_stays_open)
 }
 END_TEST
 
+START_TEST(queue_time_from_curl_timings)
+{
+	int64_t t = 5000 * MS;
+
+	/* Queued 3 s for a connection, then 0.1 s to the first byte and
+	 * 0.05 s of body: libcurl's total says 3.15 s. */
+	ck_assert_double_eq_tol(http_queue_seconds(3.15, 0.1, t, t + 50 * MS), 3.0, 1e-9);
+	/* Never queued: nothing to take off, even with the clocks' jitter. */
+	ck_assert_double_eq_tol(http_queue_seconds(0.15, 0.1, t, t + 50 * MS), 0, 1e-9);
+	ck_assert_double_eq_tol(http_queue_seconds(0.15, 0.1, t, t + 51 * MS), 0, 1e-9);
+	/* No response (a transport error), or clocks out of order. */
+	ck_assert_double_eq_tol(http_queue_seconds(2.0, 0, 0, t), 0, 1e-9);
+	ck_assert_double_eq_tol(http_queue_seconds(2.0, 0.1, t, t - MS), 0, 1e-9);
+}
+END_TEST
+
 START_TEST(hosts_table)
 {
 	http_hosts t = { 0 };
@@ -553,7 +647,7 @@ START_TEST(expect_eval_names_every_failure)
 	n.json = &jc;
 	n.n_json = 1;
 
-	unsigned k = http_expect_eval(&n, 503, headers, strlen(headers), body, strlen(body), false, &f);
+	unsigned k = http_expect_eval(&n, 503, headers, strlen(headers), body, strlen(body), false, NULL, &f);
 	ck_assert_uint_eq(k, 7);
 	ck_assert_str_eq(http_buf_str(&f),
 			 "status 503, expected 200; "
@@ -569,18 +663,18 @@ START_TEST(expect_eval_names_every_failure)
 	const char *good_h = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Missing: here\r\n"
 			     "Authorization: xx\r\n";
 	const char *good_b = "{\"a\": \"up\"}";
-	k = http_expect_eval(&n, 200, good_h, strlen(good_h), good_b, strlen(good_b), false, &f);
+	k = http_expect_eval(&n, 200, good_h, strlen(good_h), good_b, strlen(good_b), false, NULL, &f);
 	ck_assert_msg(k == 0, "%s", http_buf_str(&f));
 
 	/* A NUL in the body: not JSON, and the regex sees past it. */
 	const char nul_b[] = "{\"a\": 1}\0tail";
-	k = http_expect_eval(&n, 200, good_h, strlen(good_h), nul_b, sizeof nul_b - 1, false, &f);
+	k = http_expect_eval(&n, 200, good_h, strlen(good_h), nul_b, sizeof nul_b - 1, false, NULL, &f);
 	ck_assert_uint_eq(k, 2); /* "up" missing, not JSON */
 	ck_assert_msg(strstr(http_buf_str(&f), "body is not JSON (error at byte 8"), "%s", f.data);
 	http_buf_release(&f);
 
 	/* Cut bodies say so. */
-	k = http_expect_eval(&n, 200, good_h, strlen(good_h), "x", 1, true, &f);
+	k = http_expect_eval(&n, 200, good_h, strlen(good_h), "x", 1, true, NULL, &f);
 	ck_assert_msg(strstr(http_buf_str(&f), "only its first 8 MiB were kept") &&
 		      strstr(http_buf_str(&f), "JSON not checked"), "%s", f.data);
 	http_buf_release(&f);
@@ -588,7 +682,7 @@ START_TEST(expect_eval_names_every_failure)
 	/* A secret expectation is never shown. */
 	n.body_contains_secret = true;
 	n.body_contains = "tok-secret";
-	k = http_expect_eval(&n, 200, good_h, strlen(good_h), good_b, strlen(good_b), false, &f);
+	k = http_expect_eval(&n, 200, good_h, strlen(good_h), good_b, strlen(good_b), false, NULL, &f);
 	ck_assert_uint_eq(k, 1);
 	ck_assert_str_eq(http_buf_str(&f), "body does not contain the configured (secret) text");
 	http_buf_release(&f);
@@ -628,6 +722,8 @@ static Suite *http_suite(void)
 	tcase_add_test(t, quote_escapes_and_cuts);
 	tcase_add_test(t, urlencode_keeps_unreserved);
 	tcase_add_test(t, redact_longest_first_any_case);
+	tcase_add_test(t, redact_at_cuts);
+	tcase_add_test(t, quote_masks_before_cutting);
 	tcase_add_test(t, base64_vectors);
 	tcase_add_test(t, suggest_and_seconds);
 	suite_add_tcase(s, t);
@@ -654,6 +750,7 @@ static Suite *http_suite(void)
 	tcase_add_test(t, bucket_spaces_requests);
 	tcase_add_test(t, breaker_opens_and_stays_open);
 	tcase_add_test(t, hosts_table);
+	tcase_add_test(t, queue_time_from_curl_timings);
 	suite_add_tcase(s, t);
 
 	t = tcase_create("expect");

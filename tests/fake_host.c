@@ -19,6 +19,7 @@
 
 #include "fake_host.h"
 #include "template.h"
+#include "mask.h"
 
 extern char **environ;
 
@@ -207,6 +208,8 @@ static struct {
 	int wake[2]; /* wakes poll() when another thread adds work */
 	char *file;  /* what value_pos() answers; NULL: "test.toml" */
 	const assay_value *plugin_config;
+	char **secrets; /* what mask() masks: interpolated values, fake_add_secret() */
+	size_t n_secrets;
 } fk;
 
 /* Recursive: host functions called with it held (fake_check_live inside
@@ -562,6 +565,8 @@ static char *fake_parse_string(fake_lex *lx, bool *secret)
 			const char *value = getenv(name);
 			free(name);
 			fake_buf_add(&b, "%s", value ? value : "");
+			if (value)
+				fake_add_secret(value);
 			*secret = true;
 			while (lx->p <= end)
 				fake_adv(lx);
@@ -1543,6 +1548,23 @@ static const char *fake_status_name(assay_status s)
 	return (unsigned)s < 5 ? names[s] : "?";
 }
 
+void fake_add_secret(const char *secret)
+{
+	char **grown = realloc(fk.secrets, (fk.n_secrets + 1) * sizeof *grown);
+
+	if (!grown || !(grown[fk.n_secrets] = strdup(secret)))
+		fake_die("out of memory");
+	fk.secrets = grown;
+	fk.n_secrets++;
+}
+
+/* The host's own masking (core/mask.c), over the fake's secrets. */
+static char *fake_mask(const assay_task *t, const char *s, size_t n, unsigned flags, size_t *len)
+{
+	(void)t;
+	return mask_text(s, n, (const char *const *)fk.secrets, fk.n_secrets, flags, len);
+}
+
 static const assay_host fake_table = {
 	.abi_version = ASSAY_ABI_VERSION,
 	.declare = fake_declare,
@@ -1603,6 +1625,7 @@ static const assay_host fake_table = {
 	.status_name = fake_status_name,
 	.check_shell_template = fake_check_shell_template,
 	.expand_shell = fake_expand_shell,
+	.mask = fake_mask,
 };
 
 const assay_host *fake_host(void)
@@ -1635,6 +1658,11 @@ const char *fake_plugin_log(void)
 
 void fake_host_reset(void)
 {
+	for (size_t i = 0; i < fk.n_secrets; i++)
+		free(fk.secrets[i]);
+	free(fk.secrets);
+	fk.secrets = NULL;
+	fk.n_secrets = 0;
 	while (fk.n_types)
 		fake_unregister_node_type(&fk.plugin, fk.types[fk.n_types - 1]->name);
 	for (assay_watch *w = fk.watches; w; w = w->next)

@@ -39,6 +39,9 @@ const char *fake_plugin_log(void);
  * The tree lives until fake_host_reset(). */
 const assay_value *fake_parse(const char *toml);
 
+/* A secret mask() masks besides the values ${env:...} gave fake_parse(). */
+void fake_add_secret(const char *secret);
+
 /* The file value_pos() names for every value ("test.toml" until set;
  * NULL sets that again). */
 void fake_set_file(const char *file);

@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
 # http-server.py -- the loopback HTTP(S) server the http plugin's tests run against: delays, statuses, JSON, redirects, drops, trickles, Retry-After, echoes.
-"""Usage: http-server.py [--cert CERT --key KEY]
+"""Usage: http-server.py [--cert CERT --key KEY] [--mode keep-alive|close|1.0]
 
 Listens on 127.0.0.1 on ephemeral ports and prints "PORT" (or "PORT TLSPORT"
 with --cert/--key) on one line of standard output, then serves until killed.
 
-Endpoints (GET unless said; every one answers HTTP/1.1 with Content-Length):
+--mode is how it answers, as real servers do:
+  keep-alive  HTTP/1.1, the connection stays open for the next request (default)
+  close       HTTP/1.1 with `Connection: close`: one request per connection
+  1.0         HTTP/1.0: one request per connection
+
+Endpoints (GET unless said; every one answers with Content-Length):
   /status/N                 status N, body "status N"
   /delay?ms=100             200 "ok" after ms milliseconds
   /json/NAME                a canned JSON document (see DOCS); /json/invalid is not JSON
@@ -55,8 +60,15 @@ retry_counts = {}  # key -> requests seen by /retry-after
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+    protocol_version = "HTTP/1.1"  # "HTTP/1.0" for --mode 1.0
     server_version = "assay-test/1"
+    close_always = False           # --mode close
+
+    def end_headers(self):
+        if self.close_always:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        super().end_headers()
 
     def log_message(self, fmt, *args):  # quiet
         pass
@@ -176,7 +188,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cert")
     ap.add_argument("--key")
+    ap.add_argument("--mode", choices=("keep-alive", "close", "1.0"), default="keep-alive")
     args = ap.parse_args()
+    if args.mode == "1.0":
+        Handler.protocol_version = "HTTP/1.0"
+    Handler.close_always = args.mode == "close"
 
     plain = Server(("127.0.0.1", 0), Handler)
     ports = [plain.server_address[1]]

@@ -354,9 +354,11 @@ typedef struct assay_host {
 	/* A string after ${env:...}/${file:...} interpolation, or NULL if v is
 	 * not a string.  Valid until the plan is freed. */
 	const char *(*value_string)(const assay_value *v);
-	/* True when any part of the string was interpolated: such text must
-	 * never be written to a message, log or metric (the host also scrubs
-	 * every known secret from all output as a second line of defence). */
+	/* True when any part of the string came from a secret interpolation
+	 * (${env:...} or ${file:...}, not their public- forms): such text
+	 * must never be written to a message, log or metric (the host also
+	 * masks every known secret in all output as a second line of
+	 * defence). */
 	bool (*value_secret)(const assay_value *v);
 	/* 0, or ASSAY_EINVAL on a type mismatch (*out untouched). */
 	int (*value_int)(const assay_value *v, int64_t *out);
@@ -510,7 +512,30 @@ typedef struct assay_host {
 	 * text, for a value that is meant to be shell code.  Returns as
 	 * expand does; *err may also be what setenv returned. */
 	char *(*expand_shell)(assay_task *task, const char *script, int *err);
+
+	/* Mask before cutting.  s[0..n) with every secret of the run (each
+	 * text a secret interpolation gave) replaced by "***": malloc'd, for
+	 * the caller to free(), NUL-terminated, its length in *len (if len is
+	 * not NULL; s may hold NUL bytes); NULL when out of memory.
+	 * The host masks all a plugin hands it (messages, details, logs,
+	 * metrics), but it cannot recognise a secret that a cut has split: a
+	 * plugin that shortens text it did not write -- a capture limit, the
+	 * first line of an output, 200 bytes of a body -- masks the whole text
+	 * first, then cuts what this returns.  flags (ASSAY_MASK_*) say which
+	 * ends of s are already cuts of a longer text that is gone; at such
+	 * an end the part of a secret that may be there is masked too.  Any
+	 * thread. */
+	char *(*mask)(const assay_task *task, const char *s, size_t n, unsigned flags,
+		      size_t *len);
 } assay_host;
+
+/* host->mask() flags: s starts in the middle of a longer text (its start
+ * that a secret ends with is masked), or stops in the middle of one (its
+ * end that a secret begins with is masked: a capture limit's cut). */
+enum {
+	ASSAY_MASK_CUT_START = 1u << 0,
+	ASSAY_MASK_CUT_END = 1u << 1
+};
 
 /* What every plugin exports (and nothing else).  Called once per process:
  * a plugin may keep `host` in a static variable for its callbacks; the
