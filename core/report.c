@@ -4,6 +4,8 @@
 #endif
 
 #include <errno.h>
+#include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,41 +31,75 @@ static void fill(assay_result *out, const run_result *in, const plan_node *pn)
 	out->duration = in->duration;
 }
 
-/* The trial of each matrix whose objective metric is best.  Trials without
- * the metric, or that did not succeed, do not compete. */
+/* The last value reported for metric, or NULL: a value reported again
+ * replaces the earlier one. */
+static const assay_metric *find_metric(const run_result *res, const char *metric)
+{
+	size_t m = res->n_metrics;
+
+	while (m-- > 0)
+		if (strcmp(res->metrics[m].name, metric) == 0)
+			return &res->metrics[m];
+	return NULL;
+}
+
+/* The best trial of each sweep -- the trials one [trial.X] table declares:
+ * its matrix, or the trial alone -- by the objective it declares.  Those
+ * that did not end OK or WARNING do not compete (the run made a trial
+ * without the metric UNKNOWN), nor does a value that is not a number. */
 static void mark_best(report *rep, const plan *p, const run_result *res,
 		      const size_t *at)
 {
-	size_t i, j;
+	size_t i, j, end;
 
-	for (i = 0; i < p->n_nodes; i++) {
+	for (i = 0; i < p->n_nodes; i = end) {
 		const plan_node *pn = &p->nodes[i];
+		const assay_metric *best_m = NULL;
 		size_t best = SIZE_MAX;
-		double best_v = 0;
 
-		if (!pn->objective_metric || at[i] == SIZE_MAX ||
-		    (i > 0 && p->nodes[i - 1].params && p->nodes[i - 1].group &&
-		     strcmp(p->nodes[i - 1].group, pn->group) == 0))
-			continue; /* one pass per matrix, from its first trial */
-		for (j = i; j < p->n_nodes && p->nodes[j].group &&
-			    strcmp(p->nodes[j].group, pn->group) == 0; j++) {
-			size_t m;
+		for (end = i + 1; end < p->n_nodes && p->nodes[end].table == pn->table; end++)
+			;
+		if (pn->kind != ASSAY_KIND_TRIAL || !pn->objective_metric)
+			continue;
+		for (j = i; j < end; j++) {
+			const assay_metric *m;
 
-			if (at[j] == SIZE_MAX || (res[j].status != ASSAY_OK && res[j].status != ASSAY_WARNING))
+			if (at[j] == SIZE_MAX || (res[j].status != ASSAY_OK && res[j].status != ASSAY_WARNING) ||
+			    !(m = find_metric(&res[j], pn->objective_metric)) || isnan(m->value))
 				continue;
-			for (m = 0; m < res[j].n_metrics; m++) {
-				double v = res[j].metrics[m].value;
-
-				if (strcmp(res[j].metrics[m].name, pn->objective_metric) != 0)
-					continue;
-				if (best == SIZE_MAX || (pn->objective_max ? v > best_v : v < best_v)) {
-					best = j;
-					best_v = v;
-				}
+			if (!best_m || (pn->objective_max ? m->value > best_m->value
+							  : m->value < best_m->value)) {
+				best = j;
+				best_m = m;
 			}
 		}
-		if (best != SIZE_MAX)
+		if (best != SIZE_MAX) {
 			rep->results[at[best]].best = true;
+			rep->extras[at[best]].objective = best_m;
+		}
+	}
+}
+
+/* Each retried execution's attempts, to its result's extras. */
+static void attach_histories(report *rep, const run *r, const size_t *at)
+{
+	const run_history *h;
+
+	for (h = run_histories(r); h; h = h->next) {
+		report_extra *x;
+		size_t k = at[h->node];
+
+		if (k == SIZE_MAX)
+			continue;
+		if (h->item == SIZE_MAX)
+			x = &rep->extras[k];
+		else if (h->item < rep->results[k].n_items)
+			x = &rep->extras[rep->r.n_results +
+					 (size_t)(rep->results[k].items - rep->items) + h->item];
+		else
+			continue;
+		x->attempts = h->attempts;
+		x->n_attempts = h->n;
 	}
 }
 
@@ -82,9 +118,10 @@ int report_build(report *rep, const plan *p, const graph *g, const run *r)
 		}
 	rep->results = calloc(n ? n : 1, sizeof *rep->results);
 	rep->items = calloc(n_items ? n_items : 1, sizeof *rep->items);
+	rep->extras = calloc(n + n_items ? n + n_items : 1, sizeof *rep->extras);
 	at = malloc((p->n_nodes ? p->n_nodes : 1) * sizeof *at);
 	seconds = calloc(p->n_nodes ? p->n_nodes : 1, sizeof *seconds);
-	if (!rep->results || !rep->items || !at || !seconds) {
+	if (!rep->results || !rep->items || !rep->extras || !at || !seconds) {
 		free(at);
 		free(seconds);
 		return ASSAY_ENOMEM;
@@ -110,10 +147,12 @@ int report_build(report *rep, const plan *p, const graph *g, const run *r)
 		rep->r.counts[res[i].status]++;
 		seconds[i] = res[i].duration;
 	}
-	mark_best(rep, p, res, at);
 	rep->r.config_path = p->path;
 	rep->r.results = rep->results;
 	rep->r.n_results = n;
+	rep->n_items = n_items;
+	mark_best(rep, p, res, at);
+	attach_histories(rep, r, at);
 	rep->r.worst = run_worst(res, p->n_nodes);
 	run_times(r, &rep->r.start, &rep->r.end, &stopped);
 	rep->r.interrupted = stopped;
@@ -128,7 +167,21 @@ void report_release(report *rep)
 {
 	free(rep->results);
 	free(rep->items);
+	free(rep->extras);
 	memset(rep, 0, sizeof *rep);
+}
+
+const report_extra *report_extra_of(const assay_report *r, const assay_result *res)
+{
+	const report *rep = (const report *)((const char *)r - offsetof(report, r));
+
+	if (!rep->extras)
+		return NULL;
+	if (res >= rep->results && res < rep->results + r->n_results)
+		return &rep->extras[res - rep->results];
+	if (res >= rep->items && res < rep->items + rep->n_items)
+		return &rep->extras[r->n_results + (size_t)(res - rep->items)];
+	return NULL;
 }
 
 int report_exit_status(const report *rep)

@@ -1,0 +1,220 @@
+/* check_report.c -- Check suite for core/report*.c: real plans of the test
+ * plugin `probe` run, then reported: the best trial of each sweep, missing
+ * objectives, attempts, report targets, and what each format lets through. */
+#ifdef HAVE_CONFIG_H
+#include "autoconfig.h"
+#endif
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "diag.h"
+#include "graph.h"
+#include "host.h"
+#include "plugin.h"
+#include "reactor.h"
+#include "report.h"
+#include "run.h"
+
+typedef struct fixture {
+	diag d;
+	registry reg;
+	plan p;
+	graph g;
+	reactor *re;
+	run *r;
+	report rep;
+} fixture;
+
+static char workdir[] = "/tmp/assay-check-report-XXXXXX";
+
+static void setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(workdir));
+	ck_assert_int_eq(chdir(workdir), 0);
+}
+
+static void teardown(void)
+{
+	char cmd[64];
+
+	ck_assert_int_eq(chdir("/"), 0);
+	/* Tests leave files, links and FIFOs of their own. */
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", workdir);
+	ck_assert_int_eq(system(cmd), 0);
+	strcpy(workdir, "/tmp/assay-check-report-XXXXXX");
+}
+
+#define PROBE "[plugins]\nload = [\"probe\"]\n"
+
+/* Load text with the probe plugin, run it, and build its report. */
+static void run_report(fixture *f, const char *text)
+{
+	const char *dir = getenv("TEST_PLUGIN_DIR");
+	run_options o = { .jobs = 8, .workers = 2, .verbosity = ASSAY_LOG_ERROR };
+	FILE *out = fopen("c.toml", "w");
+	size_t i;
+
+	ck_assert_ptr_nonnull(out);
+	fprintf(out, "%s", text);
+	fclose(out);
+	memset(f, 0, sizeof *f);
+	ck_assert_int_eq(config_load(&f->p, "c.toml", 2, &f->d), 0);
+	ck_assert_int_eq(registry_init(&f->reg, &f->d), 0);
+	registry_add_dirs(&f->reg, dir ? dir : "tests/plugins/.libs");
+	for (i = 0; f->p.load && i < value_len(f->p.load); i++) {
+		const char *name = value_string(value_at(f->p.load, i, NULL));
+
+		ck_assert_int_eq(registry_load(&f->reg, name, value_get(f->p.plugins, name), NULL), 0);
+	}
+	config_prepare(&f->p, &f->reg, &f->d);
+	if (diag_count(&f->d) == 0)
+		graph_build(&f->g, &f->p, &f->d);
+	if (diag_count(&f->d))
+		diag_print(&f->d, stderr);
+	ck_assert_uint_eq(diag_count(&f->d), 0);
+	ck_assert_int_eq(reactor_new(&f->re), 0);
+	host_set_reactor(f->re);
+	ck_assert_int_eq(run_new(&f->r, &f->p, &f->g, &o, f->re), 0);
+	ck_assert_int_eq(run_go(f->r), 0);
+	ck_assert_int_eq(report_build(&f->rep, &f->p, &f->g, f->r), 0);
+}
+
+static void finish(fixture *f)
+{
+	report_release(&f->rep);
+	run_free(f->r);
+	host_set_reactor(NULL);
+	reactor_free(f->re);
+	graph_release(&f->g);
+	plan_release(&f->p);
+	registry_release(&f->reg);
+	diag_release(&f->d);
+}
+
+static const assay_result *result(const fixture *f, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < f->rep.r.n_results; i++)
+		if (strcmp(f->rep.r.results[i].id, id) == 0)
+			return &f->rep.r.results[i];
+	ck_abort_msg("no result %s", id);
+	return NULL;
+}
+
+/* Issue 9, point 1: a trial without a matrix (no group) after a matrix
+ * crashed the report. */
+START_TEST(test_best_single_trial_after_a_matrix)
+{
+	fixture f;
+
+	run_report(&f, PROBE
+		   "[trial.sweep]\ntype = \"probe\"\nmatrix = { x = [1, 2] }\n"
+		   "metrics = { acc = 1 }\nobjective = { metric = \"acc\" }\n"
+		   "[trial.single]\ntype = \"probe\"\nmetrics = { acc = 0.5 }\n"
+		   "objective = { metric = \"acc\" }\n");
+	ck_assert_uint_eq(f.rep.r.n_results, 3);
+	/* Equals: the first wins. */
+	ck_assert(result(&f, "sweep[x=1]")->best);
+	ck_assert(!result(&f, "sweep[x=2]")->best);
+	/* A trial of its own is the best of its sweep of one. */
+	ck_assert(result(&f, "single")->best);
+	finish(&f);
+}
+END_TEST
+
+/* Issue 9, point 2: a trial of the same group but of another table, and
+ * one without the objective, competed. */
+START_TEST(test_best_within_a_sweep_only)
+{
+	fixture f;
+
+	run_report(&f, PROBE
+		   "[trial.g.a]\ntype = \"probe\"\nmetrics = { acc = 1 }\nobjective = { metric = \"acc\" }\n"
+		   "[trial.g.b]\ntype = \"probe\"\nmetrics = { acc = 2 }\nobjective = { metric = \"acc\" }\n"
+		   "[trial.g.c]\ntype = \"probe\"\nmetrics = { acc = 5 }\n"
+		   "[trial.up]\ntype = \"probe\"\nmatrix = { x = [3, 10, 2] }\nmetrics = { acc = \"{x}\" }\n"
+		   "objective = { metric = \"acc\", goal = \"max\" }\n"
+		   "[trial.down]\ntype = \"probe\"\nmatrix = { x = [3, 1, 2] }\nmetrics = { acc = \"{x}\" }\n"
+		   "objective = { metric = \"acc\", goal = \"min\" }\n"
+		   "[trial.warned]\ntype = \"probe\"\nmatrix = { x = [1, 2] }\nmetrics = { acc = \"{x}\" }\n"
+		   "status = 1\nobjective = { metric = \"acc\" }\n"
+		   "[trial.failed]\ntype = \"probe\"\nmatrix = { x = [1, 2] }\nmetrics = { acc = \"{x}\" }\n"
+		   "status = 2\nobjective = { metric = \"acc\" }\n");
+	/* Without an objective, never best; each table its own sweep. */
+	ck_assert(!result(&f, "g.c")->best);
+	ck_assert(result(&f, "g.a")->best);
+	ck_assert(result(&f, "g.b")->best);
+	ck_assert(!result(&f, "up[x=3]")->best);
+	ck_assert(result(&f, "up[x=10]")->best);
+	ck_assert(!result(&f, "up[x=2]")->best);
+	ck_assert(result(&f, "down[x=1]")->best);
+	ck_assert(!result(&f, "down[x=3]")->best && !result(&f, "down[x=2]")->best);
+	/* WARNING competes; CRITICAL does not. */
+	ck_assert(result(&f, "warned[x=2]")->best);
+	ck_assert(!result(&f, "failed[x=1]")->best && !result(&f, "failed[x=2]")->best);
+	/* A failure keeps its own state and message, objective or not. */
+	ck_assert_int_eq(result(&f, "failed[x=1]")->status, ASSAY_CRITICAL);
+	ck_assert_str_eq(result(&f, "failed[x=1]")->message, "status 2");
+	finish(&f);
+}
+END_TEST
+
+/* Issue 9, point 2: a misspelt objective was silently ignored.  The run
+ * decides: the exit status and the dependents see it. */
+START_TEST(test_missing_objective_is_unknown)
+{
+	fixture f;
+	const assay_result *typo;
+
+	run_report(&f, PROBE
+		   "[trial.typo]\ntype = \"probe\"\nmetrics = { accuracy = 0.9 }\nmessage = \"trained\"\n"
+		   "details = \"epoch 1\"\nretries = 2\nretry_delay = \"1ms\"\n"
+		   "objective = { metric = \"acuracy\" }\n"
+		   "[trial.sweep]\ntype = \"probe\"\nmatrix = { x = [1, 2] }\nobjective = { metric = \"loss\" }\n"
+		   "[check.after]\ntype = \"probe\"\nafter = [\"typo\"]\n");
+	typo = result(&f, "typo");
+	ck_assert_int_eq(typo->status, ASSAY_UNKNOWN);
+	ck_assert_str_eq(typo->message, "no `acuracy` reported (did you mean `accuracy`?)");
+	ck_assert_str_eq(typo->details, "trained\nepoch 1");
+	ck_assert(!typo->best);
+	/* Not retried: the same command would report the same. */
+	ck_assert_uint_eq(typo->attempts, 1);
+	ck_assert_int_eq(result(&f, "sweep[x=1]")->status, ASSAY_UNKNOWN);
+	ck_assert(!result(&f, "sweep[x=1]")->best && !result(&f, "sweep[x=2]")->best);
+	ck_assert_int_eq(result(&f, "after")->status, ASSAY_SKIPPED);
+	ck_assert_str_eq(result(&f, "after")->skip_reason, "dependency `typo` is UNKNOWN");
+	ck_assert_int_eq(report_exit_status(&f.rep), ASSAY_UNKNOWN);
+	finish(&f);
+}
+END_TEST
+
+static Suite *report_suite(void)
+{
+	Suite *s = suite_create("report");
+	TCase *tc = tcase_create("report");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_best_single_trial_after_a_matrix);
+	tcase_add_test(tc, test_best_within_a_sweep_only);
+	tcase_add_test(tc, test_missing_objective_is_unknown);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(report_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
