@@ -6,6 +6,7 @@
 #endif
 
 #include <check.h>
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "reactor.h"
 #include "report.h"
 #include "run.h"
+#include "text.h"
 
 typedef struct fixture {
 	diag d;
@@ -194,6 +196,70 @@ START_TEST(test_missing_objective_is_unknown)
 }
 END_TEST
 
+/* A report of one check with the given message and details, made by
+ * hand: what a plugin or a command may put there, beyond what TOML can
+ * say. */
+static void hand_report(report *rep, assay_result *res, const char *message, const char *details)
+{
+	memset(rep, 0, sizeof *rep);
+	memset(res, 0, sizeof *res);
+	res->id = "c";
+	res->kind = ASSAY_KIND_CHECK;
+	res->type = "probe";
+	res->status = ASSAY_CRITICAL;
+	res->message = message;
+	res->details = details;
+	res->attempts = 1;
+	rep->results = res;
+	rep->r.results = res;
+	rep->r.n_results = 1;
+	rep->r.counts[ASSAY_CRITICAL] = 1;
+	rep->r.worst = ASSAY_CRITICAL;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *out = open_memstream(&buf, &size);
+	int c;
+
+	ck_assert_ptr_nonnull(f);
+	while ((c = getc(f)) != EOF)
+		putc(c, out);
+	fclose(f);
+	fclose(out);
+	return buf;
+}
+
+/* Issue 9, point 7: a command's Latin-1 went raw into the JSON report,
+ * which JSON readers then refused. */
+START_TEST(test_json_is_valid_utf8)
+{
+	assay_result res;
+	report rep;
+	char *text, *valid;
+	cJSON *root, *node;
+
+	hand_report(&rep, &res, "caf\xe9 \xe2\x82", "tab\there\r\033[2J \xff");
+	ck_assert_int_eq(report_write(&report_json, &rep, "r.json"), 0);
+	text = slurp("r.json");
+	valid = text_utf8(text);
+	ck_assert_str_eq(valid, text); /* nothing to repair */
+	ck_assert_ptr_null(strchr(text, '\033'));
+	ck_assert_ptr_nonnull(root = cJSON_Parse(text));
+	node = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "nodes"), 0);
+	ck_assert_str_eq(cJSON_GetObjectItem(node, "message")->valuestring, "caf\xef\xbf\xbd \xef\xbf\xbd");
+	/* Control characters survive, escaped as JSON escapes them. */
+	ck_assert_str_eq(cJSON_GetObjectItem(node, "details")->valuestring,
+			 "tab\there\r\033[2J \xef\xbf\xbd");
+	cJSON_Delete(root);
+	free(valid);
+	free(text);
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
 	Suite *s = suite_create("report");
@@ -204,6 +270,7 @@ static Suite *report_suite(void)
 	tcase_add_test(tc, test_best_single_trial_after_a_matrix);
 	tcase_add_test(tc, test_best_within_a_sweep_only);
 	tcase_add_test(tc, test_missing_objective_is_unknown);
+	tcase_add_test(tc, test_json_is_valid_utf8);
 	suite_add_tcase(s, tc);
 	return s;
 }
