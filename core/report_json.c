@@ -52,6 +52,29 @@ static cJSON *json_number(double v)
 	return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
 }
 
+/* Every attempt of an execution that took more than one. */
+static void add_history(cJSON *o, const report_extra *x)
+{
+	cJSON *history;
+	size_t i;
+
+	if (!x || x->n_attempts < 2 || !(history = cJSON_AddArrayToObject(o, "history")))
+		return;
+	for (i = 0; i < x->n_attempts; i++) {
+		const run_attempt *a = &x->attempts[i];
+		cJSON *ja = cJSON_CreateObject();
+
+		if (!ja)
+			return;
+		cJSON_AddItemToObject(ja, "start", json_time(a->start));
+		cJSON_AddItemToObject(ja, "end", json_time(a->end));
+		cJSON_AddNumberToObject(ja, "duration_seconds", a->duration);
+		cJSON_AddStringToObject(ja, "status", host_status_name(a->status));
+		add_text(ja, "message", a->message);
+		cJSON_AddItemToArray(history, ja);
+	}
+}
+
 static cJSON *json_result(const assay_report *r, const assay_result *res, bool is_item)
 {
 	cJSON *o = cJSON_CreateObject(), *metrics;
@@ -73,6 +96,7 @@ static cJSON *json_result(const assay_report *r, const assay_result *res, bool i
 	else
 		cJSON_AddNullToObject(o, "skip_reason");
 	cJSON_AddNumberToObject(o, "attempts", res->attempts);
+	add_history(o, report_extra_of(r, res));
 	cJSON_AddItemToObject(o, "start", json_time(res->start));
 	cJSON_AddItemToObject(o, "end", json_time(res->end));
 	cJSON_AddNumberToObject(o, "duration_seconds", res->duration);

@@ -260,6 +260,77 @@ START_TEST(test_json_is_valid_utf8)
 }
 END_TEST
 
+static cJSON *json_node(cJSON *root, const char *id)
+{
+	cJSON *node;
+
+	cJSON_ArrayForEach(node, cJSON_GetObjectItem(root, "nodes"))
+		if (strcmp(cJSON_GetObjectItem(node, "id")->valuestring, id) == 0)
+			return node;
+	ck_abort_msg("no node %s in the json report", id);
+	return NULL;
+}
+
+/* Issue 9, point 10: a retried node showed its last attempt's duration,
+ * and the critical path counted only that. */
+START_TEST(test_retries_take_time)
+{
+	fixture f;
+	const assay_result *flaky;
+	const run_history *h;
+	cJSON *root, *node, *history, *item;
+	char *text;
+	size_t n = 0, i;
+
+	run_report(&f, PROBE
+		   "[check.flaky]\ntype = \"probe\"\nsleep = \"50ms\"\nfail_times = 2\nretries = 3\n"
+		   "retry_delay = \"20ms\"\n"
+		   "[check.then]\ntype = \"probe\"\nafter = [\"flaky\"]\n"
+		   "[check.once]\ntype = \"probe\"\n"
+		   "[validation.v]\ntype = \"probe\"\nitems = { list = [\"a\", \"b\"] }\n"
+		   "fail_items = [\"b\"]\nretries = 1\nretry_delay = \"1ms\"\n");
+	flaky = result(&f, "flaky");
+	ck_assert_int_eq(flaky->status, ASSAY_OK);
+	ck_assert_uint_eq(flaky->attempts, 3);
+	/* From the first start to the last end: three sleeps at least. */
+	ck_assert_msg(flaky->duration >= 0.15, "duration %.3f", flaky->duration);
+	ck_assert_double_eq_tol(flaky->duration, flaky->end - flaky->start, 1e-3);
+	ck_assert_msg(f.rep.r.critical_path >= flaky->duration, "critical path %.3f < %.3f",
+		      f.rep.r.critical_path, flaky->duration);
+	/* Nothing kept for what succeeded at once. */
+	for (h = run_histories(f.r); h; h = h->next)
+		n++;
+	ck_assert_uint_eq(n, 2);
+
+	ck_assert_int_eq(report_write(&report_json, &f.rep, "r.json"), 0);
+	text = slurp("r.json");
+	ck_assert_ptr_nonnull(root = cJSON_Parse(text));
+	node = json_node(root, "flaky");
+	ck_assert_int_eq(cJSON_GetObjectItem(node, "attempts")->valueint, 3);
+	history = cJSON_GetObjectItem(node, "history");
+	ck_assert_int_eq(cJSON_GetArraySize(history), 3);
+	for (i = 0; i < 3; i++) {
+		cJSON *a = cJSON_GetArrayItem(history, (int)i);
+
+		ck_assert_str_eq(cJSON_GetObjectItem(a, "status")->valuestring, i < 2 ? "CRITICAL" : "OK");
+		ck_assert(cJSON_GetObjectItem(a, "duration_seconds")->valuedouble >= 0.05);
+		ck_assert(cJSON_IsString(cJSON_GetObjectItem(a, "start")));
+		ck_assert(cJSON_IsString(cJSON_GetObjectItem(a, "end")));
+	}
+	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(history, 0), "message")->valuestring,
+			 "failing on purpose (attempt 1)");
+	ck_assert_ptr_null(cJSON_GetObjectItem(json_node(root, "once"), "history"));
+	item = cJSON_GetArrayItem(cJSON_GetObjectItem(json_node(root, "v"), "items"), 1);
+	ck_assert_str_eq(cJSON_GetObjectItem(item, "item")->valuestring, "b");
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(item, "history")), 2);
+	item = cJSON_GetArrayItem(cJSON_GetObjectItem(json_node(root, "v"), "items"), 0);
+	ck_assert_ptr_null(cJSON_GetObjectItem(item, "history"));
+	cJSON_Delete(root);
+	free(text);
+	finish(&f);
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
 	Suite *s = suite_create("report");
@@ -271,6 +342,7 @@ static Suite *report_suite(void)
 	tcase_add_test(tc, test_best_within_a_sweep_only);
 	tcase_add_test(tc, test_missing_objective_is_unknown);
 	tcase_add_test(tc, test_json_is_valid_utf8);
+	tcase_add_test(tc, test_retries_take_time);
 	suite_add_tcase(s, tc);
 	return s;
 }
