@@ -331,6 +331,102 @@ START_TEST(test_retries_take_time)
 }
 END_TEST
 
+/* The human report of f, with COLUMNS set to columns (NULL: unset), as
+ * written to a file; its lines in lines[]. */
+static char *human_text(fixture *f, const char *columns)
+{
+	if (columns)
+		setenv("COLUMNS", columns, 1);
+	else
+		unsetenv("COLUMNS");
+	ck_assert_int_eq(report_write(&report_human, &f->rep, "r.txt"), 0);
+	unsetenv("COLUMNS");
+	return slurp("r.txt");
+}
+
+static void assert_lines_within(const char *text, size_t width)
+{
+	const char *p;
+
+	for (p = text; *p; p += strcspn(p, "\n") + 1) {
+		size_t len = strcspn(p, "\n");
+
+		ck_assert_msg(text_width(p, len) <= width, "a line wider than %zu: %.*s", width, (int)len, p);
+		if (!p[len])
+			break;
+	}
+}
+
+/* Issue 9, point 11: escape sequences and carriage returns reached the
+ * terminal, one output line could be 64 KiB long, and the details of a
+ * failure were never shown. */
+START_TEST(test_human_escapes_cuts_and_details)
+{
+	fixture f;
+	char *text, *config, xs[3001];
+	const char *p;
+
+	memset(xs, 'x', 3000);
+	xs[3000] = '\0';
+	ck_assert_int_ge(asprintf(&config, PROBE
+		   "[check.fake]\ntype = \"probe\"\nstatus = 2\n"
+		   "message = \"\\u001b[2J\\u001b[32mOK\\u001b[0m\\rall fine \\u009b31m\"\n"
+		   "details = \"\"\"\nTraceback (most recent call last):\n  one\n  two\n  three\n  four\n"
+		   "  five\n  six\n  seven\n  eight\n  nine\n  ten\nValueError: bad\n\n\"\"\"\n"
+		   "[check.quiet]\ntype = \"probe\"\ndetails = \"not shown when OK\"\n"
+		   "[check.long]\ntype = \"probe\"\nstatus = 1\nmessage = \"%s\"\n", xs), 0);
+	run_report(&f, config);
+	free(config);
+	text = human_text(&f, "70");
+	/* Nothing a terminal would act on: no ESC, no CR, no C1. */
+	ck_assert_ptr_null(strchr(text, '\033'));
+	ck_assert_ptr_null(strchr(text, '\r'));
+	ck_assert_ptr_null(strstr(text, "\xc2\x9b"));
+	ck_assert_ptr_nonnull(strstr(text, "CRITICAL  fake   \\e[2J\\e[32mOK\\e[0m\\rall fine \\u009b31m"));
+	assert_lines_within(text, 70);
+	/* The details: first and last lines, the count of those between,
+	 * indented under the message; none for an OK node. */
+	ck_assert_ptr_nonnull(strstr(text, "\n          Traceback (most recent call last):\n"
+					  "            one\n            two\n            three\n"
+					  "            four\n"
+					  "          ... 2 more lines (the json report has them all)\n"
+					  "            seven\n            eight\n            nine\n            ten\n"
+					  "          ValueError: bad\nOK        quiet"));
+	ck_assert_ptr_null(strstr(text, "not shown"));
+	/* The long line is cut with an ellipsis, the duration kept. */
+	p = strstr(text, "WARNING   long");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_nonnull(strstr(p, "xxx\xe2\x80\xa6 ("));
+	free(text);
+	/* Not a terminal and no COLUMNS: whole lines up to 1024 columns. */
+	text = human_text(&f, NULL);
+	assert_lines_within(text, 1024);
+	ck_assert_ptr_nonnull(strstr(text, "xxx\xe2\x80\xa6 ("));
+	free(text);
+	finish(&f);
+}
+END_TEST
+
+/* Issue 9, points 10 and 15: the human report says how many attempts a
+ * node took, and shows the best trial's objective with its unit. */
+START_TEST(test_human_attempts_and_best_unit)
+{
+	fixture f;
+	char *text;
+
+	run_report(&f, PROBE
+		   "[check.flaky]\ntype = \"probe\"\nfail_times = 2\nretries = 3\nretry_delay = \"1ms\"\n"
+		   "[trial.lr]\ntype = \"probe\"\nmatrix = { x = [93, 95] }\nmetrics = { acc = \"{x}\", loss = 1 }\n"
+		   "units = { acc = \"%\" }\nobjective = { metric = \"acc\" }\n");
+	text = human_text(&f, NULL);
+	ck_assert_msg(strstr(text, "OK        flaky     status 0 (") && strstr(text, "s, 3 attempts)\n"), "%s", text);
+	ck_assert_msg(strstr(text, "OK        lr[x=95]  status 0 [best acc=95%] ("), "%s", text);
+	ck_assert_ptr_null(strstr(text, "lr[x=93]  status 0 [best"));
+	free(text);
+	finish(&f);
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
 	Suite *s = suite_create("report");
@@ -343,6 +439,8 @@ static Suite *report_suite(void)
 	tcase_add_test(tc, test_missing_objective_is_unknown);
 	tcase_add_test(tc, test_json_is_valid_utf8);
 	tcase_add_test(tc, test_retries_take_time);
+	tcase_add_test(tc, test_human_escapes_cuts_and_details);
+	tcase_add_test(tc, test_human_attempts_and_best_unit);
 	suite_add_tcase(s, tc);
 	return s;
 }
