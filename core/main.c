@@ -522,24 +522,6 @@ static const assay_reporter *find_reporter(const registry *r, const char *name)
 	return e ? e->u.reporter : report_builtin(name);
 }
 
-/* Whether a file can be created in path's directory (errno says why not). */
-static bool dir_writable(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir;
-	bool ok;
-
-	if (!slash)
-		return access(".", W_OK | X_OK) == 0;
-	if (slash == path)
-		return access("/", W_OK | X_OK) == 0;
-	if (!(dir = strndup(path, (size_t)(slash - path))))
-		return false;
-	ok = access(dir, W_OK | X_OK) == 0;
-	free(dir);
-	return ok;
-}
-
 static int cmd_run(const options *global, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -560,6 +542,7 @@ static int cmd_run(const options *global, int argc, char **argv)
 	long jobs = 0, workers = 0;
 	bool dry_run = false, fail_fast = false;
 	report_target targets[17];
+	char why[PATH_MAX + 64];
 	run_options ro = { 0 };
 	signal_watch sw = { -1, NULL, 0 };
 	assay_watch *watch = NULL;
@@ -644,14 +627,11 @@ static int cmd_run(const options *global, int argc, char **argv)
 			loaded_release(&l);
 			return usage_error("--report %s: unknown format or empty path", report_args[i]);
 		}
-		/* The report is written after the run: a directory it cannot
-		 * be written to must not cost a whole run to find out. */
-		if (!dir_writable(targets[i + 1].path)) {
-			int err = errno;
-
+		/* The report is written after the run: a path it cannot be
+		 * written to must not cost a whole run to find out. */
+		if (report_check_target(targets[i + 1].path, why, sizeof why) < 0) {
 			loaded_release(&l);
-			return usage_error("--report %s:%s: cannot create files in its directory: %s", report_args[i],
-					   targets[i + 1].path, strerror(err));
+			return usage_error("--report %s:%s: %s", report_args[i], targets[i + 1].path, why);
 		}
 	}
 	if (n_only) {

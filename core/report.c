@@ -9,9 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
+#include "host.h"
 #include "report.h"
 
 static void fill(assay_result *out, const run_result *in, const plan_node *pn)
@@ -194,12 +199,199 @@ int report_exit_status(const report *rep)
 	return worst;
 }
 
+/* Where a report to a path goes. */
+typedef struct target {
+	char *file;               /* path, its symbolic links followed (malloc'd) */
+	bool in_place;            /* written into, not replaced */
+	bool exists;
+	mode_t mode;              /* the permissions of the file replaced */
+} target;
+
+/* Whether path lies on procfs, where /proc/self/fd/N and its kin are
+ * links to open descriptors (a pipe has no name to follow). */
+static bool on_procfs(const char *path)
+{
+	struct statfs sf;
+
+	return statfs(path, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
+}
+
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return strdup(".");
+	return slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
+}
+
+/* Follow path's links, as open(2) would, to what a report is written to.
+ * 0, or -1 with the reason in why. */
+static int target_find(const char *path, target *t, char *why, size_t why_size)
+{
+	struct stat st;
+	unsigned hops;
+	char *dir;
+
+	memset(t, 0, sizeof *t);
+	t->mode = 0644; /* a report is for monitoring to read */
+	if (!(t->file = strdup(path)))
+		goto nomem;
+	for (hops = 0;; hops++) {
+		char link[PATH_MAX], *next;
+		ssize_t n;
+
+		if (lstat(t->file, &st) < 0) {
+			if (errno != ENOENT) {
+				snprintf(why, why_size, "%s", strerror(errno));
+				return -1;
+			}
+			return 0; /* a new file */
+		}
+		if (!S_ISLNK(st.st_mode))
+			break;
+		if (!(dir = dir_of(t->file)))
+			goto nomem;
+		/* /proc/self/fd/1, /dev/stdout, /dev/fd/3: what the descriptor
+		 * is open on, written through it. */
+		if (on_procfs(dir)) {
+			free(dir);
+			if (stat(t->file, &st) < 0) {
+				snprintf(why, why_size, "%s", strerror(errno));
+				return -1;
+			}
+			t->in_place = true;
+			break;
+		}
+		if (hops == 40 || (n = readlink(t->file, link, sizeof link - 1)) < 0) {
+			snprintf(why, why_size, "%s", strerror(hops == 40 ? ELOOP : errno));
+			free(dir);
+			return -1;
+		}
+		link[n] = '\0';
+		if (link[0] == '/')
+			next = strdup(link);
+		else if (asprintf(&next, "%s/%s", dir, link) < 0)
+			next = NULL;
+		free(dir);
+		if (!next)
+			goto nomem;
+		free(t->file);
+		t->file = next;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		snprintf(why, why_size, "%s", strerror(EISDIR));
+		return -1;
+	}
+	t->exists = true;
+	t->mode = st.st_mode & 07777;
+	if (!S_ISREG(st.st_mode))
+		t->in_place = true;
+	else if ((dir = dir_of(t->file))) {
+		t->in_place = t->in_place || on_procfs(dir); /* no temporary file there */
+		free(dir);
+	}
+	return 0;
+nomem:
+	snprintf(why, why_size, "%s", strerror(ENOMEM));
+	return -1;
+}
+
+int report_check_target(const char *path, char *why, size_t why_size)
+{
+	target t;
+	char *dir = NULL;
+	int rc = -1;
+
+	if (target_find(path, &t, why, why_size) < 0)
+		goto out;
+	if (t.in_place) {
+		if (access(t.file, W_OK) < 0)
+			snprintf(why, why_size, "cannot write to %s: %s", t.file, strerror(errno));
+		else
+			rc = 0;
+	} else if (!(dir = dir_of(t.file))) {
+		snprintf(why, why_size, "%s", strerror(ENOMEM));
+	} else if (access(dir, W_OK | X_OK) < 0) {
+		snprintf(why, why_size, "cannot create files in %s: %s", dir, strerror(errno));
+	} else {
+		rc = 0;
+	}
+out:
+	free(dir);
+	free(t.file);
+	return rc;
+}
+
+/* Run the reporter on fd (closed here); 0 or the reporter's code, or
+ * ASSAY_ESYS with errno set. */
+static int write_fd(const assay_reporter *reporter, const report *rep, int fd, bool sync)
+{
+	FILE *f = fdopen(fd, "w");
+	int rc, err = 0;
+
+	if (!f) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return ASSAY_ESYS;
+	}
+	rc = reporter->write(f, &rep->r, reporter->data);
+	if (fflush(f) != 0 || (sync && fsync(fd) != 0)) {
+		err = errno;
+		rc = rc ? rc : ASSAY_ESYS;
+	}
+	if (fclose(f) != 0 && !err) {
+		err = errno;
+		rc = rc ? rc : ASSAY_ESYS;
+	}
+	errno = err;
+	return rc;
+}
+
+/* A temporary file beside the real one, renamed over it when complete. */
+static int write_replace(const assay_reporter *reporter, const report *rep, const target *t)
+{
+	char *tmp;
+	int rc, fd, err;
+
+	if (asprintf(&tmp, "%s.tmp.XXXXXX", t->file) < 0)
+		return ASSAY_ENOMEM;
+	if ((fd = mkstemp(tmp)) < 0) {
+		free(tmp);
+		return ASSAY_ESYS;
+	}
+	/* mkstemp makes 0600: keep what the file had, else 0644. */
+	fchmod(fd, t->mode);
+	rc = write_fd(reporter, rep, fd, true);
+	if (rc == 0 && rename(tmp, t->file) != 0)
+		rc = ASSAY_ESYS;
+	if (rc != 0) {
+		err = errno;
+		unlink(tmp);
+		errno = err;
+	}
+	free(tmp);
+	return rc;
+}
+
+/* Into a device, a FIFO, a descriptor: appended to, like a shell's >>,
+ * so that /dev/stdout after the report on standard output adds to it. */
+static int write_in_place(const assay_reporter *reporter, const report *rep, const target *t)
+{
+	int fd = open(t->file, O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		return ASSAY_ESYS;
+	return write_fd(reporter, rep, fd, false);
+}
+
 int report_write(const assay_reporter *reporter, const report *rep,
 		 const char *path)
 {
-	char *tmp;
-	FILE *f;
-	int rc, fd;
+	char why[PATH_MAX + 64];
+	target t;
+	int rc;
 
 	if (strcmp(path, "-") == 0) {
 		rc = reporter->write(stdout, &rep->r, reporter->data);
@@ -207,34 +399,17 @@ int report_write(const assay_reporter *reporter, const report *rep,
 			rc = ASSAY_ESYS;
 		return rc;
 	}
-	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0)
-		return ASSAY_ENOMEM;
-	fd = mkstemp(tmp);
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		fprintf(stderr, "assay: cannot write the %s report to %s: %s\n", reporter->name,
-			path, strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlink(tmp);
-		}
-		free(tmp);
+	if (target_find(path, &t, why, sizeof why) < 0) {
+		fprintf(stderr, "assay: cannot write the %s report to %s: %s\n", reporter->name, path,
+			why);
+		free(t.file);
 		return ASSAY_ESYS;
 	}
-	/* mkstemp makes 0600; a report is for monitoring to read. */
-	fchmod(fd, 0644);
-	rc = reporter->write(f, &rep->r, reporter->data);
-	if (fflush(f) != 0 || fsync(fd) != 0)
-		rc = rc ? rc : ASSAY_ESYS;
-	if (fclose(f) != 0)
-		rc = rc ? rc : ASSAY_ESYS;
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = ASSAY_ESYS;
-	if (rc != 0) {
+	rc = t.in_place ? write_in_place(reporter, rep, &t) : write_replace(reporter, rep, &t);
+	if (rc != 0)
 		fprintf(stderr, "assay: cannot write the %s report to %s: %s\n", reporter->name,
-			path, rc == ASSAY_ESYS ? strerror(errno) : "the reporter failed");
-		unlink(tmp);
-	}
-	free(tmp);
+			path, rc == ASSAY_ESYS ? strerror(errno) : host_strerror(rc));
+	free(t.file);
 	return rc;
 }
 

@@ -7,9 +7,14 @@
 
 #include <check.h>
 #include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -427,6 +432,145 @@ START_TEST(test_human_attempts_and_best_unit)
 }
 END_TEST
 
+/* A copy of the character device major:minor at path; false where this
+ * user may not make one (not root). */
+static bool copy_device(const char *path, unsigned minor)
+{
+	if (mknod(path, S_IFCHR | 0666, makedev(1, minor)) == 0)
+		return chmod(path, 0666) == 0; /* past the umask */
+	ck_assert_int_eq(errno, EPERM);
+	return false;
+}
+
+static bool is_json_report(const char *text)
+{
+	cJSON *root = cJSON_Parse(text);
+	bool ok = root && cJSON_GetObjectItem(root, "nodes");
+
+	cJSON_Delete(root);
+	return ok;
+}
+
+/* Issue 9, point 3: --report replaced devices, FIFOs, /proc/self/fd/1
+ * and symlinks with regular files. */
+START_TEST(test_report_targets)
+{
+	assay_result res;
+	report rep;
+	struct stat st;
+	char *text, path[64], why[256];
+	int fds[2];
+	pid_t reader;
+
+	hand_report(&rep, &res, "m", NULL);
+	/* A link, relative, through another: the file at the end is
+	 * replaced, with its permissions; the links stay links. */
+	ck_assert_int_eq(mkdir("d", 0755), 0);
+	text = NULL;
+	ck_assert_int_eq(system("echo old >d/real.json && chmod 640 d/real.json"), 0);
+	ck_assert_int_eq(symlink("real.json", "d/link1"), 0);
+	ck_assert_int_eq(symlink("d/link1", "link2"), 0);
+	ck_assert_int_eq(report_write(&report_json, &rep, "link2"), 0);
+	ck_assert_int_eq(lstat("link2", &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	ck_assert_int_eq(lstat("d/link1", &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	ck_assert_int_eq(stat("d/real.json", &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0640);
+	text = slurp("d/real.json");
+	ck_assert(is_json_report(text));
+	free(text);
+	/* A dangling link makes the file it names. */
+	ck_assert_int_eq(symlink("d/new.json", "dangling"), 0);
+	ck_assert_int_eq(report_write(&report_json, &rep, "dangling"), 0);
+	text = slurp("d/new.json");
+	ck_assert(is_json_report(text));
+	free(text);
+	ck_assert_int_eq(stat("d/new.json", &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0644);
+	/* A directory is an error, before and at writing. */
+	ck_assert_int_eq(report_check_target("d", why, sizeof why), -1);
+	ck_assert_str_eq(why, "Is a directory");
+	ck_assert_int_lt(report_write(&report_json, &rep, "d"), 0);
+	ck_assert_int_eq(report_check_target("link2", why, sizeof why), 0);
+	ck_assert_int_eq(report_check_target("nowhere/x.json", why, sizeof why), -1);
+	ck_assert_str_eq(why, "cannot create files in nowhere: No such file or directory");
+
+	/* A FIFO is written into, for whoever reads it. */
+	ck_assert_int_eq(mkfifo("fifo", 0600), 0);
+	ck_assert_int_ge(reader = fork(), 0);
+	if (reader == 0)
+		_exit(system("cat fifo >from-fifo") == 0 ? 0 : 1);
+	ck_assert_int_eq(report_write(&report_json, &rep, "fifo"), 0);
+	ck_assert_int_eq(waitpid(reader, &fds[0], 0), reader);
+	ck_assert_int_eq(lstat("fifo", &st), 0);
+	ck_assert(S_ISFIFO(st.st_mode));
+	text = slurp("from-fifo");
+	ck_assert(is_json_report(text));
+	free(text);
+
+	/* /proc/self/fd/N: what the descriptor is open on, a pipe here. */
+	ck_assert_int_eq(pipe(fds), 0);
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fds[1]);
+	ck_assert_int_eq(report_write(&report_json, &rep, path), 0);
+	close(fds[1]);
+	{
+		char buf[65536];
+		ssize_t n = read(fds[0], buf, sizeof buf - 1);
+
+		ck_assert_int_gt(n, 0);
+		buf[n] = '\0';
+		ck_assert(is_json_report(buf));
+	}
+	close(fds[0]);
+
+	/* Devices: written into; a write error is an error. */
+	if (copy_device("null", 3)) {
+		ck_assert_int_eq(report_write(&report_json, &rep, "null"), 0);
+		ck_assert_int_eq(lstat("null", &st), 0);
+		ck_assert(S_ISCHR(st.st_mode));
+		ck_assert(copy_device("full", 7));
+		ck_assert_int_lt(report_write(&report_json, &rep, "full"), 0);
+		ck_assert_int_lt(report_write(&report_human, &rep, "full"), 0);
+		ck_assert_int_eq(lstat("full", &st), 0);
+		ck_assert(S_ISCHR(st.st_mode));
+	}
+}
+END_TEST
+
+/* Issue 9, point 3: the check made before a run refused /dev/null to a
+ * user who cannot create files in /dev. */
+START_TEST(test_check_target_as_a_user)
+{
+	char why[256];
+	const char *dev = "/dev/null", *beside = "/dev/x.json";
+	pid_t pid;
+	int status;
+
+	if (geteuid() == 0) {
+		/* A directory only root writes to, with a device in it. */
+		ck_assert_int_eq(chmod(".", 0755), 0);
+		ck_assert_int_eq(mkdir("ro", 0755), 0);
+		ck_assert(copy_device("ro/null", 3));
+		dev = "ro/null";
+		beside = "ro/x.json";
+	}
+	ck_assert_int_ge(pid = fork(), 0);
+	if (pid == 0) {
+		if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+			_exit(2);
+		if (report_check_target(dev, why, sizeof why) != 0)
+			_exit(3);
+		if (report_check_target(beside, why, sizeof why) != -1 ||
+		    strncmp(why, "cannot create files in ", 23) != 0)
+			_exit(4);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
 	Suite *s = suite_create("report");
@@ -441,6 +585,8 @@ static Suite *report_suite(void)
 	tcase_add_test(tc, test_retries_take_time);
 	tcase_add_test(tc, test_human_escapes_cuts_and_details);
 	tcase_add_test(tc, test_human_attempts_and_best_unit);
+	tcase_add_test(tc, test_report_targets);
+	tcase_add_test(tc, test_check_target_as_a_user);
 	suite_add_tcase(s, tc);
 	return s;
 }
