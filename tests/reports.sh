@@ -40,7 +40,7 @@ fi
 # written into, so a user who cannot create files in /dev may use it.
 as_user=
 if [ "$(id -u)" -ne 0 ]; then
-	[ -w /dev ] || as_user=env
+	[ -w /dev ] || as_user="env"
 elif command -v setpriv >/dev/null &&
 	setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$a" -a -r "$work/plain.toml"; then
 	as_user="setpriv --reuid=65534 --regid=65534 --clear-groups"
@@ -63,16 +63,16 @@ cat >"$work/sweep.toml" <<'TOML'
 [plugins]
 load = ["exec"]
 
+[trial.typo]
+type = "exec"
+command = ["echo", "trained | accuracy=0.9"]
+objective = { metric = "acuracy" }
+
 [trial.lr]
 type = "exec"
 command = ["echo", "trained | accuracy={x}%"]
 matrix = { x = [90, 95, 93] }
 objective = { metric = "accuracy" }
-
-[trial.typo]
-type = "exec"
-command = ["echo", "trained | accuracy=0.9"]
-objective = { metric = "acuracy" }
 TOML
 "$a" run "$work/sweep.toml" >"$work/sweep.out" 2>&1
 rc=$?
