@@ -4,14 +4,14 @@
 #endif
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/magic.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -203,7 +203,6 @@ int report_exit_status(const report *rep)
 typedef struct target {
 	char *file;               /* path, its symbolic links followed (malloc'd) */
 	bool in_place;            /* written into, not replaced */
-	bool exists;
 	mode_t mode;              /* the permissions of the file replaced */
 } target;
 
@@ -283,7 +282,6 @@ static int target_find(const char *path, target *t, char *why, size_t why_size)
 		snprintf(why, why_size, "%s", strerror(EISDIR));
 		return -1;
 	}
-	t->exists = true;
 	t->mode = st.st_mode & 07777;
 	if (!S_ISREG(st.st_mode))
 		t->in_place = true;

@@ -705,9 +705,8 @@ static void exec_done(assay_task *t, void *arg)
 	run_exec *e = arg;
 	run *r = e->run;
 	const plan_node *pn = exec_plan_node(e);
-	int rc;
-
 	bool no_retry = t->no_retry;
+	int rc;
 
 	if (r->o.progress)
 		atomic_fetch_sub_explicit(&r->running, 1, memory_order_relaxed);
