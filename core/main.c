@@ -639,24 +639,6 @@ static const assay_reporter *find_reporter(const registry *r, const char *name)
 	return e ? e->u.reporter : report_builtin(name);
 }
 
-/* Whether a file can be created in path's directory (errno says why not). */
-static bool dir_writable(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir;
-	bool ok;
-
-	if (!slash)
-		return access(".", W_OK | X_OK) == 0;
-	if (slash == path)
-		return access("/", W_OK | X_OK) == 0;
-	if (!(dir = strndup(path, (size_t)(slash - path))))
-		return false;
-	ok = access(dir, W_OK | X_OK) == 0;
-	free(dir);
-	return ok;
-}
-
 /* run's options, parsed. */
 typedef struct run_args {
 	options o;                /* the global ones too: welcome after `run` */
@@ -761,6 +743,7 @@ static int parse_run(run_args *a, int argc, char **argv)
  * targets[0] is standard output.  0 or an exit status. */
 static int check_reports(const loaded *l, run_args *a, report_target *targets)
 {
+	char why[PATH_MAX + 64];
 	size_t i;
 
 	targets[0].reporter = find_reporter(&l->r, a->format);
@@ -776,9 +759,9 @@ static int check_reports(const loaded *l, run_args *a, report_target *targets)
 		targets[i + 1].path = colon + 1;
 		if (!targets[i + 1].reporter || !*targets[i + 1].path)
 			return usage_error("run", "--report %s: unknown format or empty path", a->reports[i]);
-		if (!dir_writable(targets[i + 1].path))
-			return usage_error("run", "--report %s:%s: cannot create files in its directory: %s",
-					   a->reports[i], targets[i + 1].path, strerror(errno));
+		if (report_check_target(targets[i + 1].path, why, sizeof why) < 0)
+			return usage_error("run", "--report %s:%s: %s", a->reports[i],
+					   targets[i + 1].path, why);
 	}
 	return 0;
 }

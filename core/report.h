@@ -11,24 +11,49 @@
 #include "graph.h"
 #include "run.h"
 
+/* What the built-in reporters show of a result beyond the plugin ABI's
+ * assay_result. */
+typedef struct report_extra {
+	const assay_metric *objective; /* the best trial's objective metric, or NULL */
+	const run_attempt *attempts;   /* every attempt, when there was more than one */
+	size_t n_attempts;
+} report_extra;
+
 typedef struct report {
 	assay_report r;              /* what reporters see */
 	assay_result *results;       /* r.results, owned */
 	assay_result *items;         /* every validation item, owned */
+	size_t n_items;
+	report_extra *extras;        /* one per result, then one per item */
 } report;
 
 /* Build the report of a finished run: kept nodes in declaration order,
- * the best trial of each matrix by its objective, the critical path from
+ * the best trial of each sweep by its objective, the critical path from
  * the run's own durations.  0 or ASSAY_ENOMEM; report_release() always. */
 int report_build(report *rep, const plan *p, const graph *g, const run *r);
 void report_release(report *rep);
 
-/* Write with `rep` to path ("-" is stdout).  A file is written to a
- * temporary name in its directory and renamed over path only when the
- * reporter succeeded, so readers never see a partial report.  0, or a
- * negative code after printing why to stderr. */
+/* The extras of res, one of the results (or items) of r, which must be
+ * the `r` of a report that report_build() made; NULL for anything else. */
+const report_extra *report_extra_of(const assay_report *r, const assay_result *res);
+
+/* Write with `rep` to path ("-" is stdout).  Symbolic links are followed
+ * to the file they lead to.  A regular file (or a new one) is written to a
+ * temporary name in that file's directory, flushed to disk and renamed
+ * over it only when the reporter succeeded, so readers never see a partial
+ * report; it keeps the permissions of the file it replaces (else 0644).
+ * What is not a regular file -- a device, a FIFO, a descriptor under
+ * /proc such as /proc/self/fd/1 or /dev/stdout -- is written into, never
+ * replaced, in append mode.  A directory is an error.  0, or a negative
+ * code after printing why to stderr. */
 int report_write(const assay_reporter *reporter, const report *rep,
 		 const char *path);
+
+/* Whether report_write() could write to path, by the rules above, without
+ * writing anything: for a file to be replaced, a file can be created in
+ * its directory; for one written in place, it is writable.  0, or -1 with
+ * the reason in why. */
+int report_check_target(const char *path, char *why, size_t why_size);
 
 /* The built-in reporters: "human" and "json". */
 const assay_reporter *report_builtin(const char *name);

@@ -1,5 +1,6 @@
 /* report_human.c -- the default report: one line per node in declaration
- * order, failing validation items under their node, then a summary. */
+ * order, the details of what is not OK and the failing validation items
+ * under their node, then a summary; escaped, and cut to a width. */
 #ifdef HAVE_CONFIG_H
 #include "autoconfig.h"
 #endif
@@ -8,13 +9,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "host.h"
 #include "report.h"
+#include "text.h"
 
 /* Failing items shown under a validation before "... and N more". */
 #define ITEMS_SHOWN 10
+/* Lines of details shown under a node or an item that is not OK: the
+ * first and the last, which hold the first error and, in a traceback,
+ * the exception; the lines between are counted. */
+#define DETAIL_HEAD 5
+#define DETAIL_TAIL 5
+#define ITEM_DETAIL_HEAD 2
+#define ITEM_DETAIL_TAIL 2
+/* Where no terminal says how wide a line may be: long enough for any
+ * real message, short enough that one 64 KiB line cannot flood a mail. */
+#define PIPE_WIDTH 1024
+/* The widest id that sets the column of the messages. */
+#define ID_COLUMN_MAX 48
+#define STATUS_COLS 8
 
 static const char *const colours[] = {
 	"\033[32m", /* OK: green */
@@ -24,79 +40,274 @@ static const char *const colours[] = {
 	"\033[2m",  /* SKIPPED: dim */
 };
 
-static void status_word(FILE *out, assay_status s, bool colour)
+typedef struct human {
+	FILE *out;
+	const assay_report *r;
+	bool colour;
+	size_t width;             /* columns a line may take */
+	size_t id_cols;           /* the id column's width */
+} human;
+
+/* $COLUMNS when set (as for ls and systemctl), else the terminal's width,
+ * else PIPE_WIDTH: a pipe or a file gets whole lines, within reason. */
+static size_t line_width(FILE *out)
 {
-	if (colour)
-		fprintf(out, "%s%-8s\033[0m", colours[s], host_status_name(s));
+	const char *env = getenv("COLUMNS");
+	struct winsize ws;
+	char *end;
+	long n;
+
+	if (env && *env) {
+		n = strtol(env, &end, 10);
+		if (!*end && n > 0)
+			return (size_t)n;
+	}
+	if (isatty(fileno(out)) && ioctl(fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return isatty(fileno(out)) ? 80 : PIPE_WIDTH;
+}
+
+static void status_word(const human *h, assay_status s)
+{
+	if (h->colour)
+		fprintf(h->out, "%s%-*s\033[0m", colours[s], STATUS_COLS, host_status_name(s));
 	else
-		fprintf(out, "%-8s", host_status_name(s));
+		fprintf(h->out, "%-*s", STATUS_COLS, host_status_name(s));
 }
 
-/* The message on one line: a multi-line message shows its first line. */
-static void one_line(FILE *out, const char *msg)
+/* text, escaped, into a new string (NULL when out of memory). */
+static char *escaped(const char *text, size_t len)
 {
-	size_t len = strcspn(msg, "\n");
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
 
-	fprintf(out, "%.*s", (int)len, msg);
+	if (!f)
+		return NULL;
+	text_put(f, text, len, SIZE_MAX);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
 }
 
-static size_t id_width(const assay_report *r)
+/* One line: indent, state, then `lead` (the id, escaped and padded),
+ * the first line of msg and `tail`, within the width: the message is cut
+ * first, then, if that is not enough, the end of the line. */
+static void put_line(const human *h, size_t indent, assay_status s, const char *lead,
+		     const char *msg, const char *tail)
+{
+	size_t used = indent + STATUS_COLS + 2, room, msg_len = strcspn(msg, "\n");
+	size_t fixed = used + text_width(lead, strlen(lead)) + text_width(tail, strlen(tail));
+	char *line = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&line, &size);
+
+	if (!f)
+		return;
+	/* A line that ends in \r\n shows no \r. */
+	if (msg_len && msg[msg_len - 1] == '\r' && msg[msg_len] == '\n')
+		msg_len--;
+	room = h->width > fixed ? h->width - fixed : 0;
+	fputs(lead, f);
+	text_put(f, msg, msg_len, room);
+	fputs(tail, f);
+	if (fclose(f) != 0) {
+		free(line);
+		return;
+	}
+	fprintf(h->out, "%*s", (int)indent, "");
+	status_word(h, s);
+	fputs("  ", h->out);
+	text_put(h->out, line, strlen(line), h->width > used ? h->width - used : 0);
+	fputc('\n', h->out);
+	free(line);
+}
+
+/* The id, escaped and padded to the column (at least two spaces after). */
+static char *lead_of(const human *h, const char *id, const char *sep, size_t pad_to)
+{
+	char *e = escaped(id, strlen(id)), *lead = NULL;
+	size_t cols;
+
+	if (!e)
+		return NULL;
+	cols = text_width(e, strlen(e));
+	if (asprintf(&lead, "%s%s%*s", e, sep, cols < pad_to ? (int)(pad_to - cols) : 0, "") < 0)
+		lead = NULL;
+	free(e);
+	return lead;
+}
+
+/* One detail line, indented, within the width. */
+static void put_detail(const human *h, size_t indent, const char *s, size_t len)
+{
+	if (len && s[len - 1] == '\r')
+		len--;
+	fprintf(h->out, "%*s", (int)indent, "");
+	text_put(h->out, s, len, h->width > indent ? h->width - indent : 0);
+	fputc('\n', h->out);
+}
+
+/* What follows the first line of a result that is not OK -- the rest of
+ * its message, then its details -- indented, its first `head` and last
+ * `tail` lines, with the count of those hidden between. */
+static void put_details(const human *h, size_t indent, const assay_result *res, size_t head,
+			size_t tail)
+{
+	const char *parts[2] = { strchr(res->message, '\n'), res->details };
+	const char **starts = NULL;
+	size_t *lens = NULL, n = 0, cap = 0, i, k;
+
+	if (parts[0])
+		parts[0]++;
+	for (k = 0; k < 2; k++) {
+		const char *p = parts[k];
+
+		while (p && *p) {
+			size_t len = strcspn(p, "\n");
+
+			if (n == cap) {
+				const char **s2 = realloc(starts, (cap = cap ? cap * 2 : 16) * sizeof *s2);
+				size_t *l2 = s2 ? realloc(lens, cap * sizeof *l2) : NULL;
+
+				if (s2)
+					starts = s2;
+				if (!s2 || !l2)
+					goto out;
+				lens = l2;
+			}
+			starts[n] = p;
+			lens[n++] = len;
+			p += len + (p[len] == '\n');
+		}
+	}
+	/* Blank lines at the end say nothing. */
+	while (n && (lens[n - 1] == 0 || (lens[n - 1] == 1 && starts[n - 1][0] == '\r')))
+		n--;
+	for (i = 0; i < n; i++) {
+		if (n > head + tail && i == head) {
+			fprintf(h->out, "%*s... %zu more line%s (the json report has them all)\n",
+				(int)indent, "", n - head - tail, n - head - tail == 1 ? "" : "s");
+			i = n - tail;
+		}
+		put_detail(h, indent, starts[i], lens[i]);
+	}
+out:
+	free(starts);
+	free(lens);
+}
+
+static bool not_ok(assay_status s)
+{
+	return s == ASSAY_WARNING || s == ASSAY_CRITICAL || s == ASSAY_UNKNOWN;
+}
+
+/* " [best acc=0.93%]": the objective metric of the best trial, with its
+ * unit as perfdata writes it; then the duration and the attempts. */
+static char *tail_of(const human *h, const assay_result *res)
+{
+	const report_extra *x = report_extra_of(h->r, res);
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+
+	if (!f)
+		return NULL;
+	if (res->best) {
+		fputs(" [best", f);
+		if (x && x->objective) {
+			const assay_metric *m = x->objective;
+
+			fputc(' ', f);
+			text_put(f, m->name, strlen(m->name), SIZE_MAX);
+			fprintf(f, "=%g", m->value);
+			if (m->unit)
+				text_put(f, m->unit, strlen(m->unit), SIZE_MAX);
+		}
+		fputc(']', f);
+	}
+	if (res->status != ASSAY_SKIPPED)
+		fprintf(f, " (%.2fs", res->duration);
+	if (res->status != ASSAY_SKIPPED && res->attempts > 1 && res->kind != ASSAY_KIND_VALIDATION)
+		fprintf(f, ", %u attempts", res->attempts);
+	if (res->status != ASSAY_SKIPPED)
+		fputc(')', f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static void put_items(const human *h, const assay_result *res)
+{
+	size_t j, shown = 0, more = 0;
+
+	for (j = 0; j < res->n_items; j++) {
+		const assay_result *item = &res->items[j];
+		char *lead, tail[32] = "";
+
+		if (item->status == ASSAY_OK)
+			continue;
+		if (shown++ == ITEMS_SHOWN)
+			break;
+		if (item->attempts > 1)
+			snprintf(tail, sizeof tail, " (%u attempts)", item->attempts);
+		if (!(lead = lead_of(h, item->id, ": ", 0)))
+			continue;
+		put_line(h, 2, item->status, lead, item->message, tail);
+		free(lead);
+		if (not_ok(item->status))
+			put_details(h, 2 + STATUS_COLS + 2, item, ITEM_DETAIL_HEAD, ITEM_DETAIL_TAIL);
+	}
+	for (; j < res->n_items; j++)
+		more += res->items[j].status != ASSAY_OK;
+	if (more)
+		fprintf(h->out, "  ... and %zu more item%s not OK\n", more, more == 1 ? "" : "s");
+}
+
+static size_t id_column(const assay_report *r)
 {
 	size_t i, w = 0;
 
-	for (i = 0; i < r->n_results; i++)
-		if (strlen(r->results[i].id) > w)
-			w = strlen(r->results[i].id);
-	return w > 48 ? 48 : w;
-}
+	for (i = 0; i < r->n_results; i++) {
+		size_t cols = text_width(r->results[i].id, strlen(r->results[i].id));
 
-static void best_metric(FILE *out, const assay_result *res)
-{
-	size_t i;
-
-	/* The objective is not in the result: show the metrics themselves. */
-	fprintf(out, " [best");
-	for (i = 0; i < res->n_metrics && i < 3; i++)
-		fprintf(out, " %s=%g", res->metrics[i].name, res->metrics[i].value);
-	fprintf(out, "]");
+		if (cols > w)
+			w = cols;
+	}
+	return w > ID_COLUMN_MAX ? ID_COLUMN_MAX : w;
 }
 
 static int human_write(FILE *out, const assay_report *r, void *data)
 {
-	bool colour = isatty(fileno(out)) && !getenv("NO_COLOR");
-	size_t w = id_width(r), i, j;
+	human h = {
+		.out = out,
+		.r = r,
+		.colour = isatty(fileno(out)) && !getenv("NO_COLOR"),
+		.width = line_width(out),
+		.id_cols = id_column(r),
+	};
+	size_t i, j;
 	int s;
 
 	for (i = 0; i < r->n_results; i++) {
 		const assay_result *res = &r->results[i];
-		size_t shown = 0, bad = 0;
+		char *lead = lead_of(&h, res->id, "  ", h.id_cols), *tail = tail_of(&h, res);
 
-		status_word(out, res->status, colour);
-		fprintf(out, "  %-*s  ", (int)w, res->id);
-		one_line(out, res->message);
-		if (res->best)
-			best_metric(out, res);
-		if (res->status != ASSAY_SKIPPED)
-			fprintf(out, " (%.2fs%s)", res->duration,
-				res->attempts > 1 ? ", after retries" : "");
-		fputc('\n', out);
-		for (j = 0; j < res->n_items; j++) {
-			const assay_result *item = &res->items[j];
-
-			if (item->status == ASSAY_OK)
-				continue;
-			if (shown++ < ITEMS_SHOWN) {
-				fprintf(out, "  ");
-				status_word(out, item->status, colour);
-				fprintf(out, "  %s: ", item->id);
-				one_line(out, item->message);
-				fputc('\n', out);
-			} else {
-				bad++;
-			}
+		if (!lead || !tail) {
+			free(lead);
+			free(tail);
+			return ASSAY_ENOMEM;
 		}
-		if (bad)
-			fprintf(out, "  ... and %zu more item%s not OK\n", bad, bad == 1 ? "" : "s");
+		put_line(&h, 0, res->status, lead, res->message, tail);
+		free(lead);
+		free(tail);
+		if (not_ok(res->status))
+			put_details(&h, STATUS_COLS + 2, res, DETAIL_HEAD, DETAIL_TAIL);
+		put_items(&h, res);
 	}
 	fprintf(out, "%zu node%s:", r->n_results, r->n_results == 1 ? "" : "s");
 	for (s = 0, j = 0; s <= ASSAY_SKIPPED; s++)
@@ -110,6 +321,6 @@ static int human_write(FILE *out, const assay_report *r, void *data)
 
 const assay_reporter report_human = {
 	.name = "human",
-	.description = "one line per node, then a summary (the default)",
+	.description = "one line per node, the details of what is not OK, then a summary (the default)",
 	.write = human_write,
 };

@@ -1,5 +1,6 @@
 /* report_json.c -- the json report: every node with its status, message,
- * metrics, attempts and times, and the run's totals. */
+ * metrics, attempts and times, and the run's totals; valid UTF-8 whatever
+ * the commands printed. */
 #ifdef HAVE_CONFIG_H
 #include "autoconfig.h"
 #endif
@@ -12,6 +13,7 @@
 
 #include "host.h"
 #include "report.h"
+#include "text.h"
 
 /* RFC 3339 in UTC with milliseconds, or null for "never". */
 static cJSON *json_time(double t)
@@ -33,33 +35,68 @@ static const char *kind_name(unsigned kind)
 	     : kind == ASSAY_KIND_VALIDATION ? "validation" : "check";
 }
 
+/* A string as valid UTF-8: cJSON escapes control characters but passes
+ * any byte >= 0x80 through, and a command's Latin-1 would make a file
+ * that JSON readers refuse. */
+static void add_text(cJSON *o, const char *key, const char *s)
+{
+	char *valid = text_utf8(s);
+
+	cJSON_AddItemToObject(o, key, valid ? cJSON_CreateString(valid) : cJSON_CreateNull());
+	free(valid);
+}
+
 /* JSON has no NaN or infinity: such values become null. */
 static cJSON *json_number(double v)
 {
 	return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
 }
 
-static cJSON *json_result(const assay_result *res, bool is_item)
+/* Every attempt of an execution that took more than one. */
+static void add_history(cJSON *o, const report_extra *x)
+{
+	cJSON *history;
+	size_t i;
+
+	if (!x || x->n_attempts < 2 || !(history = cJSON_AddArrayToObject(o, "history")))
+		return;
+	for (i = 0; i < x->n_attempts; i++) {
+		const run_attempt *a = &x->attempts[i];
+		cJSON *ja = cJSON_CreateObject();
+
+		if (!ja)
+			return;
+		cJSON_AddItemToObject(ja, "start", json_time(a->start));
+		cJSON_AddItemToObject(ja, "end", json_time(a->end));
+		cJSON_AddNumberToObject(ja, "duration_seconds", a->duration);
+		cJSON_AddStringToObject(ja, "status", host_status_name(a->status));
+		add_text(ja, "message", a->message);
+		cJSON_AddItemToArray(history, ja);
+	}
+}
+
+static cJSON *json_result(const assay_report *r, const assay_result *res, bool is_item)
 {
 	cJSON *o = cJSON_CreateObject(), *metrics;
 	size_t i;
 
 	if (!o)
 		return NULL;
-	cJSON_AddStringToObject(o, is_item ? "item" : "id", res->id);
+	add_text(o, is_item ? "item" : "id", res->id);
 	if (!is_item) {
 		cJSON_AddStringToObject(o, "kind", kind_name(res->kind));
-		cJSON_AddStringToObject(o, "type", res->type ? res->type : "");
+		add_text(o, "type", res->type ? res->type : "");
 	}
 	cJSON_AddStringToObject(o, "status", host_status_name(res->status));
-	cJSON_AddStringToObject(o, "message", res->message);
+	add_text(o, "message", res->message);
 	if (res->details)
-		cJSON_AddStringToObject(o, "details", res->details);
+		add_text(o, "details", res->details);
 	if (res->skip_reason)
-		cJSON_AddStringToObject(o, "skip_reason", res->skip_reason);
+		add_text(o, "skip_reason", res->skip_reason);
 	else
 		cJSON_AddNullToObject(o, "skip_reason");
 	cJSON_AddNumberToObject(o, "attempts", res->attempts);
+	add_history(o, report_extra_of(r, res));
 	cJSON_AddItemToObject(o, "start", json_time(res->start));
 	cJSON_AddItemToObject(o, "end", json_time(res->end));
 	cJSON_AddNumberToObject(o, "duration_seconds", res->duration);
@@ -70,13 +107,13 @@ static cJSON *json_result(const assay_result *res, bool is_item)
 
 		if (!jm)
 			break;
-		cJSON_AddStringToObject(jm, "name", m->name);
+		add_text(jm, "name", m->name);
 		cJSON_AddItemToObject(jm, "value", json_number(m->value));
-		cJSON_AddStringToObject(jm, "unit", m->unit ? m->unit : "");
+		add_text(jm, "unit", m->unit ? m->unit : "");
 		if (m->warn)
-			cJSON_AddStringToObject(jm, "warn", m->warn);
+			add_text(jm, "warn", m->warn);
 		if (m->crit)
-			cJSON_AddStringToObject(jm, "crit", m->crit);
+			add_text(jm, "crit", m->crit);
 		if (m->flags & ASSAY_METRIC_MIN)
 			cJSON_AddItemToObject(jm, "min", json_number(m->min));
 		if (m->flags & ASSAY_METRIC_MAX)
@@ -89,7 +126,7 @@ static cJSON *json_result(const assay_result *res, bool is_item)
 		cJSON *items = cJSON_AddArrayToObject(o, "items");
 
 		for (i = 0; items && i < res->n_items; i++)
-			cJSON_AddItemToArray(items, json_result(&res->items[i], true));
+			cJSON_AddItemToArray(items, json_result(r, &res->items[i], true));
 	}
 	return o;
 }
@@ -103,7 +140,7 @@ static int json_write(FILE *out, const assay_report *r, void *data)
 
 	if (!root)
 		return ASSAY_ENOMEM;
-	cJSON_AddStringToObject(root, "config", r->config_path ? r->config_path : "");
+	add_text(root, "config", r->config_path ? r->config_path : "");
 	cJSON_AddStringToObject(root, "status", host_status_name(r->worst));
 	cJSON_AddItemToObject(root, "start", json_time(r->start));
 	cJSON_AddItemToObject(root, "end", json_time(r->end));
@@ -116,7 +153,7 @@ static int json_write(FILE *out, const assay_report *r, void *data)
 	cJSON_AddNumberToObject(root, "total", (double)r->n_results);
 	nodes = cJSON_AddArrayToObject(root, "nodes");
 	for (i = 0; nodes && i < r->n_results; i++)
-		cJSON_AddItemToArray(nodes, json_result(&r->results[i], false));
+		cJSON_AddItemToArray(nodes, json_result(r, &r->results[i], false));
 	text = cJSON_Print(root);
 	if (!text || fprintf(out, "%s\n", text) < 0)
 		rc = text ? ASSAY_ESYS : ASSAY_ENOMEM;

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "bigarray.h"
+#include "diag.h"
 #include "host.h"
 #include "run.h"
 #include "task.h"
@@ -56,6 +57,7 @@ struct run_exec {
 	run_exec *next;           /* link in a limiter or resource queue */
 	void **grants;            /* one per resource of the node, or NULL */
 	assay_timer *retry_timer;
+	run_history *history;     /* once retried: its attempts so far */
 	unsigned stage;           /* admission steps passed */
 	atomic_int phase;
 };
@@ -112,9 +114,10 @@ struct run {
 	res_queue **resq;         /* one per resource type a launched node used */
 	size_t n_resq;
 
-	pthread_mutex_t lock;     /* stop_reason, done, and the wait below */
+	pthread_mutex_t lock;     /* stop_reason, done, histories, and the wait below */
 	pthread_cond_t cond;
 	char *stop_reason;
+	run_history *histories;
 	assay_status stop_cause;
 	size_t kept;
 	size_t sinks;             /* kept nodes without a kept successor */
@@ -485,6 +488,8 @@ static void exec_abandon(run_exec *e)
 	exec_final(e);
 }
 
+static void exec_record(run_exec *e, const assay_task *t);
+
 /* The execution cannot start: UNKNOWN with msg, no retry. */
 static void exec_fail_message(run_exec *e, const char *msg)
 {
@@ -493,6 +498,8 @@ static void exec_fail_message(run_exec *e, const char *msg)
 	e->res->message = msg ? strdup(msg) : NULL;
 	e->res->status = ASSAY_UNKNOWN;
 	e->res->attempts++;
+	if (e->history)
+		exec_record(e, NULL);
 	exec_final(e);
 }
 
@@ -592,6 +599,7 @@ static uint64_t backoff_ms(const plan_node *pn, unsigned attempt, unsigned *seed
 static void move_result(run_exec *e, assay_task *t)
 {
 	run_result *res = e->res;
+	double wall_offset = e->run->wall_offset;
 
 	if (res->attempts) { /* an earlier attempt's, replaced */
 		free(res->message);
@@ -609,11 +617,90 @@ static void move_result(run_exec *e, assay_task *t)
 	t->metrics = NULL;
 	t->n_metrics = 0;
 	res->attempts = t->attempt;
-	if (t->attempt == 1 || res->start == 0)
-		res->start = e->run->wall_offset + (double)t->start_ns * 1e-9;
-	res->end = e->run->wall_offset + (double)t->end_ns * 1e-9;
-	res->duration = (double)(t->end_ns - t->start_ns) * 1e-9;
+	res->end = wall_offset + (double)t->end_ns * 1e-9;
+	/* A retried execution took from its first start to its last end:
+	 * the waits between attempts are time it cost. */
+	if (t->attempt == 1 || res->start == 0) {
+		res->start = wall_offset + (double)t->start_ns * 1e-9;
+		res->duration = (double)(t->end_ns - t->start_ns) * 1e-9;
+	} else {
+		res->duration = res->end - res->start;
+	}
 	res->ran = true;
+}
+
+/* Append the attempt that just ended (t; NULL for one that could not
+ * start) to e's history, made on its first retry. */
+static void exec_record(run_exec *e, const assay_task *t)
+{
+	run *r = e->run;
+	run_history *h = e->history;
+	run_attempt *a;
+
+	if (!h) {
+		if (!(h = calloc(1, sizeof *h)))
+			return; /* the report lacks the details, not the result */
+		h->node = e->launch->index;
+		h->item = e->item ? (size_t)(e - e->launch->execs) : SIZE_MAX;
+		pthread_mutex_lock(&r->lock);
+		h->next = r->histories;
+		r->histories = h;
+		pthread_mutex_unlock(&r->lock);
+		e->history = h;
+	}
+	if (!(a = realloc(h->attempts, (h->n + 1) * sizeof *a)))
+		return;
+	h->attempts = a;
+	a = &a[h->n++];
+	memset(a, 0, sizeof *a);
+	if (t) {
+		a->start = r->wall_offset + (double)t->start_ns * 1e-9;
+		a->end = r->wall_offset + (double)t->end_ns * 1e-9;
+		a->duration = (double)(t->end_ns - t->start_ns) * 1e-9;
+	}
+	a->status = e->res->status;
+	a->message = strdup(e->res->message ? e->res->message : "");
+}
+
+/* A trial that finished without its objective metric cannot be ranked,
+ * and a misspelt metric must not pass for success: UNKNOWN, saying what
+ * was reported instead.  The trial's own message goes first in its
+ * details.  True when it was missing. */
+static bool objective_missing(const run *r, run_result *res, const char *metric)
+{
+	const char **names;
+	const char *hint = NULL;
+	char *msg = NULL, *details = NULL, *scrubbed;
+	size_t i;
+
+	if (res->status != ASSAY_OK && res->status != ASSAY_WARNING)
+		return false;
+	for (i = 0; i < res->n_metrics; i++)
+		if (strcmp(res->metrics[i].name, metric) == 0)
+			return false;
+	if ((names = malloc((res->n_metrics + 1) * sizeof *names))) {
+		for (i = 0; i < res->n_metrics; i++)
+			names[i] = res->metrics[i].name;
+		hint = diag_suggest(metric, names, res->n_metrics);
+	}
+	if (asprintf(&msg, "no `%s` reported%s%s%s", metric, hint ? " (did you mean `" : "",
+		     hint ? hint : "", hint ? "`?)" : res->n_metrics ? "" : " (no metrics at all)") < 0)
+		msg = NULL;
+	free(names);
+	if (res->message && *res->message &&
+	    asprintf(&details, "%s%s%s", res->message, res->details ? "\n" : "",
+		     res->details ? res->details : "") >= 0) {
+		free(res->details);
+		res->details = details;
+	}
+	/* The metric's name is the config's, which may hold a secret. */
+	scrubbed = msg ? diag_scrub(msg, (const char *const *)r->p->values.secrets,
+				    r->p->values.n_secrets) : NULL;
+	free(msg);
+	free(res->message);
+	res->message = scrubbed ? scrubbed : strdup("the objective metric was not reported");
+	res->status = ASSAY_UNKNOWN;
+	return true;
 }
 
 static void exec_done(assay_task *t, void *arg)
@@ -621,11 +708,16 @@ static void exec_done(assay_task *t, void *arg)
 	run_exec *e = arg;
 	run *r = e->run;
 	const plan_node *pn = exec_plan_node(e);
+	bool no_retry = t->no_retry;
 	int rc;
 
 	exec_leave(e);
 	move_result(e, t);
-	if (failed_status(e->res->status) && t->attempt <= pn->retries && !t->no_retry &&
+	/* The same command would report the same: no retry. */
+	if (pn->kind == ASSAY_KIND_TRIAL && pn->objective_metric &&
+	    objective_missing(r, e->res, pn->objective_metric))
+		no_retry = true;
+	if (failed_status(e->res->status) && t->attempt <= pn->retries && !no_retry &&
 	    !atomic_load(&r->stopping)) {
 		unsigned seed = (unsigned)(uintptr_t)e ^ (unsigned)t->end_ns;
 		uint64_t delay = backoff_ms(pn, t->attempt, &seed);
@@ -635,6 +727,7 @@ static void exec_done(assay_task *t, void *arg)
 
 		task_log(t, ASSAY_LOG_INFO, "attempt %u failed; retrying in %.3gs",
 			       t->attempt, (double)delay / 1000);
+		exec_record(e, t);
 		task_reset(t, t->attempt + 1);
 		/* Under the run's lock, so that run_stop() sees either no
 		 * retry pending or one whose timer handle is set. */
@@ -646,6 +739,8 @@ static void exec_done(assay_task *t, void *arg)
 			retry_timer(e); /* no timer: retry at once */
 		return;
 	}
+	if (e->history)
+		exec_record(e, t);
 	tl_end_ns = t->end_ns;
 	exec_final(e);
 	tl_end_ns = 0;
@@ -684,6 +779,7 @@ static void exec_final(run_exec *e)
 	run *r = e->run;
 	size_t v = l->index;
 
+	e->history = NULL; /* the run keeps it; the exec may be recycled */
 	exec_return_task(e);
 	if (!l->recycled) { /* a validation: final with its last item */
 		if (r->o.on_event)
@@ -844,6 +940,7 @@ static void exec_setup(run *r, run_exec *e, run_launch *l)
 	e->job.fn = exec_job;
 	e->launch = l;
 	e->run = r;
+	e->history = NULL;
 	atomic_init(&e->task, NULL);
 	atomic_init(&e->phase, EXEC_ACTIVE);
 }
@@ -1396,6 +1493,11 @@ const run_result *run_results(const run *r)
 	return r->results;
 }
 
+const run_history *run_histories(const run *r)
+{
+	return r->histories;
+}
+
 void run_times(const run *r, double *start, double *end, bool *stopped)
 {
 	*start = r->start;
@@ -1416,6 +1518,20 @@ static void result_release(run_result *res)
 	free(res->items);
 }
 
+static void histories_free(run_history *h)
+{
+	run_history *next;
+	size_t i;
+
+	for (; h; h = next) {
+		next = h->next;
+		for (i = 0; i < h->n; i++)
+			free(h->attempts[i].message);
+		free(h->attempts);
+		free(h);
+	}
+}
+
 void run_free(run *r)
 {
 	run_launch *l, *next;
@@ -1423,6 +1539,7 @@ void run_free(run *r)
 
 	if (!r)
 		return;
+	histories_free(r->histories);
 	if (r->pool)
 		pool_free(r->pool);
 	/* Every launch ended with its node (launch_end freed what it held);

@@ -58,11 +58,30 @@ typedef struct run_result {
 	char *skip_reason;        /* SKIPPED only */
 	assay_metric *metrics;
 	size_t n_metrics;
-	double start, end;        /* wall clock */
-	double duration;          /* seconds */
+	double start, end;        /* wall clock: the first attempt's start, the last's end */
+	double duration;          /* seconds, from that start to that end */
 	struct run_result *items; /* validations */
 	size_t n_items;
 } run_result;
+
+/* One attempt of an execution that took more than one. */
+typedef struct run_attempt {
+	double start, end;        /* wall clock; 0 when it could not start */
+	double duration;          /* seconds */
+	assay_status status;
+	char *message;
+} run_attempt;
+
+/* Every attempt of an execution that took more than one: node `node`, or
+ * its item `item`.  Kept aside, so that one succeeding at once (nearly
+ * all) costs nothing. */
+typedef struct run_history {
+	size_t node;
+	size_t item;              /* SIZE_MAX: the node itself */
+	run_attempt *attempts;
+	size_t n;
+	struct run_history *next;
+} run_history;
 
 /* Prepare a run of p (with its graph g): no thread starts yet.  The plan,
  * graph, options and reactor must outlive the run.  0 or ASSAY_ENOMEM. */
@@ -81,6 +100,10 @@ void run_stop(run *r, const char *reason);
 
 /* After run_go: one result per plan node, in plan order; owned by r. */
 const run_result *run_results(const run *r);
+
+/* After run_go: the histories of the executions retried, in no order;
+ * owned by r. */
+const run_history *run_histories(const run *r);
 
 /* Wall-clock start and end of the run, and whether run_stop() cut it. */
 void run_times(const run *r, double *start, double *end, bool *stopped);

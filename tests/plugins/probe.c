@@ -1,6 +1,7 @@
-/* probe.c -- test-only plugin for the scheduler: a node type whose status,
- * duration, failures and items are set by its options, reporting how many
- * probes ran at once; and a `slot` resource with a configurable count. */
+/* probe.c -- test-only plugin for the scheduler and the reports: a node
+ * type whose status, duration, failures, items, message, details and
+ * metrics are set by its options, reporting how many probes ran at once;
+ * and a `slot` resource with a configurable count. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -19,6 +20,10 @@ typedef struct probe {
 	int fail_times;        /* fail_times = N: CRITICAL for the first N attempts */
 	const assay_value *fail_items; /* fail_items = ["b"]: these items are CRITICAL */
 	bool permanent;        /* permanent = true: failures ask for no retry */
+	const char *message;   /* message = "text": instead of "status N" */
+	const char *details;   /* details = "long\noutput" */
+	const assay_value *metrics; /* metrics = { acc = 0.9 }: reported on success */
+	const assay_value *units;   /* units = { acc = "%" } */
 	atomic_int attempts;   /* across items, for fail_times */
 } probe;
 
@@ -60,7 +65,8 @@ static bool probe_claim(assay_task *task, probe_run **out)
 }
 
 static const char *const probe_options[] = {
-	"status", "sleep", "fail_times", "fail_items", "permanent", NULL
+	"status", "sleep", "fail_times", "fail_items", "permanent", "message", "details",
+	"metrics", "units", NULL
 };
 
 static int probe_prepare(assay_node *node, const assay_value *opts, void *data, void **state)
@@ -87,6 +93,12 @@ static int probe_prepare(assay_node *node, const assay_value *opts, void *data, 
 	p->fail_items = host->value_get(opts, "fail_items");
 	if ((v = host->value_get(opts, "permanent")))
 		host->value_bool(v, &p->permanent);
+	if ((v = host->value_get(opts, "message")))
+		p->message = host->value_string(v);
+	if ((v = host->value_get(opts, "details")))
+		p->details = host->value_string(v);
+	p->metrics = host->value_get(opts, "metrics");
+	p->units = host->value_get(opts, "units");
 	*state = p;
 	return 0;
 }
@@ -99,6 +111,31 @@ static bool item_fails(const probe *p, const char *item)
 		if (strcmp(host->value_string(host->value_at(p->fail_items, i, NULL)), item) == 0)
 			return true;
 	return false;
+}
+
+/* metrics = { name = value }, each with its unit from units = { ... }; a
+ * value may be a string such as "{x}", a trial's parameter. */
+static void probe_metrics(assay_task *task, const probe *p)
+{
+	size_t i;
+
+	for (i = 0; p->metrics && i < host->value_len(p->metrics); i++) {
+		const char *name;
+		const assay_value *v = host->value_at(p->metrics, i, &name), *u;
+		assay_metric m = { .name = name };
+		char *text;
+
+		if (host->value_type(v) == ASSAY_VALUE_STRING &&
+		    (text = host->expand(task, host->value_string(v), NULL))) {
+			m.value = strtod(text, NULL);
+			free(text);
+		} else {
+			host->value_float(v, &m.value);
+		}
+		if (p->units && (u = host->value_get(p->units, name)))
+			m.unit = host->value_string(u);
+		host->add_metric(task, &m);
+	}
 }
 
 /* The result, and the end of "running". */
@@ -121,7 +158,14 @@ static void probe_finish(assay_task *task, probe *p, bool timed_out)
 			host->no_retry(task);
 	} else {
 		host->set_status(task, (assay_status)p->status);
-		host->set_message(task, "status %d%s%s", p->status, item ? " for " : "", item ? item : "");
+		if (p->message)
+			host->set_message(task, "%s", p->message);
+		else
+			host->set_message(task, "status %d%s%s", p->status, item ? " for " : "",
+					  item ? item : "");
+		if (p->details)
+			host->set_details(task, "%s", p->details);
+		probe_metrics(task, p);
 	}
 }
 

@@ -1,0 +1,603 @@
+/* check_report.c -- Check suite for core/report*.c: real plans of the test
+ * plugin `probe` run, then reported: the best trial of each sweep, missing
+ * objectives, attempts, report targets, and what each format lets through. */
+#ifdef HAVE_CONFIG_H
+#include "autoconfig.h"
+#endif
+
+#include <check.h>
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "diag.h"
+#include "graph.h"
+#include "host.h"
+#include "plugin.h"
+#include "reactor.h"
+#include "report.h"
+#include "run.h"
+#include "text.h"
+
+typedef struct fixture {
+	diag d;
+	registry reg;
+	plan p;
+	graph g;
+	reactor *re;
+	run *r;
+	report rep;
+} fixture;
+
+static char workdir[] = "/tmp/assay-check-report-XXXXXX";
+
+static void setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(workdir));
+	ck_assert_int_eq(chdir(workdir), 0);
+}
+
+static void teardown(void)
+{
+	char cmd[64];
+
+	ck_assert_int_eq(chdir("/"), 0);
+	/* Tests leave files, links and FIFOs of their own. */
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", workdir);
+	ck_assert_int_eq(system(cmd), 0);
+	strcpy(workdir, "/tmp/assay-check-report-XXXXXX");
+}
+
+#define PROBE "[plugins]\nload = [\"probe\"]\n"
+
+/* Load text with the probe plugin, run it, and build its report. */
+static void run_report(fixture *f, const char *text)
+{
+	const char *dir = getenv("TEST_PLUGIN_DIR");
+	run_options o = { .jobs = 8, .workers = 2, .verbosity = ASSAY_LOG_ERROR };
+	FILE *out = fopen("c.toml", "w");
+	size_t i;
+
+	ck_assert_ptr_nonnull(out);
+	fprintf(out, "%s", text);
+	fclose(out);
+	memset(f, 0, sizeof *f);
+	ck_assert_int_eq(config_load(&f->p, "c.toml", 2, &f->d), 0);
+	ck_assert_int_eq(registry_init(&f->reg, &f->d), 0);
+	registry_add_dirs(&f->reg, dir ? dir : "tests/plugins/.libs");
+	for (i = 0; f->p.load && i < value_len(f->p.load); i++) {
+		const char *name = value_string(value_at(f->p.load, i, NULL));
+
+		ck_assert_int_eq(registry_load(&f->reg, name, value_get(f->p.plugins, name), NULL), 0);
+	}
+	config_prepare(&f->p, &f->reg, &f->d);
+	if (diag_count(&f->d) == 0)
+		graph_build(&f->g, &f->p, &f->d);
+	if (diag_count(&f->d))
+		diag_print(&f->d, stderr);
+	ck_assert_uint_eq(diag_count(&f->d), 0);
+	ck_assert_int_eq(reactor_new(&f->re), 0);
+	host_set_reactor(f->re);
+	ck_assert_int_eq(run_new(&f->r, &f->p, &f->g, &o, f->re), 0);
+	ck_assert_int_eq(run_go(f->r), 0);
+	ck_assert_int_eq(report_build(&f->rep, &f->p, &f->g, f->r), 0);
+}
+
+static void finish(fixture *f)
+{
+	report_release(&f->rep);
+	run_free(f->r);
+	host_set_reactor(NULL);
+	reactor_free(f->re);
+	graph_release(&f->g);
+	plan_release(&f->p);
+	registry_release(&f->reg);
+	diag_release(&f->d);
+}
+
+static const assay_result *result(const fixture *f, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < f->rep.r.n_results; i++)
+		if (strcmp(f->rep.r.results[i].id, id) == 0)
+			return &f->rep.r.results[i];
+	ck_abort_msg("no result %s", id);
+	return NULL;
+}
+
+/* Issue 9, point 1: a trial without a matrix (no group) after a matrix
+ * crashed the report. */
+START_TEST(test_best_single_trial_after_a_matrix)
+{
+	fixture f;
+
+	run_report(&f, PROBE
+		   "[trial.sweep]\ntype = \"probe\"\nmatrix = { x = [1, 2] }\n"
+		   "metrics = { acc = 1 }\nobjective = { metric = \"acc\" }\n"
+		   "[trial.single]\ntype = \"probe\"\nmetrics = { acc = 0.5 }\n"
+		   "objective = { metric = \"acc\" }\n");
+	ck_assert_uint_eq(f.rep.r.n_results, 3);
+	/* Equals: the first wins. */
+	ck_assert(result(&f, "sweep[x=1]")->best);
+	ck_assert(!result(&f, "sweep[x=2]")->best);
+	/* A trial of its own is the best of its sweep of one. */
+	ck_assert(result(&f, "single")->best);
+	finish(&f);
+}
+END_TEST
+
+/* Issue 9, point 2: a trial of the same group but of another table, and
+ * one without the objective, competed. */
+START_TEST(test_best_within_a_sweep_only)
+{
+	fixture f;
+
+	run_report(&f, PROBE
+		   "[trial.g.a]\ntype = \"probe\"\nmetrics = { acc = 1 }\nobjective = { metric = \"acc\" }\n"
+		   "[trial.g.b]\ntype = \"probe\"\nmetrics = { acc = 2 }\nobjective = { metric = \"acc\" }\n"
+		   "[trial.g.c]\ntype = \"probe\"\nmetrics = { acc = 5 }\n"
+		   "[trial.up]\ntype = \"probe\"\nmatrix = { x = [3, 10, 2] }\nmetrics = { acc = \"{x}\" }\n"
+		   "objective = { metric = \"acc\", goal = \"max\" }\n"
+		   "[trial.down]\ntype = \"probe\"\nmatrix = { x = [3, 1, 2] }\nmetrics = { acc = \"{x}\" }\n"
+		   "objective = { metric = \"acc\", goal = \"min\" }\n"
+		   "[trial.warned]\ntype = \"probe\"\nmatrix = { x = [1, 2] }\nmetrics = { acc = \"{x}\" }\n"
+		   "status = 1\nobjective = { metric = \"acc\" }\n"
+		   "[trial.failed]\ntype = \"probe\"\nmatrix = { x = [1, 2] }\nmetrics = { acc = \"{x}\" }\n"
+		   "status = 2\nobjective = { metric = \"acc\" }\n");
+	/* Without an objective, never best; each table its own sweep. */
+	ck_assert(!result(&f, "g.c")->best);
+	ck_assert(result(&f, "g.a")->best);
+	ck_assert(result(&f, "g.b")->best);
+	ck_assert(!result(&f, "up[x=3]")->best);
+	ck_assert(result(&f, "up[x=10]")->best);
+	ck_assert(!result(&f, "up[x=2]")->best);
+	ck_assert(result(&f, "down[x=1]")->best);
+	ck_assert(!result(&f, "down[x=3]")->best && !result(&f, "down[x=2]")->best);
+	/* WARNING competes; CRITICAL does not. */
+	ck_assert(result(&f, "warned[x=2]")->best);
+	ck_assert(!result(&f, "failed[x=1]")->best && !result(&f, "failed[x=2]")->best);
+	/* A failure keeps its own state and message, objective or not. */
+	ck_assert_int_eq(result(&f, "failed[x=1]")->status, ASSAY_CRITICAL);
+	ck_assert_str_eq(result(&f, "failed[x=1]")->message, "status 2");
+	finish(&f);
+}
+END_TEST
+
+/* Issue 9, point 2: a misspelt objective was silently ignored.  The run
+ * decides: the exit status and the dependents see it. */
+START_TEST(test_missing_objective_is_unknown)
+{
+	fixture f;
+	const assay_result *typo;
+
+	run_report(&f, PROBE
+		   "[trial.typo]\ntype = \"probe\"\nmetrics = { accuracy = 0.9 }\nmessage = \"trained\"\n"
+		   "details = \"epoch 1\"\nretries = 2\nretry_delay = \"1ms\"\n"
+		   "objective = { metric = \"acuracy\" }\n"
+		   "[trial.sweep]\ntype = \"probe\"\nmatrix = { x = [1, 2] }\nobjective = { metric = \"loss\" }\n"
+		   "[check.after]\ntype = \"probe\"\nafter = [\"typo\"]\n");
+	typo = result(&f, "typo");
+	ck_assert_int_eq(typo->status, ASSAY_UNKNOWN);
+	ck_assert_str_eq(typo->message, "no `acuracy` reported (did you mean `accuracy`?)");
+	ck_assert_str_eq(typo->details, "trained\nepoch 1");
+	ck_assert(!typo->best);
+	/* Not retried: the same command would report the same. */
+	ck_assert_uint_eq(typo->attempts, 1);
+	ck_assert_int_eq(result(&f, "sweep[x=1]")->status, ASSAY_UNKNOWN);
+	ck_assert(!result(&f, "sweep[x=1]")->best && !result(&f, "sweep[x=2]")->best);
+	ck_assert_int_eq(result(&f, "after")->status, ASSAY_SKIPPED);
+	ck_assert_str_eq(result(&f, "after")->skip_reason, "dependency `typo` is UNKNOWN");
+	ck_assert_int_eq(report_exit_status(&f.rep), ASSAY_UNKNOWN);
+	finish(&f);
+}
+END_TEST
+
+/* A report of one check with the given message and details, made by
+ * hand: what a plugin or a command may put there, beyond what TOML can
+ * say. */
+static void hand_report(report *rep, assay_result *res, const char *message, const char *details)
+{
+	memset(rep, 0, sizeof *rep);
+	memset(res, 0, sizeof *res);
+	res->id = "c";
+	res->kind = ASSAY_KIND_CHECK;
+	res->type = "probe";
+	res->status = ASSAY_CRITICAL;
+	res->message = message;
+	res->details = details;
+	res->attempts = 1;
+	rep->results = res;
+	rep->r.results = res;
+	rep->r.n_results = 1;
+	rep->r.counts[ASSAY_CRITICAL] = 1;
+	rep->r.worst = ASSAY_CRITICAL;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *out = open_memstream(&buf, &size);
+	int c;
+
+	ck_assert_ptr_nonnull(f);
+	while ((c = getc(f)) != EOF)
+		putc(c, out);
+	fclose(f);
+	fclose(out);
+	return buf;
+}
+
+/* Issue 9, point 7: a command's Latin-1 went raw into the JSON report,
+ * which JSON readers then refused. */
+START_TEST(test_json_is_valid_utf8)
+{
+	assay_result res;
+	report rep;
+	char *text, *valid;
+	cJSON *root, *node;
+
+	hand_report(&rep, &res, "caf\xe9 \xe2\x82", "tab\there\r\033[2J \xff");
+	ck_assert_int_eq(report_write(&report_json, &rep, "r.json"), 0);
+	text = slurp("r.json");
+	valid = text_utf8(text);
+	ck_assert_str_eq(valid, text); /* nothing to repair */
+	ck_assert_ptr_null(strchr(text, '\033'));
+	ck_assert_ptr_nonnull(root = cJSON_Parse(text));
+	node = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "nodes"), 0);
+	ck_assert_str_eq(cJSON_GetObjectItem(node, "message")->valuestring, "caf\xef\xbf\xbd \xef\xbf\xbd");
+	/* Control characters survive, escaped as JSON escapes them. */
+	ck_assert_str_eq(cJSON_GetObjectItem(node, "details")->valuestring,
+			 "tab\there\r\033[2J \xef\xbf\xbd");
+	cJSON_Delete(root);
+	free(valid);
+	free(text);
+}
+END_TEST
+
+static cJSON *json_node(cJSON *root, const char *id)
+{
+	cJSON *node;
+
+	cJSON_ArrayForEach(node, cJSON_GetObjectItem(root, "nodes"))
+		if (strcmp(cJSON_GetObjectItem(node, "id")->valuestring, id) == 0)
+			return node;
+	ck_abort_msg("no node %s in the json report", id);
+	return NULL;
+}
+
+/* Issue 9, point 10: a retried node showed its last attempt's duration,
+ * and the critical path counted only that. */
+START_TEST(test_retries_take_time)
+{
+	fixture f;
+	const assay_result *flaky;
+	const run_history *h;
+	cJSON *root, *node, *history, *item;
+	char *text;
+	size_t n = 0, i;
+
+	run_report(&f, PROBE
+		   "[check.flaky]\ntype = \"probe\"\nsleep = \"50ms\"\nfail_times = 2\nretries = 3\n"
+		   "retry_delay = \"20ms\"\n"
+		   "[check.then]\ntype = \"probe\"\nafter = [\"flaky\"]\n"
+		   "[check.once]\ntype = \"probe\"\n"
+		   "[validation.v]\ntype = \"probe\"\nitems = { list = [\"a\", \"b\"] }\n"
+		   "fail_items = [\"b\"]\nretries = 1\nretry_delay = \"1ms\"\n");
+	flaky = result(&f, "flaky");
+	ck_assert_int_eq(flaky->status, ASSAY_OK);
+	ck_assert_uint_eq(flaky->attempts, 3);
+	/* From the first start to the last end: three sleeps at least. */
+	ck_assert_msg(flaky->duration >= 0.15, "duration %.3f", flaky->duration);
+	ck_assert_double_eq_tol(flaky->duration, flaky->end - flaky->start, 1e-3);
+	ck_assert_msg(f.rep.r.critical_path >= flaky->duration, "critical path %.3f < %.3f",
+		      f.rep.r.critical_path, flaky->duration);
+	/* Nothing kept for what succeeded at once. */
+	for (h = run_histories(f.r); h; h = h->next)
+		n++;
+	ck_assert_uint_eq(n, 2);
+
+	ck_assert_int_eq(report_write(&report_json, &f.rep, "r.json"), 0);
+	text = slurp("r.json");
+	ck_assert_ptr_nonnull(root = cJSON_Parse(text));
+	node = json_node(root, "flaky");
+	ck_assert_int_eq(cJSON_GetObjectItem(node, "attempts")->valueint, 3);
+	history = cJSON_GetObjectItem(node, "history");
+	ck_assert_int_eq(cJSON_GetArraySize(history), 3);
+	for (i = 0; i < 3; i++) {
+		cJSON *a = cJSON_GetArrayItem(history, (int)i);
+
+		ck_assert_str_eq(cJSON_GetObjectItem(a, "status")->valuestring, i < 2 ? "CRITICAL" : "OK");
+		ck_assert(cJSON_GetObjectItem(a, "duration_seconds")->valuedouble >= 0.05);
+		ck_assert(cJSON_IsString(cJSON_GetObjectItem(a, "start")));
+		ck_assert(cJSON_IsString(cJSON_GetObjectItem(a, "end")));
+	}
+	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(history, 0), "message")->valuestring,
+			 "failing on purpose (attempt 1)");
+	ck_assert_ptr_null(cJSON_GetObjectItem(json_node(root, "once"), "history"));
+	item = cJSON_GetArrayItem(cJSON_GetObjectItem(json_node(root, "v"), "items"), 1);
+	ck_assert_str_eq(cJSON_GetObjectItem(item, "item")->valuestring, "b");
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(item, "history")), 2);
+	item = cJSON_GetArrayItem(cJSON_GetObjectItem(json_node(root, "v"), "items"), 0);
+	ck_assert_ptr_null(cJSON_GetObjectItem(item, "history"));
+	cJSON_Delete(root);
+	free(text);
+	finish(&f);
+}
+END_TEST
+
+/* The human report of f, with COLUMNS set to columns (NULL: unset), as
+ * written to a file; its lines in lines[]. */
+static char *human_text(fixture *f, const char *columns)
+{
+	if (columns)
+		setenv("COLUMNS", columns, 1);
+	else
+		unsetenv("COLUMNS");
+	ck_assert_int_eq(report_write(&report_human, &f->rep, "r.txt"), 0);
+	unsetenv("COLUMNS");
+	return slurp("r.txt");
+}
+
+static void assert_lines_within(const char *text, size_t width)
+{
+	const char *p;
+
+	for (p = text; *p; p += strcspn(p, "\n") + 1) {
+		size_t len = strcspn(p, "\n");
+
+		ck_assert_msg(text_width(p, len) <= width, "a line wider than %zu: %.*s", width, (int)len, p);
+		if (!p[len])
+			break;
+	}
+}
+
+/* Issue 9, point 11: escape sequences and carriage returns reached the
+ * terminal, one output line could be 64 KiB long, and the details of a
+ * failure were never shown. */
+START_TEST(test_human_escapes_cuts_and_details)
+{
+	fixture f;
+	char *text, *config, xs[3001];
+	const char *p;
+
+	memset(xs, 'x', 3000);
+	xs[3000] = '\0';
+	ck_assert_int_ge(asprintf(&config, PROBE
+		   "[check.fake]\ntype = \"probe\"\nstatus = 2\n"
+		   "message = \"\\u001b[2J\\u001b[32mOK\\u001b[0m\\rall fine \\u009b31m\"\n"
+		   "details = \"\"\"\nTraceback (most recent call last):\n  one\n  two\n  three\n  four\n"
+		   "  five\n  six\n  seven\n  eight\n  nine\n  ten\nValueError: bad\n\n\"\"\"\n"
+		   "[check.quiet]\ntype = \"probe\"\ndetails = \"not shown when OK\"\n"
+		   "[check.long]\ntype = \"probe\"\nstatus = 1\nmessage = \"%s\"\n", xs), 0);
+	run_report(&f, config);
+	free(config);
+	text = human_text(&f, "70");
+	/* Nothing a terminal would act on: no ESC, no CR, no C1. */
+	ck_assert_ptr_null(strchr(text, '\033'));
+	ck_assert_ptr_null(strchr(text, '\r'));
+	ck_assert_ptr_null(strstr(text, "\xc2\x9b"));
+	ck_assert_ptr_nonnull(strstr(text, "CRITICAL  fake   \\e[2J\\e[32mOK\\e[0m\\rall fine \\u009b31m"));
+	assert_lines_within(text, 70);
+	/* The details: first and last lines, the count of those between,
+	 * indented under the message; none for an OK node. */
+	ck_assert_ptr_nonnull(strstr(text, "\n          Traceback (most recent call last):\n"
+					  "            one\n            two\n            three\n"
+					  "            four\n"
+					  "          ... 2 more lines (the json report has them all)\n"
+					  "            seven\n            eight\n            nine\n            ten\n"
+					  "          ValueError: bad\nOK        quiet"));
+	ck_assert_ptr_null(strstr(text, "not shown"));
+	/* The long line is cut with an ellipsis, the duration kept. */
+	p = strstr(text, "WARNING   long");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_nonnull(strstr(p, "xxx\xe2\x80\xa6 ("));
+	free(text);
+	/* Not a terminal and no COLUMNS: whole lines up to 1024 columns. */
+	text = human_text(&f, NULL);
+	assert_lines_within(text, 1024);
+	ck_assert_ptr_nonnull(strstr(text, "xxx\xe2\x80\xa6 ("));
+	free(text);
+	finish(&f);
+}
+END_TEST
+
+/* Issue 9, points 10 and 15: the human report says how many attempts a
+ * node took, and shows the best trial's objective with its unit. */
+START_TEST(test_human_attempts_and_best_unit)
+{
+	fixture f;
+	char *text;
+
+	run_report(&f, PROBE
+		   "[check.flaky]\ntype = \"probe\"\nfail_times = 2\nretries = 3\nretry_delay = \"1ms\"\n"
+		   "[trial.lr]\ntype = \"probe\"\nmatrix = { x = [93, 95] }\nmetrics = { acc = \"{x}\", loss = 1 }\n"
+		   "units = { acc = \"%\" }\nobjective = { metric = \"acc\" }\n");
+	text = human_text(&f, NULL);
+	ck_assert_msg(strstr(text, "OK        flaky     status 0 (") && strstr(text, "s, 3 attempts)\n"), "%s", text);
+	ck_assert_msg(strstr(text, "OK        lr[x=95]  status 0 [best acc=95%] ("), "%s", text);
+	ck_assert_ptr_null(strstr(text, "lr[x=93]  status 0 [best"));
+	free(text);
+	finish(&f);
+}
+END_TEST
+
+/* A copy of the character device major:minor at path; false where this
+ * user may not make one (not root). */
+static bool copy_device(const char *path, unsigned minor)
+{
+	if (mknod(path, S_IFCHR | 0666, makedev(1, minor)) == 0)
+		return chmod(path, 0666) == 0; /* past the umask */
+	ck_assert_int_eq(errno, EPERM);
+	return false;
+}
+
+static bool is_json_report(const char *text)
+{
+	cJSON *root = cJSON_Parse(text);
+	bool ok = root && cJSON_GetObjectItem(root, "nodes");
+
+	cJSON_Delete(root);
+	return ok;
+}
+
+/* Issue 9, point 3: --report replaced devices, FIFOs, /proc/self/fd/1
+ * and symlinks with regular files. */
+START_TEST(test_report_targets)
+{
+	assay_result res;
+	report rep;
+	struct stat st;
+	char *text, path[64], why[256];
+	int fds[2];
+	pid_t reader;
+
+	hand_report(&rep, &res, "m", NULL);
+	/* A link, relative, through another: the file at the end is
+	 * replaced, with its permissions; the links stay links. */
+	ck_assert_int_eq(mkdir("d", 0755), 0);
+	text = NULL;
+	ck_assert_int_eq(system("echo old >d/real.json && chmod 640 d/real.json"), 0);
+	ck_assert_int_eq(symlink("real.json", "d/link1"), 0);
+	ck_assert_int_eq(symlink("d/link1", "link2"), 0);
+	ck_assert_int_eq(report_write(&report_json, &rep, "link2"), 0);
+	ck_assert_int_eq(lstat("link2", &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	ck_assert_int_eq(lstat("d/link1", &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	ck_assert_int_eq(stat("d/real.json", &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0640);
+	text = slurp("d/real.json");
+	ck_assert(is_json_report(text));
+	free(text);
+	/* A dangling link makes the file it names. */
+	ck_assert_int_eq(symlink("d/new.json", "dangling"), 0);
+	ck_assert_int_eq(report_write(&report_json, &rep, "dangling"), 0);
+	text = slurp("d/new.json");
+	ck_assert(is_json_report(text));
+	free(text);
+	ck_assert_int_eq(stat("d/new.json", &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0644);
+	/* A directory is an error, before and at writing. */
+	ck_assert_int_eq(report_check_target("d", why, sizeof why), -1);
+	ck_assert_str_eq(why, "Is a directory");
+	ck_assert_int_lt(report_write(&report_json, &rep, "d"), 0);
+	ck_assert_int_eq(report_check_target("link2", why, sizeof why), 0);
+	ck_assert_int_eq(report_check_target("nowhere/x.json", why, sizeof why), -1);
+	ck_assert_str_eq(why, "cannot create files in nowhere: No such file or directory");
+
+	/* A FIFO is written into, for whoever reads it. */
+	ck_assert_int_eq(mkfifo("fifo", 0600), 0);
+	ck_assert_int_ge(reader = fork(), 0);
+	if (reader == 0)
+		_exit(system("cat fifo >from-fifo") == 0 ? 0 : 1);
+	ck_assert_int_eq(report_write(&report_json, &rep, "fifo"), 0);
+	ck_assert_int_eq(waitpid(reader, &fds[0], 0), reader);
+	ck_assert_int_eq(lstat("fifo", &st), 0);
+	ck_assert(S_ISFIFO(st.st_mode));
+	text = slurp("from-fifo");
+	ck_assert(is_json_report(text));
+	free(text);
+
+	/* /proc/self/fd/N: what the descriptor is open on, a pipe here. */
+	ck_assert_int_eq(pipe(fds), 0);
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fds[1]);
+	ck_assert_int_eq(report_write(&report_json, &rep, path), 0);
+	close(fds[1]);
+	{
+		char buf[65536];
+		ssize_t n = read(fds[0], buf, sizeof buf - 1);
+
+		ck_assert_int_gt(n, 0);
+		buf[n] = '\0';
+		ck_assert(is_json_report(buf));
+	}
+	close(fds[0]);
+
+	/* Devices: written into; a write error is an error. */
+	if (copy_device("null", 3)) {
+		ck_assert_int_eq(report_write(&report_json, &rep, "null"), 0);
+		ck_assert_int_eq(lstat("null", &st), 0);
+		ck_assert(S_ISCHR(st.st_mode));
+		ck_assert(copy_device("full", 7));
+		ck_assert_int_lt(report_write(&report_json, &rep, "full"), 0);
+		ck_assert_int_lt(report_write(&report_human, &rep, "full"), 0);
+		ck_assert_int_eq(lstat("full", &st), 0);
+		ck_assert(S_ISCHR(st.st_mode));
+	}
+}
+END_TEST
+
+/* Issue 9, point 3: the check made before a run refused /dev/null to a
+ * user who cannot create files in /dev. */
+START_TEST(test_check_target_as_a_user)
+{
+	char why[256];
+	const char *dev = "/dev/null", *beside = "/dev/x.json";
+	pid_t pid;
+	int status;
+
+	if (geteuid() == 0) {
+		/* A directory only root writes to, with a device in it. */
+		ck_assert_int_eq(chmod(".", 0755), 0);
+		ck_assert_int_eq(mkdir("ro", 0755), 0);
+		ck_assert(copy_device("ro/null", 3));
+		dev = "ro/null";
+		beside = "ro/x.json";
+	}
+	ck_assert_int_ge(pid = fork(), 0);
+	if (pid == 0) {
+		if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+			_exit(2);
+		if (report_check_target(dev, why, sizeof why) != 0)
+			_exit(3);
+		if (report_check_target(beside, why, sizeof why) != -1 ||
+		    strncmp(why, "cannot create files in ", 23) != 0)
+			_exit(4);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
+static Suite *report_suite(void)
+{
+	Suite *s = suite_create("report");
+	TCase *tc = tcase_create("report");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_best_single_trial_after_a_matrix);
+	tcase_add_test(tc, test_best_within_a_sweep_only);
+	tcase_add_test(tc, test_missing_objective_is_unknown);
+	tcase_add_test(tc, test_json_is_valid_utf8);
+	tcase_add_test(tc, test_retries_take_time);
+	tcase_add_test(tc, test_human_escapes_cuts_and_details);
+	tcase_add_test(tc, test_human_attempts_and_best_unit);
+	tcase_add_test(tc, test_report_targets);
+	tcase_add_test(tc, test_check_target_as_a_user);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(report_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
