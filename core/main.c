@@ -59,7 +59,7 @@ static const command_help helps[] = {
 	  "  -j, --jobs N              executions at once (default: [runner] jobs, 64)\n"
 	  "  -w, --workers N           pool threads (default: [runner] workers, the cores)\n"
 	  "  -f, --format FORMAT       human (default) or json, on standard output\n"
-	  "      --report FORMAT:PATH  also write FORMAT to PATH, atomically (repeatable)\n"
+	  "      --report FORMAT:PATH  also write FORMAT to PATH (repeatable; a file is replaced atomically)\n"
 	  "      --dry-run             check everything and show what would run, run nothing\n"
 	  "      --allow-unset         with --dry-run: unset ${env:} variables are warnings\n"
 	  "      --fail-fast           stop at the first CRITICAL or UNKNOWN node\n" },
