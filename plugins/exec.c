@@ -494,7 +494,7 @@ static void exec_set_details(exec_run *run, const char *long_output)
 	}
 	int len = end - start > INT32_MAX ? INT32_MAX : (int)(end - start);
 	h->set_details(run->task, "%s%sstderr:\n%.*s%s", long_output ? long_output : "",
-		       long_output ? "\n" : "", len, e->buf + start, cut);
+		       long_output ? "\n" : "", len, e->buf ? e->buf + start : "", cut);
 }
 
 static void exec_report(exec_run *run)
