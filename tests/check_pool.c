@@ -58,6 +58,7 @@ struct counter {
 	pthread_cond_t cond;
 	atomic_size_t done;
 	atomic_size_t target; /* tests that reuse a counter raise it */
+	size_t signalled;     /* the target the last bump announced; lock */
 };
 
 static void counter_init(struct counter *c, size_t target)
@@ -71,6 +72,7 @@ static void counter_init(struct counter *c, size_t target)
 	pthread_condattr_destroy(&attr);
 	atomic_init(&c->done, 0);
 	atomic_init(&c->target, target);
+	c->signalled = 0;
 }
 
 static void counter_destroy(struct counter *c)
@@ -81,10 +83,14 @@ static void counter_destroy(struct counter *c)
 
 static void counter_bump(struct counter *c)
 {
-	/* Only the last bump signals; it locks so that the waiter, which
-	 * checks under the lock, cannot miss it. */
-	if (atomic_fetch_add(&c->done, 1) + 1 == atomic_load(&c->target)) {
+	size_t reached = atomic_fetch_add(&c->done, 1) + 1;
+
+	/* Only the last bump signals. The waiter returns on what this bump
+	 * writes under the lock, not on done, so that it cannot destroy the
+	 * counter while this thread is still about to lock it. */
+	if (reached == atomic_load(&c->target)) {
 		pthread_mutex_lock(&c->lock);
+		c->signalled = reached;
 		pthread_cond_broadcast(&c->cond);
 		pthread_mutex_unlock(&c->lock);
 	}
@@ -93,17 +99,19 @@ static void counter_bump(struct counter *c)
 /* true once target is reached, false after WAIT_S seconds. */
 static bool counter_wait(struct counter *c)
 {
+	size_t target = atomic_load(&c->target);
 	struct timespec deadline;
+	bool reached;
 	int rc = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += WAIT_S;
 	pthread_mutex_lock(&c->lock);
-	while (atomic_load(&c->done) < atomic_load(&c->target) &&
-	       rc != ETIMEDOUT)
+	while (c->signalled < target && rc != ETIMEDOUT)
 		rc = pthread_cond_timedwait(&c->cond, &c->lock, &deadline);
+	reached = c->signalled >= target;
 	pthread_mutex_unlock(&c->lock);
-	return atomic_load(&c->done) >= atomic_load(&c->target);
+	return reached;
 }
 
 /* ---- jobs that count their runs ----------------------------------------- */
