@@ -42,10 +42,14 @@
 extern "C" {
 #endif
 
-/* Bumped on any incompatible change to this header.  The layout of
- * assay_plugin_info's first member and of assay_host's first two members
- * never changes, so that any host can refuse any plugin by name. */
+/* ASSAY_ABI_VERSION is bumped on an incompatible change to this header.
+ * The layout of assay_plugin_info's first member and of assay_host's first
+ * two members never changes, so that any host can refuse any plugin by
+ * name.  ASSAY_ABI_MINOR is bumped when a version grows compatibly: a
+ * struct gains a member at its end, the host table a function at its end
+ * (see "How the ABI grows" in assay-plugin(3)). */
 #define ASSAY_ABI_VERSION 3
+#define ASSAY_ABI_MINOR 0
 
 #if defined(__GNUC__)
 #define ASSAY_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -124,6 +128,8 @@ typedef struct assay_plugin_info {
 	const char *name;        /* "exec"; should match the file name */
 	const char *version;     /* "1.0.0" */
 	const char *description; /* one line for `assay plugins` */
+	/* ABI 3.0 */
+	unsigned abi_minor;      /* ASSAY_ABI_MINOR as the plugin was built */
 } assay_plugin_info;
 
 /* run's return values. */
@@ -317,9 +323,13 @@ typedef struct assay_host {
 	/* Frozen: these two members keep their place in every ABI version. */
 	int abi_version;
 	/* Must be the plugin's first call.  Returns ASSAY_EABI (and the host
-	 * reports "built for ABI X, this assay has ABI Y") when info's
-	 * abi_version differs from the host's; init must then return it. */
+	 * reports "built for ABI X, this assay has ABI Y", or "ABI 3.2 ...
+	 * ABI 3.1") when info's abi_version differs from the host's, or its
+	 * abi_minor is greater than the host's; init must then return it.  So
+	 * a plugin never meets a host older than the one it was built for,
+	 * and never needs to read abi_minor below. */
 	int (*declare)(assay_plugin *plugin, const assay_plugin_info *info);
+	unsigned abi_minor;       /* ASSAY_ABI_MINOR as the host was built */
 
 	/* -- registration: main thread only, during init ---------------------- */
 
