@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "plan.h"
 #include "host.h"
 #include "plugin.h"
 #include "task.h"

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <sys/signalfd.h>
 
+#include "best.h"
 #include "config.h"
 #include "diag.h"
 #include "graph.h"
@@ -348,6 +349,43 @@ static size_t count_kind(const plan *p, unsigned kind)
 	return n;
 }
 
+typedef struct named {
+	toml_pos pos;
+	uint32_t ref;
+} named;
+
+static int cmp_named(const void *a, const void *b)
+{
+	const named *x = a, *y = b;
+
+	if (x->pos.line != y->pos.line)
+		return x->pos.line < y->pos.line ? -1 : 1;
+	return x->pos.column < y->pos.column ? -1 : x->pos.column > y->pos.column;
+}
+
+/* The groups and the matrices (a group of their trials) in the order the
+ * file declares them, each with its number of nodes. */
+static void print_groups(const plan *p)
+{
+	named *all = malloc((p->n_groups + p->n_sweeps + 1) * sizeof *all);
+	size_t i, n = 0;
+
+	printf("  groups:");
+	for (i = 0; all && i < p->n_groups; i++)
+		all[n++] = (named){ p->groups[i].table->key_pos, (uint32_t)(p->n_nodes + i) };
+	for (i = 0; all && i < p->n_sweeps; i++)
+		if (p->sweeps[i].matrix)
+			all[n++] = (named){ p->sweeps[i].table->key_pos,
+					    (uint32_t)(p->n_nodes + p->n_groups + i) };
+	if (n)
+		qsort(all, n, sizeof *all, cmp_named);
+	for (i = 0; i < n; i++)
+		printf("%s %s (%u)", i ? "," : "", plan_ref_name(p, all[i].ref),
+		       plan_span_of(p, all[i].ref).n);
+	printf("%s\n", n ? "" : " none");
+	free(all);
+}
+
 static void print_summary(const plan *p, const registry *r)
 {
 	size_t i, items = 0, gates = 0, n_val = count_kind(p, ASSAY_KIND_VALIDATION);
@@ -377,16 +415,7 @@ static void print_summary(const plan *p, const registry *r)
 	for (i = 0; i < p->n_nodes; i++)
 		if (p->nodes[i].skip)
 			printf("  skipped: %s (%s)\n", p->nodes[i].id, p->nodes[i].skip);
-	printf("  groups:");
-	for (i = 0; i < p->n_groups; i++) {
-		size_t j, members = 0, len = strlen(p->groups[i].name);
-
-		for (j = 0; j < p->n_nodes; j++)
-			members += strncmp(p->nodes[j].id, p->groups[i].name, len) == 0 &&
-				   (p->nodes[j].id[len] == '.' || p->nodes[j].id[len] == '[');
-		printf("%s %s (%zu)", i ? "," : "", p->groups[i].name, members);
-	}
-	printf("%s\n", p->n_groups ? "" : " none");
+	print_groups(p);
 }
 
 /* Everything a command needs from a file: the plan with its plugins
@@ -555,28 +584,23 @@ static int cmd_graph(const options *global, int argc, char **argv)
 /* --only names: node ids or group names, each with what it waits for. */
 static int select_only(const loaded *l, char **names, size_t n, bool *keep)
 {
-	size_t i, j;
+	size_t i;
+	uint32_t k;
 
 	for (i = 0; i < n; i++) {
-		size_t len = strlen(names[i]), hits = 0;
+		uint32_t ref = plan_find(&l->p, names[i]);
+		plan_span s = { NULL, 0, 0 };
 
-		for (j = 0; j < l->p.n_nodes; j++) {
-			const char *id = l->p.nodes[j].id;
-
-			if (strcmp(id, names[i]) == 0 ||
-			    (strncmp(id, names[i], len) == 0 && (id[len] == '.' || id[len] == '['))) {
-				keep[j] = true;
-				hits++;
-			}
+		if (ref != PLAN_NONE) {
+			s = plan_span_of(&l->p, ref);
+			for (k = 0; k < s.n; k++)
+				keep[plan_span_at(&s, k)] = true;
 		}
-		if (!hits) {
-			size_t n_names = l->p.n_nodes + l->p.n_groups;
-			const char **known = malloc((n_names ? n_names : 1) * sizeof *known);
+		if (ref == PLAN_NONE || s.n == 0) {
+			size_t n_names;
+			const char **known = plan_names(&l->p, &n_names);
 			const char *hint = NULL;
 
-			for (j = 0; known && j < n_names; j++)
-				known[j] = j < l->p.n_nodes ? l->p.nodes[j].id
-							    : l->p.groups[j - l->p.n_nodes].name;
 			if (known)
 				hint = diag_suggest(names[i], known, n_names);
 			usage_error("run", "--only %s: no such node or group%s%s%s", names[i],
@@ -788,6 +812,23 @@ static int block_signals(void)
 	return signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
+/* The run's subscribers.  The run takes one: this one passes each event
+ * on to the others. */
+typedef struct watchers {
+	progress *pr;
+	best *best;
+} watchers;
+
+static void watchers_event(const run_event *ev, void *arg)
+{
+	const watchers *w = arg;
+
+	if (w->pr)
+		progress_event(ev, w->pr);
+	if (w->best)
+		best_event(ev, w->best);
+}
+
 /* Run the graph, then write every report; the exit status. */
 static int run_graph(loaded *l, const run_args *a, const bool *keep,
 		     const report_target *targets)
@@ -795,6 +836,7 @@ static int run_graph(loaded *l, const run_args *a, const bool *keep,
 	run_options ro = { 0 };
 	signal_watch sw = { -1, NULL, NULL, 0 };
 	assay_watch *watch = NULL;
+	watchers w = { NULL, NULL };
 	progress *pr = NULL;
 	reactor *re = NULL;
 	run *r = NULL;
@@ -809,10 +851,17 @@ static int run_graph(loaded *l, const run_args *a, const bool *keep,
 	ro.verbosity = ASSAY_LOG_WARNING + a->o.verbosity;
 	/* The live line is for a person at a terminal; cron mails what is
 	 * printed.  Without it the run publishes no events. */
-	if (isatty(STDERR_FILENO) && !getenv("NO_PROGRESS") &&
-	    (pr = progress_new(&l->p, &l->g, keep, ro.jobs, stderr))) {
-		ro.on_event = progress_event;
-		ro.event_arg = pr;
+	if (isatty(STDERR_FILENO) && !getenv("NO_PROGRESS"))
+		w.pr = pr = progress_new(&l->p, &l->g, keep, ro.jobs, stderr);
+	/* Without a sweep with an objective there is no best to keep. */
+	if (best_wanted(&l->p) && !(w.best = best_new(&l->p))) {
+		fprintf(stderr, "assay: cannot start: out of memory\n");
+		status = ASSAY_UNKNOWN;
+		goto out;
+	}
+	if (w.pr || w.best) {
+		ro.on_event = watchers_event;
+		ro.event_arg = &w;
 	}
 	sw.fd = block_signals();
 	if (reactor_new(&re) < 0 || run_new(&r, &l->p, &l->g, &ro, re) < 0) {
@@ -834,7 +883,7 @@ static int run_graph(loaded *l, const run_args *a, const bool *keep,
 	}
 	if (pr)
 		progress_stop(pr); /* erased before the report */
-	if (report_build(&rep, &l->p, &l->g, r) < 0) {
+	if (report_build(&rep, &l->p, &l->g, r, w.best) < 0) {
 		fprintf(stderr, "assay: out of memory writing the report\n");
 		status = ASSAY_UNKNOWN;
 		goto out;
@@ -863,6 +912,7 @@ out:
 	reactor_free(re);
 	host_set_reactor(NULL);
 	progress_free(pr);
+	best_free(w.best);
 	if (sw.fd >= 0)
 		close(sw.fd);
 	return status;

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "best.h"
 #include "config.h"
 #include "diag.h"
 #include "graph.h"
@@ -33,6 +34,7 @@ typedef struct fixture {
 	plan p;
 	graph g;
 	reactor *re;
+	best *best;
 	run *r;
 	report rep;
 } fixture;
@@ -86,15 +88,20 @@ static void run_report(fixture *f, const char *text)
 	ck_assert_uint_eq(diag_count(&f->d), 0);
 	ck_assert_int_eq(reactor_new(&f->re), 0);
 	host_set_reactor(f->re);
+	/* The best trials are followed as the run goes, as assay run does. */
+	ck_assert_ptr_nonnull(f->best = best_new(&f->p));
+	o.on_event = best_event;
+	o.event_arg = f->best;
 	ck_assert_int_eq(run_new(&f->r, &f->p, &f->g, &o, f->re), 0);
 	ck_assert_int_eq(run_go(f->r), 0);
-	ck_assert_int_eq(report_build(&f->rep, &f->p, &f->g, f->r), 0);
+	ck_assert_int_eq(report_build(&f->rep, &f->p, &f->g, f->r, f->best), 0);
 }
 
 static void finish(fixture *f)
 {
 	report_release(&f->rep);
 	run_free(f->r);
+	best_free(f->best);
 	host_set_reactor(NULL);
 	reactor_free(f->re);
 	graph_release(&f->g);
@@ -108,8 +115,8 @@ static const assay_result *result(const fixture *f, const char *id)
 	size_t i;
 
 	for (i = 0; i < f->rep.r.n_results; i++)
-		if (strcmp(f->rep.r.results[i].id, id) == 0)
-			return &f->rep.r.results[i];
+		if (strcmp(f->rep.r.results[i]->id, id) == 0)
+			return f->rep.r.results[i];
 	ck_abort_msg("no result %s", id);
 	return NULL;
 }
@@ -204,7 +211,8 @@ END_TEST
 /* A report of one check with the given message and details, made by
  * hand: what a plugin or a command may put there, beyond what TOML can
  * say. */
-static void hand_report(report *rep, assay_result *res, const char *message, const char *details)
+static void hand_report(report *rep, assay_result *res, const assay_result **index,
+			const char *message, const char *details)
 {
 	memset(rep, 0, sizeof *rep);
 	memset(res, 0, sizeof *res);
@@ -215,8 +223,8 @@ static void hand_report(report *rep, assay_result *res, const char *message, con
 	res->message = message;
 	res->details = details;
 	res->attempts = 1;
-	rep->results = res;
-	rep->r.results = res;
+	index[0] = res;
+	rep->r.results = index;
 	rep->r.n_results = 1;
 	rep->r.counts[ASSAY_CRITICAL] = 1;
 	rep->r.worst = ASSAY_CRITICAL;
@@ -243,11 +251,12 @@ static char *slurp(const char *path)
 START_TEST(test_json_is_valid_utf8)
 {
 	assay_result res;
+	const assay_result *index[1];
 	report rep;
 	char *text, *valid;
 	cJSON *root, *node;
 
-	hand_report(&rep, &res, "caf\xe9 \xe2\x82", "tab\there\r\033[2J \xff");
+	hand_report(&rep, &res, index, "caf\xe9 \xe2\x82", "tab\there\r\033[2J \xff");
 	ck_assert_int_eq(report_write(&report_json, &rep, "r.json"), 0);
 	text = slurp("r.json");
 	valid = text_utf8(text);
@@ -456,13 +465,14 @@ static bool is_json_report(const char *text)
 START_TEST(test_report_targets)
 {
 	assay_result res;
+	const assay_result *index[1];
 	report rep;
 	struct stat st;
 	char *text, path[64], why[256];
 	int fds[2];
 	pid_t reader;
 
-	hand_report(&rep, &res, "m", NULL);
+	hand_report(&rep, &res, index, "m", NULL);
 	/* A link, relative, through another: the file at the end is
 	 * replaced, with its permissions; the links stay links. */
 	ck_assert_int_eq(mkdir("d", 0755), 0);
