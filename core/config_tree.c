@@ -44,6 +44,7 @@ static uint32_t add_sweep(plan *p, const plan_sweep *s)
 	if (config_grow(&p->sweeps, &p->cap_sweeps, p->n_sweeps, sizeof *p->sweeps) < 0)
 		return PLAN_NONE;
 	p->sweeps[p->n_sweeps] = *s;
+	p->sweeps[p->n_sweeps].groups_before = (uint32_t)p->n_groups;
 	return (uint32_t)p->n_sweeps++;
 }
 

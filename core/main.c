@@ -349,41 +349,27 @@ static size_t count_kind(const plan *p, unsigned kind)
 	return n;
 }
 
-typedef struct named {
-	toml_pos pos;
-	uint32_t ref;
-} named;
-
-static int cmp_named(const void *a, const void *b)
+static void print_group(const plan *p, uint32_t ref, bool first)
 {
-	const named *x = a, *y = b;
-
-	if (x->pos.line != y->pos.line)
-		return x->pos.line < y->pos.line ? -1 : 1;
-	return x->pos.column < y->pos.column ? -1 : x->pos.column > y->pos.column;
+	printf("%s %s (%u)", first ? "" : ",", plan_ref_name(p, ref), plan_span_of(p, ref).n);
 }
 
-/* The groups and the matrices (a group of their trials) in the order the
- * file declares them, each with its number of nodes. */
+/* The groups and the matrices (a group of their trials), in the order the
+ * file was read, each with its number of nodes. */
 static void print_groups(const plan *p)
 {
-	named *all = malloc((p->n_groups + p->n_sweeps + 1) * sizeof *all);
-	size_t i, n = 0;
+	size_t g = 0, s, shown = 0;
 
 	printf("  groups:");
-	for (i = 0; all && i < p->n_groups; i++)
-		all[n++] = (named){ p->groups[i].table->key_pos, (uint32_t)(p->n_nodes + i) };
-	for (i = 0; all && i < p->n_sweeps; i++)
-		if (p->sweeps[i].matrix)
-			all[n++] = (named){ p->sweeps[i].table->key_pos,
-					    (uint32_t)(p->n_nodes + p->n_groups + i) };
-	if (n)
-		qsort(all, n, sizeof *all, cmp_named);
-	for (i = 0; i < n; i++)
-		printf("%s %s (%u)", i ? "," : "", plan_ref_name(p, all[i].ref),
-		       plan_span_of(p, all[i].ref).n);
-	printf("%s\n", n ? "" : " none");
-	free(all);
+	for (s = 0; s <= p->n_sweeps; s++) {
+		size_t before = s < p->n_sweeps ? p->sweeps[s].groups_before : p->n_groups;
+
+		for (; g < before; g++)
+			print_group(p, (uint32_t)(p->n_nodes + g), shown++ == 0);
+		if (s < p->n_sweeps && p->sweeps[s].matrix)
+			print_group(p, (uint32_t)(p->n_nodes + p->n_groups + s), shown++ == 0);
+	}
+	printf("%s\n", shown ? "" : " none");
 }
 
 static void print_summary(const plan *p, const registry *r)

@@ -89,6 +89,8 @@ typedef struct plan_sweep {
 	bool maximise;
 	unsigned max_parallel;           /* for the trials together; 0: no limit */
 	uint32_t limit;                  /* its max_parallel's index in the plan's limits */
+	uint32_t groups_before;          /* groups read before its table: where a list of
+					  * groups and matrices places it */
 } plan_sweep;
 
 typedef struct plan {
