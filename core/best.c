@@ -47,9 +47,7 @@ best *best_new(const plan *p)
 	return b;
 }
 
-/* The last value reported for metric, or NULL: a value reported again
- * replaces the earlier one. */
-static const assay_metric *last_value(const run_result *res, const char *metric)
+const assay_metric *best_reported(const run_result *res, const char *metric)
 {
 	size_t m = res->n_metrics;
 
@@ -80,7 +78,7 @@ void best_event(const run_event *ev, void *arg)
 
 	if (ev->kind != RUN_EVENT_FINAL || !s || !s->objective ||
 	    (ev->res->status != ASSAY_OK && ev->res->status != ASSAY_WARNING) ||
-	    !(m = last_value(ev->res, s->objective)) || isnan(m->value))
+	    !(m = best_reported(ev->res, s->objective)) || isnan(m->value))
 		return;
 	slot = &b->slots[n->sweep];
 	pthread_mutex_lock(&b->lock);

@@ -22,6 +22,10 @@ bool best_wanted(const plan *p);
  * p must outlive it. */
 best *best_new(const plan *p);
 
+/* What res reported for metric: its last value (a value reported again
+ * replaces the earlier one), or NULL.  What ranks a trial. */
+const assay_metric *best_reported(const run_result *res, const char *metric);
+
 /* The subscriber to the run's events (run_options.on_event); arg is the
  * tracker.  A trial that is final OK or WARNING with its objective
  * metric, a number, competes with its sweep's best so far: the better

@@ -29,11 +29,6 @@ const char *plan_node_param(const plan_node *n, const char *name)
 	return NULL;
 }
 
-const plan_sweep *plan_sweep_of(const plan *p, const plan_node *n)
-{
-	return n->sweep == PLAN_NONE ? NULL : &p->sweeps[n->sweep];
-}
-
 /* The trials of a sweep follow one another: the sort keeps the nodes of
  * one table together, in expansion order. */
 static void index_sweeps(plan *p)

@@ -167,7 +167,10 @@ static inline uint32_t plan_span_at(const plan_span *s, uint32_t k)
 size_t plan_node_limits(const plan *p, const plan_node *n, uint32_t *out);
 
 /* n's sweep, or NULL for a node that is no trial. */
-const plan_sweep *plan_sweep_of(const plan *p, const plan_node *n);
+static inline const plan_sweep *plan_sweep_of(const plan *p, const plan_node *n)
+{
+	return n->sweep == PLAN_NONE ? NULL : &p->sweeps[n->sweep];
+}
 
 /* The value of a trial parameter, or NULL. */
 const char *plan_node_param(const plan_node *n, const char *name);

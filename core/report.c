@@ -7,8 +7,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/magic.h>
-#include <math.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,18 +75,6 @@ static void fill(const builder *b, assay_result *out, const run_result *in, cons
 	}
 }
 
-/* The last value reported for metric, or NULL: a value reported again
- * replaces the earlier one. */
-static const assay_metric *find_metric(const run_result *res, const char *metric)
-{
-	size_t m = res->n_metrics;
-
-	while (m-- > 0)
-		if (strcmp(res->metrics[m].name, metric) == 0)
-			return &res->metrics[m];
-	return NULL;
-}
-
 /* A trial's sweep, parameters and objective. */
 static void fill_trial(builder *b, assay_result *out, const run_result *in, const plan_node *pn)
 {
@@ -106,7 +92,7 @@ static void fill_trial(builder *b, assay_result *out, const run_result *in, cons
 	o = &b->rep->objectives[b->n_objectives++];
 	o->metric = s->objective;
 	o->maximise = s->maximise;
-	if ((m = find_metric(in, s->objective))) {
+	if ((m = best_reported(in, s->objective))) {
 		o->reported = true;
 		o->value = m->value;
 		o->unit = m->unit ? m->unit : "";

@@ -962,7 +962,7 @@ static run_launch *launch_new(run *r, size_t v)
 	run_result *res = &r->results[v];
 	uint32_t limits[PLAN_MAX_DEPTH + 1];
 	run_launch *l;
-	size_t i, k, n_limits;
+	size_t i, k, n_limits = 0;
 
 	if (pn->kind != ASSAY_KIND_VALIDATION) {
 		if (!(l = recycler_get(r->launches, tl_worker)))
@@ -992,7 +992,7 @@ static run_launch *launch_new(run *r, size_t v)
 	/* Outermost first, as for every node: limits taken one after
 	 * another cannot deadlock.  Most nodes have no limit and no
 	 * resource: nothing is allocated for them. */
-	if ((n_limits = plan_node_limits(r->p, pn, limits)) &&
+	if (r->p->n_limits && (n_limits = plan_node_limits(r->p, pn, limits)) &&
 	    !(l->limits = calloc(n_limits, sizeof *l->limits)))
 		goto nomem;
 	for (k = 0; k < n_limits; k++)
