@@ -16,12 +16,18 @@
 #include "plugin.h"
 
 /* Every name `after` may use, for a "did you mean": made at the first
- * name that is none. */
+ * name that is none, sorted so that of two as close the first in
+ * alphabetical order is suggested. */
 typedef struct suggestions {
 	const char **names;
 	size_t n;
 	bool made;
 } suggestions;
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 static void check_after(const plan *p, suggestions *s, const plan_node *n)
 {
@@ -35,7 +41,8 @@ static void check_after(const plan *p, suggestions *s, const plan_node *n)
 		if (plan_find(p, name) != PLAN_NONE)
 			continue;
 		if (!s->made) {
-			s->names = plan_names(p, &s->n);
+			if ((s->names = plan_names(p, &s->n)))
+				qsort(s->names, s->n, sizeof *s->names, cmp_str);
 			s->made = true;
 		}
 		if (s->names)

@@ -706,7 +706,9 @@ static void exec_done(assay_task *t, void *arg)
 	run_exec *e = arg;
 	run *r = e->run;
 	const plan_node *pn = exec_plan_node(e);
-	const plan_sweep *sweep = plan_sweep_of(r->p, pn);
+	/* The kind first: it shares the node's first cache line, the sweep
+	 * does not. */
+	const plan_sweep *sweep = pn->kind == ASSAY_KIND_TRIAL ? plan_sweep_of(r->p, pn) : NULL;
 	bool no_retry = t->no_retry;
 	int rc;
 
