@@ -43,132 +43,20 @@ static int cmp_edge(const void *a, const void *b)
 	return x->from < y->from ? -1 : x->from > y->from;
 }
 
-/* Every name `after` may use, hashed: a node id to its index, a group
- * name to its members (nodes whose id continues the name with '.' or
- * '['), so that resolving a reference costs O(1) plus its edges. */
-#define NONE UINT32_MAX
-
-typedef struct name_slot {
-	const char *name;
-	size_t len;
-	uint32_t node;            /* or NONE */
-	uint32_t group;           /* index into p->groups, or NONE */
-} name_slot;
-
-typedef struct name_map {
-	name_slot *slots;
-	size_t mask;
-	uint32_t *member_at;      /* members of group g: members[member_at[g] .. member_at[g+1]) */
-	uint32_t *members;
-} name_map;
-
-static size_t name_hash(const char *s, size_t len)
+/* Edges from every node named by `name` (a node id, every member of a
+ * group, every trial of a matrix) to node `to`.  An unknown name was
+ * reported by config. */
+static int add_after(edges *es, const plan *p, const char *name, size_t to)
 {
-	uint64_t h = 1469598103934665603u; /* FNV-1a */
-
-	while (len--)
-		h = (h ^ (unsigned char)*s++) * 1099511628211u;
-	return (size_t)h;
-}
-
-static name_slot *name_find(const name_map *m, const char *s, size_t len)
-{
-	size_t i = name_hash(s, len) & m->mask;
-
-	for (; m->slots[i].name; i = (i + 1) & m->mask)
-		if (m->slots[i].len == len && memcmp(m->slots[i].name, s, len) == 0)
-			return &m->slots[i];
-	return &m->slots[i]; /* the empty slot where it would go */
-}
-
-static void name_map_release(name_map *m)
-{
-	free(m->slots);
-	free(m->member_at);
-	free(m->members);
-}
-
-static int name_map_build(name_map *m, const plan *p)
-{
-	size_t cap = 16, i, pass;
-
-	memset(m, 0, sizeof *m);
-	while (cap < 2 * (p->n_nodes + p->n_groups))
-		cap *= 2;
-	m->mask = cap - 1;
-	m->slots = calloc(cap, sizeof *m->slots);
-	m->member_at = calloc(p->n_groups + 1, sizeof *m->member_at);
-	if (!m->slots || !m->member_at)
-		return ASSAY_ENOMEM;
-	for (i = 0; i < p->n_nodes + p->n_groups; i++) {
-		const char *name = i < p->n_nodes ? p->nodes[i].id : p->groups[i - p->n_nodes].name;
-		name_slot *slot = name_find(m, name, strlen(name));
-
-		if (!slot->name) {
-			slot->name = name;
-			slot->len = strlen(name);
-			slot->node = slot->group = NONE;
-		}
-		if (i < p->n_nodes)
-			slot->node = (uint32_t)i;
-		else
-			slot->group = (uint32_t)(i - p->n_nodes);
-	}
-	/* Members, in two passes over every group prefix of every id: count,
-	 * then fill (compressed rows, as the edges). */
-	for (pass = 0; pass < 2; pass++) {
-		uint32_t *fill = NULL;
-
-		if (pass == 1) {
-			for (i = 0; i < p->n_groups; i++)
-				m->member_at[i + 1] += m->member_at[i];
-			m->members = malloc((m->member_at[p->n_groups] + 1) * sizeof *m->members);
-			fill = malloc((p->n_groups + 1) * sizeof *fill);
-			if (!m->members || !fill) {
-				free(fill);
-				return ASSAY_ENOMEM;
-			}
-			memcpy(fill, m->member_at, p->n_groups * sizeof *fill);
-		}
-		for (i = 0; i < p->n_nodes; i++) {
-			const char *id = p->nodes[i].id, *c;
-
-			for (c = id; *c; c++) {
-				name_slot *slot;
-
-				if (*c != '.' && *c != '[')
-					continue;
-				slot = name_find(m, id, (size_t)(c - id));
-				if (!slot->name || slot->group == NONE)
-					continue;
-				if (pass == 0)
-					m->member_at[slot->group + 1]++;
-				else
-					m->members[fill[slot->group]++] = (uint32_t)i;
-				if (*c == '[')
-					break; /* a matrix's parameters hold no groups */
-			}
-		}
-		free(fill);
-	}
-	return 0;
-}
-
-/* Edges from every node named by `name` (a node id, or every member of
- * a group) to node `to`.  An unknown name was reported by config. */
-static int add_after(edges *es, const name_map *m, const char *name, size_t to)
-{
-	const name_slot *slot = name_find(m, name, strlen(name));
-	uint32_t k;
+	uint32_t ref = plan_find(p, name), k;
+	plan_span s;
 	int rc = 0;
 
-	if (!slot->name)
+	if (ref == PLAN_NONE)
 		return 0;
-	if (slot->node != NONE)
-		rc = add_edge(es, slot->node, to);
-	for (k = slot->group == NONE ? 0 : m->member_at[slot->group];
-	     slot->group != NONE && k < m->member_at[slot->group + 1] && rc == 0; k++)
-		rc = add_edge(es, m->members[k], to);
+	s = plan_span_of(p, ref);
+	for (k = 0; k < s.n && rc == 0; k++)
+		rc = add_edge(es, plan_span_at(&s, k), to);
 	return rc;
 }
 
@@ -176,15 +64,10 @@ static int collect_edges(const plan *p, edges *es)
 {
 	uint32_t *gates = malloc((p->n_nodes ? p->n_nodes : 1) * sizeof *gates);
 	size_t i, j, n_gates = 0;
-	name_map m;
-	int rc;
+	int rc = 0;
 
-	rc = name_map_build(&m, p);
-	if (rc < 0 || !gates) {
-		name_map_release(&m);
-		free(gates);
+	if (!gates)
 		return ASSAY_ENOMEM;
-	}
 	for (i = 0; i < p->n_nodes; i++)
 		if (p->nodes[i].gate)
 			gates[n_gates++] = (uint32_t)i;
@@ -192,15 +75,14 @@ static int collect_edges(const plan *p, edges *es)
 		const assay_value *after = p->nodes[i].after;
 
 		if (after && value_type(after) == ASSAY_VALUE_STRING)
-			rc = add_after(es, &m, value_string(after), i);
+			rc = add_after(es, p, value_string(after), i);
 		for (j = 0; after && value_type(after) == ASSAY_VALUE_ARRAY &&
 			    j < value_len(after) && rc == 0; j++)
-			rc = add_after(es, &m, value_string(value_at(after, j, NULL)), i);
+			rc = add_after(es, p, value_string(value_at(after, j, NULL)), i);
 		/* Every node that is not a gate waits for every gate. */
 		for (j = 0; !p->nodes[i].gate && j < n_gates && rc == 0; j++)
 			rc = add_edge(es, gates[j], i);
 	}
-	name_map_release(&m);
 	free(gates);
 	return rc;
 }

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "config.h"
+#include "plan.h"
 #include "diag.h"
 
 /* Node i of the graph is node i of the plan.  Edges are stored twice, in

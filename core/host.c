@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "plan.h"
 #include "host.h"
 #include "plugin.h"
 #include "task.h"
@@ -334,6 +334,7 @@ static int h_child_watch(pid_t pid, assay_child_cb cb, void *arg)
 static const assay_host host = {
 	.abi_version = ASSAY_ABI_VERSION,
 	.declare = registry_declare,
+	.abi_minor = ASSAY_ABI_MINOR,
 
 	.register_node_type = h_register_node_type,
 	.unregister_node_type = h_unregister_node_type,

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <sys/signalfd.h>
 
+#include "best.h"
 #include "config.h"
 #include "diag.h"
 #include "graph.h"
@@ -348,6 +349,29 @@ static size_t count_kind(const plan *p, unsigned kind)
 	return n;
 }
 
+static void print_group(const plan *p, uint32_t ref, bool first)
+{
+	printf("%s %s (%u)", first ? "" : ",", plan_ref_name(p, ref), plan_span_of(p, ref).n);
+}
+
+/* The groups and the matrices (a group of their trials), in the order the
+ * file was read, each with its number of nodes. */
+static void print_groups(const plan *p)
+{
+	size_t g = 0, s, shown = 0;
+
+	printf("  groups:");
+	for (s = 0; s <= p->n_sweeps; s++) {
+		size_t before = s < p->n_sweeps ? p->sweeps[s].groups_before : p->n_groups;
+
+		for (; g < before; g++)
+			print_group(p, (uint32_t)(p->n_nodes + g), shown++ == 0);
+		if (s < p->n_sweeps && p->sweeps[s].matrix)
+			print_group(p, (uint32_t)(p->n_nodes + p->n_groups + s), shown++ == 0);
+	}
+	printf("%s\n", shown ? "" : " none");
+}
+
 static void print_summary(const plan *p, const registry *r)
 {
 	size_t i, items = 0, gates = 0, n_val = count_kind(p, ASSAY_KIND_VALIDATION);
@@ -377,16 +401,7 @@ static void print_summary(const plan *p, const registry *r)
 	for (i = 0; i < p->n_nodes; i++)
 		if (p->nodes[i].skip)
 			printf("  skipped: %s (%s)\n", p->nodes[i].id, p->nodes[i].skip);
-	printf("  groups:");
-	for (i = 0; i < p->n_groups; i++) {
-		size_t j, members = 0, len = strlen(p->groups[i].name);
-
-		for (j = 0; j < p->n_nodes; j++)
-			members += strncmp(p->nodes[j].id, p->groups[i].name, len) == 0 &&
-				   (p->nodes[j].id[len] == '.' || p->nodes[j].id[len] == '[');
-		printf("%s %s (%zu)", i ? "," : "", p->groups[i].name, members);
-	}
-	printf("%s\n", p->n_groups ? "" : " none");
+	print_groups(p);
 }
 
 /* Everything a command needs from a file: the plan with its plugins
@@ -555,28 +570,23 @@ static int cmd_graph(const options *global, int argc, char **argv)
 /* --only names: node ids or group names, each with what it waits for. */
 static int select_only(const loaded *l, char **names, size_t n, bool *keep)
 {
-	size_t i, j;
+	size_t i;
+	uint32_t k;
 
 	for (i = 0; i < n; i++) {
-		size_t len = strlen(names[i]), hits = 0;
+		uint32_t ref = plan_find(&l->p, names[i]);
+		plan_span s = { NULL, 0, 0 };
 
-		for (j = 0; j < l->p.n_nodes; j++) {
-			const char *id = l->p.nodes[j].id;
-
-			if (strcmp(id, names[i]) == 0 ||
-			    (strncmp(id, names[i], len) == 0 && (id[len] == '.' || id[len] == '['))) {
-				keep[j] = true;
-				hits++;
-			}
+		if (ref != PLAN_NONE) {
+			s = plan_span_of(&l->p, ref);
+			for (k = 0; k < s.n; k++)
+				keep[plan_span_at(&s, k)] = true;
 		}
-		if (!hits) {
-			size_t n_names = l->p.n_nodes + l->p.n_groups;
-			const char **known = malloc((n_names ? n_names : 1) * sizeof *known);
+		if (ref == PLAN_NONE || s.n == 0) {
+			size_t n_names;
+			const char **known = plan_names(&l->p, &n_names);
 			const char *hint = NULL;
 
-			for (j = 0; known && j < n_names; j++)
-				known[j] = j < l->p.n_nodes ? l->p.nodes[j].id
-							    : l->p.groups[j - l->p.n_nodes].name;
 			if (known)
 				hint = diag_suggest(names[i], known, n_names);
 			usage_error("run", "--only %s: no such node or group%s%s%s", names[i],
@@ -788,6 +798,39 @@ static int block_signals(void)
 	return signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
+/* The run's subscribers.  The run takes one: this one passes each event
+ * on to the others. */
+typedef struct watchers {
+	progress *pr;
+	best *best;
+} watchers;
+
+static void watchers_event(const run_event *ev, void *arg)
+{
+	const watchers *w = arg;
+
+	if (w->pr)
+		progress_event(ev, w->pr);
+	if (w->best)
+		best_event(ev, w->best);
+}
+
+/* The live line is for a person at a terminal (cron mails what is
+ * printed); the best trials are kept where a sweep has an objective.
+ * Without either the run publishes no events.  -1 when out of memory. */
+static int watchers_init(watchers *w, const loaded *l, const bool *keep, run_options *ro)
+{
+	if (isatty(STDERR_FILENO) && !getenv("NO_PROGRESS"))
+		w->pr = progress_new(&l->p, &l->g, keep, ro->jobs, stderr);
+	if (best_wanted(&l->p) && !(w->best = best_new(&l->p)))
+		return -1;
+	if (w->pr || w->best) {
+		ro->on_event = watchers_event;
+		ro->event_arg = w;
+	}
+	return 0;
+}
+
 /* Run the graph, then write every report; the exit status. */
 static int run_graph(loaded *l, const run_args *a, const bool *keep,
 		     const report_target *targets)
@@ -795,7 +838,7 @@ static int run_graph(loaded *l, const run_args *a, const bool *keep,
 	run_options ro = { 0 };
 	signal_watch sw = { -1, NULL, NULL, 0 };
 	assay_watch *watch = NULL;
-	progress *pr = NULL;
+	watchers w = { NULL, NULL };
 	reactor *re = NULL;
 	run *r = NULL;
 	report rep;
@@ -807,15 +850,9 @@ static int run_graph(loaded *l, const run_args *a, const bool *keep,
 	ro.fail_fast = a->fail_fast || l->p.fail_fast;
 	ro.keep = keep;
 	ro.verbosity = ASSAY_LOG_WARNING + a->o.verbosity;
-	/* The live line is for a person at a terminal; cron mails what is
-	 * printed.  Without it the run publishes no events. */
-	if (isatty(STDERR_FILENO) && !getenv("NO_PROGRESS") &&
-	    (pr = progress_new(&l->p, &l->g, keep, ro.jobs, stderr))) {
-		ro.on_event = progress_event;
-		ro.event_arg = pr;
-	}
 	sw.fd = block_signals();
-	if (reactor_new(&re) < 0 || run_new(&r, &l->p, &l->g, &ro, re) < 0) {
+	if (watchers_init(&w, l, keep, &ro) < 0 || reactor_new(&re) < 0 ||
+	    run_new(&r, &l->p, &l->g, &ro, re) < 0) {
 		fprintf(stderr, "assay: cannot start: out of memory\n");
 		status = ASSAY_UNKNOWN;
 		goto out;
@@ -825,16 +862,16 @@ static int run_graph(loaded *l, const run_args *a, const bool *keep,
 	if (sw.fd >= 0)
 		reactor_fd_watch(re, sw.fd, ASSAY_READABLE, on_signal, &sw, &watch);
 	host_set_reactor(re);
-	if (pr && progress_start(pr, re) < 0)
-		progress_stop(pr); /* no timer: no line */
+	if (w.pr && progress_start(w.pr, re) < 0)
+		progress_stop(w.pr); /* no timer: no line */
 	if (run_go(r) < 0) {
 		fprintf(stderr, "assay: cannot start the worker threads\n");
 		status = ASSAY_UNKNOWN;
 		goto out;
 	}
-	if (pr)
-		progress_stop(pr); /* erased before the report */
-	if (report_build(&rep, &l->p, &l->g, r) < 0) {
+	if (w.pr)
+		progress_stop(w.pr); /* erased before the report */
+	if (report_build(&rep, &l->p, &l->g, r, w.best) < 0) {
 		fprintf(stderr, "assay: out of memory writing the report\n");
 		status = ASSAY_UNKNOWN;
 		goto out;
@@ -853,8 +890,8 @@ static int run_graph(loaded *l, const run_args *a, const bool *keep,
 	}
 	report_release(&rep);
 out:
-	if (pr)
-		progress_stop(pr);
+	if (w.pr)
+		progress_stop(w.pr);
 	if (watch)
 		reactor_fd_unwatch(re, watch);
 	run_free(r);
@@ -862,7 +899,8 @@ out:
 	 * running may unwatch or stop a timer through the host table. */
 	reactor_free(re);
 	host_set_reactor(NULL);
-	progress_free(pr);
+	progress_free(w.pr);
+	best_free(w.best);
 	if (sw.fd >= 0)
 		close(sw.fd);
 	return status;

@@ -195,16 +195,28 @@ int registry_declare(assay_plugin *p, const assay_plugin_info *info)
 {
 	if (!p->initialising || p->name)
 		return ASSAY_ESTATE;
+	/* Of a plugin built for another version, only abi_version can be
+	 * read: its struct may be shorter than this one. */
 	if (info->abi_version != ASSAY_ABI_VERSION) {
 		load_error(p->reg, p->reg->loading_at,
 			   "plugin %s is built for assay plugin ABI %d, but this assay has ABI %d: rebuild it against this assay's assay/plugin.h",
 			   p->path, info->abi_version, ASSAY_ABI_VERSION);
 		return ASSAY_EABI;
 	}
+	/* A plugin may use whatever its minor added: a host without it would
+	 * hand it a shorter table, or ignore what it sets. */
+	if (info->abi_minor > ASSAY_ABI_MINOR) {
+		load_error(p->reg, p->reg->loading_at,
+			   "plugin %s is built for assay plugin ABI %d.%u, but this assay has ABI %d.%u: use a newer assay, or rebuild the plugin against this assay's assay/plugin.h",
+			   p->path, info->abi_version, info->abi_minor, ASSAY_ABI_VERSION,
+			   ASSAY_ABI_MINOR);
+		return ASSAY_EABI;
+	}
 	if (!info->name || !*info->name) {
 		load_error(p->reg, p->reg->loading_at, "plugin %s declares no name", p->path);
 		return ASSAY_EINVAL;
 	}
+	p->abi_minor = info->abi_minor;
 	p->name = strdup(info->name);
 	p->version = strdup(info->version ? info->version : "");
 	p->description = strdup(info->description ? info->description : "");

@@ -15,6 +15,9 @@ typedef struct registry registry;
 struct assay_plugin {
 	char *path;                 /* the file opened */
 	char *name, *version, *description; /* from declare(); NULL before */
+	/* The ABI minor it was built for: a member its structs gained in a
+	 * later minor is not there to read. */
+	unsigned abi_minor;
 	void *handle;               /* lt_dlhandle */
 	const assay_value *config;  /* [plugins.NAME], or NULL */
 	registry *reg;

@@ -7,8 +7,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/magic.h>
-#include <math.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +17,43 @@
 #include "host.h"
 #include "report.h"
 
-static void fill(assay_result *out, const run_result *in, const plan_node *pn)
+/* What building a report keeps at hand: where plan node i went (at[i],
+ * SIZE_MAX when not kept), and where group g's path is in rep->paths
+ * (path_at[g] .. path_at[g + 1]). */
+typedef struct builder {
+	report *rep;
+	const plan *p;
+	const run_result *res;
+	size_t *at;
+	size_t *path_at;
+	size_t n_objectives;
+} builder;
+
+/* Each group's enclosing groups, outermost first, itself last: what its
+ * nodes' results point at. */
+static int build_paths(builder *b)
+{
+	const plan *p = b->p;
+	size_t g, k;
+	uint32_t u;
+
+	if (!(b->path_at = calloc(p->n_groups + 1, sizeof *b->path_at)))
+		return ASSAY_ENOMEM;
+	for (g = 0; g < p->n_groups; g++) {
+		b->path_at[g + 1] = b->path_at[g];
+		for (u = (uint32_t)g; u != PLAN_NONE; u = p->groups[u].parent)
+			b->path_at[g + 1]++;
+	}
+	if (!(b->rep->paths = malloc((b->path_at[p->n_groups] + 1) * sizeof *b->rep->paths)))
+		return ASSAY_ENOMEM;
+	for (g = 0; g < p->n_groups; g++)
+		for (k = b->path_at[g + 1], u = (uint32_t)g; u != PLAN_NONE; u = p->groups[u].parent)
+			b->rep->paths[--k] = p->groups[u].name;
+	return 0;
+}
+
+/* What a node and its items have alike: the outcome and the groups. */
+static void fill(const builder *b, assay_result *out, const run_result *in, const plan_node *pn)
 {
 	out->kind = pn->kind;
 	out->type = pn->type_name;
@@ -34,159 +68,195 @@ static void fill(assay_result *out, const run_result *in, const plan_node *pn)
 	out->start = in->start;
 	out->end = in->end;
 	out->duration = in->duration;
-}
-
-/* The last value reported for metric, or NULL: a value reported again
- * replaces the earlier one. */
-static const assay_metric *find_metric(const run_result *res, const char *metric)
-{
-	size_t m = res->n_metrics;
-
-	while (m-- > 0)
-		if (strcmp(res->metrics[m].name, metric) == 0)
-			return &res->metrics[m];
-	return NULL;
-}
-
-/* The best trial of each sweep -- the trials one [trial.X] table declares:
- * its matrix, or the trial alone -- by the objective it declares.  Those
- * that did not end OK or WARNING do not compete (the run made a trial
- * without the metric UNKNOWN), nor does a value that is not a number. */
-static void mark_best(report *rep, const plan *p, const run_result *res,
-		      const size_t *at)
-{
-	size_t i, j, end;
-
-	for (i = 0; i < p->n_nodes; i = end) {
-		const plan_node *pn = &p->nodes[i];
-		const assay_metric *best_m = NULL;
-		size_t best = SIZE_MAX;
-
-		for (end = i + 1; end < p->n_nodes && p->nodes[end].table == pn->table; end++)
-			;
-		if (pn->kind != ASSAY_KIND_TRIAL || !pn->objective_metric)
-			continue;
-		for (j = i; j < end; j++) {
-			const assay_metric *m;
-
-			if (at[j] == SIZE_MAX || (res[j].status != ASSAY_OK && res[j].status != ASSAY_WARNING) ||
-			    !(m = find_metric(&res[j], pn->objective_metric)) || isnan(m->value))
-				continue;
-			if (!best_m || (pn->objective_max ? m->value > best_m->value
-							  : m->value < best_m->value)) {
-				best = j;
-				best_m = m;
-			}
-		}
-		if (best != SIZE_MAX) {
-			rep->results[at[best]].best = true;
-			rep->extras[at[best]].objective = best_m;
-		}
+	if (pn->group != PLAN_NONE) {
+		out->group = b->p->groups[pn->group].name;
+		out->groups = b->rep->paths + b->path_at[pn->group];
+		out->n_groups = b->path_at[pn->group + 1] - b->path_at[pn->group];
 	}
 }
 
-/* Each retried execution's attempts, to its result's extras. */
-static void attach_histories(report *rep, const run *r, const size_t *at)
+/* A trial's sweep, parameters and objective. */
+static void fill_trial(builder *b, assay_result *out, const run_result *in, const plan_node *pn)
 {
+	const plan_sweep *s = plan_sweep_of(b->p, pn);
+	const assay_metric *m;
+	assay_objective *o;
+
+	if (!s)
+		return;
+	out->sweep = s->id;
+	out->params = pn->params;
+	out->n_params = pn->n_params;
+	if (!s->objective)
+		return;
+	o = &b->rep->objectives[b->n_objectives++];
+	o->metric = s->objective;
+	o->maximise = s->maximise;
+	if ((m = best_reported(in, s->objective))) {
+		o->reported = true;
+		o->value = m->value;
+		o->unit = m->unit ? m->unit : "";
+	}
+	out->objective = o;
+}
+
+/* Node i's result and its items': items[0 .. n) of rep->index, their
+ * results at items_out. */
+static void fill_node(builder *b, size_t i, assay_result *out, const assay_result **items,
+		      assay_result *items_out)
+{
+	const plan_node *pn = &b->p->nodes[i];
+	const run_result *in = &b->res[i];
+	size_t j;
+
+	out->id = pn->id;
+	fill(b, out, in, pn);
+	fill_trial(b, out, in, pn);
+	out->items = items;
+	out->n_items = in->n_items;
+	for (j = 0; j < in->n_items; j++) {
+		assay_result *item = &items_out[j];
+
+		item->id = item->item = pn->items[j];
+		fill(b, item, &in->items[j], pn);
+		items[j] = item;
+	}
+}
+
+/* Each retried execution's attempts, to its result's history. */
+static int attach_histories(builder *b, const run *r)
+{
+	report *rep = b->rep;
 	const run_history *h;
+	size_t n = 0, k = 0, j;
 
+	for (h = run_histories(r); h; h = h->next)
+		n += h->n;
+	rep->attempts = calloc(n ? n : 1, sizeof *rep->attempts);
+	rep->histories = malloc((n ? n : 1) * sizeof *rep->histories);
+	if (!rep->attempts || !rep->histories)
+		return ASSAY_ENOMEM;
 	for (h = run_histories(r); h; h = h->next) {
-		report_extra *x;
-		size_t k = at[h->node];
+		assay_result *res;
+		size_t at = b->at[h->node];
 
-		if (k == SIZE_MAX)
+		if (at == SIZE_MAX)
 			continue;
-		if (h->item == SIZE_MAX)
-			x = &rep->extras[k];
-		else if (h->item < rep->results[k].n_items)
-			x = &rep->extras[rep->r.n_results +
-					 (size_t)(rep->results[k].items - rep->items) + h->item];
-		else
-			continue;
-		x->attempts = h->attempts;
-		x->n_attempts = h->n;
+		res = &rep->results[at];
+		if (h->item != SIZE_MAX) {
+			if (h->item >= res->n_items)
+				continue;
+			/* index[i] is &results[i], for items as for nodes. */
+			res = &rep->results[(size_t)(res->items - rep->index) + h->item];
+		}
+		res->history = rep->histories + k;
+		res->n_history = h->n;
+		for (j = 0; j < h->n; j++, k++) {
+			assay_attempt *a = &rep->attempts[k];
+
+			a->number = (unsigned)j + 1;
+			a->status = h->attempts[j].status;
+			a->message = h->attempts[j].message ? h->attempts[j].message : "";
+			a->start = h->attempts[j].start;
+			a->end = h->attempts[j].end;
+			a->duration = h->attempts[j].duration;
+			rep->histories[k] = a;
+		}
+	}
+	return 0;
+}
+
+/* The best trial of each sweep, as the tracker ranked them. */
+static void mark_best(builder *b, best *tracker)
+{
+	size_t s;
+
+	for (s = 0; tracker && s < b->p->n_sweeps; s++) {
+		uint32_t node = best_of(tracker, s, NULL);
+
+		if (node != PLAN_NONE && b->at[node] != SIZE_MAX)
+			b->rep->results[b->at[node]].best = true;
 	}
 }
 
-int report_build(report *rep, const plan *p, const graph *g, const run *r)
+/* The kept nodes and items, and the trials with an objective, counted
+ * and allocated for. */
+static int allocate(builder *b, size_t *n_out, size_t *n_items_out)
 {
-	const run_result *res = run_results(r);
-	size_t i, j, n = 0, n_items = 0, k = 0, it = 0, *at;
-	double *seconds;
+	const plan *p = b->p;
+	size_t i, n = 0, n_items = 0, n_obj = 0;
+
+	for (i = 0; i < p->n_nodes; i++)
+		if (b->res[i].kept) {
+			const plan_sweep *s = plan_sweep_of(p, &p->nodes[i]);
+
+			n++;
+			n_items += b->res[i].n_items;
+			n_obj += s && s->objective;
+		}
+	b->rep->results = calloc(n + n_items ? n + n_items : 1, sizeof *b->rep->results);
+	b->rep->index = malloc((n + n_items ? n + n_items : 1) * sizeof *b->rep->index);
+	b->rep->objectives = calloc(n_obj ? n_obj : 1, sizeof *b->rep->objectives);
+	b->at = malloc((p->n_nodes ? p->n_nodes : 1) * sizeof *b->at);
+	if (!b->rep->results || !b->rep->index || !b->rep->objectives || !b->at)
+		return ASSAY_ENOMEM;
+	*n_out = n;
+	*n_items_out = n_items;
+	return build_paths(b);
+}
+
+int report_build(report *rep, const plan *p, const graph *g, const run *r, best *tracker)
+{
+	builder b = { rep, p, run_results(r), NULL, NULL, 0 };
+	size_t i, n, n_items, k = 0, it;
+	double *seconds = calloc(p->n_nodes ? p->n_nodes : 1, sizeof *seconds);
 	bool stopped;
+	int rc;
 
 	memset(rep, 0, sizeof *rep);
-	for (i = 0; i < p->n_nodes; i++)
-		if (res[i].kept) {
-			n++;
-			n_items += res[i].n_items;
-		}
-	rep->results = calloc(n ? n : 1, sizeof *rep->results);
-	rep->items = calloc(n_items ? n_items : 1, sizeof *rep->items);
-	rep->extras = calloc(n + n_items ? n + n_items : 1, sizeof *rep->extras);
-	at = malloc((p->n_nodes ? p->n_nodes : 1) * sizeof *at);
-	seconds = calloc(p->n_nodes ? p->n_nodes : 1, sizeof *seconds);
-	if (!rep->results || !rep->items || !rep->extras || !at || !seconds) {
-		free(at);
-		free(seconds);
-		return ASSAY_ENOMEM;
+	if (!seconds || (rc = allocate(&b, &n, &n_items)) < 0) {
+		rc = ASSAY_ENOMEM;
+		goto out;
 	}
-	for (i = 0; i < p->n_nodes; i++) {
-		assay_result *out;
-
-		at[i] = SIZE_MAX;
-		if (!res[i].kept)
+	for (i = 0, it = n; i < p->n_nodes; i++) {
+		b.at[i] = SIZE_MAX;
+		if (!b.res[i].kept)
 			continue;
-		at[i] = k;
-		out = &rep->results[k++];
-		out->id = p->nodes[i].id;
-		fill(out, &res[i], &p->nodes[i]);
-		out->items = &rep->items[it];
-		out->n_items = res[i].n_items;
-		for (j = 0; j < res[i].n_items; j++) {
-			assay_result *item = &rep->items[it++];
-
-			item->id = p->nodes[i].items[j];
-			fill(item, &res[i].items[j], &p->nodes[i]);
-		}
-		rep->r.counts[res[i].status]++;
-		seconds[i] = res[i].duration;
+		b.at[i] = k;
+		rep->index[k] = &rep->results[k];
+		fill_node(&b, i, &rep->results[k++], &rep->index[it], &rep->results[it]);
+		it += b.res[i].n_items;
+		rep->r.counts[b.res[i].status]++;
+		seconds[i] = b.res[i].duration;
 	}
 	rep->r.config_path = p->path;
-	rep->r.results = rep->results;
+	rep->r.assay_version = PACKAGE_VERSION;
+	rep->r.results = rep->index;
 	rep->r.n_results = n;
-	rep->n_items = n_items;
-	mark_best(rep, p, res, at);
-	attach_histories(rep, r, at);
-	rep->r.worst = run_worst(res, p->n_nodes);
+	mark_best(&b, tracker);
+	if ((rc = attach_histories(&b, r)) < 0)
+		goto out;
+	rep->r.worst = run_worst(b.res, p->n_nodes);
 	run_times(r, &rep->r.start, &rep->r.end, &stopped);
 	rep->r.interrupted = stopped;
 	rep->r.wall = rep->r.end > rep->r.start ? rep->r.end - rep->r.start : 0;
 	rep->r.critical_path = graph_critical_path(g, seconds, NULL, NULL);
-	free(at);
+out:
+	free(b.at);
+	free(b.path_at);
 	free(seconds);
-	return 0;
+	return rc;
 }
 
 void report_release(report *rep)
 {
 	free(rep->results);
-	free(rep->items);
-	free(rep->extras);
+	free(rep->index);
+	free(rep->paths);
+	free(rep->objectives);
+	free(rep->attempts);
+	free(rep->histories);
 	memset(rep, 0, sizeof *rep);
-}
-
-const report_extra *report_extra_of(const assay_report *r, const assay_result *res)
-{
-	const report *rep = (const report *)((const char *)r - offsetof(report, r));
-
-	if (!rep->extras)
-		return NULL;
-	if (res >= rep->results && res < rep->results + r->n_results)
-		return &rep->extras[res - rep->results];
-	if (res >= rep->items && res < rep->items + rep->n_items)
-		return &rep->extras[r->n_results + (size_t)(res - rep->items)];
-	return NULL;
 }
 
 int report_exit_status(const report *rep)

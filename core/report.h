@@ -7,35 +7,29 @@
 #include <stdio.h>
 
 #include "assay/plugin.h"
-#include "config.h"
+#include "best.h"
 #include "graph.h"
+#include "plan.h"
 #include "run.h"
-
-/* What the built-in reporters show of a result beyond the plugin ABI's
- * assay_result. */
-typedef struct report_extra {
-	const assay_metric *objective; /* the best trial's objective metric, or NULL */
-	const run_attempt *attempts;   /* every attempt, when there was more than one */
-	size_t n_attempts;
-} report_extra;
 
 typedef struct report {
 	assay_report r;              /* what reporters see */
-	assay_result *results;       /* r.results, owned */
-	assay_result *items;         /* every validation item, owned */
-	size_t n_items;
-	report_extra *extras;        /* one per result, then one per item */
+	/* What r points into, owned: */
+	assay_result *results;       /* the nodes', then every validation item's */
+	const assay_result **index;  /* r.results, then each validation's items */
+	const char **paths;          /* each group's enclosing groups, outermost first */
+	assay_objective *objectives; /* the trials' of sweeps with an objective */
+	assay_attempt *attempts;     /* every attempt of the executions retried */
+	const assay_attempt **histories;
 } report;
 
-/* Build the report of a finished run: kept nodes in declaration order,
- * the best trial of each sweep by its objective, the critical path from
- * the run's own durations.  0 or ASSAY_ENOMEM; report_release() always. */
-int report_build(report *rep, const plan *p, const graph *g, const run *r);
+/* Build the report of a finished run: kept nodes in declaration order
+ * with their groups, sweeps, parameters, objectives and histories, the
+ * best trial of each sweep from b (NULL: none is marked), the critical
+ * path from the run's own durations.  0 or ASSAY_ENOMEM; report_release()
+ * always.  p and r must outlive the report. */
+int report_build(report *rep, const plan *p, const graph *g, const run *r, best *b);
 void report_release(report *rep);
-
-/* The extras of res, one of the results (or items) of r, which must be
- * the `r` of a report that report_build() made; NULL for anything else. */
-const report_extra *report_extra_of(const assay_report *r, const assay_result *res);
 
 /* Write with `rep` to path ("-" is stdout).  Symbolic links are followed
  * to the file they lead to.  A regular file (or a new one) is written to a

@@ -208,7 +208,6 @@ static bool not_ok(assay_status s)
  * unit as perfdata writes it; then the duration and the attempts. */
 static char *tail_of(const human *h, const assay_result *res)
 {
-	const report_extra *x = report_extra_of(h->r, res);
 	char *buf = NULL;
 	size_t size = 0;
 	FILE *f = open_memstream(&buf, &size);
@@ -216,15 +215,14 @@ static char *tail_of(const human *h, const assay_result *res)
 	if (!f)
 		return NULL;
 	if (res->best) {
-		fputs(" [best", f);
-		if (x && x->objective) {
-			const assay_metric *m = x->objective;
+		const assay_objective *o = res->objective;
 
+		fputs(" [best", f);
+		if (o && o->reported) {
 			fputc(' ', f);
-			text_put(f, m->name, strlen(m->name), SIZE_MAX);
-			fprintf(f, "=%g", m->value);
-			if (m->unit)
-				text_put(f, m->unit, strlen(m->unit), SIZE_MAX);
+			text_put(f, o->metric, strlen(o->metric), SIZE_MAX);
+			fprintf(f, "=%g", o->value);
+			text_put(f, o->unit, strlen(o->unit), SIZE_MAX);
 		}
 		fputc(']', f);
 	}
@@ -246,7 +244,7 @@ static void put_items(const human *h, const assay_result *res)
 	size_t j, shown = 0, more = 0;
 
 	for (j = 0; j < res->n_items; j++) {
-		const assay_result *item = &res->items[j];
+		const assay_result *item = res->items[j];
 		char *lead, tail[32] = "";
 
 		if (item->status == ASSAY_OK)
@@ -263,7 +261,7 @@ static void put_items(const human *h, const assay_result *res)
 			put_details(h, 2 + STATUS_COLS + 2, item, ITEM_DETAIL_HEAD, ITEM_DETAIL_TAIL);
 	}
 	for (; j < res->n_items; j++)
-		more += res->items[j].status != ASSAY_OK;
+		more += res->items[j]->status != ASSAY_OK;
 	if (more)
 		fprintf(h->out, "  ... and %zu more item%s not OK\n", more, more == 1 ? "" : "s");
 }
@@ -273,7 +271,7 @@ static size_t id_column(const assay_report *r)
 	size_t i, w = 0;
 
 	for (i = 0; i < r->n_results; i++) {
-		size_t cols = text_width(r->results[i].id, strlen(r->results[i].id));
+		size_t cols = text_width(r->results[i]->id, strlen(r->results[i]->id));
 
 		if (cols > w)
 			w = cols;
@@ -294,7 +292,7 @@ static int human_write(FILE *out, const assay_report *r, void *data)
 	int s;
 
 	for (i = 0; i < r->n_results; i++) {
-		const assay_result *res = &r->results[i];
+		const assay_result *res = r->results[i];
 		char *lead = lead_of(&h, res->id, "  ", h.id_cols), *tail = tail_of(&h, res);
 
 		if (!lead || !tail) {

@@ -1,6 +1,6 @@
 /* report_json.c -- the json report: every node with its status, message,
- * metrics, attempts and times, and the run's totals; valid UTF-8 whatever
- * the commands printed. */
+ * metrics, attempts and times, a trial's sweep, parameters and objective,
+ * and the run's totals; valid UTF-8 whatever the commands printed. */
 #ifdef HAVE_CONFIG_H
 #include "autoconfig.h"
 #endif
@@ -53,15 +53,15 @@ static cJSON *json_number(double v)
 }
 
 /* Every attempt of an execution that took more than one. */
-static void add_history(cJSON *o, const report_extra *x)
+static void add_history(cJSON *o, const assay_result *res)
 {
 	cJSON *history;
 	size_t i;
 
-	if (!x || x->n_attempts < 2 || !(history = cJSON_AddArrayToObject(o, "history")))
+	if (res->n_history < 2 || !(history = cJSON_AddArrayToObject(o, "history")))
 		return;
-	for (i = 0; i < x->n_attempts; i++) {
-		const run_attempt *a = &x->attempts[i];
+	for (i = 0; i < res->n_history; i++) {
+		const assay_attempt *a = res->history[i];
 		cJSON *ja = cJSON_CreateObject();
 
 		if (!ja)
@@ -75,32 +75,11 @@ static void add_history(cJSON *o, const report_extra *x)
 	}
 }
 
-static cJSON *json_result(const assay_report *r, const assay_result *res, bool is_item)
+static void add_metrics(cJSON *o, const assay_result *res)
 {
-	cJSON *o = cJSON_CreateObject(), *metrics;
+	cJSON *metrics = cJSON_AddArrayToObject(o, "metrics");
 	size_t i;
 
-	if (!o)
-		return NULL;
-	add_text(o, is_item ? "item" : "id", res->id);
-	if (!is_item) {
-		cJSON_AddStringToObject(o, "kind", kind_name(res->kind));
-		add_text(o, "type", res->type ? res->type : "");
-	}
-	cJSON_AddStringToObject(o, "status", host_status_name(res->status));
-	add_text(o, "message", res->message);
-	if (res->details)
-		add_text(o, "details", res->details);
-	if (res->skip_reason)
-		add_text(o, "skip_reason", res->skip_reason);
-	else
-		cJSON_AddNullToObject(o, "skip_reason");
-	cJSON_AddNumberToObject(o, "attempts", res->attempts);
-	add_history(o, report_extra_of(r, res));
-	cJSON_AddItemToObject(o, "start", json_time(res->start));
-	cJSON_AddItemToObject(o, "end", json_time(res->end));
-	cJSON_AddNumberToObject(o, "duration_seconds", res->duration);
-	metrics = cJSON_AddArrayToObject(o, "metrics");
 	for (i = 0; metrics && i < res->n_metrics; i++) {
 		const assay_metric *m = &res->metrics[i];
 		cJSON *jm = cJSON_CreateObject();
@@ -120,13 +99,67 @@ static cJSON *json_result(const assay_report *r, const assay_result *res, bool i
 			cJSON_AddItemToObject(jm, "max", json_number(m->max));
 		cJSON_AddItemToArray(metrics, jm);
 	}
-	if (!is_item && res->kind == ASSAY_KIND_TRIAL)
+}
+
+/* A trial's sweep, its parameters as an object of texts in matrix key
+ * order, and its objective: the metric, the goal, and the value and
+ * unit it reported (null and "" when it did not). */
+static void add_trial(cJSON *o, const assay_result *res)
+{
+	const assay_objective *obj = res->objective;
+	cJSON *params, *jo;
+	size_t i;
+
+	if (res->sweep)
+		add_text(o, "sweep", res->sweep);
+	if (res->n_params && (params = cJSON_AddObjectToObject(o, "params")))
+		for (i = 0; i < res->n_params; i++)
+			add_text(params, res->params[i].name, res->params[i].value);
+	if (!obj || !(jo = cJSON_AddObjectToObject(o, "objective")))
+		return;
+	add_text(jo, "metric", obj->metric);
+	cJSON_AddStringToObject(jo, "goal", obj->maximise ? "max" : "min");
+	cJSON_AddItemToObject(jo, "value", obj->reported ? json_number(obj->value) : cJSON_CreateNull());
+	add_text(jo, "unit", obj->reported ? obj->unit : "");
+}
+
+static cJSON *json_result(const assay_result *res, bool is_item)
+{
+	cJSON *o = cJSON_CreateObject();
+	size_t i;
+
+	if (!o)
+		return NULL;
+	add_text(o, is_item ? "item" : "id", res->id);
+	if (!is_item) {
+		cJSON_AddStringToObject(o, "kind", kind_name(res->kind));
+		add_text(o, "type", res->type ? res->type : "");
+		if (res->group)
+			add_text(o, "group", res->group);
+	}
+	cJSON_AddStringToObject(o, "status", host_status_name(res->status));
+	add_text(o, "message", res->message);
+	if (res->details)
+		add_text(o, "details", res->details);
+	if (res->skip_reason)
+		add_text(o, "skip_reason", res->skip_reason);
+	else
+		cJSON_AddNullToObject(o, "skip_reason");
+	cJSON_AddNumberToObject(o, "attempts", res->attempts);
+	add_history(o, res);
+	cJSON_AddItemToObject(o, "start", json_time(res->start));
+	cJSON_AddItemToObject(o, "end", json_time(res->end));
+	cJSON_AddNumberToObject(o, "duration_seconds", res->duration);
+	add_metrics(o, res);
+	if (!is_item && res->kind == ASSAY_KIND_TRIAL) {
+		add_trial(o, res);
 		cJSON_AddBoolToObject(o, "best", res->best);
+	}
 	if (!is_item && res->kind == ASSAY_KIND_VALIDATION) {
 		cJSON *items = cJSON_AddArrayToObject(o, "items");
 
 		for (i = 0; items && i < res->n_items; i++)
-			cJSON_AddItemToArray(items, json_result(r, &res->items[i], true));
+			cJSON_AddItemToArray(items, json_result(res->items[i], true));
 	}
 	return o;
 }
@@ -153,7 +186,7 @@ static int json_write(FILE *out, const assay_report *r, void *data)
 	cJSON_AddNumberToObject(root, "total", (double)r->n_results);
 	nodes = cJSON_AddArrayToObject(root, "nodes");
 	for (i = 0; nodes && i < r->n_results; i++)
-		cJSON_AddItemToArray(nodes, json_result(r, &r->results[i], false));
+		cJSON_AddItemToArray(nodes, json_result(r->results[i], false));
 	text = cJSON_Print(root);
 	if (!text || fprintf(out, "%s\n", text) < 0)
 		rc = text ? ASSAY_ESYS : ASSAY_ENOMEM;

@@ -107,9 +107,7 @@ struct run {
 	pool_job prefault;        /* see prefault_job_fn */
 	limiter jobs;
 	bool jobs_bound;          /* false when jobs >= every execution: no limiter */
-	limiter *groups;          /* one per plan group (avail unused without max_parallel) */
-	size_t *limited;          /* the groups with a max_parallel, in plan order */
-	size_t n_limited;
+	limiter *limits;          /* one per plan limit: a group's or a sweep's max_parallel */
 	pthread_mutex_t resq_lock; /* the list below grows as nodes launch */
 	res_queue **resq;         /* one per resource type a launched node used */
 	size_t n_resq;
@@ -708,14 +706,16 @@ static void exec_done(assay_task *t, void *arg)
 	run_exec *e = arg;
 	run *r = e->run;
 	const plan_node *pn = exec_plan_node(e);
+	/* The kind first: it shares the node's first cache line, the sweep
+	 * does not. */
+	const plan_sweep *sweep = pn->kind == ASSAY_KIND_TRIAL ? plan_sweep_of(r->p, pn) : NULL;
 	bool no_retry = t->no_retry;
 	int rc;
 
 	exec_leave(e);
 	move_result(e, t);
 	/* The same command would report the same: no retry. */
-	if (pn->kind == ASSAY_KIND_TRIAL && pn->objective_metric &&
-	    objective_missing(r, e->res, pn->objective_metric))
+	if (sweep && sweep->objective && objective_missing(r, e->res, sweep->objective))
 		no_retry = true;
 	if (failed_status(e->res->status) && t->attempt <= pn->retries && !no_retry &&
 	    !atomic_load(&r->stopping)) {
@@ -955,13 +955,6 @@ static void launch_make(void *obj, void *arg)
 	exec_setup(arg, &l->execs[0], l);
 }
 
-static bool in_group(const char *id, const char *group)
-{
-	size_t len = strlen(group);
-
-	return strncmp(id, group, len) == 0 && (id[len] == '.' || id[len] == '[');
-}
-
 static res_queue *res_queue_for(run *r, const assay_resource_type *type);
 
 /* Node v's launch, set up; NULL when out of memory. */
@@ -969,8 +962,9 @@ static run_launch *launch_new(run *r, size_t v)
 {
 	const plan_node *pn = &r->p->nodes[v];
 	run_result *res = &r->results[v];
+	uint32_t limits[PLAN_MAX_DEPTH + 1];
 	run_launch *l;
-	size_t i, k;
+	size_t i, k, n_limits = 0;
 
 	if (pn->kind != ASSAY_KIND_VALIDATION) {
 		if (!(l = recycler_get(r->launches, tl_worker)))
@@ -997,17 +991,14 @@ static run_launch *launch_new(run *r, size_t v)
 		}
 	}
 	l->index = v;
-	/* Groups were declared outer before inner: a consistent order, so
-	 * limits taken one after another cannot deadlock.  Most nodes have
-	 * no limit and no resource: nothing is allocated for them. */
-	for (k = 0; k < r->n_limited; k++) {
-		i = r->limited[k];
-		if (!in_group(pn->id, r->p->groups[i].name))
-			continue;
-		if (!l->limits && !(l->limits = calloc(r->n_limited, sizeof *l->limits)))
-			goto nomem;
-		l->limits[l->n_limits++] = &r->groups[i];
-	}
+	/* Outermost first, as for every node: limits taken one after
+	 * another cannot deadlock.  Most nodes have no limit and no
+	 * resource: nothing is allocated for them. */
+	if (r->p->n_limits && (n_limits = plan_node_limits(r->p, pn, limits)) &&
+	    !(l->limits = calloc(n_limits, sizeof *l->limits)))
+		goto nomem;
+	for (k = 0; k < n_limits; k++)
+		l->limits[l->n_limits++] = &r->limits[limits[k]];
 	if (pn->n_resources) {
 		l->n_res = (unsigned)pn->n_resources;
 		if (!(l->resq = calloc(pn->n_resources, sizeof *l->resq)))
@@ -1310,21 +1301,17 @@ int run_new(run **out, const plan *p, const graph *g, const run_options *o,
 	 * the run reaches them. */
 	r->nodes = bigarray_new(p->n_nodes, sizeof *r->nodes);
 	r->results = bigarray_new(p->n_nodes, sizeof *r->results);
-	r->groups = calloc(p->n_groups ? p->n_groups : 1, sizeof *r->groups);
-	r->limited = malloc((p->n_groups ? p->n_groups : 1) * sizeof *r->limited);
+	r->limits = calloc(p->n_limits ? p->n_limits : 1, sizeof *r->limits);
 	r->roots = malloc((p->n_nodes ? p->n_nodes : 1) * sizeof *r->roots);
-	if (!r->nodes || !r->results || !r->groups || !r->limited || !r->roots)
+	if (!r->nodes || !r->results || !r->limits || !r->roots)
 		return ASSAY_ENOMEM;
 	if (recycler_new(&r->tasks, workers, sizeof(assay_task), task_make, task_unmake, r) < 0 ||
 	    recycler_new(&r->launches, workers, sizeof(run_launch) + sizeof(run_exec),
 			 launch_make, NULL, r) < 0 ||
 	    recycler_new(&r->root_jobs, workers, sizeof(roots_job), NULL, NULL, NULL) < 0)
 		return ASSAY_ENOMEM;
-	for (i = 0; i < p->n_groups; i++) {
-		limiter_init(&r->groups[i], p->groups[i].max_parallel);
-		if (p->groups[i].max_parallel)
-			r->limited[r->n_limited++] = i;
-	}
+	for (i = 0; i < p->n_limits; i++)
+		limiter_init(&r->limits[i], p->limits[i]);
 	/* From the graph alone, not the plan: the roots, and the sinks
 	 * (kept nodes without a kept successor: the run is over once
 	 * every sink is). */
@@ -1465,8 +1452,8 @@ void run_stop(run *r, const char *reason)
 	}
 	/* Whoever waits for a slot or a resource will not get one now. */
 	drain_limiter(&r->jobs);
-	for (i = 0; i < r->p->n_groups; i++)
-		drain_limiter(&r->groups[i]);
+	for (i = 0; i < r->p->n_limits; i++)
+		drain_limiter(&r->limits[i]);
 	pthread_mutex_lock(&r->resq_lock);
 	n_resq = r->n_resq;
 	pthread_mutex_unlock(&r->resq_lock);
@@ -1550,8 +1537,8 @@ void run_free(run *r)
 	}
 	for (i = 0; r->results && i < r->p->n_nodes; i++)
 		result_release(&r->results[i]);
-	for (i = 0; r->groups && i < r->p->n_groups; i++)
-		pthread_mutex_destroy(&r->groups[i].lock);
+	for (i = 0; r->limits && i < r->p->n_limits; i++)
+		pthread_mutex_destroy(&r->limits[i].lock);
 	for (i = 0; i < r->n_resq; i++) {
 		pthread_mutex_destroy(&r->resq[i]->lock);
 		free(r->resq[i]);
@@ -1565,8 +1552,7 @@ void run_free(run *r)
 	recycler_free(r->launches);
 	recycler_free(r->root_jobs);
 	bigarray_free(r->results, r->p->n_nodes, sizeof *r->results);
-	free(r->groups);
-	free(r->limited);
+	free(r->limits);
 	free(r->roots);
 	free(r->resq);
 	free(r->stop_reason);

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "assay/plugin.h"
-#include "config.h"
+#include "plan.h"
 #include "reactor.h"
 
 typedef void (*task_done_fn)(assay_task *task, void *arg);

@@ -913,6 +913,7 @@ ASSAY_EXPORT int assay_plugin_init(const assay_host *host, assay_plugin *plugin)
 {
 	static const assay_plugin_info info = {
 		.abi_version = ASSAY_ABI_VERSION,
+		.abi_minor = ASSAY_ABI_MINOR,
 		.name = "exec",
 		.version = "1.0.0",
 		.description = "runs a command: argv or /bin/sh, own process group, monitoring-plugins output",

@@ -62,6 +62,7 @@ int assay_plugin_init(const assay_host *host, assay_plugin *plugin)
 {
 	static const assay_plugin_info info = {
 		.abi_version = ASSAY_ABI_VERSION,
+		.abi_minor = ASSAY_ABI_MINOR,
 		.name = "http",
 		.version = "1.0.0",
 		.description = "HTTP(S) checks with libcurl: status, headers, body and JSON assertions, rate limit, circuit breaker",

@@ -359,7 +359,8 @@ START_TEST(test_good_plan)
 	ck_assert_str_eq(p.nodes[9].skip, "no GPU here");
 	ck_assert(p.nodes[9].prepared); /* a skipped node is checked all the same */
 	ck_assert_str_eq(p.nodes[1].id, "gcp.buckets");
-	ck_assert_str_eq(p.nodes[1].group, "gcp");
+	ck_assert_str_eq(p.groups[p.nodes[1].group].name, "gcp");
+	ck_assert_uint_eq(p.nodes[1].sweep, PLAN_NONE);
 	ck_assert_uint_eq(p.nodes[1].retries, 2);
 	ck_assert_int_eq(p.nodes[1].retry_delay_ms, 250);
 	ck_assert_int_eq(p.nodes[2].run_if, RUN_IF_ALWAYS);
@@ -371,16 +372,115 @@ START_TEST(test_good_plan)
 	ck_assert_str_eq(plan_node_param(n, "lr"), "0.01");
 	ck_assert_str_eq(plan_node_param(n, "bs"), "32");
 	ck_assert_ptr_null(plan_node_param(n, "nope"));
-	ck_assert_str_eq(n->group, "lr");
-	ck_assert_uint_eq(n->max_parallel, 2);
-	ck_assert_str_eq(n->objective_metric, "accuracy");
-	ck_assert(!n->objective_max);
+	ck_assert_uint_eq(n->group, PLAN_NONE);
 	ck_assert(n->prepared);
 	ck_assert_int_eq(p.nodes[7].timeout_ms, 2500);
-	ck_assert_uint_eq(p.n_groups, 2);
+	/* The matrix is a sweep, not a group: its trials a range. */
+	ck_assert_uint_eq(p.n_groups, 1);
 	ck_assert_str_eq(p.groups[0].name, "gcp");
-	ck_assert_str_eq(p.groups[1].name, "lr");
-	ck_assert_uint_eq(p.groups[1].max_parallel, 2);
+	ck_assert_uint_eq(p.n_sweeps, 1);
+	ck_assert_uint_eq(n->sweep, 0);
+	ck_assert_str_eq(p.sweeps[0].id, "lr");
+	ck_assert_uint_eq(p.sweeps[0].first, 3);
+	ck_assert_uint_eq(p.sweeps[0].n_trials, 4);
+	ck_assert_uint_eq(p.sweeps[0].max_parallel, 2);
+	ck_assert_str_eq(p.sweeps[0].objective, "accuracy");
+	ck_assert(!p.sweeps[0].maximise);
+	ck_assert_uint_eq(p.sweeps[0].n_params, 3);
+	ck_assert_str_eq(p.sweeps[0].params[1].name, "bs");
+	ck_assert_ptr_eq(n->params, p.sweeps[0].params + 2 * 3);
+	plan_release(&p);
+	registry_release(&r);
+	diag_release(&d);
+}
+END_TEST
+
+/* The plan's groups and sweeps as objects: members at any depth, in
+ * plan order, whatever order the tables come in; a matrix is a sweep with
+ * a range of trials; names find nodes, groups and matrices; max_parallel
+ * becomes limits taken outermost first. */
+START_TEST(test_groups_and_sweeps)
+{
+	diag d = DIAG_INIT;
+	registry r = { 0 };
+	plan p;
+	plan_span s;
+	uint32_t limits[PLAN_MAX_DEPTH + 1];
+	const char **names;
+	size_t n;
+
+	run_config("[check.gcp.eu.a]\ntype = \"good\"\nvalue = 0\n"
+		   "[trial.single]\ntype = \"good\"\nvalue = 0\nobjective = { metric = \"m\" }\n"
+		   "[check.gcp.b]\ntype = \"good\"\nvalue = 0\n"
+		   "[check.gcp]\nmax_parallel = 3\n"
+		   "[trial.ml]\nmax_parallel = 2\n"
+		   "[trial.ml.lr]\ntype = \"good\"\nvalue = 0\nmatrix = { x = [1, 2] }\nmax_parallel = 1\n",
+		   &d, &p, &r);
+	if (diag_count(&d))
+		ck_abort_msg("unexpected error: %s", d.lines[0]);
+	ck_assert_uint_eq(p.n_nodes, 5);
+	ck_assert_str_eq(p.nodes[1].id, "single");
+	ck_assert_str_eq(p.nodes[4].id, "ml.lr[x=2]");
+
+	ck_assert_uint_eq(p.n_groups, 3);
+	ck_assert_str_eq(p.groups[0].name, "gcp");
+	ck_assert_str_eq(p.groups[1].name, "gcp.eu");
+	ck_assert_str_eq(p.groups[2].name, "ml");
+	ck_assert_uint_eq(p.groups[0].parent, PLAN_NONE);
+	ck_assert_uint_eq(p.groups[1].parent, 0);
+	ck_assert_uint_eq(p.nodes[0].group, 1);
+	ck_assert_uint_eq(p.nodes[2].group, 0);
+	ck_assert_uint_eq(p.nodes[3].group, 2);
+	ck_assert_uint_eq(p.groups[0].n_members, 2);
+	ck_assert_uint_eq(p.groups[0].members[0], 0);
+	ck_assert_uint_eq(p.groups[0].members[1], 2);
+	ck_assert_uint_eq(p.groups[1].n_members, 1);
+	ck_assert_uint_eq(p.groups[2].n_members, 2);
+	ck_assert_uint_eq(p.groups[0].max_parallel, 3);
+
+	/* A trial alone is a sweep of one, named by its id. */
+	ck_assert_uint_eq(p.n_sweeps, 2);
+	ck_assert_str_eq(p.sweeps[0].id, "single");
+	ck_assert_ptr_null(p.sweeps[0].matrix);
+	ck_assert_uint_eq(p.sweeps[0].first, 1);
+	ck_assert_uint_eq(p.sweeps[0].n_trials, 1);
+	ck_assert_str_eq(p.sweeps[0].objective, "m");
+	ck_assert(p.sweeps[0].maximise);
+	ck_assert_ptr_eq(plan_sweep_of(&p, &p.nodes[1]), &p.sweeps[0]);
+	ck_assert_ptr_null(plan_sweep_of(&p, &p.nodes[0]));
+	ck_assert_str_eq(p.sweeps[1].id, "ml.lr");
+	ck_assert_uint_eq(p.sweeps[1].first, 3);
+	ck_assert_uint_eq(p.sweeps[1].n_trials, 2);
+	ck_assert_ptr_null(p.sweeps[1].objective);
+	ck_assert_str_eq(plan_node_param(&p.nodes[4], "x"), "2");
+
+	/* Limits: a node takes its groups' outermost first, then its sweep's. */
+	ck_assert_uint_eq(p.n_limits, 3);
+	ck_assert_uint_eq(plan_node_limits(&p, &p.nodes[4], limits), 2);
+	ck_assert_uint_eq(p.limits[limits[0]], 2);
+	ck_assert_uint_eq(p.limits[limits[1]], 1);
+	ck_assert_uint_eq(plan_node_limits(&p, &p.nodes[0], limits), 1);
+	ck_assert_uint_eq(p.limits[limits[0]], 3);
+	ck_assert_uint_eq(plan_node_limits(&p, &p.nodes[1], limits), 0);
+
+	/* Names: nodes, groups and matrices, each standing for its nodes. */
+	ck_assert_uint_eq(plan_find(&p, "ml.lr[x=2]"), 4);
+	ck_assert_uint_eq(plan_find(&p, "single"), 1);
+	ck_assert_uint_eq(plan_find(&p, "nope"), PLAN_NONE);
+	ck_assert_uint_eq(plan_find(&p, "gcp.e"), PLAN_NONE);
+	s = plan_span_of(&p, plan_find(&p, "gcp"));
+	ck_assert_uint_eq(s.n, 2);
+	ck_assert_uint_eq(plan_span_at(&s, 1), 2);
+	s = plan_span_of(&p, plan_find(&p, "ml.lr"));
+	ck_assert_uint_eq(s.n, 2);
+	ck_assert_uint_eq(plan_span_at(&s, 0), 3);
+	ck_assert_str_eq(plan_ref_name(&p, plan_find(&p, "ml.lr")), "ml.lr");
+	s = plan_span_of(&p, plan_find(&p, "gcp.b"));
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_uint_eq(plan_span_at(&s, 0), 2);
+	ck_assert_ptr_nonnull(names = plan_names(&p, &n));
+	ck_assert_uint_eq(n, 5 + 3 + 1);
+	free(names);
 	plan_release(&p);
 	registry_release(&r);
 	diag_release(&d);
@@ -556,6 +656,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_toml_error);
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_good_plan);
+	tcase_add_test(tc, test_groups_and_sweeps);
 	tcase_add_test(tc, test_items);
 	tcase_add_test(tc, test_interpolation_and_secrets);
 	tcase_add_test(tc, test_unset_is_a_warning);

@@ -1336,6 +1336,7 @@ START_TEST(test_registration)
 
 	ck_assert_ptr_nonnull(info);
 	ck_assert_int_eq(info->abi_version, ASSAY_ABI_VERSION);
+	ck_assert_uint_eq(info->abi_minor, ASSAY_ABI_MINOR);
 	ck_assert_str_eq(info->name, "exec");
 	ck_assert_uint_eq(type->kinds, ASSAY_KIND_CHECK | ASSAY_KIND_TRIAL | ASSAY_KIND_VALIDATION);
 	ck_assert(type->prepare && type->run && type->cancel && type->release);

@@ -99,6 +99,25 @@ START_TEST(test_abi_mismatch)
 }
 END_TEST
 
+/* A plugin built for a later minor of this ABI may use what that minor
+ * added: refused, naming both versions.  One built for this minor loads
+ * and is remembered with it. */
+START_TEST(test_abi_minor)
+{
+	char want[160];
+
+	ck_assert_int_eq(registry_load(&r, "minor", NULL, NULL), ASSAY_EABI);
+	ck_assert_uint_eq(diag_count(&d), 1);
+	snprintf(want, sizeof want, "minor.so is built for assay plugin ABI %d.%d, but this assay has ABI %d.%d",
+		 ASSAY_ABI_VERSION, ASSAY_ABI_MINOR + 1, ASSAY_ABI_VERSION, ASSAY_ABI_MINOR);
+	ck_assert_msg(strstr(d.lines[0], want), "%s", d.lines[0]);
+	ck_assert_uint_eq(r.n_plugins, 0);
+	ck_assert_int_eq(registry_load(&r, "good", NULL, NULL), 0);
+	ck_assert_uint_eq(r.plugins[0]->abi_minor, ASSAY_ABI_MINOR);
+	ck_assert_uint_eq(host_table()->abi_minor, ASSAY_ABI_MINOR);
+}
+END_TEST
+
 START_TEST(test_duplicate_type)
 {
 	ck_assert_int_eq(registry_load(&r, "good", NULL, NULL), 0);
@@ -293,6 +312,7 @@ static Suite *plugin_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_load_good);
 	tcase_add_test(tc, test_abi_mismatch);
+	tcase_add_test(tc, test_abi_minor);
 	tcase_add_test(tc, test_duplicate_type);
 	tcase_add_test(tc, test_failing_init_unregisters);
 	tcase_add_test(tc, test_world_writable_refused);

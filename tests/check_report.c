@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "best.h"
 #include "config.h"
 #include "diag.h"
 #include "graph.h"
@@ -33,6 +34,7 @@ typedef struct fixture {
 	plan p;
 	graph g;
 	reactor *re;
+	best *best;
 	run *r;
 	report rep;
 } fixture;
@@ -86,15 +88,20 @@ static void run_report(fixture *f, const char *text)
 	ck_assert_uint_eq(diag_count(&f->d), 0);
 	ck_assert_int_eq(reactor_new(&f->re), 0);
 	host_set_reactor(f->re);
+	/* The best trials are followed as the run goes, as assay run does. */
+	ck_assert_ptr_nonnull(f->best = best_new(&f->p));
+	o.on_event = best_event;
+	o.event_arg = f->best;
 	ck_assert_int_eq(run_new(&f->r, &f->p, &f->g, &o, f->re), 0);
 	ck_assert_int_eq(run_go(f->r), 0);
-	ck_assert_int_eq(report_build(&f->rep, &f->p, &f->g, f->r), 0);
+	ck_assert_int_eq(report_build(&f->rep, &f->p, &f->g, f->r, f->best), 0);
 }
 
 static void finish(fixture *f)
 {
 	report_release(&f->rep);
 	run_free(f->r);
+	best_free(f->best);
 	host_set_reactor(NULL);
 	reactor_free(f->re);
 	graph_release(&f->g);
@@ -108,8 +115,8 @@ static const assay_result *result(const fixture *f, const char *id)
 	size_t i;
 
 	for (i = 0; i < f->rep.r.n_results; i++)
-		if (strcmp(f->rep.r.results[i].id, id) == 0)
-			return &f->rep.r.results[i];
+		if (strcmp(f->rep.r.results[i]->id, id) == 0)
+			return f->rep.r.results[i];
 	ck_abort_msg("no result %s", id);
 	return NULL;
 }
@@ -204,7 +211,8 @@ END_TEST
 /* A report of one check with the given message and details, made by
  * hand: what a plugin or a command may put there, beyond what TOML can
  * say. */
-static void hand_report(report *rep, assay_result *res, const char *message, const char *details)
+static void hand_report(report *rep, assay_result *res, const assay_result **index,
+			const char *message, const char *details)
 {
 	memset(rep, 0, sizeof *rep);
 	memset(res, 0, sizeof *res);
@@ -215,8 +223,8 @@ static void hand_report(report *rep, assay_result *res, const char *message, con
 	res->message = message;
 	res->details = details;
 	res->attempts = 1;
-	rep->results = res;
-	rep->r.results = res;
+	index[0] = res;
+	rep->r.results = index;
 	rep->r.n_results = 1;
 	rep->r.counts[ASSAY_CRITICAL] = 1;
 	rep->r.worst = ASSAY_CRITICAL;
@@ -243,11 +251,12 @@ static char *slurp(const char *path)
 START_TEST(test_json_is_valid_utf8)
 {
 	assay_result res;
+	const assay_result *index[1];
 	report rep;
 	char *text, *valid;
 	cJSON *root, *node;
 
-	hand_report(&rep, &res, "caf\xe9 \xe2\x82", "tab\there\r\033[2J \xff");
+	hand_report(&rep, &res, index, "caf\xe9 \xe2\x82", "tab\there\r\033[2J \xff");
 	ck_assert_int_eq(report_write(&report_json, &rep, "r.json"), 0);
 	text = slurp("r.json");
 	valid = text_utf8(text);
@@ -330,6 +339,132 @@ START_TEST(test_retries_take_time)
 	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(item, "history")), 2);
 	item = cJSON_GetArrayItem(cJSON_GetObjectItem(json_node(root, "v"), "items"), 0);
 	ck_assert_ptr_null(cJSON_GetObjectItem(item, "history"));
+	cJSON_Delete(root);
+	free(text);
+	finish(&f);
+}
+END_TEST
+
+/* ABI 3: what a reporter learns of each result beyond its outcome --
+ * its groups, a trial's sweep, parameters and objective, the attempts of
+ * what was retried, an item's text -- and the JSON report's keys for it. */
+START_TEST(test_abi3_results)
+{
+	fixture f;
+	const assay_result *r, *item;
+	cJSON *root, *node, *params;
+	char *text;
+
+	run_report(&f, PROBE
+		   "[check.gcp.eu.disk]\ntype = \"probe\"\nfail_times = 1\nretries = 1\nretry_delay = \"1ms\"\n"
+		   "[trial.ml.lr]\ntype = \"probe\"\nmatrix = { lr = [0.1, 0.01], bs = [32] }\n"
+		   "metrics = { acc = \"{bs}\" }\nunits = { acc = \"%\" }\n"
+		   "objective = { metric = \"acc\", goal = \"min\" }\n"
+		   "[trial.alone]\ntype = \"probe\"\n"
+		   "[validation.files]\ntype = \"probe\"\nitems = { list = [\"a\", \"b\"] }\n"
+		   "fail_items = [\"b\"]\nretries = 1\nretry_delay = \"1ms\"\n");
+	ck_assert_str_eq(f.rep.r.assay_version, PACKAGE_VERSION);
+
+	r = result(&f, "gcp.eu.disk");
+	ck_assert_str_eq(r->group, "gcp.eu");
+	ck_assert_uint_eq(r->n_groups, 2);
+	ck_assert_str_eq(r->groups[0], "gcp");
+	ck_assert_str_eq(r->groups[1], "gcp.eu");
+	ck_assert_ptr_null(r->sweep);
+	ck_assert_ptr_null(r->objective);
+	ck_assert_ptr_null(r->item);
+	ck_assert_uint_eq(r->n_history, 2);
+	ck_assert_uint_eq(r->history[0]->number, 1);
+	ck_assert_int_eq(r->history[0]->status, ASSAY_CRITICAL);
+	ck_assert_str_eq(r->history[0]->message, "failing on purpose (attempt 1)");
+	ck_assert_uint_eq(r->history[1]->number, 2);
+	ck_assert_int_eq(r->history[1]->status, ASSAY_OK);
+
+	r = result(&f, "ml.lr[lr=0.01,bs=32]");
+	ck_assert_str_eq(r->group, "ml");
+	ck_assert_uint_eq(r->n_groups, 1);
+	ck_assert_str_eq(r->sweep, "ml.lr");
+	ck_assert_uint_eq(r->n_params, 2);
+	ck_assert_str_eq(r->params[0].name, "lr");
+	ck_assert_str_eq(r->params[0].value, "0.01");
+	ck_assert_str_eq(r->params[1].name, "bs");
+	ck_assert_str_eq(r->params[1].value, "32");
+	ck_assert_ptr_nonnull(r->objective);
+	ck_assert_str_eq(r->objective->metric, "acc");
+	ck_assert(!r->objective->maximise);
+	ck_assert(r->objective->reported);
+	ck_assert_double_eq(r->objective->value, 32);
+	ck_assert_str_eq(r->objective->unit, "%");
+	ck_assert_uint_eq(r->n_history, 0);
+	/* A tie: the first declared is the best. */
+	ck_assert(!r->best);
+	ck_assert(result(&f, "ml.lr[lr=0.1,bs=32]")->best);
+
+	r = result(&f, "alone");
+	ck_assert_ptr_null(r->group);
+	ck_assert_uint_eq(r->n_groups, 0);
+	ck_assert_str_eq(r->sweep, "alone");
+	ck_assert_uint_eq(r->n_params, 0);
+	ck_assert_ptr_null(r->objective);
+
+	r = result(&f, "files");
+	ck_assert_uint_eq(r->n_items, 2);
+	item = r->items[1];
+	ck_assert_str_eq(item->id, "b");
+	ck_assert_str_eq(item->item, "b");
+	ck_assert_int_eq(item->status, ASSAY_CRITICAL);
+	ck_assert_uint_eq(item->n_history, 2);
+	ck_assert_uint_eq(r->items[0]->n_history, 0);
+
+	ck_assert_int_eq(report_write(&report_json, &f.rep, "r.json"), 0);
+	text = slurp("r.json");
+	ck_assert_ptr_nonnull(root = cJSON_Parse(text));
+	node = json_node(root, "gcp.eu.disk");
+	ck_assert_str_eq(cJSON_GetObjectItem(node, "group")->valuestring, "gcp.eu");
+	ck_assert_ptr_null(cJSON_GetObjectItem(node, "sweep"));
+	node = json_node(root, "ml.lr[lr=0.01,bs=32]");
+	ck_assert_str_eq(cJSON_GetObjectItem(node, "sweep")->valuestring, "ml.lr");
+	params = cJSON_GetObjectItem(node, "params");
+	ck_assert_str_eq(cJSON_GetArrayItem(params, 0)->string, "lr");
+	ck_assert_str_eq(cJSON_GetObjectItem(params, "lr")->valuestring, "0.01");
+	ck_assert_str_eq(cJSON_GetObjectItem(params, "bs")->valuestring, "32");
+	node = cJSON_GetObjectItem(node, "objective");
+	ck_assert_str_eq(cJSON_GetObjectItem(node, "metric")->valuestring, "acc");
+	ck_assert_str_eq(cJSON_GetObjectItem(node, "goal")->valuestring, "min");
+	ck_assert_double_eq(cJSON_GetObjectItem(node, "value")->valuedouble, 32);
+	ck_assert_str_eq(cJSON_GetObjectItem(node, "unit")->valuestring, "%");
+	node = json_node(root, "alone");
+	ck_assert_ptr_null(cJSON_GetObjectItem(node, "group"));
+	ck_assert_str_eq(cJSON_GetObjectItem(node, "sweep")->valuestring, "alone");
+	ck_assert_ptr_null(cJSON_GetObjectItem(node, "params"));
+	ck_assert_ptr_null(cJSON_GetObjectItem(node, "objective"));
+	cJSON_Delete(root);
+	free(text);
+	finish(&f);
+}
+END_TEST
+
+/* An objective the trial did not report: in the JSON report with its
+ * value null. */
+START_TEST(test_objective_not_reported)
+{
+	fixture f;
+	const assay_result *r;
+	cJSON *root, *o;
+	char *text;
+
+	run_report(&f, PROBE "[trial.t]\ntype = \"probe\"\nobjective = { metric = \"acc\" }\n");
+	r = result(&f, "t");
+	ck_assert_ptr_nonnull(r->objective);
+	ck_assert(!r->objective->reported);
+	ck_assert(r->objective->maximise);
+	ck_assert_int_eq(report_write(&report_json, &f.rep, "r.json"), 0);
+	text = slurp("r.json");
+	ck_assert_ptr_nonnull(root = cJSON_Parse(text));
+	o = cJSON_GetObjectItem(json_node(root, "t"), "objective");
+	ck_assert_str_eq(cJSON_GetObjectItem(o, "goal")->valuestring, "max");
+	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(o, "value")));
+	ck_assert_str_eq(cJSON_GetObjectItem(o, "unit")->valuestring, "");
 	cJSON_Delete(root);
 	free(text);
 	finish(&f);
@@ -456,13 +591,14 @@ static bool is_json_report(const char *text)
 START_TEST(test_report_targets)
 {
 	assay_result res;
+	const assay_result *index[1];
 	report rep;
 	struct stat st;
 	char *text, path[64], why[256];
 	int fds[2];
 	pid_t reader;
 
-	hand_report(&rep, &res, "m", NULL);
+	hand_report(&rep, &res, index, "m", NULL);
 	/* A link, relative, through another: the file at the end is
 	 * replaced, with its permissions; the links stay links. */
 	ck_assert_int_eq(mkdir("d", 0755), 0);
@@ -583,6 +719,8 @@ static Suite *report_suite(void)
 	tcase_add_test(tc, test_missing_objective_is_unknown);
 	tcase_add_test(tc, test_json_is_valid_utf8);
 	tcase_add_test(tc, test_retries_take_time);
+	tcase_add_test(tc, test_abi3_results);
+	tcase_add_test(tc, test_objective_not_reported);
 	tcase_add_test(tc, test_human_escapes_cuts_and_details);
 	tcase_add_test(tc, test_human_attempts_and_best_unit);
 	tcase_add_test(tc, test_report_targets);

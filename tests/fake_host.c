@@ -231,6 +231,11 @@ static int fake_declare(assay_plugin *plugin, const assay_plugin_info *info)
 			     info->abi_version, ASSAY_ABI_VERSION);
 		return ASSAY_EABI;
 	}
+	if (info->abi_minor > ASSAY_ABI_MINOR) {
+		fake_buf_add(&fk.plugin_log, "ERROR: built for ABI %d.%u, this assay has ABI %d.%u\n",
+			     info->abi_version, info->abi_minor, ASSAY_ABI_VERSION, ASSAY_ABI_MINOR);
+		return ASSAY_EABI;
+	}
 	fk.declared = true;
 	fk.info = *info;
 	return 0;
@@ -1568,6 +1573,7 @@ static char *fake_mask(const assay_task *t, const char *s, size_t n, unsigned fl
 static const assay_host fake_table = {
 	.abi_version = ASSAY_ABI_VERSION,
 	.declare = fake_declare,
+	.abi_minor = ASSAY_ABI_MINOR,
 	.register_node_type = fake_register_node_type,
 	.unregister_node_type = fake_unregister_node_type,
 	.register_resource_type = fake_register_resource_type,

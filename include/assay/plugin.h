@@ -42,10 +42,14 @@
 extern "C" {
 #endif
 
-/* Bumped on any incompatible change to this header.  The layout of
- * assay_plugin_info's first member and of assay_host's first two members
- * never changes, so that any host can refuse any plugin by name. */
+/* ASSAY_ABI_VERSION is bumped on an incompatible change to this header.
+ * The layout of assay_plugin_info's first member and of assay_host's first
+ * two members never changes, so that any host can refuse any plugin by
+ * name.  ASSAY_ABI_MINOR is bumped when a version grows compatibly: a
+ * struct gains a member at its end, the host table a function at its end
+ * (see "How the ABI grows" in assay-plugin(3)). */
 #define ASSAY_ABI_VERSION 3
+#define ASSAY_ABI_MINOR 0
 
 #if defined(__GNUC__)
 #define ASSAY_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -124,6 +128,8 @@ typedef struct assay_plugin_info {
 	const char *name;        /* "exec"; should match the file name */
 	const char *version;     /* "1.0.0" */
 	const char *description; /* one line for `assay plugins` */
+	/* ABI 3.0 */
+	unsigned abi_minor;      /* ASSAY_ABI_MINOR as the plugin was built */
 } assay_plugin_info;
 
 /* run's return values. */
@@ -225,9 +231,35 @@ typedef struct assay_resource_type {
 	void (*free_data)(void *data);
 } assay_resource_type;
 
-/* What a reporter sees of one node, in declaration order. */
+/* A trial's parameter: a matrix key and its value, as text ("0.01"). */
+typedef struct assay_param {
+	const char *name;
+	const char *value;
+} assay_param;
+
+/* A trial's objective: the metric its sweep is ranked by. */
+typedef struct assay_objective {
+	const char *metric;      /* "accuracy" */
+	bool maximise;           /* goal = "max" (else "min") */
+	const char *unit;        /* when reported: the metric's unit ("" for none) */
+	bool reported;           /* the trial reported the metric: value is its last */
+	double value;
+} assay_objective;
+
+/* One attempt of an execution that took more than one. */
+typedef struct assay_attempt {
+	unsigned number;         /* 1 for the first */
+	assay_status status;
+	const char *message;     /* never NULL */
+	double start, end;       /* wall-clock seconds since the epoch; 0 if it never started */
+	double duration;         /* seconds */
+} assay_attempt;
+
+/* What a reporter sees of one node (or of one validation item), in
+ * declaration order.  The host hands these out as arrays of pointers, so
+ * that the struct can grow at its end within an ABI version. */
 typedef struct assay_result {
-	const char *id;          /* "gcp.buckets", "lr[lr=0.1,bs=32]" */
+	const char *id;          /* "gcp.buckets", "lr[lr=0.1,bs=32]"; an item's text */
 	unsigned kind;           /* one ASSAY_KIND_* bit */
 	const char *type;        /* node type name */
 	assay_status status;
@@ -238,18 +270,33 @@ typedef struct assay_result {
 	size_t n_metrics;
 	unsigned attempts;       /* 0 when it never ran; a validation: its items' most */
 	double start, end;       /* wall-clock seconds since the epoch; 0 if it never ran */
-	double duration;         /* seconds: the last attempt's (monotonic clock); a
-				  * validation's from its first item's start to its
-				  * last item's end */
-	const struct assay_result *items; /* validation items, in item order */
+	double duration;         /* seconds: from the first attempt's start to the
+				  * last one's end (monotonic clock); a validation's
+				  * from its first item's start to its last item's end */
+	const struct assay_result *const *items; /* validation items, in item order */
 	size_t n_items;
-	bool best;               /* the best trial by the objective */
+	bool best;               /* the best trial of its sweep by the objective */
+
+	/* ABI 3.0 */
+	const char *group;       /* the innermost enclosing group ("gcp.eu"), or
+				  * NULL at the top level; an item's is its node's */
+	const char *const *groups; /* every enclosing group, outermost first
+				    * ("gcp", "gcp.eu") */
+	size_t n_groups;
+	const char *sweep;       /* a trial's [trial.X] table id ("lr"), also for a
+				  * trial without a matrix; NULL for other kinds */
+	const assay_param *params; /* a trial's parameters, in matrix key order */
+	size_t n_params;
+	const assay_objective *objective; /* a trial's, or NULL when its sweep has none */
+	const assay_attempt *const *history; /* every attempt, when there was more than one */
+	size_t n_history;
+	const char *item;        /* a validation item's text; NULL for a node */
 } assay_result;
 
 /* What a reporter gets: the whole run, after it ended. */
 typedef struct assay_report {
 	const char *config_path;
-	const assay_result *results;  /* declaration order */
+	const assay_result *const *results; /* declaration order */
 	size_t n_results;
 	size_t counts[5];             /* nodes per assay_status */
 	assay_status worst;           /* the worst node, states ranked as the
@@ -259,6 +306,9 @@ typedef struct assay_report {
 	double wall;                  /* seconds */
 	double critical_path;         /* seconds, from the run's own durations */
 	bool interrupted;             /* SIGINT/SIGTERM or fail_fast cut the run short */
+
+	/* ABI 3.0 */
+	const char *assay_version;    /* "0.4.0": the host's */
 } assay_report;
 
 /* An output format: `--format NAME` or `--report NAME:PATH`. */
@@ -317,9 +367,13 @@ typedef struct assay_host {
 	/* Frozen: these two members keep their place in every ABI version. */
 	int abi_version;
 	/* Must be the plugin's first call.  Returns ASSAY_EABI (and the host
-	 * reports "built for ABI X, this assay has ABI Y") when info's
-	 * abi_version differs from the host's; init must then return it. */
+	 * reports "built for ABI X, this assay has ABI Y", or "ABI 3.2 ...
+	 * ABI 3.1") when info's abi_version differs from the host's, or its
+	 * abi_minor is greater than the host's; init must then return it.  So
+	 * a plugin never meets a host older than the one it was built for,
+	 * and never needs to read abi_minor below. */
 	int (*declare)(assay_plugin *plugin, const assay_plugin_info *info);
+	unsigned abi_minor;       /* ASSAY_ABI_MINOR as the host was built */
 
 	/* -- registration: main thread only, during init ---------------------- */
 

@@ -23,6 +23,7 @@
 #include <cjson/cJSON.h>
 #include <dlfcn.h>
 
+#include "best.h"
 #include "config.h"
 #include "diag.h"
 #include "graph.h"
@@ -43,6 +44,7 @@
 static char plugin_dir[PATH_MAX];
 static const char *device = "/dev/null"; /* a device to write a report into */
 static uint64_t input_hash;
+static const plan *running;     /* the plan run_plan() runs, for fuzz_run */
 
 static uint64_t hash_bytes(uint64_t h, const void *data, size_t len)
 {
@@ -84,7 +86,8 @@ static const char *pick_text(uint64_t h)
 static int fuzz_run(assay_task *task, void *state, void *data)
 {
 	const assay_host *host = host_table();
-	const plan_node *pn = task->node;
+	const plan_sweep *sweep = plan_sweep_of(running, task->node);
+	const char *objective = sweep ? sweep->objective : NULL;
 	uint64_t h = hash_str(hash_str(input_hash ^ host->task_attempt(task), host->task_id(task)),
 			      host->task_item(task));
 	char *long_line;
@@ -110,8 +113,8 @@ static int fuzz_run(assay_task *task, void *state, void *data)
 	}
 	/* A trial mostly reports its objective, not always; anyone may
 	 * report others, values not always finite. */
-	if (pn->objective_metric && (h >> 21) % 5 != 0) {
-		assay_metric m = { .name = pn->objective_metric,
+	if (objective && (h >> 21) % 5 != 0) {
+		assay_metric m = { .name = objective,
 				   .value = (double)((h >> 24) % 1000) / 10,
 				   .unit = units[(h >> 34) % (sizeof units / sizeof *units)] };
 
@@ -358,21 +361,37 @@ static void check_json(const char *path)
 
 /* A retried result's duration covers its attempts, whose history the
  * report has in full. */
-static void check_attempts(const report *rep, const assay_result *res)
+static void check_attempts(const assay_result *res)
 {
-	const report_extra *x = report_extra_of(&rep->r, res);
 	double sum = 0;
 	size_t i;
 
-	if (!x || res->duration < 0)
+	if (res->duration < 0)
 		abort();
-	if (x->n_attempts == 0)
+	if (res->n_history == 0)
 		return;
-	if (x->n_attempts != res->attempts || res->attempts < 2)
+	if (res->n_history != res->attempts || res->attempts < 2)
 		abort();
-	for (i = 0; i < x->n_attempts; i++)
-		sum += x->attempts[i].duration;
+	for (i = 0; i < res->n_history; i++) {
+		if (res->history[i]->number != i + 1)
+			abort();
+		sum += res->history[i]->duration;
+	}
 	if (res->duration + 1e-3 < sum)
+		abort();
+}
+
+/* What a result says of its node: its innermost group last of its
+ * groups, a trial's sweep and parameters. */
+static void check_identity(const plan *p, const plan_node *pn, const assay_result *out)
+{
+	const plan_sweep *s = plan_sweep_of(p, pn);
+
+	if ((pn->group == PLAN_NONE) != (out->group == NULL) ||
+	    (out->group && (out->n_groups == 0 || strcmp(out->groups[out->n_groups - 1], out->group) != 0)))
+		abort();
+	if ((s == NULL) != (out->sweep == NULL) || out->n_params != pn->n_params ||
+	    (s && (s->objective == NULL) != (out->objective == NULL)))
 		abort();
 }
 
@@ -381,24 +400,26 @@ static void check_attempts(const report *rep, const assay_result *res)
 static void check_best(const report *rep, const plan *p, const run_result *res)
 {
 	size_t i, k = 0, best_in_sweep = 0;
-	const assay_value *sweep = NULL;
+	uint32_t sweep = PLAN_NONE;
 
 	for (i = 0; i < p->n_nodes; i++) {
+		const plan_sweep *s = plan_sweep_of(p, &p->nodes[i]);
 		const assay_result *out;
 
 		if (!res[i].kept)
 			continue;
-		out = &rep->r.results[k++];
-		check_attempts(rep, out);
+		out = rep->r.results[k++];
+		check_attempts(out);
 		for (size_t j = 0; j < out->n_items; j++)
-			check_attempts(rep, &out->items[j]);
-		if (p->nodes[i].table != sweep) {
-			sweep = p->nodes[i].table;
+			check_attempts(out->items[j]);
+		check_identity(p, &p->nodes[i], out);
+		if (p->nodes[i].sweep != sweep) {
+			sweep = p->nodes[i].sweep;
 			best_in_sweep = 0;
 		}
 		if (!out->best)
 			continue;
-		if (p->nodes[i].kind != ASSAY_KIND_TRIAL || !p->nodes[i].objective_metric ||
+		if (!s || !s->objective ||
 		    (out->status != ASSAY_OK && out->status != ASSAY_WARNING) || ++best_in_sweep > 1)
 			abort();
 	}
@@ -406,12 +427,14 @@ static void check_best(const report *rep, const plan *p, const run_result *res)
 
 static void run_plan(plan *p, const graph *g)
 {
-	run_options o = { .jobs = p->jobs, .workers = 2, .verbosity = ASSAY_LOG_ERROR - 1 };
+	run_options o = { .jobs = p->jobs, .workers = 2, .verbosity = ASSAY_LOG_ERROR - 1,
+			  .on_event = best_event };
 	const assay_node_type **types;
 	void **states;
 	struct stat st;
 	reactor *re;
 	report rep;
+	best *b;
 	run *r;
 	size_t i;
 	int status;
@@ -427,11 +450,12 @@ static void run_plan(plan *p, const graph *g)
 		p->nodes[i].state = NULL;
 		p->nodes[i].retry_delay_ms = 0; /* retries, but no waiting */
 	}
-	if (reactor_new(&re) < 0)
+	running = p;
+	if (reactor_new(&re) < 0 || !(o.event_arg = b = best_new(p)))
 		abort();
 	host_set_reactor(re);
 	if (run_new(&r, p, g, &o, re) < 0 || run_go(r) < 0 ||
-	    report_build(&rep, p, g, r) < 0)
+	    report_build(&rep, p, g, r, b) < 0)
 		abort();
 	status = report_exit_status(&rep);
 	if (status < 0 || status > 3)
@@ -449,6 +473,7 @@ static void run_plan(plan *p, const graph *g)
 		abort();
 	report_release(&rep);
 	run_free(r);
+	best_free(b);
 	host_set_reactor(NULL);
 	reactor_free(re);
 	for (i = 0; i < p->n_nodes; i++) {

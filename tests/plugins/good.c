@@ -106,7 +106,7 @@ static const assay_reporter count_reporter = {
 EXPORT int assay_plugin_init(const assay_host *h, assay_plugin *plugin)
 {
 	static const assay_plugin_info info = {
-		ASSAY_ABI_VERSION, "good", "1.2.3", "test plugin that behaves",
+		ASSAY_ABI_VERSION, "good", "1.2.3", "test plugin that behaves", ASSAY_ABI_MINOR,
 	};
 	int rc;
 

@@ -300,7 +300,8 @@ static const assay_resource_type slot_type = {
 __attribute__((visibility("default")))
 int assay_plugin_init(const assay_host *h, assay_plugin *plugin)
 {
-	static const assay_plugin_info info = { ASSAY_ABI_VERSION, "probe", "1.0", "scheduler test probe" };
+	static const assay_plugin_info info = { ASSAY_ABI_VERSION, "probe", "1.0", "scheduler test probe",
+							ASSAY_ABI_MINOR };
 	const assay_value *conf, *slots;
 	int64_t n;
 	int rc;

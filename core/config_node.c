@@ -1,0 +1,160 @@
+/* config_node.c -- a node table's host options: type, after, gate, skip,
+ * run_if, timeout, retries, resources ...; a type's own options are its
+ * prepare's. */
+#ifdef HAVE_CONFIG_H
+#include "autoconfig.h"
+#endif
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_read.h"
+
+const char *const config_node_keys[] = {
+	"type", "description", "after", "gate", "run_if", "skip", "timeout", "retries",
+	"retry_delay", "max_parallel", "resources", "estimate",
+	"matrix", "objective", "items",
+};
+const size_t config_n_node_keys = N(config_node_keys);
+
+/* `gate = true` (or "ok"): only OK lets the other nodes run; "warning":
+ * WARNING does too.  A WARNING is a problem someone should look at, and a
+ * gate is there to stop everything else on a problem, so the strict form
+ * is the one spelt `true`. */
+static void load_gate(plan_node *n, const assay_value *v)
+{
+	const char *s;
+
+	if (value_type(v) == ASSAY_VALUE_BOOLEAN) {
+		value_bool(v, &n->gate);
+		return;
+	}
+	if (!config_want(v, ASSAY_VALUE_STRING, "true, false, \"ok\" or \"warning\""))
+		return;
+	s = value_string(v);
+	if (strcmp(s, "ok") == 0) {
+		n->gate = true;
+	} else if (strcmp(s, "warning") == 0) {
+		n->gate = true;
+		n->gate_warning = true;
+	} else {
+		value_error(v, "`gate` must be true, false, \"ok\" or \"warning\", not \"%s\"", s);
+	}
+}
+
+/* `skip = "reason"`: the node is reported SKIPPED with that reason and
+ * never run; the reason is what the report says, so it must say something. */
+static void load_skip(plan_node *n, const assay_value *v)
+{
+	const char *s;
+
+	if (!config_want(v, ASSAY_VALUE_STRING, "a string: the reason the node is skipped"))
+		return;
+	s = value_string(v);
+	if (!s[strspn(s, " \t\r\n")])
+		value_error(v, "`skip` must give the reason the node is skipped, not an empty string");
+	else
+		n->skip = s;
+}
+
+static void load_run_if(plan_node *n, const assay_value *v)
+{
+	const char *s;
+
+	if (!config_want(v, ASSAY_VALUE_STRING, "\"success\", \"failure\" or \"always\""))
+		return;
+	s = value_string(v);
+	if (strcmp(s, "success") == 0)
+		n->run_if = RUN_IF_SUCCESS;
+	else if (strcmp(s, "failure") == 0)
+		n->run_if = RUN_IF_FAILURE;
+	else if (strcmp(s, "always") == 0)
+		n->run_if = RUN_IF_ALWAYS;
+	else
+		value_error(v, "`run_if` must be \"success\", \"failure\" or \"always\", not \"%s\"", s);
+}
+
+/* The amounts are checked here; the keys by the resource types, once the
+ * plugins are loaded. */
+static void load_resources(plan_node *n, const assay_value *v)
+{
+	size_t j;
+
+	if (!config_want(v, ASSAY_VALUE_TABLE, "a table (resources = { gpu = 1 })"))
+		return;
+	for (j = 0; j < value_len(v); j++) {
+		const assay_value *r = value_at(v, j, NULL);
+		int64_t amount;
+
+		if (value_int(r, &amount) < 0 || amount < 0)
+			value_error(r, "resource `%s` must be a non-negative integer", r->key);
+	}
+	n->resources = v;
+}
+
+/* The options only some kinds have. */
+static void load_kind_option(plan_node *n, plan_sweep *sweep, const char *key,
+			     const assay_value *v)
+{
+	if (strcmp(key, "max_parallel") == 0) {
+		if (n->kind != ASSAY_KIND_TRIAL || !value_get(n->table, "matrix"))
+			config_key_error(v, "`max_parallel` limits a group: put it in a group table or on a trial with a `matrix`");
+		else
+			config_get_uint(v, 1, 1000000, &sweep->max_parallel);
+	} else if (strcmp(key, "matrix") == 0 || strcmp(key, "objective") == 0) {
+		if (n->kind != ASSAY_KIND_TRIAL)
+			config_key_error(v, "`%s` is only for trials, and `%s` is a %s", key,
+					 n->id, plan_kind_name(n->kind));
+		else if (strcmp(key, "objective") == 0)
+			config_matrix_objective(sweep, v);
+	} else if (strcmp(key, "items") == 0) {
+		if (n->kind != ASSAY_KIND_VALIDATION)
+			config_key_error(v, "`items` is only for validations, and `%s` is a %s",
+					 n->id, plan_kind_name(n->kind));
+	}
+}
+
+void config_node_options(plan_node *n, plan_sweep *sweep)
+{
+	const assay_value *t = n->table, *v;
+	size_t i;
+
+	n->timeout_ms = 0;
+	n->retry_delay_ms = 1000;
+	n->run_if = RUN_IF_SUCCESS;
+	for (i = 0; i < value_len(t); i++) {
+		const char *key;
+
+		v = value_at(t, i, &key);
+		if (strcmp(key, "type") == 0) {
+			if (config_want(v, ASSAY_VALUE_STRING, "a string"))
+				n->type_name = value_string(v);
+		} else if (strcmp(key, "description") == 0) {
+			config_want(v, ASSAY_VALUE_STRING, "a string");
+		} else if (strcmp(key, "after") == 0) {
+			if (config_string_array(v, true))
+				n->after = v;
+		} else if (strcmp(key, "gate") == 0) {
+			load_gate(n, v);
+		} else if (strcmp(key, "skip") == 0) {
+			load_skip(n, v);
+		} else if (strcmp(key, "run_if") == 0) {
+			load_run_if(n, v);
+		} else if (strcmp(key, "timeout") == 0) {
+			config_get_duration(v, false, &n->timeout_ms);
+		} else if (strcmp(key, "retries") == 0) {
+			config_get_uint(v, 0, 100, &n->retries);
+		} else if (strcmp(key, "retry_delay") == 0) {
+			config_get_duration(v, true, &n->retry_delay_ms);
+		} else if (strcmp(key, "estimate") == 0) {
+			int64_t ms;
+
+			if (config_get_duration(v, true, &ms))
+				n->estimate_s = (double)ms / 1000;
+		} else if (strcmp(key, "resources") == 0) {
+			load_resources(n, v);
+		} else {
+			load_kind_option(n, sweep, key, v);
+		}
+	}
+}

@@ -1,0 +1,88 @@
+/* config_read.h -- what the files of config_load() share: reading values
+ * with the host's wording (types, ranges, durations, names, unknown keys
+ * with a suggestion), and the parts of loading, one file each.  Private
+ * to core/config*.c. */
+#ifndef ASSAY_CONFIG_READ_H
+#define ASSAY_CONFIG_READ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "plan.h"
+
+#define N(a) (sizeof(a) / sizeof *(a))
+
+/* Keys the host reads in every node table; a type's own options come on
+ * top (config_node.c). */
+extern const char *const config_node_keys[];
+extern const size_t config_n_node_keys;
+
+/* An error at the key itself ("`jobs` ..." points at `jobs`, not at its
+ * value, when the key is what is wrong). */
+void config_key_error(const assay_value *v, const char *fmt, ...) ASSAY_PRINTF(2, 3);
+
+/* "unknown key `x` in where (did you mean `y`?)", the suggestion from
+ * known and more. */
+void config_unknown_key(const assay_value *v, const char *where,
+			const char *const *known, size_t n_known,
+			const char *const *more, size_t n_more);
+
+bool config_is_key(const char *key, const char *const *keys, size_t n);
+
+/* Whether v is of type t; else an error saying it must be `what`. */
+bool config_want(const assay_value *v, assay_value_type t, const char *what);
+
+/* An integer in [min, max], into *out. */
+bool config_get_uint(const assay_value *v, int64_t min, int64_t max, unsigned *out);
+
+/* A duration (0 only when zero_ok), into *out in ms. */
+bool config_get_duration(const assay_value *v, bool zero_ok, int64_t *out);
+
+/* An array of non-empty strings; with single_ok, one string too. */
+bool config_string_array(const assay_value *v, bool single_ok);
+
+/* A node, group or matrix parameter name: letters, digits, '_', '-'. */
+bool config_valid_name(const assay_value *v);
+
+/* Grow *array (of *cap elements of size) to hold n + 1: doubling, so
+ * that a million nodes or items cost O(n) copies, not O(n^2).  0 or
+ * ASSAY_ENOMEM. */
+int config_grow(void *array, size_t *cap, size_t n, size_t size);
+
+/* path, relative to the configuration file's directory unless absolute;
+ * malloc'd, or NULL. */
+char *config_relative(const plan *p, const char *path);
+
+/* --- the parts of loading ------------------------------------------------ */
+
+/* A table under check/trial/validation: its nodes and groups, in group
+ * (PLAN_NONE at the top), depth levels down (config_tree.c). */
+int config_tree_load(plan *p, unsigned kind, uint32_t group, const assay_value *t,
+		     unsigned depth);
+
+/* A new zeroed node at the end of p's, or NULL when out of memory or
+ * past PLAN_MAX_NODES (config_tree.c). */
+plan_node *config_tree_new_node(plan *p);
+
+/* The host's own options of node n's table; a trial's sweep-wide ones
+ * (objective, max_parallel) into sweep (config_node.c). */
+void config_node_options(plan_node *n, plan_sweep *sweep);
+
+/* A matrix's check: each parameter a non-empty array of plain values,
+ * at most PLAN_MAX_NODES combinations, *combinations set
+ * (config_matrix.c). */
+bool config_matrix_check(const assay_value *m, size_t *combinations);
+
+/* `objective`, into the sweep (config_matrix.c). */
+bool config_matrix_objective(plan_sweep *s, const assay_value *o);
+
+/* The sweep's matrix as trials: nodes copied from proto, with their
+ * parameters and ids (config_matrix.c).  0, ASSAY_ENOMEM, or
+ * ASSAY_EINVAL past PLAN_MAX_NODES. */
+int config_matrix_expand(plan *p, uint32_t sweep, const plan_node *proto, size_t combinations);
+
+/* A validation's `items` table, into n (config_items.c). */
+int config_items_load(plan *p, plan_node *n, const assay_value *t);
+
+#endif /* ASSAY_CONFIG_READ_H */

@@ -1,0 +1,195 @@
+/* config_tree.c -- the tables under check, trial and validation: groups
+ * (tables without `type`, nested) and nodes, and the sweep of each trial
+ * table. */
+#ifdef HAVE_CONFIG_H
+#include "autoconfig.h"
+#endif
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_read.h"
+
+static const char *const group_keys[] = { "max_parallel", "description" };
+
+plan_node *config_tree_new_node(plan *p)
+{
+	if (p->n_nodes >= PLAN_MAX_NODES ||
+	    config_grow(&p->nodes, &p->cap_nodes, p->n_nodes, sizeof *p->nodes) < 0)
+		return NULL;
+	memset(&p->nodes[p->n_nodes], 0, sizeof *p->nodes);
+	return &p->nodes[p->n_nodes++];
+}
+
+/* A group named id inside parent; its index, or PLAN_NONE when out of
+ * memory. */
+static uint32_t add_group(plan *p, char *id, uint32_t parent, const assay_value *table)
+{
+	plan_group *g;
+
+	if (config_grow(&p->groups, &p->cap_groups, p->n_groups, sizeof *p->groups) < 0)
+		return PLAN_NONE;
+	g = &p->groups[p->n_groups];
+	memset(g, 0, sizeof *g);
+	g->name = id;
+	g->parent = parent;
+	g->table = table;
+	return (uint32_t)p->n_groups++;
+}
+
+/* The sweep of a trial table: its index, or PLAN_NONE when out of memory. */
+static uint32_t add_sweep(plan *p, const plan_sweep *s)
+{
+	if (config_grow(&p->sweeps, &p->cap_sweeps, p->n_sweeps, sizeof *p->sweeps) < 0)
+		return PLAN_NONE;
+	p->sweeps[p->n_sweeps] = *s;
+	p->sweeps[p->n_sweeps].groups_before = (uint32_t)p->n_groups;
+	return (uint32_t)p->n_sweeps++;
+}
+
+static char *join_id(const plan *p, uint32_t group, const char *name)
+{
+	char *id;
+
+	if (group == PLAN_NONE)
+		return strdup(name);
+	if (asprintf(&id, "%s.%s", p->groups[group].name, name) < 0)
+		return NULL;
+	return id;
+}
+
+/* The node of a table without a matrix, taking over proto's memory. */
+static int add_single(plan *p, plan_node *proto, plan_sweep *sweep)
+{
+	plan_node *n = config_tree_new_node(p);
+
+	if (!n)
+		return p->n_nodes >= PLAN_MAX_NODES ? ASSAY_EINVAL : ASSAY_ENOMEM;
+	*n = *proto;
+	memset(proto, 0, sizeof *proto);
+	if (n->kind != ASSAY_KIND_TRIAL)
+		return 0;
+	sweep->id = n->id; /* a trial alone is named by its id */
+	sweep->table = n->table;
+	return (n->sweep = add_sweep(p, sweep)) == PLAN_NONE ? ASSAY_ENOMEM : 0;
+}
+
+/* The trials of a table with a matrix: the sweep, then its trials. */
+static int add_matrix(plan *p, const plan_node *proto, plan_sweep *sweep,
+		      const assay_value *matrix, size_t combinations)
+{
+	uint32_t s;
+
+	sweep->matrix = matrix;
+	sweep->table = proto->table;
+	if (!(sweep->id = strdup(proto->id)))
+		return ASSAY_ENOMEM;
+	if ((s = add_sweep(p, sweep)) == PLAN_NONE) {
+		free((char *)sweep->id);
+		return ASSAY_ENOMEM;
+	}
+	return config_matrix_expand(p, s, proto, combinations);
+}
+
+/* One node table: a node, or a matrix of trials. */
+static int load_node(plan *p, unsigned kind, uint32_t group, const assay_value *t)
+{
+	const assay_value *matrix = kind == ASSAY_KIND_TRIAL ? value_get(t, "matrix") : NULL;
+	const assay_value *items = value_get(t, "items");
+	plan_sweep sweep = { .first = 0 };
+	size_t combos = 1, j;
+	plan_node proto;
+	int rc = 0;
+
+	memset(&proto, 0, sizeof proto);
+	proto.kind = kind;
+	proto.table = t;
+	proto.group = group;
+	proto.sweep = PLAN_NONE;
+	if (!(proto.id = join_id(p, group, t->key)))
+		return ASSAY_ENOMEM;
+	config_node_options(&proto, kind == ASSAY_KIND_TRIAL ? &sweep : NULL);
+	if (matrix && !config_matrix_check(matrix, &combos))
+		matrix = NULL;
+	if (kind == ASSAY_KIND_VALIDATION) {
+		if (!items)
+			value_error(t, "validation `%s` needs `items` (a glob, a list or a file)", proto.id);
+		else if (config_want(items, ASSAY_VALUE_TABLE, "a table (items = { glob = \"*.py\" })"))
+			rc = config_items_load(p, &proto, items);
+	}
+	if (rc == 0)
+		rc = matrix ? add_matrix(p, &proto, &sweep, matrix, combos)
+			    : add_single(p, &proto, &sweep);
+	if (rc == ASSAY_EINVAL)
+		config_key_error(t, "`%s` would make more than %d nodes in all", proto.id ? proto.id : t->key,
+				 PLAN_MAX_NODES);
+	free(proto.id);
+	for (j = 0; j < proto.n_items; j++)
+		free(proto.items[j]);
+	free(proto.items);
+	return rc;
+}
+
+/* A key of a group table that is not a table. */
+static void group_key(plan *p, uint32_t group, const char *key, const assay_value *v)
+{
+	const char *name = p->groups[group].name;
+
+	if (strcmp(key, "max_parallel") == 0)
+		config_get_uint(v, 1, 1000000, &p->groups[group].max_parallel);
+	else if (strcmp(key, "description") == 0)
+		config_want(v, ASSAY_VALUE_STRING, "a string");
+	else if (config_is_key(key, config_node_keys, config_n_node_keys))
+		config_key_error(v, "`%s` in group `%s`: a group is a table without `type`; add `type` to make `%s` a node",
+				 key, name, name);
+	else
+		config_unknown_key(v, "a group", group_keys, N(group_keys), NULL, 0);
+}
+
+/* A table under check/trial/validation: a node if it has `type`, else a
+ * group whose tables are nodes or groups in turn. */
+int config_tree_load(plan *p, unsigned kind, uint32_t group, const assay_value *t,
+		     unsigned depth)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < value_len(t); i++) {
+		const char *key;
+		const assay_value *v = value_at(t, i, &key);
+		uint32_t g;
+		char *id;
+
+		if (value_type(v) != ASSAY_VALUE_TABLE) {
+			if (group == PLAN_NONE)
+				config_key_error(v, "`%s.%s` is not a table: declare nodes as [%s.NAME] with a `type`",
+						 plan_kind_name(kind), key, plan_kind_name(kind));
+			else
+				group_key(p, group, key, v);
+			continue;
+		}
+		if (!config_valid_name(v))
+			continue;
+		if (value_get(v, "type")) {
+			if ((rc = load_node(p, kind, group, v)) < 0)
+				return rc;
+			continue;
+		}
+		if (depth >= PLAN_MAX_DEPTH) {
+			config_key_error(v, "groups nest deeper than 16 levels");
+			continue;
+		}
+		if (!(id = join_id(p, group, key)))
+			return ASSAY_ENOMEM;
+		if (value_len(v) == 0)
+			config_key_error(v, "`%s` has no `type` and no nodes: a node needs `type = \"...\"`", id);
+		if ((g = add_group(p, id, group, v)) == PLAN_NONE) {
+			free(id);
+			return ASSAY_ENOMEM;
+		}
+		if ((rc = config_tree_load(p, kind, g, v, depth + 1)) < 0)
+			return rc;
+	}
+	return 0;
+}

@@ -1,0 +1,261 @@
+/* check_best.c -- Check suite for core/best.c: the best trial of each
+ * sweep from the run's events, whatever order the trials finish in. */
+#ifdef HAVE_CONFIG_H
+#include "autoconfig.h"
+#endif
+
+#include <check.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "best.h"
+#include "config.h"
+
+static char workdir[] = "/tmp/assay-check-best-XXXXXX";
+
+static void setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(workdir));
+	ck_assert_int_eq(chdir(workdir), 0);
+}
+
+static void teardown(void)
+{
+	unlink("c.toml");
+	ck_assert_int_eq(chdir("/"), 0);
+	rmdir(workdir);
+	strcpy(workdir, "/tmp/assay-check-best-XXXXXX");
+}
+
+/* The plan of text; the plugins are not needed to know the sweeps. */
+static void load(plan *p, const char *text)
+{
+	diag d = DIAG_INIT;
+	FILE *f = fopen("c.toml", "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	ck_assert_int_eq(config_load(p, "c.toml", 1, &d), 0);
+	ck_assert_uint_eq(diag_count(&d), 0);
+	diag_release(&d);
+}
+
+static size_t node_named(const plan *p, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_nodes; i++)
+		if (strcmp(p->nodes[i].id, id) == 0)
+			return i;
+	ck_abort_msg("no node %s", id);
+	return 0;
+}
+
+/* Node id final with status and, unless name is NULL, one metric. */
+static void final(best *b, const plan *p, const char *id, assay_status status,
+		  const char *name, double value)
+{
+	assay_metric m = { .name = name, .value = value };
+	run_result res = { .status = status, .ran = true, .kept = true,
+			   .metrics = name ? &m : NULL, .n_metrics = name ? 1 : 0 };
+	run_event ev = { RUN_EVENT_FINAL, node_named(p, id), 0, &res };
+
+	best_event(&ev, b);
+}
+
+static const char *best_id(best *b, const plan *p, size_t sweep, double *value)
+{
+	uint32_t node = best_of(b, sweep, value);
+
+	return node == PLAN_NONE ? NULL : p->nodes[node].id;
+}
+
+#define SWEEPS \
+	"[trial.up]\ntype = \"t\"\nmatrix = { x = [1, 2, 3, 4] }\nobjective = { metric = \"acc\" }\n" \
+	"[trial.down]\ntype = \"t\"\nmatrix = { x = [1, 2] }\n" \
+	"objective = { metric = \"loss\", goal = \"min\" }\n" \
+	"[trial.plain]\ntype = \"t\"\n" \
+	"[check.c]\ntype = \"t\"\n"
+
+START_TEST(test_best_by_goal)
+{
+	plan p;
+	best *b;
+	double v;
+
+	load(&p, SWEEPS);
+	ck_assert(best_wanted(&p));
+	ck_assert_ptr_nonnull(b = best_new(&p));
+	ck_assert_ptr_null(best_id(b, &p, 0, NULL));
+	final(b, &p, "up[x=2]", ASSAY_OK, "acc", 0.5);
+	ck_assert_str_eq(best_id(b, &p, 0, &v), "up[x=2]");
+	ck_assert_double_eq(v, 0.5);
+	final(b, &p, "up[x=3]", ASSAY_WARNING, "acc", 0.9);
+	final(b, &p, "up[x=1]", ASSAY_OK, "acc", 0.7);
+	ck_assert_str_eq(best_id(b, &p, 0, &v), "up[x=3]");
+	ck_assert_double_eq(v, 0.9);
+	final(b, &p, "down[x=1]", ASSAY_OK, "loss", 3);
+	final(b, &p, "down[x=2]", ASSAY_OK, "loss", 2);
+	ck_assert_str_eq(best_id(b, &p, 1, NULL), "down[x=2]");
+	/* A sweep without an objective has no best; a check is no trial. */
+	final(b, &p, "plain", ASSAY_OK, "acc", 1);
+	final(b, &p, "c", ASSAY_OK, "acc", 1);
+	ck_assert_ptr_null(best_id(b, &p, 2, NULL));
+	best_free(b);
+	plan_release(&p);
+}
+END_TEST
+
+/* What does not compete: a failure, a missing or NaN metric, an event
+ * that is not a node's final one.  Of a metric reported twice, the last
+ * value counts. */
+START_TEST(test_what_competes)
+{
+	assay_metric twice[2] = { { .name = "acc", .value = 10 }, { .name = "acc", .value = 0.1 } };
+	run_result res = { .status = ASSAY_OK, .metrics = twice, .n_metrics = 2 };
+	run_event start = { RUN_EVENT_START, 0, 0, NULL };
+	plan p;
+	best *b;
+	run_event ev;
+
+	load(&p, SWEEPS);
+	ck_assert_ptr_nonnull(b = best_new(&p));
+	best_event(&start, b);
+	final(b, &p, "up[x=1]", ASSAY_CRITICAL, "acc", 5);
+	final(b, &p, "up[x=2]", ASSAY_UNKNOWN, "acc", 5);
+	final(b, &p, "up[x=3]", ASSAY_SKIPPED, NULL, 0);
+	final(b, &p, "up[x=4]", ASSAY_OK, "acc", NAN);
+	final(b, &p, "up[x=4]", ASSAY_OK, "other", 5);
+	ck_assert_ptr_null(best_id(b, &p, 0, NULL));
+	ev = (run_event){ RUN_EVENT_ITEM, node_named(&p, "up[x=1]"), 0, &res };
+	best_event(&ev, b);
+	ck_assert_ptr_null(best_id(b, &p, 0, NULL));
+	ev.kind = RUN_EVENT_FINAL;
+	best_event(&ev, b);
+	final(b, &p, "up[x=2]", ASSAY_OK, "acc", 1);
+	ck_assert_str_eq(best_id(b, &p, 0, NULL), "up[x=2]");
+	best_free(b);
+	plan_release(&p);
+}
+END_TEST
+
+/* Equal values: the trial declared first, whichever finished first. */
+START_TEST(test_tie_goes_to_the_first_declared)
+{
+	plan p;
+	best *b;
+
+	load(&p, SWEEPS);
+	ck_assert_ptr_nonnull(b = best_new(&p));
+	final(b, &p, "up[x=4]", ASSAY_OK, "acc", 1);
+	final(b, &p, "up[x=2]", ASSAY_OK, "acc", 1);
+	final(b, &p, "up[x=3]", ASSAY_OK, "acc", 1);
+	ck_assert_str_eq(best_id(b, &p, 0, NULL), "up[x=2]");
+	best_free(b);
+	plan_release(&p);
+}
+END_TEST
+
+START_TEST(test_not_wanted_without_objective)
+{
+	plan p;
+
+	load(&p, "[trial.t]\ntype = \"t\"\nmatrix = { x = [1] }\n[check.c]\ntype = \"t\"\n");
+	ck_assert(!best_wanted(&p));
+	plan_release(&p);
+}
+END_TEST
+
+/* Events come from every worker at once: the best is the same as if
+ * they had come one by one. */
+#define THREADS 4
+#define TRIALS 1000
+
+typedef struct feeder {
+	best *b;
+	unsigned first;
+} feeder;
+
+static void *feed(void *arg)
+{
+	const feeder *f = arg;
+	unsigned i;
+
+	/* Backwards: the later trials finish first.  Values rise to a peak
+	 * at trial 700 and fall again: 700 and 701 tie. */
+	for (i = f->first; i < TRIALS; i += THREADS) {
+		size_t k = TRIALS - 1 - i;
+		assay_metric m = { .name = "acc", .value = k <= 700 ? (double)k : 1400.0 - (double)k };
+		run_result res = { .status = ASSAY_OK, .metrics = &m, .n_metrics = 1 };
+		run_event ev = { RUN_EVENT_FINAL, k, 0, &res };
+
+		best_event(&ev, f->b);
+	}
+	return NULL;
+}
+
+START_TEST(test_concurrent_events)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *out = open_memstream(&text, &size);
+	feeder f[THREADS];
+	pthread_t t[THREADS];
+	plan p;
+	best *b;
+	double v;
+	unsigned i;
+
+	ck_assert_ptr_nonnull(out);
+	fputs("[trial.big]\ntype = \"t\"\nobjective = { metric = \"acc\" }\nmatrix = { x = [", out);
+	for (i = 0; i < TRIALS; i++)
+		fprintf(out, "%s%u", i ? ", " : "", i);
+	fputs("] }\n", out);
+	fclose(out);
+	load(&p, text);
+	free(text);
+	ck_assert_uint_eq(p.n_nodes, TRIALS);
+	ck_assert_ptr_nonnull(b = best_new(&p));
+	for (i = 0; i < THREADS; i++) {
+		f[i] = (feeder){ b, i };
+		ck_assert_int_eq(pthread_create(&t[i], NULL, feed, &f[i]), 0);
+	}
+	for (i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+	ck_assert_uint_eq(best_of(b, 0, &v), 700);
+	ck_assert_double_eq(v, 700);
+	best_free(b);
+	plan_release(&p);
+}
+END_TEST
+
+static Suite *best_suite(void)
+{
+	Suite *s = suite_create("best");
+	TCase *tc = tcase_create("best");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_best_by_goal);
+	tcase_add_test(tc, test_what_competes);
+	tcase_add_test(tc, test_tie_goes_to_the_first_declared);
+	tcase_add_test(tc, test_not_wanted_without_objective);
+	tcase_add_test(tc, test_concurrent_events);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(best_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
