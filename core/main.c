@@ -807,24 +807,24 @@ static int run_graph(loaded *l, const run_args *a, const bool *keep,
 	ro.fail_fast = a->fail_fast || l->p.fail_fast;
 	ro.keep = keep;
 	ro.verbosity = ASSAY_LOG_WARNING + a->o.verbosity;
-	/* The live line is for a person at a terminal; cron mails what is
-	 * printed.  Without it the run publishes no events. */
-	if (isatty(STDERR_FILENO) && !getenv("NO_PROGRESS") &&
-	    (pr = progress_new(&l->p, &l->g, keep, ro.jobs, stderr))) {
-		ro.on_event = progress_event;
-		ro.event_arg = pr;
-	}
 	sw.fd = block_signals();
 	if (reactor_new(&re) < 0 || run_new(&r, &l->p, &l->g, &ro, re) < 0) {
 		fprintf(stderr, "assay: cannot start: out of memory\n");
 		status = ASSAY_UNKNOWN;
 		goto out;
 	}
+	/* The live line is for a person at a terminal; cron mails what is
+	 * printed.  Without it the run publishes no events. */
+	if (isatty(STDERR_FILENO) && !getenv("NO_PROGRESS") &&
+	    (pr = progress_new(&l->p, &l->g, keep, ro.jobs, stderr)) &&
+	    progress_subscribe(pr, r) < 0) {
+		progress_free(pr);
+		pr = NULL;
+	}
 	sw.run = r;
 	sw.re = re;
 	if (sw.fd >= 0)
 		reactor_fd_watch(re, sw.fd, ASSAY_READABLE, on_signal, &sw, &watch);
-	host_set_reactor(re);
 	if (pr && progress_start(pr, re) < 0)
 		progress_stop(pr); /* no timer: no line */
 	if (run_go(r) < 0) {
@@ -858,10 +858,7 @@ out:
 	if (watch)
 		reactor_fd_unwatch(re, watch);
 	run_free(r);
-	/* Join the reactor before its pointer goes: a plugin callback still
-	 * running may unwatch or stop a timer through the host table. */
 	reactor_free(re);
-	host_set_reactor(NULL);
 	progress_free(pr);
 	if (sw.fd >= 0)
 		close(sw.fd);

@@ -20,7 +20,6 @@
 #include "config.h"
 #include "diag.h"
 #include "graph.h"
-#include "host.h"
 #include "plugin.h"
 #include "reactor.h"
 #include "report.h"
@@ -85,7 +84,6 @@ static void run_report(fixture *f, const char *text)
 		diag_print(&f->d, stderr);
 	ck_assert_uint_eq(diag_count(&f->d), 0);
 	ck_assert_int_eq(reactor_new(&f->re), 0);
-	host_set_reactor(f->re);
 	ck_assert_int_eq(run_new(&f->r, &f->p, &f->g, &o, f->re), 0);
 	ck_assert_int_eq(run_go(f->r), 0);
 	ck_assert_int_eq(report_build(&f->rep, &f->p, &f->g, f->r), 0);
@@ -95,7 +93,6 @@ static void finish(fixture *f)
 {
 	report_release(&f->rep);
 	run_free(f->r);
-	host_set_reactor(NULL);
 	reactor_free(f->re);
 	graph_release(&f->g);
 	plan_release(&f->p);

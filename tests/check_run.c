@@ -17,7 +17,6 @@
 #include "config.h"
 #include "diag.h"
 #include "graph.h"
-#include "host.h"
 #include "plugin.h"
 #include "progress.h"
 #include "reactor.h"
@@ -93,7 +92,6 @@ static void go(fixture *f, unsigned jobs, unsigned workers, bool fail_fast,
 	double t0;
 
 	ck_assert_int_eq(reactor_new(&f->re), 0);
-	host_set_reactor(f->re);
 	ck_assert_int_eq(run_new(&f->r, &f->p, &f->g, &o, f->re), 0);
 	t0 = now();
 	ck_assert_int_eq(run_go(f->r), 0);
@@ -104,7 +102,6 @@ static void go(fixture *f, unsigned jobs, unsigned workers, bool fail_fast,
 static void finish(fixture *f)
 {
 	run_free(f->r);
-	host_set_reactor(NULL);
 	reactor_free(f->re);
 	graph_release(&f->g);
 	plan_release(&f->p);
@@ -520,7 +517,6 @@ START_TEST(test_stop)
 			       "[check.b]\ntype = \"probe\"\nsleep = \"10s\"\n"
 			       "[check.c]\ntype = \"probe\"\nafter = [\"a\"]\n"), 0);
 	ck_assert_int_eq(reactor_new(&f.re), 0);
-	host_set_reactor(f.re);
 	ck_assert_int_eq(run_new(&f.r, &f.p, &f.g, &o, f.re), 0);
 	s.r = f.r;
 	s.ms = 100;
@@ -558,7 +554,6 @@ START_TEST(test_stop_during_backoff)
 	ck_assert_uint_eq(load(&f, PROBE
 			       "[check.flaky]\ntype = \"probe\"\nfail_times = 9\nretries = 5\nretry_delay = \"20s\"\n"), 0);
 	ck_assert_int_eq(reactor_new(&f.re), 0);
-	host_set_reactor(f.re);
 	ck_assert_int_eq(run_new(&f.r, &f.p, &f.g, &o, f.re), 0);
 	s.r = f.r;
 	s.ms = 200;
@@ -717,7 +712,9 @@ static void event(progress *pr, run_event_kind kind, size_t v, double at_s,
 		  assay_status status, double duration)
 {
 	run_result res = { .status = status, .ran = true, .duration = duration };
-	run_event ev = { kind, v, T0 + (int64_t)(at_s * SEC), kind == RUN_EVENT_START ? NULL : &res };
+	run_event ev = { .kind = kind, .node = v, .item = SIZE_MAX, .attempt = kind == RUN_EVENT_START,
+			 .at_ns = T0 + (int64_t)(at_s * SEC),
+			 .res = kind == RUN_EVENT_START ? NULL : &res };
 
 	progress_event(&ev, pr);
 }
@@ -844,8 +841,7 @@ START_TEST(test_progress_counts_a_run)
 	fixture f;
 	progress *pr;
 	char line[160];
-	run_options o = { .jobs = 4, .workers = 2, .verbosity = ASSAY_LOG_ERROR,
-			  .on_event = progress_event };
+	run_options o = { .jobs = 4, .workers = 2, .verbosity = ASSAY_LOG_ERROR };
 
 	ck_assert_uint_eq(load(&f, PROBE
 			       "[check.a]\ntype = \"probe\"\nsleep = \"20ms\"\n"
@@ -853,10 +849,9 @@ START_TEST(test_progress_counts_a_run)
 			       "[check.c]\ntype = \"probe\"\nafter = [\"b\"]\n"
 			       "[validation.v]\ntype = \"probe\"\nitems = { list = [\"x\", \"y\"] }\n"), 0);
 	ck_assert_ptr_nonnull(pr = progress_new(&f.p, &f.g, NULL, 4, stderr));
-	o.event_arg = pr;
 	ck_assert_int_eq(reactor_new(&f.re), 0);
-	host_set_reactor(f.re);
 	ck_assert_int_eq(run_new(&f.r, &f.p, &f.g, &o, f.re), 0);
+	ck_assert_int_eq(progress_subscribe(pr, f.r), 0);
 	ck_assert_int_eq(run_go(f.r), 0);
 	progress_format(pr, task_now_ns(), line, sizeof line);
 	ck_assert_str_eq(line, "[4/4 done, 0 running, 1 failed, ETA 0.0s]");

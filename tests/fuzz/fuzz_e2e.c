@@ -429,7 +429,6 @@ static void run_plan(plan *p, const graph *g)
 	}
 	if (reactor_new(&re) < 0)
 		abort();
-	host_set_reactor(re);
 	if (run_new(&r, p, g, &o, re) < 0 || run_go(r) < 0 ||
 	    report_build(&rep, p, g, r) < 0)
 		abort();
@@ -449,7 +448,6 @@ static void run_plan(plan *p, const graph *g)
 		abort();
 	report_release(&rep);
 	run_free(r);
-	host_set_reactor(NULL);
 	reactor_free(re);
 	for (i = 0; i < p->n_nodes; i++) {
 		p->nodes[i].type = types[i];
