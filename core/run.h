@@ -1,5 +1,6 @@
 /* run.h -- executes a plan on the pool: readiness, skips, retries,
- * timeouts, group limits, jobs, resources, cancellation. */
+ * timeouts, group limits, jobs, resources, cancellation; publishes what
+ * happens to its subscribers. */
 #ifndef ASSAY_RUN_H
 #define ASSAY_RUN_H
 
