@@ -231,7 +231,7 @@ static void run_stop_launch(run *r, run_launch *l)
 			/* Won against the timer: it may still fire, and then
 			 * finds the phase moved on. */
 			reactor_timer_stop(r->re, e->retry_timer);
-			worker_schedule(e, false);
+			exec_schedule(e, false);
 		} else if ((t = atomic_load(&e->task))) {
 			/* Tasks are recycled too: if this execution ended
 			 * meanwhile, the cancel reaches a task that is unused

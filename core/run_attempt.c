@@ -108,7 +108,7 @@ static void attempt_retry_timer(void *arg)
 	int expect = EXEC_RETRY_WAIT;
 
 	if (atomic_compare_exchange_strong(&e->phase, &expect, EXEC_ACTIVE))
-		worker_schedule(e, false);
+		exec_schedule(e, false);
 }
 
 /* Admit e again after the backoff (or the wait the plugin asked for). */
@@ -158,9 +158,9 @@ void attempt_done(assay_task *t, void *arg)
 	}
 	if (e->history)
 		attempt_record(e, t);
-	worker_self.end_ns = t->end_ns;
+	exec_worker.end_ns = t->end_ns;
 	exec_final(e);
-	worker_self.end_ns = 0;
+	exec_worker.end_ns = 0;
 }
 
 /* The history is made on the first retry: an execution that succeeds at

@@ -1,6 +1,8 @@
-/* run_exec.c -- an execution's way to its start: the admission steps
- * (its groups' limits, its resources, a jobs slot, in that order), the
- * task lent to it, giving the steps back, and its end. */
+/* run_exec.c -- an execution's way to its start: the thread it runs on
+ * (this one at once, as the continuation of the one it finished, or the
+ * pool's), the admission steps (its groups' limits, its resources, a jobs
+ * slot, in that order), the task lent to it, giving the steps back, and
+ * its end. */
 #ifdef HAVE_CONFIG_H
 #include "autoconfig.h"
 #endif
@@ -12,15 +14,8 @@
 #include "host.h"
 #include "run_int.h"
 
-void exec_setup(run *r, run_exec *e, run_launch *l)
-{
-	e->job.fn = worker_job;
-	e->launch = l;
-	e->run = r;
-	e->history = NULL;
-	atomic_init(&e->task, NULL);
-	atomic_init(&e->phase, EXEC_ACTIVE);
-}
+/* This thread's worker context (run_int.h says what it holds). */
+_Thread_local run_worker exec_worker = { .index = -1 };
 
 /* The execution's task (the one it has, or one from the recycler); NULL
  * when out of memory. */
@@ -32,7 +27,7 @@ static assay_task *exec_task(run_exec *e)
 
 	if (t)
 		return t;
-	if (!(t = recycler_get(r->tasks, worker_self.index)))
+	if (!(t = recycler_get(r->tasks, exec_worker.index)))
 		return NULL;
 	pn = exec_plan_node(e);
 	task_begin(t, pn, e->item, pn->timeout_ms ? pn->timeout_ms : r->p->timeout_ms, e);
@@ -50,11 +45,11 @@ static void exec_return_task(run_exec *e)
 		return;
 	atomic_store_explicit(&e->task, NULL, memory_order_relaxed);
 	task_end(t);
-	recycler_put(e->run->tasks, worker_self.index, t);
+	recycler_put(e->run->tasks, exec_worker.index, t);
 }
 
 /* w was handed a limiter's slot: it goes on from its next step, on this
- * thread if it may (see worker_schedule). */
+ * thread if it may (see exec_schedule). */
 static void exec_wake(fifo_link *w)
 {
 	run_exec *e;
@@ -63,7 +58,7 @@ static void exec_wake(fifo_link *w)
 		return;
 	e = FIFO_ENTRY(w, run_exec, wait);
 	e->stage++;
-	worker_schedule(e, true);
+	exec_schedule(e, true);
 }
 
 void exec_resume_all(fifo_link *w)
@@ -72,7 +67,7 @@ void exec_resume_all(fifo_link *w)
 
 	for (; w; w = next) {
 		next = w->next;
-		worker_schedule(FIFO_ENTRY(w, run_exec, wait), false);
+		exec_schedule(FIFO_ENTRY(w, run_exec, wait), false);
 	}
 }
 
@@ -176,7 +171,7 @@ static bool exec_pass(run_exec *e)
 	}
 }
 
-void exec_admit(run_exec *e)
+static void exec_admit(run_exec *e)
 {
 	run *r = e->run;
 	int64_t start_ns;
@@ -194,12 +189,79 @@ void exec_admit(run_exec *e)
 	 * task_start() looks at `stopping` again before the task waits. */
 	if (atomic_load_explicit(&r->stopping, memory_order_relaxed))
 		task_cancel(t);
-	start_ns = worker_self.start_ns;
-	worker_self.start_ns = 0;
+	start_ns = exec_worker.start_ns;
+	exec_worker.start_ns = 0;
 	if (r->events & RUN_EVENT_START)
 		events_publish(r, RUN_EVENT_START, e->launch->index, exec_item_index(e), t->attempt,
 			       start_ns, NULL);
 	task_start(t, start_ns);
+}
+
+/* Run e on this thread now, then the continuations it leaves. */
+void exec_run(run_exec *e)
+{
+	run_worker *w = &exec_worker;
+	bool outer = !w->in_loop;
+
+	w->index = pool_worker_index(e->run->pool);
+	w->in_loop = true;
+	w->start_ns = 0;
+	while (e) {
+		exec_admit(e);
+		e = w->next;
+		w->next = NULL;
+		w->start_ns = w->next_start_ns;
+	}
+	w->start_ns = 0;
+	w->in_loop = !outer;
+}
+
+static void exec_job(pool_job *job)
+{
+	exec_run((run_exec *)job);
+}
+
+/* Run e on this thread or hand it to the pool.  A worker that finished a
+ * node continues with e itself (may_continue; see run_worker).
+ * So does the reactor thread, when a plugin completed there, but only for
+ * a type that just starts waiting work (ASSAY_TYPE_QUICK_RUN): it starts
+ * sooner than a pool thread could be woken for it, while anything else
+ * would hold up every timer and socket.  Any other thread (a plugin's
+ * own) hands e to the pool. */
+void exec_schedule(run_exec *e, bool may_continue)
+{
+	run_worker *w = &exec_worker;
+
+	if (may_continue && !w->next) {
+		bool on_reactor = reactor_is_current(e->run->re);
+		bool quick = on_reactor && (exec_plan_node(e)->type->flags & ASSAY_TYPE_QUICK_RUN);
+
+		if (w->in_loop && (!on_reactor || quick)) {
+			w->next = e;
+			/* Only after its only predecessor: another one may have
+			 * read the clock later than this one, yet finished first. */
+			w->next_start_ns = run_n_preds(e->run, e->launch->index) == 1 ? w->end_ns : 0;
+			return;
+		}
+		if (!w->in_loop && quick) {
+			exec_run(e);
+			return;
+		}
+	}
+	if (pool_submit(e->run->pool, &e->job) < 0) {
+		/* A deque could not grow: run it here rather than lose it. */
+		exec_job(&e->job);
+	}
+}
+
+void exec_setup(run *r, run_exec *e, run_launch *l)
+{
+	e->job.fn = exec_job;
+	e->launch = l;
+	e->run = r;
+	e->history = NULL;
+	atomic_init(&e->task, NULL);
+	atomic_init(&e->phase, EXEC_ACTIVE);
 }
 
 /* Final: the node is, unless it is a validation with items still to go. */

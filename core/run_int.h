@@ -2,12 +2,12 @@
  * and executions, the per-thread worker context, and the calls from one
  * of its files into another.  Nothing outside core/run*.c includes it.
  *
- * The files: run.c (the run's life, stop), run_worker.c (what a thread
- * runs next), run_exec.c (an execution's admission and end),
- * run_attempt.c (an attempt's end: result, retry, history), run_launch.c
- * (a node's launch, the roots), run_items.c (a validation's items),
- * run_ready.c (readiness and skips), run_resq.c (resource queues) and
- * run_events.c (subscribers).  Functions of run_X.c start with X_. */
+ * The files: run.c (the run's life, stop), run_exec.c (an execution:
+ * the thread it runs on, its admission, its end), run_attempt.c (an
+ * attempt's end: result, retry, history), run_launch.c (a node's launch,
+ * the roots), run_items.c (a validation's items), run_ready.c (readiness
+ * and skips), run_resq.c (resource queues) and run_events.c
+ * (subscribers).  Functions of run_X.c start with X_. */
 #ifndef ASSAY_RUN_INT_H
 #define ASSAY_RUN_INT_H
 
@@ -137,7 +137,7 @@ struct run {
  *
  * The continuation: a finished node runs its first ready successor on
  * the same thread, without a trip through the deques.  `next` is that
- * successor, set while the thread is inside worker_run()'s loop
+ * successor, set while the thread is inside exec_run()'s loop
  * (`in_loop`), which runs it once the current execution is handed off.
  *
  * The clock hand-off: a continuation starts the instant its predecessor
@@ -160,7 +160,7 @@ typedef struct run_worker {
 } run_worker;
 
 /* This thread's. */
-extern _Thread_local run_worker worker_self;
+extern _Thread_local run_worker exec_worker;
 
 static inline const plan_node *exec_plan_node(const run_exec *e)
 {
@@ -210,16 +210,11 @@ static inline assay_status status_worse(assay_status a, assay_status b)
 /* run.c */
 void run_signal_done(run *r);
 
-/* run_worker.c: run e on this thread now, then the continuations it
- * leaves; or schedule it (on this thread when may_continue allows).
- * worker_job is every execution's job.fn. */
-void worker_run(run_exec *e);
-void worker_schedule(run_exec *e, bool may_continue);
-void worker_job(pool_job *job);
-
-/* run_exec.c */
+/* run_exec.c: run e on this thread now, then the continuations it
+ * leaves; or schedule it (on this thread when may_continue allows). */
+void exec_run(run_exec *e);
+void exec_schedule(run_exec *e, bool may_continue);
 void exec_setup(run *r, run_exec *e, run_launch *l);
-void exec_admit(run_exec *e);
 void exec_leave(run_exec *e);
 /* The waiters of a drained queue (a stop): each goes on, and its
  * admission sees the stop. */
@@ -234,7 +229,7 @@ void attempt_record(run_exec *e, const assay_task *t);
 
 /* run_launch.c */
 void launch_make(void *obj, void *arg);
-void launch_node(run *r, size_t v, bool may_continue);
+run_exec *launch_node(run *r, size_t v);
 void launch_end(run *r, run_launch *l);
 int launch_roots_recycler(recycler **out, unsigned workers);
 int launch_roots(run *r);

@@ -71,7 +71,7 @@ static run_launch *launch_new(run *r, size_t v)
 	run_launch *l;
 
 	if (pn->kind != ASSAY_KIND_VALIDATION) {
-		if (!(l = recycler_get(r->launches, worker_self.index)))
+		if (!(l = recycler_get(r->launches, exec_worker.index)))
 			return NULL;
 		l->execs[0].res = &r->results[v];
 		l->execs[0].stage = 0;
@@ -108,7 +108,7 @@ void launch_end(run *r, run_launch *l)
 		l->n_limits = 0;
 	}
 	if (l->recycled)
-		recycler_put(r->launches, worker_self.index, l);
+		recycler_put(r->launches, exec_worker.index, l);
 }
 
 /* Node v will run: its launch, published for run_stop(); or NULL when
@@ -145,10 +145,10 @@ static run_launch *launch_start(run *r, size_t v)
 	return l;
 }
 
-/* Launch node v: its first execution is returned for the caller to run,
- * the others go to the pool; NULL when the node settled at once (and is
- * final). */
-static run_exec *launch_first(run *r, size_t v)
+/* Launch node v: its first execution is returned for the caller to run
+ * or schedule, the others go to the pool; NULL when the node settled at
+ * once (and is final). */
+run_exec *launch_node(run *r, size_t v)
 {
 	run_launch *l = launch_start(r, v);
 	size_t i, n;
@@ -158,16 +158,8 @@ static run_exec *launch_first(run *r, size_t v)
 		return NULL;
 	}
 	for (i = 1, n = l->n_execs; i < n; i++)
-		worker_schedule(&l->execs[i], false);
+		exec_schedule(&l->execs[i], false);
 	return &l->execs[0];
-}
-
-void launch_node(run *r, size_t v, bool may_continue)
-{
-	run_exec *e = launch_first(r, v);
-
-	if (e)
-		worker_schedule(e, may_continue);
 }
 
 /* A range of the roots, launched by the worker that takes it: it hands
@@ -185,7 +177,7 @@ static void launch_roots_job(pool_job *job)
 	roots_job *j = (roots_job *)job;
 	run *r = j->run;
 	size_t from = j->from, to = j->to;
-	int w = worker_self.index = pool_worker_index(r->pool);
+	int w = exec_worker.index = pool_worker_index(r->pool);
 	run_exec *e;
 
 	while (to - from > 1) {
@@ -206,8 +198,8 @@ static void launch_roots_job(pool_job *job)
 	}
 	recycler_put(r->root_jobs, w, j);
 	for (; from < to; from++)
-		if ((e = launch_first(r, r->roots[from])))
-			worker_run(e);
+		if ((e = launch_node(r, r->roots[from])))
+			exec_run(e);
 }
 
 /* The recycler of the roots' jobs, for run_new(). */

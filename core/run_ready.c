@@ -139,7 +139,7 @@ static void ready_push(size_t **stack, size_t *depth, size_t *cap, size_t s)
 /* Successors skipped in turn are handled here too, with a work list
  * rather than recursion: a skipped chain of a million nodes must not
  * exhaust the stack.  The first successor to run continues on this
- * thread (see worker_schedule). */
+ * thread (see exec_schedule). */
 void ready_node_final(run *r, size_t v)
 {
 	const graph *g = r->g;
@@ -158,6 +158,7 @@ void ready_node_final(run *r, size_t v)
 		for (k = g->succ_at[v]; k < g->succ_at[v + 1]; k++) {
 			size_t s = g->succ[k];
 			assay_status cause = ASSAY_UNKNOWN;
+			run_exec *e;
 			char *why;
 
 			if (!run_is_kept(r, s))
@@ -169,7 +170,8 @@ void ready_node_final(run *r, size_t v)
 			if (atomic_fetch_add(&r->nodes[s].preds_done, 1) + 1 != run_n_preds(r, s))
 				continue;
 			if (!(why = ready_skip_reason(r, s, &cause))) {
-				launch_node(r, s, !continued);
+				if ((e = launch_node(r, s)))
+					exec_schedule(e, !continued);
 				continued = true;
 				continue;
 			}

@@ -73,7 +73,7 @@ static void resq_poll(resq *q)
 		pthread_mutex_unlock(&q->lock);
 		if (rc == 0) {
 			e->stage++;
-			worker_schedule(e, false);
+			exec_schedule(e, false);
 		} else {
 			exec_fail(e, q->type->name, rc);
 		}
