@@ -349,12 +349,12 @@ void run_free(run *r)
 	histories_free(r->histories);
 	if (r->pool)
 		pool_free(r->pool);
-	items_free(r);
+	items_release(r);
 	for (i = 0; r->results && i < r->p->n_nodes; i++)
 		result_release(&r->results[i]);
 	for (i = 0; r->groups && i < r->p->n_groups; i++)
 		limiter_release(&r->groups[i]);
-	resq_free_all(r);
+	resq_release_all(r);
 	events_release(r);
 	limiter_release(&r->jobs);
 	pthread_mutex_destroy(&r->lock);

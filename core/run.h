@@ -98,20 +98,21 @@ typedef enum run_event_kind {
 typedef struct run_event {
 	run_event_kind kind;
 	size_t node;              /* its index in the plan */
-	size_t item;              /* START, ATTEMPT, ITEM of a validation's item: its index; else SIZE_MAX */
+	size_t item;              /* a validation's item (START, ATTEMPT, ITEM): its index;
+				   * else SIZE_MAX */
 	unsigned attempt;         /* START, ATTEMPT: which, from 1; else 0 */
 	int64_t at_ns;            /* when, on task_now_ns()'s clock */
-	const run_result *res;    /* ATTEMPT: the execution's so far; ITEM: the item's;
-				   * FINAL: the node's; START: NULL */
+	const run_result *res;    /* ATTEMPT: the execution's, as the attempt left it;
+				   * ITEM: the item's; FINAL: the node's; START: NULL */
 } run_event;
 
 typedef void (*run_event_fn)(const run_event *ev, void *arg);
 
 /* Call fn(ev, arg) for every event of the kinds in `kinds` (RUN_EVENT_*
- * bits).  Before run_go(); any number of subscribers, each called in the
- * order subscribed.  A run nobody follows publishes nothing and pays
- * nothing for it.  0, ASSAY_EINVAL (no kind, no fn), ASSAY_ESTATE (the
- * run went) or ASSAY_ENOMEM. */
+ * bits).  Before run_go(); any number of subscribers, called in the order
+ * they subscribed.  A kind nobody asked for is not published: it costs
+ * the run one test of a mask.  0, ASSAY_EINVAL (no kind, no fn),
+ * ASSAY_ESTATE (the run went) or ASSAY_ENOMEM. */
 int run_subscribe(run *r, unsigned kinds, run_event_fn fn, void *arg);
 
 /* --- the run --------------------------------------------------------------- */

@@ -106,7 +106,7 @@ struct run {
 	pool_job prefault;        /* see prefault_job_fn */
 	limiter jobs;
 	bool jobs_bound;          /* false when jobs >= every execution: no limiter */
-	bool went;                /* run_go set the host's reactor */
+	bool went;                /* run_go() made r->re the host's (until run_free()) */
 	limiter *groups;          /* one per plan group (avail unused without max_parallel) */
 	size_t *limited;          /* the groups with a max_parallel, in plan order */
 	size_t n_limited;
@@ -237,7 +237,7 @@ int launch_roots(run *r);
 /* run_items.c: a validation's launch; an item's end (true: the last) */
 run_launch *items_launch_new(run *r, size_t v);
 bool items_final(run_exec *e);
-void items_free(run *r);
+void items_release(run *r);
 
 /* run_ready.c: v is final: count it, and launch or skip its successors. */
 void ready_node_final(run *r, size_t v);
@@ -248,7 +248,7 @@ int resq_enter(resq *q, run_exec *e, size_t i);
 void resq_leave(resq *q, run_exec *e, size_t i);
 const char *resq_name(const resq *q);
 void resq_drain_all(run *r);
-void resq_free_all(run *r);
+void resq_release_all(run *r);
 
 /* run_events.c: for a kind in r->events only (the caller tests it: a
  * kind nobody asked for costs that test).  at_ns 0: now. */

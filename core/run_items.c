@@ -99,7 +99,7 @@ bool items_final(run_exec *e)
 
 /* The launches of validations: each ended with its node (launch_end()
  * freed what it held). */
-void items_free(run *r)
+void items_release(run *r)
 {
 	run_launch *l, *next;
 

@@ -163,7 +163,7 @@ void resq_drain_all(run *r)
 	}
 }
 
-void resq_free_all(run *r)
+void resq_release_all(run *r)
 {
 	size_t i;
 
