@@ -545,6 +545,53 @@ START_TEST(test_stop)
 }
 END_TEST
 
+/* A stop reaches what waits for a group's slot or a resource, not only
+ * what runs: the holders are cancelled, the waiters never start. */
+START_TEST(test_stop_while_waiting)
+{
+	run_options o = { .jobs = 64, .workers = 2, .verbosity = ASSAY_LOG_ERROR };
+	const char *waiting[] = { "g.d", "held2" }, *holding[] = { "g.c", "held1" };
+	stopper s;
+	pthread_t th;
+	fixture f;
+	size_t i, k;
+	double t0;
+
+	ck_assert_uint_eq(load(&f, PROBE "[plugins.probe]\nslots = 1\n"
+			       "[check.g]\nmax_parallel = 1\n"
+			       "[check.g.c]\ntype = \"probe\"\nsleep = \"10s\"\n"
+			       "[check.g.d]\ntype = \"probe\"\nsleep = \"10s\"\n"
+			       "[check.held1]\ntype = \"probe\"\nsleep = \"10s\"\nresources = { slot = 1 }\n"
+			       "[check.held2]\ntype = \"probe\"\nsleep = \"10s\"\nresources = { slot = 1 }\n"), 0);
+	ck_assert_int_eq(reactor_new(&f.re), 0);
+	ck_assert_int_eq(run_new(&f.r, &f.p, &f.g, &o, f.re), 0);
+	s.r = f.r;
+	s.ms = 100;
+	pthread_create(&th, NULL, stop_later, &s);
+	t0 = now();
+	ck_assert_int_eq(run_go(f.r), 0);
+	ck_assert(now() - t0 < 2);
+	pthread_join(th, NULL);
+	f.res = run_results(f.r);
+	/* Which of each pair got the slot is the scheduler's choice. */
+	for (i = 0; i < 2; i++) {
+		size_t a = node(&f, holding[i]), b = node(&f, waiting[i]);
+
+		if (f.res[a].status == ASSAY_SKIPPED) {
+			k = a;
+			a = b;
+			b = k;
+		}
+		ck_assert_int_eq(f.res[a].status, ASSAY_UNKNOWN);
+		ck_assert_str_eq(f.res[a].message, "cancelled");
+		ck_assert_int_eq(f.res[b].status, ASSAY_SKIPPED);
+		ck_assert_str_eq(f.res[b].skip_reason, "interrupted by SIGINT");
+		ck_assert_uint_eq(f.res[b].attempts, 0);
+	}
+	finish(&f);
+}
+END_TEST
+
 START_TEST(test_stop_during_backoff)
 {
 	run_options o = { .jobs = 4, .workers = 2, .verbosity = ASSAY_LOG_ERROR };
@@ -1144,6 +1191,7 @@ static Suite *run_suite(void)
 	tcase_add_test(tc, test_resources_fifo);
 	tcase_add_test(tc, test_stop);
 	tcase_add_test(tc, test_stop_during_backoff);
+	tcase_add_test(tc, test_stop_while_waiting);
 	tcase_add_test(tc, test_only_closure);
 	tcase_add_test(tc, test_validation_items);
 	tcase_add_loop_test(tc, test_long_chains, 0, 2);
