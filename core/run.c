@@ -5,6 +5,7 @@
 #include "autoconfig.h"
 #endif
 
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -41,17 +42,21 @@ static int run_spawn(void *ctx, void (*fn)(void *), void *arg)
 {
 	run *r = ctx;
 	spawned *s = malloc(sizeof *s);
+	bool counted;
+	int rc = 0;
 
 	if (!s)
 		return ASSAY_ENOMEM;
 	s->job.fn = spawned_job;
 	s->fn = fn;
 	s->arg = arg;
+	counted = run_enter(r);
 	if (pool_submit(r->pool, &s->job) < 0) {
 		free(s);
-		return ASSAY_ENOMEM;
+		rc = ASSAY_ENOMEM;
 	}
-	return 0;
+	run_leave(r, counted);
+	return rc;
 }
 
 /* The recycler's constructor and destructor of tasks, wired to run arg. */
@@ -206,7 +211,10 @@ int run_go(run *r)
 		pthread_cond_wait(&r->cond, &r->lock);
 	pthread_mutex_unlock(&r->lock);
 	/* Every node is final: what still runs on the pool are the tails of
-	 * the jobs that finished them. */
+	 * the jobs that finished them, and elsewhere those of the callers
+	 * that queued them (a few instructions). */
+	while (atomic_load_explicit(&r->foreign, memory_order_acquire))
+		sched_yield();
 	pool_free(r->pool);
 	r->pool = NULL;
 	return 0;
@@ -244,14 +252,17 @@ static void run_stop_launch(run *r, run_launch *l)
 
 void run_stop(run *r, const char *reason)
 {
+	bool counted = run_enter(r);
 	size_t i;
 
 	pthread_mutex_lock(&r->lock);
 	if (!r->stop_reason)
 		r->stop_reason = strdup(reason);
 	pthread_mutex_unlock(&r->lock);
-	if (atomic_exchange(&r->stopping, true))
+	if (atomic_exchange(&r->stopping, true)) {
+		run_leave(r, counted);
 		return;
+	}
 	/* Pairs with task_start()'s: see there. */
 	atomic_thread_fence(memory_order_seq_cst);
 	for (i = 0; i < r->p->n_nodes; i++) {
@@ -267,6 +278,7 @@ void run_stop(run *r, const char *reason)
 	for (i = 0; i < r->p->n_groups; i++)
 		exec_resume_all(limiter_drain(&r->groups[i]));
 	resq_drain_all(r);
+	run_leave(r, counted);
 }
 
 const run_result *run_results(const run *r)

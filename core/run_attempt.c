@@ -105,10 +105,13 @@ static uint64_t attempt_backoff_ms(const plan_node *pn, unsigned attempt, unsign
 static void attempt_retry_timer(void *arg)
 {
 	run_exec *e = arg;
+	run *r = e->run;
 	int expect = EXEC_RETRY_WAIT;
+	bool counted = run_enter(r);
 
 	if (atomic_compare_exchange_strong(&e->phase, &expect, EXEC_ACTIVE))
 		exec_schedule(e, false);
+	run_leave(r, counted);
 }
 
 /* Admit e again after the backoff (or the wait the plugin asked for). */
@@ -135,9 +138,9 @@ static void attempt_retry(run_exec *e, assay_task *t)
 		attempt_retry_timer(e); /* no timer: retry at once */
 }
 
-void attempt_done(assay_task *t, void *arg)
+/* The attempt is over: retry, or the execution is final. */
+static void attempt_end(run_exec *e, assay_task *t)
 {
-	run_exec *e = arg;
 	run *r = e->run;
 	const plan_node *pn = exec_plan_node(e);
 	bool no_retry = t->no_retry;
@@ -161,6 +164,16 @@ void attempt_done(assay_task *t, void *arg)
 	exec_worker.end_ns = t->end_ns;
 	exec_final(e);
 	exec_worker.end_ns = 0;
+}
+
+void attempt_done(assay_task *t, void *arg)
+{
+	run_exec *e = arg;
+	run *r = e->run;
+	bool counted = run_enter(r);
+
+	attempt_end(e, t);
+	run_leave(r, counted);
 }
 
 /* The history is made on the first retry: an execution that succeeds at

@@ -126,9 +126,12 @@ struct run {
 	double wall_offset;       /* wall clock minus monotonic, in seconds */
 
 	/* Every admission reads `stopping`; every finished sink writes
-	 * `sinks_done`: apart, so that the writes do not evict the reads. */
+	 * `sinks_done`; a thread not of the pool entering or leaving the
+	 * run writes `foreign`: apart, so that the writes do not evict the
+	 * reads. */
 	_Alignas(64) atomic_bool stopping;
 	_Alignas(64) atomic_size_t sinks_done;
+	_Alignas(64) atomic_uint foreign; /* see run_enter() */
 };
 
 /* What a thread knows while it runs executions: one per thread (a pool
@@ -161,6 +164,27 @@ typedef struct run_worker {
 
 /* This thread's. */
 extern _Thread_local run_worker exec_worker;
+
+/* A thread not of the pool (the reactor's, a plugin's) enters the run's
+ * code: a task's done(), a timer, a spawn, a stop.  It may queue the job
+ * that ends the run and still be on its way out (inside pool_submit())
+ * when the run is over: run_go() frees the pool, and returns, only once
+ * no such thread is inside.  The pool's own workers are not counted:
+ * pool_free() joins them.  Returns whether it counted. */
+static inline bool run_enter(run *r)
+{
+	if (exec_worker.index >= 0)
+		return false;
+	atomic_fetch_add_explicit(&r->foreign, 1, memory_order_relaxed);
+	return true;
+}
+
+/* Leave, after the last access to the run; `counted` is run_enter()'s. */
+static inline void run_leave(run *r, bool counted)
+{
+	if (counted)
+		atomic_fetch_sub_explicit(&r->foreign, 1, memory_order_release);
+}
 
 static inline const plan_node *exec_plan_node(const run_exec *e)
 {

@@ -15,6 +15,7 @@ struct resq {
 	const assay_resource_type *type;
 	fifo waiters;
 	bool poll_armed;          /* a retry_ms timer is pending */
+	assay_timer *poll_timer;  /* the last one armed */
 	run *run;
 };
 
@@ -32,18 +33,21 @@ static void resq_poll(resq *q);
 static void resq_poll_timer(void *arg)
 {
 	resq *q = arg;
+	run *r = q->run;
+	bool counted = run_enter(r);
 
 	pthread_mutex_lock(&q->lock);
 	q->poll_armed = false;
 	pthread_mutex_unlock(&q->lock);
 	resq_poll(q);
+	run_leave(r, counted);
 }
 
 /* Arm the retry_ms poll (called with q->lock held). */
 static void resq_arm(resq *q, uint32_t retry_ms)
 {
 	if (retry_ms && !q->poll_armed &&
-	    reactor_timer_start(q->run->re, retry_ms, resq_poll_timer, q, NULL) == 0)
+	    reactor_timer_start(q->run->re, retry_ms, resq_poll_timer, q, &q->poll_timer) == 0)
 		q->poll_armed = true;
 }
 
@@ -163,13 +167,23 @@ void resq_drain_all(run *r)
 	}
 }
 
+/* A poll may still be pending (a stop left nobody waiting): it must not
+ * fire on a freed queue. */
 void resq_release_all(run *r)
 {
 	size_t i;
 
 	for (i = 0; i < r->n_resq; i++) {
-		pthread_mutex_destroy(&r->resq[i]->lock);
-		free(r->resq[i]);
+		resq *q = r->resq[i];
+		assay_timer *t;
+
+		pthread_mutex_lock(&q->lock);
+		t = q->poll_timer;
+		pthread_mutex_unlock(&q->lock);
+		if (t)
+			reactor_timer_stop(r->re, t);
+		pthread_mutex_destroy(&q->lock);
+		free(q);
 	}
 	free(r->resq);
 	pthread_mutex_destroy(&r->resq_lock);
