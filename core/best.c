@@ -89,6 +89,11 @@ void best_event(const run_event *ev, void *arg)
 	pthread_mutex_unlock(&b->lock);
 }
 
+int best_subscribe(best *b, run *r)
+{
+	return run_subscribe(r, RUN_EVENT_FINAL, best_event, b);
+}
+
 uint32_t best_of(best *b, size_t s, double *value)
 {
 	uint32_t node;

@@ -26,12 +26,15 @@ best *best_new(const plan *p);
  * replaces the earlier one), or NULL.  What ranks a trial. */
 const assay_metric *best_reported(const run_result *res, const char *metric);
 
-/* The subscriber to the run's events (run_options.on_event); arg is the
- * tracker.  A trial that is final OK or WARNING with its objective
- * metric, a number, competes with its sweep's best so far: the better
- * value wins, and of equal values the trial declared first, so that the
- * best does not depend on the order in which trials finish.  Any thread,
- * concurrently. */
+/* Follow r's nodes as they end (before run_go()): a trial that is final
+ * OK or WARNING with its objective metric, a number, competes with its
+ * sweep's best so far: the better value wins, and of equal values the
+ * trial declared first, so that the best does not depend on the order in
+ * which trials finish.  0 or ASSAY_ENOMEM. */
+int best_subscribe(best *b, run *r);
+
+/* The subscriber best_subscribe() registers, for a test to feed events
+ * by hand; arg is the tracker.  Any thread, concurrently. */
 void best_event(const run_event *ev, void *arg);
 
 /* The best trial of sweep s so far: its node index, or PLAN_NONE; its

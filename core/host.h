@@ -10,8 +10,8 @@
 const assay_host *host_table(void);
 
 /* The reactor behind fd_watch, timer_start and child_watch, which carry no
- * task to find it through.  Set while a run is on; NULL otherwise, when
- * those functions answer ASSAY_ESTATE.  Main thread only. */
+ * task to find it through.  Set while a run is on (by run_go(), cleared by
+ * run_free()); NULL otherwise, when those functions answer ASSAY_ESTATE. */
 void host_set_reactor(reactor *r);
 
 const char *host_strerror(int code);

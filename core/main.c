@@ -798,39 +798,6 @@ static int block_signals(void)
 	return signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
-/* The run's subscribers.  The run takes one: this one passes each event
- * on to the others. */
-typedef struct watchers {
-	progress *pr;
-	best *best;
-} watchers;
-
-static void watchers_event(const run_event *ev, void *arg)
-{
-	const watchers *w = arg;
-
-	if (w->pr)
-		progress_event(ev, w->pr);
-	if (w->best)
-		best_event(ev, w->best);
-}
-
-/* The live line is for a person at a terminal (cron mails what is
- * printed); the best trials are kept where a sweep has an objective.
- * Without either the run publishes no events.  -1 when out of memory. */
-static int watchers_init(watchers *w, const loaded *l, const bool *keep, run_options *ro)
-{
-	if (isatty(STDERR_FILENO) && !getenv("NO_PROGRESS"))
-		w->pr = progress_new(&l->p, &l->g, keep, ro->jobs, stderr);
-	if (best_wanted(&l->p) && !(w->best = best_new(&l->p)))
-		return -1;
-	if (w->pr || w->best) {
-		ro->on_event = watchers_event;
-		ro->event_arg = w;
-	}
-	return 0;
-}
-
 /* Run the graph, then write every report; the exit status. */
 static int run_graph(loaded *l, const run_args *a, const bool *keep,
 		     const report_target *targets)
@@ -838,7 +805,8 @@ static int run_graph(loaded *l, const run_args *a, const bool *keep,
 	run_options ro = { 0 };
 	signal_watch sw = { -1, NULL, NULL, 0 };
 	assay_watch *watch = NULL;
-	watchers w = { NULL, NULL };
+	progress *pr = NULL;
+	best *tracker = NULL;
 	reactor *re = NULL;
 	run *r = NULL;
 	report rep;
@@ -851,27 +819,34 @@ static int run_graph(loaded *l, const run_args *a, const bool *keep,
 	ro.keep = keep;
 	ro.verbosity = ASSAY_LOG_WARNING + a->o.verbosity;
 	sw.fd = block_signals();
-	if (watchers_init(&w, l, keep, &ro) < 0 || reactor_new(&re) < 0 ||
-	    run_new(&r, &l->p, &l->g, &ro, re) < 0) {
+	if (reactor_new(&re) < 0 || run_new(&r, &l->p, &l->g, &ro, re) < 0 ||
+	    (best_wanted(&l->p) && (!(tracker = best_new(&l->p)) || best_subscribe(tracker, r) < 0))) {
 		fprintf(stderr, "assay: cannot start: out of memory\n");
 		status = ASSAY_UNKNOWN;
 		goto out;
+	}
+	/* The live line is for a person at a terminal; cron mails what is
+	 * printed.  Without it the run publishes no events. */
+	if (isatty(STDERR_FILENO) && !getenv("NO_PROGRESS") &&
+	    (pr = progress_new(&l->p, &l->g, keep, ro.jobs, stderr)) &&
+	    progress_subscribe(pr, r) < 0) {
+		progress_free(pr);
+		pr = NULL;
 	}
 	sw.run = r;
 	sw.re = re;
 	if (sw.fd >= 0)
 		reactor_fd_watch(re, sw.fd, ASSAY_READABLE, on_signal, &sw, &watch);
-	host_set_reactor(re);
-	if (w.pr && progress_start(w.pr, re) < 0)
-		progress_stop(w.pr); /* no timer: no line */
+	if (pr && progress_start(pr, re) < 0)
+		progress_stop(pr); /* no timer: no line */
 	if (run_go(r) < 0) {
 		fprintf(stderr, "assay: cannot start the worker threads\n");
 		status = ASSAY_UNKNOWN;
 		goto out;
 	}
-	if (w.pr)
-		progress_stop(w.pr); /* erased before the report */
-	if (report_build(&rep, &l->p, &l->g, r, w.best) < 0) {
+	if (pr)
+		progress_stop(pr); /* erased before the report */
+	if (report_build(&rep, &l->p, &l->g, r, tracker) < 0) {
 		fprintf(stderr, "assay: out of memory writing the report\n");
 		status = ASSAY_UNKNOWN;
 		goto out;
@@ -890,17 +865,14 @@ static int run_graph(loaded *l, const run_args *a, const bool *keep,
 	}
 	report_release(&rep);
 out:
-	if (w.pr)
-		progress_stop(w.pr);
+	if (pr)
+		progress_stop(pr);
 	if (watch)
 		reactor_fd_unwatch(re, watch);
 	run_free(r);
-	/* Join the reactor before its pointer goes: a plugin callback still
-	 * running may unwatch or stop a timer through the host table. */
 	reactor_free(re);
-	host_set_reactor(NULL);
-	progress_free(w.pr);
-	best_free(w.best);
+	progress_free(pr);
+	best_free(tracker);
 	if (sw.fd >= 0)
 		close(sw.fd);
 	return status;

@@ -186,7 +186,14 @@ void progress_event(const run_event *ev, void *arg)
 	case RUN_EVENT_FINAL:
 		progress_final(pr, ev);
 		break;
+	case RUN_EVENT_ATTEMPT: /* not subscribed: a retry changes no count */
+		break;
 	}
+}
+
+int progress_subscribe(progress *pr, run *r)
+{
+	return run_subscribe(r, RUN_EVENT_START | RUN_EVENT_ITEM | RUN_EVENT_FINAL, progress_event, pr);
 }
 
 /* --- the estimate: the reactor thread --------------------------------- */

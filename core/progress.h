@@ -25,7 +25,10 @@ typedef struct progress progress;
 progress *progress_new(const plan *p, const graph *g, const bool *keep,
 		       unsigned jobs, FILE *out);
 
-/* The run_options.on_event subscriber; arg is the progress.  Any thread,
+/* Follow r's events (before run_go()).  0 or a negative ASSAY_E* code. */
+int progress_subscribe(progress *pr, run *r);
+
+/* What progress_subscribe() subscribes; arg is the progress.  Any thread,
  * concurrently. */
 void progress_event(const run_event *ev, void *arg);
 

@@ -1,5 +1,6 @@
 /* run.h -- executes a plan on the pool: readiness, skips, retries,
- * timeouts, group limits, jobs, resources, cancellation. */
+ * timeouts, group limits, jobs, resources, cancellation; publishes what
+ * happens to its subscribers. */
 #ifndef ASSAY_RUN_H
 #define ASSAY_RUN_H
 
@@ -16,32 +17,12 @@
 typedef struct run run;
 typedef struct run_result run_result;
 
-/* What a run publishes as it goes, for those who watch it (the progress
- * line): a subscriber is called from any thread, several at once, and must
- * be quick and leave the run alone. */
-typedef enum run_event_kind {
-	RUN_EVENT_START,          /* an attempt of the node (of one of its items) starts */
-	RUN_EVENT_ITEM,           /* one of a validation's items is final */
-	RUN_EVENT_FINAL           /* the node is final: it ran, or it will not */
-} run_event_kind;
-
-typedef struct run_event {
-	run_event_kind kind;
-	size_t node;              /* its index in the plan */
-	int64_t at_ns;            /* when, on task_now_ns()'s clock */
-	const run_result *res;    /* ITEM: the item's; FINAL: the node's; START: NULL */
-} run_event;
-
 typedef struct run_options {
 	unsigned jobs;            /* executions at once (nodes, validation items) */
 	unsigned workers;         /* pool threads */
 	bool fail_fast;           /* the first CRITICAL/UNKNOWN stops the run */
 	const bool *keep;         /* --only: the nodes to run; NULL: all */
 	int verbosity;            /* highest ASSAY_LOG_* level plugins print */
-	/* The subscriber to the run's events, or NULL: a run without one
-	 * publishes nothing (and pays nothing for it). */
-	void (*on_event)(const run_event *ev, void *arg);
-	void *event_arg;
 } run_options;
 
 /* The outcome of one execution: a node's last attempt or one item. */
@@ -83,14 +64,69 @@ typedef struct run_history {
 	struct run_history *next;
 } run_history;
 
+/* --- events ----------------------------------------------------------------
+ *
+ * What a run publishes as it goes, for those who follow it (the progress
+ * line, the best trial of each sweep; later the journal): each kind a
+ * bit, so that a subscriber names the kinds it wants in one mask.
+ *
+ * Threads: a subscriber is called on the thread where the thing happened
+ * -- a pool worker, the reactor thread, a plugin's own -- several at once
+ * for different executions.  It must be quick, must not block, and must
+ * leave the run alone but for run_stop().
+ *
+ * Order: for one execution, START of attempt k comes before its ATTEMPT,
+ * and that before START of attempt k + 1; its last ATTEMPT before its
+ * ITEM (an item) or the node's FINAL.  A validation's ITEMs all come
+ * before its FINAL.  A node's FINAL comes before any event of a node that
+ * depends on it (a successor starts or is skipped only after it), and
+ * every kept node has exactly one FINAL, a skipped one too (without
+ * START).  An execution that never started (stopped while waiting, or a
+ * resource refused) has no START and no ATTEMPT.  All are published
+ * before run_go() returns.
+ *
+ * Lifetime: `res` is the run's.  ATTEMPT's is valid during the call only
+ * (a retry replaces it); ITEM's and FINAL's are final, valid until
+ * run_free(). */
+typedef enum run_event_kind {
+	RUN_EVENT_START = 1u << 0,   /* an attempt starts (of the node, or of one of its items) */
+	RUN_EVENT_ATTEMPT = 1u << 1, /* an attempt that started ended, before any retry */
+	RUN_EVENT_ITEM = 1u << 2,    /* one of a validation's items is final */
+	RUN_EVENT_FINAL = 1u << 3    /* the node is final: it ran, or it will not */
+} run_event_kind;
+
+typedef struct run_event {
+	run_event_kind kind;
+	size_t node;              /* its index in the plan */
+	size_t item;              /* a validation's item (START, ATTEMPT, ITEM): its index;
+				   * else SIZE_MAX */
+	unsigned attempt;         /* START, ATTEMPT: which, from 1; else 0 */
+	int64_t at_ns;            /* when, on task_now_ns()'s clock */
+	const run_result *res;    /* ATTEMPT: the execution's, as the attempt left it;
+				   * ITEM: the item's; FINAL: the node's; START: NULL */
+} run_event;
+
+typedef void (*run_event_fn)(const run_event *ev, void *arg);
+
+/* Call fn(ev, arg) for every event of the kinds in `kinds` (RUN_EVENT_*
+ * bits).  Before run_go(); any number of subscribers, called in the order
+ * they subscribed.  A kind nobody asked for is not published: it costs
+ * the run one test of a mask.  0, ASSAY_EINVAL (no kind, no fn),
+ * ASSAY_ESTATE (the run went) or ASSAY_ENOMEM. */
+int run_subscribe(run *r, unsigned kinds, run_event_fn fn, void *arg);
+
+/* --- the run --------------------------------------------------------------- */
+
 /* Prepare a run of p (with its graph g): no thread starts yet.  The plan,
  * graph, options and reactor must outlive the run.  0 or ASSAY_ENOMEM. */
 int run_new(run **out, const plan *p, const graph *g, const run_options *o,
 	    reactor *re);
 
 /* Start the pool and run to the end.  Blocks the calling (main) thread;
- * plugin code runs on the pool and the reactor.  0 or a negative code
- * when the pool could not start. */
+ * plugin code runs on the pool and the reactor, which the run makes the
+ * host's (what plugins reach through the host table) until run_free().
+ * One run goes at a time.  0 or a negative code when the pool could not
+ * start. */
 int run_go(run *r);
 
 /* Stop the run: running executions are cancelled (their children killed),
@@ -108,6 +144,10 @@ const run_history *run_histories(const run *r);
 /* Wall-clock start and end of the run, and whether run_stop() cut it. */
 void run_times(const run *r, double *start, double *end, bool *stopped);
 
+/* Free the run.  One that went first waits for the reactor thread to
+ * leave a callback it may still be in (a plugin's, which completed the
+ * last task), then clears the host's reactor: plugin code that runs on
+ * the reactor after that sees no run. */
 void run_free(run *r);
 
 /* The worst status of the kept nodes, ranked as the monitoring-plugins

@@ -63,7 +63,7 @@ static void final(best *b, const plan *p, const char *id, assay_status status,
 	assay_metric m = { .name = name, .value = value };
 	run_result res = { .status = status, .ran = true, .kept = true,
 			   .metrics = name ? &m : NULL, .n_metrics = name ? 1 : 0 };
-	run_event ev = { RUN_EVENT_FINAL, node_named(p, id), 0, &res };
+	run_event ev = { .kind = RUN_EVENT_FINAL, .node = node_named(p, id), .item = SIZE_MAX, .res = &res };
 
 	best_event(&ev, b);
 }
@@ -118,7 +118,7 @@ START_TEST(test_what_competes)
 {
 	assay_metric twice[2] = { { .name = "acc", .value = 10 }, { .name = "acc", .value = 0.1 } };
 	run_result res = { .status = ASSAY_OK, .metrics = twice, .n_metrics = 2 };
-	run_event start = { RUN_EVENT_START, 0, 0, NULL };
+	run_event start = { .kind = RUN_EVENT_START, .item = SIZE_MAX, .attempt = 1 };
 	plan p;
 	best *b;
 	run_event ev;
@@ -132,7 +132,7 @@ START_TEST(test_what_competes)
 	final(b, &p, "up[x=4]", ASSAY_OK, "acc", NAN);
 	final(b, &p, "up[x=4]", ASSAY_OK, "other", 5);
 	ck_assert_ptr_null(best_id(b, &p, 0, NULL));
-	ev = (run_event){ RUN_EVENT_ITEM, node_named(&p, "up[x=1]"), 0, &res };
+	ev = (run_event){ .kind = RUN_EVENT_ITEM, .node = node_named(&p, "up[x=1]"), .res = &res };
 	best_event(&ev, b);
 	ck_assert_ptr_null(best_id(b, &p, 0, NULL));
 	ev.kind = RUN_EVENT_FINAL;
@@ -192,7 +192,7 @@ static void *feed(void *arg)
 		size_t k = TRIALS - 1 - i;
 		assay_metric m = { .name = "acc", .value = k <= 700 ? (double)k : 1400.0 - (double)k };
 		run_result res = { .status = ASSAY_OK, .metrics = &m, .n_metrics = 1 };
-		run_event ev = { RUN_EVENT_FINAL, k, 0, &res };
+		run_event ev = { .kind = RUN_EVENT_FINAL, .node = k, .item = SIZE_MAX, .res = &res };
 
 		best_event(&ev, f->b);
 	}

@@ -21,7 +21,6 @@
 #include "config.h"
 #include "diag.h"
 #include "graph.h"
-#include "host.h"
 #include "plugin.h"
 #include "reactor.h"
 #include "report.h"
@@ -87,12 +86,10 @@ static void run_report(fixture *f, const char *text)
 		diag_print(&f->d, stderr);
 	ck_assert_uint_eq(diag_count(&f->d), 0);
 	ck_assert_int_eq(reactor_new(&f->re), 0);
-	host_set_reactor(f->re);
+	ck_assert_int_eq(run_new(&f->r, &f->p, &f->g, &o, f->re), 0);
 	/* The best trials are followed as the run goes, as assay run does. */
 	ck_assert_ptr_nonnull(f->best = best_new(&f->p));
-	o.on_event = best_event;
-	o.event_arg = f->best;
-	ck_assert_int_eq(run_new(&f->r, &f->p, &f->g, &o, f->re), 0);
+	ck_assert_int_eq(best_subscribe(f->best, f->r), 0);
 	ck_assert_int_eq(run_go(f->r), 0);
 	ck_assert_int_eq(report_build(&f->rep, &f->p, &f->g, f->r, f->best), 0);
 }
@@ -102,7 +99,6 @@ static void finish(fixture *f)
 	report_release(&f->rep);
 	run_free(f->r);
 	best_free(f->best);
-	host_set_reactor(NULL);
 	reactor_free(f->re);
 	graph_release(&f->g);
 	plan_release(&f->p);

@@ -8,6 +8,7 @@
 
 #include <check.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,7 +94,6 @@ static void go(fixture *f, unsigned jobs, unsigned workers, bool fail_fast,
 	double t0;
 
 	ck_assert_int_eq(reactor_new(&f->re), 0);
-	host_set_reactor(f->re);
 	ck_assert_int_eq(run_new(&f->r, &f->p, &f->g, &o, f->re), 0);
 	t0 = now();
 	ck_assert_int_eq(run_go(f->r), 0);
@@ -104,7 +104,6 @@ static void go(fixture *f, unsigned jobs, unsigned workers, bool fail_fast,
 static void finish(fixture *f)
 {
 	run_free(f->r);
-	host_set_reactor(NULL);
 	reactor_free(f->re);
 	graph_release(&f->g);
 	plan_release(&f->p);
@@ -520,7 +519,6 @@ START_TEST(test_stop)
 			       "[check.b]\ntype = \"probe\"\nsleep = \"10s\"\n"
 			       "[check.c]\ntype = \"probe\"\nafter = [\"a\"]\n"), 0);
 	ck_assert_int_eq(reactor_new(&f.re), 0);
-	host_set_reactor(f.re);
 	ck_assert_int_eq(run_new(&f.r, &f.p, &f.g, &o, f.re), 0);
 	s.r = f.r;
 	s.ms = 100;
@@ -547,6 +545,53 @@ START_TEST(test_stop)
 }
 END_TEST
 
+/* A stop reaches what waits for a group's slot or a resource, not only
+ * what runs: the holders are cancelled, the waiters never start. */
+START_TEST(test_stop_while_waiting)
+{
+	run_options o = { .jobs = 64, .workers = 2, .verbosity = ASSAY_LOG_ERROR };
+	const char *waiting[] = { "g.d", "held2" }, *holding[] = { "g.c", "held1" };
+	stopper s;
+	pthread_t th;
+	fixture f;
+	size_t i, k;
+	double t0;
+
+	ck_assert_uint_eq(load(&f, PROBE "[plugins.probe]\nslots = 1\n"
+			       "[check.g]\nmax_parallel = 1\n"
+			       "[check.g.c]\ntype = \"probe\"\nsleep = \"10s\"\n"
+			       "[check.g.d]\ntype = \"probe\"\nsleep = \"10s\"\n"
+			       "[check.held1]\ntype = \"probe\"\nsleep = \"10s\"\nresources = { slot = 1 }\n"
+			       "[check.held2]\ntype = \"probe\"\nsleep = \"10s\"\nresources = { slot = 1 }\n"), 0);
+	ck_assert_int_eq(reactor_new(&f.re), 0);
+	ck_assert_int_eq(run_new(&f.r, &f.p, &f.g, &o, f.re), 0);
+	s.r = f.r;
+	s.ms = 100;
+	pthread_create(&th, NULL, stop_later, &s);
+	t0 = now();
+	ck_assert_int_eq(run_go(f.r), 0);
+	ck_assert(now() - t0 < 2);
+	pthread_join(th, NULL);
+	f.res = run_results(f.r);
+	/* Which of each pair got the slot is the scheduler's choice. */
+	for (i = 0; i < 2; i++) {
+		size_t a = node(&f, holding[i]), b = node(&f, waiting[i]);
+
+		if (f.res[a].status == ASSAY_SKIPPED) {
+			k = a;
+			a = b;
+			b = k;
+		}
+		ck_assert_int_eq(f.res[a].status, ASSAY_UNKNOWN);
+		ck_assert_str_eq(f.res[a].message, "cancelled");
+		ck_assert_int_eq(f.res[b].status, ASSAY_SKIPPED);
+		ck_assert_str_eq(f.res[b].skip_reason, "interrupted by SIGINT");
+		ck_assert_uint_eq(f.res[b].attempts, 0);
+	}
+	finish(&f);
+}
+END_TEST
+
 START_TEST(test_stop_during_backoff)
 {
 	run_options o = { .jobs = 4, .workers = 2, .verbosity = ASSAY_LOG_ERROR };
@@ -558,7 +603,6 @@ START_TEST(test_stop_during_backoff)
 	ck_assert_uint_eq(load(&f, PROBE
 			       "[check.flaky]\ntype = \"probe\"\nfail_times = 9\nretries = 5\nretry_delay = \"20s\"\n"), 0);
 	ck_assert_int_eq(reactor_new(&f.re), 0);
-	host_set_reactor(f.re);
 	ck_assert_int_eq(run_new(&f.r, &f.p, &f.g, &o, f.re), 0);
 	s.r = f.r;
 	s.ms = 200;
@@ -717,7 +761,9 @@ static void event(progress *pr, run_event_kind kind, size_t v, double at_s,
 		  assay_status status, double duration)
 {
 	run_result res = { .status = status, .ran = true, .duration = duration };
-	run_event ev = { kind, v, T0 + (int64_t)(at_s * SEC), kind == RUN_EVENT_START ? NULL : &res };
+	run_event ev = { .kind = kind, .node = v, .item = SIZE_MAX, .attempt = kind == RUN_EVENT_START,
+			 .at_ns = T0 + (int64_t)(at_s * SEC),
+			 .res = kind == RUN_EVENT_START ? NULL : &res };
 
 	progress_event(&ev, pr);
 }
@@ -844,8 +890,7 @@ START_TEST(test_progress_counts_a_run)
 	fixture f;
 	progress *pr;
 	char line[160];
-	run_options o = { .jobs = 4, .workers = 2, .verbosity = ASSAY_LOG_ERROR,
-			  .on_event = progress_event };
+	run_options o = { .jobs = 4, .workers = 2, .verbosity = ASSAY_LOG_ERROR };
 
 	ck_assert_uint_eq(load(&f, PROBE
 			       "[check.a]\ntype = \"probe\"\nsleep = \"20ms\"\n"
@@ -853,15 +898,248 @@ START_TEST(test_progress_counts_a_run)
 			       "[check.c]\ntype = \"probe\"\nafter = [\"b\"]\n"
 			       "[validation.v]\ntype = \"probe\"\nitems = { list = [\"x\", \"y\"] }\n"), 0);
 	ck_assert_ptr_nonnull(pr = progress_new(&f.p, &f.g, NULL, 4, stderr));
-	o.event_arg = pr;
 	ck_assert_int_eq(reactor_new(&f.re), 0);
-	host_set_reactor(f.re);
 	ck_assert_int_eq(run_new(&f.r, &f.p, &f.g, &o, f.re), 0);
+	ck_assert_int_eq(progress_subscribe(pr, f.r), 0);
 	ck_assert_int_eq(run_go(f.r), 0);
 	progress_format(pr, task_now_ns(), line, sizeof line);
 	ck_assert_str_eq(line, "[4/4 done, 0 running, 1 failed, ETA 0.0s]");
 	finish(&f);
 	progress_free(pr);
+}
+END_TEST
+
+/* --- events ------------------------------------------------------------------ */
+
+typedef struct seen {
+	run_event_kind kind;
+	size_t node, item;
+	unsigned attempt;
+	int status;               /* the result's, or -1 without one */
+} seen;
+
+typedef struct recorder {
+	pthread_mutex_t lock;
+	seen ev[64];
+	size_t n;
+} recorder;
+
+static void record(const run_event *ev, void *arg)
+{
+	recorder *rec = arg;
+
+	pthread_mutex_lock(&rec->lock);
+	ck_assert_uint_lt(rec->n, 64);
+	rec->ev[rec->n++] = (seen){ ev->kind, ev->node, ev->item, ev->attempt,
+				     ev->res ? (int)ev->res->status : -1 };
+	pthread_mutex_unlock(&rec->lock);
+}
+
+/* The position of the first event matching, at or after `from`; SIZE_MAX
+ * if none. */
+static size_t seen_at(const recorder *rec, size_t from, run_event_kind kind, size_t node,
+		      size_t item, unsigned attempt)
+{
+	size_t i;
+
+	for (i = from; i < rec->n; i++)
+		if (rec->ev[i].kind == kind && rec->ev[i].node == node && rec->ev[i].item == item &&
+		    rec->ev[i].attempt == attempt)
+			return i;
+	return SIZE_MAX;
+}
+
+static size_t seen_count(const recorder *rec, run_event_kind kind, size_t node)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < rec->n; i++)
+		n += rec->ev[i].kind == kind && rec->ev[i].node == node;
+	return n;
+}
+
+/* Each subscriber hears the kinds it asked for, in the order the contract
+ * in run.h states: attempts, retries, items, skips. */
+START_TEST(test_events_order_and_kinds)
+{
+	run_options o = { .jobs = 4, .workers = 2, .verbosity = ASSAY_LOG_ERROR };
+	recorder all = { .lock = PTHREAD_MUTEX_INITIALIZER }, finals = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	size_t a, bad, skipped, flaky, v, i, at;
+	fixture f;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[check.a]\ntype = \"probe\"\n"
+			       "[check.bad]\ntype = \"probe\"\nstatus = 2\nafter = [\"a\"]\n"
+			       "[check.skipped]\ntype = \"probe\"\nafter = [\"bad\"]\n"
+			       "[check.flaky]\ntype = \"probe\"\nfail_times = 1\nretries = 1\nretry_delay = \"1ms\"\n"
+			       "[validation.v]\ntype = \"probe\"\nitems = { list = [\"x\", \"y\"] }\n"), 0);
+	a = node(&f, "a");
+	bad = node(&f, "bad");
+	skipped = node(&f, "skipped");
+	flaky = node(&f, "flaky");
+	v = node(&f, "v");
+	ck_assert_int_eq(reactor_new(&f.re), 0);
+	ck_assert_int_eq(run_new(&f.r, &f.p, &f.g, &o, f.re), 0);
+	ck_assert_int_eq(run_subscribe(f.r, 0, record, &all), ASSAY_EINVAL);
+	ck_assert_int_eq(run_subscribe(f.r, RUN_EVENT_START | RUN_EVENT_ATTEMPT | RUN_EVENT_ITEM |
+				       RUN_EVENT_FINAL, record, &all), 0);
+	ck_assert_int_eq(run_subscribe(f.r, RUN_EVENT_FINAL, record, &finals), 0);
+	ck_assert_int_eq(run_go(f.r), 0);
+	ck_assert_int_eq(run_subscribe(f.r, RUN_EVENT_FINAL, record, &finals), ASSAY_ESTATE);
+	f.res = run_results(f.r);
+
+	/* One FINAL per node, with its result, and nothing else. */
+	ck_assert_uint_eq(finals.n, f.p.n_nodes);
+	for (i = 0; i < finals.n; i++) {
+		ck_assert_int_eq(finals.ev[i].kind, RUN_EVENT_FINAL);
+		ck_assert_int_eq(finals.ev[i].status, (int)f.res[finals.ev[i].node].status);
+		ck_assert_uint_eq(seen_count(&finals, RUN_EVENT_FINAL, finals.ev[i].node), 1);
+	}
+	/* A retried node: each attempt starts, then ends with its status. */
+	at = seen_at(&all, 0, RUN_EVENT_START, flaky, SIZE_MAX, 1);
+	ck_assert_uint_ne(at, SIZE_MAX);
+	ck_assert_uint_ne(at = seen_at(&all, at, RUN_EVENT_ATTEMPT, flaky, SIZE_MAX, 1), SIZE_MAX);
+	ck_assert_int_eq(all.ev[at].status, ASSAY_CRITICAL);
+	ck_assert_uint_ne(at = seen_at(&all, at, RUN_EVENT_START, flaky, SIZE_MAX, 2), SIZE_MAX);
+	ck_assert_uint_ne(at = seen_at(&all, at, RUN_EVENT_ATTEMPT, flaky, SIZE_MAX, 2), SIZE_MAX);
+	ck_assert_int_eq(all.ev[at].status, ASSAY_OK);
+	ck_assert_uint_ne(seen_at(&all, at, RUN_EVENT_FINAL, flaky, SIZE_MAX, 0), SIZE_MAX);
+	/* A dependency's FINAL before the dependent starts; a skipped node
+	 * is final without starting. */
+	ck_assert_uint_lt(seen_at(&all, 0, RUN_EVENT_FINAL, a, SIZE_MAX, 0),
+			  seen_at(&all, 0, RUN_EVENT_START, bad, SIZE_MAX, 1));
+	ck_assert_uint_lt(seen_at(&all, 0, RUN_EVENT_FINAL, bad, SIZE_MAX, 0),
+			  seen_at(&all, 0, RUN_EVENT_FINAL, skipped, SIZE_MAX, 0));
+	ck_assert_uint_eq(seen_count(&all, RUN_EVENT_START, skipped), 0);
+	ck_assert_int_eq(all.ev[seen_at(&all, 0, RUN_EVENT_FINAL, skipped, SIZE_MAX, 0)].status,
+			 ASSAY_SKIPPED);
+	/* Items: each starts and ends as its own execution, all before the
+	 * validation's FINAL. */
+	for (i = 0; i < 2; i++) {
+		at = seen_at(&all, 0, RUN_EVENT_START, v, i, 1);
+		ck_assert_uint_ne(at, SIZE_MAX);
+		ck_assert_uint_ne(at = seen_at(&all, at, RUN_EVENT_ATTEMPT, v, i, 1), SIZE_MAX);
+		ck_assert_uint_ne(at = seen_at(&all, at, RUN_EVENT_ITEM, v, i, 0), SIZE_MAX);
+		ck_assert_int_eq(all.ev[at].status, ASSAY_OK);
+		ck_assert_uint_lt(at, seen_at(&all, 0, RUN_EVENT_FINAL, v, SIZE_MAX, 0));
+	}
+	/* Every attempt that started ended once. */
+	ck_assert_uint_eq(seen_count(&all, RUN_EVENT_START, flaky) + seen_count(&all, RUN_EVENT_START, v) +
+			  seen_count(&all, RUN_EVENT_START, a) + seen_count(&all, RUN_EVENT_START, bad),
+			  seen_count(&all, RUN_EVENT_ATTEMPT, flaky) + seen_count(&all, RUN_EVENT_ATTEMPT, v) +
+			  seen_count(&all, RUN_EVENT_ATTEMPT, a) + seen_count(&all, RUN_EVENT_ATTEMPT, bad));
+	finish(&f);
+}
+END_TEST
+
+static void no_timer(void *arg)
+{
+}
+
+/* Whether the host table's reactor functions answer, from a subscriber:
+ * they do while the run is on. */
+static void try_host_reactor(const run_event *ev, void *arg)
+{
+	const assay_host *h = host_table();
+	assay_timer *t;
+	int rc = h->timer_start(60000, no_timer, NULL, &t);
+
+	if (rc == 0)
+		h->timer_stop(t);
+	*(int *)arg = rc;
+}
+
+/* The run makes its reactor the host's for plugins, and takes it back. */
+START_TEST(test_run_owns_the_host_reactor)
+{
+	run_options o = { .jobs = 4, .workers = 2, .verbosity = ASSAY_LOG_ERROR };
+	const assay_host *h = host_table();
+	int during = 1;
+	fixture f;
+
+	ck_assert_uint_eq(load(&f, PROBE "[check.a]\ntype = \"probe\"\n"), 0);
+	ck_assert_int_eq(reactor_new(&f.re), 0);
+	ck_assert_int_eq(run_new(&f.r, &f.p, &f.g, &o, f.re), 0);
+	ck_assert_int_eq(run_subscribe(f.r, RUN_EVENT_START, try_host_reactor, &during), 0);
+	ck_assert_int_eq(h->timer_start(1, no_timer, NULL, NULL), ASSAY_ESTATE);
+	ck_assert_int_eq(run_go(f.r), 0);
+	ck_assert_int_eq(during, 0);
+	run_free(f.r);
+	f.r = NULL;
+	ck_assert_int_eq(h->timer_start(1, no_timer, NULL, NULL), ASSAY_ESTATE);
+	finish(&f);
+}
+END_TEST
+
+/* Resource types of the test's own, put in place of the probe's `slot`:
+ * one that says "not now, ask in 2 ms" three times, one that says it once
+ * and then refuses. */
+static atomic_int later_asked, later_released;
+
+static int later_try(assay_task *task, void *req, void *data, void **grant, uint32_t *retry_ms)
+{
+	if (atomic_fetch_add(&later_asked, 1) < 3) {
+		*retry_ms = 2;
+		return ASSAY_EAGAIN;
+	}
+	*grant = req;
+	return 0;
+}
+
+static void later_release(void *grant, void *data)
+{
+	atomic_fetch_add(&later_released, 1);
+}
+
+static atomic_int never_asked;
+
+static int never_try(assay_task *task, void *req, void *data, void **grant, uint32_t *retry_ms)
+{
+	if (atomic_fetch_add(&never_asked, 1) == 0) {
+		*retry_ms = 2;
+		return ASSAY_EAGAIN;
+	}
+	return ASSAY_ENEVER;
+}
+
+static const assay_resource_type later_type = {
+	.name = "later", .try_acquire = later_try, .release = later_release
+};
+static const assay_resource_type never_type = {
+	.name = "never", .try_acquire = never_try, .release = later_release
+};
+
+/* Nobody releases `later`: its waiter gets it by asking again after the
+ * retry_ms the type named.  `never`'s refusal fails its node, without a
+ * retry, and the waiter behind it is asked in turn. */
+START_TEST(test_resources_polled_and_refused)
+{
+	const char *ids[] = { "polled", "refused", "second" };
+	size_t i, s;
+	fixture f;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[check.polled]\ntype = \"probe\"\nresources = { slot = 1 }\n"
+			       "[check.refused]\ntype = \"probe\"\nresources = { slot = 1 }\nretries = 2\n"
+			       "[check.second]\ntype = \"probe\"\nresources = { slot = 1 }\n"), 0);
+	for (i = 0; i < 3; i++)
+		f.p.nodes[node(&f, ids[i])].resource_types[0] = i == 0 ? &later_type : &never_type;
+	atomic_store(&later_asked, 0);
+	atomic_store(&later_released, 0);
+	atomic_store(&never_asked, 0);
+	go(&f, 4, 2, false, NULL);
+	s = node(&f, "polled");
+	ck_assert_int_eq(f.res[s].status, ASSAY_OK);
+	ck_assert_int_eq(atomic_load(&later_asked), 4);
+	ck_assert_int_eq(atomic_load(&later_released), 1);
+	for (i = 1; i < 3; i++) {
+		s = node(&f, ids[i]);
+		ck_assert_int_eq(f.res[s].status, ASSAY_UNKNOWN);
+		ck_assert_uint_eq(f.res[s].attempts, 1);
+		ck_assert_str_eq(f.res[s].message,
+				 "cannot acquire resource `never`: can never be satisfied here");
+	}
+	finish(&f);
 }
 END_TEST
 
@@ -913,6 +1191,7 @@ static Suite *run_suite(void)
 	tcase_add_test(tc, test_resources_fifo);
 	tcase_add_test(tc, test_stop);
 	tcase_add_test(tc, test_stop_during_backoff);
+	tcase_add_test(tc, test_stop_while_waiting);
 	tcase_add_test(tc, test_only_closure);
 	tcase_add_test(tc, test_validation_items);
 	tcase_add_loop_test(tc, test_long_chains, 0, 2);
@@ -923,6 +1202,9 @@ static Suite *run_suite(void)
 	tcase_add_test(tc, test_progress_eta_observed);
 	tcase_add_test(tc, test_progress_eta_items);
 	tcase_add_test(tc, test_progress_counts_a_run);
+	tcase_add_test(tc, test_events_order_and_kinds);
+	tcase_add_test(tc, test_run_owns_the_host_reactor);
+	tcase_add_test(tc, test_resources_polled_and_refused);
 	tcase_add_test(tc, test_graph_edges_and_critical_path);
 	suite_add_tcase(s, tc);
 	return s;

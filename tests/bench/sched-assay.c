@@ -38,7 +38,6 @@
 #include "config.h"
 #include "diag.h"
 #include "graph.h"
-#include "host.h"
 #include "plugin.h"
 #include "reactor.h"
 #include "run.h"
@@ -295,11 +294,9 @@ int main(int argc, char **argv)
 		die("the plan does not have a node per DAG line");
 	if (reactor_new(&b.re) < 0)
 		die("cannot start the reactor");
-	host_set_reactor(b.re);
 
 	drive(&b, rep_assay, reps, serve);
 
-	host_set_reactor(NULL);
 	reactor_free(b.re);
 	plan_release(&b.p);
 	registry_release(&reg);

@@ -427,8 +427,7 @@ static void check_best(const report *rep, const plan *p, const run_result *res)
 
 static void run_plan(plan *p, const graph *g)
 {
-	run_options o = { .jobs = p->jobs, .workers = 2, .verbosity = ASSAY_LOG_ERROR - 1,
-			  .on_event = best_event };
+	run_options o = { .jobs = p->jobs, .workers = 2, .verbosity = ASSAY_LOG_ERROR - 1 };
 	const assay_node_type **types;
 	void **states;
 	struct stat st;
@@ -451,10 +450,8 @@ static void run_plan(plan *p, const graph *g)
 		p->nodes[i].retry_delay_ms = 0; /* retries, but no waiting */
 	}
 	running = p;
-	if (reactor_new(&re) < 0 || !(o.event_arg = b = best_new(p)))
-		abort();
-	host_set_reactor(re);
-	if (run_new(&r, p, g, &o, re) < 0 || run_go(r) < 0 ||
+	if (reactor_new(&re) < 0 || !(b = best_new(p)) || run_new(&r, p, g, &o, re) < 0 ||
+	    best_subscribe(b, r) < 0 || run_go(r) < 0 ||
 	    report_build(&rep, p, g, r, b) < 0)
 		abort();
 	status = report_exit_status(&rep);
@@ -474,7 +471,6 @@ static void run_plan(plan *p, const graph *g)
 	report_release(&rep);
 	run_free(r);
 	best_free(b);
-	host_set_reactor(NULL);
 	reactor_free(re);
 	for (i = 0; i < p->n_nodes; i++) {
 		p->nodes[i].type = types[i];

@@ -1,0 +1,44 @@
+/* run_events.c -- the run's subscribers, and the events handed to them. */
+#ifdef HAVE_CONFIG_H
+#include "autoconfig.h"
+#endif
+
+#include <stdlib.h>
+
+#include "run_int.h"
+
+int run_subscribe(run *r, unsigned kinds, run_event_fn fn, void *arg)
+{
+	run_subscriber *grown;
+
+	if (!kinds || !fn)
+		return ASSAY_EINVAL;
+	if (r->went)
+		return ASSAY_ESTATE;
+	if (!(grown = realloc(r->subs, (r->n_subs + 1) * sizeof *grown)))
+		return ASSAY_ENOMEM;
+	r->subs = grown;
+	r->subs[r->n_subs++] = (run_subscriber){ kinds, fn, arg };
+	r->events |= kinds;
+	return 0;
+}
+
+void events_publish(run *r, run_event_kind kind, size_t node, size_t item,
+		    unsigned attempt, int64_t at_ns, const run_result *res)
+{
+	run_event ev = { .kind = kind, .node = node, .item = item, .attempt = attempt,
+			 .at_ns = at_ns ? at_ns : task_now_ns(), .res = res };
+	size_t i;
+
+	for (i = 0; i < r->n_subs; i++)
+		if (r->subs[i].kinds & kind)
+			r->subs[i].fn(&ev, r->subs[i].arg);
+}
+
+void events_release(run *r)
+{
+	free(r->subs);
+	r->subs = NULL;
+	r->n_subs = 0;
+	r->events = 0;
+}

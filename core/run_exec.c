@@ -1,0 +1,280 @@
+/* run_exec.c -- an execution's way to its start: the thread it runs on
+ * (this one at once, as the continuation of the one it finished, or the
+ * pool's), the admission steps (its groups' limits, its resources, a jobs
+ * slot, in that order), the task lent to it, giving the steps back, and
+ * its end. */
+#ifdef HAVE_CONFIG_H
+#include "autoconfig.h"
+#endif
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host.h"
+#include "run_int.h"
+
+/* This thread's worker context (run_int.h says what it holds). */
+_Thread_local run_worker exec_worker = { .index = -1 };
+
+/* The execution's task (the one it has, or one from the recycler); NULL
+ * when out of memory. */
+static assay_task *exec_task(run_exec *e)
+{
+	assay_task *t = atomic_load_explicit(&e->task, memory_order_relaxed);
+	run *r = e->run;
+	const plan_node *pn;
+
+	if (t)
+		return t;
+	if (!(t = recycler_get(r->tasks, exec_worker.index)))
+		return NULL;
+	pn = exec_plan_node(e);
+	task_begin(t, pn, e->item, pn->timeout_ms ? pn->timeout_ms : r->p->timeout_ms, e);
+	/* Release: run_stop() may cancel it through this pointer. */
+	atomic_store_explicit(&e->task, t, memory_order_release);
+	return t;
+}
+
+/* The execution is final: its task goes back to the recycler. */
+static void exec_return_task(run_exec *e)
+{
+	assay_task *t = atomic_load_explicit(&e->task, memory_order_relaxed);
+
+	if (!t)
+		return;
+	atomic_store_explicit(&e->task, NULL, memory_order_relaxed);
+	task_end(t);
+	recycler_put(e->run->tasks, exec_worker.index, t);
+}
+
+/* w was handed a limiter's slot: it goes on from its next step, on this
+ * thread if it may (see exec_schedule). */
+static void exec_wake(fifo_link *w)
+{
+	run_exec *e;
+
+	if (!w)
+		return;
+	e = FIFO_ENTRY(w, run_exec, wait);
+	e->stage++;
+	exec_schedule(e, true);
+}
+
+void exec_resume_all(fifo_link *w)
+{
+	fifo_link *next;
+
+	for (; w; w = next) {
+		next = w->next;
+		exec_schedule(FIFO_ENTRY(w, run_exec, wait), false);
+	}
+}
+
+/* Give back every step passed so far (in reverse). */
+void exec_leave(run_exec *e)
+{
+	run_launch *n = e->launch;
+	size_t n_res = n->n_res, stage = e->stage, i;
+
+	if (stage > n->n_limits + n_res) {
+		if (e->run->jobs_bound)
+			exec_wake(limiter_leave(&e->run->jobs));
+		stage = n->n_limits + n_res;
+	}
+	for (i = stage - n->n_limits; stage > n->n_limits && i-- > 0;)
+		resq_leave(n->resq[i], e, i);
+	for (i = stage < n->n_limits ? stage : n->n_limits; i-- > 0;)
+		exec_wake(limiter_leave(n->limits[i]));
+	e->stage = 0;
+}
+
+/* Stopped before it could start: keep an earlier attempt's failure, else
+ * it is SKIPPED for the reason the run stopped. */
+static void exec_abandon(run_exec *e)
+{
+	run *r = e->run;
+
+	exec_leave(e);
+	if (e->res->attempts == 0) {
+		pthread_mutex_lock(&r->lock);
+		e->res->status = ASSAY_SKIPPED;
+		e->res->cause = r->stop_cause;
+		e->res->skip_reason = strdup(r->stop_reason ? r->stop_reason : "the run was stopped");
+		pthread_mutex_unlock(&r->lock);
+	}
+	exec_final(e);
+}
+
+/* The execution cannot start: UNKNOWN with msg, no retry. */
+void exec_fail_message(run_exec *e, const char *msg)
+{
+	exec_leave(e);
+	free(e->res->message);
+	e->res->message = msg ? strdup(msg) : NULL;
+	e->res->status = ASSAY_UNKNOWN;
+	e->res->attempts++;
+	if (e->history)
+		attempt_record(e, NULL);
+	exec_final(e);
+}
+
+/* A resource type refused the request outright. */
+void exec_fail(run_exec *e, const char *resource, int rc)
+{
+	char *msg = NULL;
+
+	if (asprintf(&msg, "cannot acquire resource `%s`: %s", resource, host_strerror(rc)) < 0)
+		msg = NULL;
+	exec_fail_message(e, msg ? msg : "cannot acquire a resource");
+	free(msg);
+}
+
+/* Pass the steps from e->stage on; false when e waits (it is queued, and
+ * goes on when a step is handed to it) or is final. */
+static bool exec_pass(run_exec *e)
+{
+	run *r = e->run;
+	run_launch *n = e->launch;
+	size_t n_res = n->n_res;
+
+	for (;;) {
+		size_t s = e->stage;
+		int rc;
+
+		if (atomic_load(&r->stopping)) {
+			exec_abandon(e);
+			return false;
+		}
+		if (s < n->n_limits) {
+			if (!limiter_enter(n->limits[s], &e->wait))
+				return false;
+		} else if (s < n->n_limits + n_res) {
+			if (!exec_task(e)) {
+				exec_fail_message(e, "out of memory");
+				return false;
+			}
+			rc = resq_enter(n->resq[s - n->n_limits], e, s - n->n_limits);
+			if (rc == 0)
+				return false;
+			if (rc < 0) {
+				exec_fail(e, resq_name(n->resq[s - n->n_limits]), rc);
+				return false;
+			}
+		} else if (s == n->n_limits + n_res) {
+			if (r->jobs_bound && !limiter_enter(&r->jobs, &e->wait))
+				return false;
+		} else {
+			return true;
+		}
+		e->stage++;
+	}
+}
+
+static void exec_admit(run_exec *e)
+{
+	run *r = e->run;
+	int64_t start_ns;
+	assay_task *t;
+
+	if (!exec_pass(e))
+		return;
+	if (!(t = exec_task(e))) {
+		exec_fail_message(e, "out of memory");
+		return;
+	}
+	/* run_stop() sets `stopping`, then cancels the tasks executions
+	 * hold.  Should this load miss it, run_stop() may miss the task too;
+	 * then the run goes on as if it had started a moment earlier, and
+	 * task_start() looks at `stopping` again before the task waits. */
+	if (atomic_load_explicit(&r->stopping, memory_order_relaxed))
+		task_cancel(t);
+	start_ns = exec_worker.start_ns;
+	exec_worker.start_ns = 0;
+	if (r->events & RUN_EVENT_START)
+		events_publish(r, RUN_EVENT_START, e->launch->index, exec_item_index(e), t->attempt,
+			       start_ns, NULL);
+	task_start(t, start_ns);
+}
+
+/* Run e on this thread now, then the continuations it leaves. */
+void exec_run(run_exec *e)
+{
+	run_worker *w = &exec_worker;
+	bool outer = !w->in_loop;
+
+	w->index = pool_worker_index(e->run->pool);
+	w->in_loop = true;
+	w->start_ns = 0;
+	while (e) {
+		exec_admit(e);
+		e = w->next;
+		w->next = NULL;
+		w->start_ns = w->next_start_ns;
+	}
+	w->start_ns = 0;
+	w->in_loop = !outer;
+}
+
+static void exec_job(pool_job *job)
+{
+	exec_run((run_exec *)job);
+}
+
+/* Run e on this thread or hand it to the pool.  A worker that finished a
+ * node continues with e itself (may_continue; see run_worker).
+ * So does the reactor thread, when a plugin completed there, but only for
+ * a type that just starts waiting work (ASSAY_TYPE_QUICK_RUN): it starts
+ * sooner than a pool thread could be woken for it, while anything else
+ * would hold up every timer and socket.  Any other thread (a plugin's
+ * own) hands e to the pool. */
+void exec_schedule(run_exec *e, bool may_continue)
+{
+	run_worker *w = &exec_worker;
+
+	if (may_continue && !w->next) {
+		bool on_reactor = reactor_is_current(e->run->re);
+		bool quick = on_reactor && (exec_plan_node(e)->type->flags & ASSAY_TYPE_QUICK_RUN);
+
+		if (w->in_loop && (!on_reactor || quick)) {
+			w->next = e;
+			/* Only after its only predecessor: another one may have
+			 * read the clock later than this one, yet finished first. */
+			w->next_start_ns = run_n_preds(e->run, e->launch->index) == 1 ? w->end_ns : 0;
+			return;
+		}
+		if (!w->in_loop && quick) {
+			exec_run(e);
+			return;
+		}
+	}
+	if (pool_submit(e->run->pool, &e->job) < 0) {
+		/* A deque could not grow: run it here rather than lose it. */
+		exec_job(&e->job);
+	}
+}
+
+void exec_setup(run *r, run_exec *e, run_launch *l)
+{
+	e->job.fn = exec_job;
+	e->launch = l;
+	e->run = r;
+	e->history = NULL;
+	atomic_init(&e->task, NULL);
+	atomic_init(&e->phase, EXEC_ACTIVE);
+}
+
+/* Final: the node is, unless it is a validation with items still to go. */
+void exec_final(run_exec *e)
+{
+	run_launch *l = e->launch;
+	run *r = e->run;
+	size_t v = l->index;
+
+	e->history = NULL; /* the run keeps it; the exec may be recycled */
+	exec_return_task(e);
+	if (!l->recycled && !items_final(e))
+		return;
+	launch_end(r, l);
+	ready_node_final(r, v);
+}
