@@ -73,8 +73,13 @@ static const assay_node_type spin_type = {
 __attribute__((visibility("default")))
 int assay_plugin_init(const assay_host *h, assay_plugin *plugin)
 {
-	static const assay_plugin_info info = { ASSAY_ABI_VERSION, "bench-nodes", "1.0",
-						"scheduler benchmark nodes: noop, spin" };
+	static const assay_plugin_info info = {
+		.abi_version = ASSAY_ABI_VERSION,
+		.abi_minor = ASSAY_ABI_MINOR,
+		.name = "bench-nodes",
+		.version = "1.0",
+		.description = "scheduler benchmark nodes: noop, spin",
+	};
 	int rc;
 
 	host = h;
