@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "config.h"
-#include "host.h"
 #include "plugin.h"
+#include "status.h"
 
 static const char *const top_keys[] = { "runner", "plugins", "check", "trial", "validation" };
 static const char *const runner_keys[] = { "jobs", "workers", "timeout", "state_dir", "fail_fast" };
@@ -26,16 +26,6 @@ static const char *const node_keys[] = {
 	"matrix", "objective", "items",
 };
 #define N(a) (sizeof(a) / sizeof *(a))
-
-const char *plan_kind_name(unsigned kind)
-{
-	switch (kind) {
-	case ASSAY_KIND_CHECK: return "check";
-	case ASSAY_KIND_TRIAL: return "trial";
-	case ASSAY_KIND_VALIDATION: return "validation";
-	default: return "node";
-	}
-}
 
 /* An error at the key itself ("`jobs` ..." points at `jobs`, not at its
  * value, when the key is what is wrong). */
@@ -623,13 +613,13 @@ static void load_node_options(plan_node *n)
 		} else if (strcmp(key, "matrix") == 0 || strcmp(key, "objective") == 0) {
 			if (n->kind != ASSAY_KIND_TRIAL)
 				key_error(v, "`%s` is only for trials, and `%s` is a %s", key,
-					  n->id, plan_kind_name(n->kind));
+					  n->id, status_kind_name(n->kind));
 			else if (strcmp(key, "objective") == 0)
 				load_objective(n, v);
 		} else if (strcmp(key, "items") == 0) {
 			if (n->kind != ASSAY_KIND_VALIDATION)
 				key_error(v, "`items` is only for validations, and `%s` is a %s",
-					  n->id, plan_kind_name(n->kind));
+					  n->id, status_kind_name(n->kind));
 		}
 	}
 }
@@ -771,7 +761,7 @@ static int load_tree(plan *p, unsigned kind, const char *group,
 
 			if (!group)
 				key_error(v, "`%s.%s` is not a table: declare nodes as [%s.NAME] with a `type`",
-					  plan_kind_name(kind), key, plan_kind_name(kind));
+					  status_kind_name(kind), key, status_kind_name(kind));
 			else if (strcmp(key, "max_parallel") == 0) {
 				if (get_uint(v, 1, 1000000, &mp))
 					plan_group_named(p, group)->max_parallel = mp;
@@ -1080,7 +1070,7 @@ static void check_option_keys(const plan_node *n)
 			char where[160];
 
 			snprintf(where, sizeof where, "%s `%s` (type `%s`)",
-				 plan_kind_name(n->kind), n->id, n->type_name);
+				 status_kind_name(n->kind), n->id, n->type_name);
 			unknown_key(v, where, opts, n_opts, node_keys, N(node_keys));
 		}
 	}
@@ -1145,7 +1135,7 @@ static int prepare_resources(registry *r, plan_node *n)
 				/* A refusal without a reason is still an error. */
 				if (diag_count(n->resources->tree->diag) == before)
 					value_error(n->resources, "resource type `%s` refused this request: %s",
-						    e[j].name, host_strerror(rc));
+						    e[j].name, status_strerror(rc));
 				errors++;
 				continue;
 			}
@@ -1188,7 +1178,7 @@ size_t config_prepare(plan *p, registry *r, diag *d)
 			unknown_type(r, n, tv);
 		else if (!(e->u.node->kinds & n->kind))
 			value_error(tv, "type `%s` does not run %ss", n->type_name,
-				    plan_kind_name(n->kind));
+				    status_kind_name(n->kind));
 		else {
 			n->type = e->u.node;
 			if (!repeat)

@@ -115,7 +115,4 @@ void plan_release(plan *p);
 /* The value of a trial parameter, or NULL. */
 const char *plan_node_param(const plan_node *n, const char *name);
 
-/* "check", "trial", "validation". */
-const char *plan_kind_name(unsigned kind);
-
 #endif /* ASSAY_CONFIG_H */

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "host.h"
 #include "plugin.h"
+#include "status.h"
 #include "task.h"
 #include "template.h"
 #include "value.h"
@@ -26,30 +27,6 @@ static _Atomic(reactor *) host_reactor;
 void host_set_reactor(reactor *r)
 {
 	atomic_store(&host_reactor, r);
-}
-
-const char *host_strerror(int code)
-{
-	switch (code) {
-	case 0: return "success";
-	case ASSAY_ENOMEM: return "out of memory";
-	case ASSAY_EINVAL: return "invalid argument";
-	case ASSAY_EEXIST: return "already registered";
-	case ASSAY_EABI: return "plugin ABI version mismatch";
-	case ASSAY_ESTATE: return "called at the wrong time";
-	case ASSAY_EAGAIN: return "not available now";
-	case ASSAY_ENEVER: return "can never be satisfied here";
-	case ASSAY_ESYS: return "system call failed";
-	case ASSAY_ECANCELED: return "cancelled";
-	default: return "unknown error";
-	}
-}
-
-const char *host_status_name(assay_status s)
-{
-	static const char *const names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN", "SKIPPED" };
-
-	return (unsigned)s < sizeof names / sizeof *names ? names[s] : "UNKNOWN";
 }
 
 /* --- registration ---------------------------------------------------------- */
@@ -97,7 +74,6 @@ static const assay_value *h_plugin_config(assay_plugin *p)
 
 static void h_plugin_log(assay_plugin *p, int level, const char *fmt, ...)
 {
-	static const char *const names[] = { "error", "warning", "info", "debug" };
 	char *raw, *clean;
 	va_list ap;
 
@@ -110,7 +86,7 @@ static void h_plugin_log(assay_plugin *p, int level, const char *fmt, ...)
 	if (!raw)
 		return;
 	clean = diag_scrub(raw, p->reg->diag->secrets, p->reg->diag->n_secrets);
-	fprintf(stderr, "assay: %s: plugin %s: %s\n", names[level],
+	fprintf(stderr, "assay: %s: plugin %s: %s\n", status_level_name(level),
 		p->name ? p->name : p->path, clean ? clean : "(out of memory)");
 	free(raw);
 	free(clean);
@@ -395,8 +371,8 @@ static const assay_host host = {
 	.timer_stop = h_timer_stop,
 	.child_watch = h_child_watch,
 
-	.strerror = host_strerror,
-	.status_name = host_status_name,
+	.strerror = status_strerror,
+	.status_name = status_name,
 
 	.check_shell_template = h_check_shell_template,
 	.expand_shell = h_expand_shell,

@@ -26,6 +26,7 @@
 #include "reactor.h"
 #include "report.h"
 #include "run.h"
+#include "status.h"
 
 /* Exit codes: the monitoring-plugins states, then sysexits.h's. */
 enum {
@@ -847,7 +848,7 @@ static int run_graph(loaded *l, const run_args *a, const bool *keep,
 			continue;
 		if (i == 0) /* report_write() speaks of files only */
 			fprintf(stderr, "assay: cannot write the %s report to standard output: %s\n",
-				targets[i].reporter->name, rc == ASSAY_ESYS ? strerror(errno) : host_strerror(rc));
+				targets[i].reporter->name, rc == ASSAY_ESYS ? strerror(errno) : status_strerror(rc));
 		if (status == ASSAY_OK)
 			status = ASSAY_UNKNOWN; /* a report that was asked for is missing */
 	}

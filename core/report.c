@@ -16,8 +16,8 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#include "host.h"
 #include "report.h"
+#include "status.h"
 
 static void fill(assay_result *out, const run_result *in, const plan_node *pn)
 {
@@ -406,7 +406,7 @@ int report_write(const assay_reporter *reporter, const report *rep,
 	rc = t.in_place ? write_in_place(reporter, rep, &t) : write_replace(reporter, rep, &t);
 	if (rc != 0)
 		fprintf(stderr, "assay: cannot write the %s report to %s: %s\n", reporter->name,
-			path, rc == ASSAY_ESYS ? strerror(errno) : host_strerror(rc));
+			path, rc == ASSAY_ESYS ? strerror(errno) : status_strerror(rc));
 	free(t.file);
 	return rc;
 }

@@ -13,8 +13,8 @@
 
 #include "bigarray.h"
 #include "diag.h"
-#include "host.h"
 #include "run.h"
+#include "status.h"
 #include "task.h"
 #include "recycler.h"
 
@@ -215,26 +215,6 @@ static double wall_now(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static bool failed_status(assay_status s)
-{
-	return s == ASSAY_CRITICAL || s == ASSAY_UNKNOWN;
-}
-
-/* Severity as the monitoring-plugins rank states when they combine them
- * (max_state_alt): OK < UNKNOWN < WARNING < CRITICAL.  Numerically
- * UNKNOWN is 3, but a run with one CRITICAL node is CRITICAL. */
-static int severity(assay_status s)
-{
-	static const int rank[] = { 0, 2, 3, 1 };
-
-	return (unsigned)s <= ASSAY_UNKNOWN ? rank[s] : 1;
-}
-
-static assay_status worse(assay_status a, assay_status b)
-{
-	return severity(b) > severity(a) ? b : a;
 }
 
 /* A skipped node counts as the failure that caused it. */
@@ -508,7 +488,7 @@ static void exec_fail(run_exec *e, const char *resource, int rc)
 {
 	char *msg = NULL;
 
-	if (asprintf(&msg, "cannot acquire resource `%s`: %s", resource, host_strerror(rc)) < 0)
+	if (asprintf(&msg, "cannot acquire resource `%s`: %s", resource, status_strerror(rc)) < 0)
 		msg = NULL;
 	exec_fail_message(e, msg ? msg : "cannot acquire a resource");
 	free(msg);
@@ -717,7 +697,7 @@ static void exec_done(assay_task *t, void *arg)
 	if (pn->kind == ASSAY_KIND_TRIAL && pn->objective_metric &&
 	    objective_missing(r, e->res, pn->objective_metric))
 		no_retry = true;
-	if (failed_status(e->res->status) && t->attempt <= pn->retries && !no_retry &&
+	if (status_failed(e->res->status) && t->attempt <= pn->retries && !no_retry &&
 	    !atomic_load(&r->stopping)) {
 		unsigned seed = (unsigned)(uintptr_t)e ^ (unsigned)t->end_ns;
 		uint64_t delay = backoff_ms(pn, t->attempt, &seed);
@@ -809,7 +789,7 @@ static void summarise_items(run *r, size_t v)
 		if (it->attempts > res->attempts)
 			res->attempts = it->attempts;
 		counts[it->status]++;
-		worst = worse(worst, s);
+		worst = status_worse(worst, s);
 		if (s != ASSAY_OK && s != ASSAY_WARNING && first_bad == SIZE_MAX)
 			first_bad = i;
 		if (it->ran && (start == 0 || it->start < start))
@@ -854,7 +834,7 @@ static bool blocks_successors(const run *r, size_t v)
 {
 	const run_result *res = &r->results[v];
 
-	return res->status == ASSAY_SKIPPED || failed_status(res->status) ||
+	return res->status == ASSAY_SKIPPED || status_failed(res->status) ||
 	       (r->p->nodes[v].gate && gate_refuses(r, v));
 }
 
@@ -868,7 +848,7 @@ static char *blocked_by(const run *r, size_t u, const char *what)
 	int rc;
 
 	if (pr->status != ASSAY_SKIPPED)
-		rc = asprintf(&why, "%s `%s` is %s", what, pu->id, host_status_name(pr->status));
+		rc = asprintf(&why, "%s `%s` is %s", what, pu->id, status_name(pr->status));
 	else if (pu->skip)
 		rc = asprintf(&why, "%s `%s` was skipped: %s", what, pu->id, pu->skip);
 	else
@@ -920,9 +900,9 @@ static char *skip_reason(run *r, size_t s, assay_status *cause)
 		size_t u = g->pred[k];
 		const run_result *pr = &r->results[u];
 
-		any_failed |= failed_status(effective(pr));
+		any_failed |= status_failed(effective(pr));
 		if (pn->run_if == RUN_IF_SUCCESS &&
-		    (pr->status == ASSAY_SKIPPED || failed_status(pr->status))) {
+		    (pr->status == ASSAY_SKIPPED || status_failed(pr->status))) {
 			*cause = effective(pr);
 			why = blocked_by(r, u, "dependency");
 			return why ? why : strdup("a dependency failed");
@@ -1145,12 +1125,12 @@ static void node_finished(run *r, size_t v)
 	for (;;) {
 		run_result *res = &r->results[v];
 
-		if (res->ran && failed_status(res->status)) {
+		if (res->ran && status_failed(res->status)) {
 			if (r->o.fail_fast) {
 				char reason[512];
 
 				snprintf(reason, sizeof reason, "fail_fast: `%s` is %s",
-					 r->p->nodes[v].id, host_status_name(res->status));
+					 r->p->nodes[v].id, status_name(res->status));
 				pthread_mutex_lock(&r->lock);
 				if (!r->stop_reason)
 					r->stop_cause = res->status;
@@ -1580,6 +1560,6 @@ assay_status run_worst(const run_result *res, size_t n)
 
 	for (i = 0; i < n; i++)
 		if (res[i].kept)
-			worst = worse(worst, effective(&res[i]));
+			worst = status_worse(worst, effective(&res[i]));
 	return worst;
 }
