@@ -14,6 +14,7 @@
 #include "config.h"
 #include "plugin.h"
 #include "status.h"
+#include "suggest.h"
 
 static const char *const top_keys[] = { "runner", "plugins", "check", "trial", "validation" };
 static const char *const runner_keys[] = { "jobs", "workers", "timeout", "state_dir", "fail_fast" };
@@ -51,7 +52,7 @@ static void unknown_key(const assay_value *v, const char *where,
 		all[n++] = known[i];
 	for (i = 0; i < n_more && n < N(all); i++)
 		all[n++] = more[i];
-	hint = diag_suggest(v->key, all, n);
+	hint = suggest_word(v->key, all, n);
 	if (hint)
 		key_error(v, "unknown key `%s` in %s (did you mean `%s`?)", v->key, where, hint);
 	else
@@ -992,7 +993,7 @@ static void check_after(const name_index *x, const plan_node *n)
 
 		if (bsearch(&name, x->names, x->n, sizeof *x->names, cmp_str))
 			continue;
-		hint = diag_suggest(name, x->names, x->n);
+		hint = suggest_word(name, x->names, x->n);
 		if (hint)
 			value_error(v, "`after` of `%s` names `%s`, which is no node or group (did you mean `%s`?)",
 				    n->id, name, hint);
@@ -1024,7 +1025,7 @@ static char *unloaded_plugin_for(const registry *r, const char *type)
 	for (i = 0; i < k && !found; i++)
 		if (strcmp(names[i], type) == 0)
 			found = strdup(names[i]);
-	if (!found && (hint = diag_suggest(type, names, k)))
+	if (!found && (hint = suggest_word(type, names, k)))
 		found = strdup(hint);
 	for (i = 0; i < n; i++)
 		free(paths[i]);
@@ -1044,7 +1045,7 @@ static void unknown_type(registry *r, plan_node *n, const assay_value *tv)
 	for (i = 0; i < r->n_plugins; i++)
 		used += (size_t)snprintf(loaded + used, used < sizeof loaded ? sizeof loaded - used : 0,
 					 "%s%s", i ? ", " : "", r->plugins[i]->name);
-	hint = diag_suggest(n->type_name, names, k);
+	hint = suggest_word(n->type_name, names, k);
 	plugin = hint ? NULL : unloaded_plugin_for(r, n->type_name);
 	if (plugin)
 		value_error(tv, "unknown node type `%s`; plugins loaded: %s (the plugin `%s` is on the search path: add it to [plugins] load)",

@@ -27,6 +27,7 @@
 #include "report.h"
 #include "run.h"
 #include "status.h"
+#include "suggest.h"
 
 /* Exit codes: the monitoring-plugins states, then sysexits.h's. */
 enum {
@@ -579,7 +580,7 @@ static int select_only(const loaded *l, char **names, size_t n, bool *keep)
 				known[j] = j < l->p.n_nodes ? l->p.nodes[j].id
 							    : l->p.groups[j - l->p.n_nodes].name;
 			if (known)
-				hint = diag_suggest(names[i], known, n_names);
+				hint = suggest_word(names[i], known, n_names);
 			usage_error("run", "--only %s: no such node or group%s%s%s", names[i],
 				    hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
 			free(known);
@@ -992,7 +993,7 @@ int main(int argc, char **argv)
 		return cmd_plugins(&o, argc, argv);
 	if (strcmp(cmd, "help") == 0)
 		return cmd_help(argc, argv);
-	hint = diag_suggest(cmd, commands, sizeof commands / sizeof *commands);
+	hint = suggest_word(cmd, commands, sizeof commands / sizeof *commands);
 	if (hint)
 		return usage_error(NULL, "unknown command '%s' (did you mean '%s'?)", cmd, hint);
 	return usage_error(NULL, "unknown command '%s'", cmd);

@@ -15,6 +15,7 @@
 #include "diag.h"
 #include "run.h"
 #include "status.h"
+#include "suggest.h"
 #include "task.h"
 #include "recycler.h"
 
@@ -661,7 +662,7 @@ static bool objective_missing(const run *r, run_result *res, const char *metric)
 	if ((names = malloc((res->n_metrics + 1) * sizeof *names))) {
 		for (i = 0; i < res->n_metrics; i++)
 			names[i] = res->metrics[i].name;
-		hint = diag_suggest(metric, names, res->n_metrics);
+		hint = suggest_word(metric, names, res->n_metrics);
 	}
 	if (asprintf(&msg, "no `%s` reported%s%s%s", metric, hint ? " (did you mean `" : "",
 		     hint ? hint : "", hint ? "`?)" : res->n_metrics ? "" : " (no metrics at all)") < 0)

@@ -530,18 +530,6 @@ START_TEST(test_durations)
 }
 END_TEST
 
-START_TEST(test_suggest)
-{
-	static const char *const words[] = { "timeout", "retries", "after", "jobs" };
-
-	ck_assert_str_eq(diag_suggest("tiemout", words, 4), "timeout");
-	ck_assert_str_eq(diag_suggest("retires", words, 4), "retries");
-	ck_assert_str_eq(diag_suggest("jbs", words, 4), "jobs");
-	ck_assert_ptr_null(diag_suggest("zzzzzz", words, 4));
-	ck_assert_ptr_null(diag_suggest("timeout", words, 4));
-}
-END_TEST
-
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -561,7 +549,6 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_unset_is_a_warning);
 	tcase_add_test(tc, test_public_interpolation);
 	tcase_add_test(tc, test_durations);
-	tcase_add_test(tc, test_suggest);
 	suite_add_tcase(s, tc);
 	return s;
 }
