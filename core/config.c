@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "option.h"
 #include "plugin.h"
 #include "status.h"
 #include "suggest.h"
@@ -28,35 +29,18 @@ static const char *const node_keys[] = {
 };
 #define N(a) (sizeof(a) / sizeof *(a))
 
-/* An error at the key itself ("`jobs` ..." points at `jobs`, not at its
- * value, when the key is what is wrong). */
-static void key_error(const assay_value *v, const char *fmt, ...) ASSAY_PRINTF(2, 3);
-static void key_error(const assay_value *v, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	diag_addv(v->tree->diag, v->tree->file, v->key_pos.line,
-		  v->key_pos.column, fmt, ap);
-	va_end(ap);
-}
-
 static void unknown_key(const assay_value *v, const char *where,
 			const char *const *known, size_t n_known,
 			const char *const *more, size_t n_more)
 {
-	const char *all[64], *hint;
+	const char *all[64];
 	size_t i, n = 0;
 
 	for (i = 0; i < n_known && n < N(all); i++)
 		all[n++] = known[i];
 	for (i = 0; i < n_more && n < N(all); i++)
 		all[n++] = more[i];
-	hint = suggest_word(v->key, all, n);
-	if (hint)
-		key_error(v, "unknown key `%s` in %s (did you mean `%s`?)", v->key, where, hint);
-	else
-		key_error(v, "unknown key `%s` in %s", v->key, where);
+	option_key(v, where, all, n);
 }
 
 static bool is_key(const char *key, const char *const *keys, size_t n)
@@ -84,42 +68,15 @@ static bool get_uint(const assay_value *v, int64_t min, int64_t max,
 {
 	int64_t n;
 
-	if (!want(v, ASSAY_VALUE_INTEGER, "an integer"))
+	if (option_int(v, NULL, min, max, &n) < 0)
 		return false;
-	value_int(v, &n);
-	if (n < min || n > max) {
-		value_error(v, "`%s` must be between %lld and %lld, not %lld", v->key,
-			    (long long)min, (long long)max, (long long)n);
-		return false;
-	}
 	*out = (unsigned)n;
 	return true;
 }
 
 static bool get_duration(const assay_value *v, bool zero_ok, int64_t *out)
 {
-	int64_t ms;
-
-	if (value_duration_ms(v, &ms) < 0) {
-		double secs;
-
-		if (value_type(v) == ASSAY_VALUE_STRING)
-			value_error(v, "`%s` is not a duration: \"%s\" (write e.g. \"30s\", \"500ms\", \"2m\", \"1h30m\")",
-				    v->key, value_string(v));
-		else if (value_float(v, &secs) == 0) /* a number, out of range */
-			value_error(v, "`%s` must be a number of seconds from 0 to 9e12, not %g",
-				    v->key, secs);
-		else
-			value_error(v, "`%s` must be a duration such as \"30s\" or a number of seconds, not %s",
-				    v->key, value_type_name(v));
-		return false;
-	}
-	if (ms == 0 && !zero_ok) {
-		value_error(v, "`%s` must be longer than 0", v->key);
-		return false;
-	}
-	*out = ms;
-	return true;
+	return option_duration(v, NULL, zero_ok ? 0 : 1, INT64_MAX, out) == 0;
 }
 
 static void load_runner(plan *p, const assay_value *t)
@@ -218,7 +175,7 @@ static void load_plugins(plan *p, const assay_value *t)
 		const assay_value *v = value_at(t, i, &key);
 
 		if (value_type(v) == ASSAY_VALUE_TABLE && !loads_plugin(p, key))
-			key_error(v, "[plugins.%s] configures a plugin that is not in `load`", key);
+			value_key_error(v, "[plugins.%s] configures a plugin that is not in `load`", key);
 	}
 }
 
@@ -276,7 +233,7 @@ static bool valid_name(const assay_value *v)
 		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
 			break;
 	if (*s || !*v->key) {
-		key_error(v, "`%s` is not a valid node or group name: use letters, digits, '_' and '-'",
+		value_key_error(v, "`%s` is not a valid node or group name: use letters, digits, '_' and '-'",
 			  v->key);
 		return false;
 	}
@@ -373,19 +330,7 @@ static int add_item(plan_node *n, size_t *cap, const char *s, size_t len)
 	return 0;
 }
 
-/* Relative paths in a config are relative to the file's directory. */
-static char *config_relative(const plan *p, const char *path)
-{
-	char *out;
-
-	if (path[0] == '/' || !p->values.dir)
-		return strdup(path);
-	if (asprintf(&out, "%s/%s", p->values.dir, path) < 0)
-		return NULL;
-	return out;
-}
-
-static int load_items(plan *p, plan_node *n, const assay_value *t)
+static int load_items(plan_node *n, const assay_value *t)
 {
 	const assay_value *glob_v = value_get(t, "glob"), *list = value_get(t, "list"),
 			  *file = value_get(t, "file"), *empty = value_get(t, "allow_empty");
@@ -421,7 +366,7 @@ static int load_items(plan *p, plan_node *n, const assay_value *t)
 
 		if (!want(glob_v, ASSAY_VALUE_STRING, "a string"))
 			return 0;
-		if (!(pattern = config_relative(p, value_string(glob_v))))
+		if (!(pattern = value_path(glob_v, value_string(glob_v))))
 			return ASSAY_ENOMEM;
 		grc = glob(pattern, 0, NULL, &g);
 		free(pattern);
@@ -441,7 +386,7 @@ static int load_items(plan *p, plan_node *n, const assay_value *t)
 
 		if (!want(file, ASSAY_VALUE_STRING, "a string"))
 			return 0;
-		if (!(path = config_relative(p, value_string(file))))
+		if (!(path = value_path(file, value_string(file))))
 			return ASSAY_ENOMEM;
 		f = fopen(path, "re");
 		free(path);
@@ -491,13 +436,13 @@ static bool load_objective(plan_node *n, const assay_value *o)
 		return false;
 	n->objective_metric = value_string(metric);
 	n->objective_max = true;
-	if (goal && want(goal, ASSAY_VALUE_STRING, "\"max\" or \"min\"")) {
-		if (strcmp(value_string(goal), "min") == 0)
-			n->objective_max = false;
-		else if (strcmp(value_string(goal), "max") != 0) {
-			value_error(goal, "`goal` must be \"max\" or \"min\", not \"%s\"", value_string(goal));
+	if (goal) {
+		static const char *const goals[] = { "max", "min" };
+		int c = option_choice(goal, NULL, goals, N(goals));
+
+		if (c < 0)
 			return false;
-		}
+		n->objective_max = c == 0;
 	}
 	return true;
 }
@@ -569,19 +514,12 @@ static void load_node_options(plan_node *n)
 		} else if (strcmp(key, "skip") == 0) {
 			load_skip(n, v);
 		} else if (strcmp(key, "run_if") == 0) {
-			const char *s;
+			/* In run_if's order. */
+			static const char *const run_ifs[] = { "success", "failure", "always" };
+			int c = option_choice(v, NULL, run_ifs, N(run_ifs));
 
-			if (!want(v, ASSAY_VALUE_STRING, "\"success\", \"failure\" or \"always\""))
-				continue;
-			s = value_string(v);
-			if (strcmp(s, "success") == 0)
-				n->run_if = RUN_IF_SUCCESS;
-			else if (strcmp(s, "failure") == 0)
-				n->run_if = RUN_IF_FAILURE;
-			else if (strcmp(s, "always") == 0)
-				n->run_if = RUN_IF_ALWAYS;
-			else
-				value_error(v, "`run_if` must be \"success\", \"failure\" or \"always\", not \"%s\"", s);
+			if (c >= 0)
+				n->run_if = (run_if)c;
 		} else if (strcmp(key, "timeout") == 0) {
 			get_duration(v, false, &n->timeout_ms);
 		} else if (strcmp(key, "retries") == 0) {
@@ -608,18 +546,18 @@ static void load_node_options(plan_node *n)
 			n->resources = v;
 		} else if (strcmp(key, "max_parallel") == 0) {
 			if (n->kind != ASSAY_KIND_TRIAL || !value_get(t, "matrix"))
-				key_error(v, "`max_parallel` limits a group: put it in a group table or on a trial with a `matrix`");
+				value_key_error(v, "`max_parallel` limits a group: put it in a group table or on a trial with a `matrix`");
 			else
 				get_uint(v, 1, 1000000, &n->max_parallel);
 		} else if (strcmp(key, "matrix") == 0 || strcmp(key, "objective") == 0) {
 			if (n->kind != ASSAY_KIND_TRIAL)
-				key_error(v, "`%s` is only for trials, and `%s` is a %s", key,
+				value_key_error(v, "`%s` is only for trials, and `%s` is a %s", key,
 					  n->id, status_kind_name(n->kind));
 			else if (strcmp(key, "objective") == 0)
 				load_objective(n, v);
 		} else if (strcmp(key, "items") == 0) {
 			if (n->kind != ASSAY_KIND_VALIDATION)
-				key_error(v, "`items` is only for validations, and `%s` is a %s",
+				value_key_error(v, "`items` is only for validations, and `%s` is a %s",
 					  n->id, status_kind_name(n->kind));
 		}
 	}
@@ -659,7 +597,7 @@ static int load_node(plan *p, unsigned kind, const char *group,
 		if (!items)
 			value_error(t, "validation `%s` needs `items` (a glob, a list or a file)", proto.id);
 		else if (want(items, ASSAY_VALUE_TABLE, "a table (items = { glob = \"*.py\" })") &&
-			 (rc = load_items(p, &proto, items)) < 0)
+			 (rc = load_items(&proto, items)) < 0)
 			goto fail;
 	}
 	if (!matrix) {
@@ -719,7 +657,7 @@ static int load_node(plan *p, unsigned kind, const char *group,
 	return 0;
 full:
 	if (p->n_nodes >= PLAN_MAX_NODES) {
-		key_error(t, "`%s` would make more than %d nodes in all", proto.id, PLAN_MAX_NODES);
+		value_key_error(t, "`%s` would make more than %d nodes in all", proto.id, PLAN_MAX_NODES);
 		rc = ASSAY_EINVAL;
 		goto fail;
 	}
@@ -761,7 +699,7 @@ static int load_tree(plan *p, unsigned kind, const char *group,
 			unsigned mp;
 
 			if (!group)
-				key_error(v, "`%s.%s` is not a table: declare nodes as [%s.NAME] with a `type`",
+				value_key_error(v, "`%s.%s` is not a table: declare nodes as [%s.NAME] with a `type`",
 					  status_kind_name(kind), key, status_kind_name(kind));
 			else if (strcmp(key, "max_parallel") == 0) {
 				if (get_uint(v, 1, 1000000, &mp))
@@ -769,7 +707,7 @@ static int load_tree(plan *p, unsigned kind, const char *group,
 			} else if (strcmp(key, "description") == 0)
 				want(v, ASSAY_VALUE_STRING, "a string");
 			else if (is_key(key, node_keys, N(node_keys)))
-				key_error(v, "`%s` in group `%s`: a group is a table without `type`; add `type` to make `%s` a node",
+				value_key_error(v, "`%s` in group `%s`: a group is a table without `type`; add `type` to make `%s` a node",
 					  key, group, group);
 			else
 				unknown_key(v, "a group", group_keys, N(group_keys), NULL, 0);
@@ -783,13 +721,13 @@ static int load_tree(plan *p, unsigned kind, const char *group,
 			continue;
 		}
 		if (depth >= 16) {
-			key_error(v, "groups nest deeper than 16 levels");
+			value_key_error(v, "groups nest deeper than 16 levels");
 			continue;
 		}
 		if (!(id = join_id(group, key)))
 			return ASSAY_ENOMEM;
 		if (value_len(v) == 0)
-			key_error(v, "`%s` has no `type` and no nodes: a node needs `type = \"...\"`", id);
+			value_key_error(v, "`%s` has no `type` and no nodes: a node needs `type = \"...\"`", id);
 		rc = add_group(p, id, 0, v);
 		if (rc == 0)
 			rc = load_tree(p, kind, id, v, depth + 1);
@@ -1103,9 +1041,9 @@ static int prepare_resources(registry *r, plan_node *n)
 				used += (size_t)snprintf(known + used, used < sizeof known ? sizeof known - used : 0,
 							 "%s%s", k ? ", " : "", e[k].name);
 			if (ne)
-				key_error(v, "unknown resource `%s` (resource types: %s)", v->key, known);
+				value_key_error(v, "unknown resource `%s` (resource types: %s)", v->key, known);
 			else
-				key_error(v, "unknown resource `%s`: no loaded plugin provides resources", v->key);
+				value_key_error(v, "unknown resource `%s`: no loaded plugin provides resources", v->key);
 			errors++;
 		}
 	}

@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "diag.h"
+#include "duration.h"
 #include "graph.h"
 #include "host.h"
 #include "plugin.h"
@@ -204,14 +205,12 @@ static int set_search_path(registry *r, const plan *p)
 
 		n = one ? 1 : value_len(p->plugin_path);
 		for (i = 0; i < n && rc == 0; i++) {
-			const char *dir = value_string(one ? p->plugin_path
-							   : value_at(p->plugin_path, i, NULL));
-			char *full = NULL;
+			const assay_value *v = one ? p->plugin_path : value_at(p->plugin_path, i, NULL);
+			char *full = value_path(v, value_string(v));
 
-			if (dir[0] != '/' && p->values.dir &&
-			    asprintf(&full, "%s/%s", p->values.dir, dir) < 0)
+			if (!full)
 				return ASSAY_ENOMEM;
-			rc = registry_add_dirs(r, full ? full : dir);
+			rc = registry_add_dirs(r, full);
 			free(full);
 		}
 	}
@@ -236,10 +235,9 @@ static int load_plugins(registry *r, const plan *p)
 		 * .../NAME.so. */
 		snprintf(short_name, sizeof short_name, "%.*s",
 			 (int)strcspn(base ? base + 1 : name, "."), base ? base + 1 : name);
-		/* Like every path in a config file, a relative one is relative
-		 * to the file. */
-		if (base && name[0] != '/' && p->values.dir &&
-		    asprintf(&full, "%s/%s", p->values.dir, name) < 0)
+		/* A path (not a name to search for) is read like every path
+		 * in a config file. */
+		if (base && !(full = value_path(v, name)))
 			return ASSAY_ENOMEM;
 		rc = registry_load(r, full ? full : name, value_get(p->plugins, short_name), v);
 		free(full);
@@ -362,7 +360,7 @@ static void print_summary(const plan *p, const registry *r)
 	}
 	printf("%s: OK\n", p->path);
 	printf("  runner: jobs %u, workers %u, timeout %s%s\n", p->jobs, p->workers,
-	       value_format_duration(p->timeout_ms, timeout), p->fail_fast ? ", fail_fast" : "");
+	       duration_format(p->timeout_ms, timeout), p->fail_fast ? ", fail_fast" : "");
 	printf("  plugins:");
 	for (i = 0; i < r->n_plugins; i++)
 		printf("%s %s %s (%s)", i ? "," : "", r->plugins[i]->name,

@@ -511,25 +511,6 @@ START_TEST(test_unset_is_a_warning)
 }
 END_TEST
 
-START_TEST(test_durations)
-{
-	static const struct { const char *s; int64_t ms; } good[] = {
-		{ "1s", 1000 }, { "1.5s", 1500 }, { "200ms", 200 }, { "2m", 120000 },
-		{ "1h30m", 5400000 }, { "1d", 86400000 }, { "0s", 0 }, { "0.0001s", 1 },
-	};
-	static const char *const bad[] = { "", "5", "s", "-1s", "1 s", "1x", "1sm", " 1s", "1e400s" };
-	size_t i;
-	int64_t ms;
-
-	for (i = 0; i < sizeof good / sizeof *good; i++) {
-		ck_assert_msg(value_parse_duration(good[i].s, &ms) == 0, "%s", good[i].s);
-		ck_assert_msg(ms == good[i].ms, "%s: %lld", good[i].s, (long long)ms);
-	}
-	for (i = 0; i < sizeof bad / sizeof *bad; i++)
-		ck_assert_msg(value_parse_duration(bad[i], &ms) == ASSAY_EINVAL, "%s", bad[i]);
-}
-END_TEST
-
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -548,7 +529,6 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_interpolation_and_secrets);
 	tcase_add_test(tc, test_unset_is_a_warning);
 	tcase_add_test(tc, test_public_interpolation);
-	tcase_add_test(tc, test_durations);
 	suite_add_tcase(s, tc);
 	return s;
 }
