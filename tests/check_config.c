@@ -124,7 +124,7 @@ static const struct bad bad_configs[] = {
 	{ "[check.a]\ntype = \"good\"\n",
 	  "c.toml:1:1: `a` needs `value`", 1 },
 	{ "[check.a]\ntype = \"good\"\nvalue = 7\n",
-	  "c.toml:3:9: `value` must be an integer from 0 to 3", 1 },
+	  "c.toml:3:9: `value` must be between 0 and 3, not 7", 1 },
 	{ NODE "valeu = 2\n",
 	  "c.toml:4:1: unknown key `valeu` in check `a` (type `good`) (did you mean `value`?)", 1 },
 	{ NODE "tmeout = \"5s\"\n",
@@ -249,7 +249,7 @@ START_TEST(test_all_errors_reported)
 	ck_assert_uint_eq(diag_count(&d), 4);
 	ck_assert_str_eq(d.lines[0], "c.toml:2:8: `jobs` must be between 1 and 1000000, not 0");
 	ck_assert_str_eq(d.lines[1], "c.toml:3:11: `workers` must be between 1 and 1024, not 0");
-	ck_assert_str_eq(d.lines[2], "c.toml:6:9: `value` must be an integer from 0 to 3");
+	ck_assert_str_eq(d.lines[2], "c.toml:6:9: `value` must be between 0 and 3, not 9");
 	ck_assert_str_eq(d.lines[3], "c.toml:8:8: unknown node type `nope`; plugins loaded: good");
 	plan_release(&p);
 	registry_release(&r);
