@@ -34,7 +34,7 @@ typedef struct plan_node {
 	void *state;                     /* from the type's prepare */
 	unsigned kind;                   /* one ASSAY_KIND_* bit */
 	run_if run_if;
-	int64_t timeout_ms;              /* the runner's default when not set */
+	int64_t timeout_ms;              /* 0 when not set: the run applies [runner] timeout */
 	size_t n_resources;
 	size_t n_items;                  /* validations */
 	unsigned retries;

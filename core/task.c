@@ -355,15 +355,6 @@ void task_set_details(assay_task *t, const char *fmt, ...)
 	va_end(ap);
 }
 
-void task_set_message(assay_task *t, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	task_set_messagev(t, fmt, ap);
-	va_end(ap);
-}
-
 static char *dup_scrubbed(const assay_task *t, const char *s, bool *fail)
 {
 	char *out;
