@@ -153,6 +153,40 @@ static int value_unset(const assay_value *v, const char *name, const char *ref)
 	return 0;
 }
 
+/* What one ${REF} stands for, appended to out: ref is what the braces
+ * hold ("env:TOKEN", "public-file:name.txt").  *unresolved is set for an
+ * unset variable.  Returns the errors reported, or ASSAY_ENOMEM. */
+static int value_reference(value_tree *t, assay_value *v, const char *ref, strbuf *out,
+			   bool *unresolved)
+{
+	bool public = strncmp(ref, "public-", 7) == 0;
+	const char *src = ref + (public ? 7 : 0);
+	int errors = 0;
+
+	if (strncmp(src, "env:", 4) == 0 && src[4]) {
+		const char *val = getenv(src + 4);
+
+		if (!val) {
+			errors = value_unset(v, src + 4, ref);
+			*unresolved = true;
+		} else if (sb_add(out, val, strlen(val)) < 0 ||
+			   (!public && value_add_secret(t, val, strlen(val)) < 0)) {
+			return ASSAY_ENOMEM;
+		}
+	} else if (strncmp(src, "file:", 5) == 0 && src[5]) {
+		errors = value_read_file(t, v, src + 5, !public, out);
+		if (errors < 0)
+			return errors;
+	} else {
+		value_error(v, "`${%s}` names nothing to interpolate: write ${%sNAME} or ${%sPATH}",
+			    ref, public ? "public-env:" : "env:", public ? "public-file:" : "file:");
+		errors = 1;
+	}
+	if (!public)
+		v->secret = true;
+	return errors;
+}
+
 /* Expand ${env:NAME} and ${file:PATH} (secret) and ${public-env:NAME} and
  * ${public-file:PATH} in v's string; `$${` is a literal `${`.  Returns the
  * number of errors reported, or ASSAY_ENOMEM. */
@@ -196,43 +230,14 @@ static int value_interpolate(value_tree *t, assay_value *v, const char *s,
 			errors++;
 			break;
 		}
-		{
-			size_t n = (size_t)(close - open - 2);
-			char *ref = strndup(open + 2, n);
+		char *ref = strndup(open + 2, (size_t)(close - open - 2));
 
-			if (!ref)
-				goto nomem;
-			bool public = strncmp(ref, "public-", 7) == 0;
-			const char *src = ref + (public ? 7 : 0);
-
-			if (strncmp(src, "env:", 4) == 0 && src[4]) {
-				const char *val = getenv(src + 4);
-
-				if (!val) {
-					errors += value_unset(v, src + 4, ref);
-					unresolved = true;
-				} else if (sb_add(&out, val, strlen(val)) < 0 ||
-					   (!public && value_add_secret(t, val, strlen(val)) < 0)) {
-					free(ref);
-					goto nomem;
-				}
-			} else if (strncmp(src, "file:", 5) == 0 && src[5]) {
-				rc = value_read_file(t, v, src + 5, !public, &out);
-				if (rc < 0) {
-					free(ref);
-					goto nomem;
-				}
-				errors += rc;
-			} else {
-				value_error(v, "`${%s}` names nothing to interpolate: write ${%sNAME} or ${%sPATH}",
-					    ref, public ? "public-env:" : "env:", public ? "public-file:" : "file:");
-				errors++;
-			}
-			free(ref);
-			if (!public)
-				v->secret = true;
-			p = close + 1;
-		}
+		rc = ref ? value_reference(t, v, ref, &out, &unresolved) : ASSAY_ENOMEM;
+		free(ref);
+		if (rc < 0)
+			goto nomem;
+		errors += rc;
+		p = close + 1;
 	}
 	if (!out.p && sb_add(&out, "", 0) < 0)
 		goto nomem;
