@@ -234,7 +234,7 @@ static bool valid_name(const assay_value *v)
 			break;
 	if (*s || !*v->key) {
 		value_key_error(v, "`%s` is not a valid node or group name: use letters, digits, '_' and '-'",
-			  v->key);
+				v->key);
 		return false;
 	}
 	return true;
@@ -552,13 +552,13 @@ static void load_node_options(plan_node *n)
 		} else if (strcmp(key, "matrix") == 0 || strcmp(key, "objective") == 0) {
 			if (n->kind != ASSAY_KIND_TRIAL)
 				value_key_error(v, "`%s` is only for trials, and `%s` is a %s", key,
-					  n->id, status_kind_name(n->kind));
+						n->id, status_kind_name(n->kind));
 			else if (strcmp(key, "objective") == 0)
 				load_objective(n, v);
 		} else if (strcmp(key, "items") == 0) {
 			if (n->kind != ASSAY_KIND_VALIDATION)
 				value_key_error(v, "`items` is only for validations, and `%s` is a %s",
-					  n->id, status_kind_name(n->kind));
+						n->id, status_kind_name(n->kind));
 		}
 	}
 }
@@ -700,7 +700,7 @@ static int load_tree(plan *p, unsigned kind, const char *group,
 
 			if (!group)
 				value_key_error(v, "`%s.%s` is not a table: declare nodes as [%s.NAME] with a `type`",
-					  status_kind_name(kind), key, status_kind_name(kind));
+						status_kind_name(kind), key, status_kind_name(kind));
 			else if (strcmp(key, "max_parallel") == 0) {
 				if (get_uint(v, 1, 1000000, &mp))
 					plan_group_named(p, group)->max_parallel = mp;
@@ -708,7 +708,7 @@ static int load_tree(plan *p, unsigned kind, const char *group,
 				want(v, ASSAY_VALUE_STRING, "a string");
 			else if (is_key(key, node_keys, N(node_keys)))
 				value_key_error(v, "`%s` in group `%s`: a group is a table without `type`; add `type` to make `%s` a node",
-					  key, group, group);
+						key, group, group);
 			else
 				unknown_key(v, "a group", group_keys, N(group_keys), NULL, 0);
 			continue;
