@@ -170,8 +170,9 @@ static void exec_set_details(exec_run *run, const char *long_output)
 		return;
 	}
 	int len = end - start > INT32_MAX ? INT32_MAX : (int)(end - start);
+	/* With output_limit = 0 nothing was kept: no buffer, only the note. */
 	h->set_details(run->task, "%s%sstderr:\n%.*s%s", long_output ? long_output : "",
-		       long_output ? "\n" : "", len, e->buf + start, cut);
+		       long_output ? "\n" : "", len, len ? e->buf + start : "", cut);
 }
 
 void exec_output_report(exec_run *run)
