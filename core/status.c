@@ -1,4 +1,4 @@
-/* status.c -- status and kind names, error strings, the ranking of states. */
+/* status.c -- status, kind and log-level names, error strings (the ranking of states is inline in status.h). */
 #ifdef HAVE_CONFIG_H
 #include "autoconfig.h"
 #endif
@@ -44,21 +44,4 @@ const char *status_strerror(int code)
 	case ASSAY_ECANCELED: return "cancelled";
 	default: return "unknown error";
 	}
-}
-
-int status_severity(assay_status s)
-{
-	static const int rank[] = { 0, 2, 3, 1 };
-
-	return (unsigned)s <= ASSAY_UNKNOWN ? rank[s] : 1;
-}
-
-assay_status status_worse(assay_status a, assay_status b)
-{
-	return status_severity(b) > status_severity(a) ? b : a;
-}
-
-bool status_failed(assay_status s)
-{
-	return s == ASSAY_CRITICAL || s == ASSAY_UNKNOWN;
 }

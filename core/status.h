@@ -20,17 +20,30 @@ const char *status_level_name(int level);
 /* The text of an ASSAY_E* code (0: "success"): host->strerror(). */
 const char *status_strerror(int code);
 
+/* The ranking is inline: the scheduler asks it once or more per node. */
+
 /* The monitoring-plugins' rank when they combine states (max_state_alt):
  * OK < UNKNOWN < WARNING < CRITICAL, though UNKNOWN's exit code is 3, so
  * that one CRITICAL node makes a CRITICAL run.  SKIPPED ranks as UNKNOWN:
  * its caller says what the skip stands for. */
-int status_severity(assay_status s);
+static inline int status_severity(assay_status s)
+{
+	static const int rank[] = { 0, 2, 3, 1 };
+
+	return (unsigned)s <= ASSAY_UNKNOWN ? rank[s] : 1;
+}
 
 /* The more severe of a and b by status_severity() (a when they tie). */
-assay_status status_worse(assay_status a, assay_status b);
+static inline assay_status status_worse(assay_status a, assay_status b)
+{
+	return status_severity(b) > status_severity(a) ? b : a;
+}
 
 /* CRITICAL or UNKNOWN: a failure, which a retry may mend, a gate stops
  * on and `run_if = "failure"` waits for.  WARNING is not one. */
-bool status_failed(assay_status s);
+static inline bool status_failed(assay_status s)
+{
+	return s == ASSAY_CRITICAL || s == ASSAY_UNKNOWN;
+}
 
 #endif /* ASSAY_STATUS_H */
