@@ -1527,8 +1527,10 @@ static char *fake_mask_secrets(const assay_task *t, const char *s, size_t n,
 	const char **all = fake_alloc((n_run + n_secrets + 1) * sizeof *all);
 	char *out;
 
-	memcpy(all, fk.secrets, n_run * sizeof *all);
-	memcpy(all + n_run, secrets, n_secrets * sizeof *all);
+	for (size_t i = 0; i < n_run; i++)
+		all[i] = fk.secrets[i];
+	for (size_t i = 0; i < n_secrets; i++)
+		all[n_run + i] = secrets[i];
 	out = mask_text(s, n, all, n_run + n_secrets, flags, len);
 	free(all);
 	return out;

@@ -568,7 +568,8 @@ typedef struct assay_host {
 	 * known keys; else ASSAY_EINVAL after reporting it, at the key, as
 	 * unknown in `where` ("[plugins.NAME]", "`expect`"), with "did you
 	 * mean".  The host checks a node table's own keys against the type's
-	 * `options`; this is for the tables nested in them. */
+	 * `options`; this is for the tables nested in them and for
+	 * [plugins.NAME]. */
 	int (*check_key)(const assay_value *v, const char *where, const char *const *known);
 
 	/* path, written at v, as every path of a config is read: relative
