@@ -90,7 +90,7 @@ static void load_plugins(plan *p, const assay_value *t)
 		const assay_value *v = value_at(t, i, &key);
 
 		if (value_type(v) == ASSAY_VALUE_TABLE && !loads_plugin(p, key))
-			config_key_error(v, "[plugins.%s] configures a plugin that is not in `load`", key);
+			value_key_error(v, "[plugins.%s] configures a plugin that is not in `load`", key);
 	}
 }
 

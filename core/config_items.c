@@ -49,7 +49,7 @@ static int items_from_glob(plan *p, plan_node *n, size_t *cap, const assay_value
 
 	if (!config_want(glob_v, ASSAY_VALUE_STRING, "a string"))
 		return ITEMS_REPORTED;
-	if (!(pattern = config_relative(p, value_string(glob_v))))
+	if (!(pattern = value_path(glob_v, value_string(glob_v))))
 		return ASSAY_ENOMEM;
 	grc = glob(pattern, 0, NULL, &g);
 	free(pattern);
@@ -75,7 +75,7 @@ static int items_from_file(plan *p, plan_node *n, size_t *cap, const assay_value
 
 	if (!config_want(file, ASSAY_VALUE_STRING, "a string"))
 		return ITEMS_REPORTED;
-	if (!(path = config_relative(p, value_string(file))))
+	if (!(path = value_path(file, value_string(file))))
 		return ASSAY_ENOMEM;
 	f = fopen(path, "re");
 	free(path);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config_read.h"
+#include "option.h"
 
 /* A matrix value as it appears in ids and {param}: the shortest text that
  * reads back as the same value. */
@@ -112,13 +113,13 @@ bool config_matrix_objective(plan_sweep *s, const assay_value *o)
 		return false;
 	s->objective = value_string(metric);
 	s->maximise = true;
-	if (goal && config_want(goal, ASSAY_VALUE_STRING, "\"max\" or \"min\"")) {
-		if (strcmp(value_string(goal), "min") == 0)
-			s->maximise = false;
-		else if (strcmp(value_string(goal), "max") != 0) {
-			value_error(goal, "`goal` must be \"max\" or \"min\", not \"%s\"", value_string(goal));
+	if (goal) {
+		static const char *const goals[] = { "max", "min" };
+		int c = option_choice(goal, NULL, goals, N(goals));
+
+		if (c < 0)
 			return false;
-		}
+		s->maximise = c == 0;
 	}
 	return true;
 }

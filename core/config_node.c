@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "config_read.h"
+#include "option.h"
+#include "status.h"
 
 const char *const config_node_keys[] = {
 	"type", "description", "after", "gate", "run_if", "skip", "timeout", "retries",
@@ -59,19 +61,12 @@ static void load_skip(plan_node *n, const assay_value *v)
 
 static void load_run_if(plan_node *n, const assay_value *v)
 {
-	const char *s;
+	/* In run_if's order. */
+	static const char *const run_ifs[] = { "success", "failure", "always" };
+	int c = option_choice(v, NULL, run_ifs, N(run_ifs));
 
-	if (!config_want(v, ASSAY_VALUE_STRING, "\"success\", \"failure\" or \"always\""))
-		return;
-	s = value_string(v);
-	if (strcmp(s, "success") == 0)
-		n->run_if = RUN_IF_SUCCESS;
-	else if (strcmp(s, "failure") == 0)
-		n->run_if = RUN_IF_FAILURE;
-	else if (strcmp(s, "always") == 0)
-		n->run_if = RUN_IF_ALWAYS;
-	else
-		value_error(v, "`run_if` must be \"success\", \"failure\" or \"always\", not \"%s\"", s);
+	if (c >= 0)
+		n->run_if = (run_if)c;
 }
 
 /* The amounts are checked here; the keys by the resource types, once the
@@ -98,19 +93,19 @@ static void load_kind_option(plan_node *n, plan_sweep *sweep, const char *key,
 {
 	if (strcmp(key, "max_parallel") == 0) {
 		if (n->kind != ASSAY_KIND_TRIAL || !value_get(n->table, "matrix"))
-			config_key_error(v, "`max_parallel` limits a group: put it in a group table or on a trial with a `matrix`");
+			value_key_error(v, "`max_parallel` limits a group: put it in a group table or on a trial with a `matrix`");
 		else
 			config_get_uint(v, 1, 1000000, &sweep->max_parallel);
 	} else if (strcmp(key, "matrix") == 0 || strcmp(key, "objective") == 0) {
 		if (n->kind != ASSAY_KIND_TRIAL)
-			config_key_error(v, "`%s` is only for trials, and `%s` is a %s", key,
-					 n->id, plan_kind_name(n->kind));
+			value_key_error(v, "`%s` is only for trials, and `%s` is a %s", key,
+					 n->id, status_kind_name(n->kind));
 		else if (strcmp(key, "objective") == 0)
 			config_matrix_objective(sweep, v);
 	} else if (strcmp(key, "items") == 0) {
 		if (n->kind != ASSAY_KIND_VALIDATION)
-			config_key_error(v, "`items` is only for validations, and `%s` is a %s",
-					 n->id, plan_kind_name(n->kind));
+			value_key_error(v, "`items` is only for validations, and `%s` is a %s",
+					 n->id, status_kind_name(n->kind));
 	}
 }
 

@@ -12,8 +12,9 @@
 
 #include "config.h"
 #include "config_read.h"
-#include "host.h"
 #include "plugin.h"
+#include "status.h"
+#include "suggest.h"
 
 /* Every name `after` may use, for a "did you mean": made at the first
  * name that is none, sorted so that of two as close the first in
@@ -46,7 +47,7 @@ static void check_after(const plan *p, suggestions *s, const plan_node *n)
 			s->made = true;
 		}
 		if (s->names)
-			hint = diag_suggest(name, s->names, s->n);
+			hint = suggest_word(name, s->names, s->n);
 		if (hint)
 			value_error(v, "`after` of `%s` names `%s`, which is no node or group (did you mean `%s`?)",
 				    n->id, name, hint);
@@ -78,7 +79,7 @@ static char *unloaded_plugin_for(const registry *r, const char *type)
 	for (i = 0; i < k && !found; i++)
 		if (strcmp(names[i], type) == 0)
 			found = strdup(names[i]);
-	if (!found && (hint = diag_suggest(type, names, k)))
+	if (!found && (hint = suggest_word(type, names, k)))
 		found = strdup(hint);
 	for (i = 0; i < n; i++)
 		free(paths[i]);
@@ -98,7 +99,7 @@ static void unknown_type(registry *r, plan_node *n, const assay_value *tv)
 	for (i = 0; i < r->n_plugins; i++)
 		used += (size_t)snprintf(loaded + used, used < sizeof loaded ? sizeof loaded - used : 0,
 					 "%s%s", i ? ", " : "", r->plugins[i]->name);
-	hint = diag_suggest(n->type_name, names, k);
+	hint = suggest_word(n->type_name, names, k);
 	plugin = hint ? NULL : unloaded_plugin_for(r, n->type_name);
 	if (plugin)
 		value_error(tv, "unknown node type `%s`; plugins loaded: %s (the plugin `%s` is on the search path: add it to [plugins] load)",
@@ -124,7 +125,7 @@ static void check_option_keys(const plan_node *n)
 			char where[160];
 
 			snprintf(where, sizeof where, "%s `%s` (type `%s`)",
-				 plan_kind_name(n->kind), n->id, n->type_name);
+				 status_kind_name(n->kind), n->id, n->type_name);
 			config_unknown_key(v, where, opts, n_opts, config_node_keys, config_n_node_keys);
 		}
 	}
@@ -156,9 +157,9 @@ static int prepare_resources(registry *r, plan_node *n)
 				used += (size_t)snprintf(known + used, used < sizeof known ? sizeof known - used : 0,
 							 "%s%s", k ? ", " : "", e[k].name);
 			if (ne)
-				config_key_error(v, "unknown resource `%s` (resource types: %s)", v->key, known);
+				value_key_error(v, "unknown resource `%s` (resource types: %s)", v->key, known);
 			else
-				config_key_error(v, "unknown resource `%s`: no loaded plugin provides resources", v->key);
+				value_key_error(v, "unknown resource `%s`: no loaded plugin provides resources", v->key);
 			errors++;
 		}
 	}
@@ -189,7 +190,7 @@ static int prepare_resources(registry *r, plan_node *n)
 				/* A refusal without a reason is still an error. */
 				if (diag_count(n->resources->tree->diag) == before)
 					value_error(n->resources, "resource type `%s` refused this request: %s",
-						    e[j].name, host_strerror(rc));
+						    e[j].name, status_strerror(rc));
 				errors++;
 				continue;
 			}
@@ -226,7 +227,7 @@ size_t config_prepare(plan *p, registry *r, diag *d)
 			unknown_type(r, n, tv);
 		else if (!(e->u.node->kinds & n->kind))
 			value_error(tv, "type `%s` does not run %ss", n->type_name,
-				    plan_kind_name(n->kind));
+				    status_kind_name(n->kind));
 		else {
 			n->type = e->u.node;
 			if (!repeat)

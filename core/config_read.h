@@ -18,10 +18,6 @@
 extern const char *const config_node_keys[];
 extern const size_t config_n_node_keys;
 
-/* An error at the key itself ("`jobs` ..." points at `jobs`, not at its
- * value, when the key is what is wrong). */
-void config_key_error(const assay_value *v, const char *fmt, ...) ASSAY_PRINTF(2, 3);
-
 /* "unknown key `x` in where (did you mean `y`?)", the suggestion from
  * known and more. */
 void config_unknown_key(const assay_value *v, const char *where,
@@ -49,10 +45,6 @@ bool config_valid_name(const assay_value *v);
  * that a million nodes or items cost O(n) copies, not O(n^2).  0 or
  * ASSAY_ENOMEM. */
 int config_grow(void *array, size_t *cap, size_t n, size_t size);
-
-/* path, relative to the configuration file's directory unless absolute;
- * malloc'd, or NULL. */
-char *config_relative(const plan *p, const char *path);
 
 /* --- the parts of loading ------------------------------------------------ */
 

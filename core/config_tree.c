@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "config_read.h"
+#include "status.h"
 
 static const char *const group_keys[] = { "max_parallel", "description" };
 
@@ -122,7 +123,7 @@ static int load_node(plan *p, unsigned kind, uint32_t group, const assay_value *
 		rc = matrix ? add_matrix(p, &proto, &sweep, matrix, combos)
 			    : add_single(p, &proto, &sweep);
 	if (rc == ASSAY_EINVAL)
-		config_key_error(t, "`%s` would make more than %d nodes in all", proto.id ? proto.id : t->key,
+		value_key_error(t, "`%s` would make more than %d nodes in all", proto.id ? proto.id : t->key,
 				 PLAN_MAX_NODES);
 	free(proto.id);
 	for (j = 0; j < proto.n_items; j++)
@@ -141,7 +142,7 @@ static void group_key(plan *p, uint32_t group, const char *key, const assay_valu
 	else if (strcmp(key, "description") == 0)
 		config_want(v, ASSAY_VALUE_STRING, "a string");
 	else if (config_is_key(key, config_node_keys, config_n_node_keys))
-		config_key_error(v, "`%s` in group `%s`: a group is a table without `type`; add `type` to make `%s` a node",
+		value_key_error(v, "`%s` in group `%s`: a group is a table without `type`; add `type` to make `%s` a node",
 				 key, name, name);
 	else
 		config_unknown_key(v, "a group", group_keys, N(group_keys), NULL, 0);
@@ -163,8 +164,8 @@ int config_tree_load(plan *p, unsigned kind, uint32_t group, const assay_value *
 
 		if (value_type(v) != ASSAY_VALUE_TABLE) {
 			if (group == PLAN_NONE)
-				config_key_error(v, "`%s.%s` is not a table: declare nodes as [%s.NAME] with a `type`",
-						 plan_kind_name(kind), key, plan_kind_name(kind));
+				value_key_error(v, "`%s.%s` is not a table: declare nodes as [%s.NAME] with a `type`",
+						 status_kind_name(kind), key, status_kind_name(kind));
 			else
 				group_key(p, group, key, v);
 			continue;
@@ -177,13 +178,13 @@ int config_tree_load(plan *p, unsigned kind, uint32_t group, const assay_value *
 			continue;
 		}
 		if (depth >= PLAN_MAX_DEPTH) {
-			config_key_error(v, "groups nest deeper than 16 levels");
+			value_key_error(v, "groups nest deeper than 16 levels");
 			continue;
 		}
 		if (!(id = join_id(p, group, key)))
 			return ASSAY_ENOMEM;
 		if (value_len(v) == 0)
-			config_key_error(v, "`%s` has no `type` and no nodes: a node needs `type = \"...\"`", id);
+			value_key_error(v, "`%s` has no `type` and no nodes: a node needs `type = \"...\"`", id);
 		if ((g = add_group(p, id, group, v)) == PLAN_NONE) {
 			free(id);
 			return ASSAY_ENOMEM;

@@ -62,11 +62,4 @@ void diag_release(diag *d);
  * malloc'd string (NULL on ENOMEM).  Shared by every output path. */
 char *diag_scrub(const char *s, const char *const *secrets, size_t n_secrets);
 
-
-/* The candidate closest to word by edit distance, if it is close enough to
- * be a likely typo (at most 2 edits, and fewer than half of word's
- * letters); else NULL.  For "did you mean `timeout`?". */
-const char *diag_suggest(const char *word, const char *const *candidates,
-			 size_t n);
-
 #endif /* ASSAY_DIAG_H */

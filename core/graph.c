@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "graph.h"
+#include "status.h"
 
 typedef struct edge {
 	uint32_t from, to; /* `to` waits for `from` */
@@ -399,7 +400,7 @@ void graph_print_dot(const graph *g, const plan *p, const double *seconds,
 		fputc('\t', out);
 		dot_id(out, p->nodes[i].id);
 		fprintf(out, " [label=\"%s\\n%s %s\"%s%s%s];\n", p->nodes[i].id,
-			plan_kind_name(p->nodes[i].kind),
+			status_kind_name(p->nodes[i].kind),
 			p->nodes[i].type_name ? p->nodes[i].type_name : "",
 			p->nodes[i].gate ? ", shape=octagon" : "",
 			p->nodes[i].skip ? ", style=dashed" : "",

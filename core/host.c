@@ -13,7 +13,11 @@
 
 #include "plan.h"
 #include "host.h"
+#include "mask.h"
+#include "option.h"
 #include "plugin.h"
+#include "status.h"
+#include "suggest.h"
 #include "task.h"
 #include "template.h"
 #include "value.h"
@@ -26,30 +30,6 @@ static _Atomic(reactor *) host_reactor;
 void host_set_reactor(reactor *r)
 {
 	atomic_store(&host_reactor, r);
-}
-
-const char *host_strerror(int code)
-{
-	switch (code) {
-	case 0: return "success";
-	case ASSAY_ENOMEM: return "out of memory";
-	case ASSAY_EINVAL: return "invalid argument";
-	case ASSAY_EEXIST: return "already registered";
-	case ASSAY_EABI: return "plugin ABI version mismatch";
-	case ASSAY_ESTATE: return "called at the wrong time";
-	case ASSAY_EAGAIN: return "not available now";
-	case ASSAY_ENEVER: return "can never be satisfied here";
-	case ASSAY_ESYS: return "system call failed";
-	case ASSAY_ECANCELED: return "cancelled";
-	default: return "unknown error";
-	}
-}
-
-const char *host_status_name(assay_status s)
-{
-	static const char *const names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN", "SKIPPED" };
-
-	return (unsigned)s < sizeof names / sizeof *names ? names[s] : "UNKNOWN";
 }
 
 /* --- registration ---------------------------------------------------------- */
@@ -97,7 +77,6 @@ static const assay_value *h_plugin_config(assay_plugin *p)
 
 static void h_plugin_log(assay_plugin *p, int level, const char *fmt, ...)
 {
-	static const char *const names[] = { "error", "warning", "info", "debug" };
 	char *raw, *clean;
 	va_list ap;
 
@@ -110,7 +89,7 @@ static void h_plugin_log(assay_plugin *p, int level, const char *fmt, ...)
 	if (!raw)
 		return;
 	clean = diag_scrub(raw, p->reg->diag->secrets, p->reg->diag->n_secrets);
-	fprintf(stderr, "assay: %s: plugin %s: %s\n", names[level],
+	fprintf(stderr, "assay: %s: plugin %s: %s\n", status_level_name(level),
 		p->name ? p->name : p->path, clean ? clean : "(out of memory)");
 	free(raw);
 	free(clean);
@@ -283,6 +262,52 @@ static int h_spawn(assay_task *t, void (*fn)(void *), void *arg)
 	return t->spawn(t->spawn_ctx, fn, arg);
 }
 
+/* --- the host's chores ------------------------------------------------------- */
+
+static char *h_mask_secrets(const assay_task *t, const char *s, size_t n,
+			    const char *const *secrets, size_t n_secrets, unsigned flags, size_t *len)
+{
+	size_t n_run = t ? t->n_secrets : 0;
+	const char **all;
+	char *out;
+
+	if (!n_run || !n_secrets)
+		return n_run ? mask_text(s, n, t->secrets, n_run, flags, len)
+			     : mask_text(s, n, secrets, n_secrets, flags, len);
+	/* One list, so that overlapping secrets of both are one span. */
+	if (!(all = malloc((n_run + n_secrets) * sizeof *all)))
+		return NULL;
+	memcpy(all, t->secrets, n_run * sizeof *all);
+	memcpy(all + n_run, secrets, n_secrets * sizeof *all);
+	out = mask_text(s, n, all, n_run + n_secrets, flags, len);
+	free(all);
+	return out;
+}
+
+static size_t h_count(const char *const *words)
+{
+	size_t n = 0;
+
+	while (words && words[n])
+		n++;
+	return n;
+}
+
+static const char *h_suggest(const char *word, const char *const *candidates)
+{
+	return suggest_word(word, candidates, h_count(candidates));
+}
+
+static int h_check_choice(const assay_value *v, const char *what, const char *const *choices)
+{
+	return option_choice(v, what, choices, h_count(choices));
+}
+
+static int h_check_key(const assay_value *v, const char *where, const char *const *known)
+{
+	return option_key(v, where, known, h_count(known));
+}
+
 /* --- reactor ---------------------------------------------------------------- */
 
 static int h_fd_watch(int fd, unsigned events, assay_fd_cb cb, void *arg,
@@ -396,12 +421,21 @@ static const assay_host host = {
 	.timer_stop = h_timer_stop,
 	.child_watch = h_child_watch,
 
-	.strerror = host_strerror,
-	.status_name = host_status_name,
+	.strerror = status_strerror,
+	.status_name = status_name,
 
 	.check_shell_template = h_check_shell_template,
 	.expand_shell = h_expand_shell,
 	.mask = task_mask,
+
+	.mask_secrets = h_mask_secrets,
+	.suggest = h_suggest,
+	.status_worse = status_worse,
+	.check_duration = option_duration,
+	.check_int = option_int,
+	.check_choice = h_check_choice,
+	.check_key = h_check_key,
+	.config_path = value_path,
 };
 
 const assay_host *host_table(void)

@@ -14,7 +14,4 @@ const assay_host *host_table(void);
  * run_free()); NULL otherwise, when those functions answer ASSAY_ESTATE. */
 void host_set_reactor(reactor *r);
 
-const char *host_strerror(int code);
-const char *host_status_name(assay_status s);
-
 #endif /* ASSAY_HOST_H */

@@ -20,6 +20,7 @@
 #include "best.h"
 #include "config.h"
 #include "diag.h"
+#include "duration.h"
 #include "graph.h"
 #include "host.h"
 #include "plugin.h"
@@ -27,6 +28,8 @@
 #include "reactor.h"
 #include "report.h"
 #include "run.h"
+#include "status.h"
+#include "suggest.h"
 
 /* Exit codes: the monitoring-plugins states, then sysexits.h's. */
 enum {
@@ -203,14 +206,12 @@ static int set_search_path(registry *r, const plan *p)
 
 		n = one ? 1 : value_len(p->plugin_path);
 		for (i = 0; i < n && rc == 0; i++) {
-			const char *dir = value_string(one ? p->plugin_path
-							   : value_at(p->plugin_path, i, NULL));
-			char *full = NULL;
+			const assay_value *v = one ? p->plugin_path : value_at(p->plugin_path, i, NULL);
+			char *full = value_path(v, value_string(v));
 
-			if (dir[0] != '/' && p->values.dir &&
-			    asprintf(&full, "%s/%s", p->values.dir, dir) < 0)
+			if (!full)
 				return ASSAY_ENOMEM;
-			rc = registry_add_dirs(r, full ? full : dir);
+			rc = registry_add_dirs(r, full);
 			free(full);
 		}
 	}
@@ -235,10 +236,9 @@ static int load_plugins(registry *r, const plan *p)
 		 * .../NAME.so. */
 		snprintf(short_name, sizeof short_name, "%.*s",
 			 (int)strcspn(base ? base + 1 : name, "."), base ? base + 1 : name);
-		/* Like every path in a config file, a relative one is relative
-		 * to the file. */
-		if (base && name[0] != '/' && p->values.dir &&
-		    asprintf(&full, "%s/%s", p->values.dir, name) < 0)
+		/* A path (not a name to search for) is read like every path
+		 * in a config file. */
+		if (base && !(full = value_path(v, name)))
 			return ASSAY_ENOMEM;
 		rc = registry_load(r, full ? full : name, value_get(p->plugins, short_name), v);
 		free(full);
@@ -384,7 +384,7 @@ static void print_summary(const plan *p, const registry *r)
 	}
 	printf("%s: OK\n", p->path);
 	printf("  runner: jobs %u, workers %u, timeout %s%s\n", p->jobs, p->workers,
-	       value_format_duration(p->timeout_ms, timeout), p->fail_fast ? ", fail_fast" : "");
+	       duration_format(p->timeout_ms, timeout), p->fail_fast ? ", fail_fast" : "");
 	printf("  plugins:");
 	for (i = 0; i < r->n_plugins; i++)
 		printf("%s %s %s (%s)", i ? "," : "", r->plugins[i]->name,
@@ -588,7 +588,7 @@ static int select_only(const loaded *l, char **names, size_t n, bool *keep)
 			const char *hint = NULL;
 
 			if (known)
-				hint = diag_suggest(names[i], known, n_names);
+				hint = suggest_word(names[i], known, n_names);
 			usage_error("run", "--only %s: no such node or group%s%s%s", names[i],
 				    hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
 			free(known);
@@ -859,7 +859,7 @@ static int run_graph(loaded *l, const run_args *a, const bool *keep,
 			continue;
 		if (i == 0) /* report_write() speaks of files only */
 			fprintf(stderr, "assay: cannot write the %s report to standard output: %s\n",
-				targets[i].reporter->name, rc == ASSAY_ESYS ? strerror(errno) : host_strerror(rc));
+				targets[i].reporter->name, rc == ASSAY_ESYS ? strerror(errno) : status_strerror(rc));
 		if (status == ASSAY_OK)
 			status = ASSAY_UNKNOWN; /* a report that was asked for is missing */
 	}
@@ -1001,7 +1001,7 @@ int main(int argc, char **argv)
 		return cmd_plugins(&o, argc, argv);
 	if (strcmp(cmd, "help") == 0)
 		return cmd_help(argc, argv);
-	hint = diag_suggest(cmd, commands, sizeof commands / sizeof *commands);
+	hint = suggest_word(cmd, commands, sizeof commands / sizeof *commands);
 	if (hint)
 		return usage_error(NULL, "unknown command '%s' (did you mean '%s'?)", cmd, hint);
 	return usage_error(NULL, "unknown command '%s'", cmd);

@@ -38,14 +38,44 @@ static void mask_add(mask_spans *m, size_t lo, size_t hi)
 	m->v[m->n++] = (mask_span){ lo, hi };
 }
 
+/* a[0..n) and b[0..n) are the same text; with any_case, whatever the
+ * case of their ASCII letters (what a server that echoes %2f for %2F
+ * shows).  Bytes, not strings: NULs compare as any other byte. */
+static bool mask_eq(const char *a, const char *b, size_t n, bool any_case)
+{
+	if (!any_case)
+		return memcmp(a, b, n) == 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+
+		if (x != y && !(x >= 'A' && x <= 'Z' && x + 32 == y) &&
+		    !(y >= 'A' && y <= 'Z' && y + 32 == x))
+			return false;
+	}
+	return true;
+}
+
+/* The first occurrence of sec in [p, end), or NULL. */
+static const char *mask_search(const char *p, const char *end, const char *sec, size_t len,
+			       bool any_case)
+{
+	if (!any_case)
+		return memmem(p, (size_t)(end - p), sec, len);
+	for (; (size_t)(end - p) >= len; p++)
+		if (mask_eq(p, sec, len, true))
+			return p;
+	return NULL;
+}
+
 /* Every occurrence of sec, overlapping ones as one span. */
-static void mask_find(mask_spans *m, const char *s, size_t n, const char *sec, size_t len)
+static void mask_find(mask_spans *m, const char *s, size_t n, const char *sec, size_t len,
+		      bool any_case)
 {
 	const char *p = s, *end = s + n, *hit;
 	size_t lo = 0, hi = 0;
 	bool open = false;
 
-	while ((size_t)(end - p) >= len && (hit = memmem(p, (size_t)(end - p), sec, len))) {
+	while ((size_t)(end - p) >= len && (hit = mask_search(p, end, sec, len, any_case))) {
 		size_t at = (size_t)(hit - s);
 
 		if (open && at <= hi) {
@@ -65,23 +95,20 @@ static void mask_find(mask_spans *m, const char *s, size_t n, const char *sec, s
 
 /* How long the end of s is that sec begins with (shorter than sec: a
  * whole one is an occurrence). */
-static size_t mask_tail(const char *s, size_t n, const char *sec, size_t len)
+static size_t mask_tail(const char *s, size_t n, const char *sec, size_t len, bool any_case)
 {
-	size_t i = n >= len ? n - len + 1 : 0;
-	const char *hit;
-
 	/* The longest first: the earliest start. */
-	for (; i < n && (hit = memchr(s + i, sec[0], n - i)); i = (size_t)(hit - s) + 1)
-		if (memcmp(hit, sec, n - (size_t)(hit - s)) == 0)
-			return n - (size_t)(hit - s);
+	for (size_t i = n >= len ? n - len + 1 : 0; i < n; i++)
+		if (mask_eq(s + i, sec, n - i, any_case))
+			return n - i;
 	return 0;
 }
 
 /* How long the start of s is that sec ends with (shorter than sec). */
-static size_t mask_head(const char *s, size_t n, const char *sec, size_t len)
+static size_t mask_head(const char *s, size_t n, const char *sec, size_t len, bool any_case)
 {
 	for (size_t k = len - 1 < n ? len - 1 : n; k > 0; k--)
-		if (sec[len - k] == s[0] && memcmp(s, sec + len - k, k) == 0)
+		if (mask_eq(s, sec + len - k, k, any_case))
 			return k;
 	return 0;
 }
@@ -98,6 +125,7 @@ char *mask_text(const char *s, size_t n, const char *const *secrets, size_t n_se
 {
 	mask_spans m = { 0 };
 	size_t i, k, at = 0, len = 0;
+	bool any_case = flags & ASSAY_MASK_ANY_CASE;
 	char *out;
 
 	for (i = 0; i < n_secrets; i++) {
@@ -105,10 +133,11 @@ char *mask_text(const char *s, size_t n, const char *const *secrets, size_t n_se
 
 		if (!slen)
 			continue;
-		mask_find(&m, s, n, secrets[i], slen);
-		if ((flags & ASSAY_MASK_CUT_START) && n && (k = mask_head(s, n, secrets[i], slen)))
+		mask_find(&m, s, n, secrets[i], slen, any_case);
+		if ((flags & ASSAY_MASK_CUT_START) && n &&
+		    (k = mask_head(s, n, secrets[i], slen, any_case)))
 			mask_add(&m, 0, k);
-		if ((flags & ASSAY_MASK_CUT_END) && n && (k = mask_tail(s, n, secrets[i], slen)))
+		if ((flags & ASSAY_MASK_CUT_END) && n && (k = mask_tail(s, n, secrets[i], slen, any_case)))
 			mask_add(&m, n - k, n);
 	}
 	if (m.failed) {

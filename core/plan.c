@@ -9,16 +9,6 @@
 
 #include "plan.h"
 
-const char *plan_kind_name(unsigned kind)
-{
-	switch (kind) {
-	case ASSAY_KIND_CHECK: return "check";
-	case ASSAY_KIND_TRIAL: return "trial";
-	case ASSAY_KIND_VALIDATION: return "validation";
-	default: return "node";
-	}
-}
-
 const char *plan_node_param(const plan_node *n, const char *name)
 {
 	size_t i;

@@ -175,7 +175,4 @@ static inline const plan_sweep *plan_sweep_of(const plan *p, const plan_node *n)
 /* The value of a trial parameter, or NULL. */
 const char *plan_node_param(const plan_node *n, const char *name);
 
-/* "check", "trial", "validation". */
-const char *plan_kind_name(unsigned kind);
-
 #endif /* ASSAY_PLAN_H */

@@ -20,6 +20,7 @@
 
 #include "host.h"
 #include "plugin.h"
+#include "status.h"
 #include "value.h"
 
 static const char *const what_names[REG_WHATS] = { "node type", "resource type", "reporter" };
@@ -439,7 +440,7 @@ int registry_load(registry *r, const char *name, const assay_value *config,
 		/* declare() already explained an ABI mismatch. */
 		if (rc != ASSAY_EABI)
 			load_error(r, at, "plugin `%s` (%s) failed to initialise: %s", name, p->path,
-				   host_strerror(rc < 0 ? rc : ASSAY_EINVAL));
+				   status_strerror(rc < 0 ? rc : ASSAY_EINVAL));
 		registry_unregister_all(r, p);
 		plugin_free(p);
 		return rc < 0 ? rc : ASSAY_EINVAL;

@@ -82,22 +82,20 @@ static uint64_t xorshift64(uint64_t *state)
 	return *state = x;
 }
 
-/* Append n jobs, linked in order, in one critical section. */
-static void inject_push(pool *p, pool_job *const *jobs, size_t n)
+static void inject_push(pool *p, pool_job *job)
 {
-	size_t len, i;
+	size_t len;
 
-	for (i = 0; i < n; i++)
-		jobs[i]->next = i + 1 < n ? jobs[i + 1] : NULL;
+	job->next = NULL;
 	pthread_mutex_lock(&p->inject_lock);
 	if (p->inject_tail)
-		p->inject_tail->next = jobs[0];
+		p->inject_tail->next = job;
 	else
-		p->inject_head = jobs[0];
-	p->inject_tail = jobs[n - 1];
+		p->inject_head = job;
+	p->inject_tail = job;
 	/* Written under the lock only, so no read-modify-write is needed. */
 	len = atomic_load_explicit(&p->inject_len, memory_order_relaxed);
-	atomic_store_explicit(&p->inject_len, len + n, memory_order_relaxed);
+	atomic_store_explicit(&p->inject_len, len + 1, memory_order_relaxed);
 	pthread_mutex_unlock(&p->inject_lock);
 }
 
@@ -125,11 +123,11 @@ static pool_job *inject_pop(pool *p, bool *more)
 	return job;
 }
 
-/* Called after making a job visible.  The seq_cst fence pairs with the one
- * in worker_park: either this load sees the worker's announcement, or the
- * worker's re-check sees the job -- a wakeup cannot be lost. */
-/* Wake up to `want` parked workers (one per new job is enough). */
-static void pool_wake(pool *p, size_t want)
+/* Wake a parked worker, if any, for a job just made visible (one per new
+ * job is enough).  The seq_cst fence pairs with the one in worker_park:
+ * either this load sees the worker's announcement, or the worker's
+ * re-check sees the job -- a wakeup cannot be lost. */
+static void pool_wake(pool *p)
 {
 	atomic_thread_fence(memory_order_seq_cst);
 	if (!atomic_load_explicit(&p->sleepers, memory_order_relaxed))
@@ -137,7 +135,7 @@ static void pool_wake(pool *p, size_t want)
 	pthread_mutex_lock(&p->park_lock);
 	/* Under park_lock every announced sleeper is in pthread_cond_wait,
 	 * so this never hands out more signals than there are sleepers. */
-	while (want-- > 0 && p->wakeups < atomic_load_explicit(&p->sleepers, memory_order_relaxed)) {
+	if (p->wakeups < atomic_load_explicit(&p->sleepers, memory_order_relaxed)) {
 		p->wakeups++;
 		pthread_cond_signal(&p->park_cond);
 	}
@@ -169,7 +167,7 @@ static pool_job *worker_steal(struct worker *w)
 			/* The victim had a backlog: more idle workers may
 			 * help. */
 			if (deque_size(&v->dq) > 0)
-				pool_wake(p, 1);
+				pool_wake(p);
 			return job;
 		}
 	}
@@ -187,7 +185,7 @@ static pool_job *worker_find(struct worker *w)
 	job = inject_pop(w->pool, &more);
 	if (job) {
 		if (more)
-			pool_wake(w->pool, 1);
+			pool_wake(w->pool);
 		return job;
 	}
 	return worker_steal(w);
@@ -269,25 +267,16 @@ static void *worker_main(void *arg)
 
 int pool_submit(pool *p, pool_job *job)
 {
-	return pool_submit_many(p, &job, 1) == 1 ? 0 : ASSAY_ENOMEM;
-}
-
-size_t pool_submit_many(pool *p, pool_job *const *jobs, size_t n)
-{
 	struct worker *w = self;
-	size_t done = 0;
 
-	if (n == 0)
-		return 0;
 	if (w && w->pool == p) {
-		while (done < n && deque_push(&w->dq, jobs[done]) == 0)
-			done++;
+		if (deque_push(&w->dq, job) != 0)
+			return ASSAY_ENOMEM;
 	} else {
-		inject_push(p, jobs, n);
-		done = n;
+		inject_push(p, job);
 	}
-	pool_wake(p, done);
-	return done;
+	pool_wake(p);
+	return 0;
 }
 
 int pool_worker_index(const pool *p)

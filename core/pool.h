@@ -27,11 +27,6 @@ int pool_new(pool **out, unsigned workers);
  * one.  0, or ASSAY_ENOMEM when a deque could not grow (job not queued). */
 int pool_submit(pool *p, pool_job *job);
 
-/* Queue n jobs at once: one critical section and one round of wake-ups
- * for a batch from outside the pool (a run's roots).  Returns how many
- * were queued: fewer than n only when a worker's deque could not grow. */
-size_t pool_submit_many(pool *p, pool_job *const *jobs, size_t n);
-
 /* Stop the threads (a running job finishes first) and free the pool.  The
  * caller knows its work is done -- it keeps its own count -- so the pool
  * needs no shared counter on its hot path; jobs still queued are dropped.

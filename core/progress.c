@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "progress.h"
+#include "status.h"
 #include "task.h"
 
 #define NONE UINT32_MAX
@@ -159,7 +160,7 @@ static void progress_final(progress *pr, const run_event *ev)
 	atomic_store_explicit(&n->final, true, memory_order_relaxed);
 	if (start)
 		atomic_fetch_sub_explicit(&pr->running, 1, memory_order_relaxed);
-	if (ev->res->ran && (s == ASSAY_CRITICAL || s == ASSAY_UNKNOWN))
+	if (ev->res->ran && status_failed(s))
 		atomic_fetch_add_explicit(&pr->failed, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&pr->done, 1, memory_order_relaxed);
 }

@@ -14,8 +14,8 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#include "host.h"
 #include "report.h"
+#include "status.h"
 
 /* What building a report keeps at hand: where plan node i went (at[i],
  * SIZE_MAX when not kept), and where group g's path is in rep->paths
@@ -476,7 +476,7 @@ int report_write(const assay_reporter *reporter, const report *rep,
 	rc = t.in_place ? write_in_place(reporter, rep, &t) : write_replace(reporter, rep, &t);
 	if (rc != 0)
 		fprintf(stderr, "assay: cannot write the %s report to %s: %s\n", reporter->name,
-			path, rc == ASSAY_ESYS ? strerror(errno) : host_strerror(rc));
+			path, rc == ASSAY_ESYS ? strerror(errno) : status_strerror(rc));
 	free(t.file);
 	return rc;
 }

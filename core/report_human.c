@@ -12,8 +12,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "host.h"
 #include "report.h"
+#include "status.h"
 #include "text.h"
 
 /* Failing items shown under a validation before "... and N more". */
@@ -70,9 +70,9 @@ static size_t line_width(FILE *out)
 static void status_word(const human *h, assay_status s)
 {
 	if (h->colour)
-		fprintf(h->out, "%s%-*s\033[0m", colours[s], STATUS_COLS, host_status_name(s));
+		fprintf(h->out, "%s%-*s\033[0m", colours[s], STATUS_COLS, status_name(s));
 	else
-		fprintf(h->out, "%-*s", STATUS_COLS, host_status_name(s));
+		fprintf(h->out, "%-*s", STATUS_COLS, status_name(s));
 }
 
 /* text, escaped, into a new string (NULL when out of memory). */
@@ -311,7 +311,7 @@ static int human_write(FILE *out, const assay_report *r, void *data)
 	for (s = 0, j = 0; s <= ASSAY_SKIPPED; s++)
 		if (r->counts[s])
 			fprintf(out, "%s %zu %s", j++ ? "," : "", r->counts[s],
-				host_status_name((assay_status)s));
+				status_name((assay_status)s));
 	fprintf(out, " in %.2fs (critical path %.2fs)%s\n", r->wall, r->critical_path,
 		r->interrupted ? "; the run was stopped before the end" : "");
 	return ferror(out) ? ASSAY_ESYS : 0;

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "host.h"
 #include "report.h"
+#include "status.h"
 #include "text.h"
 
 /* RFC 3339 in UTC with milliseconds, or null for "never". */
@@ -27,12 +27,6 @@ static cJSON *json_time(double t)
 	snprintf(buf + strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm), 12, ".%03dZ",
 		 (int)((t - (double)secs) * 1000) % 1000);
 	return cJSON_CreateString(buf);
-}
-
-static const char *kind_name(unsigned kind)
-{
-	return kind == ASSAY_KIND_TRIAL ? "trial"
-	     : kind == ASSAY_KIND_VALIDATION ? "validation" : "check";
 }
 
 /* A string as valid UTF-8: cJSON escapes control characters but passes
@@ -69,7 +63,7 @@ static void add_history(cJSON *o, const assay_result *res)
 		cJSON_AddItemToObject(ja, "start", json_time(a->start));
 		cJSON_AddItemToObject(ja, "end", json_time(a->end));
 		cJSON_AddNumberToObject(ja, "duration_seconds", a->duration);
-		cJSON_AddStringToObject(ja, "status", host_status_name(a->status));
+		cJSON_AddStringToObject(ja, "status", status_name(a->status));
 		add_text(ja, "message", a->message);
 		cJSON_AddItemToArray(history, ja);
 	}
@@ -132,12 +126,12 @@ static cJSON *json_result(const assay_result *res, bool is_item)
 		return NULL;
 	add_text(o, is_item ? "item" : "id", res->id);
 	if (!is_item) {
-		cJSON_AddStringToObject(o, "kind", kind_name(res->kind));
+		cJSON_AddStringToObject(o, "kind", status_kind_name(res->kind));
 		add_text(o, "type", res->type ? res->type : "");
 		if (res->group)
 			add_text(o, "group", res->group);
 	}
-	cJSON_AddStringToObject(o, "status", host_status_name(res->status));
+	cJSON_AddStringToObject(o, "status", status_name(res->status));
 	add_text(o, "message", res->message);
 	if (res->details)
 		add_text(o, "details", res->details);
@@ -174,7 +168,7 @@ static int json_write(FILE *out, const assay_report *r, void *data)
 	if (!root)
 		return ASSAY_ENOMEM;
 	add_text(root, "config", r->config_path ? r->config_path : "");
-	cJSON_AddStringToObject(root, "status", host_status_name(r->worst));
+	cJSON_AddStringToObject(root, "status", status_name(r->worst));
 	cJSON_AddItemToObject(root, "start", json_time(r->start));
 	cJSON_AddItemToObject(root, "end", json_time(r->end));
 	cJSON_AddNumberToObject(root, "wall_seconds", r->wall);
@@ -182,7 +176,7 @@ static int json_write(FILE *out, const assay_report *r, void *data)
 	cJSON_AddBoolToObject(root, "interrupted", r->interrupted);
 	counts = cJSON_AddObjectToObject(root, "counts");
 	for (s = 0; counts && s <= ASSAY_SKIPPED; s++)
-		cJSON_AddNumberToObject(counts, host_status_name((assay_status)s), (double)r->counts[s]);
+		cJSON_AddNumberToObject(counts, status_name((assay_status)s), (double)r->counts[s]);
 	cJSON_AddNumberToObject(root, "total", (double)r->n_results);
 	nodes = cJSON_AddArrayToObject(root, "nodes");
 	for (i = 0; nodes && i < r->n_results; i++)

@@ -11,6 +11,7 @@
 
 #include "diag.h"
 #include "run_int.h"
+#include "suggest.h"
 
 /* The attempt's outcome into e's result, taking the task's allocations:
  * it is over, nobody else reads them. */
@@ -65,7 +66,7 @@ static bool attempt_objective_missing(const run *r, run_result *res, const char 
 	if ((names = malloc((res->n_metrics + 1) * sizeof *names))) {
 		for (i = 0; i < res->n_metrics; i++)
 			names[i] = res->metrics[i].name;
-		hint = diag_suggest(metric, names, res->n_metrics);
+		hint = suggest_word(metric, names, res->n_metrics);
 	}
 	if (asprintf(&msg, "no `%s` reported%s%s%s", metric, hint ? " (did you mean `" : "",
 		     hint ? hint : "", hint ? "`?)" : res->n_metrics ? "" : " (no metrics at all)") < 0)

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host.h"
 #include "run_int.h"
 
 /* This thread's worker context (run_int.h says what it holds). */
@@ -124,7 +123,7 @@ void exec_fail(run_exec *e, const char *resource, int rc)
 {
 	char *msg = NULL;
 
-	if (asprintf(&msg, "cannot acquire resource `%s`: %s", resource, host_strerror(rc)) < 0)
+	if (asprintf(&msg, "cannot acquire resource `%s`: %s", resource, status_strerror(rc)) < 0)
 		msg = NULL;
 	exec_fail_message(e, msg ? msg : "cannot acquire a resource");
 	free(msg);

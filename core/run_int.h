@@ -21,6 +21,7 @@
 #include "limiter.h"
 #include "recycler.h"
 #include "run.h"
+#include "status.h"
 #include "task.h"
 
 typedef struct run_exec run_exec;
@@ -206,27 +207,10 @@ static inline size_t run_n_preds(const run *r, size_t v)
 	return r->g->pred_at[v + 1] - r->g->pred_at[v];
 }
 
-static inline bool status_failed(assay_status s)
-{
-	return s == ASSAY_CRITICAL || s == ASSAY_UNKNOWN;
-}
-
 /* A skipped node counts as the failure that caused it. */
 static inline assay_status result_effective(const run_result *res)
 {
 	return res->status == ASSAY_SKIPPED ? res->cause : res->status;
-}
-
-/* Severity as the monitoring-plugins rank states when they combine them
- * (max_state_alt): OK < UNKNOWN < WARNING < CRITICAL.  Numerically
- * UNKNOWN is 3, but a run with one CRITICAL node is CRITICAL. */
-static inline assay_status status_worse(assay_status a, assay_status b)
-{
-	static const int rank[] = { 0, 2, 3, 1 };
-	int ra = (unsigned)a <= ASSAY_UNKNOWN ? rank[a] : 1;
-	int rb = (unsigned)b <= ASSAY_UNKNOWN ? rank[b] : 1;
-
-	return rb > ra ? b : a;
 }
 
 /* run.c */

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host.h"
 #include "run_int.h"
 
 /* Whether a gate's result keeps the other nodes from running: anything
@@ -41,7 +40,7 @@ static char *ready_blocked_by(const run *r, size_t u, const char *what)
 	int rc;
 
 	if (pr->status != ASSAY_SKIPPED)
-		rc = asprintf(&why, "%s `%s` is %s", what, pu->id, host_status_name(pr->status));
+		rc = asprintf(&why, "%s `%s` is %s", what, pu->id, status_name(pr->status));
 	else if (pu->skip)
 		rc = asprintf(&why, "%s `%s` was skipped: %s", what, pu->id, pu->skip);
 	else
@@ -115,7 +114,7 @@ static void ready_fail_fast(run *r, size_t v)
 	char reason[512];
 
 	snprintf(reason, sizeof reason, "fail_fast: `%s` is %s", r->p->nodes[v].id,
-		 host_status_name(res->status));
+		 status_name(res->status));
 	pthread_mutex_lock(&r->lock);
 	if (!r->stop_reason)
 		r->stop_cause = res->status;

@@ -12,6 +12,7 @@
 
 #include "diag.h"
 #include "mask.h"
+#include "status.h"
 #include "task.h"
 
 extern char **environ;
@@ -354,15 +355,6 @@ void task_set_details(assay_task *t, const char *fmt, ...)
 	va_end(ap);
 }
 
-void task_set_message(assay_task *t, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	task_set_messagev(t, fmt, ap);
-	va_end(ap);
-}
-
 static char *dup_scrubbed(const assay_task *t, const char *s, bool *fail)
 {
 	char *out;
@@ -471,13 +463,12 @@ char *const *task_environ(assay_task *t)
 
 void task_logv(const assay_task *t, int level, const char *fmt, va_list ap)
 {
-	static const char *const names[] = { "error", "warning", "info", "debug" };
 	char *clean;
 
 	if (level > t->verbosity || level < 0 || !(clean = task_format(t, fmt, ap)))
 		return;
 	/* One fprintf per line, so lines of concurrent tasks never mix. */
-	fprintf(stderr, "assay: %s: %s%s%s: %s\n", names[level], t->node->id,
+	fprintf(stderr, "assay: %s: %s%s%s: %s\n", status_level_name(level), t->node->id,
 		t->item ? " " : "", t->item ? t->item : "", clean);
 	free(clean);
 }

@@ -118,7 +118,6 @@ void task_destroy(assay_task *t);
 /* Host-table helpers, exposed for host.c. */
 void task_set_status(assay_task *t, assay_status s);
 void task_set_messagev(assay_task *t, const char *fmt, va_list ap) ASSAY_PRINTF(2, 0);
-void task_set_message(assay_task *t, const char *fmt, ...) ASSAY_PRINTF(2, 3);
 void task_set_details(assay_task *t, const char *fmt, ...) ASSAY_PRINTF(2, 3);
 int task_add_metric(assay_task *t, const assay_metric *m);
 /* The host table's mask(): s[0..n) with the run's secrets masked. */

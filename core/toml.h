@@ -5,12 +5,8 @@
  * root; all of it is released by one toml_doc_free().  Pointers handed out by
  * the getters stay valid until then.  Nothing here is thread-affine: a
  * finished document may be read from any number of threads at once.
- *
- * Return-value rule for the toml_get_* getters, stated once:
- *    0  the key exists and has the requested type; *out is set
- *    1  TOML_MISSING: the key does not exist; *out is untouched
- *   -1  the key exists with another type; *err names the key, both types
- *       and the value's position; *out is untouched
+ * What the configuration reads goes through value.h, which adds
+ * interpolation and its own errors; this is the tree beneath it.
  */
 #ifndef ASSAY_TOML_H
 #define ASSAY_TOML_H
@@ -50,8 +46,6 @@ typedef struct toml_error {
 	toml_pos pos;       /* 0:0 when the error has no position (I/O) */
 	char message[256];  /* without file or position: "expected '=' after key `port`" */
 } toml_error;
-
-enum { TOML_MISSING = 1 };
 
 /* Deeper nesting of arrays and inline tables is an error, not a stack
  * overflow: the parser recurses once per level. */
@@ -128,20 +122,5 @@ bool toml_value_float(const toml_value *v, double *out);
 bool toml_value_bool(const toml_value *v, bool *out);
 /* Any of the four date-time types; toml_value_type() says which. */
 bool toml_value_datetime(const toml_value *v, toml_datetime *out);
-
-/* --- typed lookup by key in a table, with errors (rule at the top) --- */
-
-int toml_get_string(const toml_value *table, const char *key,
-		    const char **out, toml_error *err);
-int toml_get_int(const toml_value *table, const char *key, int64_t *out,
-		 toml_error *err);
-int toml_get_float(const toml_value *table, const char *key, double *out,
-		   toml_error *err);
-int toml_get_bool(const toml_value *table, const char *key, bool *out,
-		  toml_error *err);
-int toml_get_table(const toml_value *table, const char *key,
-		   const toml_value **out, toml_error *err);
-int toml_get_array(const toml_value *table, const char *key,
-		   const toml_value **out, toml_error *err);
 
 #endif /* ASSAY_TOML_H */

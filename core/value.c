@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "duration.h"
 #include "value.h"
 
 /* A secret file larger than this is a mistake (a key, not a disk image). */
@@ -70,17 +71,16 @@ static int value_add_secret(value_tree *t, const char *s, size_t n)
 static int value_read_file(value_tree *t, const assay_value *v,
 			   const char *path, bool secret, strbuf *out)
 {
-	char full[4096], *buf;
+	char *full = value_path(v, path), *buf;
 	struct stat st;
 	ssize_t got;
 	size_t n = 0;
 	int fd;
 
-	if (path[0] == '/' || !t->dir)
-		snprintf(full, sizeof full, "%s", path);
-	else
-		snprintf(full, sizeof full, "%s/%s", t->dir, path);
+	if (!full)
+		return ASSAY_ENOMEM;
 	fd = open(full, O_RDONLY | O_CLOEXEC);
+	free(full);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		value_error(v, "cannot read ${file:%s}: %s", path, strerror(errno));
 		if (fd >= 0)
@@ -153,6 +153,40 @@ static int value_unset(const assay_value *v, const char *name, const char *ref)
 	return 0;
 }
 
+/* What one ${REF} stands for, appended to out: ref is what the braces
+ * hold ("env:TOKEN", "public-file:name.txt").  *unresolved is set for an
+ * unset variable.  Returns the errors reported, or ASSAY_ENOMEM. */
+static int value_reference(value_tree *t, assay_value *v, const char *ref, strbuf *out,
+			   bool *unresolved)
+{
+	bool public = strncmp(ref, "public-", 7) == 0;
+	const char *src = ref + (public ? 7 : 0);
+	int errors = 0;
+
+	if (strncmp(src, "env:", 4) == 0 && src[4]) {
+		const char *val = getenv(src + 4);
+
+		if (!val) {
+			errors = value_unset(v, src + 4, ref);
+			*unresolved = true;
+		} else if (sb_add(out, val, strlen(val)) < 0 ||
+			   (!public && value_add_secret(t, val, strlen(val)) < 0)) {
+			return ASSAY_ENOMEM;
+		}
+	} else if (strncmp(src, "file:", 5) == 0 && src[5]) {
+		errors = value_read_file(t, v, src + 5, !public, out);
+		if (errors < 0)
+			return errors;
+	} else {
+		value_error(v, "`${%s}` names nothing to interpolate: write ${%sNAME} or ${%sPATH}",
+			    ref, public ? "public-env:" : "env:", public ? "public-file:" : "file:");
+		errors = 1;
+	}
+	if (!public)
+		v->secret = true;
+	return errors;
+}
+
 /* Expand ${env:NAME} and ${file:PATH} (secret) and ${public-env:NAME} and
  * ${public-file:PATH} in v's string; `$${` is a literal `${`.  Returns the
  * number of errors reported, or ASSAY_ENOMEM. */
@@ -196,43 +230,14 @@ static int value_interpolate(value_tree *t, assay_value *v, const char *s,
 			errors++;
 			break;
 		}
-		{
-			size_t n = (size_t)(close - open - 2);
-			char *ref = strndup(open + 2, n);
+		char *ref = strndup(open + 2, (size_t)(close - open - 2));
 
-			if (!ref)
-				goto nomem;
-			bool public = strncmp(ref, "public-", 7) == 0;
-			const char *src = ref + (public ? 7 : 0);
-
-			if (strncmp(src, "env:", 4) == 0 && src[4]) {
-				const char *val = getenv(src + 4);
-
-				if (!val) {
-					errors += value_unset(v, src + 4, ref);
-					unresolved = true;
-				} else if (sb_add(&out, val, strlen(val)) < 0 ||
-					   (!public && value_add_secret(t, val, strlen(val)) < 0)) {
-					free(ref);
-					goto nomem;
-				}
-			} else if (strncmp(src, "file:", 5) == 0 && src[5]) {
-				rc = value_read_file(t, v, src + 5, !public, &out);
-				if (rc < 0) {
-					free(ref);
-					goto nomem;
-				}
-				errors += rc;
-			} else {
-				value_error(v, "`${%s}` names nothing to interpolate: write ${%sNAME} or ${%sPATH}",
-					    ref, public ? "public-env:" : "env:", public ? "public-file:" : "file:");
-				errors++;
-			}
-			free(ref);
-			if (!public)
-				v->secret = true;
-			p = close + 1;
-		}
+		rc = ref ? value_reference(t, v, ref, &out, &unresolved) : ASSAY_ENOMEM;
+		free(ref);
+		if (rc < 0)
+			goto nomem;
+		errors += rc;
+		p = close + 1;
 	}
 	if (!out.p && sb_add(&out, "", 0) < 0)
 		goto nomem;
@@ -391,78 +396,13 @@ int value_bool(const assay_value *v, bool *out)
 	return toml_value_bool(v->src, out) ? 0 : ASSAY_EINVAL;
 }
 
-int value_parse_duration(const char *s, int64_t *out)
-{
-	static const struct { const char *unit; double ms; } units[] = {
-		{ "ms", 1 }, { "s", 1e3 }, { "m", 60e3 }, { "h", 3600e3 }, { "d", 86400e3 },
-	};
-	double total = 0;
-	bool any = false;
-
-	while (*s) {
-		char *end;
-		double n;
-		size_t i, best = 0, best_len = 0;
-
-		if (*s < '0' || *s > '9')
-			return ASSAY_EINVAL; /* no sign, no space, no bare unit */
-		errno = 0;
-		n = strtod(s, &end);
-		if (errno || end == s)
-			return ASSAY_EINVAL;
-		/* The longest unit that matches, so "ms" is not "m" + "s". */
-		for (i = 0; i < sizeof units / sizeof *units; i++) {
-			size_t len = strlen(units[i].unit);
-
-			if (strncmp(end, units[i].unit, len) == 0 && len > best_len) {
-				best = i;
-				best_len = len;
-			}
-		}
-		if (!best_len)
-			return ASSAY_EINVAL;
-		total += n * units[best].ms;
-		s = end + best_len;
-		any = true;
-	}
-	if (!any || !isfinite(total) || total > 9e15)
-		return ASSAY_EINVAL;
-	*out = (int64_t)ceil(total);
-	return 0;
-}
-
-const char *value_format_duration(int64_t ms, char buf[32])
-{
-	static const struct { const char *unit; int64_t ms; } units[] = {
-		{ "d", 86400000 }, { "h", 3600000 }, { "m", 60000 }, { "s", 1000 },
-	};
-	size_t i, used = 0;
-
-	if (ms < 1000 || ms % 1000) {
-		/* Below a second, or fractional: one number is clearer. */
-		if (ms < 1000)
-			snprintf(buf, 32, "%lldms", (long long)ms);
-		else
-			snprintf(buf, 32, "%gs", (double)ms / 1000);
-		return buf;
-	}
-	buf[0] = '\0';
-	for (i = 0; i < sizeof units / sizeof *units; i++)
-		if (ms >= units[i].ms) {
-			used += (size_t)snprintf(buf + used, 32 - used, "%lld%s",
-						 (long long)(ms / units[i].ms), units[i].unit);
-			ms %= units[i].ms;
-		}
-	return buf;
-}
-
 int value_duration_ms(const assay_value *v, int64_t *out)
 {
 	double secs;
 	int64_t ms;
 
 	if (value_type(v) == ASSAY_VALUE_STRING)
-		return value_parse_duration(v->str, out);
+		return duration_parse(v->str, out);
 	if (value_float(v, &secs) < 0 || !isfinite(secs) || secs < 0 || secs > 9e12)
 		return ASSAY_EINVAL;
 	ms = (int64_t)ceil(secs * 1000);
@@ -506,4 +446,26 @@ void value_error(const assay_value *v, const char *fmt, ...)
 	va_start(ap, fmt);
 	diag_addv(v->tree->diag, v->tree->file, pos.line, pos.column, fmt, ap);
 	va_end(ap);
+}
+
+void value_key_error(const assay_value *v, const char *fmt, ...)
+{
+	toml_pos pos = v->key ? v->key_pos : toml_value_pos(v->src);
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_addv(v->tree->diag, v->tree->file, pos.line, pos.column, fmt, ap);
+	va_end(ap);
+}
+
+char *value_path(const assay_value *v, const char *path)
+{
+	const char *dir = v->tree->dir;
+	char *out;
+
+	if (path[0] == '/' || !dir)
+		return strdup(path);
+	if (asprintf(&out, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", path) < 0)
+		return NULL;
+	return out;
 }

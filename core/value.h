@@ -61,13 +61,14 @@ size_t value_len(const assay_value *v);
 const assay_value *value_at(const assay_value *v, size_t i, const char **key);
 const assay_value *value_get(const assay_value *table, const char *key);
 void value_error(const assay_value *v, const char *fmt, ...) ASSAY_PRINTF(2, 3);
+/* An error at v's key rather than its value, when the key is what is
+ * wrong ("unknown key `tiemout`"); at the value for an array element. */
+void value_key_error(const assay_value *v, const char *fmt, ...) ASSAY_PRINTF(2, 3);
 
-/* Parse a duration ("1.5s", "200ms", "2m", "1h30m", "1d") into ms.
- * 0, or ASSAY_EINVAL for anything else (negative, empty, unknown unit). */
-int value_parse_duration(const char *s, int64_t *out);
-
-/* The shortest text value_parse_duration() reads back as ms: "1h30m",
- * "45s", "1.5s", "250ms".  Writes at most 32 bytes to buf. */
-const char *value_format_duration(int64_t ms, char buf[32]);
+/* A path written in v's file as the config reads it: relative to the
+ * directory of that file, unless absolute.  malloc'd, NULL when out of
+ * memory.  The one rule for every path of a config (${file:...},
+ * `items`, [plugins] path and load, a plugin's own). */
+char *value_path(const assay_value *v, const char *path);
 
 #endif /* ASSAY_VALUE_H */

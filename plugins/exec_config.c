@@ -1,6 +1,6 @@
-/* exec_config.c -- the exec plugin's options: checked at load time into the node's state. */
+/* exec_config.c -- exec's options, checked at load time into a prepared node; the plugin's default convention. */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* strndup */
+#define _GNU_SOURCE /* newlocale */
 #endif
 
 #include <stdbool.h>
@@ -9,8 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "assay/plugin.h"
-#include "exec.h"
+#include "exec_common.h"
 
 #define EXEC_DEFAULT_LIMIT ((int64_t)64 * 1024) /* bytes kept per stream */
 #define EXEC_MAX_LIMIT ((int64_t)1 << 30)
@@ -20,10 +19,10 @@
  * placeholders now, so that a bad one is a config error at its position
  * rather than a failed run.  A secret is never a template.  Returns the
  * number of errors reported (0 or 1) or ASSAY_ENOMEM. */
-static int exec_template(const exec_plugin *pl, assay_node *node, const assay_value *v,
+static int exec_template(const exec_ctx *ctx, assay_node *node, const assay_value *v,
 			 const char *what, exec_tmpl *t)
 {
-	const assay_host *h = pl->host;
+	const assay_host *h = ctx->host;
 
 	t->secret = h->value_secret(v);
 	if (!(t->text = strdup(h->value_string(v))))
@@ -34,10 +33,10 @@ static int exec_template(const exec_plugin *pl, assay_node *node, const assay_va
 }
 
 /* Returns the number of errors reported, or ASSAY_ENOMEM. */
-static int exec_prepare_command(const exec_plugin *pl, assay_node *node,
+static int exec_prepare_command(const exec_ctx *ctx, assay_node *node,
 				const assay_value *opts, bool shell, exec_node *n)
 {
-	const assay_host *h = pl->host;
+	const assay_host *h = ctx->host;
 	const assay_value *cmd = h->value_get(opts, "command");
 	size_t lead = shell ? 2 : 0, len;
 	int errors = 0, r;
@@ -93,7 +92,7 @@ static int exec_prepare_command(const exec_plugin *pl, assay_node *node,
 						 : "`%s` must not be empty: it is the program to run",
 					what);
 			errors++;
-		} else if ((r = exec_template(pl, node, e, what, &n->argv[lead + i])) < 0) {
+		} else if ((r = exec_template(ctx, node, e, what, &n->argv[lead + i])) < 0) {
 			return r;
 		} else {
 			errors += r;
@@ -107,10 +106,10 @@ static bool exec_env_name_ok(const char *name)
 	return name && *name && !strchr(name, '=');
 }
 
-static int exec_prepare_env(const exec_plugin *pl, assay_node *node,
+static int exec_prepare_env(const exec_ctx *ctx, assay_node *node,
 			    const assay_value *v, exec_node *n)
 {
-	const assay_host *h = pl->host;
+	const assay_host *h = ctx->host;
 	int errors = 0, r;
 
 	if (!v)
@@ -143,7 +142,7 @@ static int exec_prepare_env(const exec_plugin *pl, assay_node *node,
 			continue;
 		}
 		n->env[n->n_env].name = key;
-		r = exec_template(pl, node, e, what, &n->env[n->n_env++].value);
+		r = exec_template(ctx, node, e, what, &n->env[n->n_env++].value);
 		if (r < 0)
 			return r;
 		errors += r;
@@ -154,11 +153,10 @@ static int exec_prepare_env(const exec_plugin *pl, assay_node *node,
 /* A relative cwd is relative to the directory of the file it is written
  * in, as every path of a config is.  It is joined after expansion, since
  * a placeholder may stand for an absolute path. */
-static int exec_prepare_cwd(const exec_plugin *pl, assay_node *node,
+static int exec_prepare_cwd(const exec_ctx *ctx, assay_node *node,
 			    const assay_value *v, exec_node *n)
 {
-	const assay_host *h = pl->host;
-	const char *file = NULL, *slash;
+	const assay_host *h = ctx->host;
 
 	if (!v)
 		return 0;
@@ -170,17 +168,14 @@ static int exec_prepare_cwd(const exec_plugin *pl, assay_node *node,
 		h->config_error(v, "`cwd` must not be empty");
 		return 1;
 	}
-	h->value_pos(v, &file, NULL, NULL);
-	if (file && (slash = strrchr(file, '/')) &&
-	    !(n->cwd_base = strndup(file, (size_t)(slash - file) + (slash == file))))
-		return ASSAY_ENOMEM;
-	return exec_template(pl, node, v, "cwd", &n->cwd);
+	n->cwd_at = v;
+	return exec_template(ctx, node, v, "cwd", &n->cwd);
 }
 
-static int exec_prepare_ok_exit(const exec_plugin *pl, const assay_value *v,
+static int exec_prepare_ok_exit(const exec_ctx *ctx, const assay_value *v,
 				exec_node *n)
 {
-	const assay_host *h = pl->host;
+	const assay_host *h = ctx->host;
 	int errors = 0;
 
 	if (!v)
@@ -197,55 +192,40 @@ static int exec_prepare_ok_exit(const exec_plugin *pl, const assay_value *v,
 	n->has_ok_exit = true;
 	for (size_t i = 0; i < h->value_len(v); i++) {
 		const assay_value *e = h->value_at(v, i, NULL);
+		char what[32];
 		int64_t code;
 
-		if (h->value_type(e) != ASSAY_VALUE_INTEGER || h->value_int(e, &code) < 0) {
-			h->config_error(e, "`ok_exit[%zu]` must be an integer, not %s", i,
-					h->value_type_name(e));
+		snprintf(what, sizeof what, "ok_exit[%zu]", i);
+		if (h->check_int(e, what, 0, 255, &code) < 0)
 			errors++;
-		} else if (code < 0 || code > 255) {
-			h->config_error(e, "`ok_exit[%zu]` is %lld: an exit code is 0 to 255", i,
-					(long long)code);
-			errors++;
-		} else {
+		else
 			n->ok_exit[code / 8] |= (uint8_t)(1u << (code % 8));
-		}
 	}
 	return errors;
 }
 
-/* "plain" or "monitoring-plugins" into *out; 0, or 1 after reporting. */
-static int exec_parse_convention(const assay_host *h, const assay_value *v, const char *where,
-				 exec_convention *out)
+/* `convention` at v into *out: 0, or 1 after reporting. */
+static int exec_parse_convention(const assay_host *h, const assay_value *v, exec_convention *out)
 {
-	const char *s = h->value_type(v) == ASSAY_VALUE_STRING ? h->value_string(v) : NULL;
+	/* In exec_convention's order. */
+	static const char *const names[] = { "plain", "monitoring-plugins", NULL };
+	int c = h->check_choice(v, NULL, names);
 
-	if (s && strcmp(s, "plain") == 0) {
-		*out = EXEC_PLAIN;
-		return 0;
-	}
-	if (s && strcmp(s, "monitoring-plugins") == 0) {
-		*out = EXEC_MONITORING;
-		return 0;
-	}
-	if (s && !h->value_secret(v))
-		h->config_error(v, "%s`convention` must be \"plain\" (exit 0 is OK, any other CRITICAL) or \"monitoring-plugins\" (exit 0..3 are OK, WARNING, CRITICAL, UNKNOWN), not \"%s\"",
-				where, s);
-	else
-		h->config_error(v, "%s`convention` must be \"plain\" or \"monitoring-plugins\", not %s",
-				where, s ? "a secret" : h->value_type_name(v));
-	return 1;
+	if (c < 0)
+		return 1;
+	*out = (exec_convention)c;
+	return 0;
 }
 
 /* After ok_exit: it lists a plain command's codes, whatever the default. */
-static int exec_prepare_convention(const exec_plugin *pl, const assay_value *v, exec_node *n)
+static int exec_prepare_convention(const exec_ctx *ctx, const assay_value *v, exec_node *n)
 {
-	const assay_host *h = pl->host;
+	const assay_host *h = ctx->host;
 
-	n->convention = n->has_ok_exit ? EXEC_PLAIN : pl->convention;
+	n->convention = n->has_ok_exit ? EXEC_PLAIN : ctx->convention;
 	if (!v)
 		return 0;
-	if (exec_parse_convention(h, v, "", &n->convention))
+	if (exec_parse_convention(h, v, &n->convention))
 		return 1;
 	if (n->convention == EXEC_MONITORING && n->has_ok_exit) {
 		h->config_error(v, "`convention` is \"monitoring-plugins\", but `ok_exit` is for plain commands: drop one of them");
@@ -254,52 +234,24 @@ static int exec_prepare_convention(const exec_plugin *pl, const assay_value *v, 
 	return 0;
 }
 
-static int exec_prepare_limit(const exec_plugin *pl, const assay_value *v, exec_node *n)
+static int exec_prepare_limit(const exec_ctx *ctx, const assay_value *v, exec_node *n)
 {
-	const assay_host *h = pl->host;
 	int64_t limit;
 
 	if (!v)
 		return 0;
-	if (h->value_type(v) != ASSAY_VALUE_INTEGER || h->value_int(v, &limit) < 0) {
-		h->config_error(v, "`output_limit` must be an integer (bytes), not %s",
-				h->value_type_name(v));
+	if (ctx->host->check_int(v, NULL, 0, EXEC_MAX_LIMIT, &limit) < 0)
 		return 1;
-	}
-	if (limit < 0 || limit > EXEC_MAX_LIMIT) {
-		h->config_error(v, "`output_limit` is %lld: it must be 0 to %lld bytes",
-				(long long)limit, (long long)EXEC_MAX_LIMIT);
-		return 1;
-	}
 	n->output_limit = (size_t)limit;
 	return 0;
 }
 
-static int exec_prepare_grace(const exec_plugin *pl, const assay_value *v, exec_node *n)
+static int exec_prepare_grace(const exec_ctx *ctx, const assay_value *v, exec_node *n)
 {
-	const assay_host *h = pl->host;
-	int64_t ms;
-
-	if (!v)
-		return 0;
-	if (h->value_duration_ms(v, &ms) < 0) {
-		if (h->value_type(v) == ASSAY_VALUE_STRING && !h->value_secret(v))
-			h->config_error(v, "`kill_grace`: \"%s\" is not a duration (write \"5s\", \"500ms\" or \"1m30s\")",
-					h->value_string(v));
-		else
-			h->config_error(v, "`kill_grace` must be a duration such as \"5s\", not %s",
-					h->value_type_name(v));
-		return 1;
-	}
-	if (ms < 0) {
-		h->config_error(v, "`kill_grace` must not be negative");
-		return 1;
-	}
-	n->kill_grace_ms = ms;
-	return 0;
+	return v && ctx->host->check_duration(v, NULL, 0, INT64_MAX, &n->kill_grace_ms) < 0;
 }
 
-static void exec_node_free(exec_node *n)
+void exec_node_free(exec_node *n)
 {
 	if (!n)
 		return;
@@ -310,15 +262,13 @@ static void exec_node_free(exec_node *n)
 	free(n->argv);
 	free(n->env);
 	free(n->cwd.text);
-	free(n->cwd_base);
 	free(n);
 }
 
-int exec_prepare(assay_node *node, const assay_value *opts, void *data,
-			void **state)
+int exec_node_prepare(const exec_ctx *ctx, assay_node *node, const assay_value *opts,
+		      exec_node **out)
 {
-	const exec_plugin *pl = data;
-	const assay_host *h = pl->host;
+	const assay_host *h = ctx->host;
 	const assay_value *v;
 	exec_node *n = calloc(1, sizeof *n);
 	bool shell = false;
@@ -336,53 +286,57 @@ int exec_prepare(assay_node *node, const assay_value *opts, void *data,
 	}
 	/* Each step reports its own errors and the next one still runs: the
 	 * operator sees every bad option at once. */
-	if ((r = exec_prepare_command(pl, node, opts, shell, n)) < 0)
+	if ((r = exec_prepare_command(ctx, node, opts, shell, n)) < 0)
 		goto fail;
 	errors += r;
-	if ((r = exec_prepare_env(pl, node, h->value_get(opts, "env"), n)) < 0)
+	if ((r = exec_prepare_env(ctx, node, h->value_get(opts, "env"), n)) < 0)
 		goto fail;
 	errors += r;
-	if ((r = exec_prepare_cwd(pl, node, h->value_get(opts, "cwd"), n)) < 0)
+	if ((r = exec_prepare_cwd(ctx, node, h->value_get(opts, "cwd"), n)) < 0)
 		goto fail;
 	errors += r;
-	errors += exec_prepare_ok_exit(pl, h->value_get(opts, "ok_exit"), n);
-	errors += exec_prepare_convention(pl, h->value_get(opts, "convention"), n);
-	errors += exec_prepare_limit(pl, h->value_get(opts, "output_limit"), n);
-	errors += exec_prepare_grace(pl, h->value_get(opts, "kill_grace"), n);
+	errors += exec_prepare_ok_exit(ctx, h->value_get(opts, "ok_exit"), n);
+	errors += exec_prepare_convention(ctx, h->value_get(opts, "convention"), n);
+	errors += exec_prepare_limit(ctx, h->value_get(opts, "output_limit"), n);
+	errors += exec_prepare_grace(ctx, h->value_get(opts, "kill_grace"), n);
 	if (errors) {
 		r = ASSAY_EINVAL;
 		goto fail;
 	}
-	*state = n;
+	*out = n;
 	return 0;
 fail:
 	exec_node_free(n);
 	return r;
 }
 
-void exec_release(void *state, void *data)
+int exec_ctx_init(exec_ctx *ctx, const assay_host *host)
 {
-	(void)data;
-	exec_node_free(state);
+	*ctx = (exec_ctx){ .host = host, .convention = EXEC_PLAIN };
+	ctx->c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+	return ctx->c_locale ? 0 : ASSAY_ENOMEM;
 }
 
-int exec_read_config(exec_plugin *pl, assay_plugin *plugin)
+void exec_ctx_release(exec_ctx *ctx)
 {
-	const assay_host *h = pl->host;
-	const assay_value *cfg = h->plugin_config(plugin);
+	if (ctx->c_locale)
+		freelocale(ctx->c_locale);
+	ctx->c_locale = (locale_t)0;
+}
+
+int exec_ctx_read_config(exec_ctx *ctx, const assay_value *cfg, const char *where)
+{
+	static const char *const keys[] = { "convention", NULL };
+	const assay_host *h = ctx->host;
 	int errors = 0;
 
-	pl->convention = EXEC_PLAIN;
 	for (size_t i = 0; cfg && i < h->value_len(cfg); i++) {
-		const char *key = NULL;
-		const assay_value *v = h->value_at(cfg, i, &key);
+		const assay_value *v = h->value_at(cfg, i, NULL);
 
-		if (strcmp(key, "convention") == 0)
-			errors += exec_parse_convention(h, v, "[plugins.exec] ", &pl->convention);
-		else {
-			h->config_error(v, "[plugins.exec] has no option `%s` (it knows `convention`)", key);
+		if (h->check_key(v, where, keys) < 0)
 			errors++;
-		}
+		else
+			errors += exec_parse_convention(h, v, &ctx->convention);
 	}
 	return errors;
 }

@@ -1,4 +1,4 @@
-/* exec_perfdata.c -- the exec plugin's reader of monitoring-plugins output: perfdata as metrics, the long output as text. */
+/* exec_perfdata.c -- monitoring-plugins output read: perfdata as metrics, the long output as text. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* strtod_l */
 #endif
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "exec_perfdata.h"
+#include "exec_common.h"
 
 #define EXEC_MAX_WARNINGS 5 /* malformed items logged one by one */
 

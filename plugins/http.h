@@ -50,25 +50,18 @@ void http_buf_release(http_buf *b);
 int http_quote(http_buf *b, const char *s, size_t n, size_t max);
 /* Appends s percent-encoded for a query (RFC 3986 unreserved kept). */
 int http_urlencode(http_buf *b, const char *s);
-/* s[0..n) with every occurrence of each of the n_secrets strings in
- * secrets, in any case, replaced by "***" (the longest first), and, by
- * flags (ASSAY_MASK_CUT_START / _END, as host->mask() takes them), the
- * part of one at a cut end: malloc'd, NUL-terminated, its length in *len
- * if not NULL; NULL when out of memory. */
-char *http_redact(const char *s, size_t n, const char *const *secrets, size_t n_secrets,
-		  unsigned flags, size_t *len);
-
 /* What masks the text a server sent before a message quotes it, and so
- * before any cut: the plugin's own credentials (http_redact) and, when
- * host is set, every secret of the run (host->mask). */
+ * before any cut: the plugin's own credentials and every secret of the
+ * run, in any case (host->mask_secrets). */
 typedef struct http_masker {
-	const assay_host *host; /* NULL: none (the unit tests) */
+	const assay_host *host;
 	const assay_task *task;
 	const char *const *own[2]; /* the node's and the request's credentials */
 	size_t n_own[2];
 } http_masker;
 
-/* s[0..n) masked by m (which may be NULL: a copy), as http_redact returns. */
+/* s[0..n) masked by m (which may be NULL: a copy, for the unit tests),
+ * as host->mask_secrets() returns it. */
 char *http_mask(const http_masker *m, const char *s, size_t n, unsigned flags, size_t *len);
 /* http_quote() of s[0..n) masked by m, cut after `max` bytes of the
  * masked text: only the first 64 KiB of s are looked at (a longer s is
@@ -80,9 +73,6 @@ int http_quote_masked(http_buf *b, const http_masker *m, const char *s, size_t n
 char *http_url_without_userinfo(const char *url);
 /* Standard base64 of s[0..n), malloc'd. */
 char *http_base64(const char *s, size_t n);
-/* The closest of the NULL-terminated words to s, or NULL when none is
- * close enough to suggest. */
-const char *http_suggest(const char *s, const char *const *words);
 /* "5", "1.5", "0.25": milliseconds as an operator writes seconds. */
 void http_seconds(int64_t ms, char *buf, size_t size);
 
@@ -155,8 +145,10 @@ void http_json_steps_free(http_json_step *steps, size_t n);
  * first step that failed ("`items` has 2 elements"). */
 const cJSON *http_json_walk(const cJSON *root, const http_json_step *steps, size_t n,
 			    http_buf *why);
-/* "string", "number", ... for a type name in the config, or HTTP_JT_NONE. */
-enum http_json_type http_json_type_parse(const char *s);
+/* The type names of the config, "string" to "object" in the order of
+ * enum http_json_type from HTTP_JT_STRING, NULL-terminated. */
+extern const char *const http_json_type_names[];
+/* "string", "number", ...; "" for HTTP_JT_NONE. */
 const char *http_json_type_name(enum http_json_type t);
 /* Appends one "json PATH: expected ..., got ..." per failed assertion to
  * fails (each preceded by "; " when fails is not empty), every value of

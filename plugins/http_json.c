@@ -216,21 +216,13 @@ const cJSON *http_json_walk(const cJSON *root, const http_json_step *steps, size
 	return v;
 }
 
-enum http_json_type http_json_type_parse(const char *s)
-{
-	for (int t = HTTP_JT_STRING; t <= HTTP_JT_OBJECT; t++)
-		if (strcmp(s, http_json_type_name((enum http_json_type)t)) == 0)
-			return (enum http_json_type)t;
-	return HTTP_JT_NONE;
-}
+const char *const http_json_type_names[] = {
+	"string", "number", "integer", "boolean", "null", "array", "object", NULL
+};
 
 const char *http_json_type_name(enum http_json_type t)
 {
-	static const char *const names[] = {
-		"", "string", "number", "integer", "boolean", "null", "array", "object"
-	};
-
-	return (unsigned)t < sizeof names / sizeof *names ? names[t] : "";
+	return t >= HTTP_JT_STRING && t <= HTTP_JT_OBJECT ? http_json_type_names[t - HTTP_JT_STRING] : "";
 }
 
 static bool type_matches(const cJSON *v, enum http_json_type t)

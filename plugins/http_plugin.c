@@ -27,21 +27,12 @@ static int read_config(http_plugin *pl, assay_plugin *plugin)
 		const char *key = NULL;
 		const assay_value *v = h->value_at(cfg, i, &key);
 
-		if (strcmp(key, "rate_limit") == 0) {
-			errors += !http_prepare_rate(pl, v, &pl->rate_limit);
-		} else if (strcmp(key, "circuit_breaker") == 0) {
-			errors += !http_prepare_breaker(pl, v, &pl->circuit_breaker);
-		} else {
-			const char *near = http_suggest(key, http_plugin_keys);
-
-			if (near)
-				h->config_error(v, "[plugins.http] has no option `%s`: did you mean `%s`?",
-						key, near);
-			else
-				h->config_error(v, "[plugins.http] has no option `%s` (it knows `rate_limit` and `circuit_breaker`)",
-						key);
+		if (h->check_key(v, "[plugins.http]", http_plugin_keys) < 0)
 			errors++;
-		}
+		else if (strcmp(key, "rate_limit") == 0)
+			errors += !http_prepare_rate(pl, v, &pl->rate_limit);
+		else
+			errors += !http_prepare_breaker(pl, v, &pl->circuit_breaker);
 	}
 	return errors;
 }

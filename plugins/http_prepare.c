@@ -48,40 +48,9 @@ static int want_bool(const assay_host *h, const assay_value *v, const char *what
 	return 0;
 }
 
-static int want_duration(const assay_host *h, const assay_value *v, const char *what,
-			 int64_t *out)
+static int want_duration(const assay_host *h, const assay_value *v, int64_t *out)
 {
-	if (!v)
-		return 0;
-	if (h->value_duration_ms(v, out) < 0) {
-		if (h->value_type(v) == ASSAY_VALUE_STRING)
-			h->config_error(v, "`%s`: \"%s\" is not a duration (write \"5s\", \"500ms\" or \"1m30s\")",
-					what, shown(h, v));
-		else
-			h->config_error(v, "`%s` must be a duration such as \"5s\", not %s", what,
-					h->value_type_name(v));
-		return 1;
-	}
-	if (*out <= 0) {
-		h->config_error(v, "`%s` must be longer than 0", what);
-		return 1;
-	}
-	return 0;
-}
-
-/* A path relative to the directory of the file v was written in, as
- * ${file:...} reads it; malloc'd. */
-static char *resolve_path(const assay_host *h, const assay_value *v, const char *path)
-{
-	const char *file = NULL, *slash;
-	char *out;
-
-	h->value_pos(v, &file, NULL, NULL);
-	if (path[0] == '/' || !file || !(slash = strrchr(file, '/')))
-		return strdup(path);
-	if (asprintf(&out, "%.*s/%s", (int)(slash - file), file, path) < 0)
-		return NULL;
-	return out;
+	return v && h->check_duration(v, NULL, 1, INT64_MAX, out) < 0;
 }
 
 /* A readable file option: the resolved path (malloc'd) in *out. */
@@ -97,7 +66,7 @@ static int want_file(const assay_host *h, const assay_value *v, const char *what
 		h->config_error(v, "`%s` must not be empty", what);
 		return 1;
 	}
-	if (!(*out = resolve_path(h, v, s)))
+	if (!(*out = h->config_path(v, s)))
 		return ASSAY_ENOMEM;
 	if (access(*out, R_OK) < 0) {
 		h->config_error(v, "`%s`: cannot read \"%s\": %s", what,
@@ -434,7 +403,7 @@ static int prepare_body(const assay_host *h, const assay_value *opts, http_node 
 		h->config_error(file, "`body_file` must not be empty");
 		return 1;
 	}
-	char *path = resolve_path(h, file, s);
+	char *path = h->config_path(file, s);
 	if (!path)
 		return ASSAY_ENOMEM;
 	if (read_file(path, &n->body, &n->body_len, &err) < 0) {
@@ -469,19 +438,10 @@ bool http_prepare_rate(http_plugin *pl, const assay_value *v, double *out)
 
 bool http_prepare_breaker(http_plugin *pl, const assay_value *v, unsigned *out)
 {
-	const assay_host *h = pl->host;
 	int64_t k;
 
-	if (h->value_type(v) != ASSAY_VALUE_INTEGER || h->value_int(v, &k) < 0) {
-		h->config_error(v, "`circuit_breaker` must be a whole number of consecutive failures, not %s",
-				h->value_type_name(v));
+	if (pl->host->check_int(v, NULL, 0, 1000000, &k) < 0)
 		return false;
-	}
-	if (k < 0 || k > 1000000) {
-		h->config_error(v, "`circuit_breaker` is %lld: it must be 0 (none) to 1000000 failures",
-				(long long)k);
-		return false;
-	}
 	*out = (unsigned)k;
 	return true;
 }
@@ -560,8 +520,7 @@ int http_prepare(assay_node *node, const assay_value *opts, void *data, void **s
 	STEP(prepare_body(h, opts, n));
 	STEP(want_bool(h, h->value_get(opts, "follow_redirects"), "follow_redirects",
 		       &n->follow_redirects));
-	STEP(want_duration(h, h->value_get(opts, "connect_timeout"), "connect_timeout",
-			   &n->connect_timeout_ms));
+	STEP(want_duration(h, h->value_get(opts, "connect_timeout"), &n->connect_timeout_ms));
 	STEP(want_file(h, h->value_get(opts, "ca_file"), "ca_file", &n->ca_file));
 	STEP(want_file(h, h->value_get(opts, "client_cert"), "client_cert", &n->client_cert));
 	STEP(want_file(h, h->value_get(opts, "client_key"), "client_key", &n->client_key));

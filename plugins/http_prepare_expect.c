@@ -17,23 +17,6 @@ static const char *const assert_keys[] = {
 };
 static const char *const time_keys[] = { "warn", "crit", NULL };
 
-static void unknown_key(const assay_host *h, const assay_value *v, const char *table,
-			const char *key, const char *const *known, const char *hint)
-{
-	const char *near = http_suggest(key, known);
-	http_buf list = { 0 };
-
-	for (size_t i = 0; known[i]; i++)
-		http_buf_printf(&list, "%s`%s`", i ? ", " : "", known[i]);
-	if (near)
-		h->config_error(v, "`%s` has no key `%s`: did you mean `%s`?%s", table, key, near,
-				hint);
-	else
-		h->config_error(v, "`%s` has no key `%s` (it knows %s)%s", table, key,
-				http_buf_str(&list), hint);
-	http_buf_release(&list);
-}
-
 /* ---- status ------------------------------------------------------------- */
 
 static int status_one(const assay_host *h, const assay_value *e, const char *what,
@@ -273,12 +256,12 @@ static int json_assertions(http_plugin *pl, const assay_value *t, const char *pa
 				c->exists = b;
 			}
 		} else if (strcmp(key, "type") == 0) {
-			if (h->value_type(v) != ASSAY_VALUE_STRING ||
-			    (c->type = http_json_type_parse(h->value_string(v))) == HTTP_JT_NONE) {
-				h->config_error(v, "`%s` must be one of \"string\", \"number\", \"integer\", \"boolean\", \"null\", \"array\", \"object\"",
-						what);
+			int ty = h->check_choice(v, what, http_json_type_names);
+
+			if (ty < 0)
 				errors++;
-			}
+			else
+				c->type = (enum http_json_type)(HTTP_JT_STRING + ty);
 		} else if (strcmp(key, ">") == 0) {
 			op = HTTP_CMP_GT;
 		} else if (strcmp(key, ">=") == 0) {
@@ -306,9 +289,10 @@ static int json_assertions(http_plugin *pl, const assay_value *t, const char *pa
 		} else {
 			char where[400];
 
-			snprintf(where, sizeof where, "expect.json.\"%s\"", path);
-			unknown_key(h, v, where, key, assert_keys,
-				    " (to compare with an object, write equals = { ... })");
+			snprintf(where, sizeof where,
+				 "the assertions of `expect.json.\"%s\"` (an object to compare with goes in `equals`)",
+				 path);
+			h->check_key(v, where, assert_keys);
 			errors++;
 		}
 		if (op >= 0) {
@@ -402,10 +386,8 @@ int http_prepare_expect(http_plugin *pl, const assay_value *expect, http_node *n
 			rc = prepare_body_regex(h, v, n);
 		else if (strcmp(key, "json") == 0)
 			rc = prepare_json(pl, v, n);
-		else {
-			unknown_key(h, v, "expect", key, expect_keys, "");
-			rc = 1;
-		}
+		else
+			rc = h->check_key(v, "`expect`", expect_keys) < 0;
 		if (rc < 0)
 			return rc;
 		errors += rc;
@@ -430,14 +412,11 @@ int http_prepare_response_time(http_plugin *pl, const assay_value *v, http_node 
 		const assay_value *e = h->value_at(v, i, &key);
 		int64_t ms;
 
-		if (strcmp(key, "warn") != 0 && strcmp(key, "crit") != 0) {
-			unknown_key(h, e, "response_time", key, time_keys, "");
-			errors++;
-			continue;
-		}
-		if (h->value_duration_ms(e, &ms) < 0 || ms <= 0) {
-			h->config_error(e, "`response_time.%s` must be a duration longer than 0, such as \"500ms\" or \"2s\"",
-					key);
+		char what[32];
+
+		snprintf(what, sizeof what, "response_time.%s", key);
+		if (h->check_key(e, "`response_time`", time_keys) < 0 ||
+		    h->check_duration(e, what, 1, INT64_MAX, &ms) < 0) {
 			errors++;
 			continue;
 		}

@@ -94,11 +94,6 @@ static void transport_failure(const http_req *req, http_buf *msg)
 	}
 }
 
-static assay_status worse(assay_status a, assay_status b)
-{
-	return b > a ? b : a;
-}
-
 /* What masks the server's text in a message: the run's secrets and the
  * credentials this request sends. */
 static http_masker masker(const http_req *req)
@@ -187,7 +182,7 @@ static assay_status judge(const http_req *req, http_buf *msg)
 	} else if (n->warn_ms > 0 && ms > n->warn_ms) {
 		http_seconds(n->warn_ms, lim, sizeof lim);
 		http_buf_printf(msg, "%sresponse time %s s > %s s (warn)", failed ? "; " : ": ", t, lim);
-		st = worse(st, ASSAY_WARNING);
+		st = req->pl->host->status_worse(st, ASSAY_WARNING);
 	}
 	return st;
 }
@@ -243,23 +238,13 @@ void http_report(http_req *req)
 	}
 	if (n->insecure && req->outcome == HTTP_DONE) {
 		http_buf_puts(&msg, "; TLS was not verified (insecure = true)");
-		st = worse(st, ASSAY_WARNING);
+		st = h->status_worse(st, ASSAY_WARNING);
 	}
 
 	/* The host scrubs interpolated secrets; credentials written in the
 	 * config in clear (Authorization, Cookie, URL userinfo) are ours. */
-	const char **secrets = calloc(n->n_redact + req->n_redact + 1, sizeof *secrets);
-	char *clean = NULL;
-	if (secrets) {
-		size_t k = 0;
-
-		for (size_t i = 0; i < n->n_redact; i++)
-			secrets[k++] = n->redact[i];
-		for (size_t i = 0; i < req->n_redact; i++)
-			secrets[k++] = req->redact[i];
-		clean = http_redact(http_buf_str(&msg), msg.len, secrets, k, 0, NULL);
-		free(secrets);
-	}
+	http_masker mk = masker(req);
+	char *clean = http_mask(&mk, http_buf_str(&msg), msg.len, 0, NULL);
 	h->set_status(task, st);
 	h->set_message(task, "%s", clean ? clean : "out of memory");
 	if (clean)

@@ -1,4 +1,4 @@
-/* http_text.c -- the http plugin's text: growable strings, quoting, URL encoding, redaction, suggestions. */
+/* http_text.c -- the http plugin's text: growable strings, quoting, URL encoding, masking what a server sent. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -174,89 +174,29 @@ int http_urlencode(http_buf *b, const char *s)
 	return b->failed ? ASSAY_ENOMEM : 0;
 }
 
-/* The longest start of s[0..n) that some secret ends with (a proper end
- * of it: a whole one is an occurrence). */
-static size_t redact_head(const char *s, size_t n, const char *const *secrets, size_t n_secrets)
-{
-	size_t best = 0;
-
-	for (size_t i = 0; i < n_secrets; i++) {
-		size_t len = secrets[i] ? strlen(secrets[i]) : 0;
-
-		for (size_t k = len ? (len - 1 < n ? len - 1 : n) : 0; k > best; k--)
-			if (strncasecmp(s, secrets[i] + len - k, k) == 0) {
-				best = k;
-				break;
-			}
-	}
-	return best;
-}
-
-char *http_redact(const char *s, size_t n, const char *const *secrets, size_t n_secrets,
-		  unsigned flags, size_t *len)
-{
-	http_buf out = { 0 };
-	size_t i = flags & ASSAY_MASK_CUT_START ? redact_head(s, n, secrets, n_secrets) : 0;
-
-	if (i)
-		http_buf_add(&out, "***", 3);
-	while (i < n) {
-		size_t best = 0;
-
-		/* The longest match first: "Bearer abc" before "abc"; any
-		 * case, since a server may echo %2f for %2F.  At a cut end,
-		 * what may be the start of one counts as one. */
-		for (size_t k = 0; k < n_secrets; k++) {
-			size_t slen = secrets[k] ? strlen(secrets[k]) : 0;
-			size_t m = slen <= n - i ? slen : (flags & ASSAY_MASK_CUT_END) ? n - i : 0;
-
-			if (m > best && strncasecmp(s + i, secrets[k], m) == 0)
-				best = m;
-		}
-		if (best) {
-			http_buf_add(&out, "***", 3);
-			i += best;
-		} else {
-			http_buf_add(&out, s + i, 1);
-			i++;
-		}
-	}
-	if (len)
-		*len = out.len;
-	return http_buf_take(&out);
-}
-
 char *http_mask(const http_masker *m, const char *s, size_t n, unsigned flags, size_t *len)
 {
-	char *own = NULL, *out;
-	size_t own_len = n;
+	const char **own;
+	size_t k = 0;
+	char *out;
 
-	if (m) {
-		for (int i = 0; i < 2; i++) {
-			char *next = http_redact(own ? own : s, own_len, m->own[i], m->n_own[i], flags,
-						 &own_len);
-
-			free(own);
-			if (!(own = next))
-				return NULL;
+	if (!m) {
+		if ((out = malloc(n + 1))) {
+			memcpy(out, s, n);
+			out[n] = '\0';
+			if (len)
+				*len = n;
 		}
-	}
-	if (m && m->host) {
-		out = m->host->mask(m->task, own ? own : s, own_len, flags, len);
-		free(own);
 		return out;
 	}
-	if (own) {
-		if (len)
-			*len = own_len;
-		return own;
-	}
-	if ((out = malloc(n + 1))) {
-		memcpy(out, s, n);
-		out[n] = '\0';
-		if (len)
-			*len = n;
-	}
+	if (!(own = malloc((m->n_own[0] + m->n_own[1] + 1) * sizeof *own)))
+		return NULL;
+	for (int i = 0; i < 2; i++)
+		for (size_t j = 0; j < m->n_own[i]; j++)
+			own[k++] = m->own[i][j];
+	/* In any case: a server may echo %2f for the %2F it was sent. */
+	out = m->host->mask_secrets(m->task, s, n, own, k, flags | ASSAY_MASK_ANY_CASE, len);
+	free(own);
 	return out;
 }
 
@@ -310,49 +250,6 @@ char *http_base64(const char *s, size_t n)
 	}
 	*o = '\0';
 	return out;
-}
-
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), row[64];
-
-	if (lb >= sizeof row / sizeof *row)
-		return SIZE_MAX;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			diag = up;
-			row[j] = best;
-		}
-	}
-	return row[lb];
-}
-
-const char *http_suggest(const char *s, const char *const *words)
-{
-	const char *best = NULL;
-	size_t best_d = SIZE_MAX;
-
-	for (; *words; words++) {
-		size_t d = edit_distance(s, *words);
-
-		if (d < best_d) {
-			best_d = d;
-			best = *words;
-		}
-	}
-	/* Close enough: a third of the word, at least one edit. */
-	return best && best_d <= (strlen(best) + 2) / 3 ? best : NULL;
 }
 
 void http_seconds(int64_t ms, char *buf, size_t size)

@@ -276,9 +276,8 @@ START_TEST(test_convention_default)
 	fake_set_plugin_config(fake_parse("convention = \"nagios\"\nconvnetion = 1"));
 	ck_assert_int_eq(plugin_init(fake_host(), fake_plugin()), ASSAY_EINVAL);
 	ck_assert_str_eq(fake_errors(),
-			 "1:14: [plugins.exec] `convention` must be \"plain\" (exit 0 is OK, any other CRITICAL) "
-			 "or \"monitoring-plugins\" (exit 0..3 are OK, WARNING, CRITICAL, UNKNOWN), not \"nagios\"\n"
-			 "2:14: [plugins.exec] has no option `convnetion` (it knows `convention`)\n");
+			 "1:14: `convention` must be \"plain\" or \"monitoring-plugins\", not \"nagios\"\n"
+			 "2:14: unknown key `convnetion` in [plugins.exec] (did you mean `convention`?)\n");
 	ck_assert_ptr_null(fake_node_type("exec"));
 	fake_host_reset();
 	ck_assert_int_eq(plugin_init(fake_host(), fake_plugin()), 0); /* for teardown */
@@ -1211,8 +1210,8 @@ static const struct {
 	{ "command = [\"echo\"]\nshell = \"yes\"", ASSAY_KIND_CHECK,
 	  "2:9: `shell` must be true or false, not string\n" },
 	{ "command = [\"echo\"]\nok_exit = [0, 256, -1, \"1\", 1.0]", ASSAY_KIND_CHECK,
-	  "2:15: `ok_exit[1]` is 256: an exit code is 0 to 255\n"
-	  "2:20: `ok_exit[2]` is -1: an exit code is 0 to 255\n"
+	  "2:15: `ok_exit[1]` must be between 0 and 255, not 256\n"
+	  "2:20: `ok_exit[2]` must be between 0 and 255, not -1\n"
 	  "2:24: `ok_exit[3]` must be an integer, not string\n"
 	  "2:29: `ok_exit[4]` must be an integer, not float\n" },
 	{ "command = [\"echo\"]\nok_exit = 0", ASSAY_KIND_CHECK,
@@ -1229,15 +1228,18 @@ static const struct {
 	{ "command = [\"echo\"]\ncwd = 7", ASSAY_KIND_CHECK, "2:7: `cwd` must be a string, not integer\n" },
 	{ "command = [\"echo\"]\ncwd = \"\"", ASSAY_KIND_CHECK, "2:7: `cwd` must not be empty\n" },
 	{ "command = [\"echo\"]\noutput_limit = \"64k\"", ASSAY_KIND_CHECK,
-	  "2:16: `output_limit` must be an integer (bytes), not string\n" },
+	  "2:16: `output_limit` must be an integer, not string\n" },
 	{ "command = [\"echo\"]\noutput_limit = -1", ASSAY_KIND_CHECK,
-	  "2:16: `output_limit` is -1: it must be 0 to 1073741824 bytes\n" },
+	  "2:16: `output_limit` must be between 0 and 1073741824, not -1\n" },
 	{ "command = [\"echo\"]\nkill_grace = \"soon\"", ASSAY_KIND_CHECK,
-	  "2:14: `kill_grace`: \"soon\" is not a duration (write \"5s\", \"500ms\" or \"1m30s\")\n" },
+	  "2:14: `kill_grace` is not a duration: \"soon\" (write e.g. \"30s\", \"500ms\", \"2m\", \"1h30m\")\n" },
+	/* a duration has no sign, as the host reads it */
 	{ "command = [\"echo\"]\nkill_grace = \"-1s\"", ASSAY_KIND_CHECK,
-	  "2:14: `kill_grace` must not be negative\n" },
+	  "2:14: `kill_grace` is not a duration: \"-1s\" (write e.g. \"30s\", \"500ms\", \"2m\", \"1h30m\")\n" },
+	{ "command = [\"echo\"]\nkill_grace = -1", ASSAY_KIND_CHECK,
+	  "2:14: `kill_grace` must be a number of seconds from 0 to 9e12, not -1\n" },
 	{ "command = [\"echo\"]\nkill_grace = true", ASSAY_KIND_CHECK,
-	  "2:14: `kill_grace` must be a duration such as \"5s\", not boolean\n" },
+	  "2:14: `kill_grace` must be a duration such as \"30s\" or a number of seconds, not boolean\n" },
 	{ "command = [\"echo\", \"{lr}\"]", ASSAY_KIND_CHECK,
 	  "1:20: `command[1]`: unknown placeholder `{lr}`: a check has no parameters "
 	  "(write `{{` and `}}` for literal braces)\n" },
@@ -1269,8 +1271,11 @@ static const struct {
 	  "2:11: `command`: unknown placeholder `{lr}`: a validation knows only {item} "
 	  "(write `{{` and `}}` for literal braces)\n" },
 	{ "command = [\"x\"]\nconvention = \"nagios\"", ASSAY_KIND_CHECK,
-	  "2:14: `convention` must be \"plain\" (exit 0 is OK, any other CRITICAL) or \"monitoring-plugins\" "
-	  "(exit 0..3 are OK, WARNING, CRITICAL, UNKNOWN), not \"nagios\"\n" },
+	  "2:14: `convention` must be \"plain\" or \"monitoring-plugins\", not \"nagios\"\n" },
+	{ "command = [\"x\"]\nconvention = \"monitoring\"", ASSAY_KIND_CHECK,
+	  "2:14: `convention` must be \"plain\" or \"monitoring-plugins\", not \"monitoring\"\n" },
+	{ "command = [\"x\"]\nconvention = \"plian\"", ASSAY_KIND_CHECK,
+	  "2:14: `convention` must be \"plain\" or \"monitoring-plugins\", not \"plian\" (did you mean \"plain\"?)\n" },
 	{ "command = [\"x\"]\nconvention = 1", ASSAY_KIND_CHECK,
 	  "2:14: `convention` must be \"plain\" or \"monitoring-plugins\", not integer\n" },
 	{ "command = [\"x\"]\nconvention = \"monitoring-plugins\"\nok_exit = [0]", ASSAY_KIND_CHECK,
@@ -1281,9 +1286,9 @@ static const struct {
 	  "2:9: `shell` must be true or false, not integer\n"
 	  "1:12: `command[0]` must be a string, not integer\n"
 	  "6:7: `cwd` must be a string, not boolean\n"
-	  "3:12: `ok_exit[0]` is 300: an exit code is 0 to 255\n"
-	  "4:16: `output_limit` must be an integer (bytes), not float\n"
-	  "5:14: `kill_grace`: \"x\" is not a duration (write \"5s\", \"500ms\" or \"1m30s\")\n" },
+	  "3:12: `ok_exit[0]` must be between 0 and 255, not 300\n"
+	  "4:16: `output_limit` must be an integer, not float\n"
+	  "5:14: `kill_grace` is not a duration: \"x\" (write e.g. \"30s\", \"500ms\", \"2m\", \"1h30m\")\n" },
 };
 
 START_TEST(test_prepare_errors)

@@ -74,6 +74,41 @@ START_TEST(bytes_not_strings)
 }
 END_TEST
 
+/* What a server echoes may differ in case: %2f for the %2F it was sent. */
+START_TEST(any_case)
+{
+	static const char *const creds[] = { "abc", "Bearer abc", "q%2Fx" };
+	static const char *const cut[] = { "S3cr3t-Tok3n-xyz", "Bearer S3cr3t-Tok3n-xyz" };
+	const char *text = "x Bearer abc y abc z ABC Q%2fX";
+	size_t len = 0;
+	char *out = mask_text(text, strlen(text), creds, 3, ASSAY_MASK_ANY_CASE, &len);
+
+	ck_assert_str_eq(out, "x *** y *** z *** ***");
+	ck_assert_uint_eq(len, strlen(out));
+	free(out);
+	out = mask_text(text, strlen(text), creds, 3, 0, NULL);
+	ck_assert_str_eq(out, "x *** y *** z ABC Q%2fX");
+	free(out);
+	/* At the cuts, in any case. */
+	out = mask_text("\"key\": \"s3CR3t-tok3N-", 21, cut, 2,
+			ASSAY_MASK_ANY_CASE | ASSAY_MASK_CUT_END, NULL);
+	ck_assert_str_eq(out, "\"key\": \"***");
+	free(out);
+	out = mask_text("N-XYZ\", \"a\": 1", 15, cut, 2, ASSAY_MASK_ANY_CASE | ASSAY_MASK_CUT_START, NULL);
+	ck_assert_str_eq(out, "***\", \"a\": 1");
+	free(out);
+	out = mask_text("plain text", 10, cut, 2,
+			ASSAY_MASK_ANY_CASE | ASSAY_MASK_CUT_END | ASSAY_MASK_CUT_START, NULL);
+	ck_assert_str_eq(out, "plain text");
+	free(out);
+	/* Bytes, not strings: a NUL is no letter of any case. */
+	out = mask_text("a\0ABC", 5, creds, 1, ASSAY_MASK_ANY_CASE, &len);
+	ck_assert_uint_eq(len, 5);
+	ck_assert_mem_eq(out, "a\0***", 5);
+	free(out);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("mask");
@@ -84,6 +119,7 @@ int main(void)
 	tcase_add_test(t, whole_secrets);
 	tcase_add_test(t, cut_ends);
 	tcase_add_test(t, bytes_not_strings);
+	tcase_add_test(t, any_case);
 	suite_add_tcase(s, t);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

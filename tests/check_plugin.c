@@ -299,8 +299,8 @@ START_TEST(test_registration_only_during_init)
 	/* After init, the plugin handle no longer registers anything. */
 	ck_assert_int_eq(registry_register(r.plugins[0], REG_NODE, "late", &late), ASSAY_ESTATE);
 	ck_assert_int_eq(host_table()->abi_version, ASSAY_ABI_VERSION);
-	ck_assert_str_eq(host_strerror(ASSAY_EABI), "plugin ABI version mismatch");
-	ck_assert_str_eq(host_status_name(ASSAY_CRITICAL), "CRITICAL");
+	ck_assert_str_eq(host_table()->strerror(ASSAY_EABI), "plugin ABI version mismatch");
+	ck_assert_str_eq(host_table()->status_name(ASSAY_CRITICAL), "CRITICAL");
 }
 END_TEST
 

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <pthread.h>
 #include <poll.h>
 #include <signal.h>
@@ -17,9 +18,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "duration.h"
 #include "fake_host.h"
-#include "template.h"
 #include "mask.h"
+#include "status.h"
+#include "suggest.h"
+#include "template.h"
 
 extern char **environ;
 
@@ -384,45 +388,17 @@ static int fake_value_bool(const assay_value *v, bool *out)
 	return 0;
 }
 
-/* "1.5s", "200ms", "2m", "1h30m", or a number of seconds. */
+/* The host's rule: a duration string (core/duration.c), or a number of
+ * seconds from 0 to 9e12. */
 static int fake_value_duration_ms(const assay_value *v, int64_t *out)
 {
-	double total = 0;
+	double s;
 
-	if (v->type == ASSAY_VALUE_INTEGER || v->type == ASSAY_VALUE_FLOAT) {
-		double s;
-		fake_value_float(v, &s);
-		*out = (int64_t)(s * 1000);
-		return 0;
-	}
-	if (v->type != ASSAY_VALUE_STRING)
+	if (v->type == ASSAY_VALUE_STRING)
+		return duration_parse(v->str, out);
+	if (fake_value_float(v, &s) < 0 || !(s >= 0 && s <= 9e12))
 		return ASSAY_EINVAL;
-	const char *p = v->str;
-	double sign = 1;
-	if (*p == '-') {
-		sign = -1;
-		p++;
-	}
-	if (!*p)
-		return ASSAY_EINVAL;
-	while (*p) {
-		char *end;
-		if (!(*p >= '0' && *p <= '9'))
-			return ASSAY_EINVAL;
-		double n = strtod(p, &end);
-		p = end;
-		if (strncmp(p, "ms", 2) == 0)
-			total += n, p += 2;
-		else if (*p == 's')
-			total += n * 1000, p++;
-		else if (*p == 'm')
-			total += n * 60000, p++;
-		else if (*p == 'h')
-			total += n * 3600000, p++;
-		else
-			return ASSAY_EINVAL;
-	}
-	*out = (int64_t)(sign * total);
+	*out = (int64_t)ceil(s * 1000);
 	return 0;
 }
 
@@ -1530,29 +1506,6 @@ const char *fake_task_log(const assay_task *t)
 
 /* ---- misc and the table ---------------------------------------------------------------------- */
 
-static const char *fake_strerror(int code)
-{
-	switch (code) {
-	case 0: return "success";
-	case ASSAY_ENOMEM: return "out of memory";
-	case ASSAY_EINVAL: return "invalid argument";
-	case ASSAY_EEXIST: return "already registered";
-	case ASSAY_EABI: return "ABI version mismatch";
-	case ASSAY_ESTATE: return "called at the wrong time";
-	case ASSAY_EAGAIN: return "not now";
-	case ASSAY_ENEVER: return "can never be satisfied";
-	case ASSAY_ESYS: return "system call failed";
-	case ASSAY_ECANCELED: return "cancelled";
-	default: return "unknown error";
-	}
-}
-
-static const char *fake_status_name(assay_status s)
-{
-	static const char *const names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN", "SKIPPED" };
-	return (unsigned)s < 5 ? names[s] : "?";
-}
-
 void fake_add_secret(const char *secret)
 {
 	char **grown = realloc(fk.secrets, (fk.n_secrets + 1) * sizeof *grown);
@@ -1568,6 +1521,156 @@ static char *fake_mask(const assay_task *t, const char *s, size_t n, unsigned fl
 {
 	(void)t;
 	return mask_text(s, n, (const char *const *)fk.secrets, fk.n_secrets, flags, len);
+}
+
+/* What the host's mask_secrets() does: the run's secrets and the
+ * plugin's, one list. */
+static char *fake_mask_secrets(const assay_task *t, const char *s, size_t n,
+			       const char *const *secrets, size_t n_secrets, unsigned flags, size_t *len)
+{
+	size_t n_run = t ? fk.n_secrets : 0;
+	const char **all = fake_alloc((n_run + n_secrets + 1) * sizeof *all);
+	char *out;
+
+	for (size_t i = 0; i < n_run; i++)
+		all[i] = fk.secrets[i];
+	for (size_t i = 0; i < n_secrets; i++)
+		all[n_run + i] = secrets[i];
+	out = mask_text(s, n, all, n_run + n_secrets, flags, len);
+	free(all);
+	return out;
+}
+
+static size_t fake_count(const char *const *words)
+{
+	size_t n = 0;
+
+	while (words && words[n])
+		n++;
+	return n;
+}
+
+static const char *fake_suggest(const char *word, const char *const *candidates)
+{
+	return suggest_word(word, candidates, fake_count(candidates));
+}
+
+/* The option checks, in core/option.c's words (the fake has no key
+ * positions: a key's error is at its value). */
+static const char *fake_option_name(const assay_value *v, const char *what)
+{
+	return what ? what : v->key ? v->key : "value";
+}
+
+static int fake_check_duration(const assay_value *v, const char *what, int64_t min_ms,
+			       int64_t max_ms, int64_t *out)
+{
+	const char *name = fake_option_name(v, what);
+	char lim[32], got[32];
+	int64_t ms;
+
+	if (fake_value_duration_ms(v, &ms) < 0) {
+		if (v->type == ASSAY_VALUE_STRING)
+			fake_config_error(v, "`%s` is not a duration: \"%s\" (write e.g. \"30s\", \"500ms\", \"2m\", \"1h30m\")",
+					  name, v->str);
+		else if (v->type == ASSAY_VALUE_INTEGER || v->type == ASSAY_VALUE_FLOAT)
+			fake_config_error(v, "`%s` must be a number of seconds from 0 to 9e12, not %g",
+					  name, v->type == ASSAY_VALUE_FLOAT ? v->f : (double)v->i);
+		else
+			fake_config_error(v, "`%s` must be a duration such as \"30s\" or a number of seconds, not %s",
+					  name, fake_value_type_name(v));
+		return ASSAY_EINVAL;
+	}
+	if (ms < min_ms && min_ms == 1) {
+		fake_config_error(v, "`%s` must be longer than 0", name);
+		return ASSAY_EINVAL;
+	}
+	if (ms < min_ms || ms > max_ms) {
+		fake_config_error(v, "`%s` must be at %s %s, not %s", name, ms < min_ms ? "least" : "most",
+				  duration_format(ms < min_ms ? min_ms : max_ms, lim), duration_format(ms, got));
+		return ASSAY_EINVAL;
+	}
+	*out = ms;
+	return 0;
+}
+
+static int fake_check_int(const assay_value *v, const char *what, int64_t min, int64_t max,
+			  int64_t *out)
+{
+	const char *name = fake_option_name(v, what);
+
+	if (v->type != ASSAY_VALUE_INTEGER) {
+		fake_config_error(v, "`%s` must be an integer, not %s", name, fake_value_type_name(v));
+		return ASSAY_EINVAL;
+	}
+	if (v->i >= min && v->i <= max) {
+		*out = v->i;
+		return 0;
+	}
+	if (max == INT64_MAX)
+		fake_config_error(v, "`%s` must be at least %lld, not %lld", name, (long long)min,
+				  (long long)v->i);
+	else
+		fake_config_error(v, "`%s` must be between %lld and %lld, not %lld", name,
+				  (long long)min, (long long)max, (long long)v->i);
+	return ASSAY_EINVAL;
+}
+
+static int fake_check_choice(const assay_value *v, const char *what, const char *const *choices)
+{
+	const char *name = fake_option_name(v, what), *hint = NULL;
+	fake_buf list = { 0 };
+	size_t n = fake_count(choices);
+
+	for (size_t i = 0; i < n; i++)
+		fake_buf_add(&list, "%s\"%s\"", i == 0 ? "" : i + 1 == n ? " or " : ", ", choices[i]);
+	if (v->type != ASSAY_VALUE_STRING) {
+		fake_config_error(v, "`%s` must be %s, not %s", name, fake_buf_str(&list),
+				  fake_value_type_name(v));
+	} else {
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(v->str, choices[i]) == 0) {
+				free(list.s);
+				return (int)i;
+			}
+		hint = suggest_word(v->str, choices, n);
+		fake_config_error(v, "`%s` must be %s, not \"%s\"%s%s%s", name, fake_buf_str(&list),
+				  v->str, hint ? " (did you mean \"" : "", hint ? hint : "",
+				  hint ? "\"?)" : "");
+	}
+	free(list.s);
+	return ASSAY_EINVAL;
+}
+
+static int fake_check_key(const assay_value *v, const char *where, const char *const *known)
+{
+	const char *hint;
+
+	if (!v->key)
+		return 0;
+	for (size_t i = 0; known[i]; i++)
+		if (strcmp(v->key, known[i]) == 0)
+			return 0;
+	hint = fake_suggest(v->key, known);
+	if (hint)
+		fake_config_error(v, "unknown key `%s` in %s (did you mean `%s`?)", v->key, where, hint);
+	else
+		fake_config_error(v, "unknown key `%s` in %s", v->key, where);
+	return ASSAY_EINVAL;
+}
+
+/* Relative to the directory of the file fake_set_file() named. */
+static char *fake_config_path(const assay_value *v, const char *path)
+{
+	const char *file = fk.file ? fk.file : "test.toml", *slash = strrchr(file, '/');
+	char *out;
+
+	(void)v;
+	if (path[0] == '/' || !slash)
+		return strdup(path);
+	if (asprintf(&out, "%.*s/%s", (int)(slash - file), file, path) < 0)
+		return NULL;
+	return out;
 }
 
 static const assay_host fake_table = {
@@ -1627,11 +1730,19 @@ static const assay_host fake_table = {
 	.timer_start = fake_timer_start,
 	.timer_stop = fake_timer_stop,
 	.child_watch = fake_child_watch,
-	.strerror = fake_strerror,
-	.status_name = fake_status_name,
+	.strerror = status_strerror,
+	.status_name = status_name,
 	.check_shell_template = fake_check_shell_template,
 	.expand_shell = fake_expand_shell,
 	.mask = fake_mask,
+	.mask_secrets = fake_mask_secrets,
+	.suggest = fake_suggest,
+	.status_worse = status_worse,
+	.check_duration = fake_check_duration,
+	.check_int = fake_check_int,
+	.check_choice = fake_check_choice,
+	.check_key = fake_check_key,
+	.config_path = fake_config_path,
 };
 
 const assay_host *fake_host(void)

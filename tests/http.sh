@@ -644,21 +644,21 @@ for m in \
 	'`headers`: "Bad Name" is not a valid header name' \
 	'`headers.X-Ok` must be a string, not integer' \
 	'`follow_redirects` must be true or false' \
-	'`connect_timeout`: "soon" is not a duration' \
+	'`connect_timeout` is not a duration: "soon"' \
 	'`ca_file`: cannot read "/nonexistent/ca.pem"' \
 	'`rate_limit` is -1' \
-	'`circuit_breaker` must be a whole number' \
+	'`circuit_breaker` must be an integer, not float' \
 	'set `body` or `body_file`, not both' \
 	'`response_time.crit` (1 s) is shorter than `warn` (2 s)' \
 	'`expect.status[1]`: "6xx" is not a status or a class' \
 	'`expect.status[2]`: 700 is not an HTTP status' \
 	'`expect.body_regex`: /a(/ is not a POSIX extended regular expression: ' \
 	'"a..b" is not a path: empty key' \
-	'has no key `exist`: did you mean `exists`?' \
+	'unknown key `exist` in the assertions of `expect.json."c"` (an object to compare with goes in `equals`) (did you mean `exists`?)' \
 	'exists = false cannot be combined' \
 	'`expect.json."r".<` must be a number, not string' \
-	'`expect.json."e".type` must be one of' \
-	'`expect` has no key `statuz`: did you mean `status`?' \
+	'`expect.json."e".type` must be "string", "number", "integer", "boolean", "null", "array" or "object", not "text"' \
+	'unknown key `statuz` in `expect` (did you mean `status`?)' \
 	'unknown placeholder `{nope}`'; do
 	grep -q -F -e "$m" "$work/bad.out" && ok || bad "bad: no error \`$m\`"
 done
@@ -666,7 +666,7 @@ grep -q 'bad.toml:[0-9]*:[0-9]*: ' "$work/bad.out" && ok || bad "bad: errors lac
 printf '[plugins]\nload = ["http"]\n[plugins.http]\nrate_limt = 5\n[check.x]\ntype = "http"\nurl = "%s/"\n' \
 	"$base" >"$work/badplugin.toml"
 "$assay" check-config "$work/badplugin.toml" >"$work/badplugin.out" 2>&1
-grep -q 'has no option `rate_limt`: did you mean `rate_limit`?' "$work/badplugin.out" && ok ||
+grep -q 'unknown key `rate_limt` in \[plugins.http\] (did you mean `rate_limit`?)' "$work/badplugin.out" && ok ||
 	{ cat "$work/badplugin.out"; bad "badplugin: no suggestion"; }
 
 # ---- concurrency, whatever the server's protocol ------------------------------------

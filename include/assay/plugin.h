@@ -581,14 +581,67 @@ typedef struct assay_host {
 	 * thread. */
 	char *(*mask)(const assay_task *task, const char *s, size_t n, unsigned flags,
 		      size_t *len);
+
+	/* -- ABI 3: the host's chores, so that plugins share its rules ------ */
+
+	/* mask() with the plugin's own secrets as well: each of the
+	 * n_secrets strings (a credential written in the clear in the
+	 * config, a password from a URL) is masked together with every
+	 * secret of the run -- or alone when task is NULL -- by the same
+	 * rule, in one pass.  Returns and flags as mask().  Any thread. */
+	char *(*mask_secrets)(const assay_task *task, const char *s, size_t n,
+			      const char *const *secrets, size_t n_secrets, unsigned flags,
+			      size_t *len);
+	/* "did you mean": the word of the NULL-terminated candidates that
+	 * word is a likely typo of, or NULL.  The host's own rule, for a
+	 * plugin's messages to suggest as the host's do.  Any thread. */
+	const char *(*suggest)(const char *word, const char *const *candidates);
+	/* The more severe of two states as the monitoring-plugins combine
+	 * them: OK < UNKNOWN < WARNING < CRITICAL (so a check that failed and
+	 * also warns stays CRITICAL).  Any thread. */
+	assay_status (*status_worse)(assay_status a, assay_status b);
+
+	/* Option checks, with the words the host uses for its own options.
+	 * Each checks v, the value of the option `what` (NULL: v's key; for
+	 * a nested one say where it is: "expect.status"), and returns 0, or
+	 * ASSAY_EINVAL after reporting at v what is wrong and what would be
+	 * right.  Main thread only (init, prepare). */
+
+	/* A duration (value_duration_ms) of min_ms to max_ms (INT64_MAX:
+	 * no upper bound) into *out.  min_ms 1: "longer than 0". */
+	int (*check_duration)(const assay_value *v, const char *what, int64_t min_ms,
+			      int64_t max_ms, int64_t *out);
+	/* An integer from min to max into *out. */
+	int (*check_int)(const assay_value *v, const char *what, int64_t min, int64_t max,
+			 int64_t *out);
+	/* A string among the NULL-terminated choices: returns its index
+	 * (0, 1, ...), or ASSAY_EINVAL naming them, with "did you mean" for a
+	 * near miss. */
+	int (*check_choice)(const assay_value *v, const char *what, const char *const *choices);
+	/* The key of v, an entry of a table, is among the NULL-terminated
+	 * known keys; else ASSAY_EINVAL after reporting it, at the key, as
+	 * unknown in `where` ("[plugins.NAME]", "`expect`"), with "did you
+	 * mean".  The host checks a node table's own keys against the type's
+	 * `options`; this is for the tables nested in them and for
+	 * [plugins.NAME]. */
+	int (*check_key)(const assay_value *v, const char *where, const char *const *known);
+
+	/* path, written at v, as every path of a config is read: relative
+	 * to the directory of the file v was written in, unless absolute.
+	 * malloc'd, for the caller to free(); NULL when out of memory.  Any
+	 * thread, until the plan is freed. */
+	char *(*config_path)(const assay_value *v, const char *path);
 } assay_host;
 
 /* host->mask() flags: s starts in the middle of a longer text (its start
  * that a secret ends with is masked), or stops in the middle of one (its
- * end that a secret begins with is masked: a capture limit's cut). */
+ * end that a secret begins with is masked: a capture limit's cut); and
+ * a secret matches whatever the case of its ASCII letters (a server may
+ * echo %2f for the %2F it was sent). */
 enum {
 	ASSAY_MASK_CUT_START = 1u << 0,
-	ASSAY_MASK_CUT_END = 1u << 1
+	ASSAY_MASK_CUT_END = 1u << 1,
+	ASSAY_MASK_ANY_CASE = 1u << 2
 };
 
 /* What every plugin exports (and nothing else).  Called once per process:

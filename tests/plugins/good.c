@@ -22,10 +22,8 @@ static int good_prepare(assay_node *node, const assay_value *opts, void *data,
 		host->config_error(opts, "`%s` needs `value`", host->node_id(node));
 		return ASSAY_EINVAL;
 	}
-	if (host->value_int(v, &n) < 0 || n < 0 || n > 3) {
-		host->config_error(v, "`value` must be an integer from 0 to 3");
+	if (host->check_int(v, NULL, 0, 3, &n) < 0)
 		return ASSAY_EINVAL;
-	}
 	if (!(s = malloc(sizeof *s)))
 		return ASSAY_ENOMEM;
 	*s = (int)n;

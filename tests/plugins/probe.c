@@ -77,14 +77,13 @@ static int probe_prepare(assay_node *node, const assay_value *opts, void *data, 
 
 	if (!p)
 		return ASSAY_ENOMEM;
-	if ((v = host->value_get(opts, "status")) && (host->value_int(v, &n) < 0 || n < 0 || n > 3)) {
-		host->config_error(v, "`status` must be 0..3");
+	if ((v = host->value_get(opts, "status")) && host->check_int(v, NULL, 0, 3, &n) < 0) {
 		free(p);
 		return ASSAY_EINVAL;
 	}
 	p->status = v ? (int)n : 0;
-	if ((v = host->value_get(opts, "sleep")) && host->value_duration_ms(v, &p->sleep_ms) < 0) {
-		host->config_error(v, "`sleep` must be a duration");
+	if ((v = host->value_get(opts, "sleep")) &&
+	    host->check_duration(v, NULL, 0, INT64_MAX, &p->sleep_ms) < 0) {
 		free(p);
 		return ASSAY_EINVAL;
 	}
