@@ -125,13 +125,15 @@ static const char *toml_str(const char *s)
 	char buf[4096], *d = buf;
 
 	*d++ = '"';
-	for (; *s && d < buf + sizeof buf - 4; s++) {
+	for (; *s && d < buf + sizeof buf - 8; s++) {
 		if (*s == '"' || *s == '\\') {
 			*d++ = '\\';
 			*d++ = *s;
 		} else if (*s == '\n') {
 			*d++ = '\\';
 			*d++ = 'n';
+		} else if ((unsigned char)*s < 0x20 || *s == 0x7f) { /* TOML takes no raw controls */
+			d += sprintf(d, "\\u%04x", (unsigned char)*s);
 		} else {
 			*d++ = *s;
 		}
@@ -257,7 +259,7 @@ END_TEST
 START_TEST(test_convention_default)
 {
 	fake_host_reset();
-	fake_set_plugin_config(fake_parse("convention = \"monitoring-plugins\""));
+	fake_set_config("[plugins.exec]\nconvention = \"monitoring-plugins\"");
 	ck_assert_int_eq(plugin_init(fake_host(), fake_plugin()), 0);
 	type = fake_node_type("exec");
 	assert_result(run_check("command = [\"false\"]"), ASSAY_WARNING, "exit status 1");
@@ -267,17 +269,17 @@ START_TEST(test_convention_default)
 		      "exit status 1");
 
 	fake_host_reset();
-	fake_set_plugin_config(fake_parse("convention = \"plain\""));
+	fake_set_config("[plugins.exec]\nconvention = \"plain\"");
 	ck_assert_int_eq(plugin_init(fake_host(), fake_plugin()), 0);
 	type = fake_node_type("exec");
 	assert_result(run_check("command = [\"false\"]"), ASSAY_CRITICAL, "exit status 1");
 
 	fake_host_reset();
-	fake_set_plugin_config(fake_parse("convention = \"nagios\"\nconvnetion = 1"));
+	fake_set_config("[plugins.exec]\nconvention = \"nagios\"\nconvnetion = 1");
 	ck_assert_int_eq(plugin_init(fake_host(), fake_plugin()), ASSAY_EINVAL);
 	ck_assert_str_eq(fake_errors(),
-			 "1:14: `convention` must be \"plain\" or \"monitoring-plugins\", not \"nagios\"\n"
-			 "2:14: unknown key `convnetion` in [plugins.exec] (did you mean `convention`?)\n");
+			 "2:14: `convention` must be \"plain\" or \"monitoring-plugins\", not \"nagios\"\n"
+			 "3:1: unknown key `convnetion` in [plugins.exec] (did you mean `convention`?)\n");
 	ck_assert_ptr_null(fake_node_type("exec"));
 	fake_host_reset();
 	ck_assert_int_eq(plugin_init(fake_host(), fake_plugin()), 0); /* for teardown */

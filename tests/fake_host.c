@@ -1,11 +1,10 @@
-/* fake_host.c -- a fake assay host table for plugin unit tests: config values, tasks, results and a poll() reactor. */
+/* fake_host.c -- the host table for plugin unit tests: the real host's values, option checks and chores, with a fake run (tasks, results) and a poll() reactor. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <pthread.h>
 #include <poll.h>
 #include <signal.h>
@@ -18,12 +17,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "duration.h"
+#include "diag.h"
 #include "fake_host.h"
+#include "host.h"
 #include "mask.h"
-#include "status.h"
-#include "suggest.h"
+#include "plan.h"
 #include "template.h"
+#include "toml.h"
+#include "value.h"
 
 extern char **environ;
 
@@ -104,32 +105,10 @@ static const char *fake_level(int level)
 {
 	return level >= 0 && level < 4 ? fake_levels[level] : "LEVEL?";
 }
-
 /* ---- the state ------------------------------------------------------------------ */
 
 struct assay_plugin {
 	int unused;
-};
-
-struct assay_value {
-	assay_value_type type;
-	unsigned line, col;
-	char *key;
-	char *str;
-	bool secret;
-	int64_t i;
-	double f;
-	bool b;
-	assay_value **items;
-	size_t n;
-	assay_value *next_alloc;
-};
-
-struct assay_node {
-	char *id;
-	unsigned kind;
-	char **params; /* name, value, ..., NULL */
-	assay_node *next;
 };
 
 struct assay_task {
@@ -192,26 +171,36 @@ typedef struct fake_job {
 	struct fake_job *next;
 } fake_job;
 
+/* One fake_parse() or fake_set_config() document, as the host reads it. */
+typedef struct fake_doc {
+	toml_doc *toml;
+	value_tree tree;
+	struct fake_doc *next;
+} fake_doc;
+
 static struct {
 	assay_plugin plugin;
 	bool declared;
 	assay_plugin_info info;
 	const assay_node_type *types[16];
 	size_t n_types;
+	const assay_resource_type *resources[8];
+	size_t n_resources;
+	unsigned releases; /* grants given back: a waiting acquire tries again */
 	fake_buf plugin_log;
-	char **errors;
-	size_t n_errors;
+	diag errors;       /* every document's config_error()s */
 	fake_buf all_errors;
-	assay_value *values;
-	assay_node *nodes;
+	fake_doc *docs;    /* newest first */
+	const fake_doc *config; /* fake_set_config()'s: plugin_config() reads it */
+	plan_node **nodes;
+	size_t n_nodes;
 	assay_task *tasks;
 	assay_watch *watches;
 	assay_timer *timers;
 	fake_child *children;
 	fake_job *jobs;
 	int wake[2]; /* wakes poll() when another thread adds work */
-	char *file;  /* what value_pos() answers; NULL: "test.toml" */
-	const assay_value *plugin_config;
+	char *file;  /* the file of the documents parsed next; NULL: "test.toml" */
 	char **secrets; /* what mask() masks: interpolated values, fake_add_secret() */
 	size_t n_secrets;
 } fk;
@@ -245,17 +234,38 @@ static int fake_declare(assay_plugin *plugin, const assay_plugin_info *info)
 	return 0;
 }
 
-static int fake_register_node_type(assay_plugin *plugin, const assay_node_type *type)
+/* Adds type under name to list (of size max); the host's refusals. */
+static int fake_register(const void **list, size_t *n, size_t max, const char *name,
+			 const void *type, bool taken)
 {
-	(void)plugin;
 	if (!fk.declared)
 		return ASSAY_ESTATE;
-	if (fake_node_type(type->name))
+	if (!name)
+		return ASSAY_EINVAL;
+	if (taken)
 		return ASSAY_EEXIST;
-	if (fk.n_types == sizeof fk.types / sizeof *fk.types)
+	if (*n == max)
 		return ASSAY_ENOMEM;
-	fk.types[fk.n_types++] = type;
+	list[(*n)++] = type;
 	return 0;
+}
+
+static int fake_register_node_type(assay_plugin *plugin, const assay_node_type *t)
+{
+	(void)plugin;
+	if (!t->run || !t->prepare || !t->kinds)
+		return ASSAY_EINVAL;
+	return fake_register((const void **)fk.types, &fk.n_types, 16, t->name, t,
+			     fake_node_type(t->name) != NULL);
+}
+
+static int fake_register_resource_type(assay_plugin *plugin, const assay_resource_type *t)
+{
+	(void)plugin;
+	if (!t->prepare || !t->try_acquire || !t->release)
+		return ASSAY_EINVAL;
+	return fake_register((const void **)fk.resources, &fk.n_resources, 8, t->name, t,
+			     fake_resource_type(t->name) != NULL);
 }
 
 static int fake_unregister_node_type(assay_plugin *plugin, const char *name)
@@ -274,39 +284,45 @@ static int fake_unregister_node_type(assay_plugin *plugin, const char *name)
 	return ASSAY_EINVAL;
 }
 
-static int fake_register_other(assay_plugin *plugin, const void *type)
+static int fake_unregister_resource_type(assay_plugin *plugin, const char *name)
 {
 	(void)plugin;
-	(void)type;
+	for (size_t i = 0; i < fk.n_resources; i++) {
+		if (strcmp(fk.resources[i]->name, name) != 0)
+			continue;
+		void (*free_data)(void *) = fk.resources[i]->free_data;
+		void *data = fk.resources[i]->data;
+		fk.resources[i] = fk.resources[--fk.n_resources];
+		if (free_data)
+			free_data(data);
+		return 0;
+	}
 	return ASSAY_EINVAL;
 }
 
-static int fake_unregister_other(assay_plugin *plugin, const char *name)
+/* The unit tests of a plugin's reporter call its write() themselves. */
+static int fake_register_reporter(assay_plugin *p, const assay_reporter *r)
 {
-	(void)plugin;
+	(void)p;
+	(void)r;
+	return ASSAY_EINVAL;
+}
+
+static int fake_unregister_reporter(assay_plugin *p, const char *name)
+{
+	(void)p;
 	(void)name;
 	return ASSAY_EINVAL;
 }
 
-static int fake_register_resource_type(assay_plugin *p, const assay_resource_type *t)
-{
-	return fake_register_other(p, t);
-}
-
-static int fake_register_reporter(assay_plugin *p, const assay_reporter *r)
-{
-	return fake_register_other(p, r);
-}
-
+/* [plugins.NAME] of fake_set_config()'s document, NAME the name the
+ * plugin declared: as the host hands a plugin its table. */
 static const assay_value *fake_plugin_config(assay_plugin *plugin)
 {
 	(void)plugin;
-	return fk.plugin_config;
-}
-
-void fake_set_plugin_config(const assay_value *table)
-{
-	fk.plugin_config = table;
+	if (!fk.config || !fk.declared)
+		return NULL;
+	return value_get(value_get(&fk.config->tree.root, "plugins"), fk.info.name);
 }
 
 ASSAY_PRINTF(3, 4)
@@ -321,127 +337,39 @@ static void fake_plugin_log_fn(assay_plugin *plugin, int level, const char *fmt,
 	fake_buf_add(&fk.plugin_log, "\n");
 }
 
-/* ---- configuration values ------------------------------------------------------------ */
+/* ---- configuration values: the host's own ---------------------------------------- */
 
-static assay_value_type fake_value_type(const assay_value *v)
+static fake_doc *fake_doc_parse(const char *toml)
 {
-	return v->type;
-}
+	fake_doc *d = fake_alloc(sizeof *d);
+	toml_error err;
+	char *what;
+	int rc;
 
-static const char *fake_value_type_name(const assay_value *v)
-{
-	static const char *const names[] = { "?", "table", "array", "string", "integer",
-					     "float", "boolean", "datetime" };
-	return v->type <= ASSAY_VALUE_DATETIME ? names[v->type] : "?";
-}
-
-static void fake_value_pos(const assay_value *v, const char **file, unsigned *line,
-			   unsigned *column)
-{
-	if (file)
-		*file = fk.file ? fk.file : "test.toml";
-	if (line)
-		*line = v->line;
-	if (column)
-		*column = v->col;
-}
-
-static const char *fake_value_key(const assay_value *v)
-{
-	return v->key;
-}
-
-static const char *fake_value_string(const assay_value *v)
-{
-	return v->type == ASSAY_VALUE_STRING ? v->str : NULL;
-}
-
-static bool fake_value_secret(const assay_value *v)
-{
-	return v->secret;
-}
-
-static int fake_value_int(const assay_value *v, int64_t *out)
-{
-	if (v->type != ASSAY_VALUE_INTEGER)
-		return ASSAY_EINVAL;
-	*out = v->i;
-	return 0;
-}
-
-static int fake_value_float(const assay_value *v, double *out)
-{
-	if (v->type == ASSAY_VALUE_INTEGER)
-		*out = (double)v->i;
-	else if (v->type == ASSAY_VALUE_FLOAT)
-		*out = v->f;
-	else
-		return ASSAY_EINVAL;
-	return 0;
-}
-
-static int fake_value_bool(const assay_value *v, bool *out)
-{
-	if (v->type != ASSAY_VALUE_BOOLEAN)
-		return ASSAY_EINVAL;
-	*out = v->b;
-	return 0;
-}
-
-/* The host's rule: a duration string (core/duration.c), or a number of
- * seconds from 0 to 9e12. */
-static int fake_value_duration_ms(const assay_value *v, int64_t *out)
-{
-	double s;
-
-	if (v->type == ASSAY_VALUE_STRING)
-		return duration_parse(v->str, out);
-	if (fake_value_float(v, &s) < 0 || !(s >= 0 && s <= 9e12))
-		return ASSAY_EINVAL;
-	*out = (int64_t)ceil(s * 1000);
-	return 0;
-}
-
-static size_t fake_value_len(const assay_value *v)
-{
-	return v->type == ASSAY_VALUE_ARRAY || v->type == ASSAY_VALUE_TABLE ? v->n : 0;
-}
-
-static const assay_value *fake_value_at(const assay_value *v, size_t i, const char **key)
-{
-	if (i >= fake_value_len(v))
-		return NULL;
-	if (key)
-		*key = v->items[i]->key;
-	return v->items[i];
-}
-
-static const assay_value *fake_value_get(const assay_value *t, const char *key)
-{
-	if (!t || t->type != ASSAY_VALUE_TABLE)
-		return NULL;
-	for (size_t i = 0; i < t->n; i++)
-		if (strcmp(t->items[i]->key, key) == 0)
-			return t->items[i];
-	return NULL;
-}
-
-ASSAY_PRINTF(2, 3)
-static void fake_config_error(const assay_value *v, const char *fmt, ...)
-{
-	fake_buf b = { 0 };
-	va_list ap;
-
-	fake_buf_add(&b, "%u:%u: ", v ? v->line : 0, v ? v->col : 0);
-	va_start(ap, fmt);
-	fake_buf_vadd(&b, fmt, ap);
-	va_end(ap);
-	char **e = realloc(fk.errors, (fk.n_errors + 1) * sizeof *e);
-	if (!e)
+	if (!(d->toml = toml_parse(toml, strlen(toml), &err))) {
+		if (asprintf(&what, "%u:%u: %s", err.pos.line, err.pos.column, err.message) < 0)
+			fake_die("out of memory");
+		fake_die(what);
+	}
+	rc = value_tree_build(&d->tree, toml_doc_root(d->toml), fk.file ? fk.file : "test.toml",
+			      &fk.errors);
+	if (rc == ASSAY_ENOMEM)
 		fake_die("out of memory");
-	fk.errors = e;
-	fk.errors[fk.n_errors++] = b.s;
-	fake_buf_add(&fk.all_errors, "%s\n", b.s);
+	for (size_t i = 0; i < d->tree.n_secrets; i++)
+		fake_add_secret(d->tree.secrets[i]);
+	d->next = fk.docs;
+	fk.docs = d;
+	return d;
+}
+
+const assay_value *fake_parse(const char *toml)
+{
+	return &fake_doc_parse(toml)->tree.root;
+}
+
+void fake_set_config(const char *toml)
+{
+	fk.config = fake_doc_parse(toml);
 }
 
 void fake_set_file(const char *file)
@@ -452,218 +380,28 @@ void fake_set_file(const char *file)
 
 size_t fake_error_count(void)
 {
-	return fk.n_errors;
+	return diag_count(&fk.errors);
 }
 
-const char *fake_error(size_t i)
-{
-	return i < fk.n_errors ? fk.errors[i] : NULL;
-}
-
+/* The diagnostics without the file each begins with. */
 const char *fake_errors(void)
 {
-	return fake_buf_str(&fk.all_errors);
-}
+	fk.all_errors.len = 0;
+	fake_buf_add(&fk.all_errors, "%s", "");
+	for (size_t i = 0; i < fk.errors.n; i++) {
+		const char *line = fk.errors.lines[i];
 
-/* -- the TOML subset -- */
+		for (const fake_doc *d = fk.docs; d; d = d->next) {
+			size_t n = strlen(d->tree.file);
 
-typedef struct fake_lex {
-	const char *p;
-	unsigned line, col;
-} fake_lex;
-
-static void fake_syntax(const fake_lex *lx, const char *what)
-{
-	fprintf(stderr, "fake_parse: %u:%u: %s\n", lx->line, lx->col, what);
-	abort();
-}
-
-static void fake_adv(fake_lex *lx)
-{
-	if (*lx->p == '\n') {
-		lx->line++;
-		lx->col = 1;
-	} else {
-		lx->col++;
-	}
-	lx->p++;
-}
-
-static void fake_skip(fake_lex *lx, bool newlines)
-{
-	for (;;) {
-		if (*lx->p == ' ' || *lx->p == '\t' || (newlines && *lx->p == '\n')) {
-			fake_adv(lx);
-		} else if (*lx->p == '#') {
-			while (*lx->p && *lx->p != '\n')
-				fake_adv(lx);
-		} else {
-			return;
-		}
-	}
-}
-
-static assay_value *fake_value_new(assay_value_type type, const fake_lex *lx)
-{
-	assay_value *v = fake_alloc(sizeof *v);
-	v->type = type;
-	v->line = lx->line;
-	v->col = lx->col;
-	v->next_alloc = fk.values;
-	fk.values = v;
-	return v;
-}
-
-static void fake_push(assay_value *parent, assay_value *child)
-{
-	assay_value **items = realloc(parent->items, (parent->n + 1) * sizeof *items);
-	if (!items)
-		fake_die("out of memory");
-	parent->items = items;
-	parent->items[parent->n++] = child;
-}
-
-static char *fake_parse_string(fake_lex *lx, bool *secret)
-{
-	fake_buf b = { 0 };
-	char quote = *lx->p;
-
-	fake_buf_add(&b, "%s", "");
-	fake_adv(lx);
-	while (*lx->p != quote) {
-		if (!*lx->p || *lx->p == '\n')
-			fake_syntax(lx, "unterminated string");
-		if (quote == '"' && *lx->p == '\\') {
-			fake_adv(lx);
-			char c = *lx->p;
-			fake_buf_add(&b, "%c", c == 'n' ? '\n' : c == 't' ? '\t' : c);
-			fake_adv(lx);
-		} else if (quote == '"' && strncmp(lx->p, "${env:", 6) == 0) {
-			const char *end = strchr(lx->p, '}');
-			if (!end)
-				fake_syntax(lx, "unterminated ${env:");
-			char *name = strndup(lx->p + 6, (size_t)(end - lx->p - 6));
-			const char *value = getenv(name);
-			free(name);
-			fake_buf_add(&b, "%s", value ? value : "");
-			if (value)
-				fake_add_secret(value);
-			*secret = true;
-			while (lx->p <= end)
-				fake_adv(lx);
-		} else {
-			fake_buf_add(&b, "%c", *lx->p);
-			fake_adv(lx);
-		}
-	}
-	fake_adv(lx);
-	return b.s;
-}
-
-static char *fake_parse_key(fake_lex *lx)
-{
-	bool secret = false;
-	if (*lx->p == '"' || *lx->p == '\'')
-		return fake_parse_string(lx, &secret);
-	const char *start = lx->p;
-	while ((*lx->p >= 'a' && *lx->p <= 'z') || (*lx->p >= 'A' && *lx->p <= 'Z') ||
-	       (*lx->p >= '0' && *lx->p <= '9') || *lx->p == '_' || *lx->p == '-')
-		fake_adv(lx);
-	if (lx->p == start)
-		fake_syntax(lx, "expected a key");
-	return strndup(start, (size_t)(lx->p - start));
-}
-
-static assay_value *fake_parse_value(fake_lex *lx);
-
-/* Key-value pairs up to `close` ('}' for an inline table, '\0' at top). */
-static void fake_parse_pairs(fake_lex *lx, assay_value *t, char close)
-{
-	for (;;) {
-		fake_skip(lx, close == '\0');
-		if (*lx->p == close)
-			return;
-		char *key = fake_parse_key(lx);
-		if (fake_value_get(t, key))
-			fake_syntax(lx, "duplicate key");
-		fake_skip(lx, false);
-		if (*lx->p != '=')
-			fake_syntax(lx, "expected =");
-		fake_adv(lx);
-		fake_skip(lx, false);
-		assay_value *v = fake_parse_value(lx);
-		v->key = key;
-		fake_push(t, v);
-		fake_skip(lx, false);
-		if (close == '}') {
-			if (*lx->p == ',') {
-				fake_adv(lx);
-				continue;
-			}
-			if (*lx->p != '}')
-				fake_syntax(lx, "expected , or }");
-		} else if (*lx->p && *lx->p != '\n') {
-			fake_syntax(lx, "expected the end of the line");
-		}
-	}
-}
-
-static assay_value *fake_parse_value(fake_lex *lx)
-{
-	assay_value *v;
-
-	if (*lx->p == '"' || *lx->p == '\'') {
-		v = fake_value_new(ASSAY_VALUE_STRING, lx);
-		v->str = fake_parse_string(lx, &v->secret);
-	} else if (*lx->p == '[') {
-		v = fake_value_new(ASSAY_VALUE_ARRAY, lx);
-		fake_adv(lx);
-		for (;;) {
-			fake_skip(lx, true);
-			if (*lx->p == ']')
+			if (strncmp(line, d->tree.file, n) == 0 && line[n] == ':') {
+				line += n + 1;
 				break;
-			fake_push(v, fake_parse_value(lx));
-			fake_skip(lx, true);
-			if (*lx->p == ',')
-				fake_adv(lx);
-			else if (*lx->p != ']')
-				fake_syntax(lx, "expected , or ]");
+			}
 		}
-		fake_adv(lx);
-	} else if (*lx->p == '{') {
-		v = fake_value_new(ASSAY_VALUE_TABLE, lx);
-		fake_adv(lx);
-		fake_parse_pairs(lx, v, '}');
-		fake_adv(lx);
-	} else if (strncmp(lx->p, "true", 4) == 0 || strncmp(lx->p, "false", 5) == 0) {
-		v = fake_value_new(ASSAY_VALUE_BOOLEAN, lx);
-		v->b = *lx->p == 't';
-		for (int i = v->b ? 4 : 5; i > 0; i--)
-			fake_adv(lx);
-	} else {
-		char *end;
-		v = fake_value_new(ASSAY_VALUE_INTEGER, lx);
-		errno = 0;
-		v->i = strtoll(lx->p, &end, 10);
-		if (*end == '.' || *end == 'e' || *end == 'E') {
-			v->type = ASSAY_VALUE_FLOAT;
-			v->f = strtod(lx->p, &end);
-		}
-		if (end == lx->p || errno)
-			fake_syntax(lx, "expected a value");
-		while (lx->p < end)
-			fake_adv(lx);
+		fake_buf_add(&fk.all_errors, "%s\n", line);
 	}
-	return v;
-}
-
-const assay_value *fake_parse(const char *toml)
-{
-	fake_lex lx = { toml, 1, 1 };
-	assay_value *t = fake_value_new(ASSAY_VALUE_TABLE, &lx);
-
-	fake_parse_pairs(&lx, t, '\0');
-	return t;
+	return fake_buf_str(&fk.all_errors);
 }
 
 /* ---- nodes and tasks ------------------------------------------------------------------ */
@@ -694,30 +432,31 @@ static const char *fake_param(char **params, const char *name)
 	return NULL;
 }
 
+/* A plan node as the host's prepare sees one, so that the host's own
+ * node_param, check_template and check_shell_template read it. */
 assay_node *fake_node(const char *id, unsigned kind, const char *const *params)
 {
-	assay_node *n = fake_alloc(sizeof *n);
+	plan_node *n = fake_alloc(sizeof *n);
+	assay_param *p;
+	size_t count = 0;
+
+	while (params && params[2 * count] && params[2 * count + 1])
+		count++;
+	p = fake_alloc((count + 1) * sizeof *p);
+	for (size_t i = 0; i < count; i++) {
+		p[i].name = fake_strdup(params[2 * i]);
+		p[i].value = fake_strdup(params[2 * i + 1]);
+	}
 	n->id = fake_strdup(id);
 	n->kind = kind;
-	n->params = fake_strv(params);
-	n->next = fk.nodes;
-	fk.nodes = n;
-	return n;
-}
-
-static const char *fake_node_id(const assay_node *n)
-{
-	return n->id;
-}
-
-static unsigned fake_node_kind(const assay_node *n)
-{
-	return n->kind;
-}
-
-static const char *fake_node_param(const assay_node *n, const char *name)
-{
-	return fake_param(n->params, name);
+	n->params = p;
+	n->n_params = count;
+	plan_node **grown = realloc(fk.nodes, (fk.n_nodes + 1) * sizeof *grown);
+	if (!grown)
+		fake_die("out of memory");
+	fk.nodes = grown;
+	fk.nodes[fk.n_nodes++] = n;
+	return (assay_node *)n;
 }
 
 assay_task *fake_task(const char *id, unsigned kind, const char *const *params,
@@ -825,39 +564,6 @@ static unsigned fake_task_attempt(const assay_task *t)
 	return 1;
 }
 
-/* The host's own rules (core/template.c), with the fake's nodes and
- * tasks: so the exec suite's expectations hold against the real host. */
-static const char *fake_node_lookup(const char *name, void *arg)
-{
-	const assay_node *n = arg;
-
-	if (strcmp(name, "item") == 0)
-		return n->kind == ASSAY_KIND_VALIDATION ? "" : NULL;
-	return fake_param(n->params, name);
-}
-
-static int fake_check(assay_node *n, const assay_value *v, const char *what, bool shell)
-{
-	const char *s = fake_value_string(v);
-	char *msg;
-	int rc = template_check(s ? s : "", shell, n->kind, fake_node_lookup, n, &msg);
-
-	if (rc < 0) {
-		fake_config_error(v, "`%s`: %s", what, msg ? msg : "out of memory");
-		free(msg);
-	}
-	return rc;
-}
-
-static int fake_check_template(assay_node *n, const assay_value *v, const char *what)
-{
-	return fake_check(n, v, what, false);
-}
-
-static int fake_check_shell_template(assay_node *n, const assay_value *v, const char *what)
-{
-	return fake_check(n, v, what, true);
-}
 
 static const char *fake_task_lookup(const char *name, void *arg)
 {
@@ -1504,6 +1210,50 @@ const char *fake_task_log(const assay_task *t)
 	return fake_buf_str(&t->log);
 }
 
+/* ---- resource types ------------------------------------------------------------------------ */
+
+/* Wakes an acquire waiting for a grant of any type to come back. */
+void fake_release(const assay_resource_type *type, void *grant)
+{
+	type->release(grant, type->data);
+	FK_LOCK();
+	fk.releases++;
+	FK_UNLOCK();
+}
+
+int fake_acquire(assay_task *task, const assay_resource_type *type, void *req, int64_t limit_ms,
+		 void **grant, unsigned *tries)
+{
+	int64_t until = fake_now_ns() + limit_ms * 1000000;
+
+	*tries = 0;
+	for (;;) {
+		uint32_t retry_ms = 0;
+		int rc = type->try_acquire(task, req, type->data, grant, &retry_ms);
+
+		++*tries;
+		if (rc != ASSAY_EAGAIN)
+			return rc;
+		/* Asked again when a grant comes back, or after retry_ms. */
+		int64_t again = retry_ms ? fake_now_ns() + (int64_t)retry_ms * 1000000 : until;
+		FK_LOCK();
+		unsigned releases = fk.releases;
+		FK_UNLOCK();
+		for (;;) {
+			int64_t now = fake_now_ns();
+
+			if (now >= until)
+				return ASSAY_EAGAIN;
+			FK_LOCK();
+			bool released = fk.releases != releases;
+			FK_UNLOCK();
+			if (released || now >= again)
+				break;
+			fake_turn(again < until ? again : until);
+		}
+	}
+}
+
 /* ---- misc and the table ---------------------------------------------------------------------- */
 
 void fake_add_secret(const char *secret)
@@ -1541,213 +1291,57 @@ static char *fake_mask_secrets(const assay_task *t, const char *s, size_t n,
 	return out;
 }
 
-static size_t fake_count(const char *const *words)
-{
-	size_t n = 0;
-
-	while (words && words[n])
-		n++;
-	return n;
-}
-
-static const char *fake_suggest(const char *word, const char *const *candidates)
-{
-	return suggest_word(word, candidates, fake_count(candidates));
-}
-
-/* The option checks, in core/option.c's words (the fake has no key
- * positions: a key's error is at its value). */
-static const char *fake_option_name(const assay_value *v, const char *what)
-{
-	return what ? what : v->key ? v->key : "value";
-}
-
-static int fake_check_duration(const assay_value *v, const char *what, int64_t min_ms,
-			       int64_t max_ms, int64_t *out)
-{
-	const char *name = fake_option_name(v, what);
-	char lim[32], got[32];
-	int64_t ms;
-
-	if (fake_value_duration_ms(v, &ms) < 0) {
-		if (v->type == ASSAY_VALUE_STRING)
-			fake_config_error(v, "`%s` is not a duration: \"%s\" (write e.g. \"30s\", \"500ms\", \"2m\", \"1h30m\")",
-					  name, v->str);
-		else if (v->type == ASSAY_VALUE_INTEGER || v->type == ASSAY_VALUE_FLOAT)
-			fake_config_error(v, "`%s` must be a number of seconds from 0 to 9e12, not %g",
-					  name, v->type == ASSAY_VALUE_FLOAT ? v->f : (double)v->i);
-		else
-			fake_config_error(v, "`%s` must be a duration such as \"30s\" or a number of seconds, not %s",
-					  name, fake_value_type_name(v));
-		return ASSAY_EINVAL;
-	}
-	if (ms < min_ms && min_ms == 1) {
-		fake_config_error(v, "`%s` must be longer than 0", name);
-		return ASSAY_EINVAL;
-	}
-	if (ms < min_ms || ms > max_ms) {
-		fake_config_error(v, "`%s` must be at %s %s, not %s", name, ms < min_ms ? "least" : "most",
-				  duration_format(ms < min_ms ? min_ms : max_ms, lim), duration_format(ms, got));
-		return ASSAY_EINVAL;
-	}
-	*out = ms;
-	return 0;
-}
-
-static int fake_check_int(const assay_value *v, const char *what, int64_t min, int64_t max,
-			  int64_t *out)
-{
-	const char *name = fake_option_name(v, what);
-
-	if (v->type != ASSAY_VALUE_INTEGER) {
-		fake_config_error(v, "`%s` must be an integer, not %s", name, fake_value_type_name(v));
-		return ASSAY_EINVAL;
-	}
-	if (v->i >= min && v->i <= max) {
-		*out = v->i;
-		return 0;
-	}
-	if (max == INT64_MAX)
-		fake_config_error(v, "`%s` must be at least %lld, not %lld", name, (long long)min,
-				  (long long)v->i);
-	else
-		fake_config_error(v, "`%s` must be between %lld and %lld, not %lld", name,
-				  (long long)min, (long long)max, (long long)v->i);
-	return ASSAY_EINVAL;
-}
-
-static int fake_check_choice(const assay_value *v, const char *what, const char *const *choices)
-{
-	const char *name = fake_option_name(v, what), *hint = NULL;
-	fake_buf list = { 0 };
-	size_t n = fake_count(choices);
-
-	for (size_t i = 0; i < n; i++)
-		fake_buf_add(&list, "%s\"%s\"", i == 0 ? "" : i + 1 == n ? " or " : ", ", choices[i]);
-	if (v->type != ASSAY_VALUE_STRING) {
-		fake_config_error(v, "`%s` must be %s, not %s", name, fake_buf_str(&list),
-				  fake_value_type_name(v));
-	} else {
-		for (size_t i = 0; i < n; i++)
-			if (strcmp(v->str, choices[i]) == 0) {
-				free(list.s);
-				return (int)i;
-			}
-		hint = suggest_word(v->str, choices, n);
-		fake_config_error(v, "`%s` must be %s, not \"%s\"%s%s%s", name, fake_buf_str(&list),
-				  v->str, hint ? " (did you mean \"" : "", hint ? hint : "",
-				  hint ? "\"?)" : "");
-	}
-	free(list.s);
-	return ASSAY_EINVAL;
-}
-
-static int fake_check_key(const assay_value *v, const char *where, const char *const *known)
-{
-	const char *hint;
-
-	if (!v->key)
-		return 0;
-	for (size_t i = 0; known[i]; i++)
-		if (strcmp(v->key, known[i]) == 0)
-			return 0;
-	hint = fake_suggest(v->key, known);
-	if (hint)
-		fake_config_error(v, "unknown key `%s` in %s (did you mean `%s`?)", v->key, where, hint);
-	else
-		fake_config_error(v, "unknown key `%s` in %s", v->key, where);
-	return ASSAY_EINVAL;
-}
-
-/* Relative to the directory of the file fake_set_file() named. */
-static char *fake_config_path(const assay_value *v, const char *path)
-{
-	const char *file = fk.file ? fk.file : "test.toml", *slash = strrchr(file, '/');
-	char *out;
-
-	(void)v;
-	if (path[0] == '/' || !slash)
-		return strdup(path);
-	if (asprintf(&out, "%.*s/%s", (int)(slash - file), file, path) < 0)
-		return NULL;
-	return out;
-}
-
-static const assay_host fake_table = {
-	.abi_version = ASSAY_ABI_VERSION,
-	.declare = fake_declare,
-	.abi_minor = ASSAY_ABI_MINOR,
-	.register_node_type = fake_register_node_type,
-	.unregister_node_type = fake_unregister_node_type,
-	.register_resource_type = fake_register_resource_type,
-	.unregister_resource_type = fake_unregister_other,
-	.register_reporter = fake_register_reporter,
-	.unregister_reporter = fake_unregister_other,
-	.plugin_config = fake_plugin_config,
-	.plugin_log = fake_plugin_log_fn,
-	.value_type = fake_value_type,
-	.value_type_name = fake_value_type_name,
-	.value_pos = fake_value_pos,
-	.value_key = fake_value_key,
-	.value_string = fake_value_string,
-	.value_secret = fake_value_secret,
-	.value_int = fake_value_int,
-	.value_float = fake_value_float,
-	.value_bool = fake_value_bool,
-	.value_duration_ms = fake_value_duration_ms,
-	.value_len = fake_value_len,
-	.value_at = fake_value_at,
-	.value_get = fake_value_get,
-	.config_error = fake_config_error,
-	.node_id = fake_node_id,
-	.node_kind = fake_node_kind,
-	.node_param = fake_node_param,
-	.check_template = fake_check_template,
-	.task_id = fake_task_id,
-	.task_kind = fake_task_kind,
-	.task_param = fake_task_param,
-	.task_item = fake_task_item,
-	.task_attempt = fake_task_attempt,
-	.task_set_data = fake_task_set_data,
-	.task_data = fake_task_data,
-	.task_timeout_ms = fake_task_timeout_ms,
-	.task_timed_out = fake_task_timed_out_fn,
-	.expand = fake_expand,
-	.set_status = fake_set_status,
-	.set_message = fake_set_message,
-	.set_details = fake_set_details,
-	.add_metric = fake_add_metric,
-	.task_log = fake_task_log_fn,
-	.setenv = fake_setenv,
-	.environ = fake_environ,
-	.deadline_ns = fake_deadline_ns,
-	.cancelled = fake_cancelled,
-	.spawn = fake_spawn,
-	.complete = fake_complete,
-	.fd_watch = fake_fd_watch,
-	.fd_modify = fake_fd_modify,
-	.fd_unwatch = fake_fd_unwatch,
-	.timer_start = fake_timer_start,
-	.timer_stop = fake_timer_stop,
-	.child_watch = fake_child_watch,
-	.strerror = status_strerror,
-	.status_name = status_name,
-	.check_shell_template = fake_check_shell_template,
-	.expand_shell = fake_expand_shell,
-	.mask = fake_mask,
-	.mask_secrets = fake_mask_secrets,
-	.suggest = fake_suggest,
-	.status_worse = status_worse,
-	.check_duration = fake_check_duration,
-	.check_int = fake_check_int,
-	.check_choice = fake_check_choice,
-	.check_key = fake_check_key,
-	.config_path = fake_config_path,
-};
+/* The host's table, with the run's members -- registration, the task,
+ * the reactor -- the fake's. */
+static assay_host fake_table;
 
 const assay_host *fake_host(void)
 {
-	return &fake_table;
+	assay_host *t = &fake_table;
+
+	if (t->declare)
+		return t;
+	*t = *host_table();
+	t->declare = fake_declare;
+	t->register_node_type = fake_register_node_type;
+	t->unregister_node_type = fake_unregister_node_type;
+	t->register_resource_type = fake_register_resource_type;
+	t->unregister_resource_type = fake_unregister_resource_type;
+	t->register_reporter = fake_register_reporter;
+	t->unregister_reporter = fake_unregister_reporter;
+	t->plugin_config = fake_plugin_config;
+	t->plugin_log = fake_plugin_log_fn;
+	t->task_id = fake_task_id;
+	t->task_kind = fake_task_kind;
+	t->task_param = fake_task_param;
+	t->task_item = fake_task_item;
+	t->task_attempt = fake_task_attempt;
+	t->task_set_data = fake_task_set_data;
+	t->task_data = fake_task_data;
+	t->task_timeout_ms = fake_task_timeout_ms;
+	t->task_timed_out = fake_task_timed_out_fn;
+	t->expand = fake_expand;
+	t->expand_shell = fake_expand_shell;
+	t->set_status = fake_set_status;
+	t->set_message = fake_set_message;
+	t->set_details = fake_set_details;
+	t->add_metric = fake_add_metric;
+	t->task_log = fake_task_log_fn;
+	t->setenv = fake_setenv;
+	t->environ = fake_environ;
+	t->deadline_ns = fake_deadline_ns;
+	t->cancelled = fake_cancelled;
+	t->spawn = fake_spawn;
+	t->complete = fake_complete;
+	t->fd_watch = fake_fd_watch;
+	t->fd_modify = fake_fd_modify;
+	t->fd_unwatch = fake_fd_unwatch;
+	t->timer_start = fake_timer_start;
+	t->timer_stop = fake_timer_stop;
+	t->child_watch = fake_child_watch;
+	t->mask = fake_mask;
+	t->mask_secrets = fake_mask_secrets;
+	return t;
 }
 
 assay_plugin *fake_plugin(void)
@@ -1768,9 +1362,52 @@ const assay_node_type *fake_node_type(const char *name)
 	return NULL;
 }
 
+const assay_resource_type *fake_resource_type(const char *name)
+{
+	for (size_t i = 0; i < fk.n_resources; i++)
+		if (strcmp(fk.resources[i]->name, name) == 0)
+			return fk.resources[i];
+	return NULL;
+}
+
 const char *fake_plugin_log(void)
 {
 	return fake_buf_str(&fk.plugin_log);
+}
+
+static void fake_task_free(assay_task *t)
+{
+	free(t->id);
+	fake_strv_free(t->params);
+	free(t->item);
+	free(t->message);
+	free(t->details);
+	for (size_t i = 0; i < t->n_metrics; i++) {
+		free((char *)t->metrics[i].name);
+		free((char *)t->metrics[i].unit);
+		free((char *)t->metrics[i].warn);
+		free((char *)t->metrics[i].crit);
+	}
+	free(t->metrics);
+	free(t->log.s);
+	for (size_t i = 0; i < t->n_env; i++)
+		free(t->env[i]);
+	free(t->env);
+	for (size_t i = 0; i < t->n_environs; i++)
+		free(t->environs[i]);
+	free(t->environs);
+	free(t);
+}
+
+static void fake_node_free(plan_node *n)
+{
+	for (size_t i = 0; i < n->n_params; i++) {
+		free((char *)n->params[i].name);
+		free((char *)n->params[i].value);
+	}
+	free((assay_param *)n->params);
+	free(n->id);
+	free(n);
 }
 
 void fake_host_reset(void)
@@ -1778,10 +1415,10 @@ void fake_host_reset(void)
 	for (size_t i = 0; i < fk.n_secrets; i++)
 		free(fk.secrets[i]);
 	free(fk.secrets);
-	fk.secrets = NULL;
-	fk.n_secrets = 0;
 	while (fk.n_types)
 		fake_unregister_node_type(&fk.plugin, fk.types[fk.n_types - 1]->name);
+	while (fk.n_resources)
+		fake_unregister_resource_type(&fk.plugin, fk.resources[fk.n_resources - 1]->name);
 	for (assay_watch *w = fk.watches; w; w = w->next)
 		w->dead = true;
 	for (assay_timer *t = fk.timers; t; t = t->next)
@@ -1799,48 +1436,22 @@ void fake_host_reset(void)
 		fk.jobs = j->next;
 		free(j);
 	}
-	while (fk.values) {
-		assay_value *v = fk.values;
-		fk.values = v->next_alloc;
-		free(v->key);
-		free(v->str);
-		free(v->items);
-		free(v);
+	while (fk.docs) {
+		fake_doc *d = fk.docs;
+		fk.docs = d->next;
+		value_tree_release(&d->tree);
+		toml_doc_free(d->toml);
+		free(d);
 	}
-	while (fk.nodes) {
-		assay_node *n = fk.nodes;
-		fk.nodes = n->next;
-		free(n->id);
-		fake_strv_free(n->params);
-		free(n);
-	}
+	for (size_t i = 0; i < fk.n_nodes; i++)
+		fake_node_free(fk.nodes[i]);
+	free(fk.nodes);
 	while (fk.tasks) {
 		assay_task *t = fk.tasks;
 		fk.tasks = t->next;
-		free(t->id);
-		fake_strv_free(t->params);
-		free(t->item);
-		free(t->message);
-		free(t->details);
-		for (size_t i = 0; i < t->n_metrics; i++) {
-			free((char *)t->metrics[i].name);
-			free((char *)t->metrics[i].unit);
-			free((char *)t->metrics[i].warn);
-			free((char *)t->metrics[i].crit);
-		}
-		free(t->metrics);
-		free(t->log.s);
-		for (size_t i = 0; i < t->n_env; i++)
-			free(t->env[i]);
-		free(t->env);
-		for (size_t i = 0; i < t->n_environs; i++)
-			free(t->environs[i]);
-		free(t->environs);
-		free(t);
+		fake_task_free(t);
 	}
-	for (size_t i = 0; i < fk.n_errors; i++)
-		free(fk.errors[i]);
-	free(fk.errors);
+	diag_release(&fk.errors);
 	free(fk.all_errors.s);
 	free(fk.plugin_log.s);
 	free(fk.file);

@@ -1,4 +1,4 @@
-/* fake_host.h -- a fake assay host table for plugin unit tests: config values, tasks, results and a poll() reactor. */
+/* fake_host.h -- the host table for plugin unit tests: the real host's config values and chores, a fake run (tasks, results, resources) and a poll() reactor. */
 #ifndef FAKE_HOST_H
 #define FAKE_HOST_H
 
@@ -19,41 +19,44 @@ const assay_host *fake_host(void);
 assay_plugin *fake_plugin(void);
 void fake_host_reset(void);
 
-/* What plugin_config() answers from now on (NULL until set; reset
- * clears it): a table from fake_parse(), set before the plugin's init. */
-void fake_set_plugin_config(const assay_value *table);
-
 /* What the plugin registered; NULL if nothing under that name. */
 const assay_plugin_info *fake_plugin_info(void);
 const assay_node_type *fake_node_type(const char *name);
+const assay_resource_type *fake_resource_type(const char *name);
 /* plugin_log lines, "LEVEL: text\n" each. */
 const char *fake_plugin_log(void);
 
-/* -- configuration values ----------------------------------------------- */
+/* -- configuration values: the host's own (core/toml.c, core/value.c) ---- */
 
-/* Parses a small TOML subset into a table: `key = value` lines; values are
- * "basic strings" (\" \\ \n \t escapes; ${env:NAME} is interpolated and
- * marks the string secret), 'literal strings', integers, floats, true,
- * false, [arrays] and { inline = "tables" }, across lines.  Every value
- * remembers its 1-based line:column.  Aborts the test on a syntax error.
- * The tree lives until fake_host_reset(). */
+/* Parses a TOML document as the host reads a config: ${env:NAME} and
+ * ${file:PATH} interpolated (a secret one marked secret and masked from
+ * then on), every value at its file:line:column.  Aborts the test on a
+ * syntax error.  The tree lives until fake_host_reset(). */
 const assay_value *fake_parse(const char *toml);
 
-/* A secret mask() masks besides the values ${env:...} gave fake_parse(). */
+/* A whole config: plugin_config() answers its [plugins.NAME] table, NAME
+ * the name the plugin declared (NULL without one).  Set before the
+ * plugin's init. */
+void fake_set_config(const char *toml);
+
+/* A secret mask() masks besides the interpolated ones. */
 void fake_add_secret(const char *secret);
 
-/* The file value_pos() names for every value ("test.toml" until set;
- * NULL sets that again). */
+/* The file the documents parsed next are read from ("test.toml" until
+ * set; NULL sets that again): what value_pos() names and config_path()
+ * is relative to. */
 void fake_set_file(const char *file);
 
-/* config_error() calls since the last reset, as "line:col: message". */
+/* config_error() calls since the last reset, as the host reports them
+ * but without the file: "line:col: message", one a line, in the order
+ * reported ("" if none). */
 size_t fake_error_count(void);
-const char *fake_error(size_t i);
-const char *fake_errors(void); /* all of them, one a line ("" if none) */
+const char *fake_errors(void);
 
 /* -- nodes and tasks ----------------------------------------------------- */
 
-/* params: name, value, name, value, ..., NULL (may be NULL itself). */
+/* A node for a type's prepare, read by the host's own node functions.
+ * params: name, value, name, value, ..., NULL (may be NULL itself). */
 assay_node *fake_node(const char *id, unsigned kind, const char *const *params);
 /* timeout_ms < 0: no deadline (task_timeout_ms() answers 0).  The
  * deadline starts at fake_task_run(). */
@@ -81,6 +84,19 @@ void fake_host_cancel(assay_task *task);
 void fake_host_kill_children(void);
 /* fd watches, timers and child watches still registered. */
 size_t fake_host_pending(void);
+
+/* -- resource types ----------------------------------------------------- */
+
+/* Acquires req, prepared by type, for task as the host's resource queue
+ * does: try_acquire now and, while it answers ASSAY_EAGAIN, again when a
+ * grant comes back through fake_release() or after the retry_ms it asked
+ * for, turning the reactor meanwhile.  Returns try_acquire's last answer
+ * (ASSAY_EAGAIN when limit_ms passed first), *grant set on 0, and how
+ * many times it asked in *tries. */
+int fake_acquire(assay_task *task, const assay_resource_type *type, void *req, int64_t limit_ms,
+		 void **grant, unsigned *tries);
+/* Gives grant back through type's release, waking a waiting acquire. */
+void fake_release(const assay_resource_type *type, void *grant);
 
 /* -- results ----------------------------------------------------------------- */
 
