@@ -703,6 +703,132 @@ START_TEST(test_check_target_as_a_user)
 }
 END_TEST
 
+/* ---- golden reports: one synthetic report, every built-in format ----------- */
+
+/* Where the golden files are: $top_srcdir/tests/data/report (make check
+ * sets top_srcdir), else relative to where the suite started. */
+static char golden_dir[4096];
+
+/* A report with every state, a skip with its reason, a retried node with
+ * its history, a validation with items, a sweep with its best trial,
+ * parameters, groups, metrics with units and thresholds, and text that
+ * needs escaping or is not UTF-8. */
+static const char *const web_groups[] = { "web" };
+static const char *const tls_groups[] = { "web", "web.tls" };
+static const assay_metric up_metrics[] = {
+	{ .name = "time", .value = 0.125, .unit = "s", .warn = "1", .crit = "2", .min = 0,
+	  .flags = ASSAY_METRIC_MIN },
+	{ .name = "size", .value = 5120, .unit = "B" },
+};
+static const assay_metric disk_metrics[] = {
+	{ .name = "/var", .value = 91.5, .unit = "%", .warn = "80", .crit = "~:95", .min = 0,
+	  .max = 100, .flags = ASSAY_METRIC_MIN | ASSAY_METRIC_MAX },
+};
+static const assay_attempt db_attempts[] = {
+	{ 1, ASSAY_CRITICAL, "connection refused", 1767225600.0, 1767225600.5, 0.5 },
+	{ 2, ASSAY_CRITICAL, "connection refused", 1767225601.5, 1767225602.0, 0.5 },
+	{ 3, ASSAY_CRITICAL, "timed out after 1 s", 1767225604.0, 1767225605.0, 1.0 },
+};
+static const assay_attempt *const db_history[] = { &db_attempts[0], &db_attempts[1],
+						   &db_attempts[2] };
+static const assay_result solver_items[] = {
+	{ .id = "a.py", .item = "a.py", .kind = ASSAY_KIND_VALIDATION, .type = "exec",
+	  .status = ASSAY_OK, .message = "valid", .attempts = 1, .start = 1767225600.0,
+	  .end = 1767225600.25, .duration = 0.25 },
+	{ .id = "b \"odd\".py", .item = "b \"odd\".py", .kind = ASSAY_KIND_VALIDATION,
+	  .type = "exec", .status = ASSAY_CRITICAL, .message = "line 3: unexpected indent",
+	  .details = "  File \"b.py\", line 3\n\tbad", .attempts = 1, .start = 1767225600.0,
+	  .end = 1767225600.5, .duration = 0.5 },
+};
+static const assay_result *const solver_item_list[] = { &solver_items[0], &solver_items[1] };
+static const assay_param lr_hi[] = { { "lr", "0.1" }, { "bs", "32" } };
+static const assay_param lr_lo[] = { { "lr", "0.01" }, { "bs", "32" } };
+static const assay_objective lr_hi_acc = { "accuracy", true, "%", true, 91.25 };
+static const assay_objective lr_lo_acc = { "accuracy", true, "%", true, 88.5 };
+static const assay_metric lr_hi_metrics[] = { { .name = "accuracy", .value = 91.25, .unit = "%" } };
+static const assay_metric lr_lo_metrics[] = { { .name = "accuracy", .value = 88.5, .unit = "%" } };
+static const assay_result sample_results[] = {
+	{ .id = "web.up", .kind = ASSAY_KIND_CHECK, .type = "http", .status = ASSAY_OK,
+	  .message = "200 OK in 125 ms", .metrics = up_metrics, .n_metrics = 2, .attempts = 1,
+	  .start = 1767225600.0, .end = 1767225600.125, .duration = 0.125, .group = "web",
+	  .groups = web_groups, .n_groups = 1 },
+	{ .id = "web.tls.expiry", .kind = ASSAY_KIND_CHECK, .type = "exec", .status = ASSAY_WARNING,
+	  .message = "cert \"www\" expires in 9 days\t\x1b[31m\xff\xfe caf\xc3\xa9",
+	  .details = "issuer: R3\nnot after: 2026-01-10 <&>", .attempts = 1,
+	  .start = 1767225600.0, .end = 1767225600.75, .duration = 0.75, .group = "web.tls",
+	  .groups = tls_groups, .n_groups = 2 },
+	{ .id = "db", .kind = ASSAY_KIND_CHECK, .type = "exec", .status = ASSAY_CRITICAL,
+	  .message = "timed out after 1 s", .attempts = 3, .start = 1767225600.0,
+	  .end = 1767225605.0, .duration = 5.0, .history = db_history, .n_history = 3 },
+	{ .id = "disk", .kind = ASSAY_KIND_CHECK, .type = "exec", .status = ASSAY_UNKNOWN,
+	  .message = "df: cannot read /var", .metrics = disk_metrics, .n_metrics = 1,
+	  .attempts = 1, .start = 1767225600.0, .end = 1767225600.0625, .duration = 0.0625 },
+	{ .id = "backup", .kind = ASSAY_KIND_CHECK, .type = "exec", .status = ASSAY_SKIPPED,
+	  .message = "dependency `db` is CRITICAL",
+	  .skip_reason = "dependency `db` is CRITICAL" }, /* report_build: message = reason */
+	{ .id = "solvers", .kind = ASSAY_KIND_VALIDATION, .type = "exec", .status = ASSAY_CRITICAL,
+	  .message = "1 of 2 items failed", .attempts = 1, .start = 1767225600.0,
+	  .end = 1767225600.5, .duration = 0.5, .items = solver_item_list, .n_items = 2 },
+	{ .id = "lr[lr=0.1,bs=32]", .kind = ASSAY_KIND_TRIAL, .type = "exec", .status = ASSAY_OK,
+	  .message = "done", .metrics = lr_hi_metrics, .n_metrics = 1, .attempts = 1,
+	  .start = 1767225600.0, .end = 1767225660.0, .duration = 60.0, .best = true,
+	  .sweep = "lr", .params = lr_hi, .n_params = 2, .objective = &lr_hi_acc },
+	{ .id = "lr[lr=0.01,bs=32]", .kind = ASSAY_KIND_TRIAL, .type = "exec", .status = ASSAY_OK,
+	  .message = "done", .metrics = lr_lo_metrics, .n_metrics = 1, .attempts = 1,
+	  .start = 1767225600.0, .end = 1767225672.5, .duration = 72.5, .sweep = "lr",
+	  .params = lr_lo, .n_params = 2, .objective = &lr_lo_acc },
+};
+static const assay_result *const sample_list[] = {
+	&sample_results[0], &sample_results[1], &sample_results[2], &sample_results[3],
+	&sample_results[4], &sample_results[5], &sample_results[6], &sample_results[7],
+};
+static const assay_report sample = {
+	.config_path = "/etc/assay/assay.toml",
+	.results = sample_list,
+	.n_results = 8,
+	.counts = { 3, 1, 2, 1, 1 },
+	.worst = ASSAY_CRITICAL,
+	.start = 1767225600.0,
+	.end = 1767225672.5,
+	.wall = 72.5,
+	.critical_path = 72.5,
+	.assay_version = "9.9.9",
+};
+
+/* Each built-in format's output of the sample, byte for byte.  With
+ * ASSAY_UPDATE_GOLDEN=1 in the environment the files are written
+ * instead: `ASSAY_UPDATE_GOLDEN=1 make check TESTS=tests/check_report`,
+ * then read the diff before committing it. */
+START_TEST(test_golden)
+{
+	static const char *const formats[] = { "human", "json" };
+	const char *format = formats[_i];
+	const assay_reporter *rep = report_builtin(format);
+	char path[4200], *got, *want;
+	FILE *out;
+
+	ck_assert_ptr_nonnull(rep);
+	/* A fixed width; a file is no terminal, so no colours either. */
+	setenv("COLUMNS", "72", 1);
+	ck_assert_ptr_nonnull(out = fopen("out", "w"));
+	ck_assert_int_eq(rep->write(out, &sample, rep->data), 0);
+	ck_assert_int_eq(fclose(out), 0);
+	got = slurp("out");
+	snprintf(path, sizeof path, "%s/%s.golden", golden_dir, format);
+	if (getenv("ASSAY_UPDATE_GOLDEN")) {
+		ck_assert_ptr_nonnull(out = fopen(path, "w"));
+		ck_assert_int_ge(fputs(got, out), 0);
+		ck_assert_int_eq(fclose(out), 0);
+	}
+	ck_assert_msg(access(path, R_OK) == 0, "%s: cannot read (ASSAY_UPDATE_GOLDEN=1 writes it)",
+		      path);
+	want = slurp(path);
+	ck_assert_msg(strcmp(got, want) == 0, "%s differs from %s; got:\n%s", format, path, got);
+	free(got);
+	free(want);
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
 	Suite *s = suite_create("report");
@@ -721,6 +847,7 @@ static Suite *report_suite(void)
 	tcase_add_test(tc, test_human_attempts_and_best_unit);
 	tcase_add_test(tc, test_report_targets);
 	tcase_add_test(tc, test_check_target_as_a_user);
+	tcase_add_loop_test(tc, test_golden, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -728,7 +855,13 @@ static Suite *report_suite(void)
 int main(void)
 {
 	SRunner *sr = srunner_create(report_suite());
+	const char *top = getenv("top_srcdir");
 	int failed;
+
+	if (top)
+		snprintf(golden_dir, sizeof golden_dir, "%s/tests/data/report", top);
+	else if (!realpath("tests/data/report", golden_dir))
+		snprintf(golden_dir, sizeof golden_dir, "tests/data/report");
 
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
