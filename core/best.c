@@ -11,14 +11,14 @@
 #include "best.h"
 
 typedef struct best_slot {
-	uint32_t node;           /* PLAN_NONE: none yet */
+	uint32_t node; /* PLAN_NONE: none yet */
 	double value;
 } best_slot;
 
 struct best {
 	const plan *p;
-	pthread_mutex_t lock;    /* trials of any sweep become final on any thread */
-	best_slot *slots;        /* one per sweep */
+	pthread_mutex_t lock; /* trials of any sweep become final on any thread */
+	best_slot *slots;     /* one per sweep */
 };
 
 bool best_wanted(const plan *p)

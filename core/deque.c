@@ -84,8 +84,7 @@ void deque_release(deque *d)
 /* Double the buffer, copying the live items to the same indices.  The old
  * buffer is retired, not freed: a thief that loaded it before the switch
  * may still read a slot of it, and those slots never change again. */
-static deque_buffer *deque_grow(deque *d, deque_buffer *old, int_fast64_t t,
-				int_fast64_t b)
+static deque_buffer *deque_grow(deque *d, deque_buffer *old, int_fast64_t t, int_fast64_t b)
 {
 	deque_buffer *a;
 	int_fast64_t i;
@@ -99,8 +98,7 @@ static deque_buffer *deque_grow(deque *d, deque_buffer *old, int_fast64_t t,
 		void *x = atomic_load_explicit(&old->items[i & (old->size - 1)],
 					       memory_order_relaxed);
 
-		atomic_store_explicit(&a->items[i & (a->size - 1)], x,
-				      memory_order_relaxed);
+		atomic_store_explicit(&a->items[i & (a->size - 1)], x, memory_order_relaxed);
 	}
 	old->retired = d->retired;
 	d->retired = old;
@@ -135,8 +133,7 @@ int deque_push(deque *d, void *item)
 
 void *deque_take(deque *d)
 {
-	int_fast64_t b = atomic_load_explicit(&d->bottom,
-					      memory_order_relaxed) - 1;
+	int_fast64_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed) - 1;
 	deque_buffer *a = atomic_load_explicit(&d->buffer, memory_order_relaxed);
 	int_fast64_t t;
 	void *x;
@@ -156,9 +153,8 @@ void *deque_take(deque *d)
 	if (t == b) {
 		/* The last item: thieves may be after it too, so it goes to
 		 * whoever moves top first. */
-		if (!atomic_compare_exchange_strong_explicit(&d->top, &t, t + 1,
-							     memory_order_seq_cst,
-							     memory_order_relaxed))
+		if (!atomic_compare_exchange_strong_explicit(
+			    &d->top, &t, t + 1, memory_order_seq_cst, memory_order_relaxed))
 			x = NULL;
 		atomic_store_explicit(&d->bottom, b + 1, memory_order_relaxed);
 	}
@@ -180,8 +176,7 @@ void *deque_steal(deque *d)
 	 * acquire anyway, and it pairs with deque_grow's release. */
 	a = atomic_load_explicit(&d->buffer, memory_order_acquire);
 	x = atomic_load_explicit(&a->items[t & (a->size - 1)], memory_order_relaxed);
-	if (!atomic_compare_exchange_strong_explicit(&d->top, &t, t + 1,
-						     memory_order_seq_cst,
+	if (!atomic_compare_exchange_strong_explicit(&d->top, &t, t + 1, memory_order_seq_cst,
 						     memory_order_relaxed))
 		return DEQUE_ABORT;
 	return x;

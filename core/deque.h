@@ -21,7 +21,7 @@ typedef struct deque {
 	_Alignas(64) atomic_int_fast64_t top;    /* thieves' end */
 	_Alignas(64) atomic_int_fast64_t bottom; /* owner's end */
 	_Alignas(64) _Atomic(deque_buffer *) buffer;
-	deque_buffer *retired;                   /* outgrown buffers, owner-only */
+	deque_buffer *retired; /* outgrown buffers, owner-only */
 } deque;
 
 /* Returned by deque_steal() when it lost a race: the deque may still hold

@@ -18,8 +18,8 @@ char *diag_scrub(const char *s, const char *const *secrets, size_t n_secrets)
 
 /* One line, error or warning.  The message is never cut: a long one (a
  * cycle through many nodes) is the caller's to shorten where it reads best. */
-static void diag_line(diag *d, const char *file, unsigned line, unsigned column,
-		      bool warning, const char *fmt, va_list ap)
+static void diag_line(diag *d, const char *file, unsigned line, unsigned column, bool warning,
+		      const char *fmt, va_list ap)
 {
 	const char *kind = warning ? "warning: " : "";
 	char *msg = NULL, *full = NULL, **lines, *clean = NULL;
@@ -61,14 +61,13 @@ static void diag_line(diag *d, const char *file, unsigned line, unsigned column,
 	d->n_warnings += warning;
 }
 
-void diag_addv(diag *d, const char *file, unsigned line, unsigned column,
-	       const char *fmt, va_list ap)
+void diag_addv(diag *d, const char *file, unsigned line, unsigned column, const char *fmt,
+	       va_list ap)
 {
 	diag_line(d, file, line, column, false, fmt, ap);
 }
 
-void diag_add(diag *d, const char *file, unsigned line, unsigned column,
-	      const char *fmt, ...)
+void diag_add(diag *d, const char *file, unsigned line, unsigned column, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -77,14 +76,13 @@ void diag_add(diag *d, const char *file, unsigned line, unsigned column,
 	va_end(ap);
 }
 
-void diag_warnv(diag *d, const char *file, unsigned line, unsigned column,
-		const char *fmt, va_list ap)
+void diag_warnv(diag *d, const char *file, unsigned line, unsigned column, const char *fmt,
+		va_list ap)
 {
 	diag_line(d, file, line, column, true, fmt, ap);
 }
 
-void diag_warn(diag *d, const char *file, unsigned line, unsigned column,
-	       const char *fmt, ...)
+void diag_warn(diag *d, const char *file, unsigned line, unsigned column, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -123,8 +121,7 @@ void diag_print(const diag *d, FILE *out)
 		fprintf(out, "%s\n", d->lines[order ? order[i] : i]);
 	free(order);
 	if (d->dropped)
-		fprintf(out, "... and %zu more error%s\n", d->dropped,
-			d->dropped == 1 ? "" : "s");
+		fprintf(out, "... and %zu more error%s\n", d->dropped, d->dropped == 1 ? "" : "s");
 }
 
 void diag_release(diag *d)

@@ -10,8 +10,8 @@
 
 typedef struct limiter {
 	pthread_mutex_t lock;
-	unsigned avail;           /* slots free */
-	fifo waiters;             /* in order of arrival */
+	unsigned avail; /* slots free */
+	fifo waiters;   /* in order of arrival */
 } limiter;
 
 /* A limiter of `slots` slots, none taken. */

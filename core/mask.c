@@ -137,7 +137,8 @@ char *mask_text(const char *s, size_t n, const char *const *secrets, size_t n_se
 		if ((flags & ASSAY_MASK_CUT_START) && n &&
 		    (k = mask_head(s, n, secrets[i], slen, any_case)))
 			mask_add(&m, 0, k);
-		if ((flags & ASSAY_MASK_CUT_END) && n && (k = mask_tail(s, n, secrets[i], slen, any_case)))
+		if ((flags & ASSAY_MASK_CUT_END) && n &&
+		    (k = mask_tail(s, n, secrets[i], slen, any_case)))
 			mask_add(&m, n - k, n);
 	}
 	if (m.failed) {

@@ -28,14 +28,14 @@
 #endif
 
 #define DEQUE_LOG_SIZE 8 /* 256 jobs before a worker's deque first grows */
-#define SPIN_ROUNDS 16	 /* looks for work before parking... */
-#define SPIN_PAUSES 32	 /* ...with this many pauses between looks */
+#define SPIN_ROUNDS 16   /* looks for work before parking... */
+#define SPIN_PAUSES 32   /* ...with this many pauses between looks */
 
 struct worker {
-	deque dq;	/* first, so its alignment keeps neighbours' lines apart */
+	deque dq; /* first, so its alignment keeps neighbours' lines apart */
 	pool *pool;
 	pthread_t thread;
-	uint64_t rng;	/* xorshift64 state for picking victims */
+	uint64_t rng; /* xorshift64 state for picking victims */
 	unsigned index;
 };
 
@@ -232,10 +232,8 @@ static void worker_park(struct worker *w)
 	pthread_mutex_lock(&p->park_lock);
 	atomic_fetch_add_explicit(&p->sleepers, 1, memory_order_seq_cst);
 	atomic_thread_fence(memory_order_seq_cst);
-	if (!pool_has_work(p) &&
-	    !atomic_load_explicit(&p->stop, memory_order_relaxed)) {
-		while (!p->wakeups &&
-		       !atomic_load_explicit(&p->stop, memory_order_relaxed))
+	if (!pool_has_work(p) && !atomic_load_explicit(&p->stop, memory_order_relaxed)) {
+		while (!p->wakeups && !atomic_load_explicit(&p->stop, memory_order_relaxed))
 			pthread_cond_wait(&p->park_cond, &p->park_lock);
 		if (p->wakeups)
 			p->wakeups--;
@@ -359,8 +357,7 @@ int pool_new(pool **out, unsigned workers)
 	p = aligned_alloc(_Alignof(pool), sizeof(*p));
 	if (!p)
 		return ASSAY_ENOMEM;
-	p->workers = aligned_alloc(_Alignof(struct worker),
-				   workers * sizeof(struct worker));
+	p->workers = aligned_alloc(_Alignof(struct worker), workers * sizeof(struct worker));
 	if (!p->workers) {
 		free(p);
 		return ASSAY_ENOMEM;
@@ -399,8 +396,7 @@ int pool_new(pool **out, unsigned workers)
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (i = 0; i < workers; i++) {
-		rc = pthread_create(&p->workers[i].thread, NULL, worker_main,
-				    &p->workers[i]);
+		rc = pthread_create(&p->workers[i].thread, NULL, worker_main, &p->workers[i]);
 		if (rc)
 			break;
 	}

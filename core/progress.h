@@ -22,8 +22,7 @@ typedef struct progress progress;
 /* A display of the run of p's nodes (those of keep, or all when NULL) over
  * g, at most jobs executions at once, drawn on out.  NULL when out of
  * memory.  p, g and keep must outlive it. */
-progress *progress_new(const plan *p, const graph *g, const bool *keep,
-		       unsigned jobs, FILE *out);
+progress *progress_new(const plan *p, const graph *g, const bool *keep, unsigned jobs, FILE *out);
 
 /* Follow r's events (before run_go()).  0 or a negative ASSAY_E* code. */
 int progress_subscribe(progress *pr, run *r);

@@ -31,8 +31,8 @@ void reactor_free(reactor *r);
 /* One watch per fd: watching an fd that already has a watch in epoll fails
  * with ASSAY_ESYS and errno EEXIST.  (A watch paused with events 0 is out
  * of epoll, so a second watch of its fd is not caught: do not make one.) */
-int reactor_fd_watch(reactor *r, int fd, unsigned events, assay_fd_cb cb,
-		     void *arg, assay_watch **out);
+int reactor_fd_watch(reactor *r, int fd, unsigned events, assay_fd_cb cb, void *arg,
+		     assay_watch **out);
 int reactor_fd_modify(reactor *r, assay_watch *w, unsigned events);
 /* After return, cb is not running and will not run again for w (unless
  * called from w's own callback, which is allowed). */
@@ -44,8 +44,7 @@ void reactor_fd_unwatch(reactor *r, assay_watch *w);
  * reactor_timer_stop at any time until reactor_free, from any thread, even
  * after the timer fired, and never names a later timer (short of 2^32
  * reuses of one slot; 2^16 where pointers have 32 bits). */
-int reactor_timer_start(reactor *r, uint64_t ms, assay_timer_cb cb, void *arg,
-			assay_timer **out);
+int reactor_timer_start(reactor *r, uint64_t ms, assay_timer_cb cb, void *arg, assay_timer **out);
 /* Cancel the timer if it has not fired; after return cb is not running and
  * will not run.  If it fired already (or was stopped), this is a no-op that
  * only waits for cb to return should it be running right now -- unless

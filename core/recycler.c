@@ -45,9 +45,8 @@ struct recycler {
 	block *blocks;
 };
 
-int recycler_new(recycler **out, unsigned workers, size_t size,
-		 void (*make)(void *obj, void *arg), void (*destroy)(void *obj, void *arg),
-		 void *arg)
+int recycler_new(recycler **out, unsigned workers, size_t size, void (*make)(void *obj, void *arg),
+		 void (*destroy)(void *obj, void *arg), void *arg)
 {
 	recycler *c = calloc(1, sizeof *c);
 	size_t align = _Alignof(max_align_t);

@@ -16,9 +16,8 @@ typedef struct recycler recycler;
  * list).  make(obj, arg) sets up each new object once (its memory is
  * zeroed); destroy(obj, arg) tears each down in recycler_free(); either
  * may be NULL. */
-int recycler_new(recycler **out, unsigned workers, size_t size,
-		 void (*make)(void *obj, void *arg), void (*destroy)(void *obj, void *arg),
-		 void *arg);
+int recycler_new(recycler **out, unsigned workers, size_t size, void (*make)(void *obj, void *arg),
+		 void (*destroy)(void *obj, void *arg), void *arg);
 
 /* An object, made or given back before; NULL when out of memory.
  * `worker` is the calling thread's pool index, or -1. */

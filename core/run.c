@@ -102,8 +102,7 @@ static void run_find_ends(run *r)
 	}
 }
 
-int run_new(run **out, const plan *p, const graph *g, const run_options *o,
-	    reactor *re)
+int run_new(run **out, const plan *p, const graph *g, const run_options *o, reactor *re)
 {
 	/* aligned_alloc: the struct's cache-line members need its alignment. */
 	run *r = aligned_alloc(_Alignof(run), sizeof *r);
@@ -132,8 +131,8 @@ int run_new(run **out, const plan *p, const graph *g, const run_options *o,
 	if (!r->nodes || !r->results || !r->limits || !r->roots)
 		return ASSAY_ENOMEM;
 	if (recycler_new(&r->tasks, workers, sizeof(assay_task), task_make, task_unmake, r) < 0 ||
-	    recycler_new(&r->launches, workers, sizeof(run_launch) + sizeof(run_exec),
-			 launch_make, NULL, r) < 0 ||
+	    recycler_new(&r->launches, workers, sizeof(run_launch) + sizeof(run_exec), launch_make,
+			 NULL, r) < 0 ||
 	    launch_roots_recycler(&r->root_jobs, workers) < 0)
 		return ASSAY_ENOMEM;
 	for (i = 0; i < p->n_limits; i++)

@@ -99,7 +99,8 @@ static void exec_abandon(run_exec *e)
 		pthread_mutex_lock(&r->lock);
 		e->res->status = ASSAY_SKIPPED;
 		e->res->cause = r->stop_cause;
-		e->res->skip_reason = strdup(r->stop_reason ? r->stop_reason : "the run was stopped");
+		e->res->skip_reason =
+			strdup(r->stop_reason ? r->stop_reason : "the run was stopped");
 		pthread_mutex_unlock(&r->lock);
 	}
 	exec_final(e);
@@ -239,7 +240,8 @@ void exec_schedule(run_exec *e, bool may_continue)
 			w->next = e;
 			/* Only after its only predecessor: another one may have
 			 * read the clock later than this one, yet finished first. */
-			w->next_start_ns = run_n_preds(e->run, e->launch->index) == 1 ? w->end_ns : 0;
+			w->next_start_ns =
+				run_n_preds(e->run, e->launch->index) == 1 ? w->end_ns : 0;
 			return;
 		}
 		if (!w->in_loop && quick) {

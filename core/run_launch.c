@@ -161,7 +161,7 @@ run_exec *launch_node(run *r, size_t v)
 typedef struct roots_job {
 	pool_job job;
 	run *run;
-	size_t from, to;          /* indexes into run->roots */
+	size_t from, to; /* indexes into run->roots */
 } roots_job;
 
 static void launch_roots_job(pool_job *job)

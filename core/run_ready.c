@@ -165,7 +165,8 @@ void ready_node_final(run *r, size_t v)
 			sink = false;
 			/* Before the count rises: whoever completes it sees it. */
 			if (failed)
-				atomic_store_explicit(&r->nodes[s].pred_failed, true, memory_order_relaxed);
+				atomic_store_explicit(&r->nodes[s].pred_failed, true,
+						      memory_order_relaxed);
 			if (atomic_fetch_add(&r->nodes[s].preds_done, 1) + 1 != run_n_preds(r, s))
 				continue;
 			if (!(why = ready_skip_reason(r, s, &cause))) {

@@ -14,8 +14,8 @@ struct resq {
 	pthread_mutex_t lock;
 	const assay_resource_type *type;
 	fifo waiters;
-	bool poll_armed;          /* a retry_ms timer is pending */
-	assay_timer *poll_timer;  /* the last one armed */
+	bool poll_armed;         /* a retry_ms timer is pending */
+	assay_timer *poll_timer; /* the last one armed */
 	run *run;
 };
 

@@ -22,8 +22,8 @@ typedef int (*template_setenv)(const char *name, const char *value, void *arg);
  * places expanding would change (0: tmpl can be used as it is), or -1
  * with *msg (malloc'd, NULL when out of memory) saying what is wrong,
  * without a position: the caller reports it at the string. */
-int template_check(const char *tmpl, bool shell, unsigned kind, template_lookup lookup,
-		   void *arg, char **msg);
+int template_check(const char *tmpl, bool shell, unsigned kind, template_lookup lookup, void *arg,
+		   char **msg);
 
 /* Expand tmpl: a malloc'd string, or NULL with *err set (ASSAY_EINVAL
  * for an unknown placeholder, ASSAY_ENOMEM, or what setenv returned).
@@ -32,7 +32,7 @@ int template_check(const char *tmpl, bool shell, unsigned kind, template_lookup 
  * to an environment variable that setenv sets to the value -- ASSAY_ITEM
  * for {item}, ASSAY_PARAM_NAME for {NAME} -- so that the shell never
  * parses the value, whatever it holds. */
-char *template_expand(const char *tmpl, bool shell, template_lookup lookup,
-		      template_setenv setenv, void *arg, int *err);
+char *template_expand(const char *tmpl, bool shell, template_lookup lookup, template_setenv setenv,
+		      void *arg, int *err);
 
 #endif /* ASSAY_TEMPLATE_H */

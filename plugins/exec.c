@@ -71,7 +71,8 @@ ASSAY_EXPORT int assay_plugin_init(const assay_host *host, assay_plugin *plugin)
 		.abi_minor = ASSAY_ABI_MINOR,
 		.name = "exec",
 		.version = "1.0.0",
-		.description = "runs a command: argv or /bin/sh, own process group, monitoring-plugins output",
+		.description =
+			"runs a command: argv or /bin/sh, own process group, monitoring-plugins output",
 	};
 	int rc = host->declare(plugin, &info);
 
@@ -90,7 +91,8 @@ ASSAY_EXPORT int assay_plugin_init(const assay_host *host, assay_plugin *plugin)
 	pl->type = (assay_node_type){
 		.name = "exec",
 		.kinds = ASSAY_KIND_CHECK | ASSAY_KIND_TRIAL | ASSAY_KIND_VALIDATION,
-		.description = "run a command: exit 0 is OK (or 0..3 as the monitoring-plugins), `text | perfdata`",
+		.description =
+			"run a command: exit 0 is OK (or 0..3 as the monitoring-plugins), `text | perfdata`",
 		.options = exec_options,
 		.prepare = exec_prepare,
 		.run = exec_run_task,

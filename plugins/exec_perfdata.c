@@ -98,8 +98,7 @@ static bool exec_unit(const char *s, size_t len)
 
 /* Parses value[UOM];warn;crit;min;max of the item named name and adds the
  * metric.  Returns NULL, or why the item is skipped. */
-static const char *exec_perf_value(exec_perf *pf, const char *name, const char *s,
-				   const char *end)
+static const char *exec_perf_value(exec_perf *pf, const char *name, const char *s, const char *end)
 {
 	const assay_host *h = pf->host;
 	const char *f[5] = { 0 };
@@ -133,11 +132,11 @@ static const char *exec_perf_value(exec_perf *pf, const char *name, const char *
 		return "the warning threshold is not a range";
 	if (flen[2] && !exec_range(f[2], flen[2]))
 		return "the critical threshold is not a range";
-	if (flen[3] && (!exec_whole_number(f[3], flen[3]) ||
-			!exec_number(pf, f[3], flen[3], &m.min)))
+	if (flen[3] &&
+	    (!exec_whole_number(f[3], flen[3]) || !exec_number(pf, f[3], flen[3], &m.min)))
 		return "the minimum is not a number";
-	if (flen[4] && (!exec_whole_number(f[4], flen[4]) ||
-			!exec_number(pf, f[4], flen[4], &m.max)))
+	if (flen[4] &&
+	    (!exec_whole_number(f[4], flen[4]) || !exec_number(pf, f[4], flen[4], &m.max)))
 		return "the maximum is not a number";
 
 	char *unit = nlen < flen[0] ? strndup(f[0] + nlen, flen[0] - nlen) : NULL;
@@ -228,8 +227,9 @@ static void exec_perf_items(exec_perf *pf, const char *p, const char *end)
 		}
 		if (why && ++pf->skipped <= EXEC_MAX_WARNINGS) {
 			int len = (int)(p - item);
-			pf->host->task_log(pf->task, ASSAY_LOG_WARNING, "perfdata: skipped `%.*s%s`: %s",
-					   len > 80 ? 80 : len, item, len > 80 ? "..." : "", why);
+			pf->host->task_log(pf->task, ASSAY_LOG_WARNING,
+					   "perfdata: skipped `%.*s%s`: %s", len > 80 ? 80 : len,
+					   item, len > 80 ? "..." : "", why);
 		}
 	}
 }

@@ -21,7 +21,7 @@
 
 /* NULL and DEQUE_ABORT (1) are reserved, so item i is i + 2. */
 #define ITEM(i) ((void *)(uintptr_t)((i) + 2))
-#define INDEX(x) ((size_t)((uintptr_t)(x) - 2))
+#define INDEX(x) ((size_t)((uintptr_t)(x)) - 2)
 
 /* ASSAY_STRESS_SCALE (default 1) shrinks the big tests for slow builds
  * such as sanitizers or valgrind. */
@@ -154,7 +154,7 @@ struct stress {
 	deque d;
 	size_t n;
 	_Atomic unsigned char *seen; /* how often each item was obtained */
-	atomic_bool done;	     /* the owner drained the deque */
+	atomic_bool done;            /* the owner drained the deque */
 	atomic_int ready;
 	atomic_size_t stolen;
 };
@@ -177,8 +177,7 @@ static void *thief(void *arg)
 			cpu_relax();
 			continue;
 		}
-		atomic_fetch_add_explicit(&s->seen[INDEX(x)], 1,
-					  memory_order_relaxed);
+		atomic_fetch_add_explicit(&s->seen[INDEX(x)], 1, memory_order_relaxed);
 		mine++;
 	}
 	atomic_fetch_add(&s->stolen, mine);
@@ -226,14 +225,12 @@ START_TEST(test_stress)
 			x = deque_take(&s.d);
 			if (!x)
 				break;
-			atomic_fetch_add_explicit(&s.seen[INDEX(x)], 1,
-						  memory_order_relaxed);
+			atomic_fetch_add_explicit(&s.seen[INDEX(x)], 1, memory_order_relaxed);
 			taken++;
 		}
 	}
 	while ((x = deque_take(&s.d))) {
-		atomic_fetch_add_explicit(&s.seen[INDEX(x)], 1,
-					  memory_order_relaxed);
+		atomic_fetch_add_explicit(&s.seen[INDEX(x)], 1, memory_order_relaxed);
 		taken++;
 	}
 	atomic_store(&s.done, true);
@@ -242,8 +239,7 @@ START_TEST(test_stress)
 
 	ck_assert_uint_eq(bad_push, 0);
 	for (i = 0; i < s.n; i++) {
-		unsigned char c = atomic_load_explicit(&s.seen[i],
-						       memory_order_relaxed);
+		unsigned char c = atomic_load_explicit(&s.seen[i], memory_order_relaxed);
 
 		sum += c;
 		zero += c == 0;

@@ -19,11 +19,11 @@ static char *masked(const char *s, unsigned flags)
 	return out;
 }
 
-#define ck_masked(s, flags, want) \
-	do { \
+#define ck_masked(s, flags, want)              \
+	do {                                   \
 		char *got_ = masked(s, flags); \
-		ck_assert_str_eq(got_, want); \
-		free(got_); \
+		ck_assert_str_eq(got_, want);  \
+		free(got_);                    \
 	} while (0)
 
 START_TEST(whole_secrets)
@@ -94,7 +94,8 @@ START_TEST(any_case)
 			ASSAY_MASK_ANY_CASE | ASSAY_MASK_CUT_END, NULL);
 	ck_assert_str_eq(out, "\"key\": \"***");
 	free(out);
-	out = mask_text("N-XYZ\", \"a\": 1", 15, cut, 2, ASSAY_MASK_ANY_CASE | ASSAY_MASK_CUT_START, NULL);
+	out = mask_text("N-XYZ\", \"a\": 1", 15, cut, 2, ASSAY_MASK_ANY_CASE | ASSAY_MASK_CUT_START,
+			NULL);
 	ck_assert_str_eq(out, "***\", \"a\": 1");
 	free(out);
 	out = mask_text("plain text", 10, cut, 2,

@@ -24,14 +24,16 @@ END_TEST
 /* OK < UNKNOWN < WARNING < CRITICAL, whatever the order of the arguments. */
 START_TEST(ranking)
 {
-	static const assay_status order[] = { ASSAY_OK, ASSAY_UNKNOWN, ASSAY_WARNING, ASSAY_CRITICAL };
+	static const assay_status order[] = { ASSAY_OK, ASSAY_UNKNOWN, ASSAY_WARNING,
+					      ASSAY_CRITICAL };
 
 	for (size_t i = 0; i < 4; i++)
 		for (size_t j = 0; j < 4; j++) {
 			assay_status want = order[i > j ? i : j];
 
 			ck_assert_int_eq(status_worse(order[i], order[j]), want);
-			ck_assert_int_eq(status_severity(order[i]) < status_severity(order[j]), i < j);
+			ck_assert_int_eq(status_severity(order[i]) < status_severity(order[j]),
+					 i < j);
 		}
 	/* A tie keeps the first: SKIPPED ranks as UNKNOWN. */
 	ck_assert_int_eq(status_worse(ASSAY_UNKNOWN, ASSAY_SKIPPED), ASSAY_UNKNOWN);

@@ -11,8 +11,8 @@ START_TEST(typos)
 {
 	ck_assert_str_eq(suggest_word("tiemout", words, N_WORDS), "timeout"); /* transposed */
 	ck_assert_str_eq(suggest_word("retires", words, N_WORDS), "retries");
-	ck_assert_str_eq(suggest_word("jbs", words, N_WORDS), "jobs");        /* dropped */
-	ck_assert_str_eq(suggest_word("statuz", words, N_WORDS), "status");   /* replaced */
+	ck_assert_str_eq(suggest_word("jbs", words, N_WORDS), "jobs");      /* dropped */
+	ck_assert_str_eq(suggest_word("statuz", words, N_WORDS), "status"); /* replaced */
 	ck_assert_str_eq(suggest_word("header", words, N_WORDS), "headers");
 	ck_assert_str_eq(suggest_word("timeoutt", words, N_WORDS), "timeout"); /* added */
 }

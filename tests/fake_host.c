@@ -5,8 +5,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -132,7 +132,7 @@ struct assay_task {
 	assay_metric *metrics;
 	size_t n_metrics;
 	fake_buf log;
-	char **env;       /* setenv: "NAME=value" */
+	char **env; /* setenv: "NAME=value" */
 	size_t n_env;
 	char ***environs; /* every environ() answer, freed with the task */
 	size_t n_environs;
@@ -188,9 +188,9 @@ static struct {
 	size_t n_resources;
 	unsigned releases; /* grants given back: a waiting acquire tries again */
 	fake_buf plugin_log;
-	diag errors;       /* every document's config_error()s */
+	diag errors; /* every document's config_error()s */
 	fake_buf all_errors;
-	fake_doc *docs;    /* newest first */
+	fake_doc *docs;         /* newest first */
 	const fake_doc *config; /* fake_set_config()'s: plugin_config() reads it */
 	plan_node **nodes;
 	size_t n_nodes;
@@ -199,8 +199,8 @@ static struct {
 	assay_timer *timers;
 	fake_child *children;
 	fake_job *jobs;
-	int wake[2]; /* wakes poll() when another thread adds work */
-	char *file;  /* the file of the documents parsed next; NULL: "test.toml" */
+	int wake[2];    /* wakes poll() when another thread adds work */
+	char *file;     /* the file of the documents parsed next; NULL: "test.toml" */
 	char **secrets; /* what mask() masks: interpolated values, fake_add_secret() */
 	size_t n_secrets;
 } fk;
@@ -225,8 +225,9 @@ static int fake_declare(assay_plugin *plugin, const assay_plugin_info *info)
 		return ASSAY_EABI;
 	}
 	if (info->abi_minor > ASSAY_ABI_MINOR) {
-		fake_buf_add(&fk.plugin_log, "ERROR: built for ABI %d.%u, this assay has ABI %d.%u\n",
-			     info->abi_version, info->abi_minor, ASSAY_ABI_VERSION, ASSAY_ABI_MINOR);
+		fake_buf_add(
+			&fk.plugin_log, "ERROR: built for ABI %d.%u, this assay has ABI %d.%u\n",
+			info->abi_version, info->abi_minor, ASSAY_ABI_VERSION, ASSAY_ABI_MINOR);
 		return ASSAY_EABI;
 	}
 	fk.declared = true;
@@ -459,8 +460,8 @@ assay_node *fake_node(const char *id, unsigned kind, const char *const *params)
 	return (assay_node *)n;
 }
 
-assay_task *fake_task(const char *id, unsigned kind, const char *const *params,
-		      const char *item, int64_t timeout_ms)
+assay_task *fake_task(const char *id, unsigned kind, const char *const *params, const char *item,
+		      int64_t timeout_ms)
 {
 	assay_task *t = fake_alloc(sizeof *t);
 	t->id = fake_strdup(id);
@@ -563,7 +564,6 @@ static unsigned fake_task_attempt(const assay_task *t)
 	fake_check_live(t, "task_attempt");
 	return 1;
 }
-
 
 static const char *fake_task_lookup(const char *name, void *arg)
 {
@@ -1066,9 +1066,10 @@ static void fake_turn(int64_t until_ns)
 		FK_UNLOCK();
 		if (dead)
 			continue;
-		unsigned ev = ((pfd[k].revents & POLLIN) ? ASSAY_READABLE : 0) |
-			      ((pfd[k].revents & POLLOUT) ? ASSAY_WRITABLE : 0) |
-			      ((pfd[k].revents & (POLLHUP | POLLERR | POLLNVAL)) ? ASSAY_HANGUP : 0);
+		unsigned ev =
+			((pfd[k].revents & POLLIN) ? ASSAY_READABLE : 0) |
+			((pfd[k].revents & POLLOUT) ? ASSAY_WRITABLE : 0) |
+			((pfd[k].revents & (POLLHUP | POLLERR | POLLNVAL)) ? ASSAY_HANGUP : 0);
 		w->cb(w->fd, ev, w->arg);
 	}
 	if (polling_children) {
@@ -1276,7 +1277,8 @@ static char *fake_mask(const assay_task *t, const char *s, size_t n, unsigned fl
 /* What the host's mask_secrets() does: the run's secrets and the
  * plugin's, one list. */
 static char *fake_mask_secrets(const assay_task *t, const char *s, size_t n,
-			       const char *const *secrets, size_t n_secrets, unsigned flags, size_t *len)
+			       const char *const *secrets, size_t n_secrets, unsigned flags,
+			       size_t *len)
 {
 	size_t n_run = t ? fk.n_secrets : 0;
 	const char **all = fake_alloc((n_run + n_secrets + 1) * sizeof *all);

@@ -60,8 +60,8 @@ const char *fake_errors(void);
 assay_node *fake_node(const char *id, unsigned kind, const char *const *params);
 /* timeout_ms < 0: no deadline (task_timeout_ms() answers 0).  The
  * deadline starts at fake_task_run(). */
-assay_task *fake_task(const char *id, unsigned kind, const char *const *params,
-		      const char *item, int64_t timeout_ms);
+assay_task *fake_task(const char *id, unsigned kind, const char *const *params, const char *item,
+		      int64_t timeout_ms);
 /* Calls type->run and remembers type and state for cancel.  Returns what
  * run returned.  As with the host, a cancel that comes while run is
  * running is passed to the type's cancel once run has returned PENDING. */
@@ -105,7 +105,7 @@ bool fake_task_done(const assay_task *task); /* run returned DONE or complete() 
 assay_status fake_task_status(const assay_task *task);
 const char *fake_task_message(const assay_task *task); /* "" if never set */
 const char *fake_task_details(const assay_task *task); /* NULL if never set */
-bool fake_task_timed_out(const assay_task *task);   /* cancelled by its deadline */
+bool fake_task_timed_out(const assay_task *task);      /* cancelled by its deadline */
 size_t fake_task_metric_count(const assay_task *task);
 const assay_metric *fake_task_metric(const assay_task *task, size_t i);
 const assay_metric *fake_task_find_metric(const assay_task *task, const char *name);

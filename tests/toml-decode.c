@@ -208,8 +208,7 @@ int main(void)
 	doc = toml_parse(buf, len, &err);
 	free(buf);
 	if (!doc) {
-		fprintf(stderr, "%u:%u: %s\n", err.pos.line, err.pos.column,
-			err.message);
+		fprintf(stderr, "%u:%u: %s\n", err.pos.line, err.pos.column, err.message);
 		return 1;
 	}
 	j = to_json(toml_doc_root(doc));

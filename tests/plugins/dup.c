@@ -18,11 +18,10 @@ static const assay_node_type dup_type = {
 	.run = dup_run,
 };
 
-__attribute__((visibility("default")))
-int assay_plugin_init(const assay_host *h, assay_plugin *plugin)
+ASSAY_EXPORT int assay_plugin_init(const assay_host *h, assay_plugin *plugin)
 {
-	static const assay_plugin_info info = { ASSAY_ABI_VERSION, "dup", "0.1", "clashes with good",
-							ASSAY_ABI_MINOR };
+	static const assay_plugin_info info = { ASSAY_ABI_VERSION, "dup", "0.1",
+						"clashes with good", ASSAY_ABI_MINOR };
 	int rc;
 
 	if ((rc = h->declare(plugin, &info)) < 0)

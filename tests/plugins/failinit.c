@@ -33,11 +33,10 @@ static assay_node_type fail_type = {
 	.free_data = fail_free,
 };
 
-__attribute__((visibility("default")))
-int assay_plugin_init(const assay_host *h, assay_plugin *plugin)
+ASSAY_EXPORT int assay_plugin_init(const assay_host *h, assay_plugin *plugin)
 {
-	static const assay_plugin_info info = { ASSAY_ABI_VERSION, "failinit", "0.1", "fails to start",
-							ASSAY_ABI_MINOR };
+	static const assay_plugin_info info = { ASSAY_ABI_VERSION, "failinit", "0.1",
+						"fails to start", ASSAY_ABI_MINOR };
 	const char *mark = getenv("FAILINIT_MARK");
 	int rc;
 

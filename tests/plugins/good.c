@@ -5,14 +5,11 @@
 
 #include "assay/plugin.h"
 
-#define EXPORT __attribute__((visibility("default")))
-
 static const assay_host *host;
 
 /* `value` is required and must be an integer from 0 to 3: the status the
  * node reports.  Enough to test that prepare's errors reach the config. */
-static int good_prepare(assay_node *node, const assay_value *opts, void *data,
-			void **state)
+static int good_prepare(assay_node *node, const assay_value *opts, void *data, void **state)
 {
 	const assay_value *v = host->value_get(opts, "value");
 	int64_t n;
@@ -33,8 +30,10 @@ static int good_prepare(assay_node *node, const assay_value *opts, void *data,
 
 static int good_run(assay_task *task, void *state, void *data)
 {
-	host->set_status(task, (assay_status)*(int *)state);
-	host->set_message(task, "value %d", *(int *)state);
+	int value = *(int *)state;
+
+	host->set_status(task, (assay_status)value);
+	host->set_message(task, "value %d", value);
 	return ASSAY_DONE;
 }
 
@@ -101,7 +100,7 @@ static const assay_reporter count_reporter = {
 	.write = count_write,
 };
 
-EXPORT int assay_plugin_init(const assay_host *h, assay_plugin *plugin)
+ASSAY_EXPORT int assay_plugin_init(const assay_host *h, assay_plugin *plugin)
 {
 	static const assay_plugin_info info = {
 		ASSAY_ABI_VERSION, "good", "1.2.3", "test plugin that behaves", ASSAY_ABI_MINOR,

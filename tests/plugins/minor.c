@@ -3,11 +3,10 @@
  * minor added. */
 #include "assay/plugin.h"
 
-__attribute__((visibility("default")))
-int assay_plugin_init(const assay_host *h, assay_plugin *plugin)
+ASSAY_EXPORT int assay_plugin_init(const assay_host *h, assay_plugin *plugin)
 {
-	static const assay_plugin_info info = { ASSAY_ABI_VERSION, "minor", "1.0", "from the next minor",
-						ASSAY_ABI_MINOR + 1 };
+	static const assay_plugin_info info = { ASSAY_ABI_VERSION, "minor", "1.0",
+						"from the next minor", ASSAY_ABI_MINOR + 1 };
 
 	return h->declare(plugin, &info);
 }

@@ -15,16 +15,16 @@ static const assay_host *host;
 static atomic_int running, started_seq;
 
 typedef struct probe {
-	int status;            /* status = 0..3 */
-	int64_t sleep_ms;      /* sleep = "20ms": asynchronous, on a reactor timer */
-	int fail_times;        /* fail_times = N: CRITICAL for the first N attempts */
+	int status;                    /* status = 0..3 */
+	int64_t sleep_ms;              /* sleep = "20ms": asynchronous, on a reactor timer */
+	int fail_times;                /* fail_times = N: CRITICAL for the first N attempts */
 	const assay_value *fail_items; /* fail_items = ["b"]: these items are CRITICAL */
-	bool permanent;        /* permanent = true: failures ask for no retry */
-	const char *message;   /* message = "text": instead of "status N" */
-	const char *details;   /* details = "long\noutput" */
-	const assay_value *metrics; /* metrics = { acc = 0.9 }: reported on success */
-	const assay_value *units;   /* units = { acc = "%" } */
-	atomic_int attempts;   /* across items, for fail_times */
+	bool permanent;                /* permanent = true: failures ask for no retry */
+	const char *message;           /* message = "text": instead of "status N" */
+	const char *details;           /* details = "long\noutput" */
+	const assay_value *metrics;    /* metrics = { acc = 0.9 }: reported on success */
+	const assay_value *units;      /* units = { acc = "%" } */
+	atomic_int attempts;           /* across items, for fail_times */
 } probe;
 
 /* A pending probe; listed so that cancel can find it by its task. */
@@ -43,7 +43,8 @@ static atomic_bool reactor_known;
 
 static int on_reactor(void)
 {
-	return atomic_load(&reactor_known) && pthread_equal(pthread_self(), atomic_load(&reactor_thread));
+	return atomic_load(&reactor_known) &&
+	       pthread_equal(pthread_self(), atomic_load(&reactor_thread));
 }
 
 static pthread_mutex_t runs_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -64,10 +65,9 @@ static bool probe_claim(assay_task *task, probe_run **out)
 	return *out != NULL;
 }
 
-static const char *const probe_options[] = {
-	"status", "sleep", "fail_times", "fail_items", "permanent", "message", "details",
-	"metrics", "units", NULL
-};
+static const char *const probe_options[] = { "status",    "sleep",   "fail_times", "fail_items",
+					     "permanent", "message", "details",    "metrics",
+					     "units",     NULL };
 
 static int probe_prepare(assay_node *node, const assay_value *opts, void *data, void **state)
 {
@@ -152,7 +152,8 @@ static void probe_finish(assay_task *task, probe *p, bool timed_out)
 		host->set_message(task, "cancelled");
 	} else if (attempt < p->fail_times || item_fails(p, item)) {
 		host->set_status(task, ASSAY_CRITICAL);
-		host->set_message(task, "failing on purpose (attempt %u)", host->task_attempt(task));
+		host->set_message(task, "failing on purpose (attempt %u)",
+				  host->task_attempt(task));
 		if (p->permanent)
 			host->no_retry(task);
 	} else {
@@ -221,7 +222,8 @@ static void probe_cancel(assay_task *task, void *state, void *data)
 		return; /* its timer is finishing it */
 	host->timer_stop(r->timer);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	probe_finish(task, r->p, (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec >= host->deadline_ns(task));
+	probe_finish(task, r->p,
+		     (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec >= host->deadline_ns(task));
 	free(r);
 	host->complete(task);
 }
@@ -296,11 +298,10 @@ static const assay_resource_type slot_type = {
 	.release = slot_release,
 };
 
-__attribute__((visibility("default")))
-int assay_plugin_init(const assay_host *h, assay_plugin *plugin)
+ASSAY_EXPORT int assay_plugin_init(const assay_host *h, assay_plugin *plugin)
 {
-	static const assay_plugin_info info = { ASSAY_ABI_VERSION, "probe", "1.0", "scheduler test probe",
-							ASSAY_ABI_MINOR };
+	static const assay_plugin_info info = { ASSAY_ABI_VERSION, "probe", "1.0",
+						"scheduler test probe", ASSAY_ABI_MINOR };
 	const assay_value *conf, *slots;
 	int64_t n;
 	int rc;
