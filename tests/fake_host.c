@@ -171,6 +171,15 @@ typedef struct fake_job {
 	struct fake_job *next;
 } fake_job;
 
+/* A registered node or resource type. */
+typedef struct fake_reg {
+	bool node; /* else a resource type */
+	const char *name;
+	const void *type;
+	void *data;
+	void (*free_data)(void *);
+} fake_reg;
+
 /* One fake_parse() or fake_set_config() document, as the host reads it. */
 typedef struct fake_doc {
 	toml_doc *toml;
@@ -182,10 +191,8 @@ static struct {
 	assay_plugin plugin;
 	bool declared;
 	assay_plugin_info info;
-	const assay_node_type *types[16];
-	size_t n_types;
-	const assay_resource_type *resources[8];
-	size_t n_resources;
+	fake_reg regs[16]; /* node and resource types, as registered */
+	size_t n_regs;
 	unsigned releases; /* grants given back: a waiting acquire tries again */
 	fake_buf plugin_log;
 	diag errors; /* every document's config_error()s */
@@ -235,19 +242,40 @@ static int fake_declare(assay_plugin *plugin, const assay_plugin_info *info)
 	return 0;
 }
 
-/* Adds type under name to list (of size max); the host's refusals. */
-static int fake_register(const void **list, size_t *n, size_t max, const char *name,
-			 const void *type, bool taken)
+static const fake_reg *fake_find(bool node, const char *name)
+{
+	for (size_t i = 0; i < fk.n_regs; i++)
+		if (fk.regs[i].node == node && strcmp(fk.regs[i].name, name) == 0)
+			return &fk.regs[i];
+	return NULL;
+}
+
+/* Adds r, with the host's refusals. */
+static int fake_register(fake_reg r)
 {
 	if (!fk.declared)
 		return ASSAY_ESTATE;
-	if (!name)
+	if (!r.name)
 		return ASSAY_EINVAL;
-	if (taken)
+	if (fake_find(r.node, r.name))
 		return ASSAY_EEXIST;
-	if (*n == max)
+	if (fk.n_regs == sizeof fk.regs / sizeof *fk.regs)
 		return ASSAY_ENOMEM;
-	list[(*n)++] = type;
+	fk.regs[fk.n_regs++] = r;
+	return 0;
+}
+
+static int fake_unregister(bool node, const char *name)
+{
+	const fake_reg *found = fake_find(node, name);
+	fake_reg r;
+
+	if (!found)
+		return ASSAY_EINVAL;
+	r = *found;
+	fk.regs[found - fk.regs] = fk.regs[--fk.n_regs];
+	if (r.free_data) /* last: it may free the type struct itself */
+		r.free_data(r.data);
 	return 0;
 }
 
@@ -256,8 +284,7 @@ static int fake_register_node_type(assay_plugin *plugin, const assay_node_type *
 	(void)plugin;
 	if (!t->run || !t->prepare || !t->kinds)
 		return ASSAY_EINVAL;
-	return fake_register((const void **)fk.types, &fk.n_types, 16, t->name, t,
-			     fake_node_type(t->name) != NULL);
+	return fake_register((fake_reg){ true, t->name, t, t->data, t->free_data });
 }
 
 static int fake_register_resource_type(assay_plugin *plugin, const assay_resource_type *t)
@@ -265,40 +292,19 @@ static int fake_register_resource_type(assay_plugin *plugin, const assay_resourc
 	(void)plugin;
 	if (!t->prepare || !t->try_acquire || !t->release)
 		return ASSAY_EINVAL;
-	return fake_register((const void **)fk.resources, &fk.n_resources, 8, t->name, t,
-			     fake_resource_type(t->name) != NULL);
+	return fake_register((fake_reg){ false, t->name, t, t->data, t->free_data });
 }
 
 static int fake_unregister_node_type(assay_plugin *plugin, const char *name)
 {
 	(void)plugin;
-	for (size_t i = 0; i < fk.n_types; i++) {
-		if (strcmp(fk.types[i]->name, name) != 0)
-			continue;
-		void (*free_data)(void *) = fk.types[i]->free_data;
-		void *data = fk.types[i]->data;
-		fk.types[i] = fk.types[--fk.n_types];
-		if (free_data) /* last: it may free the type struct itself */
-			free_data(data);
-		return 0;
-	}
-	return ASSAY_EINVAL;
+	return fake_unregister(true, name);
 }
 
 static int fake_unregister_resource_type(assay_plugin *plugin, const char *name)
 {
 	(void)plugin;
-	for (size_t i = 0; i < fk.n_resources; i++) {
-		if (strcmp(fk.resources[i]->name, name) != 0)
-			continue;
-		void (*free_data)(void *) = fk.resources[i]->free_data;
-		void *data = fk.resources[i]->data;
-		fk.resources[i] = fk.resources[--fk.n_resources];
-		if (free_data)
-			free_data(data);
-		return 0;
-	}
-	return ASSAY_EINVAL;
+	return fake_unregister(false, name);
 }
 
 /* The unit tests of a plugin's reporter call its write() themselves. */
@@ -1358,18 +1364,16 @@ const assay_plugin_info *fake_plugin_info(void)
 
 const assay_node_type *fake_node_type(const char *name)
 {
-	for (size_t i = 0; i < fk.n_types; i++)
-		if (strcmp(fk.types[i]->name, name) == 0)
-			return fk.types[i];
-	return NULL;
+	const fake_reg *r = fake_find(true, name);
+
+	return r ? r->type : NULL;
 }
 
 const assay_resource_type *fake_resource_type(const char *name)
 {
-	for (size_t i = 0; i < fk.n_resources; i++)
-		if (strcmp(fk.resources[i]->name, name) == 0)
-			return fk.resources[i];
-	return NULL;
+	const fake_reg *r = fake_find(false, name);
+
+	return r ? r->type : NULL;
 }
 
 const char *fake_plugin_log(void)
@@ -1417,10 +1421,8 @@ void fake_host_reset(void)
 	for (size_t i = 0; i < fk.n_secrets; i++)
 		free(fk.secrets[i]);
 	free(fk.secrets);
-	while (fk.n_types)
-		fake_unregister_node_type(&fk.plugin, fk.types[fk.n_types - 1]->name);
-	while (fk.n_resources)
-		fake_unregister_resource_type(&fk.plugin, fk.resources[fk.n_resources - 1]->name);
+	while (fk.n_regs)
+		fake_unregister(fk.regs[fk.n_regs - 1].node, fk.regs[fk.n_regs - 1].name);
 	for (assay_watch *w = fk.watches; w; w = w->next)
 		w->dead = true;
 	for (assay_timer *t = fk.timers; t; t = t->next)
