@@ -34,9 +34,9 @@ printf '%s\n' 'seen: {item}' "seen: {item}" >>out
 type = "exec"
 shell = true
 matrix = { arg = ["$(touch PWNED)", "a;touch PWNED", "'", "", "-rf /nonexistent", "a\nb"] }
+# One printf, one write: the trials run at once and append to one file.
 command = '''
-printf '[%s]' {arg} "{arg}" '{arg}' >>sweep
-echo >>sweep
+printf '[%s][%s][%s]\n' {arg} "{arg}" '{arg}' >>sweep
 '''
 
 # Raw text is the operator's code.

@@ -394,7 +394,7 @@ size_t fake_error_count(void)
 const char *fake_errors(void)
 {
 	fk.all_errors.len = 0;
-	fake_buf_add(&fk.all_errors, "%s", "");
+	fake_buf_add(&fk.all_errors, "%s", ""); /* "" when there are none */
 	for (size_t i = 0; i < fk.errors.n; i++) {
 		const char *line = fk.errors.lines[i];
 
