@@ -18,10 +18,12 @@
 #include <unistd.h>
 
 #include "best.h"
+#include "builtin.h"
 #include "config.h"
 #include "diag.h"
 #include "graph.h"
-#include "plugin.h"
+#include "host.h"
+#include "registry.h"
 #include "reactor.h"
 #include "report.h"
 #include "run.h"
@@ -72,7 +74,7 @@ static void run_report(fixture *f, const char *text)
 	fclose(out);
 	memset(f, 0, sizeof *f);
 	ck_assert_int_eq(config_load(&f->p, "c.toml", 2, &f->d), 0);
-	ck_assert_int_eq(registry_init(&f->reg, &f->d), 0);
+	ck_assert_int_eq(registry_init(&f->reg, host_table(), &f->d), 0);
 	registry_add_dirs(&f->reg, dir ? dir : "tests/plugins/.libs");
 	for (i = 0; f->p.load && i < value_len(f->p.load); i++) {
 		const char *name = value_string(value_at(f->p.load, i, NULL));

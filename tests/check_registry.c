@@ -16,7 +16,7 @@
 
 #include "diag.h"
 #include "host.h"
-#include "plugin.h"
+#include "registry.h"
 
 static const char *plugin_dir(void)
 {
@@ -32,7 +32,7 @@ static char tmp[] = "/tmp/assay-check-plugin-XXXXXX";
 static void setup(void)
 {
 	memset(&d, 0, sizeof d);
-	ck_assert_int_eq(registry_init(&r, &d), 0);
+	ck_assert_int_eq(registry_init(&r, host_table(), &d), 0);
 	ck_assert_int_eq(registry_add_dirs(&r, plugin_dir()), 0);
 	ck_assert_ptr_nonnull(mkdtemp(tmp));
 }
@@ -160,11 +160,11 @@ START_TEST(test_world_writable_refused)
 	ck_assert_msg(strstr(d.lines[0], "refusing to load plugin") &&
 		      strstr(d.lines[0], "it is world-writable") &&
 		      strstr(d.lines[0], "--allow-insecure-plugins"), "%s", d.lines[0]);
-	ck_assert_str_eq(plugin_check_file(path, false), "it is world-writable");
+	ck_assert_str_eq(registry_check_file(path, false), "it is world-writable");
 	chmod(path, 0664);
-	ck_assert_str_eq(plugin_check_file(path, false), "it is group-writable");
+	ck_assert_str_eq(registry_check_file(path, false), "it is group-writable");
 	chmod(path, 0755);
-	ck_assert_ptr_null(plugin_check_file(path, false));
+	ck_assert_ptr_null(registry_check_file(path, false));
 }
 END_TEST
 
@@ -186,7 +186,7 @@ START_TEST(test_foreign_owner_refused)
 	if (geteuid() != 0 || !nobody)
 		return; /* only root can give a file away; CI runs as root */
 	ck_assert_int_eq(chown(path, nobody->pw_uid, nobody->pw_gid), 0);
-	ck_assert_str_eq(plugin_check_file(path, false),
+	ck_assert_str_eq(registry_check_file(path, false),
 			 "it is owned by another user (neither root nor the user running assay)");
 	ck_assert_int_lt(registry_load(&r, path, NULL, NULL), 0);
 }
@@ -232,7 +232,7 @@ START_TEST(test_not_a_plugin)
 	snprintf(cmd, sizeof cmd, "%s/exe.so", tmp);
 	assert_load_error(cmd, "exe.so: ");
 	/* A directory is not a regular file. */
-	ck_assert_str_eq(plugin_check_file(tmp, false), "it is not a regular file");
+	ck_assert_str_eq(registry_check_file(tmp, false), "it is not a regular file");
 }
 END_TEST
 
@@ -252,7 +252,7 @@ START_TEST(test_search_order)
 	char *found;
 
 	(void)copy;
-	ck_assert_int_eq(registry_init(&r2, &d2), 0);
+	ck_assert_int_eq(registry_init(&r2, host_table(), &d2), 0);
 	/* Empty entries are skipped; the first directory holding it wins. */
 	ck_assert_int_eq(registry_add_dirs(&r2, tmp), 0);
 	ck_assert_int_eq(registry_add_dirs(&r2, "::"), 0);
