@@ -188,16 +188,19 @@ const reg_entry *registry_lookup(const registry *r, enum reg_what what,
 
 char *registry_names(const registry *r, enum reg_what what, char *buf, size_t size)
 {
-	size_t i, used = 0;
+	size_t i, j, used = 0;
 
 	buf[0] = '\0';
 	for (i = 0; i < r->n_entries[what]; i++) {
 		const char *name = r->entries[what][i].name;
 
-		if (registry_lookup(r, what, name) != &r->entries[what][i])
-			continue; /* listed where the entry that answers is */
-		used += (size_t)snprintf(buf + used, used < size ? size - used : 0, "%s%s",
-					 used ? ", " : "", name);
+		for (j = 0; j < i && strcmp(r->entries[what][j].name, name) != 0; j++)
+			;
+		if (j < i)
+			continue; /* a plugin's, replacing a built-in one */
+		if (used >= size)
+			break;
+		used += (size_t)snprintf(buf + used, size - used, "%s%s", used ? ", " : "", name);
 	}
 	return buf;
 }

@@ -1,6 +1,6 @@
-/* check_plugin.c -- Check suite for core/plugin.c: loading real test-only
- * modules (tests/plugins/), the file checks, ABI refusal, duplicate names
- * and a failing init. */
+/* check_registry.c -- Check suite for core/registry.c: loading real
+ * test-only modules (tests/plugins/), the file checks, ABI refusal,
+ * duplicate names, a failing init, and the host's built-in reporters. */
 #ifdef HAVE_CONFIG_H
 #include "autoconfig.h"
 #endif
@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "builtin.h"
 #include "diag.h"
 #include "host.h"
 #include "registry.h"
@@ -27,7 +28,7 @@ static const char *plugin_dir(void)
 
 static diag d;
 static registry r;
-static char tmp[] = "/tmp/assay-check-plugin-XXXXXX";
+static char tmp[] = "/tmp/assay-check-registry-XXXXXX";
 
 static void setup(void)
 {
@@ -45,7 +46,7 @@ static void teardown(void)
 	diag_release(&d);
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
 	ck_assert_int_eq(system(cmd), 0);
-	strcpy(tmp, "/tmp/assay-check-plugin-XXXXXX");
+	strcpy(tmp, "/tmp/assay-check-registry-XXXXXX");
 }
 
 /* A private copy of a test plugin, so its mode and owner can change. */
@@ -304,9 +305,53 @@ START_TEST(test_registration_only_during_init)
 }
 END_TEST
 
-static Suite *plugin_suite(void)
+/* The host's reporters are registered at init, under its own entry, not
+ * among the plugins loaded. */
+START_TEST(test_builtin_reporters)
 {
-	Suite *s = suite_create("plugin");
+	const reg_entry *e = registry_lookup(&r, REG_REPORTER, "human");
+	char names[64];
+
+	ck_assert_ptr_nonnull(e);
+	ck_assert_ptr_eq(e->owner, &r.builtin);
+	ck_assert_ptr_eq(e->u.reporter, &report_human);
+	ck_assert_ptr_eq(registry_lookup(&r, REG_REPORTER, "json")->u.reporter, &report_json);
+	ck_assert_str_eq(r.builtin.name, "assay");
+	ck_assert_str_eq(r.builtin.path, BUILTIN_PATH);
+	ck_assert_uint_eq(r.n_plugins, 0);
+	ck_assert_uint_eq(r.n_entries[REG_NODE], 0);
+	ck_assert_uint_eq(diag_count(&d), 0);
+	ck_assert_int_eq(registry_load(&r, "good", NULL, NULL), 0);
+	ck_assert_str_eq(registry_names(&r, REG_REPORTER, names, sizeof names), "human, json, count");
+	/* Cut to the buffer, never past it. */
+	ck_assert_str_eq(registry_names(&r, REG_REPORTER, names, 8), "human, ");
+}
+END_TEST
+
+/* A plugin's reporter replaces the built-in one of its name, for as long
+ * as it is registered; it does not replace another plugin's. */
+START_TEST(test_plugin_replaces_builtin)
+{
+	static const assay_reporter mine = { .name = "human", .write = NULL };
+	char path[] = "mine.so", other_path[] = "other.so", name[] = "mine", names[64];
+	assay_plugin p = { .path = path, .name = name, .reg = &r, .initialising = true };
+	assay_plugin other = p;
+
+	other.path = other_path;
+	ck_assert_int_eq(registry_register(&p, REG_REPORTER, "human", &mine), 0);
+	ck_assert_ptr_eq(registry_lookup(&r, REG_REPORTER, "human")->u.reporter, &mine);
+	ck_assert_str_eq(registry_names(&r, REG_REPORTER, names, sizeof names), "human, json");
+	ck_assert_int_eq(registry_register(&other, REG_REPORTER, "human", &mine), ASSAY_EEXIST);
+	ck_assert_msg(strstr(d.lines[0], "reporter `human` of other.so is already registered by mine.so"),
+		      "%s", d.lines[0]);
+	ck_assert_int_eq(registry_unregister(&p, REG_REPORTER, "human"), 0);
+	ck_assert_ptr_eq(registry_lookup(&r, REG_REPORTER, "human")->u.reporter, &report_human);
+}
+END_TEST
+
+static Suite *registry_suite(void)
+{
+	Suite *s = suite_create("registry");
 	TCase *tc = tcase_create("loader");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -323,13 +368,15 @@ static Suite *plugin_suite(void)
 	tcase_add_test(tc, test_search_order);
 	tcase_add_test(tc, test_discover);
 	tcase_add_test(tc, test_registration_only_during_init);
+	tcase_add_test(tc, test_builtin_reporters);
+	tcase_add_test(tc, test_plugin_replaces_builtin);
 	suite_add_tcase(s, tc);
 	return s;
 }
 
 int main(void)
 {
-	SRunner *sr = srunner_create(plugin_suite());
+	SRunner *sr = srunner_create(registry_suite());
 	int failed;
 
 	srunner_run_all(sr, CK_NORMAL);
