@@ -133,6 +133,7 @@ int session_open(session *s, const char *path)
 
 int session_select(session *s, char *const *names, size_t n, char *why, size_t why_size)
 {
+	free(s->keep);
 	if (!(s->keep = calloc(s->p.n_nodes ? s->p.n_nodes : 1, sizeof *s->keep))) {
 		snprintf(why, why_size, "out of memory");
 		return -1;

@@ -79,7 +79,7 @@ int session_graph(session *s);
 int session_open(session *s, const char *path);
 
 /* --only: run the nodes named (node ids or group names) and what they
- * wait for.  0, or -1 with why in why. */
+ * wait for, instead of any selection before.  0, or -1 with why in why. */
 int session_select(session *s, char *const *names, size_t n, char *why, size_t why_size);
 
 /* Also write the report in format (any reporter registered) to path

@@ -162,10 +162,8 @@ START_TEST(test_select)
 				    "[check.lone]\ntype = \"good\"\nvalue = 0\n"), 0);
 	ck_assert_int_eq(session_select(&s, (char *[]){ "net.b" }, 1, why, sizeof why), 0);
 	ck_assert(s.keep[0] && !s.keep[1] && s.keep[2] && !s.keep[3]);
-	free(s.keep);
 	ck_assert_int_eq(session_select(&s, (char *[]){ "net" }, 1, why, sizeof why), 0);
 	ck_assert(s.keep[0] && s.keep[1] && s.keep[2] && !s.keep[3]);
-	free(s.keep);
 	ck_assert_int_eq(session_select(&s, (char *[]){ "lone", "lnoe" }, 2, why, sizeof why), -1);
 	ck_assert_str_eq(why, "--only lnoe: no such node or group (did you mean 'lone'?)");
 	session_release(&s);
