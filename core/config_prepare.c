@@ -12,7 +12,7 @@
 
 #include "config.h"
 #include "config_read.h"
-#include "plugin.h"
+#include "registry.h"
 #include "status.h"
 #include "suggest.h"
 

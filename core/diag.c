@@ -124,6 +124,22 @@ void diag_print(const diag *d, FILE *out)
 		fprintf(out, "... and %zu more error%s\n", d->dropped, d->dropped == 1 ? "" : "s");
 }
 
+void diag_print_total(const diag *d, const char *path, FILE *out)
+{
+	size_t errors = diag_count(d);
+
+	if (!errors && !d->n_warnings)
+		return;
+	diag_print(d, out);
+	fprintf(out, "%s: ", path);
+	if (errors)
+		fprintf(out, "%zu error%s%s", errors, errors == 1 ? "" : "s",
+			d->n_warnings ? ", " : "");
+	if (d->n_warnings)
+		fprintf(out, "%zu warning%s", d->n_warnings, d->n_warnings == 1 ? "" : "s");
+	fputc('\n', out);
+}
+
 void diag_release(diag *d)
 {
 	size_t i;

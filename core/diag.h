@@ -55,6 +55,10 @@ size_t diag_count(const diag *d);
  * dropped. */
 void diag_print(const diag *d, FILE *out);
 
+/* diag_print(), then what it printed in numbers: "path: 2 errors, 1
+ * warning".  Nothing at all when there is nothing to say. */
+void diag_print_total(const diag *d, const char *path, FILE *out);
+
 /* Free the lines; d can be reused. */
 void diag_release(diag *d);
 

@@ -15,7 +15,7 @@
 #include "host.h"
 #include "mask.h"
 #include "option.h"
-#include "plugin.h"
+#include "registry.h"
 #include "status.h"
 #include "suggest.h"
 #include "task.h"

@@ -480,12 +480,3 @@ int report_write(const assay_reporter *reporter, const report *rep,
 	free(t.file);
 	return rc;
 }
-
-const assay_reporter *report_builtin(const char *name)
-{
-	if (strcmp(name, "human") == 0)
-		return &report_human;
-	if (strcmp(name, "json") == 0)
-		return &report_json;
-	return NULL;
-}

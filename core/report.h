@@ -49,11 +49,6 @@ int report_write(const assay_reporter *reporter, const report *rep,
  * the reason in why. */
 int report_check_target(const char *path, char *why, size_t why_size);
 
-/* The built-in reporters: "human" and "json". */
-const assay_reporter *report_builtin(const char *name);
-extern const assay_reporter report_human;
-extern const assay_reporter report_json;
-
 /* The exit status of a run: the worst node's state (0..3); a stopped run
  * is never 0. */
 int report_exit_status(const report *rep);

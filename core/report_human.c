@@ -12,7 +12,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "report.h"
+#include "builtin.h"
 #include "status.h"
 #include "text.h"
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "report.h"
+#include "builtin.h"
 #include "status.h"
 #include "text.h"
 

@@ -13,7 +13,7 @@
 
 #include "config.h"
 #include "diag.h"
-#include "plugin.h"
+#include "session.h"
 
 static char workdir[] = "/tmp/assay-check-config-XXXXXX";
 
@@ -26,26 +26,28 @@ static void write_file(const char *name, const char *text)
 	fclose(f);
 }
 
-/* Load and prepare text as c.toml with the test plugin `good` loaded (and
- * whatever the file loads itself).  Returns the diagnostics. */
-static void run_config(const char *text, diag *d, plan *p, registry *r)
+/* Load and prepare text as c.toml in a session, with the test plugin
+ * `good` loaded after whatever the file loads itself.  The diagnostics are
+ * in s->d; session_release() in every case. */
+static void run_config(const char *text, session *s, bool allow_unset)
 {
-	const char *dir = getenv("TEST_PLUGIN_DIR");
+	session_options o = { .allow_unset = allow_unset };
 
 	write_file("c.toml", text);
-	if (config_load(p, "c.toml", 2, d) == ASSAY_EINVAL)
+	session_init(s, &o);
+	if (session_load(s, "c.toml") < 0)
 		return;
-	ck_assert_int_eq(registry_init(r, d), 0);
-	ck_assert_int_eq(registry_add_dirs(r, dir ? dir : "tests/plugins/.libs"), 0);
-	ck_assert_int_eq(registry_load(r, "good", NULL, NULL), 0);
-	for (size_t i = 0; p->load && i < value_len(p->load); i++)
-		registry_load(r, value_string(value_at(p->load, i, NULL)), NULL,
-			      value_at(p->load, i, NULL));
-	config_prepare(p, r, d);
+	ck_assert_int_eq(session_load_plugins(s), 0);
+	ck_assert_int_eq(registry_load(&s->reg, "good", NULL, NULL), 0);
+	session_prepare(s);
 }
 
 static void setup(void)
 {
+	const char *dir = getenv("TEST_PLUGIN_DIR");
+
+	/* The session's search path starts there. */
+	setenv("ASSAY_PLUGIN_PATH", dir ? dir : "tests/plugins/.libs", 1);
 	ck_assert_ptr_nonnull(mkdtemp(workdir));
 	ck_assert_int_eq(chdir(workdir), 0);
 	write_file("items.txt", "# shards\nshard-1\n\n  shard-2  \n");
@@ -216,65 +218,52 @@ static const struct bad bad_configs[] = {
 START_TEST(test_bad_config)
 {
 	const struct bad *b = &bad_configs[_i];
-	diag d = DIAG_INIT;
-	registry r = { 0 };
-	plan p;
+	session s;
 
-	run_config(b->toml, &d, &p, &r);
-	ck_assert_msg(diag_count(&d) >= 1, "case %d: no error for:\n%s", _i, b->toml);
+	run_config(b->toml, &s, false);
+	ck_assert_msg(diag_count(&s.d) >= 1, "case %d: no error for:\n%s", _i, b->toml);
 	/* The last case names a directory that differs per build: prefix. */
 	if (strstr(b->error, "looked for"))
-		ck_assert_msg(strncmp(d.lines[0], b->error, strlen(b->error)) == 0,
-			      "case %d:\n got: %s\nwant: %s...", _i, d.lines[0], b->error);
+		ck_assert_msg(strncmp(s.d.lines[0], b->error, strlen(b->error)) == 0,
+			      "case %d:\n got: %s\nwant: %s...", _i, s.d.lines[0], b->error);
 	else
-		ck_assert_msg(strcmp(d.lines[0], b->error) == 0,
-			      "case %d:\n got: %s\nwant: %s", _i, d.lines[0], b->error);
-	ck_assert_msg(diag_count(&d) == b->count, "case %d: %zu errors, want %zu (first: %s)",
-		      _i, diag_count(&d), b->count, d.lines[0]);
-	plan_release(&p);
-	if (r.diag)
-		registry_release(&r);
-	diag_release(&d);
+		ck_assert_msg(strcmp(s.d.lines[0], b->error) == 0,
+			      "case %d:\n got: %s\nwant: %s", _i, s.d.lines[0], b->error);
+	ck_assert_msg(diag_count(&s.d) == b->count, "case %d: %zu errors, want %zu (first: %s)",
+		      _i, diag_count(&s.d), b->count, s.d.lines[0]);
+	session_release(&s);
 }
 END_TEST
 
 START_TEST(test_all_errors_reported)
 {
-	diag d = DIAG_INIT;
-	registry r = { 0 };
-	plan p;
+	session s;
 
 	run_config("[runner]\njobs = 0\nworkers = 0\n[check.a]\ntype = \"good\"\nvalue = 9\n"
-		   "[check.b]\ntype = \"nope\"\n", &d, &p, &r);
-	ck_assert_uint_eq(diag_count(&d), 4);
-	ck_assert_str_eq(d.lines[0], "c.toml:2:8: `jobs` must be between 1 and 1000000, not 0");
-	ck_assert_str_eq(d.lines[1], "c.toml:3:11: `workers` must be between 1 and 1024, not 0");
-	ck_assert_str_eq(d.lines[2], "c.toml:6:9: `value` must be between 0 and 3, not 9");
-	ck_assert_str_eq(d.lines[3], "c.toml:8:8: unknown node type `nope`; plugins loaded: good");
-	plan_release(&p);
-	registry_release(&r);
-	diag_release(&d);
+		   "[check.b]\ntype = \"nope\"\n", &s, false);
+	ck_assert_uint_eq(diag_count(&s.d), 4);
+	ck_assert_str_eq(s.d.lines[0], "c.toml:2:8: `jobs` must be between 1 and 1000000, not 0");
+	ck_assert_str_eq(s.d.lines[1], "c.toml:3:11: `workers` must be between 1 and 1024, not 0");
+	ck_assert_str_eq(s.d.lines[2], "c.toml:6:9: `value` must be between 0 and 3, not 9");
+	ck_assert_str_eq(s.d.lines[3], "c.toml:8:8: unknown node type `nope`; plugins loaded: good");
+	session_release(&s);
 }
 END_TEST
 
 START_TEST(test_error_cap)
 {
 	char text[20000] = "";
-	diag d = DIAG_INIT;
-	registry r = { 0 };
-	plan p;
+	session s;
 	int i;
 
 	for (i = 0; i < 80; i++)
 		snprintf(text + strlen(text), sizeof text - strlen(text),
 			 "[check.n%d]\ntype = \"good\"\nvalue = 9\n", i);
-	run_config(text, &d, &p, &r);
-	ck_assert_uint_eq(diag_count(&d), 80);
-	ck_assert_uint_eq(d.n, DIAG_MAX);
-	ck_assert_uint_eq(d.dropped, 80 - DIAG_MAX);
-	plan_release(&p);
-	registry_release(&r);
-	diag_release(&d);
+	run_config(text, &s, false);
+	ck_assert_uint_eq(diag_count(&s.d), 80);
+	ck_assert_uint_eq(s.d.n, DIAG_MAX);
+	ck_assert_uint_eq(s.d.dropped, 80 - DIAG_MAX);
+	session_release(&s);
 }
 END_TEST
 
@@ -326,9 +315,7 @@ END_TEST
 
 START_TEST(test_good_plan)
 {
-	diag d = DIAG_INIT;
-	registry r = { 0 };
-	plan p;
+	session s;
 	const plan_node *n;
 
 	run_config("[runner]\njobs = 8\nworkers = 3\ntimeout = \"1m30s\"\nfail_fast = true\n"
@@ -341,57 +328,55 @@ START_TEST(test_good_plan)
 		   "[check.late]\ntype = \"good\"\nvalue = 0\nafter = \"lr\"\ntimeout = 2.5\n"
 		   "[check.soft]\ntype = \"good\"\nvalue = 0\ngate = \"warning\"\n"
 		   "[check.off]\ntype = \"good\"\nvalue = 0\nskip = \"no GPU here\"\ngate = \"ok\"\n",
-		   &d, &p, &r);
-	if (diag_count(&d))
-		ck_abort_msg("unexpected error: %s", d.lines[0]);
-	ck_assert_uint_eq(p.jobs, 8);
-	ck_assert_uint_eq(p.workers, 3);
-	ck_assert_int_eq(p.timeout_ms, 90000);
-	ck_assert(p.fail_fast);
-	ck_assert_uint_eq(p.n_nodes, 10);
+		   &s, false);
+	if (diag_count(&s.d))
+		ck_abort_msg("unexpected error: %s", s.d.lines[0]);
+	ck_assert_uint_eq(s.p.jobs, 8);
+	ck_assert_uint_eq(s.p.workers, 3);
+	ck_assert_int_eq(s.p.timeout_ms, 90000);
+	ck_assert(s.p.fail_fast);
+	ck_assert_uint_eq(s.p.n_nodes, 10);
 	/* Declaration order across kinds, matrix expanded with the last key
 	 * fastest: check.late comes last although checks came first. */
-	ck_assert_str_eq(p.nodes[0].id, "billing");
-	ck_assert(p.nodes[0].gate && !p.nodes[0].gate_warning);
-	ck_assert_ptr_null(p.nodes[0].skip);
-	ck_assert(p.nodes[8].gate && p.nodes[8].gate_warning);
-	ck_assert(p.nodes[9].gate && !p.nodes[9].gate_warning);
-	ck_assert_str_eq(p.nodes[9].skip, "no GPU here");
-	ck_assert(p.nodes[9].prepared); /* a skipped node is checked all the same */
-	ck_assert_str_eq(p.nodes[1].id, "gcp.buckets");
-	ck_assert_str_eq(p.groups[p.nodes[1].group].name, "gcp");
-	ck_assert_uint_eq(p.nodes[1].sweep, PLAN_NONE);
-	ck_assert_uint_eq(p.nodes[1].retries, 2);
-	ck_assert_int_eq(p.nodes[1].retry_delay_ms, 250);
-	ck_assert_int_eq(p.nodes[2].run_if, RUN_IF_ALWAYS);
-	ck_assert_str_eq(p.nodes[3].id, "lr[lr=0.1,bs=32,opt=adam]");
-	ck_assert_str_eq(p.nodes[4].id, "lr[lr=0.1,bs=64,opt=adam]");
-	ck_assert_str_eq(p.nodes[5].id, "lr[lr=0.01,bs=32,opt=adam]");
-	ck_assert_str_eq(p.nodes[6].id, "lr[lr=0.01,bs=64,opt=adam]");
-	n = &p.nodes[5];
+	ck_assert_str_eq(s.p.nodes[0].id, "billing");
+	ck_assert(s.p.nodes[0].gate && !s.p.nodes[0].gate_warning);
+	ck_assert_ptr_null(s.p.nodes[0].skip);
+	ck_assert(s.p.nodes[8].gate && s.p.nodes[8].gate_warning);
+	ck_assert(s.p.nodes[9].gate && !s.p.nodes[9].gate_warning);
+	ck_assert_str_eq(s.p.nodes[9].skip, "no GPU here");
+	ck_assert(s.p.nodes[9].prepared); /* a skipped node is checked all the same */
+	ck_assert_str_eq(s.p.nodes[1].id, "gcp.buckets");
+	ck_assert_str_eq(s.p.groups[s.p.nodes[1].group].name, "gcp");
+	ck_assert_uint_eq(s.p.nodes[1].sweep, PLAN_NONE);
+	ck_assert_uint_eq(s.p.nodes[1].retries, 2);
+	ck_assert_int_eq(s.p.nodes[1].retry_delay_ms, 250);
+	ck_assert_int_eq(s.p.nodes[2].run_if, RUN_IF_ALWAYS);
+	ck_assert_str_eq(s.p.nodes[3].id, "lr[lr=0.1,bs=32,opt=adam]");
+	ck_assert_str_eq(s.p.nodes[4].id, "lr[lr=0.1,bs=64,opt=adam]");
+	ck_assert_str_eq(s.p.nodes[5].id, "lr[lr=0.01,bs=32,opt=adam]");
+	ck_assert_str_eq(s.p.nodes[6].id, "lr[lr=0.01,bs=64,opt=adam]");
+	n = &s.p.nodes[5];
 	ck_assert_str_eq(plan_node_param(n, "lr"), "0.01");
 	ck_assert_str_eq(plan_node_param(n, "bs"), "32");
 	ck_assert_ptr_null(plan_node_param(n, "nope"));
 	ck_assert_uint_eq(n->group, PLAN_NONE);
 	ck_assert(n->prepared);
-	ck_assert_int_eq(p.nodes[7].timeout_ms, 2500);
+	ck_assert_int_eq(s.p.nodes[7].timeout_ms, 2500);
 	/* The matrix is a sweep, not a group: its trials a range. */
-	ck_assert_uint_eq(p.n_groups, 1);
-	ck_assert_str_eq(p.groups[0].name, "gcp");
-	ck_assert_uint_eq(p.n_sweeps, 1);
+	ck_assert_uint_eq(s.p.n_groups, 1);
+	ck_assert_str_eq(s.p.groups[0].name, "gcp");
+	ck_assert_uint_eq(s.p.n_sweeps, 1);
 	ck_assert_uint_eq(n->sweep, 0);
-	ck_assert_str_eq(p.sweeps[0].id, "lr");
-	ck_assert_uint_eq(p.sweeps[0].first, 3);
-	ck_assert_uint_eq(p.sweeps[0].n_trials, 4);
-	ck_assert_uint_eq(p.sweeps[0].max_parallel, 2);
-	ck_assert_str_eq(p.sweeps[0].objective, "accuracy");
-	ck_assert(!p.sweeps[0].maximise);
-	ck_assert_uint_eq(p.sweeps[0].n_params, 3);
-	ck_assert_str_eq(p.sweeps[0].params[1].name, "bs");
-	ck_assert_ptr_eq(n->params, p.sweeps[0].params + 2 * 3);
-	plan_release(&p);
-	registry_release(&r);
-	diag_release(&d);
+	ck_assert_str_eq(s.p.sweeps[0].id, "lr");
+	ck_assert_uint_eq(s.p.sweeps[0].first, 3);
+	ck_assert_uint_eq(s.p.sweeps[0].n_trials, 4);
+	ck_assert_uint_eq(s.p.sweeps[0].max_parallel, 2);
+	ck_assert_str_eq(s.p.sweeps[0].objective, "accuracy");
+	ck_assert(!s.p.sweeps[0].maximise);
+	ck_assert_uint_eq(s.p.sweeps[0].n_params, 3);
+	ck_assert_str_eq(s.p.sweeps[0].params[1].name, "bs");
+	ck_assert_ptr_eq(n->params, s.p.sweeps[0].params + 2 * 3);
+	session_release(&s);
 }
 END_TEST
 
@@ -401,10 +386,8 @@ END_TEST
  * becomes limits taken outermost first. */
 START_TEST(test_groups_and_sweeps)
 {
-	diag d = DIAG_INIT;
-	registry r = { 0 };
-	plan p;
-	plan_span s;
+	session s;
+	plan_span span;
 	uint32_t limits[PLAN_MAX_DEPTH + 1];
 	const char **names;
 	size_t n;
@@ -415,138 +398,128 @@ START_TEST(test_groups_and_sweeps)
 		   "[check.gcp]\nmax_parallel = 3\n"
 		   "[trial.ml]\nmax_parallel = 2\n"
 		   "[trial.ml.lr]\ntype = \"good\"\nvalue = 0\nmatrix = { x = [1, 2] }\nmax_parallel = 1\n",
-		   &d, &p, &r);
-	if (diag_count(&d))
-		ck_abort_msg("unexpected error: %s", d.lines[0]);
-	ck_assert_uint_eq(p.n_nodes, 5);
-	ck_assert_str_eq(p.nodes[1].id, "single");
-	ck_assert_str_eq(p.nodes[4].id, "ml.lr[x=2]");
+		   &s, false);
+	if (diag_count(&s.d))
+		ck_abort_msg("unexpected error: %s", s.d.lines[0]);
+	ck_assert_uint_eq(s.p.n_nodes, 5);
+	ck_assert_str_eq(s.p.nodes[1].id, "single");
+	ck_assert_str_eq(s.p.nodes[4].id, "ml.lr[x=2]");
 
-	ck_assert_uint_eq(p.n_groups, 3);
-	ck_assert_str_eq(p.groups[0].name, "gcp");
-	ck_assert_str_eq(p.groups[1].name, "gcp.eu");
-	ck_assert_str_eq(p.groups[2].name, "ml");
-	ck_assert_uint_eq(p.groups[0].parent, PLAN_NONE);
-	ck_assert_uint_eq(p.groups[1].parent, 0);
-	ck_assert_uint_eq(p.nodes[0].group, 1);
-	ck_assert_uint_eq(p.nodes[2].group, 0);
-	ck_assert_uint_eq(p.nodes[3].group, 2);
-	ck_assert_uint_eq(p.groups[0].n_members, 2);
-	ck_assert_uint_eq(p.groups[0].members[0], 0);
-	ck_assert_uint_eq(p.groups[0].members[1], 2);
-	ck_assert_uint_eq(p.groups[1].n_members, 1);
-	ck_assert_uint_eq(p.groups[2].n_members, 2);
-	ck_assert_uint_eq(p.groups[0].max_parallel, 3);
+	ck_assert_uint_eq(s.p.n_groups, 3);
+	ck_assert_str_eq(s.p.groups[0].name, "gcp");
+	ck_assert_str_eq(s.p.groups[1].name, "gcp.eu");
+	ck_assert_str_eq(s.p.groups[2].name, "ml");
+	ck_assert_uint_eq(s.p.groups[0].parent, PLAN_NONE);
+	ck_assert_uint_eq(s.p.groups[1].parent, 0);
+	ck_assert_uint_eq(s.p.nodes[0].group, 1);
+	ck_assert_uint_eq(s.p.nodes[2].group, 0);
+	ck_assert_uint_eq(s.p.nodes[3].group, 2);
+	ck_assert_uint_eq(s.p.groups[0].n_members, 2);
+	ck_assert_uint_eq(s.p.groups[0].members[0], 0);
+	ck_assert_uint_eq(s.p.groups[0].members[1], 2);
+	ck_assert_uint_eq(s.p.groups[1].n_members, 1);
+	ck_assert_uint_eq(s.p.groups[2].n_members, 2);
+	ck_assert_uint_eq(s.p.groups[0].max_parallel, 3);
 
 	/* A trial alone is a sweep of one, named by its id. */
-	ck_assert_uint_eq(p.n_sweeps, 2);
-	ck_assert_str_eq(p.sweeps[0].id, "single");
-	ck_assert_ptr_null(p.sweeps[0].matrix);
-	ck_assert_uint_eq(p.sweeps[0].first, 1);
-	ck_assert_uint_eq(p.sweeps[0].n_trials, 1);
-	ck_assert_str_eq(p.sweeps[0].objective, "m");
-	ck_assert(p.sweeps[0].maximise);
-	ck_assert_ptr_eq(plan_sweep_of(&p, &p.nodes[1]), &p.sweeps[0]);
-	ck_assert_ptr_null(plan_sweep_of(&p, &p.nodes[0]));
-	ck_assert_str_eq(p.sweeps[1].id, "ml.lr");
-	ck_assert_uint_eq(p.sweeps[1].first, 3);
-	ck_assert_uint_eq(p.sweeps[1].n_trials, 2);
-	ck_assert_ptr_null(p.sweeps[1].objective);
-	ck_assert_str_eq(plan_node_param(&p.nodes[4], "x"), "2");
+	ck_assert_uint_eq(s.p.n_sweeps, 2);
+	ck_assert_str_eq(s.p.sweeps[0].id, "single");
+	ck_assert_ptr_null(s.p.sweeps[0].matrix);
+	ck_assert_uint_eq(s.p.sweeps[0].first, 1);
+	ck_assert_uint_eq(s.p.sweeps[0].n_trials, 1);
+	ck_assert_str_eq(s.p.sweeps[0].objective, "m");
+	ck_assert(s.p.sweeps[0].maximise);
+	ck_assert_ptr_eq(plan_sweep_of(&s.p, &s.p.nodes[1]), &s.p.sweeps[0]);
+	ck_assert_ptr_null(plan_sweep_of(&s.p, &s.p.nodes[0]));
+	ck_assert_str_eq(s.p.sweeps[1].id, "ml.lr");
+	ck_assert_uint_eq(s.p.sweeps[1].first, 3);
+	ck_assert_uint_eq(s.p.sweeps[1].n_trials, 2);
+	ck_assert_ptr_null(s.p.sweeps[1].objective);
+	ck_assert_str_eq(plan_node_param(&s.p.nodes[4], "x"), "2");
 
 	/* Limits: a node takes its groups' outermost first, then its sweep's. */
-	ck_assert_uint_eq(p.n_limits, 3);
-	ck_assert_uint_eq(plan_node_limits(&p, &p.nodes[4], limits), 2);
-	ck_assert_uint_eq(p.limits[limits[0]], 2);
-	ck_assert_uint_eq(p.limits[limits[1]], 1);
-	ck_assert_uint_eq(plan_node_limits(&p, &p.nodes[0], limits), 1);
-	ck_assert_uint_eq(p.limits[limits[0]], 3);
-	ck_assert_uint_eq(plan_node_limits(&p, &p.nodes[1], limits), 0);
+	ck_assert_uint_eq(s.p.n_limits, 3);
+	ck_assert_uint_eq(plan_node_limits(&s.p, &s.p.nodes[4], limits), 2);
+	ck_assert_uint_eq(s.p.limits[limits[0]], 2);
+	ck_assert_uint_eq(s.p.limits[limits[1]], 1);
+	ck_assert_uint_eq(plan_node_limits(&s.p, &s.p.nodes[0], limits), 1);
+	ck_assert_uint_eq(s.p.limits[limits[0]], 3);
+	ck_assert_uint_eq(plan_node_limits(&s.p, &s.p.nodes[1], limits), 0);
 
 	/* Names: nodes, groups and matrices, each standing for its nodes. */
-	ck_assert_uint_eq(plan_find(&p, "ml.lr[x=2]"), 4);
-	ck_assert_uint_eq(plan_find(&p, "single"), 1);
-	ck_assert_uint_eq(plan_find(&p, "nope"), PLAN_NONE);
-	ck_assert_uint_eq(plan_find(&p, "gcp.e"), PLAN_NONE);
-	s = plan_span_of(&p, plan_find(&p, "gcp"));
-	ck_assert_uint_eq(s.n, 2);
-	ck_assert_uint_eq(plan_span_at(&s, 1), 2);
-	s = plan_span_of(&p, plan_find(&p, "ml.lr"));
-	ck_assert_uint_eq(s.n, 2);
-	ck_assert_uint_eq(plan_span_at(&s, 0), 3);
-	ck_assert_str_eq(plan_ref_name(&p, plan_find(&p, "ml.lr")), "ml.lr");
-	s = plan_span_of(&p, plan_find(&p, "gcp.b"));
-	ck_assert_uint_eq(s.n, 1);
-	ck_assert_uint_eq(plan_span_at(&s, 0), 2);
-	ck_assert_ptr_nonnull(names = plan_names(&p, &n));
+	ck_assert_uint_eq(plan_find(&s.p, "ml.lr[x=2]"), 4);
+	ck_assert_uint_eq(plan_find(&s.p, "single"), 1);
+	ck_assert_uint_eq(plan_find(&s.p, "nope"), PLAN_NONE);
+	ck_assert_uint_eq(plan_find(&s.p, "gcp.e"), PLAN_NONE);
+	span = plan_span_of(&s.p, plan_find(&s.p, "gcp"));
+	ck_assert_uint_eq(span.n, 2);
+	ck_assert_uint_eq(plan_span_at(&span, 1), 2);
+	span = plan_span_of(&s.p, plan_find(&s.p, "ml.lr"));
+	ck_assert_uint_eq(span.n, 2);
+	ck_assert_uint_eq(plan_span_at(&span, 0), 3);
+	ck_assert_str_eq(plan_ref_name(&s.p, plan_find(&s.p, "ml.lr")), "ml.lr");
+	span = plan_span_of(&s.p, plan_find(&s.p, "gcp.b"));
+	ck_assert_uint_eq(span.n, 1);
+	ck_assert_uint_eq(plan_span_at(&span, 0), 2);
+	ck_assert_ptr_nonnull(names = plan_names(&s.p, &n));
 	ck_assert_uint_eq(n, 5 + 3 + 1);
 	free(names);
-	plan_release(&p);
-	registry_release(&r);
-	diag_release(&d);
+	session_release(&s);
 }
 END_TEST
 
 START_TEST(test_items)
 {
-	diag d = DIAG_INIT;
-	registry r = { 0 };
-	plan p;
+	session s;
 
 	write_file("a.py", "");
 	write_file("b.py", "");
 	run_config("[validation.files]\ntype = \"good\"\nitems = { file = \"items.txt\" }\n"
 		   "[validation.globbed]\ntype = \"good\"\nitems = { glob = \"*.py\" }\n"
 		   "[validation.none]\ntype = \"good\"\nitems = { list = [], allow_empty = true }\n",
-		   &d, &p, &r);
+		   &s, false);
 	unlink("a.py");
 	unlink("b.py");
 	/* good does not serve validations: only that error, per node. */
-	ck_assert_uint_eq(diag_count(&d), 3);
-	ck_assert_uint_eq(p.nodes[0].n_items, 2);
-	ck_assert_str_eq(p.nodes[0].items[0], "shard-1");
-	ck_assert_str_eq(p.nodes[0].items[1], "shard-2");
-	ck_assert_uint_eq(p.nodes[1].n_items, 2);
-	ck_assert_str_eq(p.nodes[1].items[0], "a.py");
-	ck_assert_str_eq(p.nodes[1].items[1], "b.py");
-	ck_assert_uint_eq(p.nodes[2].n_items, 0);
-	plan_release(&p);
-	registry_release(&r);
-	diag_release(&d);
+	ck_assert_uint_eq(diag_count(&s.d), 3);
+	ck_assert_uint_eq(s.p.nodes[0].n_items, 2);
+	ck_assert_str_eq(s.p.nodes[0].items[0], "shard-1");
+	ck_assert_str_eq(s.p.nodes[0].items[1], "shard-2");
+	ck_assert_uint_eq(s.p.nodes[1].n_items, 2);
+	ck_assert_str_eq(s.p.nodes[1].items[0], "a.py");
+	ck_assert_str_eq(s.p.nodes[1].items[1], "b.py");
+	ck_assert_uint_eq(s.p.nodes[2].n_items, 0);
+	session_release(&s);
 }
 END_TEST
 
 START_TEST(test_interpolation_and_secrets)
 {
-	diag d = DIAG_INIT;
-	registry r = { 0 };
-	plan p;
+	session s;
 	const assay_value *desc, *file, *plain, *lit;
 
 	run_config(NODE "description = \"Bearer ${env:ASSAY_TEST_TOKEN}\"\n"
 		   "[check.b]\ntype = \"good\"\nvalue = 0\ndescription = \"${file:token}\"\n"
 		   "[check.c]\ntype = \"good\"\nvalue = 0\ndescription = \"plain $HOME ${HOME} ${n:-0} $${env:X}\"\n"
 		   "[check.d]\ntype = \"good\"\nvalue = 9\ndescription = \"x\"\n",
-		   &d, &p, &r);
-	desc = value_get(p.nodes[0].table, "description");
+		   &s, false);
+	desc = value_get(s.p.nodes[0].table, "description");
 	ck_assert_str_eq(value_string(desc), "Bearer hunter2-secret");
 	ck_assert(value_secret(desc));
-	file = value_get(p.nodes[1].table, "description");
+	file = value_get(s.p.nodes[1].table, "description");
 	ck_assert_str_eq(value_string(file), "s3cr3t-token");
 	ck_assert(value_secret(file));
-	plain = value_get(p.nodes[2].table, "description");
+	plain = value_get(s.p.nodes[2].table, "description");
 	/* A shell's own ${...} is not ours to interpolate. */
 	ck_assert_str_eq(value_string(plain), "plain $HOME ${HOME} ${n:-0} ${env:X}");
 	ck_assert(!value_secret(plain));
-	lit = value_get(p.nodes[3].table, "value");
+	lit = value_get(s.p.nodes[3].table, "value");
 	ck_assert(!value_secret(lit));
 	/* Every error line is scrubbed of every secret. */
-	ck_assert_uint_eq(diag_count(&d), 1);
-	diag_add(&d, "c.toml", 1, 1, "leak hunter2-secret and s3cr3t-token");
-	ck_assert_str_eq(d.lines[1], "c.toml:1:1: leak *** and ***");
-	plan_release(&p);
-	registry_release(&r);
-	diag_release(&d);
+	ck_assert_uint_eq(diag_count(&s.d), 1);
+	diag_add(&s.d, "c.toml", 1, 1, "leak hunter2-secret and s3cr3t-token");
+	ck_assert_str_eq(s.d.lines[1], "c.toml:1:1: leak *** and ***");
+	session_release(&s);
 }
 END_TEST
 
@@ -554,29 +527,25 @@ END_TEST
  * sources in the clear, and a short value then masks nothing. */
 START_TEST(test_public_interpolation)
 {
-	diag d = DIAG_INIT;
-	registry r = { 0 };
-	plan p;
+	session s;
 	const assay_value *pub, *mixed;
 
 	setenv("ASSAY_TEST_PROJECT", "p", 1);
 	run_config(NODE "description = \"${public-env:ASSAY_TEST_PROJECT}/${public-file:token}\"\n"
 		   "[check.b]\ntype = \"good\"\nvalue = 0\n"
 		   "description = \"${public-env:ASSAY_TEST_PROJECT} ${env:ASSAY_TEST_TOKEN}\"\n",
-		   &d, &p, &r);
-	pub = value_get(p.nodes[0].table, "description");
+		   &s, false);
+	pub = value_get(s.p.nodes[0].table, "description");
 	ck_assert_str_eq(value_string(pub), "p/s3cr3t-token");
 	ck_assert(!value_secret(pub));
 	/* Any secret part makes the whole string secret. */
-	mixed = value_get(p.nodes[1].table, "description");
+	mixed = value_get(s.p.nodes[1].table, "description");
 	ck_assert_str_eq(value_string(mixed), "p hunter2-secret");
 	ck_assert(value_secret(mixed));
 	/* Only the secret text is masked. */
-	diag_add(&d, "c.toml", 1, 1, "project p timed out after 30 s with hunter2-secret");
-	ck_assert_str_eq(d.lines[diag_count(&d) - 1], "c.toml:1:1: project p timed out after 30 s with ***");
-	plan_release(&p);
-	registry_release(&r);
-	diag_release(&d);
+	diag_add(&s.d, "c.toml", 1, 1, "project p timed out after 30 s with hunter2-secret");
+	ck_assert_str_eq(s.d.lines[diag_count(&s.d) - 1], "c.toml:1:1: project p timed out after 30 s with ***");
+	session_release(&s);
 	unsetenv("ASSAY_TEST_PROJECT");
 }
 END_TEST
@@ -585,29 +554,24 @@ END_TEST
  * checked, and the rest of the file is. */
 START_TEST(test_unset_is_a_warning)
 {
-	diag d = DIAG_INIT;
-	registry r = { 0 };
-	plan p;
+	session s;
 	char *buf;
 	size_t len;
 	FILE *mem;
 
-	d.unset_is_warning = true;
 	run_config(NODE "description = \"${env:ASSAY_NOT_SET}\"\ntimeout = \"${env:ASSAY_NOT_SET}\"\n"
-		   "retries = 101\n", &d, &p, &r);
-	ck_assert_uint_eq(diag_count(&d), 1);
-	ck_assert_uint_eq(d.n_warnings, 2);
+		   "retries = 101\n", &s, true);
+	ck_assert_uint_eq(diag_count(&s.d), 1);
+	ck_assert_uint_eq(s.d.n_warnings, 2);
 	mem = open_memstream(&buf, &len);
-	diag_print(&d, mem);
+	diag_print(&s.d, mem);
 	fclose(mem);
 	ck_assert_str_eq(buf,
 		"c.toml:4:15: warning: environment variable `ASSAY_NOT_SET` is not set (in `${env:ASSAY_NOT_SET}`); read as empty\n"
 		"c.toml:5:11: warning: environment variable `ASSAY_NOT_SET` is not set (in `${env:ASSAY_NOT_SET}`); read as empty\n"
 		"c.toml:6:11: `retries` must be between 0 and 100, not 101\n");
 	free(buf);
-	plan_release(&p);
-	registry_release(&r);
-	diag_release(&d);
+	session_release(&s);
 }
 END_TEST
 

@@ -18,10 +18,12 @@
 #include <unistd.h>
 
 #include "best.h"
+#include "builtin.h"
 #include "config.h"
 #include "diag.h"
 #include "graph.h"
-#include "plugin.h"
+#include "host.h"
+#include "registry.h"
 #include "reactor.h"
 #include "report.h"
 #include "run.h"
@@ -72,7 +74,7 @@ static void run_report(fixture *f, const char *text)
 	fclose(out);
 	memset(f, 0, sizeof *f);
 	ck_assert_int_eq(config_load(&f->p, "c.toml", 2, &f->d), 0);
-	ck_assert_int_eq(registry_init(&f->reg, &f->d), 0);
+	ck_assert_int_eq(registry_init(&f->reg, host_table(), &f->d), 0);
 	registry_add_dirs(&f->reg, dir ? dir : "tests/plugins/.libs");
 	for (i = 0; f->p.load && i < value_len(f->p.load); i++) {
 		const char *name = value_string(value_at(f->p.load, i, NULL));
@@ -803,11 +805,18 @@ START_TEST(test_golden)
 {
 	static const char *const formats[] = { "human", "json" };
 	const char *format = formats[_i];
-	const assay_reporter *rep = report_builtin(format);
+	const assay_reporter *rep;
+	const reg_entry *e;
 	char path[4200], *got, *want;
+	registry reg;
 	FILE *out;
+	diag d = { 0 };
 
-	ck_assert_ptr_nonnull(rep);
+	/* Looked up as `--format` does: the built-in reporters are the
+	 * registry's. */
+	ck_assert_int_eq(registry_init(&reg, host_table(), &d), 0);
+	ck_assert_ptr_nonnull(e = registry_lookup(&reg, REG_REPORTER, format));
+	rep = e->u.reporter;
 	/* A fixed width; a file is no terminal, so no colours either. */
 	setenv("COLUMNS", "72", 1);
 	ck_assert_ptr_nonnull(out = fopen("out", "w"));
@@ -826,6 +835,8 @@ START_TEST(test_golden)
 	ck_assert_msg(strcmp(got, want) == 0, "%s differs from %s; got:\n%s", format, path, got);
 	free(got);
 	free(want);
+	registry_release(&reg);
+	diag_release(&d);
 }
 END_TEST
 

@@ -19,17 +19,14 @@
 #include "diag.h"
 #include "graph.h"
 #include "host.h"
-#include "plugin.h"
 #include "progress.h"
 #include "reactor.h"
 #include "run.h"
+#include "session.h"
 #include "task.h"
 
 typedef struct fixture {
-	diag d;
-	registry reg;
-	plan p;
-	graph g;
+	session s;                /* the file loaded, prepared and graphed */
 	reactor *re;
 	run *r;
 	const run_result *res;
@@ -40,6 +37,10 @@ static char workdir[] = "/tmp/assay-check-run-XXXXXX";
 
 static void setup(void)
 {
+	const char *dir = getenv("TEST_PLUGIN_DIR");
+
+	/* The session's search path starts there. */
+	setenv("ASSAY_PLUGIN_PATH", dir ? dir : "tests/plugins/.libs", 1);
 	ck_assert_ptr_nonnull(mkdtemp(workdir));
 	ck_assert_int_eq(chdir(workdir), 0);
 }
@@ -60,29 +61,24 @@ static double now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Load text with the probe plugin and prepare it; 0 or the diag count. */
+/* Load text (which loads the probe plugin) in a session, prepare it and
+ * build its graph; 0 or the diag count. */
 static size_t load(fixture *f, const char *text)
 {
-	const char *dir = getenv("TEST_PLUGIN_DIR");
+	static const session_options o = { 0 };
 	FILE *out = fopen("c.toml", "w");
-	size_t i;
 
 	ck_assert_ptr_nonnull(out);
 	fprintf(out, "%s", text);
 	fclose(out);
 	memset(f, 0, sizeof *f);
-	ck_assert_int_eq(config_load(&f->p, "c.toml", 2, &f->d), 0);
-	ck_assert_int_eq(registry_init(&f->reg, &f->d), 0);
-	registry_add_dirs(&f->reg, dir ? dir : "tests/plugins/.libs");
-	for (i = 0; f->p.load && i < value_len(f->p.load); i++) {
-		const char *name = value_string(value_at(f->p.load, i, NULL));
-
-		ck_assert_int_eq(registry_load(&f->reg, name, value_get(f->p.plugins, name), NULL), 0);
-	}
-	config_prepare(&f->p, &f->reg, &f->d);
-	if (diag_count(&f->d) == 0)
-		graph_build(&f->g, &f->p, &f->d);
-	return diag_count(&f->d);
+	session_init(&f->s, &o);
+	ck_assert_int_eq(session_load(&f->s, "c.toml"), 0);
+	ck_assert_int_eq(session_load_plugins(&f->s), 0);
+	session_prepare(&f->s);
+	if (diag_count(&f->s.d) == 0)
+		session_graph(&f->s);
+	return diag_count(&f->s.d);
 }
 
 /* Run what load() prepared. */
@@ -94,7 +90,7 @@ static void go(fixture *f, unsigned jobs, unsigned workers, bool fail_fast,
 	double t0;
 
 	ck_assert_int_eq(reactor_new(&f->re), 0);
-	ck_assert_int_eq(run_new(&f->r, &f->p, &f->g, &o, f->re), 0);
+	ck_assert_int_eq(run_new(&f->r, &f->s.p, &f->s.g, &o, f->re), 0);
 	t0 = now();
 	ck_assert_int_eq(run_go(f->r), 0);
 	f->wall = now() - t0;
@@ -105,10 +101,7 @@ static void finish(fixture *f)
 {
 	run_free(f->r);
 	reactor_free(f->re);
-	graph_release(&f->g);
-	plan_release(&f->p);
-	registry_release(&f->reg);
-	diag_release(&f->d);
+	session_release(&f->s);
 }
 
 static double metric(const run_result *res, const char *name)
@@ -125,8 +118,8 @@ static size_t node(const fixture *f, const char *id)
 {
 	size_t i;
 
-	for (i = 0; i < f->p.n_nodes; i++)
-		if (strcmp(f->p.nodes[i].id, id) == 0)
+	for (i = 0; i < f->s.p.n_nodes; i++)
+		if (strcmp(f->s.p.nodes[i].id, id) == 0)
 			return i;
 	ck_abort_msg("no node %s", id);
 	return 0;
@@ -144,12 +137,12 @@ START_TEST(test_chain_and_declaration_order)
 			       "[check.b]\ntype = \"probe\"\nafter = [\"a\"]\n"), 0);
 	go(&f, 8, 2, false, NULL);
 	/* Results stay in declaration order; the run followed the edges. */
-	ck_assert_str_eq(f.p.nodes[0].id, "c");
+	ck_assert_str_eq(f.s.p.nodes[0].id, "c");
 	ck_assert_int_eq(f.res[0].status, ASSAY_OK);
 	ck_assert(metric(&f.res[node(&f, "a")], "seq") < metric(&f.res[node(&f, "b")], "seq"));
 	ck_assert(metric(&f.res[node(&f, "b")], "seq") < metric(&f.res[node(&f, "c")], "seq"));
 	ck_assert(f.res[node(&f, "b")].start >= f.res[node(&f, "a")].end);
-	ck_assert_int_eq(run_worst(f.res, f.p.n_nodes), ASSAY_OK);
+	ck_assert_int_eq(run_worst(f.res, f.s.p.n_nodes), ASSAY_OK);
 	finish(&f);
 }
 END_TEST
@@ -167,7 +160,7 @@ START_TEST(test_quick_run_on_reactor)
 			       "[check.p]\ntype = \"probe\"\nsleep = \"10ms\"\n"
 			       "[check.q]\ntype = \"probe\"\nafter = [\"p\"]\n"), 0);
 	go(&f, 8, 2, false, NULL);
-	ck_assert_int_eq(run_worst(f.res, f.p.n_nodes), ASSAY_OK);
+	ck_assert_int_eq(run_worst(f.res, f.s.p.n_nodes), ASSAY_OK);
 	ck_assert(metric(&f.res[node(&f, "a")], "on_reactor") == 0); /* a root: the pool's */
 	ck_assert(metric(&f.res[node(&f, "b")], "on_reactor") == 1);
 	ck_assert(metric(&f.res[node(&f, "c")], "on_reactor") == 1);
@@ -208,7 +201,7 @@ START_TEST(test_run_if_and_skip_reasons)
 	s = node(&f, "no_failure");
 	ck_assert_int_eq(f.res[s].status, ASSAY_SKIPPED);
 	ck_assert_int_eq(f.res[s].cause, ASSAY_OK);
-	ck_assert_int_eq(run_worst(f.res, f.p.n_nodes), ASSAY_CRITICAL);
+	ck_assert_int_eq(run_worst(f.res, f.s.p.n_nodes), ASSAY_CRITICAL);
 	finish(&f);
 }
 END_TEST
@@ -224,11 +217,11 @@ START_TEST(test_failed_gate_skips_everything)
 			       "[check.b]\ntype = \"probe\"\nrun_if = \"always\"\n"
 			       "[trial.t]\ntype = \"probe\"\nmatrix = { x = [1, 2] }\n"), 0);
 	go(&f, 4, 2, false, NULL);
-	for (i = 1; i < f.p.n_nodes; i++) {
+	for (i = 1; i < f.s.p.n_nodes; i++) {
 		ck_assert_int_eq(f.res[i].status, ASSAY_SKIPPED);
 		ck_assert_str_eq(f.res[i].skip_reason, "gate `billing` is UNKNOWN");
 	}
-	ck_assert_int_eq(run_worst(f.res, f.p.n_nodes), ASSAY_UNKNOWN);
+	ck_assert_int_eq(run_worst(f.res, f.s.p.n_nodes), ASSAY_UNKNOWN);
 	finish(&f);
 }
 END_TEST
@@ -245,12 +238,12 @@ START_TEST(test_warning_gate)
 			       "[check.b]\ntype = \"probe\"\nrun_if = \"failure\"\n"), 0);
 	go(&f, 4, 2, false, NULL);
 	ck_assert_int_eq(f.res[0].status, ASSAY_WARNING);
-	for (i = 1; i < f.p.n_nodes; i++) {
+	for (i = 1; i < f.s.p.n_nodes; i++) {
 		ck_assert_int_eq(f.res[i].status, ASSAY_SKIPPED);
 		ck_assert_str_eq(f.res[i].skip_reason, "gate `billing` is WARNING");
 		ck_assert_int_eq(f.res[i].cause, ASSAY_WARNING);
 	}
-	ck_assert_int_eq(run_worst(f.res, f.p.n_nodes), ASSAY_WARNING);
+	ck_assert_int_eq(run_worst(f.res, f.s.p.n_nodes), ASSAY_WARNING);
 	finish(&f);
 
 	ck_assert_uint_eq(load(&f, PROBE
@@ -259,7 +252,7 @@ START_TEST(test_warning_gate)
 			       "[check.a]\ntype = \"probe\"\n"), 0);
 	go(&f, 4, 2, false, NULL);
 	ck_assert_int_eq(f.res[node(&f, "a")].status, ASSAY_OK);
-	ck_assert_int_eq(run_worst(f.res, f.p.n_nodes), ASSAY_WARNING);
+	ck_assert_int_eq(run_worst(f.res, f.s.p.n_nodes), ASSAY_WARNING);
 	finish(&f);
 
 	/* "warning" lets WARNING through, not a failure */
@@ -316,7 +309,7 @@ START_TEST(test_skip_option)
 	ck_assert_str_eq(f.res[node(&f, "t[x=1]")].skip_reason, "later");
 	ck_assert_str_eq(f.res[node(&f, "t[x=2]")].skip_reason, "later");
 	/* skipping is no failure: the worst is `bad` */
-	ck_assert_int_eq(run_worst(f.res, f.p.n_nodes), ASSAY_CRITICAL);
+	ck_assert_int_eq(run_worst(f.res, f.s.p.n_nodes), ASSAY_CRITICAL);
 	finish(&f);
 
 	/* A skipped gate passes nothing; the run is not failed for it. */
@@ -326,7 +319,7 @@ START_TEST(test_skip_option)
 	go(&f, 4, 2, false, NULL);
 	ck_assert_int_eq(f.res[1].status, ASSAY_SKIPPED);
 	ck_assert_str_eq(f.res[1].skip_reason, "gate `billing` was skipped: billing API down");
-	ck_assert_int_eq(run_worst(f.res, f.p.n_nodes), ASSAY_OK);
+	ck_assert_int_eq(run_worst(f.res, f.s.p.n_nodes), ASSAY_OK);
 	finish(&f);
 }
 END_TEST
@@ -349,7 +342,7 @@ START_TEST(test_skipped_dependency_is_no_success)
 	ck_assert_str_eq(f.res[s].skip_reason, "dependency `rollback` was skipped");
 	ck_assert_int_eq(f.res[s].cause, ASSAY_OK);
 	ck_assert_int_eq(f.res[node(&f, "report")].status, ASSAY_OK);
-	ck_assert_int_eq(run_worst(f.res, f.p.n_nodes), ASSAY_OK);
+	ck_assert_int_eq(run_worst(f.res, f.s.p.n_nodes), ASSAY_OK);
 	finish(&f);
 }
 END_TEST
@@ -359,7 +352,7 @@ static double max_metric(const fixture *f, const char *name)
 	double m = 0;
 	size_t i;
 
-	for (i = 0; i < f->p.n_nodes; i++)
+	for (i = 0; i < f->s.p.n_nodes; i++)
 		if (metric(&f->res[i], name) > m)
 			m = metric(&f->res[i], name);
 	return m;
@@ -392,7 +385,7 @@ START_TEST(test_max_parallel_of_a_matrix)
 			       "[trial.sweep]\ntype = \"probe\"\nsleep = \"20ms\"\nmax_parallel = 2\n"
 			       "matrix = { a = [1, 2, 3], b = [\"x\", \"y\"] }\n"), 0);
 	go(&f, 64, 2, false, NULL);
-	ck_assert_uint_eq(f.p.n_nodes, 6);
+	ck_assert_uint_eq(f.s.p.n_nodes, 6);
 	for (i = 0; i < 6; i++)
 		ck_assert_int_eq(f.res[i].status, ASSAY_OK);
 	ck_assert_int_eq((int)max_metric(&f, "concurrent"), 2);
@@ -519,7 +512,7 @@ START_TEST(test_stop)
 			       "[check.b]\ntype = \"probe\"\nsleep = \"10s\"\n"
 			       "[check.c]\ntype = \"probe\"\nafter = [\"a\"]\n"), 0);
 	ck_assert_int_eq(reactor_new(&f.re), 0);
-	ck_assert_int_eq(run_new(&f.r, &f.p, &f.g, &o, f.re), 0);
+	ck_assert_int_eq(run_new(&f.r, &f.s.p, &f.s.g, &o, f.re), 0);
 	s.r = f.r;
 	s.ms = 100;
 	pthread_create(&th, NULL, stop_later, &s);
@@ -564,7 +557,7 @@ START_TEST(test_stop_while_waiting)
 			       "[check.held1]\ntype = \"probe\"\nsleep = \"10s\"\nresources = { slot = 1 }\n"
 			       "[check.held2]\ntype = \"probe\"\nsleep = \"10s\"\nresources = { slot = 1 }\n"), 0);
 	ck_assert_int_eq(reactor_new(&f.re), 0);
-	ck_assert_int_eq(run_new(&f.r, &f.p, &f.g, &o, f.re), 0);
+	ck_assert_int_eq(run_new(&f.r, &f.s.p, &f.s.g, &o, f.re), 0);
 	s.r = f.r;
 	s.ms = 100;
 	pthread_create(&th, NULL, stop_later, &s);
@@ -603,7 +596,7 @@ START_TEST(test_stop_during_backoff)
 	ck_assert_uint_eq(load(&f, PROBE
 			       "[check.flaky]\ntype = \"probe\"\nfail_times = 9\nretries = 5\nretry_delay = \"20s\"\n"), 0);
 	ck_assert_int_eq(reactor_new(&f.re), 0);
-	ck_assert_int_eq(run_new(&f.r, &f.p, &f.g, &o, f.re), 0);
+	ck_assert_int_eq(run_new(&f.r, &f.s.p, &f.s.g, &o, f.re), 0);
 	s.r = f.r;
 	s.ms = 200;
 	pthread_create(&th, NULL, stop_later, &s);
@@ -632,7 +625,7 @@ START_TEST(test_only_closure)
 			       "[check.a]\ntype = \"probe\"\n"
 			       "[check.b]\ntype = \"probe\"\nafter = [\"a\"]\n"
 			       "[check.other]\ntype = \"probe\"\n"), 0);
-	graph_closure(&f.g, keep);
+	graph_closure(&f.s.g, keep);
 	ck_assert(keep[0] && keep[1] && keep[2] && !keep[3]);
 	go(&f, 4, 2, false, keep);
 	ck_assert(f.res[2].ran && f.res[0].ran && f.res[1].ran);
@@ -690,13 +683,10 @@ START_TEST(test_cycle_is_reported_as_a_path)
 			       "[check.b]\ntype = \"probe\"\nafter = [\"a\"]\n"
 			       "[check.c]\ntype = \"probe\"\nafter = [\"b\"]\n"
 			       "[check.d]\ntype = \"probe\"\n"), 1);
-	ck_assert_msg(strstr(f.d.lines[0], "dependency cycle: ") &&
-		      (strstr(f.d.lines[0], "a -> b -> c -> a") || strstr(f.d.lines[0], "b -> c -> a -> b") ||
-		       strstr(f.d.lines[0], "c -> a -> b -> c")), "%s", f.d.lines[0]);
-	graph_release(&f.g);
-	plan_release(&f.p);
-	registry_release(&f.reg);
-	diag_release(&f.d);
+	ck_assert_msg(strstr(f.s.d.lines[0], "dependency cycle: ") &&
+		      (strstr(f.s.d.lines[0], "a -> b -> c -> a") || strstr(f.s.d.lines[0], "b -> c -> a -> b") ||
+		       strstr(f.s.d.lines[0], "c -> a -> b -> c")), "%s", f.s.d.lines[0]);
+	session_release(&f.s);
 }
 END_TEST
 
@@ -714,10 +704,10 @@ START_TEST(test_long_cycle_names_are_whole)
 					"[check.node_with_a_rather_long_name_%03zu]\ntype = \"probe\"\n"
 					"after = [\"node_with_a_rather_long_name_%03zu\"]\n", i, (i + 1) % n);
 	ck_assert_uint_eq(load(&f, text), 1);
-	ck_assert_msg(strstr(f.d.lines[0], "dependency cycle: ") && strstr(f.d.lines[0], " more) -> ") &&
-		      strstr(f.d.lines[0], " (each waits for the one before it, through `after` or a gate)") &&
-		      strlen(f.d.lines[0]) < 600, "%s", f.d.lines[0]);
-	path = strdup(strstr(f.d.lines[0], "cycle: ") + 7);
+	ck_assert_msg(strstr(f.s.d.lines[0], "dependency cycle: ") && strstr(f.s.d.lines[0], " more) -> ") &&
+		      strstr(f.s.d.lines[0], " (each waits for the one before it, through `after` or a gate)") &&
+		      strlen(f.s.d.lines[0]) < 600, "%s", f.s.d.lines[0]);
+	path = strdup(strstr(f.s.d.lines[0], "cycle: ") + 7);
 	*strstr(path, " (each waits") = '\0';
 	for (tok = strtok_r(path, ">", &save); tok; tok = strtok_r(NULL, ">", &save)) {
 		tok += *tok == ' '; /* "name -", " name -", " ... (N more) -" */
@@ -727,16 +717,13 @@ START_TEST(test_long_cycle_names_are_whole)
 		}
 		tok[strcspn(tok, " ")] = '\0';
 		ck_assert_msg(strlen(tok) == 32 && strncmp(tok, "node_with_a_rather_long_name_", 29) == 0,
-			      "cut name `%s` in %s", tok, f.d.lines[0]);
+			      "cut name `%s` in %s", tok, f.s.d.lines[0]);
 		snprintf(names++ ? last : first, sizeof first, "%s", tok);
 	}
 	ck_assert_uint_ge(names, 4);
 	ck_assert_str_eq(first, last);
 	free(path);
-	graph_release(&f.g);
-	plan_release(&f.p);
-	registry_release(&f.reg);
-	diag_release(&f.d);
+	session_release(&f.s);
 	free(text);
 }
 END_TEST
@@ -750,8 +737,8 @@ static size_t node_index(const fixture *f, const char *id)
 {
 	size_t i;
 
-	for (i = 0; i < f->p.n_nodes; i++)
-		if (strcmp(f->p.nodes[i].id, id) == 0)
+	for (i = 0; i < f->s.p.n_nodes; i++)
+		if (strcmp(f->s.p.nodes[i].id, id) == 0)
 			return i;
 	ck_abort_msg("no node %s", id);
 	return 0;
@@ -791,7 +778,7 @@ START_TEST(test_progress_eta_parallel)
 			       "[check.e]\ntype = \"probe\"\nestimate = \"1s\"\n"
 			       "[check.f]\ntype = \"probe\"\nestimate = \"1s\"\n"), 0);
 	for (i = 0; i < sizeof jobs / sizeof *jobs; i++) {
-		ck_assert_ptr_nonnull(pr = progress_new(&f.p, &f.g, NULL, jobs[i], stderr));
+		ck_assert_ptr_nonnull(pr = progress_new(&f.s.p, &f.s.g, NULL, jobs[i], stderr));
 		ck_assert_double_eq_tol(eta_at(pr, 0), want[i], 1e-9);
 		progress_free(pr);
 	}
@@ -814,7 +801,7 @@ START_TEST(test_progress_eta_critical_path)
 			       "[check.c]\ntype = \"probe\"\nestimate = \"0.5s\"\n"), 0);
 	a = node_index(&f, "a");
 	b = node_index(&f, "b");
-	ck_assert_ptr_nonnull(pr = progress_new(&f.p, &f.g, NULL, 64, stderr));
+	ck_assert_ptr_nonnull(pr = progress_new(&f.s.p, &f.s.g, NULL, 64, stderr));
 	ck_assert_double_eq_tol(eta_at(pr, 0), 3, 1e-9);
 	event(pr, RUN_EVENT_START, a, 1, ASSAY_OK, 0);
 	ck_assert_double_eq_tol(eta_at(pr, 1.5), 2.5, 1e-9);
@@ -844,7 +831,7 @@ START_TEST(test_progress_eta_observed)
 			       "estimate = \"10s\"\n"
 			       "[check.p]\ntype = \"probe\"\n[check.q]\ntype = \"probe\"\n"), 0);
 	first = node_index(&f, "sweep[x=1]");
-	ck_assert_ptr_nonnull(pr = progress_new(&f.p, &f.g, NULL, 64, stderr));
+	ck_assert_ptr_nonnull(pr = progress_new(&f.s.p, &f.s.g, NULL, 64, stderr));
 	ck_assert_double_lt(eta_at(pr, 0), 0); /* p and q: nothing tells */
 	event(pr, RUN_EVENT_START, first, 0, ASSAY_OK, 0);
 	event(pr, RUN_EVENT_FINAL, first, 2, ASSAY_OK, 2);
@@ -871,7 +858,7 @@ START_TEST(test_progress_eta_items)
 			       "[validation.v]\ntype = \"probe\"\n"
 			       "items = { list = [\"1\", \"2\", \"3\", \"4\", \"5\", \"6\", \"7\", \"8\", \"9\", \"10\"] }\n"), 0);
 	v = node_index(&f, "v");
-	ck_assert_ptr_nonnull(pr = progress_new(&f.p, &f.g, NULL, 4, stderr));
+	ck_assert_ptr_nonnull(pr = progress_new(&f.s.p, &f.s.g, NULL, 4, stderr));
 	ck_assert_double_lt(eta_at(pr, 0), 0);
 	event(pr, RUN_EVENT_START, v, 0, ASSAY_OK, 0);
 	event(pr, RUN_EVENT_ITEM, v, 1, ASSAY_OK, 1);
@@ -897,9 +884,9 @@ START_TEST(test_progress_counts_a_run)
 			       "[check.b]\ntype = \"probe\"\nstatus = 2\nafter = [\"a\"]\n"
 			       "[check.c]\ntype = \"probe\"\nafter = [\"b\"]\n"
 			       "[validation.v]\ntype = \"probe\"\nitems = { list = [\"x\", \"y\"] }\n"), 0);
-	ck_assert_ptr_nonnull(pr = progress_new(&f.p, &f.g, NULL, 4, stderr));
+	ck_assert_ptr_nonnull(pr = progress_new(&f.s.p, &f.s.g, NULL, 4, stderr));
 	ck_assert_int_eq(reactor_new(&f.re), 0);
-	ck_assert_int_eq(run_new(&f.r, &f.p, &f.g, &o, f.re), 0);
+	ck_assert_int_eq(run_new(&f.r, &f.s.p, &f.s.g, &o, f.re), 0);
 	ck_assert_int_eq(progress_subscribe(pr, f.r), 0);
 	ck_assert_int_eq(run_go(f.r), 0);
 	progress_format(pr, task_now_ns(), line, sizeof line);
@@ -979,7 +966,7 @@ START_TEST(test_events_order_and_kinds)
 	flaky = node(&f, "flaky");
 	v = node(&f, "v");
 	ck_assert_int_eq(reactor_new(&f.re), 0);
-	ck_assert_int_eq(run_new(&f.r, &f.p, &f.g, &o, f.re), 0);
+	ck_assert_int_eq(run_new(&f.r, &f.s.p, &f.s.g, &o, f.re), 0);
 	ck_assert_int_eq(run_subscribe(f.r, 0, record, &all), ASSAY_EINVAL);
 	ck_assert_int_eq(run_subscribe(f.r, RUN_EVENT_START | RUN_EVENT_ATTEMPT | RUN_EVENT_ITEM |
 				       RUN_EVENT_FINAL, record, &all), 0);
@@ -989,7 +976,7 @@ START_TEST(test_events_order_and_kinds)
 	f.res = run_results(f.r);
 
 	/* One FINAL per node, with its result, and nothing else. */
-	ck_assert_uint_eq(finals.n, f.p.n_nodes);
+	ck_assert_uint_eq(finals.n, f.s.p.n_nodes);
 	for (i = 0; i < finals.n; i++) {
 		ck_assert_int_eq(finals.ev[i].kind, RUN_EVENT_FINAL);
 		ck_assert_int_eq(finals.ev[i].status, (int)f.res[finals.ev[i].node].status);
@@ -1059,7 +1046,7 @@ START_TEST(test_run_owns_the_host_reactor)
 
 	ck_assert_uint_eq(load(&f, PROBE "[check.a]\ntype = \"probe\"\n"), 0);
 	ck_assert_int_eq(reactor_new(&f.re), 0);
-	ck_assert_int_eq(run_new(&f.r, &f.p, &f.g, &o, f.re), 0);
+	ck_assert_int_eq(run_new(&f.r, &f.s.p, &f.s.g, &o, f.re), 0);
 	ck_assert_int_eq(run_subscribe(f.r, RUN_EVENT_START, try_host_reactor, &during), 0);
 	ck_assert_int_eq(h->timer_start(1, no_timer, NULL, NULL), ASSAY_ESTATE);
 	ck_assert_int_eq(run_go(f.r), 0);
@@ -1123,7 +1110,7 @@ START_TEST(test_resources_polled_and_refused)
 			       "[check.refused]\ntype = \"probe\"\nresources = { slot = 1 }\nretries = 2\n"
 			       "[check.second]\ntype = \"probe\"\nresources = { slot = 1 }\n"), 0);
 	for (i = 0; i < 3; i++)
-		f.p.nodes[node(&f, ids[i])].resource_types[0] = i == 0 ? &later_type : &never_type;
+		f.s.p.nodes[node(&f, ids[i])].resource_types[0] = i == 0 ? &later_type : &never_type;
 	atomic_store(&later_asked, 0);
 	atomic_store(&later_released, 0);
 	atomic_store(&never_asked, 0);
@@ -1157,15 +1144,12 @@ START_TEST(test_graph_edges_and_critical_path)
 			       "[check.after_grp]\ntype = \"probe\"\nafter = [\"grp\", \"grp.x\"]\n"
 			       "[check.lone]\ntype = \"probe\"\n"), 0);
 	/* after_grp waits for the gate and both members, once each. */
-	ck_assert_uint_eq(f.g.pred_at[4] - f.g.pred_at[3], 3);
-	for (k = f.g.pred_at[3]; k < f.g.pred_at[4]; k++)
-		ck_assert(f.g.pred[k] <= 2);
-	ck_assert_double_eq_tol(graph_critical_path(&f.g, seconds, NULL, on), 3.2, 1e-9);
+	ck_assert_uint_eq(f.s.g.pred_at[4] - f.s.g.pred_at[3], 3);
+	for (k = f.s.g.pred_at[3]; k < f.s.g.pred_at[4]; k++)
+		ck_assert(f.s.g.pred[k] <= 2);
+	ck_assert_double_eq_tol(graph_critical_path(&f.s.g, seconds, NULL, on), 3.2, 1e-9);
 	ck_assert(on[0] && !on[1] && on[2] && on[3] && !on[4]);
-	graph_release(&f.g);
-	plan_release(&f.p);
-	registry_release(&f.reg);
-	diag_release(&f.d);
+	session_release(&f.s);
 }
 END_TEST
 

@@ -24,11 +24,12 @@
 #include <dlfcn.h>
 
 #include "best.h"
+#include "builtin.h"
 #include "config.h"
 #include "diag.h"
 #include "graph.h"
 #include "host.h"
-#include "plugin.h"
+#include "registry.h"
 #include "reactor.h"
 #include "report.h"
 #include "run.h"
@@ -514,7 +515,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		diag_release(&d);
 		return 0;
 	}
-	if (registry_init(&reg, &d) < 0)
+	if (registry_init(&reg, host_table(), &d) < 0)
 		abort();
 	registry_add_dirs(&reg, plugin_dir);
 	load_plugins(&reg, &p, &d);

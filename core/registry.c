@@ -1,4 +1,4 @@
-/* plugin.c -- the plugin loader and registry; the only user of libltdl. */
+/* registry.c -- the plugin loader and registry; the only user of libltdl. */
 #ifdef HAVE_CONFIG_H
 #include "autoconfig.h"
 #endif
@@ -18,8 +18,8 @@
 #include <dlfcn.h>
 #endif
 
-#include "host.h"
-#include "plugin.h"
+#include "builtin.h"
+#include "registry.h"
 #include "status.h"
 #include "value.h"
 
@@ -41,14 +41,29 @@ static void load_error(registry *r, const assay_value *at, const char *fmt, ...)
 	va_end(ap);
 }
 
-int registry_init(registry *r, diag *d)
+int registry_init(registry *r, const assay_host *host, diag *d)
 {
+	int rc;
+
 	memset(r, 0, sizeof *r);
+	r->host = host;
 	r->diag = d;
 	r->verbosity = ASSAY_LOG_WARNING;
 	/* libltdl keeps global state and is not thread-safe: it is set up and
 	 * torn down here, on the main thread, around everything else. */
-	return lt_dlinit() == 0 ? 0 : ASSAY_ESYS;
+	if (lt_dlinit() != 0)
+		return ASSAY_ESYS;
+	r->builtin.reg = r;
+	if (!(r->builtin.path = strdup(BUILTIN_PATH))) {
+		registry_release(r);
+		return ASSAY_ENOMEM;
+	}
+	r->builtin.initialising = true;
+	rc = builtin_init(host, &r->builtin);
+	r->builtin.initialising = false;
+	if (rc < 0)
+		registry_release(r);
+	return rc;
 }
 
 int registry_add_dirs(registry *r, const char *dirs)
@@ -75,7 +90,7 @@ int registry_add_dirs(registry *r, const char *dirs)
 	return 0;
 }
 
-const char *plugin_check_file(const char *path, bool allow_insecure)
+const char *registry_check_file(const char *path, bool allow_insecure)
 {
 	struct stat st;
 
@@ -163,10 +178,31 @@ const reg_entry *registry_lookup(const registry *r, enum reg_what what,
 {
 	size_t i;
 
-	for (i = 0; i < r->n_entries[what]; i++)
+	/* From the last: a plugin's entry comes after the built-in one it
+	 * replaces. */
+	for (i = r->n_entries[what]; i-- > 0;)
 		if (strcmp(r->entries[what][i].name, name) == 0)
 			return &r->entries[what][i];
 	return NULL;
+}
+
+char *registry_names(const registry *r, enum reg_what what, char *buf, size_t size)
+{
+	size_t i, j, used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < r->n_entries[what]; i++) {
+		const char *name = r->entries[what][i].name;
+
+		for (j = 0; j < i && strcmp(r->entries[what][j].name, name) != 0; j++)
+			;
+		if (j < i)
+			continue; /* a plugin's, replacing a built-in one */
+		if (used >= size)
+			break;
+		used += (size_t)snprintf(buf + used, size - used, "%s%s", used ? ", " : "", name);
+	}
+	return buf;
 }
 
 static void entry_free_data(enum reg_what what, const reg_entry *e)
@@ -238,7 +274,8 @@ int registry_register(assay_plugin *p, enum reg_what what, const char *name,
 	if (!name || !*name || !def)
 		return ASSAY_EINVAL;
 	old = registry_lookup(r, what, name);
-	if (old) {
+	/* A plugin may replace a built-in reporter, not another plugin's. */
+	if (old && old->owner != &r->builtin) {
 		load_error(r, r->loading_at, "%s `%s` of %s is already registered by %s",
 			   what_names[what], name, p->path, old->owner->path);
 		return ASSAY_EEXIST;
@@ -292,16 +329,21 @@ static void registry_unregister_all(registry *r, assay_plugin *p)
 				registry_remove(r, (enum reg_what)what, i);
 }
 
-static void plugin_free(assay_plugin *p)
+static void plugin_release(assay_plugin *p)
 {
-	if (!p)
-		return;
 	if (p->handle)
 		lt_dlclose(p->handle);
 	free(p->path);
 	free(p->name);
 	free(p->version);
 	free(p->description);
+}
+
+static void plugin_free(assay_plugin *p)
+{
+	if (!p)
+		return;
+	plugin_release(p);
 	free(p);
 }
 
@@ -349,7 +391,7 @@ static lt_dlhandle plugin_open(registry *r, const char *path, const char *name,
 			       const assay_value *at)
 {
 	struct stat before, after;
-	const char *why = plugin_check_file(path, r->allow_insecure);
+	const char *why = registry_check_file(path, r->allow_insecure);
 	lt_dlhandle h;
 
 	if (stat(path, &before) < 0) {
@@ -429,7 +471,7 @@ int registry_load(registry *r, const char *name, const assay_value *config,
 	}
 	r->loading_at = at;
 	p->initialising = true;
-	rc = init(host_table(), p);
+	rc = init(r->host, p);
 	p->initialising = false;
 	r->loading_at = NULL;
 	if (rc == 0 && !p->name) {
@@ -457,6 +499,8 @@ void registry_release(registry *r)
 		registry_unregister_all(r, r->plugins[i]);
 		plugin_free(r->plugins[i]);
 	}
+	registry_unregister_all(r, &r->builtin);
+	plugin_release(&r->builtin);
 	for (i = 0; i < REG_WHATS; i++)
 		free(r->entries[i]);
 	free(r->plugins);

@@ -1,8 +1,9 @@
-/* plugin.h -- the plugin loader and registry: find a plugin on the search
- * path, check its file, open it with libltdl, check its ABI, run its init,
- * and keep what it registered.  plugin.c is the only user of libltdl. */
-#ifndef ASSAY_CORE_PLUGIN_H
-#define ASSAY_CORE_PLUGIN_H
+/* registry.h -- the plugin loader and registry: find a plugin on the
+ * search path, check its file, open it with libltdl, check its ABI, run its
+ * init, and keep what it registered -- beside what the host registers
+ * itself, its built-in reporters.  registry.c is the only user of libltdl. */
+#ifndef ASSAY_REGISTRY_H
+#define ASSAY_REGISTRY_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -38,7 +39,9 @@ typedef struct reg_entry {
 enum reg_what { REG_NODE = 0, REG_RESOURCE, REG_REPORTER, REG_WHATS };
 
 struct registry {
-	assay_plugin **plugins;     /* in load order */
+	const assay_host *host;     /* handed to every init */
+	assay_plugin builtin;       /* the host's own reporters, "assay" */
+	assay_plugin **plugins;     /* the files loaded, in load order */
 	size_t n_plugins;
 	reg_entry *entries[REG_WHATS];
 	size_t n_entries[REG_WHATS];
@@ -50,8 +53,10 @@ struct registry {
 	const assay_value *loading_at; /* the `load` entry being loaded, for errors */
 };
 
-/* Set up libltdl and an empty registry reporting to d.  0 or negative. */
-int registry_init(registry *r, diag *d);
+/* Set up libltdl and a registry reporting to d, which hands host to each
+ * plugin's init, holding the host's own reporters (builtin.h), registered
+ * the way a plugin's are.  0 or negative. */
+int registry_init(registry *r, const assay_host *host, diag *d);
 
 /* Unregister everything (calling free_data), close every plugin, shut
  * libltdl down.  Main thread, after every run and plan is released. */
@@ -63,7 +68,7 @@ int registry_add_dirs(registry *r, const char *dirs);
 
 /* Load one plugin: `name` is a plugin name ("exec", looked up as exec.so in
  * each directory of the search path) or a path containing '/'.  The file
- * must pass plugin_check_file(); then it is opened, its ABI checked and its
+ * must pass registry_check_file(); then it is opened, its ABI checked and its
  * init run with config as its [plugins.NAME] table.  Errors go to the diag
  * at `at`'s position (or without one if at is NULL).  0 or negative; on
  * failure nothing the plugin registered stays registered. */
@@ -77,13 +82,19 @@ char *registry_find(const registry *r, const char *name);
  * malloc'd paths the caller frees.  0 or ASSAY_ENOMEM. */
 int registry_discover(const registry *r, char ***paths, size_t *n);
 
+/* What is registered as name: a plugin's before a built-in one of the
+ * same name, which it replaces.  NULL when nothing is. */
 const reg_entry *registry_lookup(const registry *r, enum reg_what what,
 				 const char *name);
+
+/* The names registered as what, each once, in registration order (the
+ * built-in ones first), joined by ", " into buf (cut to size).  buf. */
+char *registry_names(const registry *r, enum reg_what what, char *buf, size_t size);
 
 /* Why path may not be loaded, or NULL when it may: a regular file, not
  * group- or world-writable, owned by root or by the user running assay.
  * The answer is a static string. */
-const char *plugin_check_file(const char *path, bool allow_insecure);
+const char *registry_check_file(const char *path, bool allow_insecure);
 
 /* Host-table entry points (host.c forwards to these). */
 int registry_declare(assay_plugin *p, const assay_plugin_info *info);
@@ -91,4 +102,4 @@ int registry_register(assay_plugin *p, enum reg_what what, const char *name,
 		      const void *def);
 int registry_unregister(assay_plugin *p, enum reg_what what, const char *name);
 
-#endif /* ASSAY_CORE_PLUGIN_H */
+#endif /* ASSAY_REGISTRY_H */

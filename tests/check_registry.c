@@ -1,6 +1,6 @@
-/* check_plugin.c -- Check suite for core/plugin.c: loading real test-only
- * modules (tests/plugins/), the file checks, ABI refusal, duplicate names
- * and a failing init. */
+/* check_registry.c -- Check suite for core/registry.c: loading real
+ * test-only modules (tests/plugins/), the file checks, ABI refusal,
+ * duplicate names, a failing init, and the host's built-in reporters. */
 #ifdef HAVE_CONFIG_H
 #include "autoconfig.h"
 #endif
@@ -14,9 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "builtin.h"
 #include "diag.h"
 #include "host.h"
-#include "plugin.h"
+#include "registry.h"
 
 static const char *plugin_dir(void)
 {
@@ -27,12 +28,12 @@ static const char *plugin_dir(void)
 
 static diag d;
 static registry r;
-static char tmp[] = "/tmp/assay-check-plugin-XXXXXX";
+static char tmp[] = "/tmp/assay-check-registry-XXXXXX";
 
 static void setup(void)
 {
 	memset(&d, 0, sizeof d);
-	ck_assert_int_eq(registry_init(&r, &d), 0);
+	ck_assert_int_eq(registry_init(&r, host_table(), &d), 0);
 	ck_assert_int_eq(registry_add_dirs(&r, plugin_dir()), 0);
 	ck_assert_ptr_nonnull(mkdtemp(tmp));
 }
@@ -45,7 +46,7 @@ static void teardown(void)
 	diag_release(&d);
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
 	ck_assert_int_eq(system(cmd), 0);
-	strcpy(tmp, "/tmp/assay-check-plugin-XXXXXX");
+	strcpy(tmp, "/tmp/assay-check-registry-XXXXXX");
 }
 
 /* A private copy of a test plugin, so its mode and owner can change. */
@@ -160,11 +161,11 @@ START_TEST(test_world_writable_refused)
 	ck_assert_msg(strstr(d.lines[0], "refusing to load plugin") &&
 		      strstr(d.lines[0], "it is world-writable") &&
 		      strstr(d.lines[0], "--allow-insecure-plugins"), "%s", d.lines[0]);
-	ck_assert_str_eq(plugin_check_file(path, false), "it is world-writable");
+	ck_assert_str_eq(registry_check_file(path, false), "it is world-writable");
 	chmod(path, 0664);
-	ck_assert_str_eq(plugin_check_file(path, false), "it is group-writable");
+	ck_assert_str_eq(registry_check_file(path, false), "it is group-writable");
 	chmod(path, 0755);
-	ck_assert_ptr_null(plugin_check_file(path, false));
+	ck_assert_ptr_null(registry_check_file(path, false));
 }
 END_TEST
 
@@ -186,7 +187,7 @@ START_TEST(test_foreign_owner_refused)
 	if (geteuid() != 0 || !nobody)
 		return; /* only root can give a file away; CI runs as root */
 	ck_assert_int_eq(chown(path, nobody->pw_uid, nobody->pw_gid), 0);
-	ck_assert_str_eq(plugin_check_file(path, false),
+	ck_assert_str_eq(registry_check_file(path, false),
 			 "it is owned by another user (neither root nor the user running assay)");
 	ck_assert_int_lt(registry_load(&r, path, NULL, NULL), 0);
 }
@@ -232,7 +233,7 @@ START_TEST(test_not_a_plugin)
 	snprintf(cmd, sizeof cmd, "%s/exe.so", tmp);
 	assert_load_error(cmd, "exe.so: ");
 	/* A directory is not a regular file. */
-	ck_assert_str_eq(plugin_check_file(tmp, false), "it is not a regular file");
+	ck_assert_str_eq(registry_check_file(tmp, false), "it is not a regular file");
 }
 END_TEST
 
@@ -252,7 +253,7 @@ START_TEST(test_search_order)
 	char *found;
 
 	(void)copy;
-	ck_assert_int_eq(registry_init(&r2, &d2), 0);
+	ck_assert_int_eq(registry_init(&r2, host_table(), &d2), 0);
 	/* Empty entries are skipped; the first directory holding it wins. */
 	ck_assert_int_eq(registry_add_dirs(&r2, tmp), 0);
 	ck_assert_int_eq(registry_add_dirs(&r2, "::"), 0);
@@ -304,9 +305,53 @@ START_TEST(test_registration_only_during_init)
 }
 END_TEST
 
-static Suite *plugin_suite(void)
+/* The host's reporters are registered at init, under its own entry, not
+ * among the plugins loaded. */
+START_TEST(test_builtin_reporters)
 {
-	Suite *s = suite_create("plugin");
+	const reg_entry *e = registry_lookup(&r, REG_REPORTER, "human");
+	char names[64];
+
+	ck_assert_ptr_nonnull(e);
+	ck_assert_ptr_eq(e->owner, &r.builtin);
+	ck_assert_ptr_eq(e->u.reporter, &report_human);
+	ck_assert_ptr_eq(registry_lookup(&r, REG_REPORTER, "json")->u.reporter, &report_json);
+	ck_assert_str_eq(r.builtin.name, "assay");
+	ck_assert_str_eq(r.builtin.path, BUILTIN_PATH);
+	ck_assert_uint_eq(r.n_plugins, 0);
+	ck_assert_uint_eq(r.n_entries[REG_NODE], 0);
+	ck_assert_uint_eq(diag_count(&d), 0);
+	ck_assert_int_eq(registry_load(&r, "good", NULL, NULL), 0);
+	ck_assert_str_eq(registry_names(&r, REG_REPORTER, names, sizeof names), "human, json, count");
+	/* Cut to the buffer, never past it. */
+	ck_assert_str_eq(registry_names(&r, REG_REPORTER, names, 8), "human, ");
+}
+END_TEST
+
+/* A plugin's reporter replaces the built-in one of its name, for as long
+ * as it is registered; it does not replace another plugin's. */
+START_TEST(test_plugin_replaces_builtin)
+{
+	static const assay_reporter mine = { .name = "human", .write = NULL };
+	char path[] = "mine.so", other_path[] = "other.so", name[] = "mine", names[64];
+	assay_plugin p = { .path = path, .name = name, .reg = &r, .initialising = true };
+	assay_plugin other = p;
+
+	other.path = other_path;
+	ck_assert_int_eq(registry_register(&p, REG_REPORTER, "human", &mine), 0);
+	ck_assert_ptr_eq(registry_lookup(&r, REG_REPORTER, "human")->u.reporter, &mine);
+	ck_assert_str_eq(registry_names(&r, REG_REPORTER, names, sizeof names), "human, json");
+	ck_assert_int_eq(registry_register(&other, REG_REPORTER, "human", &mine), ASSAY_EEXIST);
+	ck_assert_msg(strstr(d.lines[0], "reporter `human` of other.so is already registered by mine.so"),
+		      "%s", d.lines[0]);
+	ck_assert_int_eq(registry_unregister(&p, REG_REPORTER, "human"), 0);
+	ck_assert_ptr_eq(registry_lookup(&r, REG_REPORTER, "human")->u.reporter, &report_human);
+}
+END_TEST
+
+static Suite *registry_suite(void)
+{
+	Suite *s = suite_create("registry");
 	TCase *tc = tcase_create("loader");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -323,13 +368,15 @@ static Suite *plugin_suite(void)
 	tcase_add_test(tc, test_search_order);
 	tcase_add_test(tc, test_discover);
 	tcase_add_test(tc, test_registration_only_during_init);
+	tcase_add_test(tc, test_builtin_reporters);
+	tcase_add_test(tc, test_plugin_replaces_builtin);
 	suite_add_tcase(s, tc);
 	return s;
 }
 
 int main(void)
 {
-	SRunner *sr = srunner_create(plugin_suite());
+	SRunner *sr = srunner_create(registry_suite());
 	int failed;
 
 	srunner_run_all(sr, CK_NORMAL);

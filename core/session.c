@@ -1,0 +1,288 @@
+/* session.c -- one run's life: the file, its plugins, the plan prepared and
+ * graphed, the run with its subscribers, the reports; released in reverse. */
+#ifdef HAVE_CONFIG_H
+#include "autoconfig.h"
+#endif
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "host.h"
+#include "report.h"
+#include "searchpath.h"
+#include "select.h"
+#include "session.h"
+
+void session_init(session *s, const session_options *o)
+{
+	memset(s, 0, sizeof *s);
+	s->o = *o;
+	s->d.unset_is_warning = o->allow_unset;
+	s->sig.fd = -1;
+}
+
+int session_load(session *s, const char *path)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	int rc = config_load(&s->p, path, cores > 0 ? (unsigned)cores : 1, &s->d);
+
+	s->have_plan = true; /* plan_release() whatever config_load() said */
+	if (rc == ASSAY_ENOMEM)
+		diag_add(&s->d, path, 0, 0, "out of memory");
+	return rc < 0 ? -1 : 0;
+}
+
+/* The registry, with the host's reporters and the search path. */
+static int session_registry(session *s)
+{
+	const char *file = s->have_plan ? s->p.path : NULL;
+	int rc = registry_init(&s->reg, host_table(), &s->d);
+
+	if (rc < 0) {
+		diag_add(&s->d, NULL, 0, 0, "%s",
+			 rc == ASSAY_ENOMEM ? "out of memory" : "cannot initialise libltdl");
+		return -1;
+	}
+	s->have_registry = true;
+	s->reg.allow_insecure = s->o.allow_insecure;
+	s->reg.verbosity = ASSAY_LOG_WARNING + s->o.verbosity;
+	if (searchpath_set(&s->reg, s->have_plan ? &s->p : NULL) < 0) {
+		diag_add(&s->d, file, 0, 0, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* One entry of `load`: a name to search for, or a path. */
+static int session_load_plugin(session *s, const assay_value *v)
+{
+	const char *name = value_string(v), *base = strrchr(name, '/');
+	char short_name[256], *full = NULL;
+	int rc;
+
+	/* [plugins.NAME] configures the plugin loaded as NAME or .../NAME.so. */
+	snprintf(short_name, sizeof short_name, "%.*s",
+		 (int)strcspn(base ? base + 1 : name, "."), base ? base + 1 : name);
+	/* A path (not a name to search for) is read like every path in a
+	 * config file. */
+	if (base && !(full = value_path(v, name)))
+		return ASSAY_ENOMEM;
+	rc = registry_load(&s->reg, full ? full : name, value_get(s->p.plugins, short_name), v);
+	free(full);
+	return rc;
+}
+
+int session_load_plugins(session *s)
+{
+	size_t i;
+
+	if (session_registry(s) < 0)
+		return -1;
+	for (i = 0; s->p.load && i < value_len(s->p.load); i++)
+		if (session_load_plugin(s, value_at(s->p.load, i, NULL)) == ASSAY_ENOMEM) {
+			diag_add(&s->d, s->p.path, 0, 0, "out of memory");
+			return -1;
+		}
+	return 0;
+}
+
+int session_load_every_plugin(session *s)
+{
+	char **paths;
+	size_t i, n;
+
+	if (session_registry(s) < 0)
+		return -1;
+	if (registry_discover(&s->reg, &paths, &n) < 0) {
+		diag_add(&s->d, NULL, 0, 0, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		registry_load(&s->reg, paths[i], NULL, NULL);
+		free(paths[i]);
+	}
+	free(paths);
+	return (int)n;
+}
+
+void session_prepare(session *s)
+{
+	config_prepare(&s->p, &s->reg, &s->d);
+}
+
+int session_graph(session *s)
+{
+	s->have_graph = true; /* graph_release() whatever graph_build() said */
+	if (graph_build(&s->g, &s->p, &s->d) == ASSAY_ENOMEM)
+		diag_add(&s->d, s->p.path, 0, 0, "out of memory");
+	return diag_count(&s->d) ? -1 : 0;
+}
+
+int session_open(session *s, const char *path)
+{
+	if (session_load(s, path) < 0 || session_load_plugins(s) < 0)
+		return -1;
+	session_prepare(s);
+	if (diag_count(&s->d) == 0)
+		session_graph(s);
+	return diag_count(&s->d) ? -1 : 0;
+}
+
+int session_select(session *s, char *const *names, size_t n, char *why, size_t why_size)
+{
+	free(s->keep);
+	if (!(s->keep = calloc(s->p.n_nodes ? s->p.n_nodes : 1, sizeof *s->keep))) {
+		snprintf(why, why_size, "out of memory");
+		return -1;
+	}
+	return select_only(&s->p, &s->g, names, n, s->keep, why, why_size);
+}
+
+int session_add_report(session *s, const char *format, const char *path,
+		       char *why, size_t why_size)
+{
+	return targets_add(&s->out, &s->reg, format, path, why, why_size);
+}
+
+int session_print_graph(const session *s, bool dot, FILE *out)
+{
+	double *seconds = calloc(s->p.n_nodes ? s->p.n_nodes : 1, sizeof *seconds);
+	size_t i;
+
+	if (!seconds)
+		return ASSAY_ENOMEM;
+	/* The declared estimates: the critical path of a run not yet made. */
+	for (i = 0; i < s->p.n_nodes; i++)
+		seconds[i] = s->p.nodes[i].skip ? 0 : s->p.nodes[i].estimate_s; /* never runs */
+	if (dot)
+		graph_print_dot(&s->g, &s->p, seconds, out);
+	else
+		graph_print_text(&s->g, &s->p, seconds, s->keep, out);
+	free(seconds);
+	return 0;
+}
+
+/* The best trial of each sweep with an objective, for the report; the
+ * live line, for a person at a terminal (cron mails what is printed).
+ * Without a subscriber the run publishes no events.  0 or -1. */
+static int session_subscribe(session *s, unsigned jobs)
+{
+	if (best_wanted(&s->p) &&
+	    (!(s->best = best_new(&s->p)) || best_subscribe(s->best, s->run) < 0))
+		return -1;
+	if (isatty(STDERR_FILENO) && !getenv("NO_PROGRESS") &&
+	    (s->progress = progress_new(&s->p, &s->g, s->keep, jobs, stderr)) &&
+	    progress_subscribe(s->progress, s->run) < 0) {
+		progress_free(s->progress);
+		s->progress = NULL;
+	}
+	return 0;
+}
+
+int session_run(session *s)
+{
+	run_options ro = {
+		.jobs = s->o.jobs ? s->o.jobs : s->p.jobs,
+		.workers = s->o.workers ? s->o.workers : s->p.workers,
+		.fail_fast = s->o.fail_fast || s->p.fail_fast,
+		.keep = s->keep,
+		.verbosity = ASSAY_LOG_WARNING + s->o.verbosity,
+	};
+	int rc;
+
+	/* Before the reactor's thread and the pool's start: they inherit the
+	 * signal mask. */
+	if (!s->re) {
+		signals_block(&s->sig);
+		if (reactor_new(&s->re) < 0) {
+			fprintf(stderr, "assay: cannot start the reactor thread\n");
+			return -1;
+		}
+	}
+	/* Here, with the plan known good and nothing run yet, the run lock is
+	 * to be taken and the journal opened (--resume). */
+	if (run_new(&s->run, &s->p, &s->g, &ro, s->re) < 0 || session_subscribe(s, ro.jobs) < 0) {
+		fprintf(stderr, "assay: cannot start: out of memory\n");
+		return -1;
+	}
+	signals_watch(&s->sig, s->re, s->run);
+	if (s->progress && progress_start(s->progress, s->re) < 0)
+		progress_stop(s->progress); /* no timer: no line */
+	rc = run_go(s->run);
+	if (s->progress)
+		progress_stop(s->progress); /* erased before the report */
+	if (rc < 0) {
+		fprintf(stderr, "assay: cannot start the worker threads\n");
+		return -1;
+	}
+	return 0;
+}
+
+int session_report(session *s)
+{
+	report rep;
+	int status = ASSAY_UNKNOWN;
+
+	if (report_build(&rep, &s->p, &s->g, s->run, s->best) < 0) {
+		fprintf(stderr, "assay: out of memory writing the report\n");
+	} else {
+		status = report_exit_status(&rep);
+		/* A report that was asked for is missing. */
+		if (targets_write(&s->out, &rep) < 0 && status == ASSAY_OK)
+			status = ASSAY_UNKNOWN;
+	}
+	report_release(&rep);
+	return status;
+}
+
+void session_release_plan(session *s)
+{
+	/* Read until the reports are written: a second signal while one
+	 * waits on a FIFO still leaves at once. */
+	signals_unwatch(&s->sig);
+	if (s->progress)
+		progress_stop(s->progress);
+	run_free(s->run);
+	progress_free(s->progress);
+	best_free(s->best);
+	s->run = NULL;
+	s->progress = NULL;
+	s->best = NULL;
+	if (s->have_graph)
+		graph_release(&s->g);
+	/* Plans hold plugin state: released before the plugins. */
+	if (s->have_plan)
+		plan_release(&s->p);
+	free(s->keep);
+	s->keep = NULL;
+	s->have_graph = s->have_plan = false;
+}
+
+void session_release(session *s)
+{
+	session_release_plan(s);
+	reactor_free(s->re);
+	s->re = NULL;
+	signals_release(&s->sig);
+	if (s->have_registry)
+		registry_release(&s->reg);
+	s->have_registry = false;
+	diag_release(&s->d);
+}
+
+char *session_formats(char *buf, size_t size)
+{
+	diag d = DIAG_INIT;
+	registry r;
+
+	buf[0] = '\0';
+	if (registry_init(&r, host_table(), &d) == 0) {
+		registry_names(&r, REG_REPORTER, buf, size);
+		registry_release(&r);
+	}
+	diag_release(&d);
+	return buf;
+}

@@ -1,0 +1,116 @@
+/* session.h -- one run's life, in the order it happens: load the config,
+ * find and load its plugins with their [plugins.NAME] tables, prepare,
+ * build the graph, (the run lock and the journal: see session_run()), run
+ * with its subscribers, write the reports, release.  Every command of
+ * assay(1) is a few of these steps; a test or a benchmark takes the ones it
+ * needs, each on its own.
+ *
+ * The steps that read the file collect every error in s->d (all of a
+ * file's errors are reported together) and return -1 when the next step
+ * cannot follow. */
+#ifndef ASSAY_SESSION_H
+#define ASSAY_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "best.h"
+#include "diag.h"
+#include "graph.h"
+#include "plan.h"
+#include "progress.h"
+#include "reactor.h"
+#include "registry.h"
+#include "run.h"
+#include "signals.h"
+#include "targets.h"
+
+/* What the command line says; zero is the file's own settings. */
+typedef struct session_options {
+	bool allow_insecure;       /* --allow-insecure-plugins */
+	bool allow_unset;          /* unset ${env:} variables are warnings */
+	int verbosity;             /* -v: plugins' info (1) and debug (2) messages */
+	unsigned jobs, workers;    /* 0: [runner]'s */
+	bool fail_fast;            /* or [runner]'s */
+} session_options;
+
+typedef struct session {
+	session_options o;
+	diag d;
+	plan p;
+	registry reg;
+	graph g;
+	bool *keep;                /* --only's selection; NULL: every node */
+	targets out;               /* the reports to write */
+	reactor *re;               /* from the first run to session_release() */
+	signal_watch sig;
+	run *run;
+	best *best;                /* when a sweep has an objective */
+	progress *progress;        /* on a terminal */
+	bool have_plan, have_registry, have_graph;
+} session;
+
+void session_init(session *s, const session_options *o);
+
+/* The plan of the file at path.  -1 when nothing can follow (the file
+ * cannot be read, is not TOML, or memory ran out). */
+int session_load(session *s, const char *path);
+
+/* The registry with the host's reporters, the search path (searchpath.h)
+ * and the plugins the plan loads, each with its [plugins.NAME] table.
+ * Errors loading one are in s->d; -1 when there is no registry. */
+int session_load_plugins(session *s);
+
+/* Every plugin file on the search path (the plan's [plugins] path too,
+ * when one was loaded), each loaded without its table: what `assay
+ * plugins` lists.  The number of files found, or -1 when there is no
+ * registry or memory ran out.  Errors are in s->d. */
+int session_load_every_plugin(session *s);
+
+/* The plugins' prepare of every node (config.h's config_prepare()). */
+void session_prepare(session *s);
+
+/* The graph of a plan prepared without error.  0 or -1. */
+int session_graph(session *s);
+
+/* All of the above: the file at path loaded, prepared and graphed.  0, or
+ * -1 with the errors in s->d. */
+int session_open(session *s, const char *path);
+
+/* --only: run the nodes named (node ids or group names) and what they
+ * wait for, instead of any selection before.  0, or -1 with why in why. */
+int session_select(session *s, char *const *names, size_t n, char *why, size_t why_size);
+
+/* Also write the report in format (any reporter registered) to path
+ * (borrowed; NULL: standard output), checked now, written by
+ * session_report().  0, or -1 with why in why. */
+int session_add_report(session *s, const char *format, const char *path,
+		       char *why, size_t why_size);
+
+/* `assay graph` and `run --dry-run`: the graph (of the selection, if
+ * any) with the critical path from the nodes' declared estimates, as text
+ * or Graphviz dot.  0 or ASSAY_ENOMEM. */
+int session_print_graph(const session *s, bool dot, FILE *out);
+
+/* Run the graph: the best-trial tracker and, on a terminal, the live line
+ * subscribed; SIGINT, SIGTERM and SIGHUP stop it.  0 once it ran, or -1
+ * when it could not start (said on stderr). */
+int session_run(session *s);
+
+/* Write every report of the run; its exit status: the worst node's state
+ * (0..3), UNKNOWN when a report could not be written. */
+int session_report(session *s);
+
+/* Release the run, the graph and the plan, keeping the plugins loaded: a
+ * benchmark may load, prepare, graph and run another plan on them. */
+void session_release_plan(session *s);
+
+/* Release everything: the plan's part, then the plugins. */
+void session_release(session *s);
+
+/* The formats a run writes before any plugin adds its own, ", "-joined
+ * into buf (cut to size).  buf. */
+char *session_formats(char *buf, size_t size);
+
+#endif /* ASSAY_SESSION_H */
