@@ -1431,55 +1431,49 @@ static int to_double(struct parser *ps, const char *t, const char *te,
 	return 0;
 }
 
-static int parse_number(struct parser *ps, toml_value *v)
+/* A hexadecimal, octal or binary integer: t at its "0x", q its end, s
+ * the whole token (with any sign, which is an error here). */
+static int parse_based_int(struct parser *ps, const char *s, const char *t, const char *q,
+			   bool sign, toml_value *v)
 {
-	const char *s = ps->p, *q = s, *end = ps->end, *t, *u;
-	bool neg = false, sign = false, isfloat = false;
+	int base = t[1] == 'x' ? 16 : t[1] == 'o' ? 8 : 2;
+	const char *u;
+	uint64_t x = 0;
 	char b[96];
-	size_t n, nd;
+	size_t nd;
 
-	while (q < end && (is_bare(*q) || *q == '.' || *q == '+'))
-		q++;
-	ps->p = q;
-	t = s;
-	if (t < q && (*t == '+' || *t == '-')) {
-		sign = true;
-		neg = *t == '-';
-		t++;
+	if (sign)
+		return fail(ps, s, "a sign is not allowed on a hexadecimal, octal or binary integer: `%s`",
+			    shown(s, q, b, sizeof b));
+	u = digits(t + 2, q, base, &nd);
+	if (!u || !nd || u != q)
+		return fail(ps, s, "invalid %s integer `%s`",
+			    base == 16 ? "hexadecimal" : base == 8 ? "octal" : "binary",
+			    shown(s, q, b, sizeof b));
+	for (u = t + 2; u < q; u++) {
+		if (*u == '_')
+			continue;
+		if (x > (INT64_MAX - (uint64_t)hexval(*u)) / (unsigned)base)
+			return fail(ps, s, "integer `%s` does not fit in 64 bits",
+				    shown(s, q, b, sizeof b));
+		x = x * (unsigned)base + (uint64_t)hexval(*u);
 	}
-	n = (size_t)(q - t);
-	if (n == 3 && (!memcmp(t, "inf", 3) || !memcmp(t, "nan", 3))) {
-		v->u.f = t[0] == 'i' ? HUGE_VAL : NAN;
-		if (neg)
-			v->u.f = -v->u.f;
-		vtype(v, TOML_FLOAT);
-		return 0;
-	}
-	if (n >= 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'o' || t[1] == 'b')) {
-		int base = t[1] == 'x' ? 16 : t[1] == 'o' ? 8 : 2;
-		uint64_t x = 0;
+	v->u.i = (int64_t)x;
+	vtype(v, TOML_INTEGER);
+	return 0;
+}
 
-		if (sign)
-			return fail(ps, s, "a sign is not allowed on a hexadecimal, octal or binary integer: `%s`",
-				    shown(s, q, b, sizeof b));
-		u = digits(t + 2, q, base, &nd);
-		if (!u || !nd || u != q)
-			return fail(ps, s, "invalid %s integer `%s`",
-				    base == 16 ? "hexadecimal" : base == 8 ? "octal" : "binary",
-				    shown(s, q, b, sizeof b));
-		for (u = t + 2; u < q; u++) {
-			if (*u == '_')
-				continue;
-			if (x > (INT64_MAX - (uint64_t)hexval(*u)) / (unsigned)base)
-				return fail(ps, s, "integer `%s` does not fit in 64 bits",
-					    shown(s, q, b, sizeof b));
-			x = x * (unsigned)base + (uint64_t)hexval(*u);
-		}
-		v->u.i = (int64_t)x;
-		vtype(v, TOML_INTEGER);
-		return 0;
-	}
-	if (!n || !is_digit(*t))
+/* The decimal number from t (after any sign) to q checked digit by digit:
+ * 1 for a float (a fraction or an exponent), 0 for an integer, -1 after
+ * reporting what is wrong at s. */
+static int check_decimal(struct parser *ps, const char *s, const char *t, const char *q)
+{
+	const char *u;
+	bool isfloat = false;
+	char b[96];
+	size_t nd;
+
+	if (t >= q || !is_digit(*t))
 		return fail(ps, s, "invalid value `%s`", shown(s, q, b, sizeof b));
 	u = digits(t, q, 10, &nd);
 	if (!u)
@@ -1513,28 +1507,65 @@ static int parse_number(struct parser *ps, toml_value *v)
 	}
 	if (u != q)
 		return fail(ps, s, "invalid number `%s`", shown(s, q, b, sizeof b));
-	if (isfloat) {
-		double d = 0;
+	return isfloat;
+}
 
-		if (to_double(ps, t, q, &d) < 0)
-			return -1;
-		v->u.f = neg ? -d : d;
-		vtype(v, TOML_FLOAT);
-	} else {
-		uint64_t x = 0, lim = neg ? UINT64_C(1) << 63 : INT64_MAX;
+/* A checked decimal integer's digits from t to q, negated when neg. */
+static int parse_decimal_int(struct parser *ps, const char *s, const char *t, const char *q,
+			     bool neg, toml_value *v)
+{
+	uint64_t x = 0, lim = neg ? UINT64_C(1) << 63 : INT64_MAX;
+	const char *u;
+	char b[96];
 
-		for (u = t; u < q; u++) {
-			if (*u == '_')
-				continue;
-			if (x > (lim - (uint64_t)(*u - '0')) / 10)
-				return fail(ps, s, "integer `%s` does not fit in 64 bits",
-					    shown(s, q, b, sizeof b));
-			x = x * 10 + (uint64_t)(*u - '0');
-		}
-		v->u.i = !neg ? (int64_t)x : x == UINT64_C(1) << 63 ? INT64_MIN
-							     : -(int64_t)x;
-		vtype(v, TOML_INTEGER);
+	for (u = t; u < q; u++) {
+		if (*u == '_')
+			continue;
+		if (x > (lim - (uint64_t)(*u - '0')) / 10)
+			return fail(ps, s, "integer `%s` does not fit in 64 bits",
+				    shown(s, q, b, sizeof b));
+		x = x * 10 + (uint64_t)(*u - '0');
 	}
+	v->u.i = !neg ? (int64_t)x : x == UINT64_C(1) << 63 ? INT64_MIN : -(int64_t)x;
+	vtype(v, TOML_INTEGER);
+	return 0;
+}
+
+static int parse_number(struct parser *ps, toml_value *v)
+{
+	const char *s = ps->p, *q = s, *end = ps->end, *t;
+	bool neg = false, sign = false;
+	double d = 0;
+	int isfloat;
+	size_t n;
+
+	while (q < end && (is_bare(*q) || *q == '.' || *q == '+'))
+		q++;
+	ps->p = q;
+	t = s;
+	if (t < q && (*t == '+' || *t == '-')) {
+		sign = true;
+		neg = *t == '-';
+		t++;
+	}
+	n = (size_t)(q - t);
+	if (n == 3 && (!memcmp(t, "inf", 3) || !memcmp(t, "nan", 3))) {
+		v->u.f = t[0] == 'i' ? HUGE_VAL : NAN;
+		if (neg)
+			v->u.f = -v->u.f;
+		vtype(v, TOML_FLOAT);
+		return 0;
+	}
+	if (n >= 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'o' || t[1] == 'b'))
+		return parse_based_int(ps, s, t, q, sign, v);
+	if ((isfloat = check_decimal(ps, s, t, q)) < 0)
+		return -1;
+	if (!isfloat)
+		return parse_decimal_int(ps, s, t, q, neg, v);
+	if (to_double(ps, t, q, &d) < 0)
+		return -1;
+	v->u.f = neg ? -d : d;
+	vtype(v, TOML_FLOAT);
 	return 0;
 }
 
@@ -1585,89 +1616,106 @@ static void dt_unpack(uint64_t x, toml_datetime *d)
 	d->nanosecond = (int)(x & 0x3FF) * 1000000;
 }
 
+/* Where the text a date-time error shows ends: the first character from
+ * q on that cannot be part of one. */
+static const char *datetime_text_end(const char *q, const char *end)
+{
+	while (q < end && (is_bare(*q) || *q == ':' || *q == '.' || *q == '+'))
+		q++;
+	return q;
+}
+
+/* YYYY-MM-DD at *qp into d, *qp moved past it; s..te is the text errors
+ * show.  0, or -1 after reporting. */
+static int parse_date(struct parser *ps, const char *s, const char *te, const char **qp,
+		      toml_datetime *d)
+{
+	const char *q = *qp, *end = ps->end;
+	char b[96];
+
+	d->year = num(q, end, 4);
+	d->month = q + 5 < end ? num(q + 5, end, 2) : -1;
+	d->day = q + 8 < end && q[7] == '-' ? num(q + 8, end, 2) : -1;
+	if (d->month < 0 || d->day < 0 || (q + 10 < end && is_digit(q[10])))
+		return fail(ps, s, "invalid date `%s`: expected YYYY-MM-DD",
+			    shown(s, te, b, sizeof b));
+	if (d->month < 1 || d->month > 12)
+		return fail(ps, s, "invalid date `%s`: month %02d is out of range",
+			    shown(s, te, b, sizeof b), d->month);
+	if (d->day < 1 || d->day > days_in(d->year, d->month))
+		return fail(ps, s, "invalid date `%s`: %04d-%02d has no day %02d",
+			    shown(s, te, b, sizeof b), d->year, d->month, d->day);
+	*qp = q + 10;
+	return 0;
+}
+
+/* HH:MM:SS[.fraction] at *qp into d, and after a date an offset (Z or
+ * +HH:MM) setting *off; *qp moved past them.  0, or -1 after reporting. */
+static int parse_time(struct parser *ps, const char *s, const char *te, bool date,
+		      const char **qp, toml_datetime *d, bool *off)
+{
+	const char *q = *qp, *end = ps->end, *what = date ? "date-time" : "time";
+	char b[96];
+
+	d->hour = num(q, end, 2);
+	d->minute = q + 3 < end && q[2] == ':' ? num(q + 3, end, 2) : -1;
+	d->second = q + 6 < end && q[5] == ':' ? num(q + 6, end, 2) : -1;
+	if (d->hour < 0 || d->minute < 0 || d->second < 0 || (q + 8 < end && is_digit(q[8])))
+		return fail(ps, s, "invalid %s `%s`: expected %sHH:MM:SS", what,
+			    shown(s, te, b, sizeof b), date ? "YYYY-MM-DDT" : "");
+	if (d->hour > 23 || d->minute > 59 || d->second > 60)
+		return fail(ps, s, "invalid %s `%s`: %02d:%02d:%02d is out of range", what,
+			    shown(s, te, b, sizeof b), d->hour, d->minute, d->second);
+	q += 8;
+	if (q < end && *q == '.') {
+		int scale = 100000000;
+
+		if (q + 1 >= end || !is_digit(q[1]))
+			return fail(ps, s, "invalid %s `%s`: expected digits after '.'", what,
+				    shown(s, te, b, sizeof b));
+		for (q++; q < end && is_digit(*q); q++, scale /= 10)
+			d->nanosecond += (*q - '0') * scale;
+	}
+	if (date && q < end && (*q == 'Z' || *q == 'z')) {
+		*off = true;
+		q++;
+	} else if (date && q < end && (*q == '+' || *q == '-')) {
+		int h = num(q + 1, end, 2);
+		int m = q + 4 < end && q[3] == ':' ? num(q + 4, end, 2) : -1;
+
+		if (h < 0 || m < 0 || h > 23 || m > 59 || (q + 6 < end && is_digit(q[6])))
+			return fail(ps, s, "invalid offset in date-time `%s`: expected +HH:MM or -HH:MM",
+				    shown(s, te, b, sizeof b));
+		*off = true;
+		d->offset_minutes = (*q == '-' ? -1 : 1) * (h * 60 + m);
+		q += 6;
+	}
+	*qp = q;
+	return 0;
+}
+
 static int parse_datetime(struct parser *ps, toml_value *v)
 {
-	const char *s = ps->p, *q = s, *end = ps->end, *te;
+	const char *s = ps->p, *q = s, *end = ps->end, *te = datetime_text_end(s, end);
 	toml_datetime d = { 0 };
 	bool date = false, time = true, off = false;
-	char b[96];
 	unsigned type;
 
-	for (te = s; te < end && (is_bare(*te) || *te == ':' || *te == '.' ||
-				  *te == '+');
-	     te++)
-		;
 	if (end - q >= 5 && num(q, end, 4) >= 0 && q[4] == '-') {
 		date = true;
-		d.year = num(q, end, 4);
-		d.month = q + 5 < end ? num(q + 5, end, 2) : -1;
-		d.day = q + 8 < end && q[7] == '-' ? num(q + 8, end, 2) : -1;
-		if (d.month < 0 || d.day < 0 || (q + 10 < end && is_digit(q[10])))
-			return fail(ps, s, "invalid date `%s`: expected YYYY-MM-DD",
-				    shown(s, te, b, sizeof b));
-		if (d.month < 1 || d.month > 12)
-			return fail(ps, s, "invalid date `%s`: month %02d is out of range",
-				    shown(s, te, b, sizeof b), d.month);
-		if (d.day < 1 || d.day > days_in(d.year, d.month))
-			return fail(ps, s, "invalid date `%s`: %04d-%02d has no day %02d",
-				    shown(s, te, b, sizeof b), d.year, d.month, d.day);
-		q += 10;
+		if (parse_date(ps, s, te, &q, &d) < 0)
+			return -1;
 		if (q < end && (*q == 'T' || *q == 't'))
 			q++;
 		else if (q + 1 < end && *q == ' ' && is_digit(q[1]))
 			q++;
 		else
 			time = false;
-		if (time) {
-			/* The message should show the time after a space too. */
-			for (te = q; te < end && (is_bare(*te) || *te == ':' ||
-						  *te == '.' || *te == '+');
-			     te++)
-				;
-		}
+		if (time) /* the message should show the time after a space too */
+			te = datetime_text_end(q, end);
 	}
-	if (time) {
-		d.hour = num(q, end, 2);
-		d.minute = q + 3 < end && q[2] == ':' ? num(q + 3, end, 2) : -1;
-		d.second = q + 6 < end && q[5] == ':' ? num(q + 6, end, 2) : -1;
-		if (d.hour < 0 || d.minute < 0 || d.second < 0 ||
-		    (q + 8 < end && is_digit(q[8])))
-			return fail(ps, s, "invalid %s `%s`: expected %sHH:MM:SS",
-				    date ? "date-time" : "time",
-				    shown(s, te, b, sizeof b),
-				    date ? "YYYY-MM-DDT" : "");
-		if (d.hour > 23 || d.minute > 59 || d.second > 60)
-			return fail(ps, s, "invalid %s `%s`: %02d:%02d:%02d is out of range",
-				    date ? "date-time" : "time",
-				    shown(s, te, b, sizeof b), d.hour, d.minute,
-				    d.second);
-		q += 8;
-		if (q < end && *q == '.') {
-			int scale = 100000000;
-
-			if (q + 1 >= end || !is_digit(q[1]))
-				return fail(ps, s, "invalid %s `%s`: expected digits after '.'",
-					    date ? "date-time" : "time",
-					    shown(s, te, b, sizeof b));
-			for (q++; q < end && is_digit(*q); q++, scale /= 10)
-				d.nanosecond += (*q - '0') * scale;
-		}
-		if (date && q < end && (*q == 'Z' || *q == 'z')) {
-			off = true;
-			q++;
-		} else if (date && q < end && (*q == '+' || *q == '-')) {
-			int h = num(q + 1, end, 2);
-			int m = q + 4 < end && q[3] == ':' ? num(q + 4, end, 2) : -1;
-
-			if (h < 0 || m < 0 || h > 23 || m > 59 ||
-			    (q + 6 < end && is_digit(q[6])))
-				return fail(ps, s, "invalid offset in date-time `%s`: expected +HH:MM or -HH:MM",
-					    shown(s, te, b, sizeof b));
-			off = true;
-			d.offset_minutes = (*q == '-' ? -1 : 1) * (h * 60 + m);
-			q += 6;
-		}
-	}
+	if (time && parse_time(ps, s, te, date, &q, &d, &off) < 0)
+		return -1;
 	ps->p = q;
 	type = !date ? TOML_LOCAL_TIME : !time ? TOML_LOCAL_DATE
 		: off ? TOML_OFFSET_DATETIME : TOML_LOCAL_DATETIME;
