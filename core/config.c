@@ -164,10 +164,10 @@ static int load_nodes(plan *p)
 	return 0;
 }
 
-int config_load(plan *p, const char *path, unsigned default_workers, diag *d)
+int config_load_doc(plan *p, const toml_doc *doc, const char *path,
+		    unsigned default_workers, diag *d)
 {
 	const assay_value *root;
-	toml_error err;
 	size_t i;
 	int rc;
 
@@ -177,15 +177,7 @@ int config_load(plan *p, const char *path, unsigned default_workers, diag *d)
 	p->timeout_ms = 60000;
 	if (!(p->path = strdup(path)))
 		return ASSAY_ENOMEM;
-	p->doc = toml_parse_file(path, &err);
-	if (!p->doc) {
-		if (err.pos.line)
-			diag_add(d, path, err.pos.line, err.pos.column, "%s", err.message);
-		else
-			diag_add(d, NULL, 0, 0, "%s", err.message);
-		return ASSAY_EINVAL;
-	}
-	rc = value_tree_build(&p->values, toml_doc_root(p->doc), path, d);
+	rc = value_tree_build(&p->values, toml_doc_root(doc), path, d);
 	p->have_values = true;
 	if (rc < 0)
 		return rc;
@@ -206,4 +198,23 @@ int config_load(plan *p, const char *path, unsigned default_workers, diag *d)
 	for (i = 0; i < p->n_nodes; i++)
 		p->n_executions += p->nodes[i].kind == ASSAY_KIND_VALIDATION ? p->nodes[i].n_items : 1;
 	return plan_index(p, d);
+}
+
+int config_load(plan *p, const char *path, unsigned default_workers, diag *d)
+{
+	toml_error err;
+	toml_doc *doc = toml_parse_file(path, &err);
+	int rc;
+
+	if (!doc) {
+		memset(p, 0, sizeof *p);
+		if (err.pos.line)
+			diag_add(d, path, err.pos.line, err.pos.column, "%s", err.message);
+		else
+			diag_add(d, NULL, 0, 0, "%s", err.message);
+		return (p->path = strdup(path)) ? ASSAY_EINVAL : ASSAY_ENOMEM;
+	}
+	rc = config_load_doc(p, doc, path, default_workers, d);
+	p->doc = doc; /* the plan owns the document it parsed */
+	return rc;
 }

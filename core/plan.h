@@ -95,7 +95,7 @@ typedef struct plan_sweep {
 
 typedef struct plan {
 	char *path;
-	toml_doc *doc;
+	toml_doc *doc;                   /* what config_load() parsed; NULL when borrowed */
 	value_tree values;
 	bool have_values;
 
