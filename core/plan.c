@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigarray.h"
 #include "plan.h"
 
 const char *plan_node_param(const plan_node *n, const char *name)
@@ -296,7 +297,6 @@ static void node_release(plan_node *n)
 	for (j = 0; j < n->n_items; j++)
 		free(n->items[j]);
 	free(n->items);
-	free(n->id);
 }
 
 void plan_release(plan *p)
@@ -305,15 +305,11 @@ void plan_release(plan *p)
 
 	for (i = 0; i < p->n_nodes; i++)
 		node_release(&p->nodes[i]);
-	free(p->nodes);
-	for (i = 0; i < p->n_groups; i++)
-		free(p->groups[i].name);
+	bigarray_free(p->nodes, p->cap_nodes, sizeof *p->nodes);
 	free(p->groups);
 	for (i = 0; i < p->n_sweeps; i++) {
 		plan_sweep *s = &p->sweeps[i];
 
-		if (s->matrix) /* else the id is its trial's */
-			free((char *)s->id);
 		for (j = 0; j < s->n_values; j++)
 			free(s->values[j]);
 		free(s->values);
@@ -326,6 +322,7 @@ void plan_release(plan *p)
 	if (p->have_values)
 		value_tree_release(&p->values);
 	toml_doc_free(p->doc);
+	arena_release(&p->strings);
 	free(p->state_dir);
 	free(p->path);
 	memset(p, 0, sizeof *p);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
 #include "assay/plugin.h"
 #include "diag.h"
 #include "toml.h"
@@ -118,6 +119,8 @@ typedef struct plan {
 	size_t n_groups, cap_groups;
 	plan_sweep *sweeps;              /* in the order of their tables in the file */
 	size_t n_sweeps, cap_sweeps;
+
+	arena strings;                   /* the nodes' ids, the groups' and sweeps' names */
 
 	/* Made by plan_index(). */
 	uint32_t *members;               /* the groups' members, one block */
