@@ -11,12 +11,13 @@
 #include "arena.h"
 #include "bigarray.h"
 
-/* Blocks double from the first size to the last, so that a small config
- * costs one small block and a large one a few blocks on huge pages
- * (bigarray.h: a config of a million nodes fills some 200 MB, and
- * faulting that in 4 KiB pages costs more than filling it). */
-#define ARENA_FIRST 4096
-#define ARENA_LAST ((size_t)8 << 20)
+/* Blocks grow fourfold from the first size, so that a small config costs
+ * one small block; past the middle size they are large enough to sit on
+ * huge pages (bigarray.h): a config of a million nodes fills some 200 MB,
+ * and faulting that in 4 KiB pages costs more than filling it. */
+#define ARENA_FIRST ((size_t)4 << 10)
+#define ARENA_MIDDLE ((size_t)256 << 10)
+#define ARENA_LARGE ((size_t)8 << 20)
 
 struct arena_block {
 	struct arena_block *next;
@@ -27,11 +28,11 @@ struct arena_block {
 /* A new block for at least size bytes, made the newest. */
 static int arena_grow(arena *a, size_t size)
 {
-	size_t want = a->blocks ? a->blocks->size * 2 : ARENA_FIRST;
+	size_t want = a->blocks ? a->blocks->size * 4 : ARENA_FIRST;
 	struct arena_block *b;
 
-	if (want > ARENA_LAST)
-		want = ARENA_LAST;
+	if (want > ARENA_MIDDLE)
+		want = ARENA_LARGE;
 	if (want < size)
 		want = size;
 	if (want > SIZE_MAX - sizeof *b || !(b = bigarray_new(1, sizeof *b + want)))

@@ -170,7 +170,7 @@ static char *trial_id(plan *p, const char *base, const assay_param *row, size_t 
 
 	for (j = 0; j < np; j++)
 		len += strlen(row[j].name) + strlen(row[j].value) + 2;
-	if (!(id = arena_alloc(&p->strings, len)))
+	if (!(id = arena_alloc(&p->mem, len)))
 		return NULL;
 	at = id + sprintf(id, "%s[", base);
 	for (j = 0; j < np; j++)

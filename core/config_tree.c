@@ -108,9 +108,9 @@ static char *join_id(plan *p, uint32_t group, const char *name)
 	char *id;
 
 	if (group == PLAN_NONE)
-		return arena_strndup(&p->strings, name, len);
+		return arena_strndup(&p->mem, name, len);
 	at = strlen(p->groups[group].name) + 1;
-	if (!(id = arena_alloc(&p->strings, at + len + 1)))
+	if (!(id = arena_alloc(&p->mem, at + len + 1)))
 		return NULL;
 	memcpy(id, p->groups[group].name, at - 1);
 	id[at - 1] = '.';

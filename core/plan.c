@@ -272,12 +272,41 @@ plan_span plan_span_of(const plan *p, uint32_t ref)
 	return s;
 }
 
+/* The names in each node's `after`, found once.  A matrix's trials share
+ * one table, so they share its refs too. */
+static int index_after(plan *p)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->n_nodes; i++) {
+		plan_node *n = &p->nodes[i];
+		bool one;
+		uint32_t *refs;
+
+		if (!n->after)
+			continue;
+		if (i > 0 && p->nodes[i - 1].after == n->after) {
+			n->after_refs = p->nodes[i - 1].after_refs;
+			n->n_after = p->nodes[i - 1].n_after;
+			continue;
+		}
+		one = value_type(n->after) == ASSAY_VALUE_STRING;
+		n->n_after = one ? 1 : value_len(n->after);
+		if (!(refs = arena_calloc(&p->mem, n->n_after, sizeof *refs)))
+			return ASSAY_ENOMEM;
+		for (j = 0; j < n->n_after; j++)
+			refs[j] = plan_find(p, value_string(one ? n->after : value_at(n->after, j, NULL)));
+		n->after_refs = refs;
+	}
+	return 0;
+}
+
 int plan_index(plan *p, diag *d)
 {
 	index_sweeps(p);
-	if (index_members(p) < 0 || index_limits(p) < 0)
+	if (index_members(p) < 0 || index_limits(p) < 0 || index_names(p, d) < 0)
 		return ASSAY_ENOMEM;
-	return index_names(p, d);
+	return index_after(p);
 }
 
 /* --- release -------------------------------------------------------------- */
@@ -322,7 +351,7 @@ void plan_release(plan *p)
 	if (p->have_values)
 		value_tree_release(&p->values);
 	toml_doc_free(p->doc);
-	arena_release(&p->strings);
+	arena_release(&p->mem);
 	free(p->state_dir);
 	free(p->path);
 	memset(p, 0, sizeof *p);
