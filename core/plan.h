@@ -126,7 +126,7 @@ typedef struct plan {
 
 	/* Made by plan_index(). */
 	uint32_t *members;               /* the groups' members, one block */
-	uint32_t *names;                 /* hash of the names: refs (see plan_find) */
+	uint64_t *names;                 /* hash of the names: refs (see plan_find) */
 	size_t names_mask;
 	unsigned *limits;                /* every max_parallel, by index */
 	size_t n_limits;

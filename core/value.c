@@ -259,6 +259,19 @@ nomem:
 	return ASSAY_ENOMEM;
 }
 
+static assay_value_type value_type_of(const toml_value *src)
+{
+	switch (toml_value_type(src)) {
+	case TOML_TABLE: return ASSAY_VALUE_TABLE;
+	case TOML_ARRAY: return ASSAY_VALUE_ARRAY;
+	case TOML_STRING: return ASSAY_VALUE_STRING;
+	case TOML_INTEGER: return ASSAY_VALUE_INTEGER;
+	case TOML_FLOAT: return ASSAY_VALUE_FLOAT;
+	case TOML_BOOLEAN: return ASSAY_VALUE_BOOLEAN;
+	default: return ASSAY_VALUE_DATETIME;
+	}
+}
+
 static int value_build(value_tree *t, assay_value *v, const toml_value *src)
 {
 	size_t i, n, len;
@@ -267,6 +280,7 @@ static int value_build(value_tree *t, assay_value *v, const toml_value *src)
 
 	v->src = src;
 	v->tree = t;
+	v->type = value_type_of(src);
 	switch (toml_value_type(src)) {
 	case TOML_STRING:
 		s = toml_value_string(src, &len);
@@ -336,15 +350,7 @@ void value_tree_release(value_tree *t)
 
 assay_value_type value_type(const assay_value *v)
 {
-	switch (toml_value_type(v->src)) {
-	case TOML_TABLE: return ASSAY_VALUE_TABLE;
-	case TOML_ARRAY: return ASSAY_VALUE_ARRAY;
-	case TOML_STRING: return ASSAY_VALUE_STRING;
-	case TOML_INTEGER: return ASSAY_VALUE_INTEGER;
-	case TOML_FLOAT: return ASSAY_VALUE_FLOAT;
-	case TOML_BOOLEAN: return ASSAY_VALUE_BOOLEAN;
-	default: return ASSAY_VALUE_DATETIME;
-	}
+	return v->type;
 }
 
 const char *value_type_name(const assay_value *v)

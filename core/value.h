@@ -26,6 +26,7 @@ struct assay_value {
 	bool unresolved;        /* an interpolation failed (reported): errors
 				 * about the value that results are knock-on,
 				 * and dropped */
+	assay_value_type type;  /* src's, read without a call into the parser */
 	size_t n;               /* array elements or table entries */
 	struct assay_value *items;
 	value_tree *tree;
