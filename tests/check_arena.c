@@ -1,4 +1,4 @@
-/* check_arena.c -- Check suite for core/arena.c: alignment, zeroing, copies, blocks past the largest, release and reuse. */
+/* check_arena.c -- Check suite for core/arena.c: alignment, zeroed pieces, copies, pieces larger than a block, release and reuse. */
 #include <check.h>
 #include <stdalign.h>
 #include <stddef.h>
@@ -18,6 +18,8 @@ START_TEST(pieces)
 
 		ck_assert_ptr_nonnull(p);
 		ck_assert_uint_eq((uintptr_t)p % alignof(max_align_t), 0);
+		for (size_t k = 0; k < i % 37; k++)
+			ck_assert_int_eq(((char *)p)[k], 0);
 		memset(p, 0xab, i % 37); /* writable to its end: ASan would say */
 	}
 	z = arena_calloc(&a, 100, sizeof *z);
