@@ -162,7 +162,7 @@ static void fill_row(plan_sweep *s, size_t c)
 	}
 }
 
-/* "lr[lr=0.1,bs=32]", in p's strings; NULL when out of memory. */
+/* "lr[lr=0.1,bs=32]", in p's arena; NULL when out of memory. */
 static char *trial_id(plan *p, const char *base, const assay_param *row, size_t np)
 {
 	size_t len = strlen(base) + 3, j;

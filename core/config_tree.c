@@ -101,7 +101,7 @@ static uint32_t add_sweep(plan *p, const plan_sweep *s)
 	return (uint32_t)p->n_sweeps++;
 }
 
-/* "group.name", in p's strings; NULL when out of memory. */
+/* "group.name", in p's arena; NULL when out of memory. */
 static char *join_id(plan *p, uint32_t group, const char *name)
 {
 	size_t len = strlen(name), at;

@@ -92,14 +92,12 @@ static void collect_preds(graph *g, const plan *p, const uint32_t *gates, size_t
 	g->pred_at[g->n] = (uint32_t)at;
 }
 
-/* The successor rows from the predecessor rows: counted, then filled in
- * node order, so that each row is sorted. */
+/* The successor rows from the predecessor rows: counted (succ_at starts
+ * zeroed), then filled in node order, so that each row is sorted. */
 static void collect_succs(graph *g)
 {
 	size_t i, k;
 
-	for (i = 0; i <= g->n; i++)
-		g->succ_at[i] = 0;
 	for (k = 0; k < g->pred_at[g->n]; k++)
 		g->succ_at[g->pred[k] + 1]++;
 	for (i = 0; i < g->n; i++)
@@ -225,9 +223,9 @@ static size_t topological_order(graph *g, uint32_t *indeg)
 	return tail;
 }
 
-/* Every array of g in one bigarray (on huge pages when large): the rows'
- * starts, the order, Kahn's in-degrees, and room for max_edges edges
- * each way.  0 or ASSAY_ENOMEM. */
+/* Every array of g in one bigarray (zeroed; on huge pages when large):
+ * the rows' starts, the order, Kahn's in-degrees, and room for max_edges
+ * edges each way.  0 or ASSAY_ENOMEM. */
 static int graph_alloc(graph *g, size_t max_edges, uint32_t **indeg)
 {
 	size_t n = g->n;
