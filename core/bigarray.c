@@ -11,8 +11,9 @@
 
 #define HUGE_PAGE ((size_t)2 << 20)
 
-/* Below a few huge pages, malloc's own memory is as good. */
-#define BIG (4 * HUGE_PAGE)
+/* Below a huge page, malloc's own memory is as good; from one on, a
+ * 4 KiB page fault costs more than the memory a huge page may waste. */
+#define BIG HUGE_PAGE
 
 static size_t total_len(size_t n, size_t size)
 {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigarray.h"
 #include "config.h"
 #include "config_read.h"
 
@@ -110,18 +111,38 @@ static int cmp_order(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
+/* Whether the nodes are in the order of their tables already: a file of
+ * one kind, or of kinds not interleaved, is. */
+static bool in_declaration_order(const plan *p)
+{
+	size_t i;
+
+	for (i = 1; i < p->n_nodes; i++) {
+		toml_pos a = toml_value_pos(p->nodes[i - 1].table->src);
+		toml_pos b = toml_value_pos(p->nodes[i].table->src);
+
+		if (a.line > b.line || (a.line == b.line && a.column > b.column))
+			return false;
+	}
+	return true;
+}
+
 /* Nodes were collected kind by kind; results are reported in the order the
  * file declares them, whatever their kind (a matrix's trials stay in
  * expansion order: they share one table). */
 static int sort_declaration_order(plan *p)
 {
-	node_order *order = malloc((p->n_nodes ? p->n_nodes : 1) * sizeof *order);
-	plan_node *sorted = malloc((p->n_nodes ? p->n_nodes : 1) * sizeof *sorted);
+	node_order *order;
+	plan_node *sorted;
 	size_t i;
 
+	if (in_declaration_order(p))
+		return 0;
+	order = malloc((p->n_nodes ? p->n_nodes : 1) * sizeof *order);
+	sorted = bigarray_new(p->n_nodes, sizeof *sorted);
 	if (!order || !sorted) {
 		free(order);
-		free(sorted);
+		bigarray_free(sorted, p->n_nodes, sizeof *sorted);
 		return ASSAY_ENOMEM;
 	}
 	for (i = 0; i < p->n_nodes; i++) {
@@ -132,9 +153,9 @@ static int sort_declaration_order(plan *p)
 	for (i = 0; i < p->n_nodes; i++)
 		sorted[i] = p->nodes[order[i].index];
 	free(order);
-	free(p->nodes);
+	bigarray_free(p->nodes, p->cap_nodes, sizeof *p->nodes);
 	p->nodes = sorted;
-	p->cap_nodes = p->n_nodes ? p->n_nodes : 1;
+	p->cap_nodes = p->n_nodes;
 	return 0;
 }
 
@@ -147,6 +168,8 @@ static int load_nodes(plan *p)
 	size_t i;
 	int rc;
 
+	if ((rc = config_tree_reserve(p, root)) < 0)
+		return rc;
 	for (i = 0; i < value_len(root); i++) {
 		const char *key;
 		const assay_value *v = value_at(root, i, &key);
@@ -164,10 +187,10 @@ static int load_nodes(plan *p)
 	return 0;
 }
 
-int config_load(plan *p, const char *path, unsigned default_workers, diag *d)
+int config_load_doc(plan *p, const toml_doc *doc, const char *path,
+		    unsigned default_workers, diag *d)
 {
 	const assay_value *root;
-	toml_error err;
 	size_t i;
 	int rc;
 
@@ -177,15 +200,7 @@ int config_load(plan *p, const char *path, unsigned default_workers, diag *d)
 	p->timeout_ms = 60000;
 	if (!(p->path = strdup(path)))
 		return ASSAY_ENOMEM;
-	p->doc = toml_parse_file(path, &err);
-	if (!p->doc) {
-		if (err.pos.line)
-			diag_add(d, path, err.pos.line, err.pos.column, "%s", err.message);
-		else
-			diag_add(d, NULL, 0, 0, "%s", err.message);
-		return ASSAY_EINVAL;
-	}
-	rc = value_tree_build(&p->values, toml_doc_root(p->doc), path, d);
+	rc = value_tree_build(&p->values, toml_doc_root(doc), path, d);
 	p->have_values = true;
 	if (rc < 0)
 		return rc;
@@ -206,4 +221,23 @@ int config_load(plan *p, const char *path, unsigned default_workers, diag *d)
 	for (i = 0; i < p->n_nodes; i++)
 		p->n_executions += p->nodes[i].kind == ASSAY_KIND_VALIDATION ? p->nodes[i].n_items : 1;
 	return plan_index(p, d);
+}
+
+int config_load(plan *p, const char *path, unsigned default_workers, diag *d)
+{
+	toml_error err;
+	toml_doc *doc = toml_parse_file(path, &err);
+	int rc;
+
+	if (!doc) {
+		memset(p, 0, sizeof *p);
+		if (err.pos.line)
+			diag_add(d, path, err.pos.line, err.pos.column, "%s", err.message);
+		else
+			diag_add(d, NULL, 0, 0, "%s", err.message);
+		return (p->path = strdup(path)) ? ASSAY_EINVAL : ASSAY_ENOMEM;
+	}
+	rc = config_load_doc(p, doc, path, default_workers, d);
+	p->doc = doc; /* the plan owns the document it parsed */
+	return rc;
 }

@@ -20,6 +20,12 @@ struct registry;
  * in every case. */
 int config_load(plan *p, const char *path, unsigned default_workers, diag *d);
 
+/* config_load() of a document already parsed from the file at path (which
+ * names it in errors and is the base of its relative paths).  The plan
+ * borrows doc: it must outlive the plan, and plan_release() leaves it. */
+int config_load_doc(plan *p, const toml_doc *doc, const char *path,
+		    unsigned default_workers, diag *d);
+
 /* With the plugins loaded: resolve each node's type (an unknown one names
  * the plugins that were loaded), reject unknown keys with a suggestion,
  * check `after` references and resources, and run every type's prepare.

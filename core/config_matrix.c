@@ -162,15 +162,15 @@ static void fill_row(plan_sweep *s, size_t c)
 	}
 }
 
-/* "lr[lr=0.1,bs=32]": malloc'd, or NULL. */
-static char *trial_id(const char *base, const assay_param *row, size_t np)
+/* "lr[lr=0.1,bs=32]", in p's arena; NULL when out of memory. */
+static char *trial_id(plan *p, const char *base, const assay_param *row, size_t np)
 {
 	size_t len = strlen(base) + 3, j;
 	char *id, *at;
 
 	for (j = 0; j < np; j++)
 		len += strlen(row[j].name) + strlen(row[j].value) + 2;
-	if (!(id = malloc(len)))
+	if (!(id = arena_alloc(&p->mem, len)))
 		return NULL;
 	at = id + sprintf(id, "%s[", base);
 	for (j = 0; j < np; j++)
@@ -200,7 +200,7 @@ int config_matrix_expand(plan *p, uint32_t sweep, const plan_node *proto, size_t
 		n->n_params = s->n_params;
 		n->items = NULL;
 		n->n_items = 0;
-		if (!(n->id = trial_id(s->id, n->params, n->n_params)))
+		if (!(n->id = trial_id(p, s->id, n->params, n->n_params)))
 			return ASSAY_ENOMEM;
 	}
 	return 0;

@@ -35,11 +35,11 @@ static void check_after(const plan *p, suggestions *s, const plan_node *n)
 	bool one = value_type(n->after) == ASSAY_VALUE_STRING;
 	size_t j;
 
-	for (j = 0; j < (one ? 1 : value_len(n->after)); j++) {
+	for (j = 0; j < n->n_after; j++) {
 		const assay_value *v = one ? n->after : value_at(n->after, j, NULL);
 		const char *name = value_string(v), *hint = NULL;
 
-		if (plan_find(p, name) != PLAN_NONE)
+		if (n->after_refs[j] != PLAN_NONE)
 			continue;
 		if (!s->made) {
 			if ((s->names = plan_names(p, &s->n)))

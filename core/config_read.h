@@ -53,6 +53,11 @@ int config_grow(void *array, size_t *cap, size_t n, size_t size);
 int config_tree_load(plan *p, unsigned kind, uint32_t group, const assay_value *t,
 		     unsigned depth);
 
+/* Room for the nodes of root's node tables, before config_tree_load()
+ * reads them: the array is sized once rather than grown by doubling
+ * (config_tree.c).  0 or ASSAY_ENOMEM. */
+int config_tree_reserve(plan *p, const assay_value *root);
+
 /* A new zeroed node at the end of p's, or NULL when out of memory or
  * past PLAN_MAX_NODES (config_tree.c). */
 plan_node *config_tree_new_node(plan *p);

@@ -9,18 +9,70 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigarray.h"
 #include "config_read.h"
 #include "status.h"
 
 static const char *const group_keys[] = { "max_parallel", "description" };
 
+/* Room for cap nodes in all: the array is a bigarray (zeroed, on huge
+ * pages when large), so it is moved, not realloc()ed. */
+static int reserve_nodes(plan *p, size_t cap)
+{
+	plan_node *nodes;
+
+	if (cap <= p->cap_nodes)
+		return 0;
+	if (!(nodes = bigarray_new(cap, sizeof *nodes)))
+		return ASSAY_ENOMEM;
+	if (p->n_nodes)
+		memcpy(nodes, p->nodes, p->n_nodes * sizeof *nodes);
+	bigarray_free(p->nodes, p->cap_nodes, sizeof *nodes);
+	p->nodes = nodes;
+	p->cap_nodes = cap;
+	return 0;
+}
+
 plan_node *config_tree_new_node(plan *p)
 {
 	if (p->n_nodes >= PLAN_MAX_NODES ||
-	    config_grow(&p->nodes, &p->cap_nodes, p->n_nodes, sizeof *p->nodes) < 0)
+	    (p->n_nodes == p->cap_nodes &&
+	     reserve_nodes(p, p->cap_nodes ? 2 * p->cap_nodes : 16) < 0))
 		return NULL;
-	memset(&p->nodes[p->n_nodes], 0, sizeof *p->nodes);
 	return &p->nodes[p->n_nodes++];
+}
+
+/* The node tables under t, at most PLAN_MAX_NODES: a matrix counts as one,
+ * as the file has not been checked yet. */
+static size_t count_nodes(const assay_value *t, unsigned depth)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < value_len(t) && n < PLAN_MAX_NODES; i++) {
+		const assay_value *v = value_at(t, i, NULL);
+
+		if (value_type(v) != ASSAY_VALUE_TABLE)
+			continue;
+		if (value_get(v, "type"))
+			n++;
+		else if (depth < PLAN_MAX_DEPTH)
+			n += count_nodes(v, depth + 1);
+	}
+	return n;
+}
+
+int config_tree_reserve(plan *p, const assay_value *root)
+{
+	static const char *const kinds[] = { "check", "trial", "validation" };
+	size_t i, n = 0;
+
+	for (i = 0; i < N(kinds); i++) {
+		const assay_value *t = value_get(root, kinds[i]);
+
+		if (t && value_type(t) == ASSAY_VALUE_TABLE)
+			n += count_nodes(t, 0);
+	}
+	return reserve_nodes(p, n < PLAN_MAX_NODES ? n : PLAN_MAX_NODES);
 }
 
 /* A group named id inside parent; its index, or PLAN_NONE when out of
@@ -49,14 +101,20 @@ static uint32_t add_sweep(plan *p, const plan_sweep *s)
 	return (uint32_t)p->n_sweeps++;
 }
 
-static char *join_id(const plan *p, uint32_t group, const char *name)
+/* "group.name", in p's arena; NULL when out of memory. */
+static char *join_id(plan *p, uint32_t group, const char *name)
 {
+	size_t len = strlen(name), at;
 	char *id;
 
 	if (group == PLAN_NONE)
-		return strdup(name);
-	if (asprintf(&id, "%s.%s", p->groups[group].name, name) < 0)
+		return arena_strndup(&p->mem, name, len);
+	at = strlen(p->groups[group].name) + 1;
+	if (!(id = arena_alloc(&p->mem, at + len + 1)))
 		return NULL;
+	memcpy(id, p->groups[group].name, at - 1);
+	id[at - 1] = '.';
+	memcpy(id + at, name, len + 1);
 	return id;
 }
 
@@ -84,12 +142,9 @@ static int add_matrix(plan *p, const plan_node *proto, plan_sweep *sweep,
 
 	sweep->matrix = matrix;
 	sweep->table = proto->table;
-	if (!(sweep->id = strdup(proto->id)))
+	sweep->id = proto->id;
+	if ((s = add_sweep(p, sweep)) == PLAN_NONE)
 		return ASSAY_ENOMEM;
-	if ((s = add_sweep(p, sweep)) == PLAN_NONE) {
-		free((char *)sweep->id);
-		return ASSAY_ENOMEM;
-	}
 	return config_matrix_expand(p, s, proto, combinations);
 }
 
@@ -125,7 +180,6 @@ static int load_node(plan *p, unsigned kind, uint32_t group, const assay_value *
 	if (rc == ASSAY_EINVAL)
 		value_key_error(t, "`%s` would make more than %d nodes in all", proto.id ? proto.id : t->key,
 				 PLAN_MAX_NODES);
-	free(proto.id);
 	for (j = 0; j < proto.n_items; j++)
 		free(proto.items[j]);
 	free(proto.items);
@@ -185,10 +239,8 @@ int config_tree_load(plan *p, unsigned kind, uint32_t group, const assay_value *
 			return ASSAY_ENOMEM;
 		if (value_len(v) == 0)
 			value_key_error(v, "`%s` has no `type` and no nodes: a node needs `type = \"...\"`", id);
-		if ((g = add_group(p, id, group, v)) == PLAN_NONE) {
-			free(id);
+		if ((g = add_group(p, id, group, v)) == PLAN_NONE)
 			return ASSAY_ENOMEM;
-		}
 		if ((rc = config_tree_load(p, kind, g, v, depth + 1)) < 0)
 			return rc;
 	}

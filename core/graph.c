@@ -6,116 +6,109 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigarray.h"
 #include "graph.h"
 #include "status.h"
 
-typedef struct edge {
-	uint32_t from, to; /* `to` waits for `from` */
-} edge;
-
-typedef struct edges {
-	edge *e;
-	size_t n, cap;
-} edges;
-
-static int add_edge(edges *es, size_t from, size_t to)
+/* The most predecessors node i can have: what its `after` refs stand for
+ * and, unless it is a gate, every gate.  An unknown name was reported by
+ * config. */
+static size_t max_preds(const plan *p, const plan_node *n, size_t n_gates)
 {
-	if (es->n == es->cap) {
-		size_t cap = es->cap ? es->cap * 2 : 256;
-		edge *e = realloc(es->e, cap * sizeof *e);
+	size_t j, m = n->gate ? 0 : n_gates;
 
-		if (!e)
-			return ASSAY_ENOMEM;
-		es->e = e;
-		es->cap = cap;
+	for (j = 0; j < n->n_after; j++)
+		if (n->after_refs[j] != PLAN_NONE)
+			m += plan_span_of(p, n->after_refs[j]).n;
+	return m;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* row[0 .. n) sorted, each once (`after` may name a node twice: itself
+ * and through its group); the new length.  Most rows hold a few. */
+static size_t sort_row(uint32_t *row, size_t n)
+{
+	size_t i, j, w;
+
+	if (n > 16) {
+		qsort(row, n, sizeof *row, cmp_u32);
+	} else {
+		for (i = 1; i < n; i++) {
+			uint32_t v = row[i];
+
+			for (j = i; j > 0 && row[j - 1] > v; j--)
+				row[j] = row[j - 1];
+			row[j] = v;
+		}
 	}
-	es->e[es->n].from = (uint32_t)from;
-	es->e[es->n].to = (uint32_t)to;
-	es->n++;
-	return 0;
+	for (i = 0, w = 0; i < n; i++)
+		if (w == 0 || row[w - 1] != row[i])
+			row[w++] = row[i];
+	return w;
 }
 
-static int cmp_edge(const void *a, const void *b)
+/* Node i's predecessors into row (room for max_preds()); how many. */
+static size_t fill_preds(const plan *p, const plan_node *n, const uint32_t *gates,
+			 size_t n_gates, uint32_t *row)
 {
-	const edge *x = a, *y = b;
+	size_t j, k, m = 0;
 
-	if (x->to != y->to)
-		return x->to < y->to ? -1 : 1;
-	return x->from < y->from ? -1 : x->from > y->from;
-}
+	for (j = 0; j < n->n_after; j++) {
+		plan_span s;
 
-/* Edges from every node named by `name` (a node id, every member of a
- * group, every trial of a matrix) to node `to`.  An unknown name was
- * reported by config. */
-static int add_after(edges *es, const plan *p, const char *name, size_t to)
-{
-	uint32_t ref = plan_find(p, name), k;
-	plan_span s;
-	int rc = 0;
-
-	if (ref == PLAN_NONE)
-		return 0;
-	s = plan_span_of(p, ref);
-	for (k = 0; k < s.n && rc == 0; k++)
-		rc = add_edge(es, plan_span_at(&s, k), to);
-	return rc;
-}
-
-static int collect_edges(const plan *p, edges *es)
-{
-	uint32_t *gates = malloc((p->n_nodes ? p->n_nodes : 1) * sizeof *gates);
-	size_t i, j, n_gates = 0;
-	int rc = 0;
-
-	if (!gates)
-		return ASSAY_ENOMEM;
-	for (i = 0; i < p->n_nodes; i++)
-		if (p->nodes[i].gate)
-			gates[n_gates++] = (uint32_t)i;
-	for (i = 0; i < p->n_nodes && rc == 0; i++) {
-		const assay_value *after = p->nodes[i].after;
-
-		if (after && value_type(after) == ASSAY_VALUE_STRING)
-			rc = add_after(es, p, value_string(after), i);
-		for (j = 0; after && value_type(after) == ASSAY_VALUE_ARRAY &&
-			    j < value_len(after) && rc == 0; j++)
-			rc = add_after(es, p, value_string(value_at(after, j, NULL)), i);
-		/* Every node that is not a gate waits for every gate. */
-		for (j = 0; !p->nodes[i].gate && j < n_gates && rc == 0; j++)
-			rc = add_edge(es, gates[j], i);
+		if (n->after_refs[j] == PLAN_NONE)
+			continue;
+		s = plan_span_of(p, n->after_refs[j]);
+		for (k = 0; k < s.n; k++)
+			row[m++] = plan_span_at(&s, (uint32_t)k);
 	}
-	free(gates);
-	return rc;
+	/* Every node that is not a gate waits for every gate. */
+	for (k = 0; !n->gate && k < n_gates; k++)
+		row[m++] = gates[k];
+	return sort_row(row, m);
 }
 
-/* Compressed rows of the edges sorted by `key` (to: predecessors). */
-static int build_rows(size_t n, const edge *e, size_t ne, bool by_to,
-		      uint32_t **at_out, uint32_t **list_out)
+/* The predecessor rows, in plan order, each sorted: pred_at's prefix
+ * sums of max_preds() give each row room, and the rows are moved down as
+ * duplicates shrink them.  g->pred has room for max edges. */
+static void collect_preds(graph *g, const plan *p, const uint32_t *gates, size_t n_gates)
 {
-	uint32_t *at = calloc(n + 1, sizeof *at), *list = malloc((ne ? ne : 1) * sizeof *list);
-	size_t i;
+	size_t i, at = 0;
 
-	if (!at || !list) {
-		free(at);
-		free(list);
-		return ASSAY_ENOMEM;
+	for (i = 0; i < g->n; i++) {
+		size_t m = fill_preds(p, &p->nodes[i], gates, n_gates, g->pred + g->pred_at[i]);
+
+		if (at < g->pred_at[i])
+			memmove(g->pred + at, g->pred + g->pred_at[i], m * sizeof *g->pred);
+		g->pred_at[i] = (uint32_t)at;
+		at += m;
 	}
-	for (i = 0; i < ne; i++)
-		at[(by_to ? e[i].to : e[i].from) + 1]++;
-	for (i = 0; i < n; i++)
-		at[i + 1] += at[i];
+	g->pred_at[g->n] = (uint32_t)at;
+}
+
+/* The successor rows from the predecessor rows: counted (succ_at starts
+ * zeroed), then filled in node order, so that each row is sorted. */
+static void collect_succs(graph *g)
+{
+	size_t i, k;
+
+	for (k = 0; k < g->pred_at[g->n]; k++)
+		g->succ_at[g->pred[k] + 1]++;
+	for (i = 0; i < g->n; i++)
+		g->succ_at[i + 1] += g->succ_at[i];
 	/* Fill with a moving cursor per row, then shift the cursors back. */
-	for (i = 0; i < ne; i++) {
-		uint32_t row = by_to ? e[i].to : e[i].from;
-
-		list[at[row]++] = by_to ? e[i].from : e[i].to;
-	}
-	for (i = n; i > 0; i--)
-		at[i] = at[i - 1];
-	at[0] = 0;
-	*at_out = at;
-	*list_out = list;
-	return 0;
+	for (i = 0; i < g->n; i++)
+		for (k = g->pred_at[i]; k < g->pred_at[i + 1]; k++)
+			g->succ[g->succ_at[g->pred[k]]++] = (uint32_t)i;
+	for (i = g->n; i > 0; i--)
+		g->succ_at[i] = g->succ_at[i - 1];
+	g->succ_at[0] = 0;
 }
 
 /* Past this many characters a cycle's path shows its first and last
@@ -163,9 +156,10 @@ static char *cycle_path(const plan *p, const uint32_t *cycle, size_t n)
 	return out;
 }
 
-/* Kahn's algorithm left some nodes unordered: each has an unordered
- * predecessor, so walking predecessors from one must revisit a node. */
-static void report_cycle(const graph *g, const plan *p, const bool *ordered, diag *d)
+/* Kahn's algorithm left some nodes unordered (indeg above 0): each has an
+ * unordered predecessor, so walking predecessors from one must revisit a
+ * node. */
+static void report_cycle(const graph *g, const plan *p, const uint32_t *indeg, diag *d)
 {
 	uint32_t *seen_at = malloc(g->n * sizeof *seen_at), *walk = malloc((g->n + 1) * sizeof *walk);
 	size_t i, len = 0, start, k;
@@ -176,13 +170,13 @@ static void report_cycle(const graph *g, const plan *p, const bool *ordered, dia
 		goto out;
 	for (i = 0; i < g->n; i++)
 		seen_at[i] = UINT32_MAX;
-	for (i = 0; i < g->n && ordered[i]; i++)
+	for (i = 0; i < g->n && indeg[i] == 0; i++)
 		;
 	v = (uint32_t)i;
 	while (seen_at[v] == UINT32_MAX) {
 		seen_at[v] = (uint32_t)len;
 		walk[len++] = v;
-		for (k = g->pred_at[v]; k < g->pred_at[v + 1] && ordered[g->pred[k]]; k++)
+		for (k = g->pred_at[v]; k < g->pred_at[v + 1] && indeg[g->pred[k]] == 0; k++)
 			;
 		v = g->pred[k];
 	}
@@ -209,65 +203,82 @@ out:
 	free(walk);
 }
 
-int graph_build(graph *g, const plan *p, diag *d)
+/* Kahn's algorithm; the order array doubles as its queue.  Returns how
+ * many nodes it ordered: fewer than g->n after a cycle, whose nodes keep
+ * an indeg above 0. */
+static size_t topological_order(graph *g, uint32_t *indeg)
 {
-	edges es = { 0 };
-	uint32_t *indeg = NULL;
-	bool *ordered = NULL;
-	size_t i, k, head = 0, tail = 0, w;
-	int rc;
+	size_t i, k, head = 0, tail = 0;
 
-	memset(g, 0, sizeof *g);
-	g->n = p->n_nodes;
-	if ((rc = collect_edges(p, &es)) < 0)
-		goto out;
-	if (es.n) /* es.e is NULL without edges: qsort's argument must not be */
-		qsort(es.e, es.n, sizeof *es.e, cmp_edge);
-	/* `after` may name a node twice (itself and through its group). */
-	for (i = 0, w = 0; i < es.n; i++)
-		if (w == 0 || es.e[w - 1].from != es.e[i].from || es.e[w - 1].to != es.e[i].to)
-			es.e[w++] = es.e[i];
-	es.n = w;
-	if ((rc = build_rows(g->n, es.e, es.n, true, &g->pred_at, &g->pred)) < 0 ||
-	    (rc = build_rows(g->n, es.e, es.n, false, &g->succ_at, &g->succ)) < 0)
-		goto out;
-	g->order = malloc((g->n ? g->n : 1) * sizeof *g->order);
-	indeg = malloc((g->n ? g->n : 1) * sizeof *indeg);
-	ordered = calloc(g->n ? g->n : 1, sizeof *ordered);
-	if (!g->order || !indeg || !ordered) {
-		rc = ASSAY_ENOMEM;
-		goto out;
-	}
 	for (i = 0; i < g->n; i++)
 		if ((indeg[i] = g->pred_at[i + 1] - g->pred_at[i]) == 0)
 			g->order[tail++] = (uint32_t)i;
-	/* The order array doubles as Kahn's queue. */
 	while (head < tail) {
 		uint32_t v = g->order[head++];
 
-		ordered[v] = true;
 		for (k = g->succ_at[v]; k < g->succ_at[v + 1]; k++)
 			if (--indeg[g->succ[k]] == 0)
 				g->order[tail++] = g->succ[k];
 	}
-	if (tail < g->n) {
-		report_cycle(g, p, ordered, d);
+	return tail;
+}
+
+/* Every array of g in one bigarray (zeroed; on huge pages when large):
+ * the rows' starts, the order, Kahn's in-degrees, and room for max_edges
+ * edges each way.  0 or ASSAY_ENOMEM. */
+static int graph_alloc(graph *g, size_t max_edges, uint32_t **indeg)
+{
+	size_t n = g->n;
+
+	if (max_edges > UINT32_MAX || max_edges > (SIZE_MAX / sizeof *g->mem - 4 * n - 2) / 2)
+		return ASSAY_ENOMEM;
+	g->mem_len = 4 * n + 2 + 2 * max_edges;
+	if (!(g->mem = bigarray_new(g->mem_len, sizeof *g->mem)))
+		return ASSAY_ENOMEM;
+	g->pred_at = g->mem;
+	g->succ_at = g->pred_at + n + 1;
+	g->order = g->succ_at + n + 1;
+	*indeg = g->order + n;
+	g->pred = *indeg + n;
+	g->succ = g->pred + max_edges;
+	return 0;
+}
+
+int graph_build(graph *g, const plan *p, diag *d)
+{
+	uint32_t *gates = malloc((p->n_nodes ? p->n_nodes : 1) * sizeof *gates), *indeg;
+	size_t i, n_gates = 0, max_edges = 0;
+	int rc = ASSAY_ENOMEM;
+
+	memset(g, 0, sizeof *g);
+	g->n = p->n_nodes;
+	if (!gates)
+		return rc;
+	for (i = 0; i < p->n_nodes; i++)
+		if (p->nodes[i].gate)
+			gates[n_gates++] = (uint32_t)i;
+	for (i = 0; i < p->n_nodes; i++)
+		max_edges += max_preds(p, &p->nodes[i], n_gates);
+	if ((rc = graph_alloc(g, max_edges, &indeg)) < 0)
+		goto out;
+	/* Each row's room: where collect_preds() fills it. */
+	g->pred_at[0] = 0;
+	for (i = 0; i < p->n_nodes; i++)
+		g->pred_at[i + 1] = g->pred_at[i] + (uint32_t)max_preds(p, &p->nodes[i], n_gates);
+	collect_preds(g, p, gates, n_gates);
+	collect_succs(g);
+	if (topological_order(g, indeg) < g->n) {
+		report_cycle(g, p, indeg, d);
 		rc = ASSAY_EINVAL;
 	}
 out:
-	free(es.e);
-	free(indeg);
-	free(ordered);
+	free(gates);
 	return rc;
 }
 
 void graph_release(graph *g)
 {
-	free(g->succ_at);
-	free(g->succ);
-	free(g->pred_at);
-	free(g->pred);
-	free(g->order);
+	bigarray_free(g->mem, g->mem_len, sizeof *g->mem);
 	memset(g, 0, sizeof *g);
 }
 

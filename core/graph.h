@@ -20,6 +20,8 @@ typedef struct graph {
 	uint32_t *succ_at, *succ;
 	uint32_t *pred_at, *pred;
 	uint32_t *order;  /* a topological order (dependencies first) */
+	uint32_t *mem;    /* all of the above, one bigarray of mem_len */
+	size_t mem_len;
 } graph;
 
 /* Build the graph of p.  A cycle is reported to d as its path

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigarray.h"
 #include "plan.h"
 
 const char *plan_node_param(const plan_node *n, const char *name)
@@ -138,29 +139,48 @@ static const assay_value *ref_table(const plan *p, uint32_t ref)
 	return p->sweeps[ref - p->n_groups].table;
 }
 
-static size_t name_hash(const char *s)
+static uint64_t name_hash(const char *s)
 {
 	uint64_t h = 1469598103934665603u; /* FNV-1a */
 
 	while (*s)
 		h = (h ^ (unsigned char)*s++) * 1099511628211u;
-	return (size_t)h;
+	return h;
 }
 
-/* The slot holding name, or the empty slot where it would go. */
-static uint32_t *name_slot(const plan *p, const char *name)
+/* A slot of the name index holds the upper half of its name's hash above
+ * its ref + 1; 0 is empty.  A probe compares the hashes first, so that
+ * passing another name's slot reads no string. */
+static uint64_t slot_of(uint64_t hash, uint32_t ref)
 {
-	size_t i = name_hash(name) & p->names_mask;
+	return (hash & 0xffffffff00000000u) | ((uint64_t)ref + 1);
+}
 
-	for (; p->names[i] != PLAN_NONE; i = (i + 1) & p->names_mask)
-		if (strcmp(plan_ref_name(p, p->names[i]), name) == 0)
+static uint32_t slot_ref(uint64_t slot)
+{
+	return (uint32_t)slot - 1;
+}
+
+/* The slot holding name (of that hash), or the empty slot where it would go. */
+static uint64_t *name_slot(const plan *p, const char *name, uint64_t hash)
+{
+	size_t i = (size_t)hash & p->names_mask;
+
+	for (; p->names[i]; i = (i + 1) & p->names_mask)
+		if (p->names[i] >> 32 == hash >> 32 &&
+		    strcmp(plan_ref_name(p, slot_ref(p->names[i])), name) == 0)
 			break;
 	return &p->names[i];
 }
 
 uint32_t plan_find(const plan *p, const char *name)
 {
-	return p->names ? *name_slot(p, name) : PLAN_NONE;
+	uint64_t *slot;
+
+	if (!p->names)
+		return PLAN_NONE;
+	slot = name_slot(p, name, name_hash(name));
+	return *slot ? slot_ref(*slot) : PLAN_NONE;
 }
 
 /* Of the groups and matrices named like ref, the table declared last:
@@ -206,24 +226,26 @@ static int index_names(plan *p, diag *d)
 
 	while (cap < 2 * total)
 		cap *= 2;
-	free(p->names);
-	if (!(p->names = malloc(cap * sizeof *p->names)))
+	bigarray_free(p->names, p->names_mask + 1, sizeof *p->names);
+	if (!(p->names = bigarray_new(cap, sizeof *p->names)))
 		return ASSAY_ENOMEM;
-	memset(p->names, 0xff, cap * sizeof *p->names); /* PLAN_NONE */
 	p->names_mask = cap - 1;
 	for (ref = 0; ref < total; ref++) {
-		uint32_t *slot, *grown;
+		const char *name = plan_ref_name(p, ref);
+		uint64_t hash, *slot;
+		uint32_t *grown;
 		size_t k;
 
 		if (ref >= p->n_nodes + p->n_groups &&
 		    !sweep_named(&p->sweeps[ref - p->n_nodes - p->n_groups]))
 			continue;
-		slot = name_slot(p, plan_ref_name(p, ref));
-		if (*slot == PLAN_NONE) {
-			*slot = ref;
+		hash = name_hash(name);
+		slot = name_slot(p, name, hash);
+		if (!*slot) {
+			*slot = slot_of(hash, ref);
 			continue;
 		}
-		for (k = 0; k < n_dups && dups[k] != *slot; k++)
+		for (k = 0; k < n_dups && dups[k] != slot_ref(*slot); k++)
 			;
 		if (k < n_dups)
 			continue;
@@ -232,7 +254,7 @@ static int index_names(plan *p, diag *d)
 			return ASSAY_ENOMEM;
 		}
 		dups = grown;
-		dups[n_dups++] = *slot;
+		dups[n_dups++] = slot_ref(*slot);
 	}
 	report_twice(p, dups, n_dups, d);
 	free(dups);
@@ -271,12 +293,41 @@ plan_span plan_span_of(const plan *p, uint32_t ref)
 	return s;
 }
 
+/* The names in each node's `after`, found once.  A matrix's trials share
+ * one table, so they share its refs too. */
+static int index_after(plan *p)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->n_nodes; i++) {
+		plan_node *n = &p->nodes[i];
+		bool one;
+		uint32_t *refs;
+
+		if (!n->after)
+			continue;
+		if (i > 0 && p->nodes[i - 1].after == n->after) {
+			n->after_refs = p->nodes[i - 1].after_refs;
+			n->n_after = p->nodes[i - 1].n_after;
+			continue;
+		}
+		one = value_type(n->after) == ASSAY_VALUE_STRING;
+		n->n_after = one ? 1 : value_len(n->after);
+		if (!(refs = arena_calloc(&p->mem, n->n_after, sizeof *refs)))
+			return ASSAY_ENOMEM;
+		for (j = 0; j < n->n_after; j++)
+			refs[j] = plan_find(p, value_string(one ? n->after : value_at(n->after, j, NULL)));
+		n->after_refs = refs;
+	}
+	return 0;
+}
+
 int plan_index(plan *p, diag *d)
 {
 	index_sweeps(p);
-	if (index_members(p) < 0 || index_limits(p) < 0)
+	if (index_members(p) < 0 || index_limits(p) < 0 || index_names(p, d) < 0)
 		return ASSAY_ENOMEM;
-	return index_names(p, d);
+	return index_after(p);
 }
 
 /* --- release -------------------------------------------------------------- */
@@ -296,7 +347,6 @@ static void node_release(plan_node *n)
 	for (j = 0; j < n->n_items; j++)
 		free(n->items[j]);
 	free(n->items);
-	free(n->id);
 }
 
 void plan_release(plan *p)
@@ -305,15 +355,11 @@ void plan_release(plan *p)
 
 	for (i = 0; i < p->n_nodes; i++)
 		node_release(&p->nodes[i]);
-	free(p->nodes);
-	for (i = 0; i < p->n_groups; i++)
-		free(p->groups[i].name);
+	bigarray_free(p->nodes, p->cap_nodes, sizeof *p->nodes);
 	free(p->groups);
 	for (i = 0; i < p->n_sweeps; i++) {
 		plan_sweep *s = &p->sweeps[i];
 
-		if (s->matrix) /* else the id is its trial's */
-			free((char *)s->id);
 		for (j = 0; j < s->n_values; j++)
 			free(s->values[j]);
 		free(s->values);
@@ -321,11 +367,12 @@ void plan_release(plan *p)
 	}
 	free(p->sweeps);
 	free(p->members);
-	free(p->names);
+	bigarray_free(p->names, p->names_mask + 1, sizeof *p->names);
 	free(p->limits);
 	if (p->have_values)
 		value_tree_release(&p->values);
 	toml_doc_free(p->doc);
+	arena_release(&p->mem);
 	free(p->state_dir);
 	free(p->path);
 	memset(p, 0, sizeof *p);

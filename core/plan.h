@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
 #include "assay/plugin.h"
 #include "diag.h"
 #include "toml.h"
@@ -48,6 +49,8 @@ typedef struct plan_node {
 	const assay_value *table;        /* the node's table; its keys are the options */
 	const char *type_name;
 	const assay_value *after;        /* array of ids or group names, or NULL */
+	const uint32_t *after_refs;      /* each name of after as plan_find() finds it */
+	size_t n_after;
 	const char *skip;                /* `skip`: the reason it never runs, or NULL */
 	int64_t retry_delay_ms;          /* base of the exponential backoff */
 	double estimate_s;               /* declared duration for the critical path; 0: none */
@@ -95,7 +98,7 @@ typedef struct plan_sweep {
 
 typedef struct plan {
 	char *path;
-	toml_doc *doc;
+	toml_doc *doc;                   /* what config_load() parsed; NULL when borrowed */
 	value_tree values;
 	bool have_values;
 
@@ -119,16 +122,20 @@ typedef struct plan {
 	plan_sweep *sweeps;              /* in the order of their tables in the file */
 	size_t n_sweeps, cap_sweeps;
 
+	arena mem;                       /* ids, names, the nodes' after_refs */
+
 	/* Made by plan_index(). */
 	uint32_t *members;               /* the groups' members, one block */
-	uint32_t *names;                 /* hash of the names: refs (see plan_find) */
+	uint64_t *names;                 /* hash of the names: refs (see plan_find) */
 	size_t names_mask;
 	unsigned *limits;                /* every max_parallel, by index */
 	size_t n_limits;
 } plan;
 
 /* Once the nodes, groups and sweeps are loaded and the nodes sorted:
- * the sweeps' ranges, the groups' members, the limits and the name index.
+ * the sweeps' ranges, the groups' members, the limits, the name index and
+ * the nodes' after_refs (each name found once, for config_prepare() to
+ * check and graph_build() to follow).
  * A name given twice (a node and a group, two groups) is reported to d.
  * 0 or ASSAY_ENOMEM. */
 int plan_index(plan *p, diag *d);

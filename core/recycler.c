@@ -9,10 +9,15 @@
 #include <stdlib.h>
 
 #include "assay/plugin.h"
+#include "bigarray.h"
 #include "recycler.h"
 
-/* Objects are made this many at a time: one malloc. */
+/* Objects are made in blocks, the first of this many; each block holds
+ * twice as many as the one before, up to BLOCK_MAX bytes, so that a run
+ * with a million nodes in flight at once makes a few blocks on huge pages
+ * (bigarray.h) rather than 30,000 small ones faulted in page by page. */
 #define PER_BLOCK 32
+#define BLOCK_MAX ((size_t)4 << 20)
 
 /* Each object sits in a slot behind the link that chains it while it is
  * free, so the object's own bytes stay untouched in a list. */
@@ -23,6 +28,7 @@ typedef struct slot {
 
 typedef struct block {
 	struct block *next;
+	size_t n;                       /* slots */
 	_Alignas(max_align_t) unsigned char slots[];
 } block;
 
@@ -43,6 +49,7 @@ struct recycler {
 	pthread_mutex_t lock;
 	slot *shared;
 	block *blocks;
+	size_t per_block;               /* the next block's slots */
 };
 
 int recycler_new(recycler **out, unsigned workers, size_t size, void (*make)(void *obj, void *arg),
@@ -55,6 +62,7 @@ int recycler_new(recycler **out, unsigned workers, size_t size, void (*make)(voi
 	if (!c)
 		return ASSAY_ENOMEM;
 	c->slot_size = (sizeof(slot) + size + align - 1) / align * align;
+	c->per_block = PER_BLOCK;
 	c->make = make;
 	c->destroy = destroy;
 	c->arg = arg;
@@ -78,12 +86,15 @@ static slot *slot_at(const recycler *c, block *b, size_t i)
 /* Called with c->lock held: a new block of objects on the shared list. */
 static bool make_block(recycler *c)
 {
-	block *b = calloc(1, sizeof *b + PER_BLOCK * c->slot_size);
+	block *b = bigarray_new(1, sizeof *b + c->per_block * c->slot_size);
 	size_t i;
 
 	if (!b)
 		return false;
-	for (i = 0; i < PER_BLOCK; i++) {
+	b->n = c->per_block;
+	if (2 * c->per_block * c->slot_size <= BLOCK_MAX)
+		c->per_block *= 2;
+	for (i = 0; i < b->n; i++) {
 		slot *s = slot_at(c, b, i);
 
 		if (c->make)
@@ -145,9 +156,9 @@ void recycler_free(recycler *c)
 		return;
 	for (b = c->blocks; b; b = next) {
 		next = b->next;
-		for (i = 0; c->destroy && i < PER_BLOCK; i++)
+		for (i = 0; c->destroy && i < b->n; i++)
 			c->destroy(slot_at(c, b, i)->obj, c->arg);
-		free(b);
+		bigarray_free(b, 1, sizeof *b + b->n * c->slot_size);
 	}
 	pthread_mutex_destroy(&c->lock);
 	free(c->lists);

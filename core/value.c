@@ -198,6 +198,12 @@ static int value_interpolate(value_tree *t, assay_value *v, const char *s,
 	int errors = 0, rc;
 	bool unresolved = false;
 
+	/* Most strings interpolate nothing: they are read where they are. */
+	if (!memchr(s, '$', len)) {
+		v->str = s;
+		return 0;
+	}
+
 	while (p < end) {
 		open = memchr(p, '$', (size_t)(end - p));
 		if (!open) {
@@ -239,15 +245,31 @@ static int value_interpolate(value_tree *t, assay_value *v, const char *s,
 		errors += rc;
 		p = close + 1;
 	}
-	if (!out.p && sb_add(&out, "", 0) < 0)
-		goto nomem;
-	v->str = out.p;
+	v->str = arena_strndup(&t->mem, out.p ? out.p : "", out.len);
+	if (out.p && v->secret) /* one copy of a secret is enough */
+		explicit_bzero(out.p, out.len);
+	free(out.p);
+	if (!v->str)
+		return ASSAY_ENOMEM;
 	/* After the reports above, which value_error() would drop. */
 	v->unresolved = unresolved || errors;
 	return errors;
 nomem:
 	free(out.p);
 	return ASSAY_ENOMEM;
+}
+
+static assay_value_type value_type_of(const toml_value *src)
+{
+	switch (toml_value_type(src)) {
+	case TOML_TABLE: return ASSAY_VALUE_TABLE;
+	case TOML_ARRAY: return ASSAY_VALUE_ARRAY;
+	case TOML_STRING: return ASSAY_VALUE_STRING;
+	case TOML_INTEGER: return ASSAY_VALUE_INTEGER;
+	case TOML_FLOAT: return ASSAY_VALUE_FLOAT;
+	case TOML_BOOLEAN: return ASSAY_VALUE_BOOLEAN;
+	default: return ASSAY_VALUE_DATETIME;
+	}
 }
 
 static int value_build(value_tree *t, assay_value *v, const toml_value *src)
@@ -258,6 +280,7 @@ static int value_build(value_tree *t, assay_value *v, const toml_value *src)
 
 	v->src = src;
 	v->tree = t;
+	v->type = value_type_of(src);
 	switch (toml_value_type(src)) {
 	case TOML_STRING:
 		s = toml_value_string(src, &len);
@@ -271,7 +294,7 @@ static int value_build(value_tree *t, assay_value *v, const toml_value *src)
 	default:
 		return 0;
 	}
-	v->items = n ? calloc(n, sizeof *v->items) : NULL;
+	v->items = n ? arena_calloc(&t->mem, n, sizeof *v->items) : NULL;
 	if (n && !v->items)
 		return ASSAY_ENOMEM;
 	v->n = n;
@@ -305,21 +328,11 @@ int value_tree_build(value_tree *t, const toml_value *root, const char *file,
 	return value_build(t, &t->root, root);
 }
 
-static void value_release(assay_value *v)
-{
-	size_t i;
-
-	for (i = 0; i < v->n; i++)
-		value_release(&v->items[i]);
-	free(v->items);
-	free(v->str);
-}
-
 void value_tree_release(value_tree *t)
 {
 	size_t i;
 
-	value_release(&t->root);
+	arena_release(&t->mem);
 	for (i = 0; i < t->n_secrets; i++) {
 		/* Do not leave secrets in freed memory for a core dump. */
 		explicit_bzero(t->secrets[i], strlen(t->secrets[i]));
@@ -337,15 +350,7 @@ void value_tree_release(value_tree *t)
 
 assay_value_type value_type(const assay_value *v)
 {
-	switch (toml_value_type(v->src)) {
-	case TOML_TABLE: return ASSAY_VALUE_TABLE;
-	case TOML_ARRAY: return ASSAY_VALUE_ARRAY;
-	case TOML_STRING: return ASSAY_VALUE_STRING;
-	case TOML_INTEGER: return ASSAY_VALUE_INTEGER;
-	case TOML_FLOAT: return ASSAY_VALUE_FLOAT;
-	case TOML_BOOLEAN: return ASSAY_VALUE_BOOLEAN;
-	default: return ASSAY_VALUE_DATETIME;
-	}
+	return v->type;
 }
 
 const char *value_type_name(const assay_value *v)

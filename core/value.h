@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
 #include "assay/plugin.h"
 #include "diag.h"
 #include "toml.h"
@@ -19,11 +20,13 @@ struct assay_value {
 	const toml_value *src;
 	const char *key;        /* in the parent table; NULL for array elements */
 	toml_pos key_pos;
-	char *str;              /* strings: after interpolation */
+	const char *str;        /* strings: after interpolation (the document's own
+				 * bytes when there was nothing to interpolate) */
 	bool secret;            /* str holds secret interpolated text */
 	bool unresolved;        /* an interpolation failed (reported): errors
 				 * about the value that results are knock-on,
 				 * and dropped */
+	assay_value_type type;  /* src's, read without a call into the parser */
 	size_t n;               /* array elements or table entries */
 	struct assay_value *items;
 	value_tree *tree;
@@ -36,6 +39,7 @@ struct value_tree {
 	diag *diag;             /* where value_error() reports */
 	char **secrets;         /* every secret interpolated text, for masking */
 	size_t n_secrets;
+	arena mem;              /* every value's items and interpolated string */
 };
 
 /* Mirror the document under root, interpolating every string.  Each

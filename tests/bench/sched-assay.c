@@ -8,22 +8,27 @@
  *
  * The DAG becomes an assay config in a temporary file ([check.nI] with
  * type = "noop" or "spin" and after = ["nJ", ...]; [runner] jobs = J,
- * workers = W), which is loaded and prepared once, untimed, like
- * `assay run` does before it runs anything.  Then one warm-up repetition
- * runs and checks the run (every node OK, none started before its
- * predecessors ended), and each timed repetition prints one line
+ * workers = W), which is parsed once, untimed, and loaded once to load
+ * the plugin it names (`assay run` does both before anything runs, and
+ * TBB's side reads its DAG file untimed too).  Then one warm-up
+ * repetition runs and checks the run (every node OK, none started before
+ * its predecessors ended), and each timed repetition prints one line
  *
- *     graph_build_seconds run_seconds run_new_seconds
+ *     total_seconds plan_seconds graph_build_seconds run_seconds run_new_seconds
  *
- * where run_seconds is run_new() + run_go(): instantiating the run's
- * nodes, starting the pool, executing every node, stopping the pool;
- * run_new_seconds is the part of it run_new() took.
+ * where total_seconds is all that follows the parsed document, timed as
+ * one span: the plan (config_load_doc(): values, interpolation, nodes,
+ * groups, names; config_prepare()), graph_build(), the run (run_new() +
+ * run_go(): instantiating the run's nodes, starting the pool, executing
+ * every node, stopping the pool), and releasing the run, the graph and
+ * the plan.  The other columns are its parts, for reading; run_new_seconds
+ * is the part of run_seconds that run_new() took.
  * With --reps, R repetitions follow at once; with --serve, the driver
  * prints "ready" after the warm-up and then one repetition per "run" line
  * on standard input, until end of file -- so that a script can alternate
  * it with its peer repetition by repetition.
  * --serial instead times a plain loop doing the node work N times and
- * prints "0 seconds 0" per repetition: the floor for a chain. */
+ * prints "S 0 0 S 0" per repetition: the floor for a chain. */
 #ifdef HAVE_CONFIG_H
 #include "autoconfig.h"
 #endif
@@ -38,7 +43,8 @@
 #include "config.h"
 #include "diag.h"
 #include "graph.h"
-#include "plugin.h"
+#include "host.h"
+#include "registry.h"
 #include "reactor.h"
 #include "run.h"
 
@@ -142,13 +148,19 @@ static void (*volatile serial_work)(void);
 /* What one repetition needs. */
 typedef struct bench {
 	size_t n, edges;
-	plan p;
-	diag d;
+	const char *path;
+	toml_doc *doc;
+	registry *reg;
 	reactor *re;
 	unsigned jobs, workers;
 } bench;
 
-static void rep_serial(bench *b, bool check, double *build_s, double *run_s, double *new_s)
+/* The seconds of one repetition: total, and its parts. */
+typedef struct rep_times {
+	double total, plan, build, run, new;
+} rep_times;
+
+static void rep_serial(bench *b, bool check, rep_times *t)
 {
 	int64_t t0 = bench_now_ns(), t1;
 	size_t i;
@@ -156,47 +168,63 @@ static void rep_serial(bench *b, bool check, double *build_s, double *run_s, dou
 	for (i = 0; i < b->n; i++)
 		serial_work();
 	t1 = bench_now_ns();
-	*build_s = *new_s = 0;
-	*run_s = seconds(t0, t1);
+	*t = (rep_times){ .total = seconds(t0, t1), .run = seconds(t0, t1) };
 }
 
-static void rep_assay(bench *b, bool check, double *build_s, double *run_s, double *new_s)
+static void config_refused(diag *d)
+{
+	diag_print(d, stderr);
+	die("the generated config was refused");
+}
+
+static void rep_assay(bench *b, bool check, rep_times *t)
 {
 	run_options o = { .jobs = b->jobs, .workers = b->workers, .verbosity = ASSAY_LOG_ERROR };
-	int64_t t0, t1, t2, t3;
+	int64_t t0, t1, t2, t3, t4, t5;
+	diag d = DIAG_INIT;
 	graph g;
+	plan p;
 	run *r;
 
 	t0 = bench_now_ns();
-	if (graph_build(&g, &b->p, &b->d) < 0) {
-		diag_print(&b->d, stderr);
+	if (config_load_doc(&p, b->doc, b->path, b->workers, &d) < 0 || diag_count(&d) ||
+	    config_prepare(&p, b->reg, &d))
+		config_refused(&d);
+	t1 = bench_now_ns();
+	if (graph_build(&g, &p, &d) < 0) {
+		diag_print(&d, stderr);
 		die("graph_build failed");
 	}
-	t1 = bench_now_ns();
-	if (run_new(&r, &b->p, &g, &o, b->re) < 0)
-		die("run_new failed");
 	t2 = bench_now_ns();
+	if (run_new(&r, &p, &g, &o, b->re) < 0)
+		die("run_new failed");
+	t3 = bench_now_ns();
 	if (run_go(r) < 0)
 		die("the run could not start");
-	t3 = bench_now_ns();
-	if (check)
+	t4 = bench_now_ns();
+	if (check) {
+		if (p.n_nodes != b->n)
+			die("the plan does not have a node per DAG line");
 		check_run(r, &g, b->n, b->edges);
+	}
 	run_free(r);
 	graph_release(&g);
-	*build_s = seconds(t0, t1);
-	*run_s = seconds(t1, t3);
-	*new_s = seconds(t1, t2);
+	plan_release(&p);
+	diag_release(&d);
+	t5 = bench_now_ns();
+	*t = (rep_times){ .total = seconds(t0, t5), .plan = seconds(t0, t1),
+			  .build = seconds(t1, t2), .run = seconds(t2, t4),
+			  .new = seconds(t2, t3) };
 }
 
 /* The warm-up (checked, not printed), then the timed repetitions. */
-static void drive(bench *b, void (*rep)(bench *, bool, double *, double *, double *),
-		  unsigned reps, bool serve)
+static void drive(bench *b, void (*rep)(bench *, bool, rep_times *), unsigned reps, bool serve)
 {
 	char line[64];
-	double build_s, run_s, new_s;
+	rep_times t;
 	unsigned i;
 
-	rep(b, true, &build_s, &run_s, &new_s);
+	rep(b, true, &t);
 	if (serve) {
 		printf("ready\n");
 		fflush(stdout);
@@ -204,8 +232,8 @@ static void drive(bench *b, void (*rep)(bench *, bool, double *, double *, doubl
 	for (i = 0; serve ? fgets(line, sizeof line, stdin) != NULL : i < reps; i++) {
 		if (serve && strcmp(line, "run\n") != 0)
 			die("--serve reads \"run\" lines");
-		rep(b, false, &build_s, &run_s, &new_s);
-		printf("%.9f %.9f %.9f\n", build_s, run_s, new_s);
+		rep(b, false, &t);
+		printf("%.9f %.9f %.9f %.9f %.9f\n", t.total, t.plan, t.build, t.run, t.new);
 		fflush(stdout);
 	}
 }
@@ -231,6 +259,9 @@ int main(int argc, char **argv)
 	bool serve = false;
 	static bench b;
 	registry reg;
+	plan loader;
+	toml_error err;
+	diag d = DIAG_INIT;
 	FILE *cfg;
 	int fd;
 
@@ -273,39 +304,42 @@ int main(int argc, char **argv)
 	if (!strchr(plugin, '/'))
 		die("--plugin wants a path (with a '/')");
 
-	/* Untimed, as `assay run` does before anything runs. */
+	/* Untimed, as `assay run` does before anything runs: the text
+	 * parsed, the plugin loaded (by a plan kept for the registry's
+	 * sake: it points into that plan's values). */
 	if ((fd = mkstemps(cfg_path, 5)) < 0 || !(cfg = fdopen(fd, "w")))
 		die("cannot create the config file");
 	b.n = write_config(dag_path, cfg, plugin, work, b.jobs, b.workers, &b.edges);
 	fclose(cfg);
-	if (config_load(&b.p, cfg_path, b.workers, &b.d) < 0 || diag_count(&b.d))
-		goto config_error;
-	if (registry_init(&reg, &b.d) < 0)
+	b.path = cfg_path;
+	b.doc = toml_parse_file(cfg_path, &err);
+	unlink(cfg_path);
+	if (!b.doc) {
+		fprintf(stderr, "sched-assay: %s:%u:%u: %s\n", cfg_path, err.pos.line,
+			err.pos.column, err.message);
+		die("the generated config is not TOML");
+	}
+	if (config_load_doc(&loader, b.doc, cfg_path, b.workers, &d) < 0 || diag_count(&d))
+		config_refused(&d);
+	if (registry_init(&reg, host_table(), &d) < 0)
 		die("cannot initialise libltdl");
-	for (i = 0; b.p.load && i < value_len(b.p.load); i++) {
-		const assay_value *v = value_at(b.p.load, i, NULL);
+	for (i = 0; loader.load && i < value_len(loader.load); i++) {
+		const assay_value *v = value_at(loader.load, i, NULL);
 
 		registry_load(&reg, value_string(v), NULL, v);
 	}
-	if (diag_count(&b.d) || config_prepare(&b.p, &reg, &b.d))
-		goto config_error;
-	unlink(cfg_path);
-	if (b.p.n_nodes != b.n)
-		die("the plan does not have a node per DAG line");
+	if (diag_count(&d))
+		config_refused(&d);
+	b.reg = &reg;
 	if (reactor_new(&b.re) < 0)
 		die("cannot start the reactor");
 
 	drive(&b, rep_assay, reps, serve);
 
 	reactor_free(b.re);
-	plan_release(&b.p);
 	registry_release(&reg);
-	diag_release(&b.d);
+	plan_release(&loader);
+	toml_doc_free(b.doc);
+	diag_release(&d);
 	return 0;
-
-config_error:
-	unlink(cfg_path);
-	diag_print(&b.d, stderr);
-	die("the generated config was refused");
-	return 1;
 }

@@ -13,11 +13,12 @@
 // also checks the run (every node ran once, none before its
 // predecessors), each timed repetition prints one line
 //
-//     0 run_seconds 0
+//     run_seconds 0 0 run_seconds 0
 //
 // where run_seconds covers building the graph (nodes and edges), the
 // try_puts and wait_for_all; destroying the graph is not timed.  (The
-// zeros keep the output in sched-assay's three-column form.)  --reps R
+// form is sched-assay's: total, plan, build, run, run_new; all of TBB's
+// time is its run.)  --reps R
 // runs R at once; --serve prints "ready" after the warm-up, then runs one
 // per "run" line on standard input until end of file, as sched-assay does.
 #include <atomic>
@@ -183,7 +184,7 @@ int main(int argc, char **argv)
 			die("--serve reads \"run\" lines");
 		double s = spin ? run_once(d, [](size_t) { bench_spin(1000); })
 				: run_once(d, [](size_t) {});
-		std::printf("0 %.9f 0\n", s);
+		std::printf("%.9f 0 0 %.9f 0\n", s, s);
 		std::fflush(stdout);
 	}
 	return 0;
