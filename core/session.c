@@ -24,12 +24,28 @@ void session_init(session *s, const session_options *o)
 	s->sig.fd = -1;
 }
 
-int session_load(session *s, const char *path)
+static unsigned session_cores(void)
 {
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	int rc = config_load(&s->p, path, cores > 0 ? (unsigned)cores : 1, &s->d);
+
+	return cores > 0 ? (unsigned)cores : 1;
+}
+
+int session_load(session *s, const char *path)
+{
+	int rc = config_load(&s->p, path, session_cores(), &s->d);
 
 	s->have_plan = true; /* plan_release() whatever config_load() said */
+	if (rc == ASSAY_ENOMEM)
+		diag_add(&s->d, path, 0, 0, "out of memory");
+	return rc < 0 ? -1 : 0;
+}
+
+int session_load_doc(session *s, const toml_doc *doc, const char *path)
+{
+	int rc = config_load_doc(&s->p, doc, path, session_cores(), &s->d);
+
+	s->have_plan = true;
 	if (rc == ASSAY_ENOMEM)
 		diag_add(&s->d, path, 0, 0, "out of memory");
 	return rc < 0 ? -1 : 0;
@@ -182,7 +198,7 @@ static int session_subscribe(session *s, unsigned jobs)
 	return 0;
 }
 
-int session_run(session *s)
+int session_start(session *s)
 {
 	run_options ro = {
 		.jobs = s->o.jobs ? s->o.jobs : s->p.jobs,
@@ -191,7 +207,6 @@ int session_run(session *s)
 		.keep = s->keep,
 		.verbosity = ASSAY_LOG_WARNING + s->o.verbosity,
 	};
-	int rc;
 
 	/* Before the reactor's thread and the pool's start: they inherit the
 	 * signal mask. */
@@ -209,6 +224,13 @@ int session_run(session *s)
 		return -1;
 	}
 	signals_watch(&s->sig, s->re, s->run);
+	return 0;
+}
+
+int session_go(session *s)
+{
+	int rc;
+
 	if (s->progress && progress_start(s->progress, s->re) < 0)
 		progress_stop(s->progress); /* no timer: no line */
 	rc = run_go(s->run);
@@ -219,6 +241,11 @@ int session_run(session *s)
 		return -1;
 	}
 	return 0;
+}
+
+int session_run(session *s)
+{
+	return session_start(s) < 0 ? -1 : session_go(s);
 }
 
 int session_report(session *s)
@@ -253,9 +280,16 @@ void session_release_plan(session *s)
 	s->best = NULL;
 	if (s->have_graph)
 		graph_release(&s->g);
-	/* Plans hold plugin state: released before the plugins. */
-	if (s->have_plan)
+	/* The plan the plugins were loaded from holds their [plugins.NAME]
+	 * tables, which plugin_config() answers until they are unloaded: it
+	 * is kept, the later ones released.  Plans hold plugin state:
+	 * released before the plugins. */
+	if (s->have_plan && s->have_registry && !s->have_loader) {
+		s->loader = s->p;
+		s->have_loader = true;
+	} else if (s->have_plan) {
 		plan_release(&s->p);
+	}
 	free(s->keep);
 	s->keep = NULL;
 	s->have_graph = s->have_plan = false;
@@ -267,6 +301,9 @@ void session_release(session *s)
 	reactor_free(s->re);
 	s->re = NULL;
 	signals_release(&s->sig);
+	if (s->have_loader)
+		plan_release(&s->loader);
+	s->have_loader = false;
 	if (s->have_registry)
 		registry_release(&s->reg);
 	s->have_registry = false;

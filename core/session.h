@@ -48,7 +48,9 @@ typedef struct session {
 	run *run;
 	best *best;                /* when a sweep has an objective */
 	progress *progress;        /* on a terminal */
-	bool have_plan, have_registry, have_graph;
+	plan loader;               /* the plan the plugins were loaded from, kept
+				    * by session_release_plan() until they unload */
+	bool have_plan, have_registry, have_graph, have_loader;
 } session;
 
 void session_init(session *s, const session_options *o);
@@ -56,6 +58,11 @@ void session_init(session *s, const session_options *o);
 /* The plan of the file at path.  -1 when nothing can follow (the file
  * cannot be read, is not TOML, or memory ran out). */
 int session_load(session *s, const char *path);
+
+/* The plan of a document already parsed (path: the file it came from,
+ * for messages and relative paths); doc must outlive the plan.  What a
+ * benchmark times from the parsed text on.  -1 as session_load(). */
+int session_load_doc(session *s, const toml_doc *doc, const char *path);
 
 /* The registry with the host's reporters, the search path (searchpath.h)
  * and the plugins the plan loads, each with its [plugins.NAME] table.
@@ -97,6 +104,12 @@ int session_print_graph(const session *s, bool dot, FILE *out);
  * subscribed; SIGINT, SIGTERM and SIGHUP stop it.  0 once it ran, or -1
  * when it could not start (said on stderr). */
 int session_run(session *s);
+
+/* session_run() in its two parts: the run set up with its subscribers
+ * (and, later, the lock and the journal), then run to the end.  0 or -1
+ * as session_run(); session_go() only after session_start() succeeded. */
+int session_start(session *s);
+int session_go(session *s);
 
 /* Write every report of the run; its exit status: the worst node's state
  * (0..3), UNKNOWN when a report could not be written. */

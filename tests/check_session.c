@@ -193,14 +193,16 @@ END_TEST
 
 /* A run and its reports: the exit status is the worst node's, each report
  * is where it was asked for; then another plan on the same plugins, as a
- * benchmark runs one plan after another. */
+ * benchmark runs one plan after another, with the plugin's [plugins.NAME]
+ * table still readable (the plan it came from is kept). */
 START_TEST(test_run_report_and_run_again)
 {
 	static const session_options o = { .jobs = 2, .workers = 1 };
 	char why[256], *text;
 	session s;
 
-	ck_assert_uint_eq(open_text(&s, &o, GOOD "[check.a]\ntype = \"good\"\nvalue = 0\n"
+	ck_assert_uint_eq(open_text(&s, &o, GOOD "[plugins.good]\nlevel = 7\n"
+				    "[check.a]\ntype = \"good\"\nvalue = 0\n"
 				    "[check.b]\ntype = \"good\"\nvalue = 1\n"), 0);
 	ck_assert_int_eq(session_add_report(&s, "json", "r.json", why, sizeof why), 0);
 	ck_assert_int_eq(session_add_report(&s, "count", "n.txt", why, sizeof why), 0);
@@ -214,7 +216,9 @@ START_TEST(test_run_report_and_run_again)
 	free(text);
 
 	session_release_plan(&s);
-	ck_assert(!s.have_plan && !s.have_graph && !s.run);
+	ck_assert(!s.have_plan && !s.have_graph && !s.run && s.have_loader);
+	ck_assert_ptr_nonnull(s.reg.plugins[0]->config);
+	ck_assert_ptr_nonnull(value_get(s.reg.plugins[0]->config, "level"));
 	write_file("c.toml", GOOD "[check.c]\ntype = \"good\"\nvalue = 2\n");
 	ck_assert_int_eq(session_load(&s, "c.toml"), 0);
 	session_prepare(&s);

@@ -1,6 +1,6 @@
 /* sched-assay.c -- benchmark driver for tests/bench/sched: runs one DAG
- * file (tests/bench/dag-gen.py's format) through assay's real config,
- * registry, graph and run code, with the bench-nodes plugin.
+ * file (tests/bench/dag-gen.py's format) through assay's session (the real
+ * config, registry, graph and run code), with the bench-nodes plugin.
  *
  * usage: sched-assay --plugin PATH [--work noop|spin] [--reps R | --serve]
  *                    [--workers W] [--jobs J] DAGFILE
@@ -17,12 +17,13 @@
  *     total_seconds plan_seconds graph_build_seconds run_seconds run_new_seconds
  *
  * where total_seconds is all that follows the parsed document, timed as
- * one span: the plan (config_load_doc(): values, interpolation, nodes,
- * groups, names; config_prepare()), graph_build(), the run (run_new() +
- * run_go(): instantiating the run's nodes, starting the pool, executing
- * every node, stopping the pool), and releasing the run, the graph and
- * the plan.  The other columns are its parts, for reading; run_new_seconds
- * is the part of run_seconds that run_new() took.
+ * one span: the plan (session_load_doc(): values, interpolation, nodes,
+ * groups, names; session_prepare()), session_graph(), the run
+ * (session_start(): run_new() and its subscribers; session_go(): starting
+ * the pool, executing every node, stopping the pool), and releasing the
+ * run, the graph and the plan (session_release_plan()).  The other
+ * columns are its parts, for reading; run_new_seconds is the part of
+ * run_seconds that session_start() took.
  * With --reps, R repetitions follow at once; with --serve, the driver
  * prints "ready" after the warm-up and then one repetition per "run" line
  * on standard input, until end of file -- so that a script can alternate
@@ -40,13 +41,7 @@
 #include <unistd.h>
 
 #include "bench-work.h"
-#include "config.h"
-#include "diag.h"
-#include "graph.h"
-#include "host.h"
-#include "registry.h"
-#include "reactor.h"
-#include "run.h"
+#include "session.h"
 
 static void die(const char *what)
 {
@@ -150,8 +145,7 @@ typedef struct bench {
 	size_t n, edges;
 	const char *path;
 	toml_doc *doc;
-	registry *reg;
-	reactor *re;
+	session s;               /* its plugins loaded; a plan per repetition */
 	unsigned jobs, workers;
 } bench;
 
@@ -177,40 +171,35 @@ static void config_refused(diag *d)
 	die("the generated config was refused");
 }
 
+/* One repetition through the session's steps, as `assay run` takes them
+ * after reading the file. */
 static void rep_assay(bench *b, bool check, rep_times *t)
 {
-	run_options o = { .jobs = b->jobs, .workers = b->workers, .verbosity = ASSAY_LOG_ERROR };
+	session *s = &b->s;
 	int64_t t0, t1, t2, t3, t4, t5;
-	diag d = DIAG_INIT;
-	graph g;
-	plan p;
-	run *r;
 
 	t0 = bench_now_ns();
-	if (config_load_doc(&p, b->doc, b->path, b->workers, &d) < 0 || diag_count(&d) ||
-	    config_prepare(&p, b->reg, &d))
-		config_refused(&d);
+	if (session_load_doc(s, b->doc, b->path) < 0 || diag_count(&s->d))
+		config_refused(&s->d);
+	session_prepare(s);
+	if (diag_count(&s->d))
+		config_refused(&s->d);
 	t1 = bench_now_ns();
-	if (graph_build(&g, &p, &d) < 0) {
-		diag_print(&d, stderr);
-		die("graph_build failed");
-	}
+	if (session_graph(s) < 0)
+		config_refused(&s->d);
 	t2 = bench_now_ns();
-	if (run_new(&r, &p, &g, &o, b->re) < 0)
-		die("run_new failed");
+	if (session_start(s) < 0)
+		die("the run could not be set up");
 	t3 = bench_now_ns();
-	if (run_go(r) < 0)
+	if (session_go(s) < 0)
 		die("the run could not start");
 	t4 = bench_now_ns();
 	if (check) {
-		if (p.n_nodes != b->n)
+		if (s->p.n_nodes != b->n)
 			die("the plan does not have a node per DAG line");
-		check_run(r, &g, b->n, b->edges);
+		check_run(s->run, &s->g, b->n, b->edges);
 	}
-	run_free(r);
-	graph_release(&g);
-	plan_release(&p);
-	diag_release(&d);
+	session_release_plan(s);
 	t5 = bench_now_ns();
 	*t = (rep_times){ .total = seconds(t0, t5), .plan = seconds(t0, t1),
 			  .build = seconds(t1, t2), .run = seconds(t2, t4),
@@ -257,11 +246,9 @@ int main(int argc, char **argv)
 	size_t serial_n = 0, i;
 	char cfg_path[] = "/tmp/sched-assay-XXXXXX.toml";
 	bool serve = false;
+	static const session_options o = { 0 }; /* jobs and workers: the file's */
 	static bench b;
-	registry reg;
-	plan loader;
 	toml_error err;
-	diag d = DIAG_INIT;
 	FILE *cfg;
 	int fd;
 
@@ -305,8 +292,8 @@ int main(int argc, char **argv)
 		die("--plugin wants a path (with a '/')");
 
 	/* Untimed, as `assay run` does before anything runs: the text
-	 * parsed, the plugin loaded (by a plan kept for the registry's
-	 * sake: it points into that plan's values). */
+	 * parsed, the plugin loaded (the session keeps the plan it was
+	 * loaded from until the plugin is unloaded). */
 	if ((fd = mkstemps(cfg_path, 5)) < 0 || !(cfg = fdopen(fd, "w")))
 		die("cannot create the config file");
 	b.n = write_config(dag_path, cfg, plugin, work, b.jobs, b.workers, &b.edges);
@@ -319,27 +306,15 @@ int main(int argc, char **argv)
 			err.pos.column, err.message);
 		die("the generated config is not TOML");
 	}
-	if (config_load_doc(&loader, b.doc, cfg_path, b.workers, &d) < 0 || diag_count(&d))
-		config_refused(&d);
-	if (registry_init(&reg, host_table(), &d) < 0)
-		die("cannot initialise libltdl");
-	for (i = 0; loader.load && i < value_len(loader.load); i++) {
-		const assay_value *v = value_at(loader.load, i, NULL);
-
-		registry_load(&reg, value_string(v), NULL, v);
-	}
-	if (diag_count(&d))
-		config_refused(&d);
-	b.reg = &reg;
-	if (reactor_new(&b.re) < 0)
-		die("cannot start the reactor");
+	session_init(&b.s, &o);
+	if (session_load_doc(&b.s, b.doc, cfg_path) < 0 || diag_count(&b.s.d) ||
+	    session_load_plugins(&b.s) < 0 || diag_count(&b.s.d))
+		config_refused(&b.s.d);
+	session_release_plan(&b.s);
 
 	drive(&b, rep_assay, reps, serve);
 
-	reactor_free(b.re);
-	registry_release(&reg);
-	plan_release(&loader);
+	session_release(&b.s);
 	toml_doc_free(b.doc);
-	diag_release(&d);
 	return 0;
 }
