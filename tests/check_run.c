@@ -498,29 +498,39 @@ static void *stop_later(void *arg)
 	return NULL;
 }
 
+/* Run f's plan with o, stopped ms after it starts as SIGINT would; the
+ * seconds run_go() took.  f->res holds the results. */
+static double run_stopped_after(fixture *f, const run_options *o, int ms)
+{
+	stopper s;
+	pthread_t th;
+	double t0, took;
+
+	ck_assert_int_eq(reactor_new(&f->re), 0);
+	ck_assert_int_eq(run_new(&f->r, &f->s.p, &f->s.g, o, f->re), 0);
+	s.r = f->r;
+	s.ms = ms;
+	pthread_create(&th, NULL, stop_later, &s);
+	t0 = now();
+	ck_assert_int_eq(run_go(f->r), 0);
+	took = now() - t0;
+	pthread_join(th, NULL);
+	f->res = run_results(f->r);
+	return took;
+}
+
 START_TEST(test_stop)
 {
 	run_options o = { .jobs = 1, .workers = 2, .verbosity = ASSAY_LOG_ERROR };
-	stopper s;
-	pthread_t th;
 	fixture f;
-	double t0, start, end;
+	double start, end;
 	bool stopped;
 
 	ck_assert_uint_eq(load(&f, PROBE
 			       "[check.a]\ntype = \"probe\"\nsleep = \"10s\"\n"
 			       "[check.b]\ntype = \"probe\"\nsleep = \"10s\"\n"
 			       "[check.c]\ntype = \"probe\"\nafter = [\"a\"]\n"), 0);
-	ck_assert_int_eq(reactor_new(&f.re), 0);
-	ck_assert_int_eq(run_new(&f.r, &f.s.p, &f.s.g, &o, f.re), 0);
-	s.r = f.r;
-	s.ms = 100;
-	pthread_create(&th, NULL, stop_later, &s);
-	t0 = now();
-	ck_assert_int_eq(run_go(f.r), 0);
-	ck_assert(now() - t0 < 2);
-	pthread_join(th, NULL);
-	f.res = run_results(f.r);
+	ck_assert(run_stopped_after(&f, &o, 100) < 2);
 	/* One of a and b got the only slot (jobs = 1) and was cancelled; the
 	 * other waited for it and never ran. */
 	{
@@ -544,11 +554,8 @@ START_TEST(test_stop_while_waiting)
 {
 	run_options o = { .jobs = 64, .workers = 2, .verbosity = ASSAY_LOG_ERROR };
 	const char *waiting[] = { "g.d", "held2" }, *holding[] = { "g.c", "held1" };
-	stopper s;
-	pthread_t th;
 	fixture f;
 	size_t i, k;
-	double t0;
 
 	ck_assert_uint_eq(load(&f, PROBE "[plugins.probe]\nslots = 1\n"
 			       "[check.g]\nmax_parallel = 1\n"
@@ -556,16 +563,7 @@ START_TEST(test_stop_while_waiting)
 			       "[check.g.d]\ntype = \"probe\"\nsleep = \"10s\"\n"
 			       "[check.held1]\ntype = \"probe\"\nsleep = \"10s\"\nresources = { slot = 1 }\n"
 			       "[check.held2]\ntype = \"probe\"\nsleep = \"10s\"\nresources = { slot = 1 }\n"), 0);
-	ck_assert_int_eq(reactor_new(&f.re), 0);
-	ck_assert_int_eq(run_new(&f.r, &f.s.p, &f.s.g, &o, f.re), 0);
-	s.r = f.r;
-	s.ms = 100;
-	pthread_create(&th, NULL, stop_later, &s);
-	t0 = now();
-	ck_assert_int_eq(run_go(f.r), 0);
-	ck_assert(now() - t0 < 2);
-	pthread_join(th, NULL);
-	f.res = run_results(f.r);
+	ck_assert(run_stopped_after(&f, &o, 100) < 2);
 	/* Which of each pair got the slot is the scheduler's choice. */
 	for (i = 0; i < 2; i++) {
 		size_t a = node(&f, holding[i]), b = node(&f, waiting[i]);
@@ -588,26 +586,14 @@ END_TEST
 START_TEST(test_stop_during_backoff)
 {
 	run_options o = { .jobs = 4, .workers = 2, .verbosity = ASSAY_LOG_ERROR };
-	stopper s;
-	pthread_t th;
 	fixture f;
-	double t0;
 
 	ck_assert_uint_eq(load(&f, PROBE
 			       "[check.flaky]\ntype = \"probe\"\nfail_times = 9\nretries = 5\nretry_delay = \"20s\"\n"), 0);
-	ck_assert_int_eq(reactor_new(&f.re), 0);
-	ck_assert_int_eq(run_new(&f.r, &f.s.p, &f.s.g, &o, f.re), 0);
-	s.r = f.r;
-	s.ms = 200;
-	pthread_create(&th, NULL, stop_later, &s);
-	t0 = now();
-	ck_assert_int_eq(run_go(f.r), 0);
-	pthread_join(th, NULL);
 	/* The backoff timer did not hold the run: the last failure stands.
 	 * Full jitter draws the delay below 20 s, so about one run in a
 	 * hundred retries once before the stop at 200 ms. */
-	ck_assert(now() - t0 < 2);
-	f.res = run_results(f.r);
+	ck_assert(run_stopped_after(&f, &o, 200) < 2);
 	ck_assert_int_eq(f.res[0].status, ASSAY_CRITICAL);
 	ck_assert_uint_ge(f.res[0].attempts, 1);
 	ck_assert_uint_le(f.res[0].attempts, 2);
