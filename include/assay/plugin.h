@@ -49,7 +49,7 @@ extern "C" {
  * struct gains a member at its end, the host table a function at its end
  * (see "How the ABI grows" in assay-plugin(3)). */
 #define ASSAY_ABI_VERSION 3
-#define ASSAY_ABI_MINOR 0
+#define ASSAY_ABI_MINOR 1
 
 #if defined(__GNUC__)
 #define ASSAY_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -218,7 +218,10 @@ typedef struct assay_resource_type {
 	 * call host->setenv(task, ...) now, e.g. CUDA_VISIBLE_DEVICES).
 	 * ASSAY_EAGAIN: not now; the host asks again when a grant of this type
 	 * is released, or after *retry_ms if the plugin sets it (for holders
-	 * outside this process).  Other negative codes fail the node. */
+	 * outside this process).  Other negative codes fail the node
+	 * (UNKNOWN, not retried): a message set with host->set_message()
+	 * during this call says why ("no GPU here: ..."), else the host
+	 * names the code. */
 	int (*try_acquire)(assay_task *task, void *req, void *data, void **grant,
 			   uint32_t *retry_ms);
 
@@ -229,7 +232,32 @@ typedef struct assay_resource_type {
 	void (*release_request)(void *req, void *data);
 	void *data;
 	void (*free_data)(void *data);
+
+	/* ABI 3.1 (read only from a plugin built for 3.1 or later) */
+
+	/* Any thread, must not block: why the request waits, for the
+	 * progress line and a wait that times out ("2 GPUs with 8000 MB
+	 * free: 3 of 4 leased by this run, 1 by pid 4242"), written to buf
+	 * (NUL-terminated, cut to size).  May be NULL. */
+	void (*describe_wait)(void *req, void *data, char *buf, size_t size);
 } assay_resource_type;
+
+/* A subcommand a plugin provides: `assay NAME [FILE] [ARG]...` (ABI 3.1,
+ * host->register_command).  The host loads the plugins of FILE (the
+ * default configuration when no FILE is given) with their [plugins.NAME]
+ * tables, then calls main. */
+typedef struct assay_command {
+	const char *name;        /* "gpus"; unique across plugins and assay's own */
+	const char *usage;       /* what follows the name: "[FILE] [--format json]" */
+	const char *description; /* one line for `assay help` and `assay plugins` */
+	/* Main thread.  argv[0] is the name; the FILE argument, when given
+	 * (the first argument, if it does not start with '-'), is taken out.
+	 * Writes to out (stdout), errors to stderr; returns the exit status
+	 * (64 for a usage error, as assay's own commands). */
+	int (*main)(int argc, char **argv, FILE *out, void *data);
+	void *data;
+	void (*free_data)(void *data);
+} assay_command;
 
 /* A trial's parameter: a matrix key and its value, as text ("0.01"). */
 typedef struct assay_param {
@@ -291,6 +319,11 @@ typedef struct assay_result {
 	const assay_attempt *const *history; /* every attempt, when there was more than one */
 	size_t n_history;
 	const char *item;        /* a validation item's text; NULL for a node */
+
+	/* ABI 3.1 */
+	const char *const *devices; /* what its last attempt held, as resource
+				     * types recorded them (GPU UUIDs), in grant order */
+	size_t n_devices;
 } assay_result;
 
 /* What a reporter gets: the whole run, after it ended. */
@@ -631,6 +664,23 @@ typedef struct assay_host {
 	 * malloc'd, for the caller to free(); NULL when out of memory.  Any
 	 * thread, until the plan is freed. */
 	char *(*config_path)(const assay_value *v, const char *path);
+
+	/* -- ABI 3.1 ------------------------------------------------------- */
+
+	/* From try_acquire: the task's attempt holds the device `id` (a GPU's
+	 * UUID), recorded for its result (assay_result.devices: the last
+	 * attempt's).  Any thread.  0 or ASSAY_ENOMEM. */
+	int (*task_add_device)(assay_task *task, const char *id);
+	/* The plugin loader's rules for a file a plugin will load or run
+	 * ([plugins.gpu] nvml_library): NULL when it may be used, else why
+	 * not ("it is world-writable"), a static string.  Honours
+	 * --allow-insecure-plugins.  Main thread only. */
+	const char *(*check_file)(const char *path);
+	/* A subcommand (see assay_command); the struct must outlive the
+	 * registration.  Main thread only, during init; ASSAY_EEXIST as
+	 * register_node_type. */
+	int (*register_command)(assay_plugin *plugin, const assay_command *command);
+	int (*unregister_command)(assay_plugin *plugin, const char *name);
 } assay_host;
 
 /* host->mask() flags: s starts in the middle of a longer text (its start
