@@ -746,11 +746,13 @@ START_TEST(test_describe_wait)
 
 	write_state(four_gpus);
 	t = load_gpu(NULL);
-	one = prepare_ok(t, "gpu = 2, gpu_memory_mb = 8000");
+	/* GPU 3 and 4 to the first; GPU 1 has 10960 MB free, so GPU 2 alone
+	 * is left for the second. */
+	one = prepare_ok(t, "gpu = 2, gpu_memory_mb = 12000");
 	ck_assert_int_eq(fake_acquire(k, t, one, 0, &g[0], &tries), 0);
 	ck_assert_int_eq(fake_acquire(task("l"), t, one, 0, &g[1], &tries), ASSAY_EAGAIN);
 	t->describe_wait(one, t->data, why, sizeof why);
-	ck_assert_str_eq(why, "2 GPUs with 8000 MB free: 2 of 4 leased by this run, 1 with too little free memory");
+	ck_assert_str_eq(why, "2 GPUs with 12000 MB free: 2 of 4 leased by this run, 1 with too little free memory");
 	fake_release(t, g[0]);
 	t->release_request(one, t->data);
 }
