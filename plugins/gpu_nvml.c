@@ -298,6 +298,40 @@ gpu_nvml_state gpu_nvml_wait(gpu_nvml *n, const gpu_snapshot **snap, const char 
 	}
 }
 
+const char *gpu_nvml_strerror(int code)
+{
+	static const char *const words[] = {
+		[1] = "Uninitialized",
+		[2] = "Invalid Argument",
+		[3] = "Not Supported",
+		[4] = "Insufficient Permissions",
+		[5] = "Already Initialized",
+		[6] = "Not Found",
+		[7] = "Insufficient Size",
+		[8] = "Insufficient External Power",
+		[9] = "Driver Not Loaded",
+		[10] = "Timeout",
+		[11] = "Interrupt request issue",
+		[12] = "NVML Shared Library Not Found",
+		[13] = "Function Not Found",
+		[14] = "Corrupted infoROM",
+		[15] = "GPU is lost",
+		[16] = "GPU requires restart",
+		[17] = "The operating system has blocked the request",
+		[18] = "RM has detected an NVML/RM version mismatch",
+		[19] = "In use by another client",
+		[20] = "Insufficient Memory",
+		[21] = "No data",
+		[25] = "Argument version mismatch",
+	};
+
+	if (code == 0)
+		return "Success";
+	if (code > 0 && (size_t)code < sizeof(words) / sizeof(words[0]) && words[code])
+		return words[code];
+	return "Unknown Error";
+}
+
 /* Owned by the caller; freed by gpu_nvml_free().  Forks: main thread,
  * before any other thread exists. */
 int gpu_nvml_start(const char *library, int64_t timeout_ms, gpu_nvml **out)

@@ -264,6 +264,7 @@ START_TEST(test_permission_lost_unsupported)
 	ck_assert_uint_eq(s->devices[0].index, 1);
 	ck_assert_int_eq(s->devices[0].error, 15); /* GPU_IS_LOST: listed, marked */
 	ck_assert_str_eq(s->devices[0].uuid, ""); /* even its UUID is unreadable */
+	ck_assert_str_eq(gpu_nvml_strerror(s->devices[0].error), "GPU is lost");
 	ck_assert_str_eq(s->devices[1].uuid, UUID_C);
 	ck_assert_int_eq(s->devices[1].error, 0);
 	ck_assert_int_eq(s->devices[1].utilization, -1); /* NOT_SUPPORTED */
@@ -536,6 +537,17 @@ START_TEST(test_threads)
 }
 END_TEST
 
+START_TEST(test_strerror)
+{
+	ck_assert_str_eq(gpu_nvml_strerror(0), "Success");
+	ck_assert_str_eq(gpu_nvml_strerror(4), "Insufficient Permissions");
+	ck_assert_str_eq(gpu_nvml_strerror(9), "Driver Not Loaded");
+	ck_assert_str_eq(gpu_nvml_strerror(22), "Unknown Error"); /* a hole in the table */
+	ck_assert_str_eq(gpu_nvml_strerror(999), "Unknown Error");
+	ck_assert_str_eq(gpu_nvml_strerror(-1), "Unknown Error");
+}
+END_TEST
+
 START_TEST(test_bad_timeout)
 {
 	gpu_nvml *n = (gpu_nvml *)1;
@@ -565,6 +577,7 @@ static Suite *gpu_nvml_suite(void)
 	tcase_add_test(tc, test_reads_per_refresh);
 	tcase_add_test(tc, test_child_closes_fds);
 	tcase_add_test(tc, test_threads);
+	tcase_add_test(tc, test_strerror);
 	tcase_add_test(tc, test_bad_timeout);
 	suite_add_tcase(s, tc);
 	return s;
