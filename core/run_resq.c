@@ -185,7 +185,8 @@ static void resq_poll(resq *q, bool *slot_in_hand)
 		int rc;
 
 		pthread_mutex_lock(&q->lock);
-		if (fifo_empty(&q->waiters)) {
+		/* Stopping: run_stop() drains the waiters; none starts now. */
+		if (fifo_empty(&q->waiters) || atomic_load(&q->run->stopping)) {
 			pthread_mutex_unlock(&q->lock);
 			return;
 		}
