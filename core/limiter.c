@@ -10,6 +10,7 @@ void limiter_init(limiter *l, unsigned slots)
 {
 	pthread_mutex_init(&l->lock, NULL);
 	l->avail = slots;
+	l->wanted = false;
 	fifo_init(&l->waiters);
 }
 
@@ -27,18 +28,52 @@ bool limiter_enter(limiter *l, fifo_link *w)
 	return in;
 }
 
+/* A queued waiter is never overtaken: it holds the slot-to-be. */
+bool limiter_try(limiter *l)
+{
+	bool in;
+
+	pthread_mutex_lock(&l->lock);
+	in = l->avail > 0 && fifo_empty(&l->waiters);
+	if (in)
+		l->avail--;
+	else
+		l->wanted = true;
+	pthread_mutex_unlock(&l->lock);
+	return in;
+}
+
 /* Handing the slot over rather than freeing it for whoever comes next is
  * what keeps the order: with `jobs` full, the next command starts the
- * moment a child exits, and it is the one that waited longest. */
-fifo_link *limiter_leave(limiter *l)
+ * moment a child exits, and it is the one that waited longest.  The
+ * flag is read under the same lock as the try that set it: a try that
+ * failed just before this leave is never missed. */
+fifo_link *limiter_leave(limiter *l, bool *wanted)
 {
 	fifo_link *w;
 
 	pthread_mutex_lock(&l->lock);
-	if (!(w = fifo_pop(&l->waiters)))
+	if (!(w = fifo_pop(&l->waiters))) {
 		l->avail++;
+		if (wanted)
+			*wanted = l->wanted;
+		l->wanted = false;
+	} else if (wanted) {
+		*wanted = false;
+	}
 	pthread_mutex_unlock(&l->lock);
 	return w;
+}
+
+bool limiter_take_wanted(limiter *l)
+{
+	bool wanted;
+
+	pthread_mutex_lock(&l->lock);
+	wanted = l->wanted;
+	l->wanted = false;
+	pthread_mutex_unlock(&l->lock);
+	return wanted;
 }
 
 fifo_link *limiter_drain(limiter *l)

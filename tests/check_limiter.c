@@ -62,14 +62,14 @@ START_TEST(test_limiter_hands_slots_in_order)
 	ck_assert(limiter_enter(&l, &w[1].link));
 	ck_assert(!limiter_enter(&l, &w[2].link));
 	ck_assert(!limiter_enter(&l, &w[3].link));
-	ck_assert_int_eq(id_of(limiter_leave(&l)), 2);
+	ck_assert_int_eq(id_of(limiter_leave(&l, NULL)), 2);
 	ck_assert(!limiter_enter(&l, &w[4].link));
-	ck_assert_int_eq(id_of(limiter_leave(&l)), 3);
-	ck_assert_int_eq(id_of(limiter_leave(&l)), 4);
+	ck_assert_int_eq(id_of(limiter_leave(&l, NULL)), 3);
+	ck_assert_int_eq(id_of(limiter_leave(&l, NULL)), 4);
 	ck_assert_uint_eq(l.avail, 0);
 	/* Nobody waits: the slots come back free. */
-	ck_assert_ptr_null(limiter_leave(&l));
-	ck_assert_ptr_null(limiter_leave(&l));
+	ck_assert_ptr_null(limiter_leave(&l, NULL));
+	ck_assert_ptr_null(limiter_leave(&l, NULL));
 	ck_assert_uint_eq(l.avail, 2);
 	limiter_release(&l);
 }
@@ -91,7 +91,7 @@ START_TEST(test_limiter_drain)
 	ck_assert_int_eq(id_of(l->next), 2);
 	ck_assert_ptr_null(l->next->next);
 	ck_assert_ptr_null(limiter_drain(&lim));
-	ck_assert_ptr_null(limiter_leave(&lim));
+	ck_assert_ptr_null(limiter_leave(&lim, NULL));
 	ck_assert_uint_eq(lim.avail, 1);
 	limiter_release(&lim);
 }
