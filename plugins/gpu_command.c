@@ -61,7 +61,7 @@ static void lease_text(const gpu_holders *h, char *buf, size_t size)
 
 static void print_human(FILE *out, const gpu_device *d, const gpu_holders *h)
 {
-	char idx[16], util[8], lease[200];
+	char idx[24], util[16], lease[200];
 
 	if (d->parent[0])
 		snprintf(idx, sizeof idx, "%u:%u", d->index, d->mig_index);
@@ -73,8 +73,8 @@ static void print_human(FILE *out, const gpu_device *d, const gpu_holders *h)
 		snprintf(util, sizeof util, "%d %%", d->utilization);
 	lease_text(h, lease, sizeof lease);
 	if (d->error) {
-		fprintf(out, "[%s] %s  %s  unreadable (NVML error %d): never chosen\n", idx, d->uuid,
-			d->name, d->error);
+		fprintf(out, "[%s] %s  %s  unreadable (%s): never chosen\n", idx,
+			d->uuid[0] ? d->uuid : "(no UUID)", d->name, gpu_nvml_strerror(d->error));
 		return;
 	}
 	fprintf(out, "[%s] %s  %s  %s  %llu / %llu MB  score %.3f  %u process%s  %s\n", idx,
@@ -105,7 +105,7 @@ static cJSON *device_json(const gpu_device *d, const gpu_holders *h)
 		cJSON_AddNumberToObject(o, "utilization", d->utilization);
 	cJSON_AddNumberToObject(o, "processes", d->processes);
 	if (d->error)
-		cJSON_AddNumberToObject(o, "nvml_error", d->error);
+		cJSON_AddStringToObject(o, "nvml_error", gpu_nvml_strerror(d->error));
 	else
 		cJSON_AddNumberToObject(o, "score", gpu_score(d, d->memory_free));
 	lease_text(h, lease, sizeof lease);

@@ -402,10 +402,15 @@ static int book_locked(gpu_leases *l, lease_dev *d, uint64_t mb, uint64_t total_
 		return rc;
 	/* NVML's free memory does not yet show what was booked after it was
 	 * read: those nodes may not have allocated yet (task-spooler #59). */
-	if (all_mb + mb > total_mb || since_mb + mb > free_mb)
-		return all_mb - d->booked_mb + mb <= total_mb && since_mb + mb <= free_mb
-			       ? GPU_BUSY_HERE
-			       : GPU_BUSY_ELSEWHERE;
+	if (all_mb + mb > total_mb || since_mb + mb > free_mb) {
+		uint64_t ours = d->booked_mb;
+		bool others_fit = all_mb - ours + mb <= total_mb &&
+				  since_mb - (ours < since_mb ? ours : since_mb) + mb <= free_mb;
+
+		/* Only this process's bookings in the way: its releases will
+		 * make the host ask again. */
+		return others_fit ? GPU_BUSY_HERE : GPU_BUSY_ELSEWHERE;
+	}
 	return ledger_add(l, d, used, mb, node, b);
 }
 

@@ -135,13 +135,16 @@ static int check_devices(gpu_plugin *pl, const gpu_request *r, const request_val
 				"`gpu = %u`: a node gets at most one MIG unit (CUDA shows a process one), and %zu of the %zu candidates are whole GPUs",
 				r->count, whole, cand);
 		rc = ASSAY_ENEVER;
+	} else if (fits == 0) {
+		h->config_error(at->memory,
+				"`gpu_memory_mb = %llu`: more than any candidate device has (the largest has %llu MB)",
+				(unsigned long long)r->memory_mb, (unsigned long long)largest);
+		rc = ASSAY_ENEVER;
 	} else if (fits < r->count) {
 		h->config_error(at->memory,
-				"`gpu_memory_mb = %llu`: %s (the largest has %llu MB)",
-				(unsigned long long)r->memory_mb,
-				fits ? "too few candidate devices have that much memory"
-				     : "more than any candidate device has",
-				(unsigned long long)largest);
+				"`gpu_memory_mb = %llu` on each of %u devices: only %zu candidate device%s that much memory",
+				(unsigned long long)r->memory_mb, r->count, fits,
+				fits == 1 ? " has" : "s have");
 		rc = ASSAY_ENEVER;
 	}
 	free(allowed);

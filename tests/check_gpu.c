@@ -476,7 +476,7 @@ START_TEST(test_ledger_snapshot_not_trusted_twice)
 	ck_assert_int_eq(gpu_book(l, UUID_A, 15000, 40960, 20000, snap, "a", &b1, &pid), GPU_TAKEN);
 	/* The same reading again: 20000 free, 15000 of it booked since. */
 	ck_assert_int_eq(gpu_book(l, UUID_A, 10000, 40960, 20000, snap, "b", &b2, &pid),
-			 GPU_BUSY_ELSEWHERE);
+			 GPU_BUSY_HERE); /* only this process's booking is in the way */
 	/* A reading taken after the booking shows its memory as used. */
 	ck_assert_int_eq(gpu_book(l, UUID_A, 5000, 40960, 5000, mono_ns(), "b", &b2, &pid),
 			 GPU_TAKEN);
@@ -528,10 +528,19 @@ static const assay_resource_type *load_gpu(const char *extra)
 	return fake_resource_type("gpu");
 }
 
+/* A node's `resources = { toml }`, as the host hands it to prepare. */
+static const assay_value *resources(const char *toml)
+{
+	char doc[512];
+
+	snprintf(doc, sizeof doc, "r = { %s }\n", toml);
+	return fake_host()->value_get(fake_parse(doc), "r");
+}
+
 static void *prepare_ok(const assay_resource_type *t, const char *toml)
 {
 	void *req = NULL;
-	int rc = t->prepare(fake_parse(toml), t->data, &req);
+	int rc = t->prepare(resources(toml), t->data, &req);
 
 	ck_assert_msg(rc == 0, "%s: %s: %s", toml, fake_host()->strerror(rc), fake_errors());
 	return req;
@@ -544,7 +553,7 @@ static void prepare_refused(const assay_resource_type *t, const char *toml, int 
 	void *req = NULL;
 	size_t before = fake_error_count();
 
-	ck_assert_int_eq(t->prepare(fake_parse(toml), t->data, &req), rc);
+	ck_assert_int_eq(t->prepare(resources(toml), t->data, &req), rc);
 	ck_assert_uint_gt(fake_error_count(), before);
 	ck_assert_msg(strstr(fake_errors(), want), "%s: errors:\n%s\nwant: %s", toml,
 		      fake_errors(), want);
@@ -561,14 +570,15 @@ START_TEST(test_prepare_refusals)
 			   t->data);
 	t->release_request(prepare_ok(t, "gpu = 1, slot = 3"), t->data); /* not ours */
 	prepare_refused(t, "gpu = 5", ASSAY_ENEVER,
-			"1:7: `gpu = 5`: this machine has 4 candidate devices");
+			"1:13: `gpu = 5`: this machine has 4 candidate devices");
 	prepare_refused(t, "gpu = 1, gpu_memory_mb = 50000", ASSAY_ENEVER,
-			"1:26: `gpu_memory_mb = 50000`: more than any candidate device has (the largest has 40960 MB)");
+			"1:32: `gpu_memory_mb = 50000`: more than any candidate device has (the largest has 40960 MB)");
 	prepare_refused(t, "gpu = 4, gpu_memory_mb = 20000", ASSAY_ENEVER,
-			"too few candidate devices have that much memory");
-	prepare_refused(t, "gpu = 1, gpu_mem = 10", ASSAY_EINVAL, "did you mean `gpu_memory_mb`");
-	prepare_refused(t, "gpu = 0", ASSAY_EINVAL, "1:7: ");
-	prepare_refused(t, "gpu = \"two\"", ASSAY_EINVAL, "1:7: ");
+			"1:32: `gpu_memory_mb = 20000` on each of 4 devices: only 3 candidate devices have that much memory");
+	prepare_refused(t, "gpu = 1, gpu_memroy_mb = 10", ASSAY_EINVAL,
+			"1:16: unknown key `gpu_memroy_mb` in `resources` (did you mean `gpu_memory_mb`?)");
+	prepare_refused(t, "gpu = 0", ASSAY_EINVAL, "1:13: `gpu` must be");
+	prepare_refused(t, "gpu = \"two\"", ASSAY_EINVAL, "1:13: `gpu` must be");
 	prepare_refused(t, "gpu = 1, gpu_shared = true", ASSAY_EINVAL,
 			"`gpu_shared = true` packs nodes on a device by the memory they book: it needs `gpu_memory_mb`");
 	prepare_refused(t, "gpu = 1, gpu_shared = 1", ASSAY_EINVAL,
@@ -598,7 +608,7 @@ START_TEST(test_plugin_config_errors)
 	ck_assert_int_eq(assay_plugin_init(fake_host(), fake_plugin()), ASSAY_EINVAL);
 	ck_assert_msg(strstr(fake_errors(), "2:1: ") && strstr(fake_errors(), "did you mean `lock_dir`"),
 		      "%s", fake_errors());
-	ck_assert_msg(strstr(fake_errors(), "3:11: ") && strstr(fake_errors(), "did you mean `busy`"),
+	ck_assert_msg(strstr(fake_errors(), "3:11: ") && strstr(fake_errors(), "did you mean \"busy\""),
 		      "%s", fake_errors());
 	ck_assert_msg(strstr(fake_errors(), "4:16: "), "%s", fake_errors());
 	ck_assert_msg(strstr(fake_errors(), "5:12: `lock_dir` must be a path, not an empty string"),
@@ -649,6 +659,11 @@ START_TEST(test_acquire_by_score)
 	fake_release(t, g1);
 	ck_assert_int_eq(fake_acquire(d, t, two, 2000, &g4, &tries), 0);
 	ck_assert_str_eq(task_env(d, "CUDA_VISIBLE_DEVICES"), G(3) "," G(1));
+	/* Recorded for the node's result, in grant order. */
+	ck_assert_str_eq(fake_task_device(d, 0), G(3));
+	ck_assert_str_eq(fake_task_device(d, 1), G(1));
+	ck_assert_ptr_null(fake_task_device(d, 2));
+	ck_assert_str_eq(fake_task_device(a, 0), G(3));
 	fake_release(t, g2);
 	fake_release(t, g3);
 	fake_release(t, g4);
@@ -768,7 +783,11 @@ static int run_gpus(const assay_resource_type *t, const char *arg, char *out, si
 	int rc;
 
 	ck_assert_ptr_nonnull(f);
-	rc = gpu_command_main(arg ? 2 : 1, argv, f, t->data);
+	(void)t;
+	const assay_command *cmd = fake_command("gpus");
+
+	ck_assert_ptr_nonnull(cmd);
+	rc = cmd->main(arg ? 2 : 1, argv, f, cmd->data);
 	rewind(f);
 	n = fread(out, 1, size - 1, f);
 	out[n] = '\0';

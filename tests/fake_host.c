@@ -136,6 +136,8 @@ struct assay_task {
 	size_t n_env;
 	char ***environs; /* every environ() answer, freed with the task */
 	size_t n_environs;
+	char **devices; /* task_add_device(), in order */
+	size_t n_devices;
 	assay_task *next;
 };
 
@@ -193,6 +195,8 @@ static struct {
 	assay_plugin_info info;
 	fake_reg regs[16]; /* node and resource types, as registered */
 	size_t n_regs;
+	const assay_command *commands[4]; /* register_command(), as registered */
+	size_t n_commands;
 	unsigned releases; /* grants given back: a waiting acquire tries again */
 	fake_buf plugin_log;
 	diag errors; /* every document's config_error()s */
@@ -320,6 +324,46 @@ static int fake_unregister_reporter(assay_plugin *p, const char *name)
 	(void)p;
 	(void)name;
 	return ASSAY_EINVAL;
+}
+
+/* A plugin's command is kept for fake_command(); the test calls its main. */
+static int fake_register_command(assay_plugin *p, const assay_command *c)
+{
+	(void)p;
+	if (!fk.declared)
+		return ASSAY_ESTATE;
+	if (!c->name || !c->main)
+		return ASSAY_EINVAL;
+	for (size_t i = 0; i < fk.n_commands; i++)
+		if (strcmp(fk.commands[i]->name, c->name) == 0)
+			return ASSAY_EEXIST;
+	if (fk.n_commands == sizeof fk.commands / sizeof *fk.commands)
+		return ASSAY_ENOMEM;
+	fk.commands[fk.n_commands++] = c;
+	return 0;
+}
+
+static int fake_unregister_command(assay_plugin *p, const char *name)
+{
+	(void)p;
+	for (size_t i = 0; i < fk.n_commands; i++)
+		if (strcmp(fk.commands[i]->name, name) == 0) {
+			const assay_command *c = fk.commands[i];
+
+			fk.commands[i] = fk.commands[--fk.n_commands];
+			if (c->free_data)
+				c->free_data(c->data);
+			return 0;
+		}
+	return ASSAY_EINVAL;
+}
+
+const assay_command *fake_command(const char *name)
+{
+	for (size_t i = 0; i < fk.n_commands; i++)
+		if (strcmp(fk.commands[i]->name, name) == 0)
+			return fk.commands[i];
+	return NULL;
 }
 
 /* [plugins.NAME] of fake_set_config()'s document, NAME the name the
@@ -731,6 +775,27 @@ static int fake_setenv(assay_task *t, const char *name, const char *value)
 	t->env = env;
 	t->env[t->n_env++] = entry;
 	return 0;
+}
+
+static int fake_task_add_device(assay_task *t, const char *id)
+{
+	char *copy = strdup(id), **v;
+
+	FK_LOCK();
+	v = copy ? realloc(t->devices, (t->n_devices + 1) * sizeof *v) : NULL;
+	if (v) {
+		t->devices = v;
+		t->devices[t->n_devices++] = copy;
+	}
+	FK_UNLOCK();
+	if (!v)
+		free(copy);
+	return v ? 0 : ASSAY_ENOMEM;
+}
+
+const char *fake_task_device(const assay_task *t, size_t i)
+{
+	return i < t->n_devices ? t->devices[i] : NULL;
 }
 
 static bool fake_env_replaced(const assay_task *t, const char *entry)
@@ -1317,6 +1382,9 @@ const assay_host *fake_host(void)
 	t->unregister_resource_type = fake_unregister_resource_type;
 	t->register_reporter = fake_register_reporter;
 	t->unregister_reporter = fake_unregister_reporter;
+	t->register_command = fake_register_command;
+	t->unregister_command = fake_unregister_command;
+	t->task_add_device = fake_task_add_device;
 	t->plugin_config = fake_plugin_config;
 	t->plugin_log = fake_plugin_log_fn;
 	t->task_id = fake_task_id;
@@ -1402,6 +1470,9 @@ static void fake_task_free(assay_task *t)
 	for (size_t i = 0; i < t->n_environs; i++)
 		free(t->environs[i]);
 	free(t->environs);
+	for (size_t i = 0; i < t->n_devices; i++)
+		free(t->devices[i]);
+	free(t->devices);
 	free(t);
 }
 
@@ -1421,6 +1492,8 @@ void fake_host_reset(void)
 	for (size_t i = 0; i < fk.n_secrets; i++)
 		free(fk.secrets[i]);
 	free(fk.secrets);
+	while (fk.n_commands)
+		fake_unregister_command(NULL, fk.commands[fk.n_commands - 1]->name);
 	while (fk.n_regs)
 		fake_unregister(fk.regs[fk.n_regs - 1].node, fk.regs[fk.n_regs - 1].name);
 	for (assay_watch *w = fk.watches; w; w = w->next)
