@@ -145,6 +145,16 @@ typedef struct gpu_holders {
 } gpu_holders;
 void gpu_lease_holders(gpu_leases *l, const char *uuid, bool probe, gpu_holders *out);
 
+/* What this process knows of each of devs[0..n) at once (one lock, no
+ * system call): the choosing's view, every try. */
+typedef struct gpu_lease_view {
+	bool here;            /* leased by this process */
+	unsigned here_booked; /* its bookings */
+	pid_t elsewhere_pid;  /* another holder, as last seen */
+	int64_t released_ns;  /* its last release here (0: never) */
+} gpu_lease_view;
+void gpu_leases_view(gpu_leases *l, const gpu_device *devs, size_t n, gpu_lease_view *out);
+
 /* Releases since the process started of uuid: CLOCK_MONOTONIC ns of the
  * last (0: never), so that a snapshot older than it is known to count
  * our own finished work as running. */
@@ -161,7 +171,7 @@ int gpu_ledger_sum(gpu_leases *l, const char *uuid, int64_t since_ns, uint64_t *
 typedef struct gpu_stats {
 	atomic_uint_fast64_t grants, tries, refused;
 	atomic_uint_fast64_t acquire_ns, release_ns; /* inside try_acquire (every try), release */
-	atomic_uint_fast64_t rounds;                 /* refreshes asked for */
+	atomic_uint_fast64_t rounds;                 /* readings asked for */
 } gpu_stats;
 
 typedef struct gpu_plugin {
@@ -177,7 +187,9 @@ typedef struct gpu_plugin {
 	gpu_env env;            /* the runner's, read at init */
 	bool stats_on;          /* ASSAY_GPU_STATS */
 	gpu_stats stats;
-	atomic_uint_fast64_t want_seq; /* a snapshot at least this new was asked for */
+	int64_t nvml_interval_ms; /* readings asked for at most this often */
+	atomic_bool refresh_wanted;  /* a release since the last reading asked for */
+	_Atomic int64_t refresh_ns;  /* when one was last asked for */
 	assay_resource_type type;
 	assay_command command;
 } gpu_plugin;
@@ -195,6 +207,10 @@ int gpu_try_acquire(assay_task *task, void *req, void *data, void **grant, uint3
 void gpu_release(void *grant, void *data);
 void gpu_release_request(void *req, void *data);
 void gpu_describe_wait(void *req, void *data, char *buf, size_t size);
+
+/* gpu_resource.c: ask the NVML child for a fresh reading, at most once per
+ * nvml_interval; released: a device was given back (a reading is owed). */
+void gpu_refresh(gpu_plugin *pl, bool released);
 
 /* gpu_resource.c: the latest snapshot's candidates (allowed[i] for each
  * device that may be chosen), for `assay gpus` as for try_acquire. */

@@ -46,6 +46,7 @@
 
 #define LEDGER_SLOT 64    /* bytes per slot */
 #define LEDGER_SLOTS 1024 /* bookings per device, every process together */
+#define HOLDER_LINE 160   /* a lease file's diagnostics line, padded */
 
 /* A booking as written in its slot. */
 typedef struct ledger_rec {
@@ -214,31 +215,37 @@ static pid_t read_holder(int fd, char *line, size_t size)
 	buf[n] = '\0';
 	if ((p = strchr(buf, '\n')))
 		*p = '\0';
+	for (p = buf + strlen(buf); p > buf && p[-1] == ' ';)
+		*--p = '\0';
 	if (line)
 		snprintf(line, size, "%s", buf);
 	p = strstr(buf, "pid=");
 	return p ? (pid_t)atol(p + 4) : 0;
 }
 
-/* The diagnostics line: who holds it, for `assay gpus` and messages. */
+/* The diagnostics line: who holds it, for `assay gpus` and messages.
+ * Padded to a fixed width with blanks so that one pwrite replaces the
+ * last holder's line without a truncate: a grant costs two system calls
+ * (flock, pwrite), not four. */
 static void write_holder(gpu_leases *l, int fd, const char *node)
 {
-	char line[256], when[32];
+	char line[HOLDER_LINE + 1], when[32];
 	time_t t = time(NULL);
 	struct tm tm;
 	int n;
 
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	n = snprintf(line, sizeof line, "pid=%ld host=%s node=%s since=%s\n", (long)getpid(),
+	n = snprintf(line, sizeof line, "pid=%ld host=%s node=%s since=%s", (long)getpid(),
 		     l->host, node ? node : "-", when);
-	if (n >= (int)sizeof line) {
-		n = sizeof line - 1;
-		line[n - 1] = '\n';
-	}
+	if (n < 0)
+		return;
+	if (n > HOLDER_LINE - 1)
+		n = HOLDER_LINE - 1;
+	memset(line + n, ' ', (size_t)(HOLDER_LINE - 1 - n));
+	line[HOLDER_LINE - 1] = '\n';
 	/* Diagnostics only: a read-only fd or a full disk changes nothing. */
-	if (pwrite(fd, line, (size_t)n, 0) == n)
-		(void)ftruncate(fd, n);
+	(void)!pwrite(fd, line, HOLDER_LINE, 0);
 }
 
 int gpu_lease_take(gpu_leases *l, const char *uuid, const char *node, pid_t *holder_pid)
@@ -279,6 +286,25 @@ void gpu_lease_give(gpu_leases *l, const char *uuid)
 		d->held = false;
 		flock(d->fd, LOCK_UN);
 		d->released_ns = now_ns();
+	}
+	pthread_mutex_unlock(&l->lock);
+}
+
+void gpu_leases_view(gpu_leases *l, const gpu_device *devs, size_t n, gpu_lease_view *out)
+{
+	pthread_mutex_lock(&l->lock);
+	for (size_t i = 0; i < n; i++) {
+		out[i] = (gpu_lease_view){ 0 };
+		for (size_t j = 0; j < l->n; j++) {
+			const lease_dev *d = l->devs[j];
+
+			if (strcmp(d->uuid, devs[i].uuid) != 0)
+				continue;
+			out[i] = (gpu_lease_view){ .here = d->held, .here_booked = d->booked,
+						   .elsewhere_pid = d->elsewhere_pid,
+						   .released_ns = d->released_ns };
+			break;
+		}
 	}
 	pthread_mutex_unlock(&l->lock);
 }

@@ -7,6 +7,7 @@
  *     lock_dir = "/run/lock/assay"   # one per machine: every user's assay locks here
  *     foreign = "busy"               # other users' compute processes: busy | count | ignore
  *     nvml_timeout = "10s"           # an NVML reading that takes longer has hung
+ *     nvml_interval = "100ms"        # NVML read at most this often (after releases)
  *     retry_interval = "250ms"       # asking again for a device another process holds
  *
  * A machine without NVML still loads the plugin: `assay plugins` lists
@@ -20,7 +21,8 @@
 #include "gpu.h"
 
 static const char *const gpu_plugin_keys[] = { "nvml_library", "lock_dir", "foreign",
-					       "nvml_timeout", "retry_interval", NULL };
+					       "nvml_timeout", "nvml_interval", "retry_interval",
+					       NULL };
 static const char *const gpu_foreign_choices[] = { "busy", "count", "ignore", NULL };
 
 /* A path option: relative to the config file's directory.  *out malloc'd. */
@@ -83,6 +85,12 @@ static int read_option(gpu_plugin *pl, const char *key, const assay_value *v, ch
 		pl->nvml_timeout_ms = ms;
 		return 0;
 	}
+	if (strcmp(key, "nvml_interval") == 0) {
+		if (h->check_duration(v, NULL, 1, 60000, &ms) < 0)
+			return 1;
+		pl->nvml_interval_ms = ms;
+		return 0;
+	}
 	if (h->check_duration(v, NULL, 1, 60000, &ms) < 0)
 		return 1;
 	pl->retry_ms = (uint32_t)ms;
@@ -115,7 +123,7 @@ static void print_stats(const gpu_plugin *pl)
 	uint64_t acq = atomic_load(&pl->stats.acquire_ns), rel = atomic_load(&pl->stats.release_ns);
 
 	fprintf(stderr,
-		"assay-gpu-stats: grants=%llu tries=%llu refused=%llu acquire_ns=%llu release_ns=%llu refreshes=%llu per_grant_us=%.3f\n",
+		"assay-gpu-stats: grants=%llu tries=%llu refused=%llu acquire_ns=%llu release_ns=%llu readings_asked=%llu per_grant_us=%.3f\n",
 		(unsigned long long)grants, (unsigned long long)atomic_load(&pl->stats.tries),
 		(unsigned long long)atomic_load(&pl->stats.refused), (unsigned long long)acq,
 		(unsigned long long)rel, (unsigned long long)atomic_load(&pl->stats.rounds),
@@ -214,6 +222,7 @@ int assay_plugin_init(const assay_host *host, assay_plugin *plugin)
 	pl->plugin = plugin;
 	pl->nvml_timeout_ms = 10000;
 	pl->retry_ms = 250;
+	pl->nvml_interval_ms = 100;
 	pl->foreign = GPU_FOREIGN_BUSY;
 	pl->stats_on = stats && *stats && strcmp(stats, "0") != 0;
 	gpu_env_read(&pl->env);

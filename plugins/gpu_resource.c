@@ -74,37 +74,53 @@ static uint64_t shared_free(gpu_plugin *pl, const gpu_device *d, int64_t taken_n
 	return free_mb < total_mb - all_mb ? free_mb * GPU_MB : (total_mb - all_mb) * GPU_MB;
 }
 
+/* Whether d can serve r now by what this process knows (memory, foreign
+ * processes, its own leases); if not, why->* counts why. */
+static bool device_fits(const gpu_plugin *pl, const gpu_request *r, const gpu_device *d,
+			const gpu_lease_view *v, bool stale, uint64_t free, unsigned *foreign,
+			try_why *why)
+{
+	bool mine = v->here || v->here_booked;
+
+	/* Processes on a device this process uses, or used when the snapshot
+	 * was taken, are presumed its own. */
+	*foreign = mine || stale ? 0 : d->processes;
+	if (v->here || (v->here_booked && !r->shared)) {
+		why->here++; /* its release makes the host ask again */
+		return false;
+	}
+	if (free >= r->memory_mb * GPU_MB && !(*foreign && pl->foreign == GPU_FOREIGN_BUSY))
+		return true;
+	if (stale)
+		why->stale++;
+	else if (mine)
+		why->here++;
+	else
+		why->elsewhere++;
+	return false;
+}
+
 /* The candidates that could serve r now, by score, in rank[]. */
 static size_t rank_devices(gpu_plugin *pl, const gpu_request *r, const gpu_snapshot *snap,
 			   gpu_rank *rank, try_why *why)
 {
 	bool allowed[RANK_MAX];
+	gpu_lease_view view[RANK_MAX];
 	size_t n = snap->n < RANK_MAX ? snap->n : RANK_MAX, nr = 0;
 
 	gpu_candidates(pl, &(gpu_snapshot){ .devices = snap->devices, .n = n }, allowed);
+	gpu_leases_view(pl->leases, snap->devices, n, view);
 	for (size_t i = 0; i < n; i++) {
 		const gpu_device *d = &snap->devices[i];
-		bool stale = gpu_lease_released_ns(pl->leases, d->uuid) > snap->taken_ns;
-		uint64_t free = r->shared ? shared_free(pl, d, snap->taken_ns) : d->memory_free;
-		gpu_holders h;
+		bool stale = view[i].released_ns > snap->taken_ns;
+		uint64_t free;
 		unsigned foreign;
 
 		if (!allowed[i] || (r->count > 1 && d->parent[0]))
 			continue;
-		gpu_lease_holders(pl->leases, d->uuid, false, &h);
-		/* Processes on a device this process uses, or used when the
-		 * snapshot was taken, are presumed its own. */
-		foreign = h.here || h.here_booked || stale ? 0 : d->processes;
-		if (free < r->memory_mb * GPU_MB ||
-		    (foreign && pl->foreign == GPU_FOREIGN_BUSY)) {
-			if (stale)
-				why->stale++;
-			else if (h.here || h.here_booked)
-				why->here++;
-			else
-				why->elsewhere++;
+		free = r->shared ? shared_free(pl, d, snap->taken_ns) : d->memory_free;
+		if (!device_fits(pl, r, d, &view[i], stale, free, &foreign, why))
 			continue;
-		}
 		rank[nr++] = (gpu_rank){ .dev = i, .score = gpu_score(d, free), .foreign = foreign,
 					 .pci = d->pci_bus_id, .mig_index = d->mig_index };
 	}
@@ -215,14 +231,36 @@ static int acquire_from(gpu_plugin *pl, assay_task *task, const gpu_request *r,
 	return 0;
 }
 
+void gpu_refresh(gpu_plugin *pl, bool released)
+{
+	int64_t now, last;
+
+	if (released)
+		atomic_store_explicit(&pl->refresh_wanted, true, memory_order_relaxed);
+	if (!pl->nvml || !atomic_load_explicit(&pl->refresh_wanted, memory_order_relaxed))
+		return;
+	now = now_ns();
+	last = atomic_load(&pl->refresh_ns);
+	if (now - last < pl->nvml_interval_ms * 1000000 ||
+	    !atomic_compare_exchange_strong(&pl->refresh_ns, &last, now))
+		return; /* soon, by a later try or release */
+	atomic_store(&pl->refresh_wanted, false);
+	gpu_nvml_refresh(pl->nvml);
+	if (pl->stats_on)
+		atomic_fetch_add_explicit(&pl->stats.rounds, 1, memory_order_relaxed);
+}
+
 int gpu_try_acquire(assay_task *task, void *req, void *data, void **grant, uint32_t *retry_ms)
 {
 	gpu_plugin *pl = data;
 	const gpu_snapshot *snap = NULL;
 	const char *why = pl->nvml_why;
 	int64_t t0 = pl->stats_on ? now_ns() : 0;
-	gpu_nvml_state st = pl->nvml ? gpu_nvml_latest(pl->nvml, &snap, &why) : GPU_NVML_GONE;
+	gpu_nvml_state st;
 	int rc;
+
+	gpu_refresh(pl, false); /* one a release asked for and the interval held back */
+	st = pl->nvml ? gpu_nvml_latest(pl->nvml, &snap, &why) : GPU_NVML_GONE;
 
 	if (st == GPU_NVML_OK && snap) {
 		rc = acquire_from(pl, task, req, snap, grant, retry_ms);
@@ -252,11 +290,8 @@ void gpu_release(void *grant, void *data)
 
 	give_back(pl, grant);
 	free(grant);
-	/* The next round chooses from a reading taken after this release. */
-	if (pl->nvml)
-		gpu_nvml_refresh(pl->nvml);
+	gpu_refresh(pl, true);
 	if (pl->stats_on) {
-		atomic_fetch_add_explicit(&pl->stats.rounds, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&pl->stats.release_ns, (uint64_t)(now_ns() - t0),
 					  memory_order_relaxed);
 	}
