@@ -178,23 +178,23 @@ static int take_devices(gpu_plugin *pl, assay_task *task, const gpu_request *r,
 static int hand_over(gpu_plugin *pl, assay_task *task, const gpu_grant *g)
 {
 	const assay_host *h = pl->host;
-	char list[RANK_MAX * 8], *p = list;
-	int rc;
+	char *list = malloc((size_t)g->n * GPU_UUID_MAX + 1), *p = list;
+	int rc = 0;
 
-	list[0] = '\0';
-	for (unsigned i = 0; i < g->n; i++) {
-		size_t left = sizeof list - (size_t)(p - list);
-		int n = snprintf(p, left, "%s%s", i ? "," : "", g->dev[i].uuid);
-
-		if (n < 0 || (size_t)n >= left)
-			return ASSAY_ENOMEM;
-		p += n;
-		if (h->task_add_device && (rc = h->task_add_device(task, g->dev[i].uuid)) < 0)
-			return rc;
+	if (!list)
+		return ASSAY_ENOMEM;
+	*p = '\0';
+	for (unsigned i = 0; i < g->n && rc == 0; i++) {
+		p += sprintf(p, "%s%s", i ? "," : "", g->dev[i].uuid);
+		if (h->task_add_device)
+			rc = h->task_add_device(task, g->dev[i].uuid);
 	}
-	if ((rc = h->setenv(task, "CUDA_VISIBLE_DEVICES", list)) < 0)
-		return rc;
-	return h->setenv(task, "CUDA_DEVICE_ORDER", "PCI_BUS_ID");
+	if (rc == 0)
+		rc = h->setenv(task, "CUDA_VISIBLE_DEVICES", list);
+	if (rc == 0)
+		rc = h->setenv(task, "CUDA_DEVICE_ORDER", "PCI_BUS_ID");
+	free(list);
+	return rc;
 }
 
 /* One try against the snapshot. */
