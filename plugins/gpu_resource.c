@@ -225,6 +225,11 @@ static int acquire_from(gpu_plugin *pl, assay_task *task, const gpu_request *r,
 				    : why.stale	    ? STALE_RETRY_MS
 				    : why.elsewhere ? pl->retry_ms
 						    : 0;
+		/* What is missing may change outside this process (another
+		 * user's job ends, memory is freed) with no release here to
+		 * tell: those who wait on it are owed fresh readings. */
+		if (rc == ASSAY_EAGAIN && (why.stale || why.elsewhere))
+			gpu_refresh(pl, true);
 		return rc;
 	}
 	*grant = g;

@@ -702,6 +702,33 @@ START_TEST(test_acquire_foreign)
 }
 END_TEST
 
+/* What a node waits for may change outside assay: another user's process
+ * ends, memory is freed.  Fresh readings come without any release. */
+START_TEST(test_acquire_waits_for_the_outside)
+{
+	const assay_resource_type *t;
+	void *one, *big, *g;
+	assay_task *a = task("a"), *b = task("b");
+	unsigned tries;
+
+	write_state("gpu uuid=" G(1) " memory_mb=40960 used_mb=30000 processes=1\n");
+	t = load_gpu("nvml_interval = \"10ms\"\nretry_interval = \"20ms\"\n");
+	one = prepare_ok(t, "gpu = 1");
+	big = prepare_ok(t, "gpu = 1, gpu_memory_mb = 20000");
+	ck_assert_int_eq(fake_acquire(a, t, one, 100, &g, &tries), ASSAY_EAGAIN);
+	ck_assert_uint_gt(tries, 1); /* asked again by itself: retry_ms */
+	write_state("gpu uuid=" G(1) " memory_mb=40960 used_mb=30000 processes=0\n");
+	ck_assert_int_eq(fake_acquire(a, t, one, 3000, &g, &tries), 0);
+	fake_release(t, g);
+	ck_assert_int_eq(fake_acquire(b, t, big, 100, &g, &tries), ASSAY_EAGAIN);
+	write_state("gpu uuid=" G(1) " memory_mb=40960 used_mb=1000\n");
+	ck_assert_int_eq(fake_acquire(b, t, big, 3000, &g, &tries), 0);
+	fake_release(t, g);
+	t->release_request(one, t->data);
+	t->release_request(big, t->data);
+}
+END_TEST
+
 /* Without NVML the config still passes; the node fails saying why. */
 START_TEST(test_no_gpu_here)
 {
@@ -850,6 +877,7 @@ static Suite *gpu_suite(void)
 	tcase_add_test(tc, test_plugin_config_errors);
 	tcase_add_test(tc, test_acquire_by_score);
 	tcase_add_test(tc, test_acquire_foreign);
+	tcase_add_test(tc, test_acquire_waits_for_the_outside);
 	tcase_add_test(tc, test_no_gpu_here);
 	tcase_add_test(tc, test_acquire_shared_packs);
 	tcase_add_test(tc, test_describe_wait);
