@@ -11,6 +11,11 @@
  * A snapshot older than our own release of a device still shows our
  * finished node's memory and process: the device is then skipped until
  * the fresh reading comes, rather than counted as someone else's. */
+#ifdef HAVE_CONFIG_H
+#include "autoconfig.h"
+#endif
+
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,8 +162,12 @@ static int take_devices(gpu_plugin *pl, assay_task *task, const gpu_request *r,
 				   : gpu_lease_take(pl->leases, d->uuid, node, &pid);
 
 		if (rc < 0) {
-			pl->host->set_message(task, "cannot lease GPU %s in %s: %m", d->uuid,
-					      gpu_leases_dir(pl->leases));
+			char err[128];
+			/* Named now: the host's formatting may change errno. */
+			const char *e = strerror_r(errno, err, sizeof err);
+
+			pl->host->set_message(task, "cannot lease GPU %s in %s: %s", d->uuid,
+					      gpu_leases_dir(pl->leases), e);
 			give_back(pl, g);
 			return rc;
 		}

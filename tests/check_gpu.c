@@ -729,6 +729,37 @@ START_TEST(test_acquire_waits_for_the_outside)
 }
 END_TEST
 
+/* A lock_dir that cannot be made fails the node, naming it and why. */
+START_TEST(test_lock_dir_unusable)
+{
+	const assay_resource_type *t;
+	assay_task *a = task("a");
+	void *one, *g;
+	char cfg[600], file[300];
+	unsigned tries;
+	FILE *f;
+
+	write_state(four_gpus);
+	snprintf(file, sizeof file, "%s/plain-file", tmp);
+	ck_assert_ptr_nonnull(f = fopen(file, "w"));
+	fclose(f);
+	/* load_gpu's own lock_dir comes first; the later key would be a
+	 * duplicate, so set the whole table here. */
+	snprintf(cfg, sizeof cfg, "[plugins.gpu]\nnvml_library = \"%s\"\nlock_dir = \"%s/locks\"\n",
+		 getenv("FAKE_NVML") ? getenv("FAKE_NVML") : "tests/fake-nvml/libnvidia-ml.so.1",
+		 file);
+	fake_set_config(cfg);
+	ck_assert_int_eq(assay_plugin_init(fake_host(), fake_plugin()), 0);
+	t = fake_resource_type("gpu");
+	one = prepare_ok(t, "gpu = 1");
+	ck_assert_int_eq(fake_acquire(a, t, one, 0, &g, &tries), ASSAY_ESYS);
+	ck_assert_msg(strstr(fake_task_message(a), "cannot lease GPU " G(3) " in ") &&
+			      strstr(fake_task_message(a), "plain-file/locks: Not a directory"),
+		      "%s", fake_task_message(a));
+	t->release_request(one, t->data);
+}
+END_TEST
+
 /* Without NVML the config still passes; the node fails saying why. */
 START_TEST(test_no_gpu_here)
 {
@@ -878,6 +909,7 @@ static Suite *gpu_suite(void)
 	tcase_add_test(tc, test_acquire_by_score);
 	tcase_add_test(tc, test_acquire_foreign);
 	tcase_add_test(tc, test_acquire_waits_for_the_outside);
+	tcase_add_test(tc, test_lock_dir_unusable);
 	tcase_add_test(tc, test_no_gpu_here);
 	tcase_add_test(tc, test_acquire_shared_packs);
 	tcase_add_test(tc, test_describe_wait);
