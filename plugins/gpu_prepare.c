@@ -160,12 +160,12 @@ int gpu_prepare(const assay_value *request, void *data, void **req)
 	request_values at = { 0 };
 	int rc;
 
-	if (read_request(pl, request, &r, &at) + (at.count || at.memory || at.shared
-							 ? check_together(pl, &r, &at)
-							 : 0) > 0)
+	if (read_request(pl, request, &r, &at) > 0)
 		return ASSAY_EINVAL;
-	if (!at.count)
-		return ASSAY_EINVAL; /* no gpu key at all: the host sent us nothing */
+	if (!at.count && !at.memory && !at.shared)
+		return ASSAY_EINVAL; /* the host only sends a request with a gpu key */
+	if (check_together(pl, &r, &at) > 0)
+		return ASSAY_EINVAL;
 	if ((rc = check_devices(pl, &r, &at)) < 0)
 		return rc;
 	if (!(out = malloc(sizeof *out)))
