@@ -16,9 +16,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -482,6 +486,110 @@ START_TEST(test_child_closes_fds)
 }
 END_TEST
 
+/* The helper's pid: the one child this thread forked (Linux 3.5+'s
+ * /proc/.../children, present wherever CONFIG_PROC_CHILDREN is). */
+static pid_t helper_pid(void)
+{
+	char path[96];
+	long pid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/children", (long)syscall(SYS_gettid));
+	f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "%s: no children file", path);
+	ck_assert_int_eq(fscanf(f, "%ld", &pid), 1);
+	fclose(f);
+	return (pid_t)pid;
+}
+
+/* Gone: no such process, or a zombie nobody reaps (an orphan under a
+ * pid 1 that does not wait). */
+static bool process_gone(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+	bool gone;
+
+	if (kill(pid, 0) != 0)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if (!(f = fopen(path, "r")))
+		return true;
+	gone = fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) && p[1] == ' ' && p[2] == 'Z';
+	fclose(f);
+	return gone;
+}
+
+/* The terminal's signals are the parent's business: the helper ignores
+ * them and keeps answering; gpu_nvml_free() kills it. */
+START_TEST(test_child_ignores_signals)
+{
+	const gpu_snapshot *s;
+	gpu_nvml *n;
+	pid_t pid;
+	int status;
+
+	write_state(two_gpus);
+	n = start_wait(fake(0), 5000, GPU_NVML_OK, &s, NULL);
+	gpu_snapshot_put(s);
+	pid = helper_pid();
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(kill(pid, SIGINT), 0);
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	ck_assert_int_eq(kill(pid, SIGHUP), 0);
+	ck_assert_int_eq(kill(pid, SIGPIPE), 0);
+	usleep(100000);
+	gpu_nvml_refresh(n);
+	ck_assert_int_eq(gpu_nvml_wait(n, &s, NULL), GPU_NVML_OK);
+	ck_assert_uint_eq(s->seq, 2);
+	gpu_snapshot_put(s);
+	gpu_nvml_free(n);
+	/* Reaped by free if it was quick, else ours to reap: dead either way. */
+	if (waitpid(pid, &status, 0) == pid)
+		ck_assert(WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) == 0));
+	ck_assert(process_gone(pid));
+}
+END_TEST
+
+/* The helper dies with the process that started it, freed or not, even
+ * stuck in an NVML call (where the socket's EOF would never be read). */
+START_TEST(test_child_dies_with_parent)
+{
+	int p[2];
+	pid_t mid, helper = 0;
+	int64_t t0;
+
+	write_state("hang nvmlDeviceGetCount_v2\n");
+	ck_assert_int_eq(pipe(p), 0);
+	mid = fork();
+	ck_assert_int_ge(mid, 0);
+	if (mid == 0) {
+		gpu_nvml *n = NULL;
+		pid_t h;
+
+		close(p[0]);
+		if (gpu_nvml_start(fake(0), 5000, &n) != 0)
+			_exit(1);
+		usleep(100000); /* into the hanging call */
+		if (gpu_nvml_latest(n, NULL, NULL) != GPU_NVML_PENDING)
+			_exit(1);
+		h = helper_pid();
+		if (write(p[1], &h, sizeof(h)) != (ssize_t)sizeof(h))
+			_exit(1);
+		_exit(0); /* without gpu_nvml_free() */
+	}
+	close(p[1]);
+	ck_assert_int_eq(read(p[0], &helper, sizeof(helper)), (ssize_t)sizeof(helper));
+	close(p[0]);
+	ck_assert_int_eq(waitpid(mid, NULL, 0), mid);
+	ck_assert_int_gt(helper, 0);
+	t0 = now_ms();
+	while (!process_gone(helper) && now_ms() - t0 < 5000)
+		usleep(10000);
+	ck_assert_msg(process_gone(helper), "helper %ld outlived its parent", (long)helper);
+}
+END_TEST
+
 struct racer {
 	gpu_nvml *n;
 	int iterations;
@@ -576,6 +684,8 @@ static Suite *gpu_nvml_suite(void)
 	tcase_add_test(tc, test_state_rewritten);
 	tcase_add_test(tc, test_reads_per_refresh);
 	tcase_add_test(tc, test_child_closes_fds);
+	tcase_add_test(tc, test_child_ignores_signals);
+	tcase_add_test(tc, test_child_dies_with_parent);
 	tcase_add_test(tc, test_threads);
 	tcase_add_test(tc, test_strerror);
 	tcase_add_test(tc, test_bad_timeout);

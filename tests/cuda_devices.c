@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef int CUresult;
 typedef int CUdevice;
@@ -108,10 +109,11 @@ static int visible_list(char list[][UUID_LEN], int max)
 	return n;
 }
 
-/* The same device whatever the prefix (GPU- or MIG-): CUDA does not say. */
+/* The same device whatever the prefix (GPU- or MIG-: CUDA does not say)
+ * and the hex digits' case. */
 static int same_device(const char *a, const char *b)
 {
-	return strlen(a) > 4 && strlen(b) > 4 && !strcmp(a + 4, b + 4);
+	return strlen(a) > 4 && strlen(b) > 4 && !strcasecmp(a + 4, b + 4);
 }
 
 static int check(char seen[][UUID_LEN], int n_seen)

@@ -56,7 +56,9 @@ export ASSAY_PLUGIN_PATH CUDA_DEVICE_ORDER
 # config JOBS: the head of every configuration.
 config() {
 	printf '[runner]\njobs = %s\n\n[plugins]\nload = ["exec", "gpu"]\n\n' "$1"
-	printf '[plugins.gpu]\nlock_dir = "%s/locks"\n' "$work"
+	# Other users' processes on a shared machine must not make a device
+	# busy for this test: it checks grants, not politeness.
+	printf '[plugins.gpu]\nlock_dir = "%s/locks"\nforeign = "ignore"\n' "$work"
 	[ -n "${NVML_LIBRARY:-}" ] && printf 'nvml_library = "%s"\n' "$NVML_LIBRARY"
 	echo
 }
@@ -71,8 +73,10 @@ trials() {
 	done
 }
 # json_values KEY FILE: every string value of KEY, one a line.
+# UUIDs' hex digits in lower case, as NVML writes them (CUDA's helper too).
 json_values() {
-	tr ',{}' '\n\n\n' <"$2" | sed -n "s/^[[:space:]]*\"$1\":[[:space:]]*\"\\([^\"]*\\)\".*/\\1/p"
+	tr ',{}' '\n\n\n' <"$2" | sed -n "s/^[[:space:]]*\"$1\":[[:space:]]*\"\\([^\"]*\\)\".*/\\1/p" |
+		tr 'A-F' 'a-f'
 }
 
 # --- does NVML answer here? ----------------------------------------------
@@ -100,7 +104,7 @@ check "assay gpus lists at least one device" [ "$n" -ge 1 ]
 # --- NVML and CUDA agree with assay --------------------------------------
 smi=${NVIDIA_SMI:-nvidia-smi}
 if [ "$smi" != none ] && command -v "$smi" >"$work/smi-path" 2>&1; then
-	"$smi" --query-gpu=uuid --format=csv,noheader | tr -d ' ' | sort -u >"$work/smi"
+	"$smi" --query-gpu=uuid --format=csv,noheader | tr -d ' ' | tr 'A-F' 'a-f' | sort -u >"$work/smi"
 	echo "nvidia-smi: $(tr '\n' ' ' <"$work/smi")"
 	check "assay gpus lists the GPUs nvidia-smi lists" cmp -s "$work/smi" "$work/gpus"
 else
@@ -111,7 +115,7 @@ if [ -s "$work/parents" ]; then
 else
 	"$cuda" >"$work/cuda-all" 2>&1
 	check "cuda_devices runs" [ $? -eq 0 ]
-	sort -u "$work/cuda-all" >"$work/cuda"
+	tr 'A-F' 'a-f' <"$work/cuda-all" | sort -u >"$work/cuda"
 	echo "CUDA sees: $(tr '\n' ' ' <"$work/cuda")"
 	check "CUDA enumerates the GPUs assay lists" cmp -s "$work/cuda" "$work/gpus"
 fi
@@ -152,7 +156,7 @@ check "trials on every device succeed" [ $? -eq 0 ]
 cat "$work"/seen.x* "$work/excl.err"
 check "each trial was granted exactly one device" \
 	sh -c "cat '$work'/granted.x* | grep -c . | grep -qx $((2 * n)) && ! grep -q , '$work'/granted.x*"
-sort -u "$work"/granted.x* >"$work/granted"
+cat "$work"/granted.x* | tr 'A-F' 'a-f' | sort -u >"$work/granted"
 check "the trials used all $n devices" [ "$(wc -l <"$work/granted")" -eq "$n" ]
 check "every grant is a listed device" sh -c "! grep -vxF -f '$work/devices' '$work/granted'"
 check "the JSON report names the device a trial held" grep -qF "$(head -n 1 "$work/granted.x1")" "$work/excl.json"
