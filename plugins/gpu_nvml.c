@@ -129,8 +129,11 @@ static void nvml_take(gpu_nvml *n, const gpu_nvml_msg *m, const unsigned char *d
 			return;
 		}
 		memcpy(s->devs, devs, m->n * sizeof(gpu_device));
-		s->pub = (gpu_snapshot){.devices = s->devs, .n = m->n, .skipped = m->skipped,
-					.taken_ns = m->taken_ns, .seq = ++n->seq};
+		s->pub = (gpu_snapshot){ .devices = s->devs,
+					 .n = m->n,
+					 .skipped = m->skipped,
+					 .taken_ns = m->taken_ns,
+					 .seq = ++n->seq };
 		atomic_init(&s->refs, 1);
 	} else {
 		char why[GPU_NVML_WHY_MAX];
@@ -224,7 +227,8 @@ static void nvml_drain(gpu_nvml *n)
 		if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
 		nvml_give_up(n, GPU_NVML_GONE,
-			     got == 0 ? "the NVML helper process exited" : "the NVML helper's socket failed");
+			     got == 0 ? "the NVML helper process exited"
+				      : "the NVML helper's socket failed");
 	}
 	if (n->in_flight && nvml_now() - n->sent_ns > n->timeout_ns)
 		nvml_hung(n);
@@ -239,7 +243,7 @@ static gpu_nvml_state nvml_answer(gpu_nvml *n, const gpu_snapshot **snap, const 
 			atomic_fetch_add_explicit(&n->latest->refs, 1, memory_order_relaxed);
 	}
 	if (why)
-		*why = n->state == GPU_NVML_OK ? NULL
+		*why = n->state == GPU_NVML_OK        ? NULL
 		       : n->state == GPU_NVML_PENDING ? "waiting for NVML's first answer"
 						      : n->why;
 	return n->state;
@@ -291,7 +295,7 @@ gpu_nvml_state gpu_nvml_wait(gpu_nvml *n, const gpu_snapshot **snap, const char 
 			return st;
 		}
 		left = n->sent_ns + n->timeout_ns - nvml_now();
-		pfd = (struct pollfd){.fd = n->fd, .events = POLLIN};
+		pfd = (struct pollfd){ .fd = n->fd, .events = POLLIN };
 		pthread_mutex_unlock(&n->lock);
 		/* Past the deadline by a millisecond, so the next drain calls it a hang. */
 		poll(&pfd, 1, left > 0 ? (int)(left / 1000000) + 1 : 1);

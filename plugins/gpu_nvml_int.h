@@ -18,19 +18,19 @@
 
 /* Every NVML function the child calls, for the shared page (an index, so
  * the parent never reads a string the child may be writing). */
-#define GPU_NVML_CALLS(X) \
-	X(NONE, "") \
-	X(INIT, "nvmlInit") \
-	X(COUNT, "nvmlDeviceGetCount") \
-	X(HANDLE, "nvmlDeviceGetHandleByIndex") \
-	X(UUID, "nvmlDeviceGetUUID") \
-	X(NAME, "nvmlDeviceGetName") \
-	X(PCI, "nvmlDeviceGetPciInfo") \
-	X(MEMORY, "nvmlDeviceGetMemoryInfo") \
-	X(UTIL, "nvmlDeviceGetUtilizationRates") \
+#define GPU_NVML_CALLS(X)                                \
+	X(NONE, "")                                      \
+	X(INIT, "nvmlInit")                              \
+	X(COUNT, "nvmlDeviceGetCount")                   \
+	X(HANDLE, "nvmlDeviceGetHandleByIndex")          \
+	X(UUID, "nvmlDeviceGetUUID")                     \
+	X(NAME, "nvmlDeviceGetName")                     \
+	X(PCI, "nvmlDeviceGetPciInfo")                   \
+	X(MEMORY, "nvmlDeviceGetMemoryInfo")             \
+	X(UTIL, "nvmlDeviceGetUtilizationRates")         \
 	X(PROCS, "nvmlDeviceGetComputeRunningProcesses") \
-	X(MIG_MODE, "nvmlDeviceGetMigMode") \
-	X(MIG_MAX, "nvmlDeviceGetMaxMigDeviceCount") \
+	X(MIG_MODE, "nvmlDeviceGetMigMode")              \
+	X(MIG_MAX, "nvmlDeviceGetMaxMigDeviceCount")     \
 	X(MIG_HANDLE, "nvmlDeviceGetMigDeviceHandleByIndex")
 
 #define GPU_NVML_CALL_ENUM(id, name) GPU_CALL_##id,
@@ -53,10 +53,10 @@ const char *gpu_nvml_call_name(int call, int version, char *buf, size_t size);
  * covers both, so the parent can reassemble it from partial reads. */
 typedef struct gpu_nvml_msg {
 	uint32_t size;
-	int32_t state;    /* GPU_NVML_OK or GPU_NVML_UNAVAILABLE */
-	uint32_t n;       /* devices that follow */
-	uint32_t skipped; /* NO_PERMISSION devices left out */
-	int64_t taken_ns; /* CLOCK_MONOTONIC when the reading ended */
+	int32_t state;              /* GPU_NVML_OK or GPU_NVML_UNAVAILABLE */
+	uint32_t n;                 /* devices that follow */
+	uint32_t skipped;           /* NO_PERMISSION devices left out */
+	int64_t taken_ns;           /* CLOCK_MONOTONIC when the reading ended */
 	char why[GPU_NVML_WHY_MAX]; /* UNAVAILABLE: library and NVML's words */
 } gpu_nvml_msg;
 

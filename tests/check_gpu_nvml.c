@@ -267,7 +267,7 @@ START_TEST(test_permission_lost_unsupported)
 	ck_assert_uint_eq(s->n, 2);
 	ck_assert_uint_eq(s->devices[0].index, 1);
 	ck_assert_int_eq(s->devices[0].error, 15); /* GPU_IS_LOST: listed, marked */
-	ck_assert_str_eq(s->devices[0].uuid, ""); /* even its UUID is unreadable */
+	ck_assert_str_eq(s->devices[0].uuid, "");  /* even its UUID is unreadable */
 	ck_assert_str_eq(gpu_nvml_strerror(s->devices[0].error), "GPU is lost");
 	ck_assert_str_eq(s->devices[1].uuid, UUID_C);
 	ck_assert_int_eq(s->devices[1].error, 0);
@@ -477,7 +477,7 @@ START_TEST(test_child_closes_fds)
 	write_state(two_gpus);
 	n = start_wait(fake(0), 5000, GPU_NVML_OK, &s, NULL);
 	close(p[1]);
-	pfd = (struct pollfd){.fd = p[0], .events = POLLIN};
+	pfd = (struct pollfd){ .fd = p[0], .events = POLLIN };
 	ck_assert_int_eq(poll(&pfd, 1, 2000), 1);
 	ck_assert_int_eq(read(p[0], &c, 1), 0); /* EOF: no writer left */
 	close(p[0]);
@@ -631,7 +631,7 @@ START_TEST(test_threads)
 	n = start_wait(fake(0), 10000, GPU_NVML_OK, &s, NULL);
 	gpu_snapshot_put(s);
 	for (int i = 0; i < THREADS; i++) {
-		r[i] = (struct racer){.n = n, .iterations = 3000};
+		r[i] = (struct racer){ .n = n, .iterations = 3000 };
 		ck_assert_int_eq(pthread_create(&t[i], NULL, race, &r[i]), 0);
 	}
 	for (int i = 0; i < THREADS; i++) {

@@ -137,7 +137,8 @@ static int check(char seen[][UUID_LEN], int n_seen)
 		for (int i = 0; i < n_seen; i++)
 			found |= same_device(seen[i], want[j]);
 		if (!found) {
-			fprintf(stderr, "cuda_devices: %s granted, CUDA does not see it\n", want[j]);
+			fprintf(stderr, "cuda_devices: %s granted, CUDA does not see it\n",
+				want[j]);
 			bad = 1;
 		}
 	}

@@ -146,7 +146,8 @@ FAKE_EXPORT CUresult cuDeviceGetUuid_v2(CUuuid *u, CUdevice d)
 	for (p = visible[d] + 4; *p && k < 32; p++) {
 		if (!isxdigit((unsigned char)*p))
 			continue;
-		u->bytes[k / 2] |= (unsigned char)(strtol((char[]){*p, 0}, NULL, 16) << (k % 2 ? 0 : 4));
+		u->bytes[k / 2] |=
+			(unsigned char)(strtol((char[]){ *p, 0 }, NULL, 16) << (k % 2 ? 0 : 4));
 		k++;
 	}
 	return CUDA_SUCCESS;
@@ -154,7 +155,7 @@ FAKE_EXPORT CUresult cuDeviceGetUuid_v2(CUuuid *u, CUdevice d)
 
 FAKE_EXPORT CUresult cuGetErrorString(CUresult r, const char **s)
 {
-	*s = r == CUDA_ERROR_NO_DEVICE ? "no CUDA-capable device is detected"
+	*s = r == CUDA_ERROR_NO_DEVICE         ? "no CUDA-capable device is detected"
 	     : r == CUDA_ERROR_NOT_INITIALIZED ? "initialization error"
 	     : r == CUDA_ERROR_INVALID_DEVICE  ? "invalid device ordinal"
 					       : "unknown error";
