@@ -486,24 +486,7 @@ START_TEST(test_child_closes_fds)
 }
 END_TEST
 
-/* The helper's pid: the one child this thread forked (Linux 3.5+'s
- * /proc/.../children, present wherever CONFIG_PROC_CHILDREN is). */
-static pid_t helper_pid(void)
-{
-	char path[96];
-	long pid = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%ld/children", (long)syscall(SYS_gettid));
-	f = fopen(path, "r");
-	ck_assert_msg(f != NULL, "%s: no children file", path);
-	ck_assert_int_eq(fscanf(f, "%ld", &pid), 1);
-	fclose(f);
-	return (pid_t)pid;
-}
-
-/* Gone: no such process, or a zombie nobody reaps (an orphan under a
- * pid 1 that does not wait). */
+/* Gone: no such process, or a zombie (killed, not reaped yet). */
 static bool process_gone(pid_t pid)
 {
 	char path[64], buf[256], *p;
@@ -518,6 +501,26 @@ static bool process_gone(pid_t pid)
 	gone = fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) && p[1] == ' ' && p[2] == 'Z';
 	fclose(f);
 	return gone;
+}
+
+/* The helper's pid: the one live child this thread forked (Linux 3.5+'s
+ * /proc/.../children; earlier helpers, killed, may linger as zombies). */
+static pid_t helper_pid(void)
+{
+	char path[96];
+	long pid, found = 0;
+	int live = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/children", (long)syscall(SYS_gettid));
+	f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "%s: no children file", path);
+	while (fscanf(f, "%ld", &pid) == 1)
+		if (!process_gone((pid_t)pid))
+			found = pid, live++;
+	fclose(f);
+	ck_assert_int_eq(live, 1);
+	return (pid_t)found;
 }
 
 /* The terminal's signals are the parent's business: the helper ignores
