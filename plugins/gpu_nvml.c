@@ -32,6 +32,8 @@
 #include "assay/plugin.h"
 #include "gpu_nvml_int.h"
 
+#define NVML_POLL_NS 1000000 /* a child that died is noticed within 1 ms */
+
 /* A snapshot and its devices in one block; freed by the last put. */
 typedef struct gpu_snap {
 	gpu_snapshot pub;
@@ -56,6 +58,8 @@ struct gpu_nvml {
 	gpu_snap *latest; /* one reference held here; NULL when none */
 	bool in_flight;   /* a request (or the first reading) unanswered */
 	int64_t sent_ns;
+	unsigned taken;    /* answers parsed: behind sh->sent, one is there */
+	int64_t polled_ns; /* the last recv() */
 	uint64_t seq;
 	unsigned char *buf; /* partial answers, reassembled */
 	size_t len, cap;
@@ -162,6 +166,7 @@ static bool nvml_parse(gpu_nvml *n)
 		if (n->len - off < m.size)
 			break;
 		nvml_take(n, &m, n->buf + off + sizeof(m));
+		n->taken++;
 		off += m.size;
 	}
 	memmove(n->buf, n->buf + off, n->len - off);
@@ -205,10 +210,20 @@ static void nvml_hung(gpu_nvml *n)
 }
 
 /* Take in whatever arrived, without waiting, and notice a hang (lock
- * held).  Only while an answer is due: otherwise there is nothing to read
- * and no system call is made. */
+ * held).  Only while an answer is due, and only when the child counts one
+ * more than we took -- or, to notice a child that died, once per
+ * NVML_POLL_NS: otherwise no system call is made. */
 static void nvml_drain(gpu_nvml *n)
 {
+	int64_t now = n->in_flight ? nvml_now() : 0;
+
+	if (n->in_flight && now - n->polled_ns < NVML_POLL_NS &&
+	    atomic_load_explicit(&n->sh->sent, memory_order_acquire) == n->taken) {
+		if (now - n->sent_ns > n->timeout_ns)
+			nvml_hung(n);
+		return;
+	}
+	n->polled_ns = now;
 	while (n->in_flight) {
 		ssize_t got;
 
@@ -230,7 +245,7 @@ static void nvml_drain(gpu_nvml *n)
 			     got == 0 ? "the NVML helper process exited"
 				      : "the NVML helper's socket failed");
 	}
-	if (n->in_flight && nvml_now() - n->sent_ns > n->timeout_ns)
+	if (n->in_flight && now - n->sent_ns > n->timeout_ns)
 		nvml_hung(n);
 }
 

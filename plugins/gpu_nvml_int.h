@@ -1,11 +1,14 @@
 /* gpu_nvml_int.h -- what the parent (gpu_nvml.c) and the NVML helper child
  * (gpu_nvml_child.c, gpu_nvml_read.c) share: the messages on their socket
- * and the page where the child says which NVML call it is in.
+ * and the page where the child says which NVML call it is in and how many
+ * answers it sent.
  *
- * Why a shared page for the call: when a call hangs, the parent's message
- * should name it, and a byte written to the socket before every call
- * would cost a system call each (dozens per reading); a store into a
- * MAP_SHARED page costs nothing. */
+ * Why a shared page: when a call hangs, the parent's message should name
+ * it, and a byte written to the socket before every call would cost a
+ * system call each (dozens per reading); and the scheduler's threads ask
+ * for the latest reading on every try, where a recv() that finds nothing
+ * would cost more than the rest of the try.  A store into, or a load
+ * from, a MAP_SHARED page costs nothing. */
 #ifndef ASSAY_GPU_NVML_INT_H
 #define ASSAY_GPU_NVML_INT_H
 
@@ -41,6 +44,7 @@ enum gpu_nvml_call { GPU_NVML_CALLS(GPU_NVML_CALL_ENUM) GPU_CALL_MAX };
 typedef struct gpu_nvml_shared {
 	atomic_int call;    /* enum gpu_nvml_call now running, NONE between calls */
 	atomic_int version; /* the suffix that call carries: 0, 2 or 3 */
+	atomic_uint sent;   /* answers written whole to the socket so far */
 } gpu_nvml_shared;
 
 /* "nvmlDeviceGetMemoryInfo_v2" for (MEMORY, 2): buf must hold 64 bytes. */

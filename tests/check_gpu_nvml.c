@@ -593,6 +593,31 @@ START_TEST(test_child_dies_with_parent)
 }
 END_TEST
 
+/* A helper that dies (a driver bug killing it mid-call) is GONE at once,
+ * not HUNG after the timeout, and stays GONE. */
+START_TEST(test_child_killed)
+{
+	const gpu_snapshot *s;
+	const char *why;
+	gpu_nvml *n = NULL;
+	int64_t t0;
+
+	write_state("hang nvmlDeviceGetCount_v2\n");
+	ck_assert_int_eq(gpu_nvml_start(fake(0), 10000, &n), 0);
+	usleep(100000);
+	ck_assert_int_eq(gpu_nvml_latest(n, NULL, NULL), GPU_NVML_PENDING);
+	t0 = now_ms();
+	ck_assert_int_eq(kill(helper_pid(), SIGKILL), 0);
+	ck_assert_int_eq(gpu_nvml_wait(n, &s, &why), GPU_NVML_GONE);
+	ck_assert(now_ms() - t0 < 1000);
+	ck_assert_ptr_null(s);
+	ck_assert_str_eq(why, "the NVML helper process exited");
+	gpu_nvml_refresh(n);
+	ck_assert_int_eq(gpu_nvml_latest(n, NULL, NULL), GPU_NVML_GONE);
+	gpu_nvml_free(n);
+}
+END_TEST
+
 struct racer {
 	gpu_nvml *n;
 	int iterations;
@@ -689,6 +714,7 @@ static Suite *gpu_nvml_suite(void)
 	tcase_add_test(tc, test_child_closes_fds);
 	tcase_add_test(tc, test_child_ignores_signals);
 	tcase_add_test(tc, test_child_dies_with_parent);
+	tcase_add_test(tc, test_child_killed);
 	tcase_add_test(tc, test_threads);
 	tcase_add_test(tc, test_strerror);
 	tcase_add_test(tc, test_bad_timeout);
