@@ -32,6 +32,8 @@
 #include "assay/plugin.h"
 #include "gpu_nvml_int.h"
 
+#define NVML_POLL_NS 1000000 /* a child that died is noticed within 1 ms */
+
 /* A snapshot and its devices in one block; freed by the last put. */
 typedef struct gpu_snap {
 	gpu_snapshot pub;
@@ -56,6 +58,8 @@ struct gpu_nvml {
 	gpu_snap *latest; /* one reference held here; NULL when none */
 	bool in_flight;   /* a request (or the first reading) unanswered */
 	int64_t sent_ns;
+	unsigned taken;    /* answers parsed: behind sh->sent, one is there */
+	int64_t polled_ns; /* the last recv() */
 	uint64_t seq;
 	unsigned char *buf; /* partial answers, reassembled */
 	size_t len, cap;
@@ -129,8 +133,11 @@ static void nvml_take(gpu_nvml *n, const gpu_nvml_msg *m, const unsigned char *d
 			return;
 		}
 		memcpy(s->devs, devs, m->n * sizeof(gpu_device));
-		s->pub = (gpu_snapshot){.devices = s->devs, .n = m->n, .skipped = m->skipped,
-					.taken_ns = m->taken_ns, .seq = ++n->seq};
+		s->pub = (gpu_snapshot){ .devices = s->devs,
+					 .n = m->n,
+					 .skipped = m->skipped,
+					 .taken_ns = m->taken_ns,
+					 .seq = ++n->seq };
 		atomic_init(&s->refs, 1);
 	} else {
 		char why[GPU_NVML_WHY_MAX];
@@ -159,6 +166,7 @@ static bool nvml_parse(gpu_nvml *n)
 		if (n->len - off < m.size)
 			break;
 		nvml_take(n, &m, n->buf + off + sizeof(m));
+		n->taken++;
 		off += m.size;
 	}
 	memmove(n->buf, n->buf + off, n->len - off);
@@ -202,10 +210,20 @@ static void nvml_hung(gpu_nvml *n)
 }
 
 /* Take in whatever arrived, without waiting, and notice a hang (lock
- * held).  Only while an answer is due: otherwise there is nothing to read
- * and no system call is made. */
+ * held).  Only while an answer is due, and only when the child counts one
+ * more than we took -- or, to notice a child that died, once per
+ * NVML_POLL_NS: otherwise no system call is made. */
 static void nvml_drain(gpu_nvml *n)
 {
+	int64_t now = n->in_flight ? nvml_now() : 0;
+
+	if (n->in_flight && now - n->polled_ns < NVML_POLL_NS &&
+	    atomic_load_explicit(&n->sh->sent, memory_order_acquire) == n->taken) {
+		if (now - n->sent_ns > n->timeout_ns)
+			nvml_hung(n);
+		return;
+	}
+	n->polled_ns = now;
 	while (n->in_flight) {
 		ssize_t got;
 
@@ -224,9 +242,10 @@ static void nvml_drain(gpu_nvml *n)
 		if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
 		nvml_give_up(n, GPU_NVML_GONE,
-			     got == 0 ? "the NVML helper process exited" : "the NVML helper's socket failed");
+			     got == 0 ? "the NVML helper process exited"
+				      : "the NVML helper's socket failed");
 	}
-	if (n->in_flight && nvml_now() - n->sent_ns > n->timeout_ns)
+	if (n->in_flight && now - n->sent_ns > n->timeout_ns)
 		nvml_hung(n);
 }
 
@@ -239,7 +258,7 @@ static gpu_nvml_state nvml_answer(gpu_nvml *n, const gpu_snapshot **snap, const 
 			atomic_fetch_add_explicit(&n->latest->refs, 1, memory_order_relaxed);
 	}
 	if (why)
-		*why = n->state == GPU_NVML_OK ? NULL
+		*why = n->state == GPU_NVML_OK        ? NULL
 		       : n->state == GPU_NVML_PENDING ? "waiting for NVML's first answer"
 						      : n->why;
 	return n->state;
@@ -291,7 +310,7 @@ gpu_nvml_state gpu_nvml_wait(gpu_nvml *n, const gpu_snapshot **snap, const char 
 			return st;
 		}
 		left = n->sent_ns + n->timeout_ns - nvml_now();
-		pfd = (struct pollfd){.fd = n->fd, .events = POLLIN};
+		pfd = (struct pollfd){ .fd = n->fd, .events = POLLIN };
 		pthread_mutex_unlock(&n->lock);
 		/* Past the deadline by a millisecond, so the next drain calls it a hang. */
 		poll(&pfd, 1, left > 0 ? (int)(left / 1000000) + 1 : 1);

@@ -105,6 +105,7 @@ void gpu_nvml_child_main(int fd, const char *library, gpu_nvml_shared *sh, pid_t
 		}
 		msg->size = (uint32_t)(sizeof(*msg) + msg->n * sizeof(gpu_device));
 		child_send(fd, msg, msg->size);
+		atomic_fetch_add_explicit(&sh->sent, 1, memory_order_release);
 		/* Requests that arrived meanwhile are answered by one reading. */
 		do
 			got = read(fd, req, sizeof(req));

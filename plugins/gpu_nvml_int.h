@@ -1,11 +1,14 @@
 /* gpu_nvml_int.h -- what the parent (gpu_nvml.c) and the NVML helper child
  * (gpu_nvml_child.c, gpu_nvml_read.c) share: the messages on their socket
- * and the page where the child says which NVML call it is in.
+ * and the page where the child says which NVML call it is in and how many
+ * answers it sent.
  *
- * Why a shared page for the call: when a call hangs, the parent's message
- * should name it, and a byte written to the socket before every call
- * would cost a system call each (dozens per reading); a store into a
- * MAP_SHARED page costs nothing. */
+ * Why a shared page: when a call hangs, the parent's message should name
+ * it, and a byte written to the socket before every call would cost a
+ * system call each (dozens per reading); and the scheduler's threads ask
+ * for the latest reading on every try, where a recv() that finds nothing
+ * would cost more than the rest of the try.  A store into, or a load
+ * from, a MAP_SHARED page costs nothing. */
 #ifndef ASSAY_GPU_NVML_INT_H
 #define ASSAY_GPU_NVML_INT_H
 
@@ -18,19 +21,19 @@
 
 /* Every NVML function the child calls, for the shared page (an index, so
  * the parent never reads a string the child may be writing). */
-#define GPU_NVML_CALLS(X) \
-	X(NONE, "") \
-	X(INIT, "nvmlInit") \
-	X(COUNT, "nvmlDeviceGetCount") \
-	X(HANDLE, "nvmlDeviceGetHandleByIndex") \
-	X(UUID, "nvmlDeviceGetUUID") \
-	X(NAME, "nvmlDeviceGetName") \
-	X(PCI, "nvmlDeviceGetPciInfo") \
-	X(MEMORY, "nvmlDeviceGetMemoryInfo") \
-	X(UTIL, "nvmlDeviceGetUtilizationRates") \
+#define GPU_NVML_CALLS(X)                                \
+	X(NONE, "")                                      \
+	X(INIT, "nvmlInit")                              \
+	X(COUNT, "nvmlDeviceGetCount")                   \
+	X(HANDLE, "nvmlDeviceGetHandleByIndex")          \
+	X(UUID, "nvmlDeviceGetUUID")                     \
+	X(NAME, "nvmlDeviceGetName")                     \
+	X(PCI, "nvmlDeviceGetPciInfo")                   \
+	X(MEMORY, "nvmlDeviceGetMemoryInfo")             \
+	X(UTIL, "nvmlDeviceGetUtilizationRates")         \
 	X(PROCS, "nvmlDeviceGetComputeRunningProcesses") \
-	X(MIG_MODE, "nvmlDeviceGetMigMode") \
-	X(MIG_MAX, "nvmlDeviceGetMaxMigDeviceCount") \
+	X(MIG_MODE, "nvmlDeviceGetMigMode")              \
+	X(MIG_MAX, "nvmlDeviceGetMaxMigDeviceCount")     \
 	X(MIG_HANDLE, "nvmlDeviceGetMigDeviceHandleByIndex")
 
 #define GPU_NVML_CALL_ENUM(id, name) GPU_CALL_##id,
@@ -41,6 +44,7 @@ enum gpu_nvml_call { GPU_NVML_CALLS(GPU_NVML_CALL_ENUM) GPU_CALL_MAX };
 typedef struct gpu_nvml_shared {
 	atomic_int call;    /* enum gpu_nvml_call now running, NONE between calls */
 	atomic_int version; /* the suffix that call carries: 0, 2 or 3 */
+	atomic_uint sent;   /* answers written whole to the socket so far */
 } gpu_nvml_shared;
 
 /* "nvmlDeviceGetMemoryInfo_v2" for (MEMORY, 2): buf must hold 64 bytes. */
@@ -53,10 +57,10 @@ const char *gpu_nvml_call_name(int call, int version, char *buf, size_t size);
  * covers both, so the parent can reassemble it from partial reads. */
 typedef struct gpu_nvml_msg {
 	uint32_t size;
-	int32_t state;    /* GPU_NVML_OK or GPU_NVML_UNAVAILABLE */
-	uint32_t n;       /* devices that follow */
-	uint32_t skipped; /* NO_PERMISSION devices left out */
-	int64_t taken_ns; /* CLOCK_MONOTONIC when the reading ended */
+	int32_t state;              /* GPU_NVML_OK or GPU_NVML_UNAVAILABLE */
+	uint32_t n;                 /* devices that follow */
+	uint32_t skipped;           /* NO_PERMISSION devices left out */
+	int64_t taken_ns;           /* CLOCK_MONOTONIC when the reading ended */
 	char why[GPU_NVML_WHY_MAX]; /* UNAVAILABLE: library and NVML's words */
 } gpu_nvml_msg;
 

@@ -88,7 +88,7 @@ struct gpu_nvml_lib {
 };
 
 #define GPU_NVML_CALL_NAME(id, name) name,
-static const char *const nvml_call_names[] = {GPU_NVML_CALLS(GPU_NVML_CALL_NAME)};
+static const char *const nvml_call_names[] = { GPU_NVML_CALLS(GPU_NVML_CALL_NAME) };
 #undef GPU_NVML_CALL_NAME
 
 const char *gpu_nvml_call_name(int call, int version, char *buf, size_t size)
@@ -127,12 +127,12 @@ static bool nvml_resolve(gpu_nvml_lib *lib, void *fn, const char *name, const in
 	return false;
 }
 
-static const int v1_only[] = {0, -1};
+static const int v1_only[] = { 0, -1 };
 
 /* Every function we use; false (why filled) if a required one is missing. */
 static bool nvml_resolve_all(gpu_nvml_lib *lib, char *why, size_t why_size)
 {
-	static const int v2[] = {2, 0, -1}, v3[] = {3, 0, -1};
+	static const int v2[] = { 2, 0, -1 }, v3[] = { 3, 0, -1 };
 	const char *missing = NULL;
 	int v_mem2 = 0;
 
@@ -154,7 +154,7 @@ static bool nvml_resolve_all(gpu_nvml_lib *lib, char *why, size_t why_size)
 	nvml_resolve(lib, &lib->error_string, "nvmlErrorString", v1_only, NULL);
 	nvml_resolve(lib, &lib->name, "nvmlDeviceGetName", v1_only, NULL);
 	nvml_resolve(lib, &lib->pci, "nvmlDeviceGetPciInfo", v3, &lib->v_pci);
-	if (!nvml_resolve(lib, &lib->mem_v2, "nvmlDeviceGetMemoryInfo", (const int[]){2, -1},
+	if (!nvml_resolve(lib, &lib->mem_v2, "nvmlDeviceGetMemoryInfo", (const int[]){ 2, -1 },
 			  &v_mem2))
 		lib->mem_v2 = NULL;
 	nvml_resolve(lib, &lib->util, "nvmlDeviceGetUtilizationRates", v1_only, NULL);
@@ -227,8 +227,8 @@ static bool nvml_field(gpu_device *d, nvmlReturn_t r)
 
 static void nvml_read_memory(gpu_nvml_lib *lib, nvmlDevice_t h, gpu_device *d)
 {
-	nvmlMemory_v2_t m2 = {.version = NVML_MEMORY_V2};
-	nvmlMemory_t m1 = {0};
+	nvmlMemory_v2_t m2 = { .version = NVML_MEMORY_V2 };
+	nvmlMemory_t m1 = { 0 };
 	nvmlReturn_t r;
 
 	if (lib->mem_v2) {
@@ -240,7 +240,8 @@ static void nvml_read_memory(gpu_nvml_lib *lib, nvmlDevice_t h, gpu_device *d)
 			d->memory_used = m2.used;
 			return;
 		}
-		if (r != NVML_ERROR_ARGUMENT_VERSION_MISMATCH && r != NVML_ERROR_FUNCTION_NOT_FOUND) {
+		if (r != NVML_ERROR_ARGUMENT_VERSION_MISMATCH &&
+		    r != NVML_ERROR_FUNCTION_NOT_FOUND) {
 			nvml_field(d, r);
 			return;
 		}

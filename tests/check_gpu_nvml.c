@@ -16,9 +16,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -263,7 +267,7 @@ START_TEST(test_permission_lost_unsupported)
 	ck_assert_uint_eq(s->n, 2);
 	ck_assert_uint_eq(s->devices[0].index, 1);
 	ck_assert_int_eq(s->devices[0].error, 15); /* GPU_IS_LOST: listed, marked */
-	ck_assert_str_eq(s->devices[0].uuid, ""); /* even its UUID is unreadable */
+	ck_assert_str_eq(s->devices[0].uuid, "");  /* even its UUID is unreadable */
 	ck_assert_str_eq(gpu_nvml_strerror(s->devices[0].error), "GPU is lost");
 	ck_assert_str_eq(s->devices[1].uuid, UUID_C);
 	ck_assert_int_eq(s->devices[1].error, 0);
@@ -473,11 +477,143 @@ START_TEST(test_child_closes_fds)
 	write_state(two_gpus);
 	n = start_wait(fake(0), 5000, GPU_NVML_OK, &s, NULL);
 	close(p[1]);
-	pfd = (struct pollfd){.fd = p[0], .events = POLLIN};
+	pfd = (struct pollfd){ .fd = p[0], .events = POLLIN };
 	ck_assert_int_eq(poll(&pfd, 1, 2000), 1);
 	ck_assert_int_eq(read(p[0], &c, 1), 0); /* EOF: no writer left */
 	close(p[0]);
 	gpu_snapshot_put(s);
+	gpu_nvml_free(n);
+}
+END_TEST
+
+/* Gone: no such process, or a zombie (killed, not reaped yet). */
+static bool process_gone(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+	bool gone;
+
+	if (kill(pid, 0) != 0)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if (!(f = fopen(path, "r")))
+		return true;
+	gone = fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) && p[1] == ' ' && p[2] == 'Z';
+	fclose(f);
+	return gone;
+}
+
+/* The helper's pid: the one live child this thread forked (Linux 3.5+'s
+ * /proc/.../children; earlier helpers, killed, may linger as zombies). */
+static pid_t helper_pid(void)
+{
+	char path[96];
+	long pid, found = 0;
+	int live = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/children", (long)syscall(SYS_gettid));
+	f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "%s: no children file", path);
+	while (fscanf(f, "%ld", &pid) == 1)
+		if (!process_gone((pid_t)pid))
+			found = pid, live++;
+	fclose(f);
+	ck_assert_int_eq(live, 1);
+	return (pid_t)found;
+}
+
+/* The terminal's signals are the parent's business: the helper ignores
+ * them and keeps answering; gpu_nvml_free() kills it. */
+START_TEST(test_child_ignores_signals)
+{
+	const gpu_snapshot *s;
+	gpu_nvml *n;
+	pid_t pid;
+	int status;
+
+	write_state(two_gpus);
+	n = start_wait(fake(0), 5000, GPU_NVML_OK, &s, NULL);
+	gpu_snapshot_put(s);
+	pid = helper_pid();
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(kill(pid, SIGINT), 0);
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	ck_assert_int_eq(kill(pid, SIGHUP), 0);
+	ck_assert_int_eq(kill(pid, SIGPIPE), 0);
+	usleep(100000);
+	gpu_nvml_refresh(n);
+	ck_assert_int_eq(gpu_nvml_wait(n, &s, NULL), GPU_NVML_OK);
+	ck_assert_uint_eq(s->seq, 2);
+	gpu_snapshot_put(s);
+	gpu_nvml_free(n);
+	/* Reaped by free if it was quick, else ours to reap: dead either way. */
+	if (waitpid(pid, &status, 0) == pid)
+		ck_assert(WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) == 0));
+	ck_assert(process_gone(pid));
+}
+END_TEST
+
+/* The helper dies with the process that started it, freed or not, even
+ * stuck in an NVML call (where the socket's EOF would never be read). */
+START_TEST(test_child_dies_with_parent)
+{
+	int p[2];
+	pid_t mid, helper = 0;
+	int64_t t0;
+
+	write_state("hang nvmlDeviceGetCount_v2\n");
+	ck_assert_int_eq(pipe(p), 0);
+	mid = fork();
+	ck_assert_int_ge(mid, 0);
+	if (mid == 0) {
+		gpu_nvml *n = NULL;
+		pid_t h;
+
+		close(p[0]);
+		if (gpu_nvml_start(fake(0), 5000, &n) != 0)
+			_exit(1);
+		usleep(100000); /* into the hanging call */
+		if (gpu_nvml_latest(n, NULL, NULL) != GPU_NVML_PENDING)
+			_exit(1);
+		h = helper_pid();
+		if (write(p[1], &h, sizeof(h)) != (ssize_t)sizeof(h))
+			_exit(1);
+		_exit(0); /* without gpu_nvml_free() */
+	}
+	close(p[1]);
+	ck_assert_int_eq(read(p[0], &helper, sizeof(helper)), (ssize_t)sizeof(helper));
+	close(p[0]);
+	ck_assert_int_eq(waitpid(mid, NULL, 0), mid);
+	ck_assert_int_gt(helper, 0);
+	t0 = now_ms();
+	while (!process_gone(helper) && now_ms() - t0 < 5000)
+		usleep(10000);
+	ck_assert_msg(process_gone(helper), "helper %ld outlived its parent", (long)helper);
+}
+END_TEST
+
+/* A helper that dies (a driver bug killing it mid-call) is GONE at once,
+ * not HUNG after the timeout, and stays GONE. */
+START_TEST(test_child_killed)
+{
+	const gpu_snapshot *s;
+	const char *why;
+	gpu_nvml *n = NULL;
+	int64_t t0;
+
+	write_state("hang nvmlDeviceGetCount_v2\n");
+	ck_assert_int_eq(gpu_nvml_start(fake(0), 10000, &n), 0);
+	usleep(100000);
+	ck_assert_int_eq(gpu_nvml_latest(n, NULL, NULL), GPU_NVML_PENDING);
+	t0 = now_ms();
+	ck_assert_int_eq(kill(helper_pid(), SIGKILL), 0);
+	ck_assert_int_eq(gpu_nvml_wait(n, &s, &why), GPU_NVML_GONE);
+	ck_assert(now_ms() - t0 < 1000);
+	ck_assert_ptr_null(s);
+	ck_assert_str_eq(why, "the NVML helper process exited");
+	gpu_nvml_refresh(n);
+	ck_assert_int_eq(gpu_nvml_latest(n, NULL, NULL), GPU_NVML_GONE);
 	gpu_nvml_free(n);
 }
 END_TEST
@@ -523,7 +659,7 @@ START_TEST(test_threads)
 	n = start_wait(fake(0), 10000, GPU_NVML_OK, &s, NULL);
 	gpu_snapshot_put(s);
 	for (int i = 0; i < THREADS; i++) {
-		r[i] = (struct racer){.n = n, .iterations = 3000};
+		r[i] = (struct racer){ .n = n, .iterations = 3000 };
 		ck_assert_int_eq(pthread_create(&t[i], NULL, race, &r[i]), 0);
 	}
 	for (int i = 0; i < THREADS; i++) {
@@ -576,6 +712,9 @@ static Suite *gpu_nvml_suite(void)
 	tcase_add_test(tc, test_state_rewritten);
 	tcase_add_test(tc, test_reads_per_refresh);
 	tcase_add_test(tc, test_child_closes_fds);
+	tcase_add_test(tc, test_child_ignores_signals);
+	tcase_add_test(tc, test_child_dies_with_parent);
+	tcase_add_test(tc, test_child_killed);
 	tcase_add_test(tc, test_threads);
 	tcase_add_test(tc, test_strerror);
 	tcase_add_test(tc, test_bad_timeout);

@@ -18,8 +18,8 @@
 #endif
 
 #include <ctype.h>
-#include <stddef.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,7 +83,7 @@ typedef struct {
 typedef struct fake_dev {
 	char uuid[96], name[96], pci[32];
 	unsigned long long memory_mb, used_mb, reserved_mb;
-	int util;      /* 0-100, or -1: unsupported */
+	int util; /* 0-100, or -1: unsupported */
 	unsigned processes;
 	int denied, lost, mig;
 	unsigned n_migs;
@@ -239,7 +239,8 @@ static int fake_statement(fake_state *s, char **w, int n, const char *file, int 
 		fake_dev *g = s->n_gpus ? &s->gpus[s->n_gpus - 1] : NULL;
 
 		if (!g || !g->mig)
-			return fake_bad(file, line, "a mig line must follow a gpu line with mig=1:", w[0]);
+			return fake_bad(file, line,
+					"a mig line must follow a gpu line with mig=1:", w[0]);
 		if (g->n_migs == FAKE_MAX_MIGS)
 			return fake_bad(file, line, "too many mig units at", w[0]);
 		d = &s->units[s->n_units++];
@@ -361,9 +362,9 @@ static nvmlReturn_t fake_on(const char *fn, nvmlDevice_t h, fake_state **s, fake
 	return r;
 }
 
-#define FAKE_DONE(s, r) \
-	do { \
-		free(s); \
+#define FAKE_DONE(s, r)     \
+	do {                \
+		free(s);    \
 		return (r); \
 	} while (0)
 
@@ -408,8 +409,8 @@ static nvmlReturn_t fake_handle_by_index(const char *fn, unsigned int i, nvmlDev
 	FAKE_DONE(s, NVML_SUCCESS);
 }
 
-static nvmlReturn_t fake_processes(const char *fn, nvmlDevice_t h, unsigned int *count,
-				   void *infos, size_t size)
+static nvmlReturn_t fake_processes(const char *fn, nvmlDevice_t h, unsigned int *count, void *infos,
+				   size_t size)
 {
 	fake_state *s;
 	fake_dev *d;
@@ -426,7 +427,7 @@ static nvmlReturn_t fake_processes(const char *fn, nvmlDevice_t h, unsigned int 
 	}
 	*count = d->processes;
 	for (unsigned i = 0; i < d->processes; i++) {
-		nvmlProcessInfo_v3_t p = {.pid = 4000 + i, .usedGpuMemory = 100 * MIB};
+		nvmlProcessInfo_v3_t p = { .pid = 4000 + i, .usedGpuMemory = 100 * MIB };
 
 		memcpy((char *)infos + i * size, &p, size); /* v1: its first 16 bytes */
 	}
@@ -447,7 +448,8 @@ static nvmlReturn_t fake_pci(const char *fn, nvmlDevice_t h, nvmlPciInfo_t *pci,
 		FAKE_DONE(s, NVML_ERROR_INVALID_ARGUMENT);
 	sscanf(d->pci, "%x:%x:%x.%x", &dom, &bus, &dev, &fn_);
 	memset(pci, 0, v3 ? sizeof(*pci) : offsetof(nvmlPciInfo_t, busId));
-	snprintf(pci->busIdLegacy, sizeof(pci->busIdLegacy), "%04X:%02X:%02X.%X", dom, bus, dev, fn_);
+	snprintf(pci->busIdLegacy, sizeof(pci->busIdLegacy), "%04X:%02X:%02X.%X", dom, bus, dev,
+		 fn_);
 	pci->domain = dom, pci->bus = bus, pci->device = dev;
 	pci->pciDeviceId = 0x20b010de; /* an A100's id, vendor NVIDIA */
 	if (v3)
@@ -491,17 +493,28 @@ FAKE_EXPORT nvmlReturn_t nvmlShutdown(void)
 FAKE_EXPORT const char *nvmlErrorString(nvmlReturn_t r)
 {
 	switch (r) {
-	case NVML_SUCCESS: return "Success";
-	case NVML_ERROR_UNINITIALIZED: return "Uninitialized";
-	case NVML_ERROR_INVALID_ARGUMENT: return "Invalid Argument";
-	case NVML_ERROR_NOT_SUPPORTED: return "Not Supported";
-	case NVML_ERROR_NO_PERMISSION: return "Insufficient Permissions";
-	case NVML_ERROR_NOT_FOUND: return "Not Found";
-	case NVML_ERROR_INSUFFICIENT_SIZE: return "Insufficient Size";
-	case NVML_ERROR_DRIVER_NOT_LOADED: return "Driver Not Loaded";
-	case NVML_ERROR_GPU_IS_LOST: return "GPU is lost";
-	case NVML_ERROR_ARGUMENT_VERSION_MISMATCH: return "Argument version mismatch";
-	default: return "Unknown Error";
+	case NVML_SUCCESS:
+		return "Success";
+	case NVML_ERROR_UNINITIALIZED:
+		return "Uninitialized";
+	case NVML_ERROR_INVALID_ARGUMENT:
+		return "Invalid Argument";
+	case NVML_ERROR_NOT_SUPPORTED:
+		return "Not Supported";
+	case NVML_ERROR_NO_PERMISSION:
+		return "Insufficient Permissions";
+	case NVML_ERROR_NOT_FOUND:
+		return "Not Found";
+	case NVML_ERROR_INSUFFICIENT_SIZE:
+		return "Insufficient Size";
+	case NVML_ERROR_DRIVER_NOT_LOADED:
+		return "Driver Not Loaded";
+	case NVML_ERROR_GPU_IS_LOST:
+		return "GPU is lost";
+	case NVML_ERROR_ARGUMENT_VERSION_MISMATCH:
+		return "Argument version mismatch";
+	default:
+		return "Unknown Error";
 	}
 }
 
