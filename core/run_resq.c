@@ -45,16 +45,18 @@ static bool resq_needs_slot(const run_exec *e, size_t i)
 }
 
 /* Ask the type for e's request i.  A message the type sets during a
- * refusal says why (assay_resource_type.try_acquire), so one left from
- * an earlier answer is cleared first. */
+ * refusal says why (assay_resource_type.try_acquire); one set during a
+ * grant or a "not now" says nothing of the node, and is dropped.  Only
+ * the thread admitting e touches its task until it starts. */
 static int resq_try(resq *q, run_exec *e, size_t i, uint32_t *retry_ms)
 {
 	assay_task *t = atomic_load_explicit(&e->task, memory_order_relaxed);
+	int rc = q->type->try_acquire(t, exec_plan_node(e)->resource_reqs[i], q->type->data,
+				      &e->grants[i], retry_ms);
 
-	if (t->message)
+	if (t->message && (rc == 0 || rc == ASSAY_EAGAIN))
 		task_clear_message(t);
-	return q->type->try_acquire(t, exec_plan_node(e)->resource_reqs[i], q->type->data,
-				    &e->grants[i], retry_ms);
+	return rc;
 }
 
 /* Why e waits in q, as the type tells it (a 3.0 type cannot: its struct

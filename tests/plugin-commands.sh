@@ -6,7 +6,8 @@
 # search path when FILE does not load it -- and exits with its status; a FILE that
 # does not load is 78; an unknown command is 64 with "did you mean" over
 # plugin commands too; help and `assay plugins` list the commands; and
-# the devices a node held are in the json and human reports.
+# the devices a node held are in the json and human reports, and the
+# progress line says what nodes wait for.
 set -u
 a="$top_builddir/assay"
 work=$(mktemp -d)
@@ -113,6 +114,52 @@ PY
 "$a" run "$work/l.toml" >"$work/human" 2>&1
 grep -A1 "^CRITICAL  b " "$work/human" | grep -q "^ *devices: LANE-[0-2]$" ||
 	{ no "human report's devices line"; cat "$work/human"; }
+
+# The progress line (on a terminal) says what the nodes wait for, as the
+# resource type describes it.
+cat >"$work/w.toml" <<TOML
+[plugins]
+load = ["lanes", "exec"]
+
+[check.first]
+type = "exec"
+command = ["sleep", "1"]
+resources = { lane = 1 }
+
+[check.second]
+type = "exec"
+command = ["sleep", "1"]
+resources = { lane = 1 }
+TOML
+"${PYTHON3:-python3}" - "$a" "$work/w.toml" <<'PY' || no "the progress line's waiting for"
+import os, pty, select, sys
+assay, config = sys.argv[1:]
+master, slave = pty.openpty()
+env = dict(os.environ)
+env.pop("NO_PROGRESS", None)
+pid = os.fork()
+if pid == 0:
+    os.dup2(slave, 2)
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    os.execve(assay, [assay, "run", config], env)
+os.close(slave)
+out = b""
+while True:
+    ready, _, _ = select.select([master], [], [], 10)
+    if not ready:
+        break
+    try:
+        data = os.read(master, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    out += data
+_, status = os.waitpid(pid, 0)
+assert os.waitstatus_to_exitcode(status) == 0, status
+assert b"] 1 waiting for a lane: 1 of 1 held by this run" in out, out
+assert out.endswith(b"\r\x1b[K"), out[-40:]
+PY
 
 [ $fail -eq 0 ] && echo "plugin-commands.sh: all passed"
 exit $fail
