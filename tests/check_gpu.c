@@ -663,6 +663,7 @@ START_TEST(test_acquire_by_score)
 	ck_assert_str_eq(fake_task_device(d, 0), G(3));
 	ck_assert_str_eq(fake_task_device(d, 1), G(1));
 	ck_assert_ptr_null(fake_task_device(d, 2));
+	ck_assert_uint_eq(fake_task_device_count(d), 2);
 	ck_assert_str_eq(fake_task_device(a, 0), G(3));
 	fake_release(t, g2);
 	fake_release(t, g3);
@@ -813,7 +814,7 @@ START_TEST(test_describe_wait)
 {
 	const assay_resource_type *t;
 	void *one, *g[4];
-	assay_task *k = task("k");
+	assay_task *k = task("k"), *l;
 	char why[200];
 	unsigned tries;
 
@@ -823,9 +824,13 @@ START_TEST(test_describe_wait)
 	 * is left for the second. */
 	one = prepare_ok(t, "gpu = 2, gpu_memory_mb = 12000");
 	ck_assert_int_eq(fake_acquire(k, t, one, 0, &g[0], &tries), 0);
-	ck_assert_int_eq(fake_acquire(task("l"), t, one, 0, &g[1], &tries), ASSAY_EAGAIN);
+	l = task("l");
+	ck_assert_int_eq(fake_acquire(l, t, one, 0, &g[1], &tries), ASSAY_EAGAIN);
 	t->describe_wait(one, t->data, why, sizeof why);
 	ck_assert_str_eq(why, "2 GPUs with 12000 MB free: 2 of 4 leased by this run, 1 with too little free memory");
+	ck_assert_str_eq(fake_task_wait_text(l), why); /* what the host's queue asked */
+	t->describe_wait(one, t->data, why, 12); /* cut to size */
+	ck_assert_str_eq(why, "2 GPUs with");
 	fake_release(t, g[0]);
 	t->release_request(one, t->data);
 }
