@@ -7,7 +7,6 @@
 #endif
 
 #include <check.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -1277,30 +1276,29 @@ START_TEST(test_devices_leave_slots_to_others)
 END_TEST
 
 /* A slot handed to a resource queue is never counted twice.  jobs = 2,
- * two devices: g1 and c_a take both slots, g2 finds a device free but
- * no slot; c_a's slot, when it ends, goes to g2 (not to nobody while g2
- * waits, nor to the free count as well), so c_b, which c_a then lets go,
- * waits for a slot: never more than 2 at once. */
+ * two devices, three roots: when the two that start first are a trial
+ * and c_a, the other trial finds a device free but no slot, and c_a's
+ * slot, when it ends, goes to that trial -- not also to the free count,
+ * which would let c_b (which c_a then lets go) make 3 at once.  (Which
+ * two start first is the scheduler's choice; the rule must hold in
+ * every case.) */
 START_TEST(test_devices_jobs_never_exceeded)
 {
 	fixture f;
 	size_t i;
 
 	ck_assert_uint_eq(load(&f, PROBE
-			       "[check.g1]\ntype = \"probe\"\nsleep = \"200ms\"\nresources = { slot = 1 }\n"
-			       "[check.c_a]\ntype = \"probe\"\nsleep = \"20ms\"\n"
-			       "[check.g2]\ntype = \"probe\"\nsleep = \"200ms\"\nresources = { slot = 1 }\n"
-			       "[check.c_b]\ntype = \"probe\"\nsleep = \"50ms\"\nafter = [\"c_a\"]\n"), 0);
+			       "[check.g1]\ntype = \"probe\"\nsleep = \"300ms\"\nresources = { slot = 1 }\n"
+			       "[check.c_a]\ntype = \"probe\"\nsleep = \"60ms\"\n"
+			       "[check.g2]\ntype = \"probe\"\nsleep = \"300ms\"\nresources = { slot = 1 }\n"
+			       "[check.c_b]\ntype = \"probe\"\nsleep = \"60ms\"\nafter = [\"c_a\"]\n"), 0);
 	use_devs(&f, 2);
 	go(&f, 2, 2, false, NULL);
 	for (i = 0; i < f.s.p.n_nodes; i++)
 		ck_assert_int_eq(f.res[i].status, ASSAY_OK);
 	ck_assert_int_eq((int)max_metric(&f, "concurrent"), 2);
-	ck_assert_int_eq(devs.most, 2);
-	/* g2 started once c_a ended, c_b once a trial did. */
-	ck_assert(f.res[node(&f, "g2")].start >= f.res[node(&f, "c_a")].end);
-	ck_assert(f.res[node(&f, "c_b")].start >=
-		  fmin(f.res[node(&f, "g1")].end, f.res[node(&f, "g2")].end));
+	ck_assert_int_le(devs.most, 2);
+	ck_assert_int_eq(devs.granted, 2);
 	finish(&f);
 }
 END_TEST
