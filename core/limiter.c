@@ -50,30 +50,20 @@ bool limiter_try(limiter *l)
  * failed just before this leave is never missed. */
 fifo_link *limiter_leave(limiter *l, bool *wanted)
 {
-	fifo_link *w;
+	fifo_link *w = NULL;
 
 	pthread_mutex_lock(&l->lock);
-	if (!(w = fifo_pop(&l->waiters))) {
-		l->avail++;
-		if (wanted)
-			*wanted = l->wanted;
+	if (wanted && l->wanted) {
 		l->wanted = false;
-	} else if (wanted) {
-		*wanted = false;
+		*wanted = true; /* the caller keeps the slot, to offer it */
+	} else {
+		if (wanted)
+			*wanted = false;
+		if (!(w = fifo_pop(&l->waiters)))
+			l->avail++;
 	}
 	pthread_mutex_unlock(&l->lock);
 	return w;
-}
-
-bool limiter_take_wanted(limiter *l)
-{
-	bool wanted;
-
-	pthread_mutex_lock(&l->lock);
-	wanted = l->wanted;
-	l->wanted = false;
-	pthread_mutex_unlock(&l->lock);
-	return wanted;
 }
 
 fifo_link *limiter_drain(limiter *l)

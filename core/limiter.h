@@ -29,15 +29,11 @@ bool limiter_try(limiter *l);
 
 /* Give a slot back: straight to the first waiter, which is returned (it
  * holds the slot now; the caller wakes it), or NULL when none waits.
- * *wanted (if not NULL) is set when no waiter took the slot and a
- * limiter_try() failed since the last leave: whoever tried may take it
- * now (the flag is cleared). */
+ * With wanted not NULL: when a limiter_try() failed since the last such
+ * leave, nothing is given back -- *wanted is set, and the caller still
+ * holds the slot, to offer it to whoever tried (then leave again) --
+ * else *wanted is false. */
 fifo_link *limiter_leave(limiter *l, bool *wanted);
-
-/* Whether a limiter_try() failed since the last limiter_leave(), and
- * clear it; the caller then offers the slot it holds to those who tried,
- * before it leaves. */
-bool limiter_take_wanted(limiter *l);
 
 /* Take every waiter out, without a slot (a run that stops): their links,
  * first to last, chained as fifo_take_all() says. */

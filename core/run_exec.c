@@ -71,55 +71,79 @@ void exec_resume_all(fifo_link *w)
 	}
 }
 
-/* Give a jobs slot back.  A resource queue whose first waiter wanted a
- * slot (limiter_try failed) is offered it first (run_resq.c says why);
- * else it goes to the first execution waiting for a slot alone, or is
- * free. */
-void exec_give_slot(run *r)
+/* The jobs slot the caller holds, which a resource queue's first waiter
+ * wanted (limiter_try failed): offered to the queues, and given back as
+ * exec_give_slot() says when none takes it. */
+static void exec_offer_slot(run *r)
 {
 	for (;;) {
 		bool wanted = false, in_hand = true;
-		fifo_link *w = limiter_leave(&r->jobs, &wanted);
+		fifo_link *w;
 
+		/* One that tried meanwhile sets the flag again, and is
+		 * offered it on the next turn. */
+		resq_offer_slot(r, &in_hand);
+		if (!in_hand)
+			return;
+		w = limiter_leave(&r->jobs, &wanted);
 		if (!wanted) {
 			exec_wake(w);
 			return;
 		}
-		/* Still ours: the queues first.  One that tried meanwhile
-		 * sets the flag again, and is offered it on the next turn. */
-		resq_offer_slot(r, &in_hand);
-		if (!in_hand)
-			return;
 	}
 }
 
-/* Whether e holds a jobs slot: it passed the jobs step, or, with
- * resources, the last of them. */
-static bool exec_holds_slot(const run_exec *e)
+/* Give a jobs slot back.  A resource queue whose first waiter wanted a
+ * slot is offered it first (run_resq.c says why); else it goes to the
+ * first execution waiting for a slot alone, or is free.  One lock round
+ * trip when no queue wants it, as before there were queues. */
+static inline void exec_give_slot_now(run *r)
 {
-	const run_launch *n = e->launch;
+	bool wanted = false;
+	fifo_link *w = limiter_leave(&r->jobs, &wanted);
 
-	return e->run->jobs_bound && e->stage >= n->n_limits + n->n_res + (n->n_res == 0);
+	if (!wanted)
+		exec_wake(w);
+	else
+		exec_offer_slot(r);
 }
 
-/* Give back every step passed so far (in reverse): the grants, then the
- * slot -- first to the waiters of the resources given back, which can
- * start at once with both, then as exec_give_slot() says. */
-void exec_leave(run_exec *e)
+void exec_give_slot(run *r)
+{
+	exec_give_slot_now(r);
+}
+
+/* A node with resources gives back its grants, then its slot -- first to
+ * the waiters of the resources given back, which can start at once with
+ * both, then as exec_give_slot() says. */
+static void exec_leave_resources(run_exec *e, size_t held, bool in_hand)
 {
 	run_launch *n = e->launch;
-	size_t stage = e->stage, held = 0, i;
-	bool in_hand = exec_holds_slot(e);
+	size_t i;
 
-	if (stage > n->n_limits)
-		held = stage - n->n_limits < n->n_res ? stage - n->n_limits : n->n_res;
 	for (i = held; i-- > 0;)
 		resq_leave(n->resq[i], e, i);
-	e->stage = 0;
 	for (i = held; i-- > 0;)
 		resq_released(n->resq[i], &in_hand);
 	if (in_hand)
-		exec_give_slot(e->run);
+		exec_give_slot_now(e->run);
+}
+
+/* Give back every step passed so far (in reverse). */
+void exec_leave(run_exec *e)
+{
+	run_launch *n = e->launch;
+	size_t stage = e->stage, i;
+
+	e->stage = 0;
+	if (n->n_res) {
+		size_t passed = stage > n->n_limits ? stage - n->n_limits : 0;
+
+		exec_leave_resources(e, passed < n->n_res ? passed : n->n_res,
+				     e->run->jobs_bound && passed >= n->n_res);
+	} else if (stage > n->n_limits && e->run->jobs_bound) {
+		exec_give_slot_now(e->run);
+	}
 	for (i = stage < n->n_limits ? stage : n->n_limits; i-- > 0;)
 		exec_wake(limiter_leave(n->limits[i], NULL));
 }
@@ -151,8 +175,10 @@ void exec_fail_message(run_exec *e, const char *msg)
 	e->res->status = ASSAY_UNKNOWN;
 	e->res->attempts++;
 	/* This attempt never ran: it held nothing an earlier one did. */
-	task_devices_free(e->res->devices);
-	e->res->devices = NULL;
+	if (e->res->devices) {
+		task_devices_free(e->res->devices);
+		e->res->devices = NULL;
+	}
 	if (e->history)
 		attempt_record(e, NULL);
 	exec_final(e);

@@ -1275,6 +1275,34 @@ START_TEST(test_devices_leave_slots_to_others)
 }
 END_TEST
 
+/* A slot handed to a resource queue is never counted twice.  jobs = 2,
+ * two devices, three roots: when the two that start first are a trial
+ * and c_a, the other trial finds a device free but no slot, and c_a's
+ * slot, when it ends, goes to that trial -- not also to the free count,
+ * which would let c_b (which c_a then lets go) make 3 at once.  (Which
+ * two start first is the scheduler's choice; the rule must hold in
+ * every case.) */
+START_TEST(test_devices_jobs_never_exceeded)
+{
+	fixture f;
+	size_t i;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[check.g1]\ntype = \"probe\"\nsleep = \"300ms\"\nresources = { slot = 1 }\n"
+			       "[check.c_a]\ntype = \"probe\"\nsleep = \"60ms\"\n"
+			       "[check.g2]\ntype = \"probe\"\nsleep = \"300ms\"\nresources = { slot = 1 }\n"
+			       "[check.c_b]\ntype = \"probe\"\nsleep = \"60ms\"\nafter = [\"c_a\"]\n"), 0);
+	use_devs(&f, 2);
+	go(&f, 2, 2, false, NULL);
+	for (i = 0; i < f.s.p.n_nodes; i++)
+		ck_assert_int_eq(f.res[i].status, ASSAY_OK);
+	ck_assert_int_eq((int)max_metric(&f, "concurrent"), 2);
+	ck_assert_int_le(devs.most, 2);
+	ck_assert_int_eq(devs.granted, 2);
+	finish(&f);
+}
+END_TEST
+
 /* Whatever the way out -- success, failure, a retry, a timeout, a stop
  * -- what was granted is given back, and a result names the devices of
  * its last attempt only. */
@@ -1478,6 +1506,7 @@ static Suite *run_suite(void)
 	tcase_add_test(tc, test_resources_polled_and_refused);
 	tcase_add_test(tc, test_devices_best_first);
 	tcase_add_test(tc, test_devices_leave_slots_to_others);
+	tcase_add_test(tc, test_devices_jobs_never_exceeded);
 	tcase_add_test(tc, test_devices_released_on_every_path);
 	tcase_add_test(tc, test_devices_wait_times_out);
 	tcase_add_test(tc, test_resources_refusal_says_why);
