@@ -156,6 +156,15 @@ while [ "$(cat "$work/hog.log" 2>/dev/null | wc -l)" -lt 4 ] && [ $n -lt 100 ]; 
 	n=$((n + 1))
 done
 check "the hog holds all 4 GPUs" [ "$(sort -u "$work/hog.log" | wc -l)" -eq 4 ]
+header "$work/look.toml"
+"$a" gpus "$work/look.toml" --format json >"$work/look.json" 2>&1
+check "assay gpus names the hog as each lease's holder" "$py" - "$work/look.json" "$hog" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))["devices"]
+sys.exit(0 if len(d) == 4 and all(x["lease"]["state"] == "leased" and
+                                  x["lease"]["pid"] == int(sys.argv[2]) and
+                                  "node=hog[i=" in x["lease"]["text"] for x in d) else 1)
+PY
 "$a" run "$work/late.toml" --format json >"$work/late.json" 2>&1 &
 late=$!
 sleep 1
