@@ -155,9 +155,8 @@ typedef struct gpu_lease_view {
 } gpu_lease_view;
 void gpu_leases_view(gpu_leases *l, const gpu_device *devs, size_t n, gpu_lease_view *out);
 
-/* Releases since the process started of uuid: CLOCK_MONOTONIC ns of the
- * last (0: never), so that a snapshot older than it is known to count
- * our own finished work as running. */
+/* When this process last gave uuid back (CLOCK_MONOTONIC ns; 0: never):
+ * a snapshot older than that still counts our finished node as running. */
 int64_t gpu_lease_released_ns(gpu_leases *l, const char *uuid);
 
 /* The ledger's bookings on uuid made after since_ns, and all of them (MB,
@@ -174,6 +173,8 @@ typedef struct gpu_stats {
 	atomic_uint_fast64_t rounds;                 /* readings asked for */
 } gpu_stats;
 
+/* The plugin's state: made by init, freed by the resource type's free_data
+ * (the command shares it and frees nothing). */
 typedef struct gpu_plugin {
 	const assay_host *host;
 	assay_plugin *plugin;
@@ -201,7 +202,9 @@ typedef struct gpu_request {
 	bool shared;
 } gpu_request;
 
-/* gpu_resource.c: the resource type's callbacks. */
+/* The resource type's callbacks: prepare and release_request in
+ * gpu_prepare.c, describe_wait in gpu_describe.c, the rest in
+ * gpu_resource.c. */
 int gpu_prepare(const assay_value *request, void *data, void **req);
 int gpu_try_acquire(assay_task *task, void *req, void *data, void **grant, uint32_t *retry_ms);
 void gpu_release(void *grant, void *data);
