@@ -250,7 +250,7 @@ static void write_holder(gpu_leases *l, int fd, const char *node)
 
 int gpu_lease_take(gpu_leases *l, const char *uuid, const char *node, pid_t *holder_pid)
 {
-	int rc = GPU_TAKEN;
+	int rc = GPU_TAKEN, fd = -1;
 	lease_dev *d;
 
 	*holder_pid = 0;
@@ -271,22 +271,33 @@ int gpu_lease_take(gpu_leases *l, const char *uuid, const char *node, pid_t *hol
 	} else {
 		d->held = true;
 		d->elsewhere_pid = 0;
-		write_holder(l, d->fd, node);
+		fd = d->fd; /* open until gpu_leases_free(); ours until we give it */
 	}
 	pthread_mutex_unlock(&l->lock);
+	/* Outside the lock: the other threads' tries need not wait for it. */
+	if (fd >= 0)
+		write_holder(l, fd, node);
 	return rc;
 }
 
 void gpu_lease_give(gpu_leases *l, const char *uuid)
 {
 	lease_dev *d;
+	int fd = -1;
 
 	pthread_mutex_lock(&l->lock);
-	if ((d = dev_get(l, uuid)) && d->held) {
-		d->held = false;
-		flock(d->fd, LOCK_UN);
-		d->released_ns = now_ns();
-	}
+	if ((d = dev_get(l, uuid)) && d->held)
+		fd = d->fd;
+	pthread_mutex_unlock(&l->lock);
+	if (fd < 0)
+		return;
+	/* Unlocked outside the table's lock, still `held` meanwhile: a thread
+	 * that asks now hears "held here" and is asked again after this
+	 * release, as the host does for every release. */
+	flock(fd, LOCK_UN);
+	pthread_mutex_lock(&l->lock);
+	d->held = false;
+	d->released_ns = now_ns();
 	pthread_mutex_unlock(&l->lock);
 }
 
