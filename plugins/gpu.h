@@ -173,8 +173,7 @@ typedef struct gpu_stats {
 	atomic_uint_fast64_t rounds;                 /* readings asked for */
 } gpu_stats;
 
-/* The plugin's state: made by init, freed by the resource type's free_data
- * (the command shares it and frees nothing). */
+/* The plugin's state: made by init, freed by the resource type's free_data. */
 typedef struct gpu_plugin {
 	const assay_host *host;
 	assay_plugin *plugin;
@@ -192,8 +191,15 @@ typedef struct gpu_plugin {
 	atomic_bool refresh_wanted;  /* a release since the last reading asked for */
 	_Atomic int64_t refresh_ns;  /* when one was last asked for */
 	assay_resource_type type;
-	assay_command command;
 } gpu_plugin;
+
+/* `assay gpus` as registered: apart from the plugin's state, which the
+ * resource type frees, so that the host may unregister the two in any
+ * order.  Freed by its own free_data. */
+typedef struct gpu_command_reg {
+	assay_command command;
+	gpu_plugin *pl;
+} gpu_command_reg;
 
 /* A node's request (prepare's *req). */
 typedef struct gpu_request {
@@ -219,7 +225,7 @@ void gpu_refresh(gpu_plugin *pl, bool released);
  * device that may be chosen), for `assay gpus` as for try_acquire. */
 size_t gpu_candidates(const gpu_plugin *pl, const gpu_snapshot *snap, bool *allowed);
 
-/* gpu_command.c: `assay gpus`. */
+/* gpu_command.c: `assay gpus` (data: its gpu_command_reg). */
 int gpu_command_main(int argc, char **argv, FILE *out, void *data);
 
 #endif /* ASSAY_GPU_H */

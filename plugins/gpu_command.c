@@ -172,7 +172,7 @@ static int print_devices(gpu_plugin *pl, const gpu_snapshot *snap, FILE *out, bo
 /* The command's main (main thread). */
 int gpu_command_main(int argc, char **argv, FILE *out, void *data)
 {
-	gpu_plugin *pl = data;
+	gpu_plugin *pl = ((gpu_command_reg *)data)->pl;
 	const gpu_snapshot *snap = NULL;
 	const char *why = pl->nvml_why;
 	bool json = false;

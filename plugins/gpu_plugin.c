@@ -159,6 +159,32 @@ static void start_nvml(gpu_plugin *pl)
 	}
 }
 
+/* `assay gpus`, registered apart from the state the resource type frees. */
+static int register_command(gpu_plugin *pl)
+{
+	const assay_host *h = pl->host;
+	gpu_command_reg *reg = calloc(1, sizeof *reg);
+	int rc;
+
+	if (!reg)
+		return ASSAY_ENOMEM;
+	reg->pl = pl; /* valid while the plugin is loaded: main runs only then */
+	reg->command = (assay_command){
+		.name = "gpus",
+		.usage = "[FILE] [--format human|json]",
+		.description = "the GPUs a run may use: memory, utilisation, score, processes, leases",
+		.main = gpu_command_main,
+		.data = reg,
+		.free_data = free, /* the struct too: the host's last use of it */
+	};
+	if ((rc = h->register_command(pl->plugin, &reg->command)) < 0) {
+		h->plugin_log(pl->plugin, ASSAY_LOG_ERROR, "cannot register command `gpus`: %s",
+			      h->strerror(rc));
+		free(reg);
+	}
+	return rc;
+}
+
 static int register_all(gpu_plugin *pl)
 {
 	const assay_host *h = pl->host;
@@ -175,13 +201,6 @@ static int register_all(gpu_plugin *pl)
 		.data = pl,
 		.free_data = gpu_plugin_free, /* frees the type struct too */
 	};
-	pl->command = (assay_command){
-		.name = "gpus",
-		.usage = "[FILE] [--format human|json]",
-		.description = "the GPUs a run may use: memory, utilisation, score, processes, leases",
-		.main = gpu_command_main,
-		.data = pl, /* freed with the resource type */
-	};
 	if ((rc = h->register_resource_type(pl->plugin, &pl->type)) < 0) {
 		h->plugin_log(pl->plugin, ASSAY_LOG_ERROR, "cannot register resource type `gpu`: %s",
 			      h->strerror(rc));
@@ -189,12 +208,7 @@ static int register_all(gpu_plugin *pl)
 		return rc;
 	}
 	/* From here the host frees pl when it unregisters the type. */
-	if (h->register_command && (rc = h->register_command(pl->plugin, &pl->command)) < 0) {
-		h->plugin_log(pl->plugin, ASSAY_LOG_ERROR, "cannot register command `gpus`: %s",
-			      h->strerror(rc));
-		return rc;
-	}
-	return 0;
+	return register_command(pl);
 }
 
 ASSAY_EXPORT
