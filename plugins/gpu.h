@@ -170,6 +170,7 @@ int gpu_ledger_sum(gpu_leases *l, const char *uuid, int64_t since_ns, uint64_t *
 typedef struct gpu_stats {
 	atomic_uint_fast64_t grants, tries, refused;
 	atomic_uint_fast64_t acquire_ns, release_ns; /* inside try_acquire (every try), release */
+	atomic_uint_fast64_t acquire_cpu_ns, release_cpu_ns; /* the thread's CPU time there */
 	atomic_uint_fast64_t rounds;                 /* readings asked for */
 } gpu_stats;
 

@@ -116,18 +116,22 @@ static int read_config(gpu_plugin *pl, char **lock_dir)
 	return errors;
 }
 
-/* ASSAY_GPU_STATS=1: what the grants cost, for tests/bench/gpu. */
+/* ASSAY_GPU_STATS=1: what the grants cost, for tests/bench/gpu: wall time
+ * inside the plugin (preemption included) and CPU time, per grant. */
 static void print_stats(const gpu_plugin *pl)
 {
 	uint64_t grants = atomic_load(&pl->stats.grants);
 	uint64_t acq = atomic_load(&pl->stats.acquire_ns), rel = atomic_load(&pl->stats.release_ns);
+	uint64_t cpu = atomic_load(&pl->stats.acquire_cpu_ns) + atomic_load(&pl->stats.release_cpu_ns);
+	double per = grants ? 1000.0 * (double)grants : 1.0;
 
 	fprintf(stderr,
-		"assay-gpu-stats: grants=%llu tries=%llu refused=%llu acquire_ns=%llu release_ns=%llu readings_asked=%llu per_grant_us=%.3f\n",
+		"assay-gpu-stats: grants=%llu tries=%llu refused=%llu acquire_ns=%llu release_ns=%llu cpu_ns=%llu readings_asked=%llu per_grant_us=%.3f per_grant_cpu_us=%.3f\n",
 		(unsigned long long)grants, (unsigned long long)atomic_load(&pl->stats.tries),
 		(unsigned long long)atomic_load(&pl->stats.refused), (unsigned long long)acq,
-		(unsigned long long)rel, (unsigned long long)atomic_load(&pl->stats.rounds),
-		grants ? (double)(acq + rel) / (double)grants / 1000.0 : 0.0);
+		(unsigned long long)rel, (unsigned long long)cpu,
+		(unsigned long long)atomic_load(&pl->stats.rounds), (double)(acq + rel) / per,
+		(double)cpu / per);
 }
 
 /* The resource type's free_data: the last use of everything. */

@@ -264,14 +264,44 @@ void gpu_refresh(gpu_plugin *pl, bool released)
 		atomic_fetch_add_explicit(&pl->stats.rounds, 1, memory_order_relaxed);
 }
 
+/* ASSAY_GPU_STATS: the wall time inside the plugin, which counts the time
+ * its thread was preempted (on a busy machine, most of it), and the
+ * thread's CPU time, which does not. */
+typedef struct stats_clock {
+	int64_t wall, cpu;
+} stats_clock;
+
+static int64_t cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void stats_start(const gpu_plugin *pl, stats_clock *c)
+{
+	if (pl->stats_on)
+		*c = (stats_clock){ now_ns(), cpu_ns() };
+}
+
+static void stats_add(const stats_clock *c, atomic_uint_fast64_t *wall,
+		      atomic_uint_fast64_t *cpu)
+{
+	atomic_fetch_add_explicit(wall, (uint64_t)(now_ns() - c->wall), memory_order_relaxed);
+	atomic_fetch_add_explicit(cpu, (uint64_t)(cpu_ns() - c->cpu), memory_order_relaxed);
+}
+
 int gpu_try_acquire(assay_task *task, void *req, void *data, void **grant, uint32_t *retry_ms)
 {
 	gpu_plugin *pl = data;
 	const gpu_snapshot *snap = NULL;
 	const char *why = pl->nvml_why;
-	int64_t t0 = pl->stats_on ? now_ns() : 0;
+	stats_clock t0;
 	gpu_nvml_state st;
 	int rc;
+
+	stats_start(pl, &t0);
 
 	gpu_refresh(pl, false); /* one a release asked for and the interval held back */
 	st = pl->nvml ? gpu_nvml_latest(pl->nvml, &snap, &why) : GPU_NVML_GONE;
@@ -291,8 +321,7 @@ int gpu_try_acquire(assay_task *task, void *req, void *data, void **grant, uint3
 		atomic_fetch_add_explicit(&pl->stats.tries, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(rc == 0 ? &pl->stats.grants : &pl->stats.refused, 1,
 					  memory_order_relaxed);
-		atomic_fetch_add_explicit(&pl->stats.acquire_ns, (uint64_t)(now_ns() - t0),
-					  memory_order_relaxed);
+		stats_add(&t0, &pl->stats.acquire_ns, &pl->stats.acquire_cpu_ns);
 	}
 	return rc;
 }
@@ -300,13 +329,12 @@ int gpu_try_acquire(assay_task *task, void *req, void *data, void **grant, uint3
 void gpu_release(void *grant, void *data)
 {
 	gpu_plugin *pl = data;
-	int64_t t0 = pl->stats_on ? now_ns() : 0;
+	stats_clock t0;
 
+	stats_start(pl, &t0);
 	give_back(pl, grant);
 	free(grant);
 	gpu_refresh(pl, true);
-	if (pl->stats_on) {
-		atomic_fetch_add_explicit(&pl->stats.release_ns, (uint64_t)(now_ns() - t0),
-					  memory_order_relaxed);
-	}
+	if (pl->stats_on)
+		stats_add(&t0, &pl->stats.release_ns, &pl->stats.release_cpu_ns);
 }
