@@ -54,6 +54,22 @@ static inline fifo_link *fifo_pop(fifo *q)
 	return l;
 }
 
+/* Take l out of the queue, wherever it is (a waiter whose wait timed
+ * out): true, or false when l is not in it.  A walk: queues are short. */
+static inline bool fifo_remove(fifo *q, fifo_link *l)
+{
+	fifo_link **at = &q->head, *prev = NULL;
+
+	for (; *at; prev = *at, at = &(*at)->next)
+		if (*at == l) {
+			*at = l->next;
+			if (q->tail == l)
+				q->tail = prev;
+			return true;
+		}
+	return false;
+}
+
 /* Empty the queue: its links, first to last, chained through `next`.  A
  * walker reads a link's `next` before handing the link on, since whoever
  * gets it may queue it again. */

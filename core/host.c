@@ -58,6 +58,18 @@ static int h_unregister_resource_type(assay_plugin *p, const char *name)
 	return registry_unregister(p, REG_RESOURCE, name);
 }
 
+static int h_register_command(assay_plugin *p, const assay_command *c)
+{
+	if (!c || !c->name || !*c->name || !c->main)
+		return ASSAY_EINVAL;
+	return registry_register(p, REG_COMMAND, c->name, c);
+}
+
+static int h_unregister_command(assay_plugin *p, const char *name)
+{
+	return registry_unregister(p, REG_COMMAND, name);
+}
+
 static int h_register_reporter(assay_plugin *p, const assay_reporter *rep)
 {
 	if (!rep || !rep->name || !rep->write)
@@ -436,6 +448,11 @@ static const assay_host host = {
 	.check_choice = h_check_choice,
 	.check_key = h_check_key,
 	.config_path = value_path,
+
+	.task_add_device = task_add_device,
+	.check_file = registry_check_file_current,
+	.register_command = h_register_command,
+	.unregister_command = h_unregister_command,
 };
 
 const assay_host *host_table(void)

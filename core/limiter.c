@@ -10,6 +10,7 @@ void limiter_init(limiter *l, unsigned slots)
 {
 	pthread_mutex_init(&l->lock, NULL);
 	l->avail = slots;
+	l->wanted = false;
 	fifo_init(&l->waiters);
 }
 
@@ -27,16 +28,40 @@ bool limiter_enter(limiter *l, fifo_link *w)
 	return in;
 }
 
-/* Handing the slot over rather than freeing it for whoever comes next is
- * what keeps the order: with `jobs` full, the next command starts the
- * moment a child exits, and it is the one that waited longest. */
-fifo_link *limiter_leave(limiter *l)
+/* A queued waiter is never overtaken: it holds the slot-to-be. */
+bool limiter_try(limiter *l)
 {
-	fifo_link *w;
+	bool in;
 
 	pthread_mutex_lock(&l->lock);
-	if (!(w = fifo_pop(&l->waiters)))
-		l->avail++;
+	in = l->avail > 0 && fifo_empty(&l->waiters);
+	if (in)
+		l->avail--;
+	else
+		l->wanted = true;
+	pthread_mutex_unlock(&l->lock);
+	return in;
+}
+
+/* Handing the slot over rather than freeing it for whoever comes next is
+ * what keeps the order: with `jobs` full, the next command starts the
+ * moment a child exits, and it is the one that waited longest.  The
+ * flag is read under the same lock as the try that set it: a try that
+ * failed just before this leave is never missed. */
+fifo_link *limiter_leave(limiter *l, bool *wanted)
+{
+	fifo_link *w = NULL;
+
+	pthread_mutex_lock(&l->lock);
+	if (wanted && l->wanted) {
+		l->wanted = false;
+		*wanted = true; /* the caller keeps the slot, to offer it */
+	} else {
+		if (wanted)
+			*wanted = false;
+		if (!(w = fifo_pop(&l->waiters)))
+			l->avail++;
+	}
 	pthread_mutex_unlock(&l->lock);
 	return w;
 }

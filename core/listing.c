@@ -28,6 +28,7 @@ static void listing_plugin(const registry *r, const assay_plugin *pl, FILE *out)
 	listing_entries("  node types: ", r, REG_NODE, pl, out);
 	listing_entries("  resources: ", r, REG_RESOURCE, pl, out);
 	listing_entries("  reporters: ", r, REG_REPORTER, pl, out);
+	listing_entries("  commands: ", r, REG_COMMAND, pl, out);
 }
 
 void listing_print(const registry *r, size_t found, FILE *out)

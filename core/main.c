@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include "builtin.h"
+#include "commands.h"
 #include "listing.h"
 #include "session.h"
-#include "suggest.h"
 #include "summary.h"
 
 /* Exit codes: the monitoring-plugins states, then sysexits.h's. */
@@ -102,7 +102,8 @@ static void print_formats(const command_help *h)
 		       session_formats(formats, sizeof formats));
 }
 
-static int print_help(void)
+/* With the commands of the plugins it finds (o: the global options). */
+static int print_help(const session_options *o)
 {
 	size_t i;
 
@@ -113,6 +114,8 @@ static int print_help(void)
 			printf("%s", helps[i].options);
 		print_formats(&helps[i]);
 	}
+	fflush(stdout);
+	commands_print_all(o, DEFAULT_CONFIG, stdout);
 	printf("\noptions:\n%s\n%s", global_options, help_footer);
 	return 0;
 }
@@ -449,19 +452,21 @@ static bool hold_std_fds(void)
 }
 
 /* `assay help [COMMAND]` */
-static int cmd_help(int argc, char **argv)
+static int cmd_help(const session_options *o, int argc, char **argv)
 {
 	const command_help *h;
 
 	if (argc < 2)
-		return print_help();
+		return print_help(o);
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
 		return print_command_help(find_help("help"));
 	if (argc > 2)
 		return usage_error("help", "takes at most one COMMAND, got '%s'", argv[2]);
-	if (!(h = find_help(argv[1])))
-		return usage_error("help", "unknown command '%s'", argv[1]);
-	return print_command_help(h);
+	if ((h = find_help(argv[1])))
+		return print_command_help(h);
+	if (commands_print_one(o, DEFAULT_CONFIG, argv[1], stdout) == 0)
+		return 0;
+	return usage_error("help", "unknown command '%s'", argv[1]);
 }
 
 int main(int argc, char **argv)
@@ -473,10 +478,9 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const commands[] = { "run", "check-config", "graph", "plugins", "help" };
 	session_options o = { 0 };
 	const char *cmd, *hint;
-	int c;
+	int c, rc;
 
 	if (hold_std_fds())
 		return usage_error(NULL, "standard output is closed: what assay prints would be lost "
@@ -492,7 +496,7 @@ int main(int argc, char **argv)
 			o.verbosity++;
 			break;
 		case 'h':
-			return print_help();
+			return print_help(&o);
 		case 'V':
 			printf("assay %s (plugin ABI %d)\n", PACKAGE_VERSION, ASSAY_ABI_VERSION);
 			return 0;
@@ -515,8 +519,10 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "plugins") == 0)
 		return cmd_plugins(&o, argc, argv);
 	if (strcmp(cmd, "help") == 0)
-		return cmd_help(argc, argv);
-	hint = suggest_word(cmd, commands, sizeof commands / sizeof *commands);
+		return cmd_help(&o, argc, argv);
+	/* A plugin's, or unknown among assay's own and the plugins'. */
+	if ((rc = commands_run(&o, DEFAULT_CONFIG, argc, argv, &hint)) >= 0)
+		return rc;
 	if (hint)
 		return usage_error(NULL, "unknown command '%s' (did you mean '%s'?)", cmd, hint);
 	return usage_error(NULL, "unknown command '%s'", cmd);

@@ -28,6 +28,7 @@ typedef struct progress_node {
 	atomic_bool final;
 	atomic_uint items_done;       /* a validation's items that are final */
 	_Atomic uint64_t items_ns;    /* ... and the time they took */
+	atomic_bool waiting;          /* queued for a resource since its last START */
 	uint32_t sweep;               /* the class of its sweep, or NONE */
 	uint32_t kind;                /* the class of its kind and type */
 } progress_node;
@@ -40,11 +41,14 @@ struct progress {
 	FILE *out;
 	size_t total;                 /* the nodes to run */
 	atomic_size_t done, running, failed;
+	atomic_size_t waiting;        /* nodes queued for a resource */
 	progress_node *nodes;         /* one per plan node */
 	progress_class *classes;
 
 	reactor *re;
 	pthread_mutex_t lock;         /* timer and stopped, against progress_stop() */
+	pthread_mutex_t wait_lock;    /* wait_text */
+	char wait_text[160];          /* the last wait's reason ("2 GPUs with ...") */
 	assay_timer *timer;
 	bool stopped;
 	/* The estimate: the reactor thread's alone. */
@@ -111,6 +115,7 @@ progress *progress_new(const plan *p, const graph *g, const bool *keep,
 	pr->jobs = jobs ? jobs : 1;
 	pr->out = out;
 	pthread_mutex_init(&pr->lock, NULL);
+	pthread_mutex_init(&pr->wait_lock, NULL);
 	pr->nodes = calloc(p->n_nodes ? p->n_nodes : 1, sizeof *pr->nodes);
 	pr->finish = malloc((p->n_nodes ? p->n_nodes : 1) * sizeof *pr->finish);
 	if (!pr->nodes || !pr->finish || !(n_classes = progress_classify(pr)) ||
@@ -128,6 +133,7 @@ void progress_free(progress *pr)
 	if (!pr)
 		return;
 	pthread_mutex_destroy(&pr->lock);
+	pthread_mutex_destroy(&pr->wait_lock);
 	free(pr->nodes);
 	free(pr->classes);
 	free(pr->finish);
@@ -165,6 +171,24 @@ static void progress_final(progress *pr, const run_event *ev)
 	atomic_fetch_add_explicit(&pr->done, 1, memory_order_relaxed);
 }
 
+/* Node v no longer waits for a resource (it started, or is final). */
+static void progress_unwait(progress *pr, progress_node *n)
+{
+	if (atomic_load_explicit(&n->waiting, memory_order_relaxed) &&
+	    atomic_exchange_explicit(&n->waiting, false, memory_order_relaxed))
+		atomic_fetch_sub_explicit(&pr->waiting, 1, memory_order_relaxed);
+}
+
+/* Kept by one lock: the text is the latest, whoever wrote it. */
+static void progress_wait(progress *pr, progress_node *n, const char *text)
+{
+	if (!atomic_exchange_explicit(&n->waiting, true, memory_order_relaxed))
+		atomic_fetch_add_explicit(&pr->waiting, 1, memory_order_relaxed);
+	pthread_mutex_lock(&pr->wait_lock);
+	snprintf(pr->wait_text, sizeof pr->wait_text, "%s", text ? text : "");
+	pthread_mutex_unlock(&pr->wait_lock);
+}
+
 void progress_event(const run_event *ev, void *arg)
 {
 	progress *pr = arg;
@@ -173,6 +197,7 @@ void progress_event(const run_event *ev, void *arg)
 
 	switch (ev->kind) {
 	case RUN_EVENT_START:
+		progress_unwait(pr, n);
 		/* The first attempt (or item) starts the node. */
 		if (atomic_load_explicit(&n->start_ns, memory_order_relaxed) == 0 &&
 		    atomic_compare_exchange_strong(&n->start_ns, &none, ev->at_ns ? ev->at_ns : 1))
@@ -185,7 +210,11 @@ void progress_event(const run_event *ev, void *arg)
 		atomic_fetch_add_explicit(&n->items_done, 1, memory_order_release);
 		break;
 	case RUN_EVENT_FINAL:
+		progress_unwait(pr, n);
 		progress_final(pr, ev);
+		break;
+	case RUN_EVENT_WAIT:
+		progress_wait(pr, n, ev->text);
 		break;
 	case RUN_EVENT_ATTEMPT: /* not subscribed: a retry changes no count */
 		break;
@@ -194,7 +223,8 @@ void progress_event(const run_event *ev, void *arg)
 
 int progress_subscribe(progress *pr, run *r)
 {
-	return run_subscribe(r, RUN_EVENT_START | RUN_EVENT_ITEM | RUN_EVENT_FINAL, progress_event, pr);
+	return run_subscribe(r, RUN_EVENT_START | RUN_EVENT_ITEM | RUN_EVENT_FINAL | RUN_EVENT_WAIT,
+			     progress_event, pr);
 }
 
 /* --- the estimate: the reactor thread --------------------------------- */
@@ -341,12 +371,20 @@ static void format_eta(double s, char *buf, size_t size)
 void progress_format(progress *pr, int64_t now_ns, char *buf, size_t size)
 {
 	char eta[32];
+	size_t waiting = atomic_load_explicit(&pr->waiting, memory_order_relaxed);
+	int n;
 
 	format_eta(progress_eta_now(pr, now_ns), eta, sizeof eta);
-	snprintf(buf, size, "[%zu/%zu done, %zu running, %zu failed, ETA %s]",
-		 atomic_load_explicit(&pr->done, memory_order_relaxed), pr->total,
-		 atomic_load_explicit(&pr->running, memory_order_relaxed),
-		 atomic_load_explicit(&pr->failed, memory_order_relaxed), eta);
+	n = snprintf(buf, size, "[%zu/%zu done, %zu running, %zu failed, ETA %s]",
+		     atomic_load_explicit(&pr->done, memory_order_relaxed), pr->total,
+		     atomic_load_explicit(&pr->running, memory_order_relaxed),
+		     atomic_load_explicit(&pr->failed, memory_order_relaxed), eta);
+	if (!waiting || n < 0 || (size_t)n >= size)
+		return;
+	pthread_mutex_lock(&pr->wait_lock);
+	if (pr->wait_text[0])
+		snprintf(buf + n, size - (size_t)n, " %zu waiting for %s", waiting, pr->wait_text);
+	pthread_mutex_unlock(&pr->wait_lock);
 }
 
 /* --- drawing -------------------------------------------------------------- */
@@ -354,7 +392,7 @@ void progress_format(progress *pr, int64_t now_ns, char *buf, size_t size)
 /* Under pr->lock. */
 static void progress_draw(progress *pr)
 {
-	char line[160];
+	char line[360];
 
 	progress_format(pr, task_now_ns(), line, sizeof line);
 	fprintf(pr->out, "\r\033[K%s", line);

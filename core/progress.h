@@ -45,7 +45,9 @@ void progress_stop(progress *pr);
 double progress_eta(progress *pr, int64_t now_ns);
 
 /* The line as drawn at now_ns, without the terminal's control codes:
- * "[3/10 done, 2 running, 0 failed, ETA 4.5s]".  At most size bytes. */
+ * "[3/10 done, 2 running, 0 failed, ETA 4.5s]", followed, while nodes wait
+ * for a resource, by " 2 waiting for <the last wait's reason>".  At most
+ * size bytes. */
 void progress_format(progress *pr, int64_t now_ns, char *buf, size_t size);
 
 void progress_free(progress *pr);

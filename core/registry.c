@@ -23,7 +23,15 @@
 #include "status.h"
 #include "value.h"
 
-static const char *const what_names[REG_WHATS] = { "node type", "resource type", "reporter" };
+static const char *const what_names[REG_WHATS] = { "node type", "resource type", "reporter",
+						   "command" };
+
+const char *const registry_own_commands[] = { "run", "check-config", "graph", "plugins", "help",
+					      NULL };
+
+/* The registry set up last: host->check_file has no plugin to find it
+ * through.  Main thread only, as check_file. */
+static const registry *registry_current;
 
 /* Errors while loading point at the `load` entry that asked for the plugin. */
 static void load_error(registry *r, const assay_value *at, const char *fmt, ...)
@@ -48,6 +56,7 @@ int registry_init(registry *r, const assay_host *host, diag *d)
 	memset(r, 0, sizeof *r);
 	r->host = host;
 	r->diag = d;
+	registry_current = r;
 	r->verbosity = ASSAY_LOG_WARNING;
 	/* libltdl keeps global state and is not thread-safe: it is set up and
 	 * torn down here, on the main thread, around everything else. */
@@ -219,6 +228,10 @@ static void entry_free_data(enum reg_what what, const reg_entry *e)
 		data = e->u.resource->data;
 		free_data = e->u.resource->free_data;
 		break;
+	case REG_COMMAND:
+		data = e->u.command->data;
+		free_data = e->u.command->free_data;
+		break;
 	default:
 		data = e->u.reporter->data;
 		free_data = e->u.reporter->free_data;
@@ -262,6 +275,22 @@ int registry_declare(assay_plugin *p, const assay_plugin_info *info)
 	return 0;
 }
 
+/* A 3.0 plugin's resource type ends before describe_wait: the entry
+ * points at a copy grown to this ABI's struct (see reg_entry.grown). */
+static int registry_resource(assay_plugin *p, reg_entry *e, const assay_resource_type *def)
+{
+	e->u.resource = def;
+	if (p->abi_minor >= 1)
+		return 0;
+	if (!(e->grown = calloc(1, sizeof *e->grown))) {
+		p->reg->n_entries[REG_RESOURCE]--;
+		return ASSAY_ENOMEM;
+	}
+	memcpy(e->grown, def, offsetof(assay_resource_type, describe_wait));
+	e->u.resource = e->grown;
+	return 0;
+}
+
 int registry_register(assay_plugin *p, enum reg_what what, const char *name,
 		      const void *def)
 {
@@ -273,6 +302,16 @@ int registry_register(assay_plugin *p, enum reg_what what, const char *name,
 		return ASSAY_ESTATE;
 	if (!name || !*name || !def)
 		return ASSAY_EINVAL;
+	if (what == REG_COMMAND) {
+		size_t k;
+
+		for (k = 0; registry_own_commands[k]; k++)
+			if (strcmp(registry_own_commands[k], name) == 0) {
+				load_error(r, r->loading_at, "command `%s` of %s is one of assay's own",
+					   name, p->path);
+				return ASSAY_EEXIST;
+			}
+	}
 	old = registry_lookup(r, what, name);
 	/* A plugin may replace a built-in reporter, not another plugin's. */
 	if (old && old->owner != &r->builtin) {
@@ -287,17 +326,21 @@ int registry_register(assay_plugin *p, enum reg_what what, const char *name,
 	grown += r->n_entries[what]++;
 	grown->name = name;
 	grown->owner = p;
+	grown->grown = NULL;
 	grown->u.node = def; /* the union's members are all pointers to const */
 	if (what == REG_RESOURCE)
-		grown->u.resource = def;
-	else if (what == REG_REPORTER)
+		return registry_resource(p, grown, def);
+	if (what == REG_REPORTER)
 		grown->u.reporter = def;
+	else if (what == REG_COMMAND)
+		grown->u.command = def;
 	return 0;
 }
 
 static void registry_remove(registry *r, enum reg_what what, size_t i)
 {
 	entry_free_data(what, &r->entries[what][i]);
+	free(r->entries[what][i].grown);
 	memmove(&r->entries[what][i], &r->entries[what][i + 1],
 		(r->n_entries[what] - i - 1) * sizeof r->entries[what][i]);
 	r->n_entries[what]--;
@@ -508,5 +551,12 @@ void registry_release(registry *r)
 		free(r->dirs[i]);
 	free(r->dirs);
 	lt_dlexit();
+	if (registry_current == r)
+		registry_current = NULL;
 	memset(r, 0, sizeof *r);
+}
+
+const char *registry_check_file_current(const char *path)
+{
+	return registry_check_file(path, registry_current && registry_current->allow_insecure);
 }

@@ -32,11 +32,21 @@ typedef struct reg_entry {
 		const assay_node_type *node;
 		const assay_resource_type *resource;
 		const assay_reporter *reporter;
+		const assay_command *command;
 	} u;
+	/* A resource type of a plugin built for ABI 3.0: a copy of its
+	 * shorter struct, grown to this ABI's with the new members NULL, so
+	 * that nobody reads past what the plugin wrote.  u points at it;
+	 * freed with the entry. */
+	assay_resource_type *grown;
 } reg_entry;
 
 /* What a plugin can register. */
-enum reg_what { REG_NODE = 0, REG_RESOURCE, REG_REPORTER, REG_WHATS };
+enum reg_what { REG_NODE = 0, REG_RESOURCE, REG_REPORTER, REG_COMMAND, REG_WHATS };
+
+/* assay's own commands, NULL-terminated: a plugin's may not take their
+ * names. */
+extern const char *const registry_own_commands[];
 
 struct registry {
 	const assay_host *host;     /* handed to every init */
@@ -95,6 +105,10 @@ char *registry_names(const registry *r, enum reg_what what, char *buf, size_t si
  * group- or world-writable, owned by root or by the user running assay.
  * The answer is a static string. */
 const char *registry_check_file(const char *path, bool allow_insecure);
+
+/* registry_check_file() with the --allow-insecure-plugins of the
+ * registry set up last (the session's), for host->check_file. */
+const char *registry_check_file_current(const char *path);
 
 /* Host-table entry points (host.c forwards to these). */
 int registry_declare(assay_plugin *p, const assay_plugin_info *info);

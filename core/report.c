@@ -68,6 +68,11 @@ static void fill(const builder *b, assay_result *out, const run_result *in, cons
 	out->start = in->start;
 	out->end = in->end;
 	out->duration = in->duration;
+	if (in->devices) {
+		out->devices = (const char *const *)in->devices;
+		while (in->devices[out->n_devices])
+			out->n_devices++;
+	}
 	if (pn->group != PLAN_NONE) {
 		out->group = b->p->groups[pn->group].name;
 		out->groups = b->rep->paths + b->path_at[pn->group];

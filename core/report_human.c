@@ -150,6 +150,22 @@ static void put_detail(const human *h, size_t indent, const char *s, size_t len)
 	fputc('\n', h->out);
 }
 
+/* The devices a result that is not OK held ("devices: GPU-..., GPU-..."):
+ * which GPU a failed trial ran on is the first thing to ask. */
+static void put_devices(const human *h, size_t indent, const assay_result *res)
+{
+	char line[512];
+	size_t i, used;
+
+	if (!res->n_devices)
+		return;
+	used = (size_t)snprintf(line, sizeof line, "devices: ");
+	for (i = 0; i < res->n_devices && used < sizeof line; i++)
+		used += (size_t)snprintf(line + used, sizeof line - used, "%s%s", i ? ", " : "",
+					 res->devices[i]);
+	put_detail(h, indent, line, used < sizeof line ? used : sizeof line - 1);
+}
+
 /* What follows the first line of a result that is not OK -- the rest of
  * its message, then its details -- indented, its first `head` and last
  * `tail` lines, with the count of those hidden between. */
@@ -303,8 +319,10 @@ static int human_write(FILE *out, const assay_report *r, void *data)
 		put_line(&h, 0, res->status, lead, res->message, tail);
 		free(lead);
 		free(tail);
-		if (not_ok(res->status))
+		if (not_ok(res->status)) {
+			put_devices(&h, STATUS_COLS + 2, res);
 			put_details(&h, STATUS_COLS + 2, res, DETAIL_HEAD, DETAIL_TAIL);
+		}
 		put_items(&h, res);
 	}
 	fprintf(out, "%zu node%s:", r->n_results, r->n_results == 1 ? "" : "s");

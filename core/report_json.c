@@ -117,6 +117,23 @@ static void add_trial(cJSON *o, const assay_result *res)
 	add_text(jo, "unit", obj->reported ? obj->unit : "");
 }
 
+/* "devices": what the last attempt held, in grant order; omitted when
+ * it held none, as most nodes do. */
+static void add_devices(cJSON *o, const assay_result *res)
+{
+	cJSON *devices;
+	size_t i;
+
+	if (!res->n_devices || !(devices = cJSON_AddArrayToObject(o, "devices")))
+		return;
+	for (i = 0; i < res->n_devices; i++) {
+		char *valid = text_utf8(res->devices[i]);
+
+		cJSON_AddItemToArray(devices, valid ? cJSON_CreateString(valid) : cJSON_CreateNull());
+		free(valid);
+	}
+}
+
 static cJSON *json_result(const assay_result *res, bool is_item)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -141,6 +158,7 @@ static cJSON *json_result(const assay_result *res, bool is_item)
 		cJSON_AddNullToObject(o, "skip_reason");
 	cJSON_AddNumberToObject(o, "attempts", res->attempts);
 	add_history(o, res);
+	add_devices(o, res);
 	cJSON_AddItemToObject(o, "start", json_time(res->start));
 	cJSON_AddItemToObject(o, "end", json_time(res->end));
 	cJSON_AddNumberToObject(o, "duration_seconds", res->duration);

@@ -301,6 +301,8 @@ static void result_release(run_result *res)
 	free(res->details);
 	free(res->skip_reason);
 	task_metrics_free(res->metrics, res->n_metrics);
+	if (res->devices)
+		task_devices_free(res->devices);
 	for (i = 0; i < res->n_items; i++)
 		result_release(&res->items[i]);
 	free(res->items);

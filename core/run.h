@@ -43,6 +43,8 @@ typedef struct run_result {
 	double duration;          /* seconds, from that start to that end */
 	struct run_result *items; /* validations */
 	size_t n_items;
+	char **devices;           /* what the last attempt held (task_add_device),
+				   * NULL-terminated; NULL when none */
 } run_result;
 
 /* One attempt of an execution that took more than one. */
@@ -92,7 +94,8 @@ typedef enum run_event_kind {
 	RUN_EVENT_START = 1u << 0,   /* an attempt starts (of the node, or of one of its items) */
 	RUN_EVENT_ATTEMPT = 1u << 1, /* an attempt that started ended, before any retry */
 	RUN_EVENT_ITEM = 1u << 2,    /* one of a validation's items is final */
-	RUN_EVENT_FINAL = 1u << 3    /* the node is final: it ran, or it will not */
+	RUN_EVENT_FINAL = 1u << 3,   /* the node is final: it ran, or it will not */
+	RUN_EVENT_WAIT = 1u << 4     /* an execution queued for a resource: `text` says why */
 } run_event_kind;
 
 typedef struct run_event {
@@ -103,7 +106,10 @@ typedef struct run_event {
 	unsigned attempt;         /* START, ATTEMPT: which, from 1; else 0 */
 	int64_t at_ns;            /* when, on task_now_ns()'s clock */
 	const run_result *res;    /* ATTEMPT: the execution's, as the attempt left it;
-				   * ITEM: the item's; FINAL: the node's; START: NULL */
+				   * ITEM: the item's; FINAL: the node's; START, WAIT: NULL */
+	const char *text;         /* WAIT: what it waits for, as the resource type
+				   * describes it ("2 GPUs with 8000 MB free: ..."),
+				   * valid during the call; else NULL */
 } run_event;
 
 typedef void (*run_event_fn)(const run_event *ev, void *arg);

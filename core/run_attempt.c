@@ -24,6 +24,10 @@ static void attempt_take_result(run_exec *e, assay_task *t)
 		free(res->message);
 		free(res->details);
 		task_metrics_free(res->metrics, res->n_metrics);
+		if (res->devices) {
+			task_devices_free(res->devices);
+			res->devices = NULL;
+		}
 	}
 	res->status = (assay_status)atomic_load_explicit(&t->status, memory_order_relaxed);
 	res->message = t->message;
@@ -35,6 +39,8 @@ static void attempt_take_result(run_exec *e, assay_task *t)
 	t->metrics = NULL;
 	t->n_metrics = 0;
 	res->attempts = t->attempt;
+	if (t->devices)
+		res->devices = task_take_devices(t);
 	res->end = wall_offset + (double)t->end_ns * 1e-9;
 	/* A retried execution took from its first start to its last end:
 	 * the waits between attempts are time it cost. */

@@ -35,6 +35,18 @@ void events_publish(run *r, run_event_kind kind, size_t node, size_t item,
 			r->subs[i].fn(&ev, r->subs[i].arg);
 }
 
+void events_publish_wait(run *r, size_t node, size_t item, unsigned attempt,
+			 const char *text)
+{
+	run_event ev = { .kind = RUN_EVENT_WAIT, .node = node, .item = item,
+			 .attempt = attempt, .at_ns = task_now_ns(), .text = text };
+	size_t i;
+
+	for (i = 0; i < r->n_subs; i++)
+		if (r->subs[i].kinds & RUN_EVENT_WAIT)
+			r->subs[i].fn(&ev, r->subs[i].arg);
+}
+
 void events_release(run *r)
 {
 	free(r->subs);

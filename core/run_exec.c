@@ -1,8 +1,9 @@
 /* run_exec.c -- an execution's way to its start: the thread it runs on
  * (this one at once, as the continuation of the one it finished, or the
- * pool's), the admission steps (its groups' limits, its resources, a jobs
- * slot, in that order), the task lent to it, giving the steps back, and
- * its end. */
+ * pool's), the admission steps (its groups' limits, then its resources,
+ * the last of which comes with a jobs slot -- or, without resources, a
+ * jobs slot alone), the task lent to it, giving the steps back, and its
+ * end. */
 #ifdef HAVE_CONFIG_H
 #include "autoconfig.h"
 #endif
@@ -70,22 +71,81 @@ void exec_resume_all(fifo_link *w)
 	}
 }
 
+/* The jobs slot the caller holds, which a resource queue's first waiter
+ * wanted (limiter_try failed): offered to the queues, and given back as
+ * exec_give_slot() says when none takes it. */
+static void exec_offer_slot(run *r)
+{
+	for (;;) {
+		bool wanted = false, in_hand = true;
+		fifo_link *w;
+
+		/* One that tried meanwhile sets the flag again, and is
+		 * offered it on the next turn. */
+		resq_offer_slot(r, &in_hand);
+		if (!in_hand)
+			return;
+		w = limiter_leave(&r->jobs, &wanted);
+		if (!wanted) {
+			exec_wake(w);
+			return;
+		}
+	}
+}
+
+/* Give a jobs slot back.  A resource queue whose first waiter wanted a
+ * slot is offered it first (run_resq.c says why); else it goes to the
+ * first execution waiting for a slot alone, or is free.  One lock round
+ * trip when no queue wants it, as before there were queues. */
+static inline void exec_give_slot_now(run *r)
+{
+	bool wanted = false;
+	fifo_link *w = limiter_leave(&r->jobs, &wanted);
+
+	if (!wanted)
+		exec_wake(w);
+	else
+		exec_offer_slot(r);
+}
+
+void exec_give_slot(run *r)
+{
+	exec_give_slot_now(r);
+}
+
+/* A node with resources gives back its grants, then its slot -- first to
+ * the waiters of the resources given back, which can start at once with
+ * both, then as exec_give_slot() says. */
+static void exec_leave_resources(run_exec *e, size_t held, bool in_hand)
+{
+	run_launch *n = e->launch;
+	size_t i;
+
+	for (i = held; i-- > 0;)
+		resq_leave(n->resq[i], e, i);
+	for (i = held; i-- > 0;)
+		resq_released(n->resq[i], &in_hand);
+	if (in_hand)
+		exec_give_slot_now(e->run);
+}
+
 /* Give back every step passed so far (in reverse). */
 void exec_leave(run_exec *e)
 {
 	run_launch *n = e->launch;
-	size_t n_res = n->n_res, stage = e->stage, i;
+	size_t stage = e->stage, i;
 
-	if (stage > n->n_limits + n_res) {
-		if (e->run->jobs_bound)
-			exec_wake(limiter_leave(&e->run->jobs));
-		stage = n->n_limits + n_res;
-	}
-	for (i = stage - n->n_limits; stage > n->n_limits && i-- > 0;)
-		resq_leave(n->resq[i], e, i);
-	for (i = stage < n->n_limits ? stage : n->n_limits; i-- > 0;)
-		exec_wake(limiter_leave(n->limits[i]));
 	e->stage = 0;
+	if (n->n_res) {
+		size_t passed = stage > n->n_limits ? stage - n->n_limits : 0;
+
+		exec_leave_resources(e, passed < n->n_res ? passed : n->n_res,
+				     e->run->jobs_bound && passed >= n->n_res);
+	} else if (stage > n->n_limits && e->run->jobs_bound) {
+		exec_give_slot_now(e->run);
+	}
+	for (i = stage < n->n_limits ? stage : n->n_limits; i-- > 0;)
+		exec_wake(limiter_leave(n->limits[i], NULL));
 }
 
 /* Stopped before it could start: keep an earlier attempt's failure, else
@@ -114,17 +174,25 @@ void exec_fail_message(run_exec *e, const char *msg)
 	e->res->message = msg ? strdup(msg) : NULL;
 	e->res->status = ASSAY_UNKNOWN;
 	e->res->attempts++;
+	/* This attempt never ran: it held nothing an earlier one did. */
+	if (e->res->devices) {
+		task_devices_free(e->res->devices);
+		e->res->devices = NULL;
+	}
 	if (e->history)
 		attempt_record(e, NULL);
 	exec_final(e);
 }
 
-/* A resource type refused the request outright. */
-void exec_fail(run_exec *e, const char *resource, int rc)
+/* A resource type refused the request outright: the message it set
+ * during try_acquire says why, else the code is named. */
+void exec_fail_acquire(run_exec *e, const char *resource, int rc)
 {
-	char *msg = NULL;
+	assay_task *t = atomic_load_explicit(&e->task, memory_order_relaxed);
+	char *msg = t ? task_take_message(t) : NULL;
 
-	if (asprintf(&msg, "cannot acquire resource `%s`: %s", resource, status_strerror(rc)) < 0)
+	if (!msg && asprintf(&msg, "cannot acquire resource `%s`: %s", resource,
+			     status_strerror(rc)) < 0)
 		msg = NULL;
 	exec_fail_message(e, msg ? msg : "cannot acquire a resource");
 	free(msg);
@@ -154,14 +222,15 @@ static bool exec_pass(run_exec *e)
 				exec_fail_message(e, "out of memory");
 				return false;
 			}
+			/* The last one takes the jobs slot with it. */
 			rc = resq_enter(n->resq[s - n->n_limits], e, s - n->n_limits);
 			if (rc == 0)
 				return false;
 			if (rc < 0) {
-				exec_fail(e, resq_name(n->resq[s - n->n_limits]), rc);
+				exec_fail_acquire(e, resq_name(n->resq[s - n->n_limits]), rc);
 				return false;
 			}
-		} else if (s == n->n_limits + n_res) {
+		} else if (s == n->n_limits && n_res == 0) {
 			if (r->jobs_bound && !limiter_enter(&r->jobs, &e->wait))
 				return false;
 		} else {

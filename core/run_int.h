@@ -47,6 +47,7 @@ struct run_exec {
 	fifo_link wait;           /* in a limiter's or a resource queue's waiters */
 	void **grants;            /* one per resource of the node, or NULL */
 	assay_timer *retry_timer;
+	assay_timer *wait_timer;  /* bounds a wait in a resource queue; under its lock */
 	run_history *history;     /* once retried: its attempts so far */
 	unsigned stage;           /* admission steps passed */
 	atomic_int phase;
@@ -225,7 +226,9 @@ void exec_leave(run_exec *e);
 /* The waiters of a drained queue (a stop): each goes on, and its
  * admission sees the stop. */
 void exec_resume_all(fifo_link *w);
-void exec_fail(run_exec *e, const char *resource, int rc);
+void exec_fail_acquire(run_exec *e, const char *resource, int rc);
+/* Give a jobs slot back (see run_resq.c, "Slot and devices together"). */
+void exec_give_slot(run *r);
 void exec_fail_message(run_exec *e, const char *msg);
 void exec_final(run_exec *e);
 
@@ -252,6 +255,8 @@ void ready_node_final(run *r, size_t v);
 resq *resq_for(run *r, const assay_resource_type *type);
 int resq_enter(resq *q, run_exec *e, size_t i);
 void resq_leave(resq *q, run_exec *e, size_t i);
+void resq_released(resq *q, bool *slot_in_hand);
+void resq_offer_slot(run *r, bool *slot_in_hand);
 const char *resq_name(const resq *q);
 void resq_drain_all(run *r);
 void resq_release_all(run *r);
@@ -260,6 +265,8 @@ void resq_release_all(run *r);
  * kind nobody asked for costs that test).  at_ns 0: now. */
 void events_publish(run *r, run_event_kind kind, size_t node, size_t item,
 		    unsigned attempt, int64_t at_ns, const run_result *res);
+void events_publish_wait(run *r, size_t node, size_t item, unsigned attempt,
+			 const char *text);
 void events_release(run *r);
 
 #endif /* ASSAY_RUN_INT_H */

@@ -55,7 +55,11 @@ int session_load_doc(session *s, const toml_doc *doc, const char *path)
 static int session_registry(session *s)
 {
 	const char *file = s->have_plan ? s->p.path : NULL;
-	int rc = registry_init(&s->reg, host_table(), &s->d);
+	int rc;
+
+	if (s->have_registry)
+		return 0; /* the plan's plugins, then every other one */
+	rc = registry_init(&s->reg, host_table(), &s->d);
 
 	if (rc < 0) {
 		diag_add(&s->d, NULL, 0, 0, "%s",
@@ -117,7 +121,15 @@ int session_load_every_plugin(session *s)
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		registry_load(&s->reg, paths[i], NULL, NULL);
+		const char *base = strrchr(paths[i], '/');
+		char short_name[256];
+
+		/* [plugins.NAME] configures it here too (`assay gpus` with a
+		 * config whose `load` does not name gpu). */
+		base = base ? base + 1 : paths[i];
+		snprintf(short_name, sizeof short_name, "%.*s", (int)strcspn(base, "."), base);
+		registry_load(&s->reg, paths[i],
+			      s->have_plan ? value_get(s->p.plugins, short_name) : NULL, NULL);
 		free(paths[i]);
 	}
 	free(paths);

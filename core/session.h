@@ -70,8 +70,9 @@ int session_load_doc(session *s, const toml_doc *doc, const char *path);
 int session_load_plugins(session *s);
 
 /* Every plugin file on the search path (the plan's [plugins] path too,
- * when one was loaded), each loaded without its table: what `assay
- * plugins` lists.  The number of files found, or -1 when there is no
+ * when one was loaded), each loaded with the plan's [plugins.NAME] table
+ * when there is one (after session_load_plugins() too: what it loaded
+ * stays as it is): what `assay plugins` lists.  The number of files found, or -1 when there is no
  * registry or memory ran out.  Errors are in s->d. */
 int session_load_every_plugin(session *s);
 

@@ -110,6 +110,11 @@ static void task_free_result(assay_task *t)
 		free(t->environ_built);
 		t->environ_built = NULL;
 	}
+	if (t->devices) {
+		task_devices_free(t->devices);
+		t->devices = NULL;
+		t->n_devices = 0;
+	}
 }
 
 void task_reset(assay_task *t, unsigned attempt)
@@ -344,6 +349,64 @@ static void task_set_textv(assay_task *t, char **field, const char *fmt, va_list
 void task_set_messagev(assay_task *t, const char *fmt, va_list ap)
 {
 	task_set_textv(t, &t->message, fmt, ap);
+}
+
+void task_clear_message(assay_task *t)
+{
+	free(task_take_message(t));
+}
+
+char *task_take_message(assay_task *t)
+{
+	char *msg;
+
+	pthread_mutex_lock(&t->lock);
+	msg = t->message;
+	t->message = NULL;
+	pthread_mutex_unlock(&t->lock);
+	return msg;
+}
+
+/* NULL-terminated, so that the result keeps one pointer. */
+int task_add_device(assay_task *t, const char *id)
+{
+	char **grown, *copy = strdup(id ? id : "");
+	int rc = 0;
+
+	if (!copy)
+		return ASSAY_ENOMEM;
+	pthread_mutex_lock(&t->lock);
+	if ((grown = realloc(t->devices, (t->n_devices + 2) * sizeof *grown))) {
+		t->devices = grown;
+		grown[t->n_devices++] = copy;
+		grown[t->n_devices] = NULL;
+	} else {
+		free(copy);
+		rc = ASSAY_ENOMEM;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
+char **task_take_devices(assay_task *t)
+{
+	char **devices;
+
+	pthread_mutex_lock(&t->lock);
+	devices = t->devices;
+	t->devices = NULL;
+	t->n_devices = 0;
+	pthread_mutex_unlock(&t->lock);
+	return devices;
+}
+
+void task_devices_free(char **devices)
+{
+	size_t i;
+
+	for (i = 0; devices && devices[i]; i++)
+		free(devices[i]);
+	free(devices);
 }
 
 void task_set_details(assay_task *t, const char *fmt, ...)

@@ -67,6 +67,8 @@ struct assay_task {
 	char **env;                 /* "NAME=value" set by the plugin or resources */
 	size_t n_env;
 	char **environ_built;       /* the merged environment, built once */
+	char **devices;             /* task_add_device(): NULL-terminated, or NULL */
+	size_t n_devices;
 
 	/* Monotonic only: one clock read at each end of an attempt (the
 	 * runner turns them into wall-clock time with one offset per run). */
@@ -120,6 +122,16 @@ void task_set_status(assay_task *t, assay_status s);
 void task_set_messagev(assay_task *t, const char *fmt, va_list ap) ASSAY_PRINTF(2, 0);
 void task_set_details(assay_task *t, const char *fmt, ...) ASSAY_PRINTF(2, 3);
 int task_add_metric(assay_task *t, const assay_metric *m);
+/* The message set so far, taken (the caller frees it), or NULL; and
+ * dropped. */
+char *task_take_message(assay_task *t);
+void task_clear_message(assay_task *t);
+/* The host table's task_add_device(): id copied.  0 or ASSAY_ENOMEM. */
+int task_add_device(assay_task *t, const char *id);
+/* The attempt's devices, NULL-terminated, taken (free them with
+ * task_devices_free()), or NULL when it holds none. */
+char **task_take_devices(assay_task *t);
+void task_devices_free(char **devices);
 /* The host table's mask(): s[0..n) with the run's secrets masked. */
 char *task_mask(const assay_task *t, const char *s, size_t n, unsigned flags, size_t *len);
 int task_setenv(assay_task *t, const char *name, const char *value);

@@ -8,6 +8,9 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "fake_host.h"
@@ -177,6 +180,133 @@ START_TEST(test_retry_ms_asks_again)
 }
 END_TEST
 
+/* ABI 3.1 in the fake: a gate with two devices that records them, says
+ * why it waits, and refuses -- with a message, or without -- as the
+ * test asks; a command; check_file. */
+static atomic_int gate_mode; /* 0: grant two devices, 1: not now, 2: refuse saying why, 3: refuse */
+
+static int gate_try_acquire(assay_task *task, void *req, void *data, void **grant,
+			    uint32_t *retry_ms)
+{
+	const assay_host *h = fake_host();
+
+	switch (atomic_load(&gate_mode)) {
+	case 0:
+		h->set_message(task, "granted: not the node's message");
+		*grant = NULL;
+		h->task_add_device(task, "GPU-1111");
+		return h->task_add_device(task, "GPU-2222");
+	case 1:
+		h->set_message(task, "not now: not the node's message either");
+		*retry_ms = 5;
+		return ASSAY_EAGAIN;
+	case 2:
+		h->set_message(task, "no GPU here: %s", "libnvidia-ml.so.1 not found");
+		return ASSAY_ESYS;
+	default:
+		return ASSAY_ENEVER;
+	}
+}
+
+static void gate_describe(void *req, void *data, char *buf, size_t size)
+{
+	snprintf(buf, size, "2 GPUs: 2 of 2 leased by pid 4242");
+}
+
+static const assay_resource_type gate_type = {
+	.name = "gate",
+	.prepare = door_prepare,
+	.try_acquire = gate_try_acquire,
+	.release = door_release,
+	.describe_wait = gate_describe,
+};
+
+static int gate_main(int argc, char **argv, FILE *out, void *data)
+{
+	return 0;
+}
+
+static int gate_freed;
+
+static void gate_free(void *data)
+{
+	gate_freed++;
+}
+
+static const assay_command gate_command = { .name = "gates", .usage = "[FILE]",
+					    .description = "list the gates", .main = gate_main,
+					    .free_data = gate_free };
+static const assay_command run_command = { .name = "run", .main = gate_main };
+
+START_TEST(test_abi31_devices_waits_refusals)
+{
+	const assay_host *h = fake_host();
+	static const assay_plugin_info info = { ASSAY_ABI_VERSION, "gate", "1", "a gate",
+						ASSAY_ABI_MINOR };
+	assay_task *t = fake_task("t", ASSAY_KIND_TRIAL, NULL, NULL, -1);
+	void *grant;
+	unsigned tries;
+
+	ck_assert_int_eq(h->declare(fake_plugin(), &info), 0);
+	ck_assert_int_eq(h->register_resource_type(fake_plugin(), &gate_type), 0);
+	atomic_store(&gate_mode, 0);
+	ck_assert_int_eq(fake_acquire(t, &gate_type, NULL, 0, &grant, &tries), 0);
+	ck_assert_uint_eq(fake_task_device_count(t), 2);
+	ck_assert_str_eq(fake_task_device(t, 0), "GPU-1111");
+	ck_assert_str_eq(fake_task_device(t, 1), "GPU-2222");
+	ck_assert_ptr_null(fake_task_device(t, 2));
+	ck_assert_str_eq(fake_task_message(t), "");
+	fake_task_clear_devices(t);
+	ck_assert_uint_eq(fake_task_device_count(t), 0);
+
+	atomic_store(&gate_mode, 1);
+	ck_assert_int_eq(fake_acquire(t, &gate_type, NULL, 20, &grant, &tries), ASSAY_EAGAIN);
+	ck_assert_uint_ge(tries, 2);
+	ck_assert_str_eq(fake_task_wait_text(t), "2 GPUs: 2 of 2 leased by pid 4242");
+	ck_assert_str_eq(fake_task_message(t), "");
+
+	atomic_store(&gate_mode, 2);
+	ck_assert_int_eq(fake_acquire(t, &gate_type, NULL, 0, &grant, &tries), ASSAY_ESYS);
+	ck_assert_int_eq(fake_task_status(t), ASSAY_UNKNOWN);
+	ck_assert_str_eq(fake_task_message(t), "no GPU here: libnvidia-ml.so.1 not found");
+	atomic_store(&gate_mode, 3);
+	ck_assert_int_eq(fake_acquire(t, &gate_type, NULL, 0, &grant, &tries), ASSAY_ENEVER);
+	ck_assert_str_eq(fake_task_message(t),
+			 "cannot acquire resource `gate`: can never be satisfied here");
+
+	ck_assert_int_eq(h->register_command(fake_plugin(), &gate_command), 0);
+	ck_assert_ptr_eq(fake_command("gates"), &gate_command);
+	ck_assert_int_eq(h->register_command(fake_plugin(), &gate_command), ASSAY_EEXIST);
+	ck_assert_int_eq(h->register_command(fake_plugin(), &run_command), ASSAY_EEXIST);
+	gate_freed = 0;
+	ck_assert_int_eq(h->unregister_command(fake_plugin(), "gates"), 0);
+	ck_assert_int_eq(gate_freed, 1);
+	ck_assert_ptr_null(fake_command("gates"));
+}
+END_TEST
+
+START_TEST(test_check_file_is_the_loaders)
+{
+	char dir[] = "/tmp/assay-check-fake-host-XXXXXX", path[64];
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/libnvidia-ml.so.1", dir);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fclose(f);
+	ck_assert_int_eq(chmod(path, 0755), 0);
+	ck_assert_ptr_null(fake_host()->check_file(path));
+	ck_assert_int_eq(chmod(path, 0777), 0);
+	ck_assert_ptr_nonnull(fake_host()->check_file(path));
+	fake_set_allow_insecure(true);
+	ck_assert_ptr_null(fake_host()->check_file(path));
+	fake_set_allow_insecure(false);
+	unlink(path);
+	rmdir(dir);
+	ck_assert_ptr_nonnull(fake_host()->check_file(path));
+}
+END_TEST
+
 static Suite *fake_host_suite(void)
 {
 	Suite *s = suite_create("fake_host");
@@ -187,6 +317,8 @@ static Suite *fake_host_suite(void)
 	tcase_add_test(tc, test_no_plugin_table);
 	tcase_add_test(tc, test_release_wakes_a_waiting_acquire);
 	tcase_add_test(tc, test_retry_ms_asks_again);
+	tcase_add_test(tc, test_abi31_devices_waits_refusals);
+	tcase_add_test(tc, test_check_file_is_the_loaders);
 	suite_add_tcase(s, tc);
 	return s;
 }

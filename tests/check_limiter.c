@@ -62,14 +62,14 @@ START_TEST(test_limiter_hands_slots_in_order)
 	ck_assert(limiter_enter(&l, &w[1].link));
 	ck_assert(!limiter_enter(&l, &w[2].link));
 	ck_assert(!limiter_enter(&l, &w[3].link));
-	ck_assert_int_eq(id_of(limiter_leave(&l)), 2);
+	ck_assert_int_eq(id_of(limiter_leave(&l, NULL)), 2);
 	ck_assert(!limiter_enter(&l, &w[4].link));
-	ck_assert_int_eq(id_of(limiter_leave(&l)), 3);
-	ck_assert_int_eq(id_of(limiter_leave(&l)), 4);
+	ck_assert_int_eq(id_of(limiter_leave(&l, NULL)), 3);
+	ck_assert_int_eq(id_of(limiter_leave(&l, NULL)), 4);
 	ck_assert_uint_eq(l.avail, 0);
 	/* Nobody waits: the slots come back free. */
-	ck_assert_ptr_null(limiter_leave(&l));
-	ck_assert_ptr_null(limiter_leave(&l));
+	ck_assert_ptr_null(limiter_leave(&l, NULL));
+	ck_assert_ptr_null(limiter_leave(&l, NULL));
 	ck_assert_uint_eq(l.avail, 2);
 	limiter_release(&l);
 }
@@ -91,9 +91,42 @@ START_TEST(test_limiter_drain)
 	ck_assert_int_eq(id_of(l->next), 2);
 	ck_assert_ptr_null(l->next->next);
 	ck_assert_ptr_null(limiter_drain(&lim));
-	ck_assert_ptr_null(limiter_leave(&lim));
+	ck_assert_ptr_null(limiter_leave(&lim, NULL));
 	ck_assert_uint_eq(lim.avail, 1);
 	limiter_release(&lim);
+}
+END_TEST
+
+/* A failed limiter_try() is remembered: the next leave that asks keeps
+ * the slot for its caller to offer (no waiter gets it, the free count
+ * does not grow), once; a try never overtakes a queued waiter. */
+START_TEST(test_limiter_try_and_wanted)
+{
+	waiter w[2] = { { .id = 0 }, { .id = 1 } };
+	bool wanted = true;
+	limiter l;
+
+	limiter_init(&l, 1);
+	ck_assert(limiter_try(&l));
+	ck_assert(!limiter_try(&l)); /* full: remembered */
+	ck_assert(!limiter_enter(&l, &w[0].link));
+	ck_assert_ptr_null(limiter_leave(&l, &wanted));
+	ck_assert(wanted);           /* kept: the caller still holds it */
+	ck_assert_uint_eq(l.avail, 0);
+	wanted = true;
+	ck_assert_int_eq(id_of(limiter_leave(&l, &wanted)), 0);
+	ck_assert(!wanted);          /* the flag went with the first leave */
+	ck_assert(!limiter_try(&l)); /* w[0] holds it */
+	ck_assert(!limiter_enter(&l, &w[1].link));
+	/* Without asking, a leave hands over as ever; the flag stays. */
+	ck_assert_int_eq(id_of(limiter_leave(&l, NULL)), 1);
+	ck_assert_ptr_null(limiter_leave(&l, &wanted));
+	ck_assert(wanted);
+	ck_assert_ptr_null(limiter_leave(&l, &wanted));
+	ck_assert(!wanted);
+	ck_assert_uint_eq(l.avail, 1);
+	ck_assert(limiter_try(&l));
+	limiter_release(&l);
 }
 END_TEST
 
@@ -105,6 +138,7 @@ static Suite *limiter_suite(void)
 	tcase_add_test(tc, test_fifo_order);
 	tcase_add_test(tc, test_limiter_hands_slots_in_order);
 	tcase_add_test(tc, test_limiter_drain);
+	tcase_add_test(tc, test_limiter_try_and_wanted);
 	suite_add_tcase(s, tc);
 	return s;
 }

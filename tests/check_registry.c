@@ -349,6 +349,116 @@ START_TEST(test_plugin_replaces_builtin)
 }
 END_TEST
 
+/* Commands: unique across plugins and against assay's own, each with
+ * its free_data called when it is unregistered. */
+static int freed_commands;
+
+static void command_free(void *data)
+{
+	freed_commands++;
+}
+
+static int command_main(int argc, char **argv, FILE *out, void *data)
+{
+	return 0;
+}
+
+START_TEST(test_commands)
+{
+	static const assay_command gpus = { .name = "gpus", .usage = "[FILE]", .description = "d",
+					    .main = command_main, .free_data = command_free };
+	static const assay_command run_again = { .name = "run", .main = command_main };
+	char path[] = "mine.so", other_path[] = "other.so", name[] = "mine";
+	assay_plugin p = { .path = path, .name = name, .reg = &r, .initialising = true,
+			   .abi_minor = 1 };
+	assay_plugin other = p;
+
+	other.path = other_path;
+	freed_commands = 0;
+	ck_assert_int_eq(registry_register(&p, REG_COMMAND, "gpus", &gpus), 0);
+	ck_assert_ptr_eq(registry_lookup(&r, REG_COMMAND, "gpus")->u.command, &gpus);
+	ck_assert_int_eq(registry_register(&other, REG_COMMAND, "gpus", &gpus), ASSAY_EEXIST);
+	ck_assert_msg(strstr(d.lines[0], "command `gpus` of other.so is already registered by mine.so"),
+		      "%s", d.lines[0]);
+	ck_assert_int_eq(registry_register(&other, REG_COMMAND, "run", &run_again), ASSAY_EEXIST);
+	ck_assert_msg(strstr(d.lines[1], "command `run` of other.so is one of assay's own"), "%s",
+		      d.lines[1]);
+	ck_assert_int_eq(registry_unregister(&p, REG_COMMAND, "gpus"), 0);
+	ck_assert_int_eq(freed_commands, 1);
+	ck_assert_ptr_null(registry_lookup(&r, REG_COMMAND, "gpus"));
+	/* Through the host table, which checks the struct first. */
+	ck_assert_int_eq(host_table()->register_command(&p, &(assay_command){ .name = "x" }),
+			 ASSAY_EINVAL);
+}
+END_TEST
+
+/* A plugin built for ABI 3.0 registered a shorter resource type: the
+ * registry reads no further than it wrote, and hands out a copy whose
+ * 3.1 members are NULL.  One built for 3.1 is kept as it is. */
+static int res_try(assay_task *t, void *req, void *data, void **grant, uint32_t *retry_ms)
+{
+	return 0;
+}
+
+static void res_release(void *grant, void *data)
+{
+}
+
+static void res_describe(void *req, void *data, char *buf, size_t size)
+{
+}
+
+START_TEST(test_resource_of_an_older_minor)
+{
+	/* describe_wait set here stands for whatever follows a 3.0
+	 * plugin's shorter struct in its memory: never read. */
+	static const assay_resource_type old = { .name = "old", .try_acquire = res_try,
+						 .release = res_release,
+						 .describe_wait = res_describe };
+	static const assay_resource_type cur = { .name = "cur", .try_acquire = res_try,
+						 .release = res_release,
+						 .describe_wait = res_describe };
+	char path[] = "old.so", name[] = "old";
+	assay_plugin p30 = { .path = path, .name = name, .reg = &r, .initialising = true,
+			     .abi_minor = 0 };
+	assay_plugin p31 = p30;
+	const assay_resource_type *got;
+
+	p31.abi_minor = 1;
+	ck_assert_int_eq(registry_register(&p30, REG_RESOURCE, "old", &old), 0);
+	got = registry_lookup(&r, REG_RESOURCE, "old")->u.resource;
+	ck_assert_ptr_ne(got, &old);
+	ck_assert_ptr_eq(got->try_acquire, res_try);
+	ck_assert_ptr_null(got->describe_wait);
+	ck_assert_int_eq(registry_register(&p31, REG_RESOURCE, "cur", &cur), 0);
+	ck_assert_ptr_eq(registry_lookup(&r, REG_RESOURCE, "cur")->u.resource, &cur);
+	ck_assert_int_eq(registry_unregister(&p30, REG_RESOURCE, "old"), 0);
+	ck_assert_int_eq(registry_unregister(&p31, REG_RESOURCE, "cur"), 0);
+}
+END_TEST
+
+/* host->check_file: the loader's rule, with the registry's
+ * --allow-insecure-plugins. */
+START_TEST(test_check_file_for_plugins)
+{
+	char lib[512], missing[512];
+	FILE *f;
+
+	snprintf(lib, sizeof lib, "%s/lib.so", tmp);
+	snprintf(missing, sizeof missing, "%s/none.so", tmp);
+	ck_assert_ptr_nonnull(f = fopen(lib, "w"));
+	fclose(f);
+	ck_assert_int_eq(chmod(lib, 0644), 0);
+	ck_assert_ptr_null(host_table()->check_file(lib));
+	ck_assert_int_eq(chmod(lib, 0666), 0);
+	ck_assert_str_eq(host_table()->check_file(lib), registry_check_file(lib, false));
+	r.allow_insecure = true;
+	ck_assert_ptr_null(host_table()->check_file(lib));
+	r.allow_insecure = false;
+	ck_assert_ptr_nonnull(host_table()->check_file(missing));
+}
+END_TEST
+
 static Suite *registry_suite(void)
 {
 	Suite *s = suite_create("registry");
@@ -370,6 +480,9 @@ static Suite *registry_suite(void)
 	tcase_add_test(tc, test_registration_only_during_init);
 	tcase_add_test(tc, test_builtin_reporters);
 	tcase_add_test(tc, test_plugin_replaces_builtin);
+	tcase_add_test(tc, test_commands);
+	tcase_add_test(tc, test_resource_of_an_older_minor);
+	tcase_add_test(tc, test_check_file_for_plugins);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -742,6 +742,9 @@ static const assay_result solver_items[] = {
 	  .details = "  File \"b.py\", line 3\n\tbad", .attempts = 1, .start = 1767225600.0,
 	  .end = 1767225600.5, .duration = 0.5 },
 };
+static const char *const db_devices[] = { "GPU-5d3e0c6e-8f1b-4c41-9d2f-1a2b3c4d5e6f" };
+static const char *const lr_devices[] = { "GPU-0a1b2c3d-0000-1111-2222-333344445555",
+					  "MIG-7e8f9a0b-1c2d-3e4f-5a6b-7c8d9e0f1a2b" };
 static const assay_result *const solver_item_list[] = { &solver_items[0], &solver_items[1] };
 static const assay_param lr_hi[] = { { "lr", "0.1" }, { "bs", "32" } };
 static const assay_param lr_lo[] = { { "lr", "0.01" }, { "bs", "32" } };
@@ -761,7 +764,8 @@ static const assay_result sample_results[] = {
 	  .groups = tls_groups, .n_groups = 2 },
 	{ .id = "db", .kind = ASSAY_KIND_CHECK, .type = "exec", .status = ASSAY_CRITICAL,
 	  .message = "timed out after 1 s", .attempts = 3, .start = 1767225600.0,
-	  .end = 1767225605.0, .duration = 5.0, .history = db_history, .n_history = 3 },
+	  .end = 1767225605.0, .duration = 5.0, .history = db_history, .n_history = 3,
+	  .devices = db_devices, .n_devices = 1 },
 	{ .id = "disk", .kind = ASSAY_KIND_CHECK, .type = "exec", .status = ASSAY_UNKNOWN,
 	  .message = "df: cannot read /var", .metrics = disk_metrics, .n_metrics = 1,
 	  .attempts = 1, .start = 1767225600.0, .end = 1767225600.0625, .duration = 0.0625 },
@@ -774,7 +778,8 @@ static const assay_result sample_results[] = {
 	{ .id = "lr[lr=0.1,bs=32]", .kind = ASSAY_KIND_TRIAL, .type = "exec", .status = ASSAY_OK,
 	  .message = "done", .metrics = lr_hi_metrics, .n_metrics = 1, .attempts = 1,
 	  .start = 1767225600.0, .end = 1767225660.0, .duration = 60.0, .best = true,
-	  .sweep = "lr", .params = lr_hi, .n_params = 2, .objective = &lr_hi_acc },
+	  .sweep = "lr", .params = lr_hi, .n_params = 2, .objective = &lr_hi_acc,
+	  .devices = lr_devices, .n_devices = 2 },
 	{ .id = "lr[lr=0.01,bs=32]", .kind = ASSAY_KIND_TRIAL, .type = "exec", .status = ASSAY_OK,
 	  .message = "done", .metrics = lr_lo_metrics, .n_metrics = 1, .attempts = 1,
 	  .start = 1767225600.0, .end = 1767225672.5, .duration = 72.5, .sweep = "lr",

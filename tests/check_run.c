@@ -1116,6 +1116,335 @@ START_TEST(test_resources_polled_and_refused)
 }
 END_TEST
 
+/* --- devices: slot and devices together ------------------------------------
+ *
+ * A resource type of the test's own that models devices as the gpu
+ * plugin does: each has a score, the best free one is granted, its UUID
+ * recorded with task_add_device(); "not now" when all are held.  It
+ * counts grants and releases, and how many were held at most at once. */
+#define N_DEVS 3
+
+static struct devs {
+	pthread_mutex_t lock;
+	unsigned n;               /* devices in use by this test: 1..N_DEVS */
+	bool held[N_DEVS];
+	int granted, released, holding, most;
+	int64_t grant_ns[16];     /* when each grant was made, in order */
+} devs = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static const double dev_score[N_DEVS] = { 0.2, 0.9, 0.5 };
+static const char *const dev_uuid[N_DEVS] = { "GPU-aaaa", "GPU-bbbb", "GPU-cccc" };
+
+static void devs_reset(unsigned n)
+{
+	pthread_mutex_lock(&devs.lock);
+	memset(devs.held, 0, sizeof devs.held);
+	devs.n = n;
+	devs.granted = devs.released = devs.holding = devs.most = 0;
+	pthread_mutex_unlock(&devs.lock);
+}
+
+static int dev_try(assay_task *task, void *req, void *data, void **grant, uint32_t *retry_ms)
+{
+	int pick = -1;
+	unsigned k;
+
+	pthread_mutex_lock(&devs.lock);
+	for (k = 0; k < devs.n; k++)
+		if (!devs.held[k] && (pick < 0 || dev_score[k] > dev_score[pick]))
+			pick = (int)k;
+	if (pick >= 0) {
+		devs.held[pick] = true;
+		if (devs.granted < 16)
+			devs.grant_ns[devs.granted] = task_now_ns();
+		devs.granted++;
+		if (++devs.holding > devs.most)
+			devs.most = devs.holding;
+		*grant = (void *)(uintptr_t)(pick + 1);
+	}
+	pthread_mutex_unlock(&devs.lock);
+	if (pick < 0)
+		return ASSAY_EAGAIN; /* a release asks again */
+	ck_assert_int_eq(host_table()->task_add_device(task, dev_uuid[pick]), 0);
+	return 0;
+}
+
+static void dev_release(void *grant, void *data)
+{
+	pthread_mutex_lock(&devs.lock);
+	ck_assert(devs.held[(uintptr_t)grant - 1]);
+	devs.held[(uintptr_t)grant - 1] = false;
+	devs.released++;
+	devs.holding--;
+	pthread_mutex_unlock(&devs.lock);
+}
+
+static void dev_describe(void *req, void *data, char *buf, size_t size)
+{
+	pthread_mutex_lock(&devs.lock);
+	snprintf(buf, size, "1 device: %d of %u held by this run", devs.holding, devs.n);
+	pthread_mutex_unlock(&devs.lock);
+}
+
+static const assay_resource_type dev_type = {
+	.name = "dev", .try_acquire = dev_try, .release = dev_release,
+	.describe_wait = dev_describe
+};
+
+/* Every node of f that asks for a resource asks for a `dev` instead. */
+static void use_devs(fixture *f, unsigned n)
+{
+	size_t i;
+
+	devs_reset(n);
+	for (i = 0; i < f->s.p.n_nodes; i++)
+		if (f->s.p.nodes[i].n_resources)
+			f->s.p.nodes[i].resource_types[0] = &dev_type;
+}
+
+/* jobs = 1: a trial waiting for the slot holds no device, so each of the
+ * three gets the best one when its turn comes -- not the second and the
+ * third best, taken while they only waited. */
+START_TEST(test_devices_best_first)
+{
+	fixture f;
+	size_t i;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[trial.t]\ntype = \"probe\"\nmatrix = { x = [1, 2, 3] }\nsleep = \"20ms\"\n"
+			       "resources = { slot = 1 }\n"), 0);
+	use_devs(&f, 3);
+	go(&f, 1, 2, false, NULL);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(f.res[i].status, ASSAY_OK);
+		ck_assert_ptr_nonnull(f.res[i].devices);
+		ck_assert_str_eq(f.res[i].devices[0], "GPU-bbbb");
+		ck_assert_ptr_null(f.res[i].devices[1]);
+	}
+	ck_assert_int_eq(devs.most, 1);
+	ck_assert_int_eq(devs.granted, 3);
+	ck_assert_int_eq(devs.released, 3);
+	finish(&f);
+}
+END_TEST
+
+/* jobs = 2, one device: the trials waiting for it hold no slot, so the
+ * checks that need none run in the other slot meanwhile, each at once,
+ * none waiting for the device to free. */
+START_TEST(test_devices_leave_slots_to_others)
+{
+	const char *cpu[] = { "c1", "c2", "c3", "c4" }, *gpu[] = { "g1", "g2", "g3" };
+	double first_gpu_end = 1e300, last_gpu_start = 0, last_cpu_end = 0;
+	fixture f;
+	size_t i;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[check.g1]\ntype = \"probe\"\nsleep = \"300ms\"\nresources = { slot = 1 }\n"
+			       "[check.g2]\ntype = \"probe\"\nsleep = \"300ms\"\nresources = { slot = 1 }\n"
+			       "[check.g3]\ntype = \"probe\"\nsleep = \"300ms\"\nresources = { slot = 1 }\n"
+			       "[check.c1]\ntype = \"probe\"\nsleep = \"20ms\"\n"
+			       "[check.c2]\ntype = \"probe\"\nsleep = \"20ms\"\n"
+			       "[check.c3]\ntype = \"probe\"\nsleep = \"20ms\"\n"
+			       "[check.c4]\ntype = \"probe\"\nsleep = \"20ms\"\n"), 0);
+	use_devs(&f, 1);
+	go(&f, 2, 2, false, NULL);
+	for (i = 0; i < 3; i++) {
+		const run_result *g = &f.res[node(&f, gpu[i])];
+
+		ck_assert_int_eq(g->status, ASSAY_OK);
+		ck_assert_str_eq(g->devices[0], "GPU-aaaa");
+		if (g->end < first_gpu_end)
+			first_gpu_end = g->end;
+		if (g->start > last_gpu_start)
+			last_gpu_start = g->start;
+	}
+	for (i = 0; i < 4; i++) {
+		const run_result *c = &f.res[node(&f, cpu[i])];
+
+		ck_assert_int_eq(c->status, ASSAY_OK);
+		ck_assert_ptr_null(c->devices);
+		if (c->end > last_cpu_end)
+			last_cpu_end = c->end;
+	}
+	/* The checks were done before the last trial started, and before the
+	 * first one freed the device: none waited for it. */
+	ck_assert(last_cpu_end <= last_gpu_start);
+	ck_assert(last_cpu_end <= first_gpu_end);
+	ck_assert_int_eq(devs.most, 1);
+	finish(&f);
+}
+END_TEST
+
+/* A slot handed to a resource queue is never counted twice.  jobs = 2,
+ * two devices, three roots: when the two that start first are a trial
+ * and c_a, the other trial finds a device free but no slot, and c_a's
+ * slot, when it ends, goes to that trial -- not also to the free count,
+ * which would let c_b (which c_a then lets go) make 3 at once.  (Which
+ * two start first is the scheduler's choice; the rule must hold in
+ * every case.) */
+START_TEST(test_devices_jobs_never_exceeded)
+{
+	fixture f;
+	size_t i;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[check.g1]\ntype = \"probe\"\nsleep = \"300ms\"\nresources = { slot = 1 }\n"
+			       "[check.c_a]\ntype = \"probe\"\nsleep = \"60ms\"\n"
+			       "[check.g2]\ntype = \"probe\"\nsleep = \"300ms\"\nresources = { slot = 1 }\n"
+			       "[check.c_b]\ntype = \"probe\"\nsleep = \"60ms\"\nafter = [\"c_a\"]\n"), 0);
+	use_devs(&f, 2);
+	go(&f, 2, 2, false, NULL);
+	for (i = 0; i < f.s.p.n_nodes; i++)
+		ck_assert_int_eq(f.res[i].status, ASSAY_OK);
+	ck_assert_int_eq((int)max_metric(&f, "concurrent"), 2);
+	ck_assert_int_le(devs.most, 2);
+	ck_assert_int_eq(devs.granted, 2);
+	finish(&f);
+}
+END_TEST
+
+/* Whatever the way out -- success, failure, a retry, a timeout, a stop
+ * -- what was granted is given back, and a result names the devices of
+ * its last attempt only. */
+START_TEST(test_devices_released_on_every_path)
+{
+	run_options o = { .jobs = 8, .workers = 2, .verbosity = ASSAY_LOG_ERROR };
+	fixture f;
+	size_t s;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[check.ok]\ntype = \"probe\"\nresources = { slot = 1 }\n"
+			       "[check.bad]\ntype = \"probe\"\nstatus = 2\nresources = { slot = 1 }\n"
+			       "[check.flaky]\ntype = \"probe\"\nfail_times = 1\nretries = 1\n"
+			       "retry_delay = \"1ms\"\nresources = { slot = 1 }\n"
+			       "[check.slow]\ntype = \"probe\"\nsleep = \"10s\"\ntimeout = \"50ms\"\n"
+			       "resources = { slot = 1 }\n"), 0);
+	use_devs(&f, 3);
+	go(&f, 8, 2, false, NULL);
+	ck_assert_int_eq(f.res[node(&f, "ok")].status, ASSAY_OK);
+	ck_assert_int_eq(f.res[node(&f, "bad")].status, ASSAY_CRITICAL);
+	s = node(&f, "flaky");
+	ck_assert_int_eq(f.res[s].status, ASSAY_OK);
+	ck_assert_uint_eq(f.res[s].attempts, 2);
+	ck_assert_ptr_nonnull(f.res[s].devices[0]);
+	ck_assert_ptr_null(f.res[s].devices[1]); /* the second attempt's only */
+	ck_assert_int_eq(f.res[node(&f, "slow")].status, ASSAY_CRITICAL);
+	ck_assert_str_eq(f.res[node(&f, "slow")].message, "timed out");
+	ck_assert_int_eq(devs.granted, 5);
+	ck_assert_int_eq(devs.released, 5);
+	ck_assert_int_eq(devs.holding, 0);
+	finish(&f);
+
+	/* A stop: the holder is cancelled, the waiter never gets one. */
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[check.held]\ntype = \"probe\"\nsleep = \"10s\"\nresources = { slot = 1 }\n"
+			       "[check.waits]\ntype = \"probe\"\nsleep = \"10s\"\nresources = { slot = 1 }\n"), 0);
+	use_devs(&f, 1);
+	ck_assert(run_stopped_after(&f, &o, 100) < 2);
+	ck_assert_int_eq(devs.granted, 1);
+	ck_assert_int_eq(devs.released, 1);
+	ck_assert_int_eq(devs.holding, 0);
+	finish(&f);
+}
+END_TEST
+
+static pthread_mutex_t waits_lock = PTHREAD_MUTEX_INITIALIZER;
+static char waits_text[128];
+static size_t waits_node = SIZE_MAX;
+
+static void record_wait(const run_event *ev, void *arg)
+{
+	ck_assert_int_eq(ev->kind, RUN_EVENT_WAIT);
+	pthread_mutex_lock(&waits_lock);
+	snprintf(waits_text, sizeof waits_text, "%s", ev->text);
+	waits_node = ev->node;
+	pthread_mutex_unlock(&waits_lock);
+}
+
+/* A wait is bounded by the node's timeout: it ends UNKNOWN, saying what
+ * it waited for as the type describes it, without a retry, and what
+ * depends on it is skipped.  The wait was published with that text. */
+START_TEST(test_devices_wait_times_out)
+{
+	run_options o = { .jobs = 8, .workers = 2, .verbosity = ASSAY_LOG_ERROR };
+	fixture f;
+	size_t s;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[check.holder]\ntype = \"probe\"\nsleep = \"1s\"\nresources = { slot = 1 }\n"
+			       "[check.late]\ntype = \"probe\"\ntimeout = \"200ms\"\nretries = 2\n"
+			       "resources = { slot = 1 }\nafter = [\"first\"]\n"
+			       "[check.first]\ntype = \"probe\"\nsleep = \"10ms\"\n"
+			       "[check.then]\ntype = \"probe\"\nafter = [\"late\"]\n"), 0);
+	use_devs(&f, 1);
+	ck_assert_int_eq(reactor_new(&f.re), 0);
+	ck_assert_int_eq(run_new(&f.r, &f.s.p, &f.s.g, &o, f.re), 0);
+	ck_assert_int_eq(run_subscribe(f.r, RUN_EVENT_WAIT, record_wait, NULL), 0);
+	ck_assert_int_eq(run_go(f.r), 0);
+	f.res = run_results(f.r);
+	s = node(&f, "late");
+	ck_assert_int_eq(f.res[s].status, ASSAY_UNKNOWN);
+	ck_assert_str_eq(f.res[s].message, "waited 0.2 s for `dev`: 1 device: 1 of 1 held by this run");
+	ck_assert_uint_eq(f.res[s].attempts, 1);
+	ck_assert_ptr_null(f.res[s].devices);
+	ck_assert_int_eq(f.res[node(&f, "holder")].status, ASSAY_OK);
+	ck_assert_int_eq(f.res[node(&f, "then")].status, ASSAY_SKIPPED);
+	ck_assert_uint_eq(waits_node, s);
+	ck_assert_str_eq(waits_text, "1 device: 1 of 1 held by this run");
+	ck_assert_int_eq(devs.granted, 1);
+	ck_assert_int_eq(devs.released, 1);
+	finish(&f);
+}
+END_TEST
+
+/* A refusal with a message the type set during try_acquire: that is the
+ * node's message, UNKNOWN, not retried.  A message left by an earlier
+ * "not now" is not taken for one. */
+static atomic_int says_asked[2];
+
+static int says_try(assay_task *task, void *req, void *data, void **grant, uint32_t *retry_ms)
+{
+	bool says = strcmp(host_table()->task_id(task), "says") == 0;
+
+	if (atomic_fetch_add(&says_asked[says], 1) == 0) {
+		host_table()->set_message(task, "not yet");
+		*retry_ms = 2;
+		return ASSAY_EAGAIN;
+	}
+	if (says)
+		host_table()->set_message(task, "no GPU here: %s", "libnvidia-ml.so.1 not found");
+	return ASSAY_ESYS;
+}
+
+static const assay_resource_type says_type = {
+	.name = "says", .try_acquire = says_try, .release = later_release
+};
+
+START_TEST(test_resources_refusal_says_why)
+{
+	fixture f;
+	size_t s;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[check.says]\ntype = \"probe\"\nretries = 2\nresources = { slot = 1 }\n"
+			       "[check.silent]\ntype = \"probe\"\nresources = { slot = 1 }\nafter = [\"says\"]\n"
+			       "run_if = \"always\"\n"), 0);
+	f.s.p.nodes[node(&f, "says")].resource_types[0] = &says_type;
+	f.s.p.nodes[node(&f, "silent")].resource_types[0] = &says_type;
+	atomic_store(&says_asked[0], 0);
+	atomic_store(&says_asked[1], 0);
+	go(&f, 4, 2, false, NULL);
+	s = node(&f, "says");
+	ck_assert_int_eq(f.res[s].status, ASSAY_UNKNOWN);
+	ck_assert_uint_eq(f.res[s].attempts, 1);
+	ck_assert_str_eq(f.res[s].message, "no GPU here: libnvidia-ml.so.1 not found");
+	s = node(&f, "silent");
+	ck_assert_int_eq(f.res[s].status, ASSAY_UNKNOWN);
+	ck_assert_str_eq(f.res[s].message, "cannot acquire resource `says`: system call failed");
+	finish(&f);
+}
+END_TEST
+
 START_TEST(test_graph_edges_and_critical_path)
 {
 	fixture f;
@@ -1175,6 +1504,12 @@ static Suite *run_suite(void)
 	tcase_add_test(tc, test_events_order_and_kinds);
 	tcase_add_test(tc, test_run_owns_the_host_reactor);
 	tcase_add_test(tc, test_resources_polled_and_refused);
+	tcase_add_test(tc, test_devices_best_first);
+	tcase_add_test(tc, test_devices_leave_slots_to_others);
+	tcase_add_test(tc, test_devices_jobs_never_exceeded);
+	tcase_add_test(tc, test_devices_released_on_every_path);
+	tcase_add_test(tc, test_devices_wait_times_out);
+	tcase_add_test(tc, test_resources_refusal_says_why);
 	tcase_add_test(tc, test_graph_edges_and_critical_path);
 	suite_add_tcase(s, tc);
 	return s;

@@ -22,9 +22,15 @@
 #include "host.h"
 #include "mask.h"
 #include "plan.h"
+#include "status.h"
 #include "template.h"
 #include "toml.h"
 #include "value.h"
+
+/* core/registry.c's, without its header: that defines the host's
+ * struct assay_plugin, and the fake has its own. */
+extern const char *const registry_own_commands[];
+const char *registry_check_file(const char *path, bool allow_insecure);
 
 extern char **environ;
 
@@ -136,6 +142,9 @@ struct assay_task {
 	size_t n_env;
 	char ***environs; /* every environ() answer, freed with the task */
 	size_t n_environs;
+	char **devices; /* task_add_device(), in order */
+	size_t n_devices;
+	char *wait_text; /* describe_wait()'s last answer in fake_acquire() */
 	assay_task *next;
 };
 
@@ -193,6 +202,9 @@ static struct {
 	assay_plugin_info info;
 	fake_reg regs[16]; /* node and resource types, as registered */
 	size_t n_regs;
+	const assay_command *commands[8]; /* register_command() */
+	size_t n_commands;
+	bool allow_insecure; /* what check_file() honours */
 	unsigned releases; /* grants given back: a waiting acquire tries again */
 	fake_buf plugin_log;
 	diag errors; /* every document's config_error()s */
@@ -320,6 +332,59 @@ static int fake_unregister_reporter(assay_plugin *p, const char *name)
 	(void)p;
 	(void)name;
 	return ASSAY_EINVAL;
+}
+
+/* Commands: recorded, unique, never one of assay's own. */
+static int fake_register_command(assay_plugin *p, const assay_command *c)
+{
+	(void)p;
+	if (!fk.declared)
+		return ASSAY_ESTATE;
+	if (!c || !c->name || !*c->name || !c->main)
+		return ASSAY_EINVAL;
+	for (size_t i = 0; registry_own_commands[i]; i++)
+		if (strcmp(registry_own_commands[i], c->name) == 0)
+			return ASSAY_EEXIST;
+	if (fake_command(c->name))
+		return ASSAY_EEXIST;
+	if (fk.n_commands == sizeof fk.commands / sizeof *fk.commands)
+		return ASSAY_ENOMEM;
+	fk.commands[fk.n_commands++] = c;
+	return 0;
+}
+
+static int fake_unregister_command(assay_plugin *p, const char *name)
+{
+	(void)p;
+	for (size_t i = 0; i < fk.n_commands; i++)
+		if (strcmp(fk.commands[i]->name, name) == 0) {
+			const assay_command *c = fk.commands[i];
+
+			fk.commands[i] = fk.commands[--fk.n_commands];
+			if (c->free_data)
+				c->free_data(c->data);
+			return 0;
+		}
+	return ASSAY_EINVAL;
+}
+
+const assay_command *fake_command(const char *name)
+{
+	for (size_t i = 0; i < fk.n_commands; i++)
+		if (strcmp(fk.commands[i]->name, name) == 0)
+			return fk.commands[i];
+	return NULL;
+}
+
+/* The loader's own rule (core/registry.c). */
+static const char *fake_check_file(const char *path)
+{
+	return registry_check_file(path, fk.allow_insecure);
+}
+
+void fake_set_allow_insecure(bool allow)
+{
+	fk.allow_insecure = allow;
 }
 
 /* [plugins.NAME] of fake_set_config()'s document, NAME the name the
@@ -635,6 +700,47 @@ static void fake_set_status(assay_task *t, assay_status status)
 	FK_LOCK();
 	t->status = status;
 	FK_UNLOCK();
+}
+
+static int fake_task_add_device(assay_task *t, const char *id)
+{
+	char **grown;
+
+	fake_check_live(t, "task_add_device");
+	FK_LOCK();
+	grown = realloc(t->devices, (t->n_devices + 1) * sizeof *grown);
+	if (!grown)
+		fake_die("out of memory");
+	t->devices = grown;
+	t->devices[t->n_devices++] = fake_strdup(id);
+	FK_UNLOCK();
+	return 0;
+}
+
+size_t fake_task_device_count(const assay_task *t)
+{
+	return t->n_devices;
+}
+
+const char *fake_task_device(const assay_task *t, size_t i)
+{
+	return i < t->n_devices ? t->devices[i] : NULL;
+}
+
+void fake_task_clear_devices(assay_task *t)
+{
+	FK_LOCK();
+	for (size_t i = 0; i < t->n_devices; i++)
+		free(t->devices[i]);
+	free(t->devices);
+	t->devices = NULL;
+	t->n_devices = 0;
+	FK_UNLOCK();
+}
+
+const char *fake_task_wait_text(const assay_task *t)
+{
+	return t->wait_text;
 }
 
 ASSAY_PRINTF(2, 3)
@@ -1228,6 +1334,52 @@ void fake_release(const assay_resource_type *type, void *grant)
 	FK_UNLOCK();
 }
 
+/* One try, as the host's resource queue makes it: a message left from
+ * before is dropped, so that one set during a refusal is the refusal's
+ * reason (else the host names the code); a message set during a grant or
+ * a "not now" is dropped too.  A refusal is the node's UNKNOWN. */
+static int fake_try(assay_task *task, const assay_resource_type *type, void *req, void **grant,
+		    uint32_t *retry_ms)
+{
+	int rc;
+
+	FK_LOCK();
+	free(task->message);
+	task->message = NULL;
+	FK_UNLOCK();
+	rc = type->try_acquire(task, req, type->data, grant, retry_ms);
+	FK_LOCK();
+	if (rc < 0 && rc != ASSAY_EAGAIN) {
+		task->status = ASSAY_UNKNOWN;
+		if (!task->message) {
+			fake_buf b = { 0 };
+
+			fake_buf_add(&b, "cannot acquire resource `%s`: %s", type->name,
+				     status_strerror(rc));
+			task->message = b.s;
+		}
+	} else if (task->message) {
+		free(task->message);
+		task->message = NULL;
+	}
+	FK_UNLOCK();
+	return rc;
+}
+
+/* "not now": what the progress line would say, as the host asks it. */
+static void fake_describe_wait(assay_task *task, const assay_resource_type *type, void *req)
+{
+	char text[256] = "";
+
+	if (!type->describe_wait)
+		return;
+	type->describe_wait(req, type->data, text, sizeof text);
+	FK_LOCK();
+	free(task->wait_text);
+	task->wait_text = fake_strdup(text);
+	FK_UNLOCK();
+}
+
 int fake_acquire(assay_task *task, const assay_resource_type *type, void *req, int64_t limit_ms,
 		 void **grant, unsigned *tries)
 {
@@ -1236,11 +1388,12 @@ int fake_acquire(assay_task *task, const assay_resource_type *type, void *req, i
 	*tries = 0;
 	for (;;) {
 		uint32_t retry_ms = 0;
-		int rc = type->try_acquire(task, req, type->data, grant, &retry_ms);
+		int rc = fake_try(task, type, req, grant, &retry_ms);
 
 		++*tries;
 		if (rc != ASSAY_EAGAIN)
 			return rc;
+		fake_describe_wait(task, type, req);
 		/* Asked again when a grant comes back, or after retry_ms. */
 		int64_t again = retry_ms ? fake_now_ns() + (int64_t)retry_ms * 1000000 : until;
 		FK_LOCK();
@@ -1349,6 +1502,10 @@ const assay_host *fake_host(void)
 	t->child_watch = fake_child_watch;
 	t->mask = fake_mask;
 	t->mask_secrets = fake_mask_secrets;
+	t->task_add_device = fake_task_add_device;
+	t->check_file = fake_check_file;
+	t->register_command = fake_register_command;
+	t->unregister_command = fake_unregister_command;
 	return t;
 }
 
@@ -1402,6 +1559,10 @@ static void fake_task_free(assay_task *t)
 	for (size_t i = 0; i < t->n_environs; i++)
 		free(t->environs[i]);
 	free(t->environs);
+	for (size_t i = 0; i < t->n_devices; i++)
+		free(t->devices[i]);
+	free(t->devices);
+	free(t->wait_text);
 	free(t);
 }
 
@@ -1423,6 +1584,8 @@ void fake_host_reset(void)
 	free(fk.secrets);
 	while (fk.n_regs)
 		fake_unregister(fk.regs[fk.n_regs - 1].node, fk.regs[fk.n_regs - 1].name);
+	while (fk.n_commands)
+		fake_unregister_command(NULL, fk.commands[fk.n_commands - 1]->name);
 	for (assay_watch *w = fk.watches; w; w = w->next)
 		w->dead = true;
 	for (assay_timer *t = fk.timers; t; t = t->next)

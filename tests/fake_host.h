@@ -25,6 +25,12 @@ const assay_node_type *fake_node_type(const char *name);
 const assay_resource_type *fake_resource_type(const char *name);
 /* plugin_log lines, "LEVEL: text\n" each. */
 const char *fake_plugin_log(void);
+/* A command the plugin registered (register_command: unique, not one of
+ * assay's own), or NULL; fake_host_reset() calls its free_data. */
+const assay_command *fake_command(const char *name);
+/* check_file() is the loader's own rule; this is its
+ * --allow-insecure-plugins (false after a reset). */
+void fake_set_allow_insecure(bool allow);
 
 /* -- configuration values: the host's own (core/toml.c, core/value.c) ---- */
 
@@ -92,7 +98,12 @@ size_t fake_host_pending(void);
  * grant comes back through fake_release() or after the retry_ms it asked
  * for, turning the reactor meanwhile.  Returns try_acquire's last answer
  * (ASSAY_EAGAIN when limit_ms passed first), *grant set on 0, and how
- * many times it asked in *tries. */
+ * many times it asked in *tries.  As the host: a message set during a
+ * refusal (negative, not EAGAIN) is the task's message, status UNKNOWN;
+ * without one the message is "cannot acquire resource `NAME`: <the
+ * code's text>"; one set during a grant or a "not now" is dropped.
+ * After each "not now" describe_wait (when the type has one) is asked,
+ * its text kept for fake_task_wait_text(). */
 int fake_acquire(assay_task *task, const assay_resource_type *type, void *req, int64_t limit_ms,
 		 void **grant, unsigned *tries);
 /* Gives grant back through type's release, waking a waiting acquire. */
@@ -111,5 +122,12 @@ const assay_metric *fake_task_metric(const assay_task *task, size_t i);
 const assay_metric *fake_task_find_metric(const assay_task *task, const char *name);
 /* task_log lines, "LEVEL: text\n" each (LEVEL: ERROR WARNING INFO DEBUG). */
 const char *fake_task_log(const assay_task *task);
+/* task_add_device() calls, in order: the count, the i-th (NULL past the
+ * end); clear them as the host does when an attempt starts. */
+size_t fake_task_device_count(const assay_task *task);
+const char *fake_task_device(const assay_task *task, size_t i);
+void fake_task_clear_devices(assay_task *task);
+/* describe_wait's answer at fake_acquire()'s last "not now", or NULL. */
+const char *fake_task_wait_text(const assay_task *task);
 
 #endif /* FAKE_HOST_H */
