@@ -36,7 +36,9 @@ typedef struct gpu_device {
 	uint64_t memory_total;     /* bytes */
 	uint64_t memory_free;      /* bytes */
 	uint64_t memory_used;      /* bytes, driver-reserved memory excluded
-				    * where NVML can say (memory info v2) */
+				    * where NVML can say (memory info v2); from
+				    * a v1-only driver it includes the
+				    * reservation: an overestimate */
 	int utilization;           /* GPU busy %, or -1 when NVML cannot say
 				    * (a MIG unit, NOT_SUPPORTED) */
 	unsigned processes;        /* compute processes on it, of any user
@@ -44,7 +46,8 @@ typedef struct gpu_device {
 				    * changed across drivers) */
 	int error;                 /* 0, or the NVML code that made the device
 				    * unreadable (GPU_IS_LOST): listed, never
-				    * chosen */
+				    * chosen; uuid may then be "" (the UUID
+				    * call itself failed), index is right */
 } gpu_device;
 
 /* Every readable device at one moment: the GPUs in NVML index order, each
@@ -97,6 +100,12 @@ void gpu_nvml_refresh(gpu_nvml *n);
 
 /* Give back a reference from gpu_nvml_latest() or gpu_nvml_wait(). */
 void gpu_snapshot_put(const gpu_snapshot *snap);
+
+/* NVML's words for a gpu_device's `error` ("GPU is lost"), as
+ * nvmlErrorString says them; "Unknown Error" for a code it does not know.
+ * Static strings; any thread.  (Added after the first version of this
+ * header: the parent has no NVML to ask.) */
+const char *gpu_nvml_strerror(int code);
 
 /* Stop the child (SIGKILL; it is reaped if it is gone, never waited for:
  * one stuck in D state is left to init) and free everything. */
