@@ -73,8 +73,9 @@ static const char *resq_describe(const resq *q, const run_exec *e, char *buf, si
 	return buf;
 }
 
-/* e has just queued in q: tell who follows the run (q->lock held). */
-static void resq_publish_wait(resq *q, run_exec *e)
+/* e has just queued in q: tell who follows the run (q->lock held), the
+ * type's reason, or `slot_only`: its device was free, a jobs slot not. */
+static void resq_publish_wait(resq *q, run_exec *e, bool slot_only)
 {
 	run *r = q->run;
 	char text[256];
@@ -83,8 +84,10 @@ static void resq_publish_wait(resq *q, run_exec *e)
 	if (!(r->events & RUN_EVENT_WAIT))
 		return;
 	t = atomic_load_explicit(&e->task, memory_order_relaxed);
+	if (slot_only)
+		snprintf(text, sizeof text, "a place in `jobs` (for `%s`)", q->type->name);
 	events_publish_wait(r, e->launch->index, exec_item_index(e), t->attempt,
-			    resq_describe(q, e, text, sizeof text));
+			    slot_only ? text : resq_describe(q, e, text, sizeof text));
 }
 
 static void resq_poll(resq *q, bool *slot_in_hand);
@@ -231,7 +234,7 @@ int resq_enter(resq *q, run_exec *e, size_t i)
 	if (!fifo_empty(&q->waiters) ||
 	    (resq_needs_slot(e, i) && !(took = limiter_try(&q->run->jobs)))) {
 		resq_queue(q, e); /* first come, first served */
-		resq_publish_wait(q, e);
+		resq_publish_wait(q, e, fifo_first(&q->waiters) == &e->wait);
 		pthread_mutex_unlock(&q->lock);
 		return 0;
 	}
@@ -239,7 +242,7 @@ int resq_enter(resq *q, run_exec *e, size_t i)
 	if (rc == ASSAY_EAGAIN) {
 		resq_queue(q, e);
 		resq_arm(q, retry_ms);
-		resq_publish_wait(q, e);
+		resq_publish_wait(q, e, false);
 		pthread_mutex_unlock(&q->lock);
 		if (took)
 			exec_give_slot(q->run);
