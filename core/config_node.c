@@ -70,7 +70,8 @@ static void load_run_if(plan_node *n, const assay_value *v)
 }
 
 /* The amounts are checked here; the keys by the resource types, once the
- * plugins are loaded. */
+ * plugins are loaded.  A boolean is a switch of the request (gpu_shared),
+ * which its resource type checks. */
 static void load_resources(plan_node *n, const assay_value *v)
 {
 	size_t j;
@@ -81,6 +82,8 @@ static void load_resources(plan_node *n, const assay_value *v)
 		const assay_value *r = value_at(v, j, NULL);
 		int64_t amount;
 
+		if (value_type(r) == ASSAY_VALUE_BOOLEAN)
+			continue;
 		if (value_int(r, &amount) < 0 || amount < 0)
 			value_error(r, "resource `%s` must be a non-negative integer", r->key);
 	}

@@ -23,6 +23,8 @@ void fake_host_reset(void);
 const assay_plugin_info *fake_plugin_info(void);
 const assay_node_type *fake_node_type(const char *name);
 const assay_resource_type *fake_resource_type(const char *name);
+/* A command the plugin registered (register_command), or NULL. */
+const assay_command *fake_command(const char *name);
 /* plugin_log lines, "LEVEL: text\n" each. */
 const char *fake_plugin_log(void);
 /* A command the plugin registered (register_command: unique, not one of
@@ -120,6 +122,8 @@ bool fake_task_timed_out(const assay_task *task);      /* cancelled by its deadl
 size_t fake_task_metric_count(const assay_task *task);
 const assay_metric *fake_task_metric(const assay_task *task, size_t i);
 const assay_metric *fake_task_find_metric(const assay_task *task, const char *name);
+/* The i-th device task_add_device() recorded for the task, or NULL. */
+const char *fake_task_device(const assay_task *task, size_t i);
 /* task_log lines, "LEVEL: text\n" each (LEVEL: ERROR WARNING INFO DEBUG). */
 const char *fake_task_log(const assay_task *task);
 /* task_add_device() calls, in order: the count, the i-th (NULL past the
