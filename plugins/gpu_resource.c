@@ -266,7 +266,9 @@ void gpu_refresh(gpu_plugin *pl, bool released)
 
 /* ASSAY_GPU_STATS: the wall time inside the plugin, which counts the time
  * its thread was preempted (on a busy machine, most of it), and the
- * thread's CPU time, which does not. */
+ * thread's CPU time, which does not.  The CPU clock is a system call (no
+ * vDSO for it), the wall clock is not: each span reads the CPU clock
+ * outside the wall clock's, so that the measuring is not measured. */
 typedef struct stats_clock {
 	int64_t wall, cpu;
 } stats_clock;
@@ -281,8 +283,10 @@ static int64_t cpu_ns(void)
 
 static void stats_start(const gpu_plugin *pl, stats_clock *c)
 {
-	if (pl->stats_on)
-		*c = (stats_clock){ now_ns(), cpu_ns() };
+	if (pl->stats_on) {
+		c->cpu = cpu_ns();
+		c->wall = now_ns();
+	}
 }
 
 static void stats_add(const stats_clock *c, atomic_uint_fast64_t *wall,
