@@ -72,6 +72,7 @@ struct gpu_leases {
 	char *dir;
 	bool dir_ready;
 	char host[64];
+	pid_t pid;            /* getpid() is a system call, and a grant writes it */
 	lease_dev **devs;
 	size_t n, cap;
 };
@@ -94,6 +95,7 @@ gpu_leases *gpu_leases_new(const char *lock_dir)
 		return NULL;
 	}
 	pthread_mutex_init(&l->lock, NULL);
+	l->pid = getpid();
 	if (gethostname(l->host, sizeof l->host) < 0)
 		strcpy(l->host, "?");
 	l->host[sizeof l->host - 1] = '\0';
@@ -236,7 +238,7 @@ static void write_holder(gpu_leases *l, int fd, const char *node)
 
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	n = snprintf(line, sizeof line, "pid=%ld host=%s node=%s since=%s", (long)getpid(),
+	n = snprintf(line, sizeof line, "pid=%ld host=%s node=%s since=%s", (long)l->pid,
 		     l->host, node ? node : "-", when);
 	if (n < 0)
 		return;
@@ -403,7 +405,7 @@ int gpu_ledger_sum(gpu_leases *l, const char *uuid, int64_t since_ns, uint64_t *
 static int ledger_add(gpu_leases *l, lease_dev *d, const bool *used, uint64_t mb,
 		      const char *node, gpu_booking *b)
 {
-	ledger_rec rec = { .mb = mb, .since_ns = now_ns(), .pid = (int32_t)getpid() };
+	ledger_rec rec = { .mb = mb, .since_ns = now_ns(), .pid = (int32_t)l->pid };
 	unsigned slot = 1;
 	int fd;
 
