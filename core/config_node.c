@@ -69,24 +69,13 @@ static void load_run_if(plan_node *n, const assay_value *v)
 		n->run_if = (run_if)c;
 }
 
-/* The amounts are checked here; the keys by the resource types, once the
- * plugins are loaded.  A boolean is a switch of the request (gpu_shared),
- * which its resource type checks. */
+/* Only the table is checked here: its keys and values belong to the
+ * resource types, which check them once the plugins are loaded (each
+ * value reported once, by its owner, in its own words). */
 static void load_resources(plan_node *n, const assay_value *v)
 {
-	size_t j;
-
 	if (!config_want(v, ASSAY_VALUE_TABLE, "a table (resources = { gpu = 1 })"))
 		return;
-	for (j = 0; j < value_len(v); j++) {
-		const assay_value *r = value_at(v, j, NULL);
-		int64_t amount;
-
-		if (value_type(r) == ASSAY_VALUE_BOOLEAN)
-			continue;
-		if (value_int(r, &amount) < 0 || amount < 0)
-			value_error(r, "resource `%s` must be a non-negative integer", r->key);
-	}
 	n->resources = v;
 }
 

@@ -131,8 +131,54 @@ static void check_option_keys(const plan_node *n)
 	}
 }
 
-/* Every resources key goes to the resource type it belongs to: `gpu` and
- * `gpu_*` to the type named gpu. */
+/* Whether key belongs to the resource type `name`: `gpu` and `gpu_*` to
+ * the type named gpu. */
+static bool resource_key_of(const char *key, const char *name)
+{
+	size_t len = strlen(name);
+
+	return strncmp(key, name, len) == 0 && (key[len] == '\0' || key[len] == '_');
+}
+
+/* No resource type takes v's key: say so once per type it would need (a
+ * request's `gpu_memory_mb` says nothing more than its `gpu`), with the
+ * likely fix -- the plugin on the search path, or one that failed. */
+static void unknown_resource(registry *r, const assay_value *v, const assay_value *earlier_of)
+{
+	size_t k, ne = r->n_entries[REG_RESOURCE], used = 0, cut = strcspn(v->key, "_");
+	const reg_entry *e = r->entries[REG_RESOURCE];
+	char known[512] = "", type[64], *plugin = NULL;
+
+	for (k = 0; k < value_len(earlier_of); k++) {
+		const char *key = value_at(earlier_of, k, NULL)->key;
+
+		if (key == v->key)
+			break;
+		if (strncmp(key, v->key, cut) == 0 && strcspn(key, "_") == cut)
+			return; /* reported at the earlier key */
+	}
+	snprintf(type, sizeof type, "%.*s", (int)(cut < sizeof type ? cut : sizeof type - 1), v->key);
+	for (k = 0; k < ne; k++)
+		used += (size_t)snprintf(known + used, used < sizeof known ? sizeof known - used : 0,
+					 "%s%s", k ? ", " : "", e[k].name);
+	if (!r->load_failed)
+		plugin = unloaded_plugin_for(r, type);
+	if (r->load_failed)
+		value_key_error(v, "unknown resource `%s` (%s%s%sa plugin failed to load, above)",
+				v->key, ne ? "resource types: " : "", known, ne ? "; " : "");
+	else if (plugin)
+		value_key_error(v, "unknown resource `%s` (the plugin `%s` is on the search path: add it to [plugins] load)",
+				v->key, plugin);
+	else if (ne)
+		value_key_error(v, "unknown resource `%s` (resource types: %s)", v->key, known);
+	else
+		value_key_error(v, "unknown resource `%s`: no loaded plugin provides resources", v->key);
+	free(plugin);
+}
+
+/* Every resources key goes to the resource type it belongs to, whose
+ * prepare checks the values.  A request with a key no type takes is not
+ * prepared: its errors are said. */
 static int prepare_resources(registry *r, plan_node *n)
 {
 	size_t i, j, ne = r->n_entries[REG_RESOURCE];
@@ -143,23 +189,10 @@ static int prepare_resources(registry *r, plan_node *n)
 		const assay_value *v = value_at(n->resources, i, NULL);
 		bool found = false;
 
-		for (j = 0; j < ne && !found; j++) {
-			size_t len = strlen(e[j].name);
-
-			found = strncmp(v->key, e[j].name, len) == 0 &&
-				(v->key[len] == '\0' || v->key[len] == '_');
-		}
+		for (j = 0; j < ne && !found; j++)
+			found = resource_key_of(v->key, e[j].name);
 		if (!found) {
-			char known[512] = "";
-			size_t k, used = 0;
-
-			for (k = 0; k < ne; k++)
-				used += (size_t)snprintf(known + used, used < sizeof known ? sizeof known - used : 0,
-							 "%s%s", k ? ", " : "", e[k].name);
-			if (ne)
-				value_key_error(v, "unknown resource `%s` (resource types: %s)", v->key, known);
-			else
-				value_key_error(v, "unknown resource `%s`: no loaded plugin provides resources", v->key);
+			unknown_resource(r, v, n->resources);
 			errors++;
 		}
 	}
@@ -170,16 +203,12 @@ static int prepare_resources(registry *r, plan_node *n)
 	if (!n->resource_reqs || !n->resource_types)
 		return ASSAY_ENOMEM;
 	for (j = 0; j < ne; j++) {
-		size_t len = strlen(e[j].name);
 		bool used = false;
 		void *req = NULL;
 		int rc;
 
-		for (i = 0; i < value_len(n->resources) && !used; i++) {
-			const char *key = value_at(n->resources, i, NULL)->key;
-
-			used = strncmp(key, e[j].name, len) == 0 && (key[len] == '\0' || key[len] == '_');
-		}
+		for (i = 0; i < value_len(n->resources) && !used; i++)
+			used = resource_key_of(value_at(n->resources, i, NULL)->key, e[j].name);
 		if (!used)
 			continue;
 		{

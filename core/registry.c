@@ -44,6 +44,7 @@ static void load_error(registry *r, const assay_value *at, const char *fmt, ...)
 
 	if (at)
 		value_pos(at, &file, &line, &col);
+	r->load_failed = true;
 	va_start(ap, fmt);
 	diag_addv(r->diag, file, line, col, fmt, ap);
 	va_end(ap);

@@ -60,6 +60,7 @@ struct registry {
 	bool allow_insecure;        /* --allow-insecure-plugins */
 	int verbosity;              /* highest ASSAY_LOG_* level plugin_log prints */
 	diag *diag;                 /* where load errors go */
+	bool load_failed;           /* a plugin could not be loaded (said in diag) */
 	const assay_value *loading_at; /* the `load` entry being loaded, for errors */
 };
 

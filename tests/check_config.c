@@ -188,8 +188,14 @@ static const struct bad bad_configs[] = {
 	  "c.toml:4:15: unknown resource `gpu` (resource types: slot)", 1 },
 	{ NODE "resources = { slot = 3 }\n",
 	  "c.toml:4:22: 3 slots requested, this machine has 2", 1 },
+	/* values are the type's to check, each reported once, in its words */
 	{ NODE "resources = { slot = -1 }\n",
-	  "c.toml:4:22: resource `slot` must be a non-negative integer", 1 },
+	  "c.toml:4:22: `slot` must be at least 0, not -1", 1 },
+	/* one error per type a request needs, with the likely fix */
+	{ NODE "resources = { gpu = 1, gpu_memory_mb = 2 }\n",
+	  "c.toml:4:15: unknown resource `gpu` (resource types: slot)", 1 },
+	{ NODE "resources = { lane = 1, lane_width = 2 }\n",
+	  "c.toml:4:15: unknown resource `lane` (the plugin `lanes` is on the search path: add it to [plugins] load)", 1 },
 	/* interpolation */
 	{ NODE "description = \"${env:ASSAY_NOT_SET}\"\n",
 	  "c.toml:4:15: environment variable `ASSAY_NOT_SET` is not set (in `${env:ASSAY_NOT_SET}`)", 1 },
@@ -246,6 +252,23 @@ START_TEST(test_all_errors_reported)
 	ck_assert_str_eq(s.d.lines[1], "c.toml:3:11: `workers` must be between 1 and 1024, not 0");
 	ck_assert_str_eq(s.d.lines[2], "c.toml:6:9: `value` must be between 0 and 3, not 9");
 	ck_assert_str_eq(s.d.lines[3], "c.toml:8:8: unknown node type `nope`; plugins loaded: good");
+	session_release(&s);
+}
+END_TEST
+
+/* A resource of a plugin that failed: the failure is the error to read,
+ * and the request says so rather than send the reader elsewhere. */
+START_TEST(test_resource_of_a_failed_plugin)
+{
+	session s;
+
+	run_config("[plugins]\nload = [\"good\", \"failinit\"]\n"
+		   "[check.a]\ntype = \"good\"\nvalue = 1\nresources = { gpu = 1, gpu_memory_mb = 2 }\n",
+		   &s, false);
+	ck_assert_uint_eq(diag_count(&s.d), 2);
+	ck_assert_msg(strstr(s.d.lines[0], "plugin `failinit`") != NULL, "%s", s.d.lines[0]);
+	ck_assert_str_eq(s.d.lines[1], "c.toml:6:15: unknown resource `gpu` (resource types: slot; "
+				       "a plugin failed to load, above)");
 	session_release(&s);
 }
 END_TEST
@@ -584,6 +607,7 @@ static Suite *config_suite(void)
 	tcase_add_loop_test(tc, test_bad_config, 0,
 			    (int)(sizeof bad_configs / sizeof *bad_configs));
 	tcase_add_test(tc, test_all_errors_reported);
+	tcase_add_test(tc, test_resource_of_a_failed_plugin);
 	tcase_add_test(tc, test_error_cap);
 	tcase_add_test(tc, test_errors_print_in_file_order);
 	tcase_add_test(tc, test_toml_error);

@@ -60,8 +60,8 @@ static int slot_prepare(const assay_value *request, void *data, void **req)
 	const assay_value *v = host->value_get(request, "slot");
 	int64_t n = 0;
 
-	if (v)
-		host->value_int(v, &n);
+	if (v && host->check_int(v, NULL, 0, INT64_MAX, &n) < 0)
+		return ASSAY_EINVAL;
 	if (n > 2) {
 		host->config_error(v, "%lld slots requested, this machine has 2", (long long)n);
 		return ASSAY_ENEVER;
