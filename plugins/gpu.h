@@ -178,8 +178,11 @@ typedef struct gpu_stats {
 typedef struct gpu_plugin {
 	const assay_host *host;
 	assay_plugin *plugin;
-	gpu_nvml *nvml;         /* NULL when it could not be started: nvml_why says why */
+	gpu_nvml *nvml;         /* from the first prepare or `assay gpus` on (see
+				 * gpu_nvml_ensure); NULL before, or when it could
+				 * not be started: nvml_why says why */
 	const char *nvml_why;
+	bool nvml_started;      /* gpu_nvml_ensure() ran */
 	char *nvml_library;     /* NULL: the soname */
 	int64_t nvml_timeout_ms;
 	uint32_t retry_ms;      /* asking again for devices held elsewhere */
@@ -225,6 +228,12 @@ void gpu_refresh(gpu_plugin *pl, bool released);
 /* gpu_resource.c: the latest snapshot's candidates (allowed[i] for each
  * device that may be chosen), for `assay gpus` as for try_acquire. */
 size_t gpu_candidates(const gpu_plugin *pl, const gpu_snapshot *snap, bool *allowed);
+
+/* gpu_plugin.c: start the NVML reader if it is not started yet.  Main
+ * thread, before any thread runs (it forks): a prepare and `assay gpus`
+ * call it, so that loading the plugin alone (`assay plugins`, a run
+ * without GPU nodes) starts no helper process. */
+void gpu_nvml_ensure(gpu_plugin *pl);
 
 /* gpu_command.c: `assay gpus` (data: its gpu_command_reg). */
 int gpu_command_main(int argc, char **argv, FILE *out, void *data);

@@ -174,12 +174,14 @@ int gpu_command_main(int argc, char **argv, FILE *out, void *data)
 {
 	gpu_plugin *pl = ((gpu_command_reg *)data)->pl;
 	const gpu_snapshot *snap = NULL;
-	const char *why = pl->nvml_why;
+	const char *why;
 	bool json = false;
 	int rc = parse_args(argc, argv, out, &json);
 
 	if (rc)
 		return rc == 1 ? 0 : rc;
+	gpu_nvml_ensure(pl);
+	why = pl->nvml_why;
 	if (!pl->nvml || gpu_nvml_wait(pl->nvml, &snap, &why) != GPU_NVML_OK || !snap) {
 		if (snap)
 			gpu_snapshot_put(snap);

@@ -12,7 +12,9 @@
  *
  * A machine without NVML still loads the plugin: `assay plugins` lists
  * it, check-config passes, and at run time the nodes that ask for a GPU
- * end UNKNOWN, "no GPU here: ...". */
+ * end UNKNOWN, "no GPU here: ...".  NVML is read by a helper process,
+ * started by the first node that asks for a GPU (or `assay gpus`), not by
+ * loading the plugin. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,10 +153,15 @@ static void gpu_plugin_free(void *data)
 }
 
 /* The NVML reader; when it cannot start, the nodes will say why. */
-static void start_nvml(gpu_plugin *pl)
+void gpu_nvml_ensure(gpu_plugin *pl)
 {
-	int rc = gpu_nvml_start(pl->nvml_library, pl->nvml_timeout_ms, &pl->nvml);
+	int rc;
 
+	if (pl->nvml_started)
+		return;
+	pl->nvml_started = true;
+	pl->nvml_why = "NVML was not read"; /* replaced below or by the reader's answer */
+	rc = gpu_nvml_start(pl->nvml_library, pl->nvml_timeout_ms, &pl->nvml);
 	if (rc < 0) {
 		pl->nvml = NULL;
 		pl->nvml_why = "the NVML reader could not be started";
@@ -251,6 +258,5 @@ int assay_plugin_init(const assay_host *host, assay_plugin *plugin)
 		return ASSAY_EINVAL;
 	}
 	free(lock_dir);
-	start_nvml(pl);
 	return register_all(pl);
 }

@@ -112,6 +112,7 @@ static int check_devices(gpu_plugin *pl, const gpu_request *r, const request_val
 	bool *allowed;
 	int rc = 0;
 
+	gpu_nvml_ensure(pl);
 	if (!pl->nvml || gpu_nvml_wait(pl->nvml, &snap, &why) != GPU_NVML_OK || !snap) {
 		if (snap)
 			gpu_snapshot_put(snap);

@@ -298,6 +298,18 @@ check "hang: the GPU node says why: $(grep '^UNKNOWN' "$work/hang.out")" \
 	grep -q '^UNKNOWN  *g  *no GPU here: ' "$work/hang.out"
 check "hang: the CPU check ran" grep -q '^OK  *cpu' "$work/hang.out"
 
+# ---- loading the plugin alone reads no NVML -----------------------------------
+# A run without GPU nodes, and `assay plugins`, start no helper process:
+# the fake NVML logs no call.
+state "$four"
+header "$work/nogpu-nodes.toml" '[check.cpu]
+type = "exec"
+command = ["true"]'
+FAKE_NVML_LOG="$work/unread.log" "$a" run "$work/nogpu-nodes.toml" >/dev/null 2>&1
+check "a run without GPU nodes: exit 0 ($?)" [ $? -eq 0 ]
+FAKE_NVML_LOG="$work/unread.log" "$a" plugins "$work/nogpu-nodes.toml" >/dev/null 2>&1
+check "no NVML call without a GPU node or assay gpus" [ ! -s "$work/unread.log" ]
+
 # ---- assay gpus ---------------------------------------------------------------
 state "$four"
 header "$work/gpus.toml"
