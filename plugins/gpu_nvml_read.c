@@ -1,8 +1,7 @@
 /* gpu_nvml_read.c -- in the NVML helper child: load libnvidia-ml, resolve
  * the functions, and read every device into gpu_device records.
  *
- * No NVML header at build time (Debian main has none), so the few types
- * are declared here with NVML's layouts (nvml.h, as vendored by go-nvml).
+ * No NVML header at build time: the few types are gpu_nvml_types.h's.
  * The versioned symbols are what nvml.h maps the plain names to; a driver
  * older than them has only the v1 names, which we fall back to.  Facts the
  * reading respects (Slurm, nvitop, gpustat, pynvml bug trackers): a handle
@@ -24,44 +23,7 @@
 #include <time.h>
 
 #include "gpu_nvml_int.h"
-
-/* ---- NVML's types (nvml.h) ------------------------------------------------ */
-
-typedef int nvmlReturn_t;
-typedef struct nvmlDevice_st *nvmlDevice_t;
-
-enum {
-	NVML_SUCCESS = 0,
-	NVML_ERROR_NOT_SUPPORTED = 3,
-	NVML_ERROR_NO_PERMISSION = 4,
-	NVML_ERROR_NOT_FOUND = 6,
-	NVML_ERROR_INSUFFICIENT_SIZE = 7,
-	NVML_ERROR_FUNCTION_NOT_FOUND = 13,
-	NVML_ERROR_ARGUMENT_VERSION_MISMATCH = 25,
-	NVML_DEVICE_MIG_ENABLE = 1
-};
-
-typedef struct {
-	unsigned long long total, free, used; /* used includes the driver's reservation */
-} nvmlMemory_t;
-
-typedef struct {
-	unsigned int version; /* sizeof | 2 << 24 (NVML_STRUCT_VERSION(Memory, 2)) */
-	unsigned long long total, reserved, free, used;
-} nvmlMemory_v2_t;
-#define NVML_MEMORY_V2 ((unsigned int)(sizeof(nvmlMemory_v2_t) | 2u << 24))
-
-typedef struct {
-	unsigned int gpu, memory; /* percent */
-} nvmlUtilization_t;
-
-/* As nvmlDeviceGetPciInfo_v3 fills it.  v1 filled a 16-byte busId at
- * offset 0 (now busIdLegacy, "0000:01:00.0") and the numbers after it. */
-typedef struct {
-	char busIdLegacy[16];
-	unsigned int domain, bus, device, pciDeviceId, pciSubSystemId;
-	char busId[32];
-} nvmlPciInfo_t;
+#include "gpu_nvml_types.h"
 
 /* ---- the library ------------------------------------------------------------ */
 

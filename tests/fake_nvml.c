@@ -30,41 +30,8 @@
 /* The exported functions' prototypes are nvml.h's, which is not here. */
 #pragma GCC diagnostic ignored "-Wmissing-prototypes"
 
-/* NVML's return codes, the real values. */
-enum {
-	NVML_SUCCESS = 0,
-	NVML_ERROR_UNINITIALIZED = 1,
-	NVML_ERROR_INVALID_ARGUMENT = 2,
-	NVML_ERROR_NOT_SUPPORTED = 3,
-	NVML_ERROR_NO_PERMISSION = 4,
-	NVML_ERROR_NOT_FOUND = 6,
-	NVML_ERROR_INSUFFICIENT_SIZE = 7,
-	NVML_ERROR_DRIVER_NOT_LOADED = 9,
-	NVML_ERROR_GPU_IS_LOST = 15,
-	NVML_ERROR_ARGUMENT_VERSION_MISMATCH = 25,
-	NVML_ERROR_UNKNOWN = 999
-};
-typedef int nvmlReturn_t;
-typedef struct nvmlDevice_st *nvmlDevice_t;
+#include "gpu_nvml_types.h" /* the types and codes, as the reader sees them */
 
-typedef struct {
-	unsigned long long total, free, used;
-} nvmlMemory_t;
-typedef struct {
-	unsigned int version;
-	unsigned long long total, reserved, free, used;
-} nvmlMemory_v2_t;
-#define FAKE_MEMORY_V2_VERSION ((unsigned int)(sizeof(nvmlMemory_v2_t) | 2u << 24))
-typedef struct {
-	unsigned int gpu, memory;
-} nvmlUtilization_t;
-/* v3's layout; v1 filled busId[16] at offset 0 (now busIdLegacy) and
- * domain..pciSubSystemId after it, as here. */
-typedef struct {
-	char busIdLegacy[16];
-	unsigned int domain, bus, device, pciDeviceId, pciSubSystemId;
-	char busId[32];
-} nvmlPciInfo_t;
 typedef struct {
 	unsigned int pid;
 	unsigned long long usedGpuMemory;
@@ -584,7 +551,7 @@ FAKE_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t h, nvmlMemory_v
 		return r;
 	if (!m)
 		FAKE_DONE(s, NVML_ERROR_INVALID_ARGUMENT);
-	if (m->version != FAKE_MEMORY_V2_VERSION)
+	if (m->version != NVML_MEMORY_V2)
 		FAKE_DONE(s, NVML_ERROR_ARGUMENT_VERSION_MISMATCH);
 	m->total = d->memory_mb * MIB;
 	m->reserved = d->reserved_mb * MIB;
