@@ -132,31 +132,11 @@ command = ["sleep", "1"]
 resources = { lane = 1 }
 TOML
 "${PYTHON3:-python3}" - "$a" "$work/w.toml" <<'PY' || no "the progress line's waiting for"
-import os, pty, select, sys
-assay, config = sys.argv[1:]
-master, slave = pty.openpty()
-env = dict(os.environ)
-env.pop("NO_PROGRESS", None)
-pid = os.fork()
-if pid == 0:
-    os.dup2(slave, 2)
-    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
-    os.execve(assay, [assay, "run", config], env)
-os.close(slave)
-out = b""
-while True:
-    ready, _, _ = select.select([master], [], [], 10)
-    if not ready:
-        break
-    try:
-        data = os.read(master, 4096)
-    except OSError:
-        break
-    if not data:
-        break
-    out += data
-_, status = os.waitpid(pid, 0)
-assert os.waitstatus_to_exitcode(status) == 0, status
+import os, sys
+sys.path.insert(0, os.path.join(os.environ["top_srcdir"], "tests"))
+import pty_run
+rc, out = pty_run.run(*sys.argv[1:])
+assert rc == 0, rc
 assert b"] 1 waiting for a lane: 1 of 1 held by this run" in out, out
 assert out.endswith(b"\r\x1b[K"), out[-40:]
 PY

@@ -25,37 +25,16 @@ estimate = "1.5s"
 after = ["first"]
 TOML
 "${PYTHON3:-python3}" - "$top_builddir/assay" "$work/p.toml" <<'PY' || fail=1
-import os, pty, re, select, sys
+import os, re, sys
+
+sys.path.insert(0, os.path.join(os.environ["top_srcdir"], "tests"))
+import pty_run
 
 assay, config = sys.argv[1:]
 
 def run(env_extra):
     """The exit status, and what assay wrote to its standard error, a pty."""
-    master, slave = pty.openpty()
-    env = dict(os.environ)
-    env.pop("NO_PROGRESS", None)
-    env.update(env_extra)
-    pid = os.fork()
-    if pid == 0:
-        os.dup2(slave, 2)
-        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
-        os.execve(assay, [assay, "run", config], env)
-    os.close(slave)
-    out = b""
-    while True:
-        ready, _, _ = select.select([master], [], [], 10)
-        if not ready:
-            break
-        try:
-            data = os.read(master, 4096)
-        except OSError:  # EIO: the child closed the pty
-            break
-        if not data:
-            break
-        out += data
-    _, status = os.waitpid(pid, 0)
-    os.close(master)
-    return os.waitstatus_to_exitcode(status), out
+    return pty_run.run(assay, config, env_extra)
 
 failures = []
 rc, out = run({})
