@@ -60,6 +60,8 @@ typedef struct plan_node {
 
 	const assay_param *params;       /* a matrix's trial: its row of the sweep's params */
 	size_t n_params;
+	uint32_t point;                  /* a trial's point in its sweep: its repeats share it */
+	unsigned seed;                   /* a trial's repeat index, {seed}: 0 .. repeat - 1 */
 
 	char **items;                    /* validations */
 } plan_node;
@@ -74,6 +76,13 @@ typedef struct plan_group {
 	const uint32_t *members;         /* the nodes in it, at any depth, in plan order */
 	size_t n_members;
 } plan_group;
+
+/* How a sweep stops trials early on their intermediate values. */
+typedef enum prune_rule {
+	PRUNE_NONE = 0,
+	PRUNE_MEDIAN,                    /* Optuna's MedianPruner */
+	PRUNE_ASHA                       /* asynchronous successive halving */
+} prune_rule;
 
 /* The trials of one [trial.X] table: its matrix's, or the trial alone. */
 typedef struct plan_sweep {
@@ -90,6 +99,26 @@ typedef struct plan_sweep {
 	size_t n_values;
 	const char *objective;           /* the metric the trials are ranked by, or NULL */
 	bool maximise;
+	bool has_target;                 /* objective.target: once a trial reaches it, */
+	double target;                   /* no new trial of the sweep starts */
+
+	/* The search (config_search.c).  Trials are points x repeat, in
+	 * expansion order: the repeats of a point are consecutive. */
+	const assay_value *space;        /* sampled axes, or NULL */
+	bool random;                     /* search.method = "random" */
+	unsigned samples;                /* random: points drawn from space */
+	uint64_t seed;                   /* random: the sampler's seed (a fixed default) */
+	unsigned repeat;                 /* runs of each point (1: no repeat) */
+	size_t n_points;                 /* distinct points among its trials */
+	size_t max_trials;               /* the cap applied; 0: none */
+	unsigned max_failures;           /* consecutive failures that stop it; 0: none */
+
+	/* prune = { rule, ... } */
+	prune_rule prune;
+	unsigned warmup_steps;           /* median: steps before a trial may be pruned */
+	unsigned startup_trials;         /* median: trials finished before any is pruned */
+	int64_t min_resource;            /* asha: the first rung's step */
+	unsigned reduction_factor;       /* asha: eta, >= 2 */
 	unsigned max_parallel;           /* for the trials together; 0: no limit */
 	uint32_t limit;                  /* its max_parallel's index in the plan's limits */
 	uint32_t groups_before;          /* groups read before its table: where a list of

@@ -217,6 +217,7 @@ void progress_event(const run_event *ev, void *arg)
 		progress_wait(pr, n, ev->text);
 		break;
 	case RUN_EVENT_ATTEMPT: /* not subscribed: a retry changes no count */
+	case RUN_EVENT_METRIC:
 		break;
 	}
 }

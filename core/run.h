@@ -23,6 +23,15 @@ typedef struct run_options {
 	bool fail_fast;           /* the first CRITICAL/UNKNOWN stops the run */
 	const bool *keep;         /* --only: the nodes to run; NULL: all */
 	int verbosity;            /* highest ASSAY_LOG_* level plugins print */
+	/* Per plan node: a trial's directory (trialdir.h), made when its
+	 * first attempt starts; NULL for other nodes.  NULL: no trial dirs. */
+	const char *const *trial_dirs;
+	/* Whether sweep s succeeded as a whole, for a node after it (the
+	 * trial tracker's rule: it has a best trial); when not, why, in
+	 * why[0 .. size).  Called once every trial of s is final.  NULL: a
+	 * sweep's trials count one by one, as other nodes. */
+	bool (*sweep_ok)(void *arg, size_t sweep, char *why, size_t size);
+	void *sweep_arg;
 } run_options;
 
 /* The outcome of one execution: a node's last attempt or one item. */
@@ -45,6 +54,9 @@ typedef struct run_result {
 	size_t n_items;
 	char **devices;           /* what the last attempt held (task_add_device),
 				   * NULL-terminated; NULL when none */
+	const char *trial_dir;    /* a trial's directory once it ran (run_options') */
+	int64_t pruned_step;      /* when pruned: the step it was judged at */
+	bool pruned;              /* its sweep pruned it: SKIPPED with cause OK */
 } run_result;
 
 /* One attempt of an execution that took more than one. */
@@ -95,7 +107,9 @@ typedef enum run_event_kind {
 	RUN_EVENT_ATTEMPT = 1u << 1, /* an attempt that started ended, before any retry */
 	RUN_EVENT_ITEM = 1u << 2,    /* one of a validation's items is final */
 	RUN_EVENT_FINAL = 1u << 3,   /* the node is final: it ran, or it will not */
-	RUN_EVENT_WAIT = 1u << 4     /* an execution queued for a resource: `text` says why */
+	RUN_EVENT_WAIT = 1u << 4,    /* an execution queued for a resource: `text` says why */
+	RUN_EVENT_METRIC = 1u << 5   /* a trial reported an intermediate value (report_step):
+				      * `text` is the metric, `value` and `step` what it was */
 } run_event_kind;
 
 typedef struct run_event {
@@ -109,7 +123,10 @@ typedef struct run_event {
 				   * ITEM: the item's; FINAL: the node's; START, WAIT: NULL */
 	const char *text;         /* WAIT: what it waits for, as the resource type
 				   * describes it ("2 GPUs with 8000 MB free: ..."),
+				   * valid during the call; METRIC: the metric's name,
 				   * valid during the call; else NULL */
+	double value;             /* METRIC: the value */
+	int64_t step;             /* METRIC: its step */
 } run_event;
 
 typedef void (*run_event_fn)(const run_event *ev, void *arg);
@@ -149,6 +166,20 @@ const run_history *run_histories(const run *r);
 
 /* Wall-clock start and end of the run, and whether run_stop() cut it. */
 void run_times(const run *r, double *start, double *end, bool *stopped);
+
+/* Stop trial `node` because its sweep pruned it at `step`: running, it
+ * is cancelled (task_pruned() says so to the plugin), waiting, it never
+ * starts; either way it ends SKIPPED with cause OK, `pruned` set, reason
+ * ("pruned at step 12: accuracy 0.61 < median 0.74 of 5 trials") as its
+ * skip reason and message, and the metrics it reported kept.  Not
+ * retried.  A node already final is left alone.  Any thread. */
+void run_prune(run *r, size_t node, int64_t step, const char *reason);
+
+/* No trial of sweep `sweep` starts from now on: those not started end
+ * SKIPPED (cause OK) with reason ("target 0.995 reached by lr[...]",
+ * "stopped after 5 consecutive failures"); running ones finish.  Any
+ * thread, any number of times (the first reason stays). */
+void run_close_sweep(run *r, size_t sweep, const char *reason);
 
 /* Free the run.  One that went first waits for the reactor thread to
  * leave a callback it may still be in (a plugin's, which completed the

@@ -49,7 +49,7 @@ extern "C" {
  * struct gains a member at its end, the host table a function at its end
  * (see "How the ABI grows" in assay-plugin(3)). */
 #define ASSAY_ABI_VERSION 3
-#define ASSAY_ABI_MINOR 1
+#define ASSAY_ABI_MINOR 2
 
 #if defined(__GNUC__)
 #define ASSAY_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -324,7 +324,39 @@ typedef struct assay_result {
 	const char *const *devices; /* what its last attempt held, as resource
 				     * types recorded them (GPU UUIDs), in grant order */
 	size_t n_devices;
+
+	/* ABI 3.2 */
+	bool pruned;             /* a trial its sweep's pruner stopped: status is
+				  * SKIPPED (JUnit's skipped), skip_reason says
+				  * why ("pruned at step 12: ..."), the metrics it
+				  * reported are kept; never the best, never a failure */
+	int64_t pruned_step;     /* when pruned: the step it was judged at */
+	const char *trial_dir;   /* a trial's directory ({trial_dir}), when it ran; else NULL */
+	unsigned seed;           /* a trial's repeat index ({seed}): 0 .. repeat - 1 */
+	unsigned point;          /* a trial's point in its sweep (the repeats of
+				  * one point share it); 0 for other kinds */
 } assay_result;
+
+/* One sweep (a [trial.X] table) as the run left it (ABI 3.2). */
+typedef struct assay_sweep {
+	const char *id;          /* "lr" */
+	const char *metric;      /* the objective's metric, or NULL without one */
+	bool maximise;
+	const char *best;        /* the best trial's id (the best repeat of the
+				  * best point), or NULL when none qualified */
+	const assay_param *params; /* the best point's parameters (no {seed}) */
+	size_t n_params;
+	double value;            /* the best point's objective: the mean over its
+				  * repeats that reported it */
+	double spread;           /* their standard deviation (0 for one) */
+	unsigned repeats;        /* how many of them reported it */
+	size_t trials;           /* trials planned (after max_trials) */
+	size_t ok, failed, pruned, skipped; /* failed: CRITICAL or UNKNOWN
+				  * (WARNING counts as ok) */
+	const char *stopped;     /* why it stopped launching trials ("target 0.995
+				  * reached by lr[...]", "stopped after 5
+				  * consecutive failures"), or NULL */
+} assay_sweep;
 
 /* What a reporter gets: the whole run, after it ended. */
 typedef struct assay_report {
@@ -342,6 +374,11 @@ typedef struct assay_report {
 
 	/* ABI 3.0 */
 	const char *assay_version;    /* "0.4.0": the host's */
+
+	/* ABI 3.2 */
+	const assay_sweep *const *sweeps; /* every sweep, in file order */
+	size_t n_sweeps;
+	const char *run_id;           /* "20261207T225050Z-4f2a": names runs/<run-id>/ */
 } assay_report;
 
 /* An output format: `--format NAME` or `--report NAME:PATH`. */
@@ -681,6 +718,30 @@ typedef struct assay_host {
 	 * register_node_type. */
 	int (*register_command)(assay_plugin *plugin, const assay_command *command);
 	int (*unregister_command)(assay_plugin *plugin, const char *name);
+
+	/* -- ABI 3.2: trials ------------------------------------------------- */
+
+	/* A trial's intermediate value of metric `name` at `step` (>= 0), as
+	 * the program reports it while it runs (a `step: N` line, a JSON line
+	 * of $ASSAY_METRICS with "step"): what drives its sweep's pruning and
+	 * the live display.  The sweep may prune the trial on it: the type's
+	 * cancel() follows (task_pruned() then says why), on this thread or
+	 * another.  Final values still go through add_metric (the last value
+	 * of each metric).  For other kinds it does nothing.  Any thread.  0,
+	 * ASSAY_EINVAL (no name, a value that is not a number, a negative
+	 * step) or ASSAY_ENOMEM. */
+	int (*report_step)(assay_task *task, const char *name, double value, int64_t step);
+	/* A trial's own directory ({trial_dir}, runs/<run-id>/<trial-id>/ in
+	 * the state dir), made before run() with params.json in it; the
+	 * plugin may keep the program's stdout and stderr there (files
+	 * `stdout`, `stderr`).  $ASSAY_TRIAL_DIR names it and $ASSAY_METRICS
+	 * its metrics.jsonl in the task's environ().  NULL for other kinds.
+	 * Any thread, until complete(). */
+	const char *(*task_dir)(const assay_task *task);
+	/* Whether the task is cancelled because its sweep pruned it (rather
+	 * than a timeout, SIGINT or fail_fast): the plugin stops the program
+	 * as it would on a timeout and keeps what it reported. */
+	bool (*task_pruned)(const assay_task *task);
 } assay_host;
 
 /* host->mask() flags: s starts in the middle of a longer text (its start
