@@ -16,6 +16,7 @@ const char *const config_node_keys[] = {
 	"type", "description", "after", "gate", "run_if", "skip", "timeout", "retries",
 	"retry_delay", "max_parallel", "resources", "estimate",
 	"matrix", "objective", "items",
+	"space", "search", "repeat", "max_trials", "max_failures", "prune",
 };
 const size_t config_n_node_keys = N(config_node_keys);
 
@@ -84,8 +85,10 @@ static void load_kind_option(plan_node *n, plan_sweep *sweep, const char *key,
 			     const assay_value *v)
 {
 	if (strcmp(key, "max_parallel") == 0) {
-		if (n->kind != ASSAY_KIND_TRIAL || !value_get(n->table, "matrix"))
-			value_key_error(v, "`max_parallel` limits a group: put it in a group table or on a trial with a `matrix`");
+		if (n->kind != ASSAY_KIND_TRIAL ||
+		    (!value_get(n->table, "matrix") && !value_get(n->table, "space") &&
+		     !value_get(n->table, "repeat")))
+			value_key_error(v, "`max_parallel` limits a group: put it in a group table or on a sweep of trials (a trial with `matrix`, `space` or `repeat`)");
 		else
 			config_get_uint(v, 1, 1000000, &sweep->max_parallel);
 	} else if (strcmp(key, "matrix") == 0 || strcmp(key, "objective") == 0) {
@@ -94,6 +97,11 @@ static void load_kind_option(plan_node *n, plan_sweep *sweep, const char *key,
 					 n->id, status_kind_name(n->kind));
 		else if (strcmp(key, "objective") == 0)
 			config_matrix_objective(sweep, v);
+	} else if (config_is_key(key, config_node_keys + config_n_node_keys - 6, 6)) {
+		/* A trial's search: config_search.c reads them. */
+		if (n->kind != ASSAY_KIND_TRIAL)
+			value_key_error(v, "`%s` is only for trials, and `%s` is a %s", key,
+					 n->id, status_kind_name(n->kind));
 	} else if (strcmp(key, "items") == 0) {
 		if (n->kind != ASSAY_KIND_VALIDATION)
 			value_key_error(v, "`items` is only for validations, and `%s` is a %s",

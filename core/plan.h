@@ -208,6 +208,14 @@ static inline const plan_sweep *plan_sweep_of(const plan *p, const plan_node *n)
 	return n->sweep == PLAN_NONE ? NULL : &p->sweeps[n->sweep];
 }
 
+/* Whether the sweep's table expands into trials of their own ids,
+ * "lr[...]" -- a matrix, a space or a repeat -- rather than being one
+ * trial of the table's id. */
+static inline bool plan_sweep_expands(const plan_sweep *s)
+{
+	return s->matrix || s->space || s->repeat > 1;
+}
+
 /* The value of a trial parameter, or NULL. */
 const char *plan_node_param(const plan_node *n, const char *name);
 
