@@ -509,6 +509,168 @@ START_TEST(test_good_plan)
 }
 END_TEST
 
+/* A random search crossed with the grid and repeated: points are samples
+ * x grid in that order (the grid fastest), the repeats of a point
+ * consecutive, capped by whole points; the space's axes come first in
+ * the parameters and ids; the draws are pinned (ids must not change
+ * between versions). */
+START_TEST(test_search_expansion)
+{
+	session s;
+	const plan_sweep *sw;
+	const plan_node *n;
+
+	run_config(TRIAL "matrix = { bs = [32, 64] }\n"
+		   "space = { lr = { loguniform = [1e-5, 1e-1] }, n = { int = [1, 8] }, opt = { choice = [\"adam\", \"sgd\"] } }\n"
+		   "search = { method = \"random\", samples = 3, seed = 7 }\n"
+		   "repeat = 2\nmax_trials = 9\nmax_failures = 3\nmax_parallel = 2\n"
+		   "objective = { metric = \"acc\", target = 0.99 }\n"
+		   "prune = { rule = \"median\", warmup_steps = 2 }\n", &s, false);
+	if (diag_count(&s.d))
+		ck_abort_msg("unexpected error: %s", s.d.lines[0]);
+	sw = &s.p.sweeps[0];
+	/* 3 samples x 2 = 6 points; the cap keeps 9 / 2 = 4 whole points. */
+	ck_assert_uint_eq(s.p.n_nodes, 8);
+	ck_assert_uint_eq(sw->n_trials, 8);
+	ck_assert_uint_eq(sw->n_points, 4);
+	ck_assert_uint_eq(sw->repeat, 2);
+	ck_assert(sw->random);
+	ck_assert_uint_eq(sw->samples, 3);
+	ck_assert_uint_eq(sw->seed, 7);
+	ck_assert_uint_eq(sw->max_trials, 9);
+	ck_assert_uint_eq(sw->max_failures, 3);
+	ck_assert_uint_eq(sw->max_parallel, 2);
+	ck_assert(sw->has_target);
+	ck_assert_double_eq(sw->target, 0.99);
+	ck_assert_int_eq(sw->prune, PRUNE_MEDIAN);
+	ck_assert_uint_eq(sw->warmup_steps, 2);
+	ck_assert_uint_eq(sw->startup_trials, 5);
+	ck_assert_ptr_nonnull(sw->space);
+	ck_assert_uint_eq(sw->n_params, 4);
+	ck_assert_str_eq(s.p.nodes[0].id, "t[lr=5.43e-5,n=4,opt=adam,bs=32,seed=0]");
+	ck_assert_str_eq(s.p.nodes[1].id, "t[lr=5.43e-5,n=4,opt=adam,bs=32,seed=1]");
+	ck_assert_str_eq(s.p.nodes[2].id, "t[lr=5.43e-5,n=4,opt=adam,bs=64,seed=0]");
+	ck_assert_str_eq(s.p.nodes[4].id, "t[lr=0.00687,n=4,opt=adam,bs=32,seed=0]");
+	ck_assert_str_eq(s.p.nodes[7].id, "t[lr=0.00687,n=4,opt=adam,bs=64,seed=1]");
+	n = &s.p.nodes[3];
+	ck_assert_uint_eq(n->point, 1);
+	ck_assert_uint_eq(n->seed, 1);
+	ck_assert_uint_eq(s.p.nodes[6].point, 3);
+	ck_assert_uint_eq(s.p.nodes[6].seed, 0);
+	/* Full values in the parameters, every axis. */
+	ck_assert_str_eq(plan_node_param(n, "lr"), "5.4316388538509654e-05");
+	ck_assert_str_eq(plan_node_param(n, "n"), "4");
+	ck_assert_str_eq(plan_node_param(n, "opt"), "adam");
+	ck_assert_str_eq(plan_node_param(n, "bs"), "64");
+	ck_assert_ptr_eq(n->params, sw->params + 3 * 4);
+	ck_assert_str_eq(sw->params[3 * 4 + 3].name, "bs");
+	/* The trials are found by their ids, and the sweep by its own. */
+	ck_assert_uint_eq(plan_find(&s.p, "t[lr=0.00687,n=4,opt=adam,bs=64,seed=1]"), 7);
+	ck_assert_uint_eq(plan_span_of(&s.p, plan_find(&s.p, "t")).n, 8);
+	ck_assert(n->prepared);
+	session_release(&s);
+}
+END_TEST
+
+/* The draws depend on the seed, the sample's number and the axis: more
+ * samples keep the first ones, another axis changes no other value, and
+ * without a seed the default one is used (the same ids on every run). */
+START_TEST(test_search_stable)
+{
+	session s;
+	char first[4][128];
+	size_t i;
+
+	run_config(TRIAL "space = { lr = { uniform = [0, 1] } }\nsearch = { method = \"random\", samples = 4 }\n",
+		   &s, false);
+	ck_assert_uint_eq(diag_count(&s.d), 0);
+	ck_assert_uint_eq(s.p.sweeps[0].seed, 0);
+	for (i = 0; i < 4; i++)
+		strcpy(first[i], s.p.nodes[i].id);
+	ck_assert_str_eq(first[0], "t[lr=0.431]");
+	session_release(&s);
+	run_config(TRIAL "space = { lr = { uniform = [0, 1] }, d = { int = [1, 3] } }\n"
+		   "search = { method = \"random\", samples = 6, seed = 0 }\n", &s, false);
+	ck_assert_uint_eq(diag_count(&s.d), 0);
+	ck_assert_uint_eq(s.p.n_nodes, 6);
+	for (i = 0; i < 4; i++)
+		ck_assert_msg(strncmp(s.p.nodes[i].id, first[i], strlen(first[i]) - 1) == 0,
+			      "%s after %s", s.p.nodes[i].id, first[i]);
+	session_release(&s);
+	run_config(TRIAL "space = { lr = { uniform = [0, 1] } }\nsearch = { method = \"random\", samples = 4, seed = 1 }\n",
+		   &s, false);
+	ck_assert_str_ne(s.p.nodes[0].id, first[0]);
+	session_release(&s);
+}
+END_TEST
+
+/* Values that look alike once shortened: every such point's ids get its
+ * number, so every id is unique and found. */
+START_TEST(test_search_collision)
+{
+	session s;
+	size_t i;
+
+	run_config(TRIAL "space = { x = { uniform = [0.1, 0.1000001] }, o = { choice = [1] } }\n"
+		   "matrix = { b = [true, false] }\nsearch = { method = \"random\", samples = 3 }\n"
+		   "repeat = 2\nmax_trials = 10\n", &s, false);
+	if (diag_count(&s.d))
+		ck_abort_msg("unexpected error: %s", s.d.lines[0]);
+	/* Every sample shortens to x=0.1: the points of b=true look alike,
+	 * and so do those of b=false; each id gets its point's number. */
+	ck_assert_uint_eq(s.p.n_nodes, 10);
+	ck_assert_str_eq(s.p.nodes[0].id, "t[x=0.1,o=1,b=true,#1,seed=0]");
+	ck_assert_str_eq(s.p.nodes[1].id, "t[x=0.1,o=1,b=true,#1,seed=1]");
+	ck_assert_str_eq(s.p.nodes[2].id, "t[x=0.1,o=1,b=false,#2,seed=0]");
+	ck_assert_str_eq(s.p.nodes[4].id, "t[x=0.1,o=1,b=true,#3,seed=0]");
+	ck_assert_str_eq(s.p.nodes[8].id, "t[x=0.1,o=1,b=true,#5,seed=0]");
+	for (i = 0; i < 10; i++)
+		ck_assert_uint_eq(plan_find(&s.p, s.p.nodes[i].id), i);
+	ck_assert(strcmp(plan_node_param(&s.p.nodes[0], "x"), "0.1") != 0);
+	session_release(&s);
+}
+END_TEST
+
+/* repeat alone: ids end with the seed; {seed} 0 .. K-1; max_parallel is
+ * for any sweep.  An axis named seed is {seed} without repeat. */
+START_TEST(test_repeat)
+{
+	session s;
+
+	run_config(TRIAL "repeat = 3\nmax_parallel = 1\n", &s, false);
+	if (diag_count(&s.d))
+		ck_abort_msg("unexpected error: %s", s.d.lines[0]);
+	ck_assert_uint_eq(s.p.n_nodes, 3);
+	ck_assert_str_eq(s.p.nodes[0].id, "t[seed=0]");
+	ck_assert_str_eq(s.p.nodes[2].id, "t[seed=2]");
+	ck_assert_uint_eq(s.p.nodes[2].seed, 2);
+	ck_assert_uint_eq(s.p.nodes[2].point, 0);
+	ck_assert_uint_eq(s.p.sweeps[0].n_points, 1);
+	ck_assert_uint_eq(s.p.sweeps[0].n_params, 0);
+	ck_assert_uint_eq(plan_span_of(&s.p, plan_find(&s.p, "t")).n, 3);
+	session_release(&s);
+	run_config(TRIAL "matrix = { seed = [11, 12], x = [\"a\"] }\nmax_trials = 1\n", &s, false);
+	ck_assert_uint_eq(diag_count(&s.d), 0);
+	ck_assert_uint_eq(s.p.n_nodes, 1);
+	ck_assert_str_eq(s.p.nodes[0].id, "t[seed=11,x=a]");
+	ck_assert_uint_eq(s.p.nodes[0].seed, 11);
+	ck_assert_uint_eq(s.p.sweeps[0].max_trials, 1);
+	session_release(&s);
+	/* A trial alone: its id, one point, {seed} 0; asha's defaults. */
+	run_config(TRIAL "objective = { metric = \"acc\" }\nprune = { rule = \"asha\" }\n", &s, false);
+	ck_assert_uint_eq(diag_count(&s.d), 0);
+	ck_assert_str_eq(s.p.nodes[0].id, "t");
+	ck_assert_uint_eq(s.p.sweeps[0].repeat, 1);
+	ck_assert_uint_eq(s.p.sweeps[0].n_points, 1);
+	ck_assert(!s.p.sweeps[0].has_target);
+	ck_assert_int_eq(s.p.sweeps[0].prune, PRUNE_ASHA);
+	ck_assert_int_eq(s.p.sweeps[0].min_resource, 1);
+	ck_assert_uint_eq(s.p.sweeps[0].reduction_factor, 4);
+	ck_assert_uint_eq(plan_find(&s.p, "t"), 0);
+	session_release(&s);
+}
+END_TEST
+
 /* The plan's groups and sweeps as objects: members at any depth, in
  * plan order, whatever order the tables come in; a matrix is a sweep with
  * a range of trials; names find nodes, groups and matrices; max_parallel
@@ -720,6 +882,10 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_good_plan);
 	tcase_add_test(tc, test_groups_and_sweeps);
+	tcase_add_test(tc, test_search_expansion);
+	tcase_add_test(tc, test_search_stable);
+	tcase_add_test(tc, test_search_collision);
+	tcase_add_test(tc, test_repeat);
 	tcase_add_test(tc, test_items);
 	tcase_add_test(tc, test_interpolation_and_secrets);
 	tcase_add_test(tc, test_unset_is_a_warning);
