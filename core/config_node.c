@@ -20,6 +20,11 @@ const char *const config_node_keys[] = {
 };
 const size_t config_n_node_keys = N(config_node_keys);
 
+/* A trial's search, read by config_search.c; here only refused elsewhere. */
+static const char *const search_keys[] = {
+	"space", "search", "repeat", "max_trials", "max_failures", "prune",
+};
+
 /* `gate = true` (or "ok"): only OK lets the other nodes run; "warning":
  * WARNING does too.  A WARNING is a problem someone should look at, and a
  * gate is there to stop everything else on a problem, so the strict form
@@ -97,8 +102,7 @@ static void load_kind_option(plan_node *n, plan_sweep *sweep, const char *key,
 					 n->id, status_kind_name(n->kind));
 		else if (strcmp(key, "objective") == 0)
 			config_matrix_objective(sweep, v);
-	} else if (config_is_key(key, config_node_keys + config_n_node_keys - 6, 6)) {
-		/* A trial's search: config_search.c reads them. */
+	} else if (config_is_key(key, search_keys, N(search_keys))) {
 		if (n->kind != ASSAY_KIND_TRIAL)
 			value_key_error(v, "`%s` is only for trials, and `%s` is a %s", key,
 					 n->id, status_kind_name(n->kind));

@@ -234,10 +234,25 @@ static bool load_search(plan_sweep *s, const assay_value *v)
 	return ok;
 }
 
-/* One setting of a prune rule: an integer from min, into *out. */
-static bool prune_setting(const assay_value *v, int64_t min, int64_t *out)
+/* One setting of a prune rule, e, into s: each an integer from its
+ * least sensible value (a reduction factor below 2 halves nothing). */
+static bool prune_setting(plan_sweep *s, const assay_value *e)
 {
-	return option_int(v, NULL, min, INT32_MAX, out) == 0;
+	bool zero_ok = strcmp(e->key, "warmup_steps") == 0 || strcmp(e->key, "startup_trials") == 0;
+	int64_t n;
+
+	if (option_int(e, NULL, zero_ok ? 0 : strcmp(e->key, "min_resource") == 0 ? 1 : 2,
+		       INT32_MAX, &n) < 0)
+		return false;
+	if (strcmp(e->key, "warmup_steps") == 0)
+		s->warmup_steps = (unsigned)n;
+	else if (strcmp(e->key, "startup_trials") == 0)
+		s->startup_trials = (unsigned)n;
+	else if (strcmp(e->key, "min_resource") == 0)
+		s->min_resource = n;
+	else
+		s->reduction_factor = (unsigned)n;
+	return true;
 }
 
 /* `prune = { rule = "median" | "asha", ... }` into s, with Optuna's and
@@ -246,7 +261,7 @@ static bool load_prune(plan_sweep *s, const assay_value *v)
 {
 	static const char *const rules[] = { "median", "asha" };
 	const assay_value *rule;
-	const char *const *keys;
+	const char *const *keys, *const *others;
 	bool ok = true;
 	size_t i;
 	int c;
@@ -260,31 +275,27 @@ static bool load_prune(plan_sweep *s, const assay_value *v)
 	if ((c = option_choice(rule, NULL, rules, N(rules))) < 0)
 		return false;
 	keys = c == 0 ? median_keys : asha_keys;
+	others = c == 0 ? asha_keys : median_keys;
 	s->warmup_steps = 0;
 	s->startup_trials = 5;
 	s->min_resource = 1;
 	s->reduction_factor = 4;
 	for (i = 0; i < value_len(v); i++) {
 		const assay_value *e = value_at(v, i, NULL);
-		int64_t n;
 
-		if (!config_is_key(e->key, keys, 3)) {
-			if (config_is_key(e->key, c == 0 ? asha_keys : median_keys, 3))
-				value_key_error(e, "`%s` is for rule = \"%s\", and this rule is \"%s\"",
-						e->key, rules[!c], rules[c]);
-			else
-				config_unknown_key(e, c == 0 ? "`prune` with rule = \"median\""
-							     : "`prune` with rule = \"asha\"", keys, 3, NULL, 0);
-			ok = false;
-		} else if (strcmp(e->key, "warmup_steps") == 0 && (ok = prune_setting(e, 0, &n) && ok)) {
-			s->warmup_steps = (unsigned)n;
-		} else if (strcmp(e->key, "startup_trials") == 0 && (ok = prune_setting(e, 0, &n) && ok)) {
-			s->startup_trials = (unsigned)n;
-		} else if (strcmp(e->key, "min_resource") == 0 && (ok = prune_setting(e, 1, &n) && ok)) {
-			s->min_resource = n;
-		} else if (strcmp(e->key, "reduction_factor") == 0 && (ok = prune_setting(e, 2, &n) && ok)) {
-			s->reduction_factor = (unsigned)n;
+		if (e == rule)
+			continue;
+		if (config_is_key(e->key, keys, N(median_keys))) {
+			ok = prune_setting(s, e) && ok;
+			continue;
 		}
+		if (config_is_key(e->key, others, N(median_keys)))
+			value_key_error(e, "`%s` is for rule = \"%s\", and this rule is \"%s\"",
+					e->key, rules[!c], rules[c]);
+		else
+			config_unknown_key(e, c == 0 ? "`prune` with rule = \"median\""
+						     : "`prune` with rule = \"asha\"", keys, N(median_keys), NULL, 0);
+		ok = false;
 	}
 	if (ok)
 		s->prune = c == 0 ? PRUNE_MEDIAN : PRUNE_ASHA;

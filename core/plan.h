@@ -90,9 +90,11 @@ typedef struct plan_sweep {
 	const assay_value *table;
 	const assay_value *matrix;       /* NULL: one trial */
 	uint32_t first, n_trials;        /* its trials: nodes[first .. first + n_trials) */
-	/* A matrix's parameters: n_trials rows of n_params, a row per trial
-	 * in expansion order; each row names them in the matrix's key order.
-	 * The values are texts of `values`; NULL without a matrix. */
+	/* A sweep's parameters: n_trials rows of n_params, a row per trial
+	 * in expansion order; each row names the space's axes, then the
+	 * matrix's, in key order (the repeats of a point have equal rows).
+	 * The values are texts of `values` (full values: a sampled float's
+	 * shortest round-trip text); NULL for a trial alone. */
 	assay_param *params;
 	size_t n_params;
 	char **values;
