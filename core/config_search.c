@@ -34,9 +34,12 @@ static bool read_bounds(const assay_value *v, const char *form, double *lo, doub
 	}
 	a = value_at(v, 0, NULL);
 	b = value_at(v, 1, NULL);
-	if (value_float(a, lo) < 0 || value_float(b, hi) < 0 || !isfinite(*lo) || !isfinite(*hi)) {
-		value_error(value_float(a, lo) < 0 || !isfinite(*lo) ? a : b,
-			    "`%s` bounds must be finite numbers", form);
+	if (value_float(a, lo) < 0 || !isfinite(*lo)) {
+		value_error(a, "`%s` bounds must be finite numbers", form);
+		return false;
+	}
+	if (value_float(b, hi) < 0 || !isfinite(*hi)) {
+		value_error(b, "`%s` bounds must be finite numbers", form);
 		return false;
 	}
 	return true;
@@ -312,6 +315,25 @@ static void check_seed_axis(const plan_sweep *s, const assay_value *axes)
 				s->repeat, s->repeat - 1);
 }
 
+/* A parameter is either sampled or on the grid: both would give the
+ * trial two values of one name. */
+static bool check_both_axes(const plan_sweep *s, const assay_value *space)
+{
+	size_t i;
+	bool ok = true;
+
+	for (i = 0; s->matrix && i < value_len(space); i++) {
+		const assay_value *a = value_at(space, i, NULL);
+
+		if (value_get(s->matrix, a->key)) {
+			value_key_error(a, "`%s` is both a space axis and a matrix parameter: give it once",
+					a->key);
+			ok = false;
+		}
+	}
+	return ok;
+}
+
 /* `space`, `search`, `repeat`: what makes trials.  Whether space is
  * good and asked for by a random search (spec's axes set then). */
 static void load_trials(plan_sweep *s, const assay_value *t, search_spec *spec)
@@ -319,7 +341,7 @@ static void load_trials(plan_sweep *s, const assay_value *t, search_spec *spec)
 	const assay_value *space = value_get(t, "space"), *search = value_get(t, "search");
 	const assay_value *repeat = value_get(t, "repeat");
 	bool search_ok = !search || load_search(s, search);
-	bool space_ok = !space || load_space(spec, space);
+	bool space_ok = !space || (load_space(spec, space) && check_both_axes(s, space));
 
 	if (repeat && !config_get_uint(repeat, 1, PLAN_MAX_NODES, &s->repeat))
 		s->repeat = 1;

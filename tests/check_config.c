@@ -220,6 +220,8 @@ static const struct bad bad_configs[] = {
 	  "c.toml:4:26: `choice` must be a non-empty array", 1 },
 	{ TRIAL "space = { \"a b\" = { choice = [\"a\"] } }\nsearch = { method = \"random\", samples = 2 }\n",
 	  "c.toml:4:11: `a b` is not a valid node or group name: use letters, digits, '_' and '-'", 1 },
+	{ TRIAL "matrix = { lr = [1] }\nspace = { lr = { uniform = [0, 1] } }\nsearch = { method = \"random\", samples = 2 }\n",
+	  "c.toml:5:11: `lr` is both a space axis and a matrix parameter: give it once", 1 },
 	{ TRIAL "space = { lr = { uniform = [0, 1] } }\n",
 	  "c.toml:4:1: `space` is sampled by a random search: add search = { method = \"random\", samples = N }", 1 },
 	{ TRIAL "space = { lr = { uniform = [0, 1] } }\nsearch = { method = \"grid\" }\n",
