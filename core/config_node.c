@@ -20,7 +20,8 @@ const char *const config_node_keys[] = {
 };
 const size_t config_n_node_keys = N(config_node_keys);
 
-/* A trial's search, read by config_search.c; here only refused elsewhere. */
+/* A trial's search: config_search.c reads them; here they are refused
+ * in the other kinds. */
 static const char *const search_keys[] = {
 	"space", "search", "repeat", "max_trials", "max_failures", "prune",
 };

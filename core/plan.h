@@ -84,11 +84,12 @@ typedef enum prune_rule {
 	PRUNE_ASHA                       /* asynchronous successive halving */
 } prune_rule;
 
-/* The trials of one [trial.X] table: its matrix's, or the trial alone. */
+/* The trials of one [trial.X] table: its matrix's, space's and repeats',
+ * or the trial alone (plan_sweep_expands()). */
 typedef struct plan_sweep {
-	const char *id;                  /* "lr"; a matrix's trials are "lr[...]" */
+	const char *id;                  /* "lr"; a sweep's trials are "lr[...]" */
 	const assay_value *table;
-	const assay_value *matrix;       /* NULL: one trial */
+	const assay_value *matrix;       /* grid axes, or NULL */
 	uint32_t first, n_trials;        /* its trials: nodes[first .. first + n_trials) */
 	/* A sweep's parameters: n_trials rows of n_params, a row per trial
 	 * in expansion order; each row names the space's axes, then the
