@@ -1,9 +1,10 @@
-/* config_matrix.c -- a sweep of trials: its matrix checked and expanded
- * into trials with their parameters and ids, and its objective. */
+/* config_matrix.c -- a sweep of trials: its matrix checked, its values
+ * as text, and its objective.  The trials are config_expand.c's. */
 #ifdef HAVE_CONFIG_H
 #include "autoconfig.h"
 #endif
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,9 +12,7 @@
 #include "config_read.h"
 #include "option.h"
 
-/* A matrix value as it appears in ids and {param}: the shortest text that
- * reads back as the same value. */
-static char *format_param(const assay_value *v)
+char *config_format_value(const assay_value *v)
 {
 	char buf[64];
 	int64_t i;
@@ -94,9 +93,9 @@ bool config_matrix_check(const assay_value *m, size_t *combinations)
 
 bool config_matrix_objective(plan_sweep *s, const assay_value *o)
 {
-	const assay_value *metric, *goal;
+	const assay_value *metric, *goal, *target;
 	size_t i;
-	static const char *const keys[] = { "metric", "goal" };
+	static const char *const keys[] = { "metric", "goal", "target" };
 
 	if (!config_want(o, ASSAY_VALUE_TABLE, "a table (objective = { metric = \"accuracy\", goal = \"max\" })"))
 		return false;
@@ -121,87 +120,15 @@ bool config_matrix_objective(plan_sweep *s, const assay_value *o)
 			return false;
 		s->maximise = c == 0;
 	}
+	/* Once a trial reaches it, no new trial starts (sweep.c). */
+	if ((target = value_get(o, "target"))) {
+		if (value_float(target, &s->target) < 0 || !isfinite(s->target)) {
+			value_error(target, "`target` must be a number, not %s",
+				    value_type(target) == ASSAY_VALUE_FLOAT ? "a number that is not finite"
+									    : value_type_name(target));
+			return false;
+		}
+		s->has_target = true;
+	}
 	return true;
-}
-
-/* Every value of the matrix as text, once: the trials' parameters point
- * at them.  0 or ASSAY_ENOMEM. */
-static int format_values(plan_sweep *s)
-{
-	size_t i, j, n = 0;
-
-	for (i = 0; i < value_len(s->matrix); i++)
-		n += value_len(value_at(s->matrix, i, NULL));
-	if (!(s->values = calloc(n, sizeof *s->values)))
-		return ASSAY_ENOMEM;
-	for (i = 0; i < value_len(s->matrix); i++) {
-		const assay_value *a = value_at(s->matrix, i, NULL);
-
-		for (j = 0; j < value_len(a); j++)
-			if (!(s->values[s->n_values++] = format_param(value_at(a, j, NULL))))
-				return ASSAY_ENOMEM;
-	}
-	return 0;
-}
-
-/* Row c of the sweep's parameters: the last parameter varies fastest,
- * like nested loops written in the order of the keys. */
-static void fill_row(plan_sweep *s, size_t c)
-{
-	assay_param *row = s->params + c * s->n_params;
-	size_t j, rest = c, at = s->n_values;
-
-	for (j = s->n_params; j-- > 0;) {
-		const assay_value *a = value_at(s->matrix, j, NULL);
-		size_t len = value_len(a);
-
-		at -= len;
-		row[j].name = a->key;
-		row[j].value = s->values[at + rest % len];
-		rest /= len;
-	}
-}
-
-/* "lr[lr=0.1,bs=32]", in p's arena; NULL when out of memory. */
-static char *trial_id(plan *p, const char *base, const assay_param *row, size_t np)
-{
-	size_t len = strlen(base) + 3, j;
-	char *id, *at;
-
-	for (j = 0; j < np; j++)
-		len += strlen(row[j].name) + strlen(row[j].value) + 2;
-	if (!(id = arena_alloc(&p->mem, len)))
-		return NULL;
-	at = id + sprintf(id, "%s[", base);
-	for (j = 0; j < np; j++)
-		at += sprintf(at, "%s%s=%s", j ? "," : "", row[j].name, row[j].value);
-	strcpy(at, "]");
-	return id;
-}
-
-int config_matrix_expand(plan *p, uint32_t sweep, const plan_node *proto, size_t combinations)
-{
-	plan_sweep *s = &p->sweeps[sweep];
-	size_t c;
-
-	s->n_params = value_len(s->matrix);
-	if (format_values(s) < 0 ||
-	    !(s->params = calloc(combinations * s->n_params, sizeof *s->params)))
-		return ASSAY_ENOMEM;
-	for (c = 0; c < combinations; c++) {
-		plan_node *n = config_tree_new_node(p);
-
-		if (!n)
-			return p->n_nodes >= PLAN_MAX_NODES ? ASSAY_EINVAL : ASSAY_ENOMEM;
-		fill_row(s, c);
-		*n = *proto;
-		n->sweep = sweep;
-		n->params = s->params + c * s->n_params;
-		n->n_params = s->n_params;
-		n->items = NULL;
-		n->n_items = 0;
-		if (!(n->id = trial_id(p, s->id, n->params, n->n_params)))
-			return ASSAY_ENOMEM;
-	}
-	return 0;
 }

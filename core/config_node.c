@@ -16,8 +16,15 @@ const char *const config_node_keys[] = {
 	"type", "description", "after", "gate", "run_if", "skip", "timeout", "retries",
 	"retry_delay", "max_parallel", "resources", "estimate",
 	"matrix", "objective", "items",
+	"space", "search", "repeat", "max_trials", "max_failures", "prune",
 };
 const size_t config_n_node_keys = N(config_node_keys);
+
+/* A trial's search: config_search.c reads them; here they are refused
+ * in the other kinds. */
+static const char *const search_keys[] = {
+	"space", "search", "repeat", "max_trials", "max_failures", "prune",
+};
 
 /* `gate = true` (or "ok"): only OK lets the other nodes run; "warning":
  * WARNING does too.  A WARNING is a problem someone should look at, and a
@@ -84,8 +91,10 @@ static void load_kind_option(plan_node *n, plan_sweep *sweep, const char *key,
 			     const assay_value *v)
 {
 	if (strcmp(key, "max_parallel") == 0) {
-		if (n->kind != ASSAY_KIND_TRIAL || !value_get(n->table, "matrix"))
-			value_key_error(v, "`max_parallel` limits a group: put it in a group table or on a trial with a `matrix`");
+		if (n->kind != ASSAY_KIND_TRIAL ||
+		    (!value_get(n->table, "matrix") && !value_get(n->table, "space") &&
+		     !value_get(n->table, "repeat")))
+			value_key_error(v, "`max_parallel` limits a group: put it in a group table or on a sweep of trials (a trial with `matrix`, `space` or `repeat`)");
 		else
 			config_get_uint(v, 1, 1000000, &sweep->max_parallel);
 	} else if (strcmp(key, "matrix") == 0 || strcmp(key, "objective") == 0) {
@@ -94,6 +103,10 @@ static void load_kind_option(plan_node *n, plan_sweep *sweep, const char *key,
 					 n->id, status_kind_name(n->kind));
 		else if (strcmp(key, "objective") == 0)
 			config_matrix_objective(sweep, v);
+	} else if (config_is_key(key, search_keys, N(search_keys))) {
+		if (n->kind != ASSAY_KIND_TRIAL)
+			value_key_error(v, "`%s` is only for trials, and `%s` is a %s", key,
+					 n->id, status_kind_name(n->kind));
 	} else if (strcmp(key, "items") == 0) {
 		if (n->kind != ASSAY_KIND_VALIDATION)
 			value_key_error(v, "`items` is only for validations, and `%s` is a %s",

@@ -71,13 +71,47 @@ void config_node_options(plan_node *n, plan_sweep *sweep);
  * (config_matrix.c). */
 bool config_matrix_check(const assay_value *m, size_t *combinations);
 
-/* `objective`, into the sweep (config_matrix.c). */
+/* `objective`, with its `target`, into the sweep (config_matrix.c). */
 bool config_matrix_objective(plan_sweep *s, const assay_value *o);
 
-/* The sweep's matrix as trials: nodes copied from proto, with their
- * parameters and ids (config_matrix.c).  0, ASSAY_ENOMEM, or
- * ASSAY_EINVAL past PLAN_MAX_NODES. */
-int config_matrix_expand(plan *p, uint32_t sweep, const plan_node *proto, size_t combinations);
+/* A matrix or choice value as it appears in ids and {param}: the
+ * shortest text that reads back as the same value; malloc'd, NULL when
+ * out of memory or not a plain value (config_matrix.c). */
+char *config_format_value(const assay_value *v);
+
+/* One axis of a `space`, checked. */
+typedef enum axis_form { AXIS_UNIFORM, AXIS_LOGUNIFORM, AXIS_INT, AXIS_CHOICE } axis_form;
+
+typedef struct space_axis {
+	const char *name;
+	axis_form form;
+	double lo, hi;                 /* uniform, loguniform: [lo, hi) */
+	int64_t ilo, ihi;              /* int: [ilo, ihi] */
+	bool log;                      /* int: loguniform */
+	const assay_value *choices;    /* choice */
+} space_axis;
+
+/* What config_search_load() read for config_search_expand(). */
+typedef struct search_spec {
+	space_axis *axes;              /* a random search's space, in key order */
+	size_t n_axes;
+	size_t grid;                   /* the matrix's combinations (1: none) */
+	bool enomem;
+} search_spec;
+
+/* A trial table's search: `space`, `search`, `repeat`, `max_trials`,
+ * `max_failures`, `prune` into s (its matrix, checked, already set), the
+ * space's axes into spec; grid is the matrix's combinations.  Whether
+ * the table is a sweep of trials to expand (a matrix, a space or a
+ * repeat); config_search_free(spec) either way (config_search.c). */
+bool config_search_load(plan_sweep *s, const assay_value *t, size_t grid, search_spec *spec);
+void config_search_free(search_spec *spec);
+
+/* The sweep's trials: its points (samples x grid, capped) each repeat
+ * times, nodes copied from proto with their parameters, ids, point and
+ * seed (config_expand.c).  0, ASSAY_ENOMEM, or ASSAY_EINVAL past
+ * PLAN_MAX_NODES. */
+int config_search_expand(plan *p, uint32_t sweep, const plan_node *proto, const search_spec *spec);
 
 /* A validation's `items` table, into n (config_items.c). */
 int config_items_load(plan *p, plan_node *n, const assay_value *t);

@@ -134,27 +134,29 @@ static int add_single(plan *p, plan_node *proto, plan_sweep *sweep)
 	return (n->sweep = add_sweep(p, sweep)) == PLAN_NONE ? ASSAY_ENOMEM : 0;
 }
 
-/* The trials of a table with a matrix: the sweep, then its trials. */
-static int add_matrix(plan *p, const plan_node *proto, plan_sweep *sweep,
-		      const assay_value *matrix, size_t combinations)
+/* The trials of a table with a matrix, a space or a repeat: the sweep,
+ * then its trials. */
+static int add_trials(plan *p, const plan_node *proto, plan_sweep *sweep,
+		      const search_spec *spec)
 {
 	uint32_t s;
 
-	sweep->matrix = matrix;
 	sweep->table = proto->table;
 	sweep->id = proto->id;
 	if ((s = add_sweep(p, sweep)) == PLAN_NONE)
 		return ASSAY_ENOMEM;
-	return config_matrix_expand(p, s, proto, combinations);
+	return config_search_expand(p, s, proto, spec);
 }
 
-/* One node table: a node, or a matrix of trials. */
+/* One node table: a node, or a sweep of trials. */
 static int load_node(plan *p, unsigned kind, uint32_t group, const assay_value *t)
 {
 	const assay_value *matrix = kind == ASSAY_KIND_TRIAL ? value_get(t, "matrix") : NULL;
 	const assay_value *items = value_get(t, "items");
 	plan_sweep sweep = { .first = 0 };
+	search_spec spec = { .axes = NULL };
 	size_t combos = 1, j;
+	bool expand = false;
 	plan_node proto;
 	int rc = 0;
 
@@ -168,6 +170,13 @@ static int load_node(plan *p, unsigned kind, uint32_t group, const assay_value *
 	config_node_options(&proto, kind == ASSAY_KIND_TRIAL ? &sweep : NULL);
 	if (matrix && !config_matrix_check(matrix, &combos))
 		matrix = NULL;
+	if (kind == ASSAY_KIND_TRIAL) {
+		sweep.id = proto.id;
+		sweep.matrix = matrix;
+		expand = config_search_load(&sweep, t, combos, &spec);
+		if (spec.enomem)
+			rc = ASSAY_ENOMEM;
+	}
 	if (kind == ASSAY_KIND_VALIDATION) {
 		if (!items)
 			value_error(t, "validation `%s` needs `items` (a glob, a list or a file)", proto.id);
@@ -175,8 +184,8 @@ static int load_node(plan *p, unsigned kind, uint32_t group, const assay_value *
 			rc = config_items_load(p, &proto, items);
 	}
 	if (rc == 0)
-		rc = matrix ? add_matrix(p, &proto, &sweep, matrix, combos)
-			    : add_single(p, &proto, &sweep);
+		rc = expand ? add_trials(p, &proto, &sweep, &spec) : add_single(p, &proto, &sweep);
+	config_search_free(&spec);
 	if (rc == ASSAY_EINVAL)
 		value_key_error(t, "`%s` would make more than %d nodes in all", proto.id ? proto.id : t->key,
 				 PLAN_MAX_NODES);

@@ -19,6 +19,7 @@
 #include "listing.h"
 #include "session.h"
 #include "summary.h"
+#include "trials_list.h"
 
 /* Exit codes: the monitoring-plugins states, then sysexits.h's. */
 enum {
@@ -421,8 +422,10 @@ static int cmd_run(const session_options *global, int argc, char **argv)
 	if ((status = open_file(&s, &a.o, a.path)))
 		return status;
 	if ((status = run_checks(&s, &a)) == 0) {
-		if (a.dry_run)
+		if (a.dry_run) {
+			trials_print(&s.p, s.keep, a.o.verbosity > 0, stdout);
 			session_print_graph(&s, false, stdout);
+		}
 		else if (session_run(&s) < 0)
 			status = ASSAY_UNKNOWN;
 		else

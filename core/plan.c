@@ -115,10 +115,11 @@ size_t plan_node_limits(const plan *p, const plan_node *n, uint32_t *out)
 
 /* --- names ---------------------------------------------------------------- */
 
-/* A trial without a matrix is named by its node id alone. */
+/* A trial alone is named by its node id: only a sweep that expands has
+ * a name of its own. */
 static bool sweep_named(const plan_sweep *s)
 {
-	return s->matrix != NULL;
+	return plan_sweep_expands(s);
 }
 
 const char *plan_ref_name(const plan *p, uint32_t ref)

@@ -84,15 +84,18 @@ typedef enum prune_rule {
 	PRUNE_ASHA                       /* asynchronous successive halving */
 } prune_rule;
 
-/* The trials of one [trial.X] table: its matrix's, or the trial alone. */
+/* The trials of one [trial.X] table: its matrix's, space's and repeats',
+ * or the trial alone (plan_sweep_expands()). */
 typedef struct plan_sweep {
-	const char *id;                  /* "lr"; a matrix's trials are "lr[...]" */
+	const char *id;                  /* "lr"; a sweep's trials are "lr[...]" */
 	const assay_value *table;
-	const assay_value *matrix;       /* NULL: one trial */
+	const assay_value *matrix;       /* grid axes, or NULL */
 	uint32_t first, n_trials;        /* its trials: nodes[first .. first + n_trials) */
-	/* A matrix's parameters: n_trials rows of n_params, a row per trial
-	 * in expansion order; each row names them in the matrix's key order.
-	 * The values are texts of `values`; NULL without a matrix. */
+	/* A sweep's parameters: n_trials rows of n_params, a row per trial
+	 * in expansion order; each row names the space's axes, then the
+	 * matrix's, in key order (the repeats of a point have equal rows).
+	 * The values are texts of `values` (full values: a sampled float's
+	 * shortest round-trip text); NULL for a trial alone. */
 	assay_param *params;
 	size_t n_params;
 	char **values;
@@ -206,6 +209,14 @@ size_t plan_node_limits(const plan *p, const plan_node *n, uint32_t *out);
 static inline const plan_sweep *plan_sweep_of(const plan *p, const plan_node *n)
 {
 	return n->sweep == PLAN_NONE ? NULL : &p->sweeps[n->sweep];
+}
+
+/* Whether the sweep's table expands into trials of their own ids,
+ * "lr[...]" -- a matrix, a space or a repeat -- rather than being one
+ * trial of the table's id. */
+static inline bool plan_sweep_expands(const plan_sweep *s)
+{
+	return s->matrix || s->space || s->repeat > 1;
 }
 
 /* The value of a trial parameter, or NULL. */

@@ -33,7 +33,7 @@ static void summary_groups(const plan *p, FILE *out)
 
 		for (; g < before; g++)
 			summary_group(p, (uint32_t)(p->n_nodes + g), shown++ == 0, out);
-		if (s < p->n_sweeps && p->sweeps[s].matrix)
+		if (s < p->n_sweeps && plan_sweep_expands(&p->sweeps[s]))
 			summary_group(p, (uint32_t)(p->n_nodes + p->n_groups + s), shown++ == 0, out);
 	}
 	fprintf(out, "%s\n", shown ? "" : " none");

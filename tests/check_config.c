@@ -73,6 +73,7 @@ struct bad {
 };
 
 #define NODE "[check.a]\ntype = \"good\"\nvalue = 1\n"
+#define TRIAL "[trial.t]\ntype = \"good\"\nvalue = 1\n"
 
 static const struct bad bad_configs[] = {
 	/* the top level and [runner] */
@@ -162,7 +163,7 @@ static const struct bad bad_configs[] = {
 	{ NODE "items = { list = [\"x\"] }\n",
 	  "c.toml:4:1: `items` is only for validations, and `a` is a check", 1 },
 	{ NODE "max_parallel = 2\n",
-	  "c.toml:4:1: `max_parallel` limits a group: put it in a group table or on a trial with a `matrix`", 1 },
+	  "c.toml:4:1: `max_parallel` limits a group: put it in a group table or on a sweep of trials (a trial with `matrix`, `space` or `repeat`)", 1 },
 	/* trials */
 	{ "[trial.t]\ntype = \"good\"\nvalue = 1\nmatrix = 5\n",
 	  "c.toml:4:10: `matrix` must be a table of arrays (matrix = { lr = [0.1, 0.01] }), not integer", 1 },
@@ -174,6 +175,113 @@ static const struct bad bad_configs[] = {
 	  "c.toml:4:38: `goal` must be \"max\" or \"min\", not \"up\"", 1 },
 	{ "[trial.t]\ntype = \"good\"\nvalue = 1\nobjective = { goal = \"max\" }\n",
 	  "c.toml:4:13: `objective` needs `metric`", 1 },
+	/* a trial's search (config_search.c) */
+	{ TRIAL "space = 5\nsearch = { method = \"random\", samples = 2 }\n",
+	  "c.toml:4:9: `space` must be a table of axes (space = { lr = { loguniform = [1e-5, 1e-1] } }), not integer", 1 },
+	{ TRIAL "space = {}\nsearch = { method = \"random\", samples = 2 }\n",
+	  "c.toml:4:9: `space` is empty", 1 },
+	{ TRIAL "space = { lr = 0.1 }\nsearch = { method = \"random\", samples = 2 }\n",
+	  "c.toml:4:16: space axis `lr` must be a table: { uniform = [0.0, 0.5] }, { loguniform = [1e-5, 1e-1] }, { int = [1, 8] } or { choice = [\"adam\", \"sgd\"] }", 1 },
+	{ TRIAL "space = { lr = {} }\nsearch = { method = \"random\", samples = 2 }\n",
+	  "c.toml:4:16: space axis `lr` needs one of `uniform`, `loguniform`, `int` or `choice`", 1 },
+	{ TRIAL "space = { lr = { unifrom = [0, 1] } }\nsearch = { method = \"random\", samples = 2 }\n",
+	  "c.toml:4:18: unknown key `unifrom` in a space axis (did you mean `uniform`?)", 1 },
+	{ TRIAL "space = { lr = { uniform = [0, 1], int = [0, 1] } }\nsearch = { method = \"random\", samples = 2 }\n",
+	  "c.toml:4:36: space axis `lr` has both `uniform` and `int`: give one", 1 },
+	{ TRIAL "space = { lr = { uniform = [1, 0] } }\nsearch = { method = \"random\", samples = 2 }\n",
+	  "c.toml:4:28: `uniform` bounds must be ordered, low < high: [1, 0]", 1 },
+	{ TRIAL "space = { lr = { uniform = [0.5, 0.5] } }\nsearch = { method = \"random\", samples = 2 }\n",
+	  "c.toml:4:28: `uniform` bounds must be ordered, low < high: [0.5, 0.5]", 1 },
+	{ TRIAL "space = { lr = { uniform = [0, \"x\"] } }\nsearch = { method = \"random\", samples = 2 }\n",
+	  "c.toml:4:32: `uniform` bounds must be finite numbers", 1 },
+	{ TRIAL "space = { lr = { uniform = [0, 1, 2] } }\nsearch = { method = \"random\", samples = 2 }\n",
+	  "c.toml:4:28: `uniform` must be [low, high], two numbers", 1 },
+	{ TRIAL "space = { lr = { uniform = [0, inf] } }\nsearch = { method = \"random\", samples = 2 }\n",
+	  "c.toml:4:32: `uniform` bounds must be finite numbers", 1 },
+	{ TRIAL "space = { lr = { loguniform = [0, 1] } }\nsearch = { method = \"random\", samples = 2 }\n",
+	  "c.toml:4:31: `loguniform` bounds must be greater than 0, not 0", 1 },
+	{ TRIAL "space = { lr = { loguniform = [0.1, 0.01] } }\nsearch = { method = \"random\", samples = 2 }\n",
+	  "c.toml:4:31: `loguniform` bounds must be ordered, low < high: [0.1, 0.01]", 1 },
+	{ TRIAL "space = { n = { int = [1.5, 8] } }\nsearch = { method = \"random\", samples = 2 }\n",
+	  "c.toml:4:24: `int` bounds must be integers, not float", 1 },
+	{ TRIAL "space = { n = { int = [8, 1] } }\nsearch = { method = \"random\", samples = 2 }\n",
+	  "c.toml:4:23: `int` bounds must be ordered, low <= high: [8, 1]", 1 },
+	{ TRIAL "space = { n = { int = [0, 8], log = true } }\nsearch = { method = \"random\", samples = 2 }\n",
+	  "c.toml:4:23: `int` with `log = true` needs bounds of at least 1, not 0", 1 },
+	{ TRIAL "space = { n = { int = [1, 8], log = \"yes\" } }\nsearch = { method = \"random\", samples = 2 }\n",
+	  "c.toml:4:37: `log` must be true or false, not string", 1 },
+	{ TRIAL "space = { lr = { uniform = [0, 1], log = true } }\nsearch = { method = \"random\", samples = 2 }\n",
+	  "c.toml:4:36: `log` is for `int` axes: use `loguniform` for floats", 1 },
+	{ TRIAL "space = { o = { choice = [] } }\nsearch = { method = \"random\", samples = 2 }\n",
+	  "c.toml:4:26: `choice` must be a non-empty array", 1 },
+	{ TRIAL "space = { o = { choice = [\"a\", [1]] } }\nsearch = { method = \"random\", samples = 2 }\n",
+	  "c.toml:4:32: `choice` values must be strings, numbers or booleans, not array", 1 },
+	{ TRIAL "space = { o = { choice = \"a\" } }\nsearch = { method = \"random\", samples = 2 }\n",
+	  "c.toml:4:26: `choice` must be a non-empty array", 1 },
+	{ TRIAL "space = { \"a b\" = { choice = [\"a\"] } }\nsearch = { method = \"random\", samples = 2 }\n",
+	  "c.toml:4:11: `a b` is not a valid node or group name: use letters, digits, '_' and '-'", 1 },
+	{ TRIAL "matrix = { lr = [1] }\nspace = { lr = { uniform = [0, 1] } }\nsearch = { method = \"random\", samples = 2 }\n",
+	  "c.toml:5:11: `lr` is both a space axis and a matrix parameter: give it once", 1 },
+	{ TRIAL "space = { lr = { uniform = [0, 1] } }\n",
+	  "c.toml:4:1: `space` is sampled by a random search: add search = { method = \"random\", samples = N }", 1 },
+	{ TRIAL "space = { lr = { uniform = [0, 1] } }\nsearch = { method = \"grid\" }\n",
+	  "c.toml:4:1: `space` is sampled by a random search: add search = { method = \"random\", samples = N } (this search is a grid)", 1 },
+	{ TRIAL "matrix = { x = [1] }\nsearch = { method = \"random\", samples = 2 }\n",
+	  "c.toml:5:1: a random search samples `space`, and `t` has none: add space = { NAME = { uniform = [LOW, HIGH] } }", 1 },
+	{ TRIAL "space = { lr = { uniform = [0, 1] } }\nsearch = { method = \"random\" }\n",
+	  "c.toml:5:10: a random search needs `samples`, the number of points to draw", 1 },
+	{ TRIAL "space = { lr = { uniform = [0, 1] } }\nsearch = { method = \"bayes\", samples = 2 }\n",
+	  "c.toml:5:21: `method` must be \"grid\" or \"random\", not \"bayes\"", 1 },
+	{ TRIAL "space = { lr = { uniform = [0, 1] } }\nsearch = { method = \"random\", samples = 0 }\n",
+	  "c.toml:5:41: `samples` must be between 1 and 1000000, not 0", 1 },
+	{ TRIAL "space = { lr = { uniform = [0, 1] } }\nsearch = { method = \"random\", samples = 2, seed = -1 }\n",
+	  "c.toml:5:51: `seed` must be at least 0, not -1", 1 },
+	{ TRIAL "space = { lr = { uniform = [0, 1] } }\nsearch = { method = \"random\", sample = 2 }\n",
+	  "c.toml:5:31: unknown key `sample` in `search` (did you mean `samples`?)", 2 },
+	{ TRIAL "matrix = { x = [1] }\nsearch = { samples = 2 }\n",
+	  "c.toml:5:12: `samples` is for a random search: add method = \"random\"", 1 },
+	{ TRIAL "search = \"random\"\n",
+	  "c.toml:4:10: `search` must be a table (search = { method = \"random\", samples = 20 }), not string", 1 },
+	{ TRIAL "repeat = 0\n",
+	  "c.toml:4:10: `repeat` must be between 1 and 1000000, not 0", 1 },
+	{ TRIAL "repeat = 2\nmatrix = { seed = [1, 2] }\n",
+	  "c.toml:5:12: an axis named `seed` is {seed} itself, and `repeat` = 2 sets {seed} to 0 .. 1: drop one", 1 },
+	{ TRIAL "repeat = 3\nspace = { seed = { int = [0, 9] } }\nsearch = { method = \"random\", samples = 2 }\n",
+	  "c.toml:5:11: an axis named `seed` is {seed} itself, and `repeat` = 3 sets {seed} to 0 .. 2: drop one", 1 },
+	{ TRIAL "max_trials = 0\n",
+	  "c.toml:4:14: `max_trials` must be between 1 and 1000000, not 0", 1 },
+	{ TRIAL "max_failures = 0\n",
+	  "c.toml:4:16: `max_failures` must be between 1 and 1000000, not 0", 1 },
+	{ TRIAL "repeat = 3\nmax_trials = 2\n",
+	  "c.toml:5:14: `max_trials` = 2 keeps no point: each point runs `repeat` = 3 times, and the cap keeps whole points", 1 },
+	{ TRIAL "space = { lr = { uniform = [0, 1] } }\nsearch = { method = \"random\", samples = 1000000 }\nmatrix = { x = [1, 2] }\n",
+	  "c.toml:1:8: `t` expands to more than 1000000 trials (add `max_trials` to cap it)", 1 },
+	{ TRIAL "objective = { metric = \"acc\", target = \"high\" }\n",
+	  "c.toml:4:40: `target` must be a number, not string", 1 },
+	{ TRIAL "objective = { metric = \"acc\", targt = 1 }\n",
+	  "c.toml:4:31: unknown key `targt` in `objective` (did you mean `target`?)", 1 },
+	{ TRIAL "prune = { rule = \"median\" }\n",
+	  "c.toml:4:1: `prune` compares the trials' `objective` metric: add objective = { metric = \"NAME\", goal = \"max\" }", 1 },
+	{ TRIAL "objective = { metric = \"acc\" }\nprune = { }\n",
+	  "c.toml:5:9: `prune` needs `rule`: \"median\" or \"asha\"", 1 },
+	{ TRIAL "objective = { metric = \"acc\" }\nprune = { rule = \"hyperband\" }\n",
+	  "c.toml:5:18: `rule` must be \"median\" or \"asha\", not \"hyperband\"", 1 },
+	{ TRIAL "objective = { metric = \"acc\" }\nprune = { rule = \"median\", warmup_step = 1 }\n",
+	  "c.toml:5:28: unknown key `warmup_step` in `prune` with rule = \"median\" (did you mean `warmup_steps`?)", 1 },
+	{ TRIAL "objective = { metric = \"acc\" }\nprune = { rule = \"median\", min_resource = 1 }\n",
+	  "c.toml:5:28: `min_resource` is for rule = \"asha\", and this rule is \"median\"", 1 },
+	{ TRIAL "objective = { metric = \"acc\" }\nprune = { rule = \"asha\", reduction_factor = 1 }\n",
+	  "c.toml:5:45: `reduction_factor` must be between 2 and 2147483647, not 1", 1 },
+	{ TRIAL "objective = { metric = \"acc\" }\nprune = { rule = \"asha\", min_resource = 0 }\n",
+	  "c.toml:5:41: `min_resource` must be between 1 and 2147483647, not 0", 1 },
+	{ TRIAL "objective = { metric = \"acc\" }\nprune = { rule = \"median\", warmup_steps = -1 }\n",
+	  "c.toml:5:43: `warmup_steps` must be between 0 and 2147483647, not -1", 1 },
+	{ TRIAL "objective = { metric = \"acc\" }\nprune = \"median\"\n",
+	  "c.toml:5:9: `prune` must be a table (prune = { rule = \"median\" }), not string", 1 },
+	{ "[check.a]\ntype = \"good\"\nvalue = 1\nrepeat = 2\n",
+	  "c.toml:4:1: `repeat` is only for trials, and `a` is a check", 1 },
+	{ "[check.a]\ntype = \"good\"\nvalue = 1\nspace = { }\n",
+	  "c.toml:4:1: `space` is only for trials, and `a` is a check", 1 },
 	/* validations */
 	{ "[validation.v]\ntype = \"good\"\n",
 	  "c.toml:1:1: validation `v` needs `items` (a glob, a list or a file)", 2 },
@@ -403,6 +511,168 @@ START_TEST(test_good_plan)
 }
 END_TEST
 
+/* A random search crossed with the grid and repeated: points are samples
+ * x grid in that order (the grid fastest), the repeats of a point
+ * consecutive, capped by whole points; the space's axes come first in
+ * the parameters and ids; the draws are pinned (ids must not change
+ * between versions). */
+START_TEST(test_search_expansion)
+{
+	session s;
+	const plan_sweep *sw;
+	const plan_node *n;
+
+	run_config(TRIAL "matrix = { bs = [32, 64] }\n"
+		   "space = { lr = { loguniform = [1e-5, 1e-1] }, n = { int = [1, 8] }, opt = { choice = [\"adam\", \"sgd\"] } }\n"
+		   "search = { method = \"random\", samples = 3, seed = 7 }\n"
+		   "repeat = 2\nmax_trials = 9\nmax_failures = 3\nmax_parallel = 2\n"
+		   "objective = { metric = \"acc\", target = 0.99 }\n"
+		   "prune = { rule = \"median\", warmup_steps = 2 }\n", &s, false);
+	if (diag_count(&s.d))
+		ck_abort_msg("unexpected error: %s", s.d.lines[0]);
+	sw = &s.p.sweeps[0];
+	/* 3 samples x 2 = 6 points; the cap keeps 9 / 2 = 4 whole points. */
+	ck_assert_uint_eq(s.p.n_nodes, 8);
+	ck_assert_uint_eq(sw->n_trials, 8);
+	ck_assert_uint_eq(sw->n_points, 4);
+	ck_assert_uint_eq(sw->repeat, 2);
+	ck_assert(sw->random);
+	ck_assert_uint_eq(sw->samples, 3);
+	ck_assert_uint_eq(sw->seed, 7);
+	ck_assert_uint_eq(sw->max_trials, 9);
+	ck_assert_uint_eq(sw->max_failures, 3);
+	ck_assert_uint_eq(sw->max_parallel, 2);
+	ck_assert(sw->has_target);
+	ck_assert_double_eq(sw->target, 0.99);
+	ck_assert_int_eq(sw->prune, PRUNE_MEDIAN);
+	ck_assert_uint_eq(sw->warmup_steps, 2);
+	ck_assert_uint_eq(sw->startup_trials, 5);
+	ck_assert_ptr_nonnull(sw->space);
+	ck_assert_uint_eq(sw->n_params, 4);
+	ck_assert_str_eq(s.p.nodes[0].id, "t[lr=5.43e-5,n=4,opt=adam,bs=32,seed=0]");
+	ck_assert_str_eq(s.p.nodes[1].id, "t[lr=5.43e-5,n=4,opt=adam,bs=32,seed=1]");
+	ck_assert_str_eq(s.p.nodes[2].id, "t[lr=5.43e-5,n=4,opt=adam,bs=64,seed=0]");
+	ck_assert_str_eq(s.p.nodes[4].id, "t[lr=0.00687,n=4,opt=adam,bs=32,seed=0]");
+	ck_assert_str_eq(s.p.nodes[7].id, "t[lr=0.00687,n=4,opt=adam,bs=64,seed=1]");
+	n = &s.p.nodes[3];
+	ck_assert_uint_eq(n->point, 1);
+	ck_assert_uint_eq(n->seed, 1);
+	ck_assert_uint_eq(s.p.nodes[6].point, 3);
+	ck_assert_uint_eq(s.p.nodes[6].seed, 0);
+	/* Full values in the parameters, every axis. */
+	ck_assert_str_eq(plan_node_param(n, "lr"), "5.4316388538509654e-05");
+	ck_assert_str_eq(plan_node_param(n, "n"), "4");
+	ck_assert_str_eq(plan_node_param(n, "opt"), "adam");
+	ck_assert_str_eq(plan_node_param(n, "bs"), "64");
+	ck_assert_ptr_eq(n->params, sw->params + 3 * 4);
+	ck_assert_str_eq(sw->params[3 * 4 + 3].name, "bs");
+	/* The trials are found by their ids, and the sweep by its own. */
+	ck_assert_uint_eq(plan_find(&s.p, "t[lr=0.00687,n=4,opt=adam,bs=64,seed=1]"), 7);
+	ck_assert_uint_eq(plan_span_of(&s.p, plan_find(&s.p, "t")).n, 8);
+	ck_assert(n->prepared);
+	session_release(&s);
+}
+END_TEST
+
+/* The draws depend on the seed, the sample's number and the axis: more
+ * samples keep the first ones, another axis changes no other value, and
+ * without a seed the default one is used (the same ids on every run). */
+START_TEST(test_search_stable)
+{
+	session s;
+	char first[4][128];
+	size_t i;
+
+	run_config(TRIAL "space = { lr = { uniform = [0, 1] } }\nsearch = { method = \"random\", samples = 4 }\n",
+		   &s, false);
+	ck_assert_uint_eq(diag_count(&s.d), 0);
+	ck_assert_uint_eq(s.p.sweeps[0].seed, 0);
+	for (i = 0; i < 4; i++)
+		strcpy(first[i], s.p.nodes[i].id);
+	ck_assert_str_eq(first[0], "t[lr=0.431]");
+	session_release(&s);
+	run_config(TRIAL "space = { lr = { uniform = [0, 1] }, d = { int = [1, 3] } }\n"
+		   "search = { method = \"random\", samples = 6, seed = 0 }\n", &s, false);
+	ck_assert_uint_eq(diag_count(&s.d), 0);
+	ck_assert_uint_eq(s.p.n_nodes, 6);
+	for (i = 0; i < 4; i++)
+		ck_assert_msg(strncmp(s.p.nodes[i].id, first[i], strlen(first[i]) - 1) == 0,
+			      "%s after %s", s.p.nodes[i].id, first[i]);
+	session_release(&s);
+	run_config(TRIAL "space = { lr = { uniform = [0, 1] } }\nsearch = { method = \"random\", samples = 4, seed = 1 }\n",
+		   &s, false);
+	ck_assert_str_ne(s.p.nodes[0].id, first[0]);
+	session_release(&s);
+}
+END_TEST
+
+/* Values that look alike once shortened: every such point's ids get its
+ * number, so every id is unique and found. */
+START_TEST(test_search_collision)
+{
+	session s;
+	size_t i;
+
+	run_config(TRIAL "space = { x = { uniform = [0.1, 0.1000001] }, o = { choice = [1] } }\n"
+		   "matrix = { b = [true, false] }\nsearch = { method = \"random\", samples = 3 }\n"
+		   "repeat = 2\nmax_trials = 10\n", &s, false);
+	if (diag_count(&s.d))
+		ck_abort_msg("unexpected error: %s", s.d.lines[0]);
+	/* Every sample shortens to x=0.1: the points of b=true look alike,
+	 * and so do those of b=false; each id gets its point's number. */
+	ck_assert_uint_eq(s.p.n_nodes, 10);
+	ck_assert_str_eq(s.p.nodes[0].id, "t[x=0.1,o=1,b=true,#1,seed=0]");
+	ck_assert_str_eq(s.p.nodes[1].id, "t[x=0.1,o=1,b=true,#1,seed=1]");
+	ck_assert_str_eq(s.p.nodes[2].id, "t[x=0.1,o=1,b=false,#2,seed=0]");
+	ck_assert_str_eq(s.p.nodes[4].id, "t[x=0.1,o=1,b=true,#3,seed=0]");
+	ck_assert_str_eq(s.p.nodes[8].id, "t[x=0.1,o=1,b=true,#5,seed=0]");
+	for (i = 0; i < 10; i++)
+		ck_assert_uint_eq(plan_find(&s.p, s.p.nodes[i].id), i);
+	ck_assert(strcmp(plan_node_param(&s.p.nodes[0], "x"), "0.1") != 0);
+	session_release(&s);
+}
+END_TEST
+
+/* repeat alone: ids end with the seed; {seed} 0 .. K-1; max_parallel is
+ * for any sweep.  An axis named seed is {seed} without repeat. */
+START_TEST(test_repeat)
+{
+	session s;
+
+	run_config(TRIAL "repeat = 3\nmax_parallel = 1\n", &s, false);
+	if (diag_count(&s.d))
+		ck_abort_msg("unexpected error: %s", s.d.lines[0]);
+	ck_assert_uint_eq(s.p.n_nodes, 3);
+	ck_assert_str_eq(s.p.nodes[0].id, "t[seed=0]");
+	ck_assert_str_eq(s.p.nodes[2].id, "t[seed=2]");
+	ck_assert_uint_eq(s.p.nodes[2].seed, 2);
+	ck_assert_uint_eq(s.p.nodes[2].point, 0);
+	ck_assert_uint_eq(s.p.sweeps[0].n_points, 1);
+	ck_assert_uint_eq(s.p.sweeps[0].n_params, 0);
+	ck_assert_uint_eq(plan_span_of(&s.p, plan_find(&s.p, "t")).n, 3);
+	session_release(&s);
+	run_config(TRIAL "matrix = { seed = [11, 12], x = [\"a\"] }\nmax_trials = 1\n", &s, false);
+	ck_assert_uint_eq(diag_count(&s.d), 0);
+	ck_assert_uint_eq(s.p.n_nodes, 1);
+	ck_assert_str_eq(s.p.nodes[0].id, "t[seed=11,x=a]");
+	ck_assert_uint_eq(s.p.nodes[0].seed, 11);
+	ck_assert_uint_eq(s.p.sweeps[0].max_trials, 1);
+	session_release(&s);
+	/* A trial alone: its id, one point, {seed} 0; asha's defaults. */
+	run_config(TRIAL "objective = { metric = \"acc\" }\nprune = { rule = \"asha\" }\n", &s, false);
+	ck_assert_uint_eq(diag_count(&s.d), 0);
+	ck_assert_str_eq(s.p.nodes[0].id, "t");
+	ck_assert_uint_eq(s.p.sweeps[0].repeat, 1);
+	ck_assert_uint_eq(s.p.sweeps[0].n_points, 1);
+	ck_assert(!s.p.sweeps[0].has_target);
+	ck_assert_int_eq(s.p.sweeps[0].prune, PRUNE_ASHA);
+	ck_assert_int_eq(s.p.sweeps[0].min_resource, 1);
+	ck_assert_uint_eq(s.p.sweeps[0].reduction_factor, 4);
+	ck_assert_uint_eq(plan_find(&s.p, "t"), 0);
+	session_release(&s);
+}
+END_TEST
+
 /* The plan's groups and sweeps as objects: members at any depth, in
  * plan order, whatever order the tables come in; a matrix is a sweep with
  * a range of trials; names find nodes, groups and matrices; max_parallel
@@ -614,6 +884,10 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_good_plan);
 	tcase_add_test(tc, test_groups_and_sweeps);
+	tcase_add_test(tc, test_search_expansion);
+	tcase_add_test(tc, test_search_stable);
+	tcase_add_test(tc, test_search_collision);
+	tcase_add_test(tc, test_repeat);
 	tcase_add_test(tc, test_items);
 	tcase_add_test(tc, test_interpolation_and_secrets);
 	tcase_add_test(tc, test_unset_is_a_warning);

@@ -134,6 +134,45 @@ sed 's/^timeout = /tiemout = /' "$work/secret.toml" >"$work/typo.toml"
 "$a" check-config --allow-unset "$work/typo.toml" >"$work/out" 2>"$work/err"
 [ $? -eq 78 ] && grep -q "unknown key \`tiemout\`" "$work/err" && ok || { no "--allow-unset hides a typo"; cat "$work/err"; }
 
+# --dry-run lists each sweep's trials before the graph: the count, the
+# points and repeats, the search, the cap; each id with its full values;
+# the first 20 of a large sweep unless -v (assay(1), assay.toml(5)).
+cat >"$work/sweep.toml" <<TOML
+[plugins]
+load = ["exec"]
+
+[trial.lr]
+type = "exec"
+command = ["true", "{lr}", "{bs}"]
+matrix = { bs = [32, 64] }
+space = { lr = { loguniform = [1e-5, 1e-1] } }
+search = { method = "random", samples = 20, seed = 7 }
+repeat = 2
+max_trials = 30
+
+[trial.big]
+type = "exec"
+command = ["true", "{x}"]
+space = { x = { int = [1, 1000000] } }
+search = { method = "random", samples = 100000 }
+TOML
+"$a" run "$work/sweep.toml" --dry-run >"$work/out" 2>"$work/err"
+if [ $? -eq 0 ] && [ ! -s "$work/err" ] &&
+   head -1 "$work/out" | grep -qx "trial lr: 30 trials = 15 points x 2 repeats (random search, seed 7, capped by max_trials)" &&
+   sed -n 2p "$work/out" | grep -qx "  lr\[lr=5.43e-5,bs=32,seed=0\]: lr=5.4316388538509654e-05 bs=32 seed=0" &&
+   grep -qx "  ... and 10 more (-v lists them all)" "$work/out" &&
+   grep -qx "trial big: 100000 trials = 100000 points (random search, seed 0)" "$work/out" &&
+   grep -qx "  ... and 99980 more (-v lists them all)" "$work/out" &&
+   [ "$(grep -c '^  lr\[.*\]: ' "$work/out")" -eq 20 ] && grep -q "^  big\[x=" "$work/out"; then ok
+else no "--dry-run lists sweeps:"; head -3 "$work/out"; cat "$work/err"; fi
+"$a" run "$work/sweep.toml" --dry-run -v >"$work/out" 2>&1
+[ "$(grep -c '^  lr\[.*\]: ' "$work/out")" -eq 30 ] && [ "$(grep -c '^  big\[.*\]: ' "$work/out")" -eq 100000 ] &&
+	ok || no "--dry-run -v lists every trial"
+# --only: the trials selected, and how many of the sweep's they are.
+"$a" run "$work/sweep.toml" --dry-run --only "lr[lr=5.43e-5,bs=32,seed=1]" >"$work/out" 2>&1
+head -2 "$work/out" | tr '\n' '|' | grep -qx "trial lr: 30 trials = 15 points x 2 repeats (random search, seed 7, capped by max_trials); --only runs 1 of them|  lr\[lr=5.43e-5,bs=32,seed=1\]: lr=5.4316388538509654e-05 bs=32 seed=1|" &&
+	! grep -q "^trial big" "$work/out" && ok || { no "--dry-run --only a trial:"; head -3 "$work/out"; }
+
 # A plugin file that is no shared object says so.
 : >"$work/empty.so"
 printf '[plugins]\nload = ["./empty.so"]\n' >"$work/p.toml"

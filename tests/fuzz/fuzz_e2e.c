@@ -35,6 +35,7 @@
 #include "run.h"
 #include "task.h"
 #include "text.h"
+#include "trials_list.h"
 
 /* Bigger plans are valid, but a few of them would eat the fuzzing time
  * that small, varied ones use better: they are loaded and prepared, not
@@ -531,6 +532,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* What --dry-run prints. */
 		if (!seconds || !(devnull = fopen("/dev/null", "w")))
 			abort();
+		trials_print(&p, NULL, true, devnull);
 		graph_print_text(&g, &p, seconds, NULL, devnull);
 		graph_print_dot(&g, &p, seconds, devnull);
 		fclose(devnull);
