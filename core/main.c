@@ -424,7 +424,7 @@ static int cmd_run(const session_options *global, int argc, char **argv)
 		if (a.dry_run)
 			session_print_graph(&s, false, stdout);
 		else if (session_run(&s) < 0)
-			status = ASSAY_UNKNOWN;
+			status = s.state_failed ? EXIT_CONFIG : ASSAY_UNKNOWN;
 		else
 			status = session_report(&s);
 	}
