@@ -162,7 +162,7 @@ bool statedir_is_run_id(const char *name)
 	return name[i] == '\0';
 }
 
-/* 16 bits no other run of this second is likely to draw. */
+/* Random bits: a clash with another run only costs another try. */
 static unsigned statedir_random16(void)
 {
 	unsigned short r;
@@ -194,7 +194,15 @@ static int statedir_new_run(statedir_run *r, char *why, size_t size)
 		return -1;
 	}
 	for (tries = 0; tries < 1000 && rc < 0; tries++) {
-		statedir_format_run_id(id, time(NULL), statedir_random16());
+		struct timespec now;
+
+		/* The suffix: the millisecond times 64 and 6 random bits, so
+		 * that ids sort by start to the millisecond (what retention
+		 * keeps) and two runs of one millisecond rarely clash. */
+		clock_gettime(CLOCK_REALTIME, &now);
+		statedir_format_run_id(id, now.tv_sec,
+				       (unsigned)(now.tv_nsec / 1000000) * 64u +
+					       (statedir_random16() & 63u));
 		free(r->run_dir);
 		if (!(r->run_dir = statedir_join(runs, id))) {
 			snprintf(why, size, "out of memory");

@@ -41,7 +41,9 @@ char *statedir_config_name(const char *config_path);
  * ("state dir /x: cannot create: Permission denied"). */
 int statedir_make(const char *path, char *why, size_t size);
 
-/* A run id for `now` and 16 random bits, into buf. */
+/* A run id for `now` (UTC) and a 16-bit suffix, into buf.  Runs use the
+ * millisecond times 64 plus 6 random bits as the suffix: ids sort by
+ * start time to the millisecond. */
 void statedir_format_run_id(char buf[STATEDIR_RUN_ID_SIZE], time_t now, unsigned random16);
 
 /* Whether name is a run id as statedir_format_run_id() writes them: what
