@@ -143,7 +143,22 @@ static void ready_push(size_t **stack, size_t *depth, size_t *cap, size_t s)
  * failure is said, but changes nothing of the run. */
 static void ready_trial_result(run *r, size_t v, const run_result *res)
 {
-	if (trialdir_write_result(res->trial_dir, r->p->nodes[v].id, res) < 0)
+	trialdir_result tr = {
+		.id = r->p->nodes[v].id,
+		.status = res->status,
+		.message = res->status == ASSAY_SKIPPED && res->skip_reason ? res->skip_reason
+									     : res->message,
+		.pruned = res->pruned,
+		.pruned_step = res->pruned_step,
+		.metrics = res->metrics,
+		.n_metrics = res->n_metrics,
+		.attempts = res->attempts,
+		.duration = res->duration,
+		.start = res->start,
+		.end = res->end,
+	};
+
+	if (trialdir_write_result(res->trial_dir, &tr) < 0)
 		fprintf(stderr, "assay: warning: trial dir %s: cannot write result.json: %s\n",
 			res->trial_dir, strerror(errno));
 }

@@ -20,18 +20,6 @@
 #include "statedir.h"
 #include "trialdir.h"
 
-unsigned long long statedir_hash(const char *s, size_t n)
-{
-	unsigned long long h = 0xcbf29ce484222325ULL;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 /* An environment variable, NULL when unset or empty. */
 static const char *statedir_env(const char *name)
 {
@@ -85,7 +73,7 @@ char *statedir_config_name(const char *config_path)
 		char *escaped = trialdir_escape(base_name);
 
 		if (escaped && asprintf(&name, "%s-%016llx", escaped,
-					statedir_hash(path, strlen(path))) < 0)
+					trialdir_hash(path, strlen(path))) < 0)
 			name = NULL;
 		free(escaped);
 	}

@@ -73,7 +73,4 @@ void statedir_release(statedir_run *r);
 size_t statedir_prune_runs(const char *config_dir, unsigned keep, const char *current,
 			   FILE *warn);
 
-/* 64-bit FNV-1a of s. */
-unsigned long long statedir_hash(const char *s, size_t n);
-
 #endif /* ASSAY_STATEDIR_H */

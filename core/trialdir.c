@@ -19,10 +19,21 @@
 #include <unistd.h>
 
 #include "diag.h"
-#include "statedir.h"
 #include "status.h"
 #include "text.h"
 #include "trialdir.h"
+
+unsigned long long trialdir_hash(const char *s, size_t n)
+{
+	unsigned long long h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
 
 /* The bytes a name keeps as they are. */
 static bool trialdir_safe(unsigned char c, bool first)
@@ -67,7 +78,7 @@ char *trialdir_escape(const char *id)
 			cut -= 1;
 		else if (out[cut - 2] == '%')
 			cut -= 2;
-		snprintf(out + cut, 18, "~%016llx", statedir_hash(id, len));
+		snprintf(out + cut, 18, "~%016llx", trialdir_hash(id, len));
 	}
 	return out;
 }
@@ -258,11 +269,9 @@ static cJSON *trialdir_time(double t)
 	return cJSON_CreateString(buf);
 }
 
-int trialdir_write_result(const char *dir, const char *id, const run_result *res)
+int trialdir_write_result(const char *dir, const trialdir_result *res)
 {
 	cJSON *o = cJSON_CreateObject(), *metrics;
-	const char *msg = res->status == ASSAY_SKIPPED && res->skip_reason ? res->skip_reason
-									   : res->message;
 	size_t i;
 	int rc;
 
@@ -271,9 +280,10 @@ int trialdir_write_result(const char *dir, const char *id, const run_result *res
 		return -1;
 	}
 	/* Messages and metrics were masked when the plugin reported them. */
-	cJSON_AddItemToObject(o, "id", trialdir_string(NULL, id));
+	cJSON_AddItemToObject(o, "id", trialdir_string(NULL, res->id));
 	cJSON_AddStringToObject(o, "status", status_name(res->status));
-	cJSON_AddItemToObject(o, "message", msg ? trialdir_string(NULL, msg) : cJSON_CreateNull());
+	cJSON_AddItemToObject(o, "message",
+			      res->message ? trialdir_string(NULL, res->message) : cJSON_CreateNull());
 	cJSON_AddBoolToObject(o, "pruned", res->pruned);
 	if (res->pruned)
 		cJSON_AddNumberToObject(o, "pruned_step", (double)res->pruned_step);

@@ -10,8 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "assay/plugin.h"
 #include "plan.h"
-#include "run.h"
 
 /* An escaped name is cut past this many bytes (NAME_MAX is 255). */
 #define TRIALDIR_NAME_MAX 200
@@ -40,11 +40,28 @@ char **trialdir_paths(const plan *p, const bool *keep, const char *run_dir);
 int trialdir_enter(const char *dir, const plan *p, const plan_node *n, bool made,
 		   char *why, size_t size);
 
-/* dir's result.json for the final result res: {"id", "status",
- * "message", "pruned", "pruned_step" (when pruned), "metrics": {NAME:
- * value}, "attempts", "duration", "start", "end"}.  0, or -1 with errno
- * set. */
-int trialdir_write_result(const char *dir, const char *id, const run_result *res);
+/* What result.json records of a final trial: the run's result, as the
+ * runner hands it (this file knows nothing of the run). */
+typedef struct trialdir_result {
+	const char *id;
+	assay_status status;
+	const char *message;       /* a SKIPPED one's: its skip reason */
+	bool pruned;
+	int64_t pruned_step;
+	const assay_metric *metrics; /* the final ones */
+	size_t n_metrics;
+	unsigned attempts;
+	double duration, start, end; /* seconds; wall clock */
+} trialdir_result;
+
+/* dir's result.json: {"id", "status", "message", "pruned", "pruned_step"
+ * (when pruned), "metrics": {NAME: value}, "attempts", "duration",
+ * "start", "end"}.  0, or -1 with errno set. */
+int trialdir_write_result(const char *dir, const trialdir_result *res);
+
+/* 64-bit FNV-1a of s[0 .. n): the escape's suffix, the state dir's
+ * per-config name. */
+unsigned long long trialdir_hash(const char *s, size_t n);
 
 /* Whether text is a number as JSON writes one (-?int frac? exp?). */
 bool trialdir_json_number(const char *text);

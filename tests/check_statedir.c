@@ -362,7 +362,7 @@ START_TEST(trial_files)
 					      { "big", "12345678901234567890" }, { "odd", "01" } };
 	plan p;
 	plan_node n;
-	run_result res;
+	trialdir_result res;
 	assay_metric m[1] = { { .name = "accuracy", .value = 0.5 } };
 	char why[512], dir[1024];
 	cJSON *j;
@@ -404,18 +404,18 @@ START_TEST(trial_files)
 	ck_assert_str_eq(read_file(path_in("lr[x]/stdout")), "kept");
 	/* result.json */
 	memset(&res, 0, sizeof res);
+	res.id = n.id;
 	res.status = ASSAY_SKIPPED;
-	res.cause = ASSAY_OK;
 	res.pruned = true;
 	res.pruned_step = 12;
-	res.skip_reason = "pruned at step 12";
+	res.message = "pruned at step 12";
 	res.metrics = m;
 	res.n_metrics = 1;
 	res.attempts = 2;
 	res.duration = 1.5;
 	res.start = 1796684450.25;
 	res.end = 1796684451.75;
-	ck_assert_int_eq(trialdir_write_result(dir, n.id, &res), 0);
+	ck_assert_int_eq(trialdir_write_result(dir, &res), 0);
 	j = cJSON_Parse(read_file(path_in("lr[x]/result.json")));
 	ck_assert_ptr_nonnull(j);
 	ck_assert_str_eq(cJSON_GetObjectItem(j, "status")->valuestring, "SKIPPED");
