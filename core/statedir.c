@@ -72,8 +72,8 @@ char *statedir_config_name(const char *config_path)
 	if ((base_name = strndup(base, len))) {
 		char *escaped = trialdir_escape(base_name);
 
-		if (escaped && asprintf(&name, "%s-%016llx", escaped,
-					trialdir_hash(path, strlen(path))) < 0)
+		if (escaped &&
+		    asprintf(&name, "%s-%016llx", escaped, trialdir_hash(path, strlen(path))) < 0)
 			name = NULL;
 		free(escaped);
 	}
@@ -87,7 +87,8 @@ static int statedir_mkdir(const char *path, char *why, size_t size)
 {
 	struct stat st;
 
-	if (mkdir(path, 0700) == 0 || (errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode)))
+	if (mkdir(path, 0700) == 0 ||
+	    (errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode)))
 		return 0;
 	if (errno == EEXIST)
 		errno = ENOTDIR;
@@ -142,9 +143,9 @@ bool statedir_is_run_id(const char *name)
 	for (i = 0; shape[i]; i++) {
 		char c = name[i];
 
-		if (shape[i] == 'D' ? !(c >= '0' && c <= '9')
+		if (shape[i] == 'D'   ? !(c >= '0' && c <= '9')
 		    : shape[i] == 'X' ? !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))
-		    : c != shape[i])
+				      : c != shape[i])
 			return false;
 	}
 	return name[i] == '\0';
@@ -214,8 +215,8 @@ static int statedir_new_run(statedir_run *r, char *why, size_t size)
 	return rc;
 }
 
-int statedir_open_run(statedir_run *r, const char *setting, const char *config_path,
-		      char *why, size_t size)
+int statedir_open_run(statedir_run *r, const char *setting, const char *config_path, char *why,
+		      size_t size)
 {
 	char *name;
 
@@ -257,8 +258,7 @@ void statedir_release(statedir_run *r)
 }
 
 /* nftw's callback: remove what it walks, depth first, links as links. */
-static int statedir_remove_entry(const char *path, const struct stat *st, int flag,
-				 struct FTW *ftw)
+static int statedir_remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st, (void)flag, (void)ftw;
 	return remove(path) < 0 ? -1 : 0;
@@ -300,8 +300,7 @@ static char **statedir_list_runs(const char *runs, size_t *n)
 	return names;
 }
 
-size_t statedir_prune_runs(const char *config_dir, unsigned keep, const char *current,
-			   FILE *warn)
+size_t statedir_prune_runs(const char *config_dir, unsigned keep, const char *current, FILE *warn)
 {
 	char *runs = statedir_join(config_dir, "runs"), **names;
 	size_t n, i, removed = 0, excess;

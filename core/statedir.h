@@ -52,17 +52,17 @@ bool statedir_is_run_id(const char *name);
 
 /* One run's place in the state dir. */
 typedef struct statedir_run {
-	char *base;                /* the state dir */
-	char *config_dir;          /* base/<statedir_config_name()> */
+	char *base;       /* the state dir */
+	char *config_dir; /* base/<statedir_config_name()> */
 	char *run_id;
-	char *run_dir;             /* config_dir/runs/<run_id> */
+	char *run_dir; /* config_dir/runs/<run_id> */
 } statedir_run;
 
 /* Resolve the state dir (statedir_base()), make the config's directory
  * and runs/ in it, and a new run directory with a fresh id (mkdir fails
  * on a name that exists: another id is drawn).  0, or -1 with why. */
-int statedir_open_run(statedir_run *r, const char *setting, const char *config_path,
-		      char *why, size_t size);
+int statedir_open_run(statedir_run *r, const char *setting, const char *config_path, char *why,
+		      size_t size);
 
 void statedir_release(statedir_run *r);
 
@@ -70,7 +70,6 @@ void statedir_release(statedir_run *r);
  * newest (run ids sort by time), never `current` (which counts as one of
  * them), never a name that is not a run id; keep 0 removes nothing.  What
  * cannot be removed is said on warn as a warning.  The number removed. */
-size_t statedir_prune_runs(const char *config_dir, unsigned keep, const char *current,
-			   FILE *warn);
+size_t statedir_prune_runs(const char *config_dir, unsigned keep, const char *current, FILE *warn);
 
 #endif /* ASSAY_STATEDIR_H */

@@ -232,8 +232,8 @@ static int trialdir_empty_metrics(const char *dir)
 	return close(fd);
 }
 
-int trialdir_enter(const char *dir, const plan *p, const plan_node *n, bool made,
-		   char *why, size_t size)
+int trialdir_enter(const char *dir, const plan *p, const plan_node *n, bool made, char *why,
+		   size_t size)
 {
 	const char *what = "cannot create";
 
@@ -283,7 +283,8 @@ int trialdir_write_result(const char *dir, const trialdir_result *res)
 	cJSON_AddItemToObject(o, "id", trialdir_string(NULL, res->id));
 	cJSON_AddStringToObject(o, "status", status_name(res->status));
 	cJSON_AddItemToObject(o, "message",
-			      res->message ? trialdir_string(NULL, res->message) : cJSON_CreateNull());
+			      res->message ? trialdir_string(NULL, res->message)
+					   : cJSON_CreateNull());
 	cJSON_AddBoolToObject(o, "pruned", res->pruned);
 	if (res->pruned)
 		cJSON_AddNumberToObject(o, "pruned_step", (double)res->pruned_step);

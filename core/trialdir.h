@@ -37,15 +37,15 @@ char **trialdir_paths(const plan *p, const bool *keep, const char *run_dir);
  * "point"} -- and an empty metrics.jsonl; when true (a retry), its
  * metrics.jsonl is emptied.  No fsync: a trial of `true` stays cheap.
  * 0, or -1 with why in why[0 .. size). */
-int trialdir_enter(const char *dir, const plan *p, const plan_node *n, bool made,
-		   char *why, size_t size);
+int trialdir_enter(const char *dir, const plan *p, const plan_node *n, bool made, char *why,
+		   size_t size);
 
 /* What result.json records of a final trial: the run's result, as the
  * runner hands it (this file knows nothing of the run). */
 typedef struct trialdir_result {
 	const char *id;
 	assay_status status;
-	const char *message;       /* a SKIPPED one's: its skip reason */
+	const char *message; /* a SKIPPED one's: its skip reason */
 	bool pruned;
 	int64_t pruned_step;
 	const assay_metric *metrics; /* the final ones */

@@ -25,7 +25,8 @@ static char tmp[256];
 
 static void setup(void)
 {
-	snprintf(tmp, sizeof tmp, "%s/check_statedir.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	snprintf(tmp, sizeof tmp, "%s/check_statedir.XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	ck_assert_ptr_nonnull(mkdtemp(tmp));
 }
 
@@ -143,12 +144,14 @@ START_TEST(cannot_make)
 	/* A file where a directory should be: whoever runs the test. */
 	write_file(path_in("file"), "x");
 	ck_assert_int_eq(statedir_make(path_in("file/state"), why, sizeof why), -1);
-	snprintf(want, sizeof want, "state dir %s: cannot create: Not a directory", path_in("file"));
+	snprintf(want, sizeof want, "state dir %s: cannot create: Not a directory",
+		 path_in("file"));
 	ck_assert_str_eq(why, want);
 	ck_assert_int_eq(statedir_make(path_in("file"), why, sizeof why), -1);
 	ck_assert_str_eq(why, want);
-	ck_assert_int_eq(statedir_open_run(&r, path_in("file/state"), path_in("p.toml"), why,
-					   sizeof why), -1);
+	ck_assert_int_eq(
+		statedir_open_run(&r, path_in("file/state"), path_in("p.toml"), why, sizeof why),
+		-1);
 	ck_assert_str_eq(why, want);
 	statedir_release(&r);
 	/* Permissions say no to anyone but root. */
@@ -178,7 +181,7 @@ START_TEST(config_name)
 	ck_assert_int_eq(symlink(path_in("one/nightly.toml"), path_in("link.toml")), 0);
 	a = statedir_config_name(path_in("one/nightly.toml"));
 	b = statedir_config_name(path_in("two/nightly.toml"));
-	c = statedir_config_name(path_in("link.toml"));    /* the same file */
+	c = statedir_config_name(path_in("link.toml")); /* the same file */
 	d = statedir_config_name(path_in("one/../one/nightly.toml"));
 	len = strlen(a);
 	ck_assert_uint_eq(len, strlen("nightly-") + 16);
@@ -213,8 +216,10 @@ START_TEST(run_ids)
 	ck_assert(!statedir_is_run_id(""));
 	/* Two runs in one second: two directories. */
 	write_file(path_in("p.toml"), "");
-	ck_assert_int_eq(statedir_open_run(&r1, path_in("st"), path_in("p.toml"), why, sizeof why), 0);
-	ck_assert_int_eq(statedir_open_run(&r2, path_in("st"), path_in("p.toml"), why, sizeof why), 0);
+	ck_assert_int_eq(statedir_open_run(&r1, path_in("st"), path_in("p.toml"), why, sizeof why),
+			 0);
+	ck_assert_int_eq(statedir_open_run(&r2, path_in("st"), path_in("p.toml"), why, sizeof why),
+			 0);
 	ck_assert_str_eq(r1.config_dir, r2.config_dir);
 	ck_assert_str_ne(r1.run_dir, r2.run_dir);
 	ck_assert(statedir_is_run_id(r1.run_id));
@@ -259,7 +264,7 @@ START_TEST(retention)
 	}
 	mkdir(path_in("precious"), 0700);
 	write_file(path_in("precious/x"), "x");
-	mkdir(path_in("c/runs/notes"), 0700);          /* no run id: never removed */
+	mkdir(path_in("c/runs/notes"), 0700); /* no run id: never removed */
 	write_file(path_in("c/runs/20261130T000000Z-aaaa.txt"), "");
 	/* keep 3 with the oldest current: it stays, and the two next oldest go. */
 	ck_assert_uint_eq(statedir_prune_runs(path_in("c"), 3, ids[0], stderr), 2);
@@ -344,9 +349,10 @@ END_TEST
 
 START_TEST(json_numbers)
 {
-	static const char *const yes[] = { "0", "-0", "0.1", "1e-3", "3.2E+4", "12345678901234567890" };
-	static const char *const no[] = { "", "01", "1.", ".5", "+1", "inf", "nan", "0x10", "1e",
-					  " 1", "1 ", "1,0" };
+	static const char *const yes[] = { "0",    "-0",     "0.1",
+					   "1e-3", "3.2E+4", "12345678901234567890" };
+	static const char *const no[] = { "",    "01",   "1.", ".5", "+1", "inf",
+					  "nan", "0x10", "1e", " 1", "1 ", "1,0" };
 	size_t i;
 
 	for (i = 0; i < sizeof yes / sizeof *yes; i++)
@@ -358,8 +364,10 @@ END_TEST
 
 START_TEST(trial_files)
 {
-	static const assay_param params[] = { { "lr", "0.1" }, { "opt", "adam" },
-					      { "big", "12345678901234567890" }, { "odd", "01" } };
+	static const assay_param params[] = { { "lr", "0.1" },
+					      { "opt", "adam" },
+					      { "big", "12345678901234567890" },
+					      { "odd", "01" } };
 	plan p;
 	plan_node n;
 	trialdir_result res;
@@ -394,8 +402,8 @@ START_TEST(trial_files)
 	ck_assert_int_eq(cJSON_GetObjectItem(j, "point")->valueint, 7);
 	cJSON_Delete(j);
 	/* The full text, not a double's rounding of it. */
-	ck_assert_ptr_nonnull(strstr(read_file(path_in("lr[x]/params.json")),
-				     "12345678901234567890"));
+	ck_assert_ptr_nonnull(
+		strstr(read_file(path_in("lr[x]/params.json")), "12345678901234567890"));
 	/* A retry empties metrics.jsonl and leaves the rest. */
 	write_file(path_in("lr[x]/metrics.jsonl"), "{\"step\": 1, \"accuracy\": 0.1}\n");
 	write_file(path_in("lr[x]/stdout"), "kept");
@@ -422,7 +430,8 @@ START_TEST(trial_files)
 	ck_assert_str_eq(cJSON_GetObjectItem(j, "message")->valuestring, "pruned at step 12");
 	ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(j, "pruned")));
 	ck_assert_int_eq(cJSON_GetObjectItem(j, "pruned_step")->valueint, 12);
-	ck_assert(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "metrics"), "accuracy")->valuedouble == 0.5);
+	ck_assert(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "metrics"), "accuracy")->valuedouble ==
+		  0.5);
 	ck_assert_int_eq(cJSON_GetObjectItem(j, "attempts")->valueint, 2);
 	ck_assert(cJSON_GetObjectItem(j, "duration")->valuedouble == 1.5);
 	ck_assert_str_eq(cJSON_GetObjectItem(j, "start")->valuestring, "2026-12-07T23:00:50.250Z");
