@@ -125,10 +125,18 @@ load = ["exec"]
 type = "exec"
 command = ["sh", "-c", "echo {seed} >\"$ASSAY_TRIAL_DIR/seed\""]
 matrix = { seed = [7] }
+
+# The directory exists before the command: it may run there.
+[trial.cwd]
+type = "exec"
+cwd = "{trial_dir}"
+command = ["sh", "-c", "pwd >here"]
 TOML
 "$a" run "$work/conf/axis.toml" >/dev/null 2>"$work/err"
 check "an axis named seed runs: $(cat "$work/err")" [ $? -eq 0 ]
-check "an axis named seed is {seed}" [ "$(cat "$work"/conf/state/axis-*/runs/*/*/seed)" = 7 ]
+check "an axis named seed is {seed}" [ "$(cat "$work"/conf/state/axis-*/runs/*/s*/seed)" = 7 ]
+d=$(ls -d "$work"/conf/state/axis-*/runs/*/cwd)
+check "cwd = {trial_dir} runs the command there" [ "$(cat "$d/here")" = "$d" ]
 
 # keep_runs: after each run, the newest keep_runs (the current among them).
 cat >"$work/conf/keep.toml" <<'TOML'
