@@ -236,8 +236,12 @@ static int session_state(session *s)
 	if (!session_has_trials(s))
 		return 0;
 	if (statedir_open_run(&s->state, s->p.state_dir, s->p.path, why, sizeof why) < 0) {
-		fprintf(stderr, "assay: %s; set [runner] state_dir or $STATE_DIRECTORY\n", why);
 		s->state_failed = strcmp(why, "out of memory") != 0;
+		if (s->state_failed)
+			fprintf(stderr, "assay: %s; set [runner] state_dir or $STATE_DIRECTORY\n",
+				why);
+		else
+			fprintf(stderr, "assay: cannot start: out of memory\n");
 		return -1;
 	}
 	s->run_id = s->state.run_id;
