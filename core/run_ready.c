@@ -156,6 +156,8 @@ static void ready_trial_result(run *r, size_t v, const run_result *res)
 		.duration = res->duration,
 		.start = res->start,
 		.end = res->end,
+		.secrets = (const char *const *)r->p->values.secrets,
+		.n_secrets = r->p->values.n_secrets,
 	};
 
 	if (trialdir_write_result(res->trial_dir, &tr) < 0)

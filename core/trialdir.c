@@ -83,6 +83,30 @@ char *trialdir_escape(const char *id)
 	return out;
 }
 
+/* Node i's directory name.  An id with a secret in it (a parameter from
+ * ${env:...}) is named for its masked text and the node's index, so the
+ * secret is never a file name and two such trials stay apart. */
+static char *trialdir_name(const plan *p, size_t i)
+{
+	const char *id = p->nodes[i].id;
+	char *clean, *tagged, *name;
+
+	if (!p->values.n_secrets)
+		return trialdir_escape(id);
+	if (!(clean = diag_scrub(id, (const char *const *)p->values.secrets, p->values.n_secrets)))
+		return NULL;
+	if (strcmp(clean, id) == 0) {
+		free(clean);
+		return trialdir_escape(id);
+	}
+	if (asprintf(&tagged, "%s~%zu", clean, i) < 0)
+		tagged = NULL;
+	free(clean);
+	name = tagged ? trialdir_escape(tagged) : NULL;
+	free(tagged);
+	return name;
+}
+
 char **trialdir_paths(const plan *p, const bool *keep, const char *run_dir)
 {
 	size_t i, total = 0, dir_len = strlen(run_dir);
@@ -95,7 +119,7 @@ char **trialdir_paths(const plan *p, const bool *keep, const char *run_dir)
 
 		if (n->kind != ASSAY_KIND_TRIAL || n->skip || (keep && !keep[i]))
 			continue;
-		if (!(names[i] = trialdir_escape(n->id)))
+		if (!(names[i] = trialdir_name(p, i)))
 			goto fail;
 		total += dir_len + 1 + strlen(names[i]) + 1;
 	}
@@ -149,19 +173,26 @@ bool trialdir_json_number(const char *s)
 	return *s == '\0';
 }
 
-/* text as a JSON string: valid UTF-8, the run's secrets masked. */
-static cJSON *trialdir_string(const plan *p, const char *text)
+/* text as a JSON string: valid UTF-8, secrets[0 .. n) masked. */
+static cJSON *trialdir_masked(const char *text, const char *const *secrets, size_t n)
 {
 	char *valid = text_utf8(text), *clean = NULL;
 	cJSON *s;
 
-	if (valid && p && p->values.n_secrets)
-		clean = diag_scrub(valid, (const char *const *)p->values.secrets,
-				   p->values.n_secrets);
+	if (valid && n)
+		clean = diag_scrub(valid, secrets, n);
 	s = cJSON_CreateString(clean ? clean : valid ? valid : "");
 	free(valid);
 	free(clean);
 	return s;
+}
+
+/* The same with the plan's secrets (p may be NULL: none). */
+static cJSON *trialdir_string(const plan *p, const char *text)
+{
+	return p ? trialdir_masked(text, (const char *const *)p->values.secrets,
+				   p->values.n_secrets)
+		 : trialdir_masked(text, NULL, 0);
 }
 
 /* dir/name with json's text, replaced whole; 0 or -1 (errno). */
@@ -279,8 +310,9 @@ int trialdir_write_result(const char *dir, const trialdir_result *res)
 		errno = ENOMEM;
 		return -1;
 	}
-	/* Messages and metrics were masked when the plugin reported them. */
-	cJSON_AddItemToObject(o, "id", trialdir_string(NULL, res->id));
+	/* Messages and metrics were masked when the plugin reported them;
+	 * the id holds the config's text. */
+	cJSON_AddItemToObject(o, "id", trialdir_masked(res->id, res->secrets, res->n_secrets));
 	cJSON_AddStringToObject(o, "status", status_name(res->status));
 	cJSON_AddItemToObject(o, "message",
 			      res->message ? trialdir_string(NULL, res->message)

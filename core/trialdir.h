@@ -27,7 +27,8 @@ char *trialdir_escape(const char *id);
 
 /* Per plan node, the directory its trial would have under run_dir --
  * trials kept by keep (NULL: all) and not skipped; NULL for the other
- * nodes: p->n_nodes pointers and their strings in one allocation, for
+ * nodes.  Named trialdir_escape(id), or for an id that holds one of the
+ * plan's secrets, the escape of the masked id, '~' and the node's index: p->n_nodes pointers and their strings in one allocation, for
  * one free().  NULL when out of memory. */
 char **trialdir_paths(const plan *p, const bool *keep, const char *run_dir);
 
@@ -52,6 +53,8 @@ typedef struct trialdir_result {
 	size_t n_metrics;
 	unsigned attempts;
 	double duration, start, end; /* seconds; wall clock */
+	const char *const *secrets;  /* masked in the id (the plan's) */
+	size_t n_secrets;
 } trialdir_result;
 
 /* dir's result.json: {"id", "status", "message", "pruned", "pruned_step"

@@ -138,6 +138,24 @@ check "an axis named seed is {seed}" [ "$(cat "$work"/conf/state/axis-*/runs/*/s
 d=$(ls -d "$work"/conf/state/axis-*/runs/*/cwd)
 check "cwd = {trial_dir} runs the command there" [ "$(cat "$d/here")" = "$d" ]
 
+# A secret parameter is never a file name, nor in params.json.
+cat >"$work/conf/secret.toml" <<'TOML'
+[runner]
+state_dir = "state"
+[plugins]
+load = ["exec"]
+[trial.s]
+type = "exec"
+command = ["true"]
+matrix = { tok = ["${env:TRIAL_DIRS_SECRET}", "plain"] }
+TOML
+TRIAL_DIRS_SECRET=hunter2-trial "$a" run "$work/conf/secret.toml" >/dev/null 2>"$work/err"
+check "a sweep with a secret parameter runs: $(cat "$work/err")" [ $? -eq 0 ]
+check "no file name holds the secret" [ -z "$(find "$work/conf/state" | grep hunter2)" ]
+check "no params.json holds the secret" [ -z "$(grep -rl hunter2 "$work/conf/state")" ]
+check "the secret trial's directory is the masked id and its index" \
+	[ "$(ls "$work"/conf/state/secret-*/runs/*/ | tr '\n' ' ')" = "s[tok=%2A%2A%2A]%7E0 s[tok=plain] " ]
+
 # keep_runs: after each run, the newest keep_runs (the current among them).
 cat >"$work/conf/keep.toml" <<'TOML'
 [runner]
