@@ -12,9 +12,11 @@
 #include "bigarray.h"
 #include "config.h"
 #include "config_read.h"
+#include "statedir.h"
 
 static const char *const top_keys[] = { "runner", "plugins", "check", "trial", "validation" };
-static const char *const runner_keys[] = { "jobs", "workers", "timeout", "state_dir", "fail_fast" };
+static const char *const runner_keys[] = { "jobs", "workers", "timeout", "state_dir",
+					    "keep_runs", "fail_fast" };
 static const char *const plugins_keys[] = { "load", "path" };
 
 static void load_runner(plan *p, const assay_value *t)
@@ -37,10 +39,15 @@ static void load_runner(plan *p, const assay_value *t)
 			if (config_want(v, ASSAY_VALUE_BOOLEAN, "true or false"))
 				value_bool(v, &p->fail_fast);
 		} else if (strcmp(key, "state_dir") == 0) {
+			/* Relative to the file's directory, as every path in it;
+			 * "" is none (the environment's). */
 			if (config_want(v, ASSAY_VALUE_STRING, "a string")) {
 				free(p->state_dir);
-				p->state_dir = strdup(value_string(v));
+				p->state_dir = *value_string(v) ? value_path(v, value_string(v))
+								: NULL;
 			}
+		} else if (strcmp(key, "keep_runs") == 0) {
+			config_get_uint(v, 0, 1000000, &p->keep_runs);
 		} else
 			config_unknown_key(v, "[runner]", runner_keys, N(runner_keys), NULL, 0);
 	}
@@ -198,6 +205,7 @@ int config_load_doc(plan *p, const toml_doc *doc, const char *path,
 	p->jobs = 64;
 	p->workers = default_workers ? default_workers : 1;
 	p->timeout_ms = 60000;
+	p->keep_runs = STATEDIR_KEEP_RUNS;
 	if (!(p->path = strdup(path)))
 		return ASSAY_ENOMEM;
 	rc = value_tree_build(&p->values, toml_doc_root(doc), path, d);

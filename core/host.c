@@ -124,15 +124,35 @@ static const char *h_node_param(const assay_node *n, const char *name)
 	return plan_node_param((const plan_node *)n, name);
 }
 
-/* What a placeholder may name in node n: its parameters, and {item} in
- * a validation (any non-NULL answer: the item is not known yet). */
+/* The placeholders a trial has besides its parameters (which come first:
+ * a sweep axis named `seed` is what {seed} gives): {trial_dir}, {seed}.  With
+ * no task (a node being checked), any non-NULL answer says it exists.
+ * NULL for another name or kind.  {best.*} of a node after a sweep
+ * belongs here too. */
+static const char *h_trial_lookup(const plan_node *n, const assay_task *t, const char *name)
+{
+	if (n->kind != ASSAY_KIND_TRIAL)
+		return NULL;
+	if (strcmp(name, "trial_dir") == 0)
+		return t ? t->trial_dir : "";
+	if (strcmp(name, "seed") == 0)
+		return t ? t->seed_text : "";
+	return NULL;
+}
+
+/* What a placeholder may name in node n: its parameters, {item} in a
+ * validation, and h_trial_lookup()'s (any non-NULL answer: the value is
+ * not known yet). */
 static const char *h_node_lookup(const char *name, void *arg)
 {
 	const plan_node *n = arg;
+	const char *v;
 
 	if (strcmp(name, "item") == 0)
 		return n->kind == ASSAY_KIND_VALIDATION ? "" : NULL;
-	return plan_node_param(n, name);
+	if ((v = plan_node_param(n, name)))
+		return v;
+	return h_trial_lookup(n, NULL, name);
 }
 
 static int h_check(assay_node *node, const assay_value *v, const char *what, bool shell)
@@ -185,8 +205,13 @@ static const char *h_task_item(const assay_task *t)
 static const char *h_task_lookup(const char *name, void *arg)
 {
 	const assay_task *t = arg;
+	const char *v;
 
-	return strcmp(name, "item") == 0 ? t->item : plan_node_param(t->node, name);
+	if (strcmp(name, "item") == 0)
+		return t->item;
+	if ((v = plan_node_param(t->node, name)))
+		return v;
+	return h_trial_lookup(t->node, t, name);
 }
 
 static int h_task_setenv(const char *name, const char *value, void *arg)
@@ -377,8 +402,7 @@ static int h_report_step(assay_task *t, const char *name, double value, int64_t 
 
 static const char *h_task_dir(const assay_task *t)
 {
-	(void)t;
-	return NULL;
+	return t->trial_dir;
 }
 
 static bool h_task_pruned(const assay_task *t)

@@ -427,7 +427,7 @@ static int cmd_run(const session_options *global, int argc, char **argv)
 			session_print_graph(&s, false, stdout);
 		}
 		else if (session_run(&s) < 0)
-			status = ASSAY_UNKNOWN;
+			status = s.state_failed ? EXIT_CONFIG : ASSAY_UNKNOWN;
 		else
 			status = session_report(&s);
 	}

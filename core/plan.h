@@ -138,7 +138,8 @@ typedef struct plan {
 	unsigned jobs;                   /* nodes running at once (make -j) */
 	unsigned workers;                /* pool threads */
 	int64_t timeout_ms;              /* per node, unless the node says */
-	char *state_dir;
+	char *state_dir;                 /* absolute (relative ones are to the file's directory) */
+	unsigned keep_runs;              /* runs/ kept in the state dir; 0: every one */
 	bool fail_fast;
 
 	/* [plugins] */

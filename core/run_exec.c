@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "run_int.h"
+#include "trialdir.h"
 
 /* This thread's worker context (run_int.h says what it holds). */
 _Thread_local run_worker exec_worker = { .index = -1 };
@@ -240,6 +241,32 @@ static bool exec_pass(run_exec *e)
 	}
 }
 
+/* A trial's directory, ready before its plugin's run (trialdir.h): made
+ * by the first attempt that gets this far, its metrics.jsonl emptied by a
+ * retry; $ASSAY_TRIAL_DIR and $ASSAY_METRICS in the task's environment.
+ * False when it could not be: the execution is then final, UNKNOWN with
+ * the reason (no retry: the disk will say the same). */
+static bool exec_trial_dir(run_exec *e, assay_task *t, const char *dir)
+{
+	char why[4200], metrics[4200];
+	run_result *res = e->res;
+
+	if (trialdir_enter(dir, e->run->p, exec_plan_node(e), res->trial_dir != NULL, why,
+			   sizeof why) < 0) {
+		exec_fail_message(e, why);
+		return false;
+	}
+	res->trial_dir = dir;
+	t->trial_dir = dir;
+	snprintf(metrics, sizeof metrics, "%s/metrics.jsonl", dir);
+	if (task_setenv(t, "ASSAY_TRIAL_DIR", dir) < 0 ||
+	    task_setenv(t, "ASSAY_METRICS", metrics) < 0) {
+		exec_fail_message(e, "out of memory");
+		return false;
+	}
+	return true;
+}
+
 static void exec_admit(run_exec *e)
 {
 	run *r = e->run;
@@ -252,6 +279,9 @@ static void exec_admit(run_exec *e)
 		exec_fail_message(e, "out of memory");
 		return;
 	}
+	if (r->o.trial_dirs && r->o.trial_dirs[e->launch->index] &&
+	    !exec_trial_dir(e, t, r->o.trial_dirs[e->launch->index]))
+		return;
 	/* run_stop() sets `stopping`, then cancels the tasks executions
 	 * hold.  Should this load miss it, run_stop() may miss the task too;
 	 * then the run goes on as if it had started a moment earlier, and

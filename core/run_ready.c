@@ -1,15 +1,18 @@
 /* run_ready.c -- readiness: a final node releases its successors, which
  * run once their last predecessor is final, or are skipped, saying why
- * (a gate, a dependency, run_if, the operator's `skip`, a stop). */
+ * (a gate, a dependency, run_if, the operator's `skip`, a stop); a
+ * final trial's result.json. */
 #ifdef HAVE_CONFIG_H
 #include "autoconfig.h"
 #endif
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "run_int.h"
+#include "trialdir.h"
 
 /* Whether a gate's result keeps the other nodes from running: anything
  * but OK, or but OK and WARNING for `gate = "warning"`. */
@@ -135,6 +138,33 @@ static void ready_push(size_t **stack, size_t *depth, size_t *cap, size_t s)
 	(*stack)[(*depth)++] = s;
 }
 
+/* A trial that ran leaves its result.json in its directory, final
+ * before anyone learns it is (a node after the sweep may read it).  A
+ * failure is said, but changes nothing of the run. */
+static void ready_trial_result(run *r, size_t v, const run_result *res)
+{
+	trialdir_result tr = {
+		.id = r->p->nodes[v].id,
+		.status = res->status,
+		.message = res->status == ASSAY_SKIPPED && res->skip_reason ? res->skip_reason
+									     : res->message,
+		.pruned = res->pruned,
+		.pruned_step = res->pruned_step,
+		.metrics = res->metrics,
+		.n_metrics = res->n_metrics,
+		.attempts = res->attempts,
+		.duration = res->duration,
+		.start = res->start,
+		.end = res->end,
+		.secrets = (const char *const *)r->p->values.secrets,
+		.n_secrets = r->p->values.n_secrets,
+	};
+
+	if (trialdir_write_result(res->trial_dir, &tr) < 0)
+		fprintf(stderr, "assay: warning: trial dir %s: cannot write result.json: %s\n",
+			res->trial_dir, strerror(errno));
+}
+
 /* Successors skipped in turn are handled here too, with a work list
  * rather than recursion: a skipped chain of a million nodes must not
  * exhaust the stack.  The first successor to run continues on this
@@ -151,6 +181,8 @@ void ready_node_final(run *r, size_t v)
 
 		if (r->o.fail_fast && res->ran && status_failed(res->status))
 			ready_fail_fast(r, v);
+		if (res->trial_dir)
+			ready_trial_result(r, v, res);
 		if (r->events & RUN_EVENT_FINAL)
 			events_publish(r, RUN_EVENT_FINAL, v, SIZE_MAX, 0, 0, res);
 		failed = ready_blocks_successors(r, v);

@@ -15,6 +15,7 @@
 #include "searchpath.h"
 #include "select.h"
 #include "session.h"
+#include "trialdir.h"
 
 void session_init(session *s, const session_options *o)
 {
@@ -210,6 +211,47 @@ static int session_subscribe(session *s, unsigned jobs)
 	return 0;
 }
 
+/* Whether a trial will run: a kept one not skipped. */
+static bool session_has_trials(const session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->p.n_sweeps; i++) {
+		const plan_sweep *sw = &s->p.sweeps[i];
+		uint32_t k;
+
+		for (k = sw->first; k < sw->first + sw->n_trials; k++)
+			if (!s->p.nodes[k].skip && (!s->keep || s->keep[k]))
+				return true;
+	}
+	return false;
+}
+
+/* A run with trials gets its directory in the state dir and the trials'
+ * paths in it (made as each starts).  0, or -1 said on stderr. */
+static int session_state(session *s)
+{
+	char why[8192];
+
+	if (!session_has_trials(s))
+		return 0;
+	if (statedir_open_run(&s->state, s->p.state_dir, s->p.path, why, sizeof why) < 0) {
+		s->state_failed = strcmp(why, "out of memory") != 0;
+		if (s->state_failed)
+			fprintf(stderr, "assay: %s; set [runner] state_dir or $STATE_DIRECTORY\n",
+				why);
+		else
+			fprintf(stderr, "assay: cannot start: out of memory\n");
+		return -1;
+	}
+	s->run_id = s->state.run_id;
+	if (!(s->trial_dirs = trialdir_paths(&s->p, s->keep, s->state.run_dir))) {
+		fprintf(stderr, "assay: cannot start: out of memory\n");
+		return -1;
+	}
+	return 0;
+}
+
 int session_start(session *s)
 {
 	run_options ro = {
@@ -231,6 +273,9 @@ int session_start(session *s)
 	}
 	/* Here, with the plan known good and nothing run yet, the run lock is
 	 * to be taken and the journal opened (--resume). */
+	if (session_state(s) < 0)
+		return -1;
+	ro.trial_dirs = (const char *const *)s->trial_dirs;
 	if (run_new(&s->run, &s->p, &s->g, &ro, s->re) < 0 || session_subscribe(s, ro.jobs) < 0) {
 		fprintf(stderr, "assay: cannot start: out of memory\n");
 		return -1;
@@ -252,6 +297,10 @@ int session_go(session *s)
 		fprintf(stderr, "assay: cannot start the worker threads\n");
 		return -1;
 	}
+	/* After the run, never during: the run's own directory is the
+	 * newest, and kept. */
+	if (s->state.run_dir)
+		statedir_prune_runs(s->state.config_dir, s->p.keep_runs, s->state.run_id, stderr);
 	return 0;
 }
 
@@ -304,6 +353,10 @@ void session_release_plan(session *s)
 	}
 	free(s->keep);
 	s->keep = NULL;
+	free(s->trial_dirs);
+	s->trial_dirs = NULL;
+	statedir_release(&s->state);
+	s->run_id = NULL;
 	s->have_graph = s->have_plan = false;
 }
 

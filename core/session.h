@@ -24,6 +24,7 @@
 #include "registry.h"
 #include "run.h"
 #include "signals.h"
+#include "statedir.h"
 #include "targets.h"
 
 /* What the command line says; zero is the file's own settings. */
@@ -48,6 +49,14 @@ typedef struct session {
 	run *run;
 	best *best;                /* when a sweep has an objective */
 	progress *progress;        /* on a terminal */
+	/* A run of trials (session_start()): its place in the state dir,
+	 * each trial's directory there, per plan node (trialdir.h). */
+	statedir_run state;
+	char **trial_dirs;         /* NULL: the run has no trials */
+	const char *run_id;        /* the run's id ("20261207T225050Z-4f2a"), once it
+				    * has a run dir (for assay_report.run_id); else NULL */
+	bool state_failed;         /* session_start() failed on the state dir: a
+				    * configuration error (exit 78) */
 	plan loader;               /* the plan the plugins were loaded from, kept
 				    * by session_release_plan() until they unload */
 	bool have_plan, have_registry, have_graph, have_loader;
@@ -107,8 +116,11 @@ int session_print_graph(const session *s, bool dot, FILE *out);
 int session_run(session *s);
 
 /* session_run() in its two parts: the run set up with its subscribers
- * (and, later, the lock and the journal), then run to the end.  0 or -1
- * as session_run(); session_go() only after session_start() succeeded. */
+ * and, when a trial is to run, its directory in the state dir (statedir.h;
+ * state_failed set when that cannot be made) -- later the lock and the
+ * journal too; then run to the end, and the runs beyond [runner]
+ * keep_runs removed.  0 or -1 as session_run(); session_go() only after
+ * session_start() succeeded. */
 int session_start(session *s);
 int session_go(session *s);
 

@@ -57,6 +57,9 @@ void task_begin(assay_task *t, const plan_node *node, const char *item,
 	t->item = item;
 	t->timeout_ms = timeout_ms;
 	t->done_arg = done_arg;
+	t->trial_dir = NULL;
+	if (node->kind == ASSAY_KIND_TRIAL)
+		snprintf(t->seed_text, sizeof t->seed_text, "%u", node->seed);
 	atomic_store_explicit(&t->cancelled, false, memory_order_relaxed);
 	task_ready(t, 1);
 }

@@ -37,6 +37,10 @@ struct assay_task {
 	int64_t timeout_ms;         /* 0: none */
 	int64_t deadline_ns;        /* CLOCK_MONOTONIC; INT64_MAX: none */
 	void *done_arg;
+	/* A trial's: its directory (trialdir.h), set by the runner before
+	 * run(), else NULL; its {seed} as text. */
+	const char *trial_dir;
+	char seed_text[12];
 
 	pthread_mutex_t lock;       /* everything below: plugins report from any thread */
 	pthread_cond_t cond;

@@ -301,7 +301,10 @@ static int tpl_check_ref(const tpl_ref *r, void *arg)
 	if (!c->lookup(r->name, c->arg))
 		rc = asprintf(c->msg, "unknown placeholder `{%s}`: %s (write `{{` and `}}` for literal braces)",
 			      r->name,
-			      c->kind == ASSAY_KIND_VALIDATION ? "a validation knows only {item}"
+			      c->kind != ASSAY_KIND_TRIAL && (strcmp(r->name, "trial_dir") == 0 ||
+							      strcmp(r->name, "seed") == 0)
+			      ? "only a trial has {trial_dir} and {seed}"
+			      : c->kind == ASSAY_KIND_VALIDATION ? "a validation knows only {item}"
 			      : c->kind == ASSAY_KIND_TRIAL ? "the trial's matrix has no such parameter"
 			      : "a check has no parameters");
 	else if (r->ctx == TPL_LITERAL && !r->raw)

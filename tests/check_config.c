@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -93,6 +94,10 @@ static const struct bad bad_configs[] = {
 	  "c.toml:2:1: unknown key `tiemout` in [runner] (did you mean `timeout`?)", 1 },
 	{ "[runner]\nfail_fast = \"yes\"\n",
 	  "c.toml:2:13: `fail_fast` must be true or false, not string", 1 },
+	{ "[runner]\nkeep_runs = -1\n",
+	  "c.toml:2:13: `keep_runs` must be between 0 and 1000000, not -1", 1 },
+	{ "[runner]\nstate_dir = 5\n",
+	  "c.toml:2:13: `state_dir` must be a string, not integer", 1 },
 	/* [plugins] */
 	{ "[plugins]\nload = \"good\"\n",
 	  "c.toml:2:8: `load` must be an array of strings, not string", 1 },
@@ -444,6 +449,31 @@ START_TEST(test_missing_file)
 }
 END_TEST
 
+/* [runner] state_dir is relative to the file's directory; keep_runs 0
+ * keeps every run. */
+START_TEST(test_runner_state_dir)
+{
+	static const session_options o = { 0 };
+	session s;
+
+	ck_assert_int_eq(mkdir("sub", 0700), 0);
+	write_file("sub/c.toml", "[runner]\nstate_dir = \"st\"\nkeep_runs = 0\n");
+	session_init(&s, &o);
+	ck_assert_int_eq(session_load(&s, "sub/c.toml"), 0);
+	ck_assert_uint_eq(diag_count(&s.d), 0);
+	ck_assert_str_eq(s.p.state_dir, "sub/st");
+	ck_assert_uint_eq(s.p.keep_runs, 0);
+	session_release(&s);
+	write_file("sub/c.toml", "[runner]\nstate_dir = \"/var/tmp/x\"\n");
+	session_init(&s, &o);
+	ck_assert_int_eq(session_load(&s, "sub/c.toml"), 0);
+	ck_assert_str_eq(s.p.state_dir, "/var/tmp/x");
+	session_release(&s);
+	unlink("sub/c.toml");
+	rmdir("sub");
+}
+END_TEST
+
 START_TEST(test_good_plan)
 {
 	session s;
@@ -466,6 +496,8 @@ START_TEST(test_good_plan)
 	ck_assert_uint_eq(s.p.workers, 3);
 	ck_assert_int_eq(s.p.timeout_ms, 90000);
 	ck_assert(s.p.fail_fast);
+	ck_assert_uint_eq(s.p.keep_runs, 20); /* bounded by default */
+	ck_assert_ptr_null(s.p.state_dir);
 	ck_assert_uint_eq(s.p.n_nodes, 10);
 	/* Declaration order across kinds, matrix expanded with the last key
 	 * fastest: check.late comes last although checks came first. */
@@ -883,6 +915,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_toml_error);
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_good_plan);
+	tcase_add_test(tc, test_runner_state_dir);
 	tcase_add_test(tc, test_groups_and_sweeps);
 	tcase_add_test(tc, test_search_expansion);
 	tcase_add_test(tc, test_search_stable);

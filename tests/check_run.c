@@ -1468,6 +1468,57 @@ START_TEST(test_graph_edges_and_critical_path)
 }
 END_TEST
 
+/* run_options.trial_dirs: a trial's directory is made before it runs and
+ * given in its result with result.json in it; one that cannot be made
+ * fails the trial UNKNOWN, saying why, and it never runs. */
+START_TEST(test_trial_dirs)
+{
+	fixture f;
+	const char *dirs[3] = { NULL, NULL, NULL };
+	char good[256], bad[256], file[256], path[300];
+	run_options o = { .jobs = 4, .workers = 2, .verbosity = ASSAY_LOG_ERROR };
+	FILE *out;
+	size_t t0, t1, c;
+
+	snprintf(good, sizeof good, "%s/good", workdir);
+	snprintf(file, sizeof file, "%s/file", workdir);
+	snprintf(bad, sizeof bad, "%s/file/bad", workdir);
+	ck_assert_ptr_nonnull(out = fopen(file, "w"));
+	fclose(out);
+	ck_assert_uint_eq(load(&f, PROBE "[trial.t]\ntype = \"probe\"\nmatrix = { a = [1, 2] }\n"
+			       "[check.c]\ntype = \"probe\"\n"), 0);
+	t0 = node(&f, "t[a=1]");
+	t1 = node(&f, "t[a=2]");
+	c = node(&f, "c");
+	dirs[t0] = good;
+	dirs[t1] = bad;
+	o.trial_dirs = dirs;
+	ck_assert_int_eq(reactor_new(&f.re), 0);
+	ck_assert_int_eq(run_new(&f.r, &f.s.p, &f.s.g, &o, f.re), 0);
+	ck_assert_int_eq(run_go(f.r), 0);
+	f.res = run_results(f.r);
+	ck_assert_int_eq(f.res[t0].status, ASSAY_OK);
+	ck_assert_ptr_eq(f.res[t0].trial_dir, good);
+	snprintf(path, sizeof path, "%s/result.json", good);
+	ck_assert_int_eq(access(path, R_OK), 0);
+	ck_assert_int_eq(f.res[t1].status, ASSAY_UNKNOWN);
+	ck_assert_ptr_null(f.res[t1].trial_dir);
+	ck_assert_uint_eq(f.res[t1].attempts, 1);
+	snprintf(path, sizeof path, "trial dir %s: cannot create: Not a directory", bad);
+	ck_assert_str_eq(f.res[t1].message, path);
+	ck_assert_ptr_null(f.res[c].trial_dir);
+	finish(&f);
+	snprintf(path, sizeof path, "%s/params.json", good);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/metrics.jsonl", good);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/result.json", good);
+	unlink(path);
+	rmdir(good);
+	unlink(file);
+}
+END_TEST
+
 static Suite *run_suite(void)
 {
 	Suite *s = suite_create("run");
@@ -1511,6 +1562,7 @@ static Suite *run_suite(void)
 	tcase_add_test(tc, test_devices_wait_times_out);
 	tcase_add_test(tc, test_resources_refusal_says_why);
 	tcase_add_test(tc, test_graph_edges_and_critical_path);
+	tcase_add_test(tc, test_trial_dirs);
 	suite_add_tcase(s, tc);
 	return s;
 }
