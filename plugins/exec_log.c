@@ -28,8 +28,8 @@ struct exec_log {
 	int err;        /* the first write error */
 };
 
-exec_log *exec_log_open(const assay_host *h, assay_task *task, const char *dir,
-			const char *name, uint64_t limit)
+exec_log *exec_log_open(const assay_host *h, assay_task *task, const char *dir, const char *name,
+			uint64_t limit)
 {
 	exec_log *l = calloc(1, sizeof *l);
 	char *path = NULL;
@@ -149,12 +149,13 @@ void exec_log_close(exec_log *l, const char *name, const char *dir)
 		free(m);
 	}
 	if (l->err)
-		l->host->task_log(l->task, ASSAY_LOG_WARNING, "cannot write %s to `%s/%s`: %s", name,
-				  dir, name, strerror(l->err));
+		l->host->task_log(l->task, ASSAY_LOG_WARNING, "cannot write %s to `%s/%s`: %s",
+				  name, dir, name, strerror(l->err));
 	else if (l->full)
 		l->host->task_log(l->task, ASSAY_LOG_INFO,
-				  "%s: kept the first %llu of %llu bytes in `%s/%s` (log_limit)", name,
-				  (unsigned long long)l->limit, (unsigned long long)l->total, dir, name);
+				  "%s: kept the first %llu of %llu bytes in `%s/%s` (log_limit)",
+				  name, (unsigned long long)l->limit, (unsigned long long)l->total,
+				  dir, name);
 	close(l->fd);
 	free(l->hold);
 	free(l);

@@ -11,8 +11,8 @@
 
 /* dir/name, made empty, to hold the first limit bytes of the stream; NULL
  * (after a warning in the task's log) when it cannot be made. */
-exec_log *exec_log_open(const assay_host *h, assay_task *task, const char *dir,
-			const char *name, uint64_t limit);
+exec_log *exec_log_open(const assay_host *h, assay_task *task, const char *dir, const char *name,
+			uint64_t limit);
 
 /* Bytes of the stream as they are read: written masked of the run's
  * secrets, the end of a read held back while it may be the start of one.

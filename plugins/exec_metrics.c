@@ -44,7 +44,8 @@ static bool exec_number_ok(const char *s, size_t len)
 
 	if (i < len && (s[i] == '+' || s[i] == '-'))
 		i++;
-	if ((len - i == 3 && (strncasecmp(s + i, "nan", 3) == 0 || strncasecmp(s + i, "inf", 3) == 0)) ||
+	if ((len - i == 3 &&
+	     (strncasecmp(s + i, "nan", 3) == 0 || strncasecmp(s + i, "inf", 3) == 0)) ||
 	    (len - i == 8 && strncasecmp(s + i, "infinity", 8) == 0))
 		return true;
 	for (; i < len && exec_digit(s[i]); i++)
@@ -338,8 +339,8 @@ static void exec_note_bad(char **note, const exec_bad *bad, const char *what, co
 {
 	if (!bad->count)
 		return;
-	exec_note_add(note, "%llu line%s of %s %s; the first, %s",
-		      (unsigned long long)bad->count, bad->count == 1 ? "" : "s", what, verb,
+	exec_note_add(note, "%llu line%s of %s %s; the first, %s", (unsigned long long)bad->count,
+		      bad->count == 1 ? "" : "s", what, verb,
 		      bad->first ? bad->first : "(out of memory)");
 }
 
@@ -350,7 +351,8 @@ char *exec_metrics_note(exec_metrics *m)
 	exec_note_bad(&note, &m->out_bad, "stdout", "had a bad step");
 	exec_note_bad(&note, &m->file_bad, "$ASSAY_METRICS", "could not be read");
 	if (m->over)
-		exec_note_add(&note, "$ASSAY_METRICS is longer than %llu MiB: the rest was not read",
+		exec_note_add(&note,
+			      "$ASSAY_METRICS is longer than %llu MiB: the rest was not read",
 			      (unsigned long long)(EXEC_JSON_FILE_MAX >> 20));
 	pthread_mutex_lock(&m->lock);
 	for (size_t i = 0; i < m->n; i++) {
@@ -361,11 +363,17 @@ char *exec_metrics_note(exec_metrics *m)
 			continue;
 		if (v->step >= 0)
 			snprintf(at, sizeof at, " (step %lld)", (long long)v->step);
-		exec_note_add(&note, "`%s` ended as %s%s: not a number, so not a metric of this trial",
-			      v->name, isnan(v->value) ? "nan" : v->value > 0 ? "inf" : "-inf", at);
+		exec_note_add(&note,
+			      "`%s` ended as %s%s: not a number, so not a metric of this trial",
+			      v->name,
+			      isnan(v->value) ? "nan"
+			      : v->value > 0  ? "inf"
+					      : "-inf",
+			      at);
 	}
 	if (m->dropped)
-		exec_note_add(&note, "more than %d metrics: %llu values of the others were left out",
+		exec_note_add(&note,
+			      "more than %d metrics: %llu values of the others were left out",
 			      EXEC_METRICS_MAX, (unsigned long long)m->dropped);
 	pthread_mutex_unlock(&m->lock);
 	return note;

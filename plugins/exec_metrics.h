@@ -20,13 +20,13 @@
 
 #include "exec_common.h"
 
-#define EXEC_METRIC_NAME_MAX 128   /* bytes of a metric's name */
-#define EXEC_METRICS_MAX 1024      /* distinct metrics kept per trial */
-#define EXEC_METRIC_LINE_MAX 512   /* a longer stdout line is the program's own */
-#define EXEC_JSON_LINE_MAX 65536   /* a longer line of $ASSAY_METRICS is a bad line */
+#define EXEC_METRIC_NAME_MAX 128                /* bytes of a metric's name */
+#define EXEC_METRICS_MAX 1024                   /* distinct metrics kept per trial */
+#define EXEC_METRIC_LINE_MAX 512                /* a longer stdout line is the program's own */
+#define EXEC_JSON_LINE_MAX 65536                /* a longer line of $ASSAY_METRICS is a bad line */
 #define EXEC_JSON_FILE_MAX ((uint64_t)64 << 20) /* bytes of $ASSAY_METRICS read */
 #define EXEC_JSON_TICK_READ ((size_t)1 << 20)   /* bytes read per tick while it runs */
-#define EXEC_EXCERPT 60            /* bytes of a bad line quoted in the details */
+#define EXEC_EXCERPT 60                         /* bytes of a bad line quoted in the details */
 
 /* One metric: its last value, and the step that came with it (-1: none). */
 typedef struct exec_mvalue {
@@ -50,7 +50,7 @@ struct exec_metrics {
 	pthread_mutex_t lock; /* guards v, n, cap, dropped */
 	exec_mvalue *v;       /* in the order first seen */
 	size_t n, cap;
-	uint64_t dropped;     /* values of metrics past EXEC_METRICS_MAX */
+	uint64_t dropped; /* values of metrics past EXEC_METRICS_MAX */
 
 	/* stdout: the line being read, the step the last `step` line set */
 	char line[EXEC_METRIC_LINE_MAX];
@@ -68,7 +68,7 @@ struct exec_metrics {
 	size_t jlen;
 	bool jlong;
 	uint64_t jline_no;
-	bool over;       /* stopped at EXEC_JSON_FILE_MAX */
+	bool over; /* stopped at EXEC_JSON_FILE_MAX */
 	exec_bad file_bad;
 };
 

@@ -30,7 +30,8 @@ static const char *exec_json_check(const cJSON *obj, int64_t *step, const char *
 
 	if (!cJSON_IsObject(obj))
 		return "not a JSON object";
-	cJSON_ArrayForEach(it, obj) {
+	cJSON_ArrayForEach(it, obj)
+	{
 		*bad_name = it->string;
 		if (!it->string || !exec_metric_name_ok(it->string, strlen(it->string)))
 			return "a member's name is not a metric name";
@@ -76,9 +77,8 @@ static void exec_json_line(exec_metrics *m)
 		return;
 	}
 	const cJSON *it;
-	cJSON_ArrayForEach(it, obj)
-		if (strcmp(it->string, "step") != 0)
-			exec_metrics_put(m, it->string, strlen(it->string), it->valuedouble, step);
+	cJSON_ArrayForEach(it, obj) if (strcmp(it->string, "step") != 0)
+		exec_metrics_put(m, it->string, strlen(it->string), it->valuedouble, step);
 	cJSON_Delete(obj);
 }
 

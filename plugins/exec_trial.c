@@ -33,7 +33,8 @@ static void exec_trial_tick(void *arg)
 	/* Unlocked: report_step may cancel the task from inside. */
 	exec_metrics_file_read(run->metrics, false);
 	pthread_mutex_lock(&run->lock);
-	if (!run->finishing && h->timer_start(EXEC_TAIL_MS, exec_trial_tick, run, &run->tail_timer) < 0)
+	if (!run->finishing &&
+	    h->timer_start(EXEC_TAIL_MS, exec_trial_tick, run, &run->tail_timer) < 0)
 		run->tail_timer = NULL; /* read once more at the end all the same */
 	pthread_mutex_unlock(&run->lock);
 }
@@ -48,7 +49,8 @@ void exec_trial_start(exec_run *run)
 	const char *dir = h->task_dir(task);
 	run->metrics = exec_metrics_new(run->ctx, task, dir);
 	if (!run->metrics)
-		h->task_log(task, ASSAY_LOG_WARNING, "out of memory: the trial's metrics are not read");
+		h->task_log(task, ASSAY_LOG_WARNING,
+			    "out of memory: the trial's metrics are not read");
 	if (dir && run->node->log_limit > 0) {
 		run->out.log = exec_log_open(h, task, dir, "stdout", run->node->log_limit);
 		run->err.log = exec_log_open(h, task, dir, "stderr", run->node->log_limit);
@@ -126,7 +128,8 @@ const char *exec_trial_first_line(const exec_run *run, int *len)
 				e = (size_t)(bar - buf);
 			while (b < e && (buf[b] == ' ' || buf[b] == '\t' || buf[b] == '\r'))
 				b++;
-			while (e > b && (buf[e - 1] == ' ' || buf[e - 1] == '\t' || buf[e - 1] == '\r'))
+			while (e > b &&
+			       (buf[e - 1] == ' ' || buf[e - 1] == '\t' || buf[e - 1] == '\r'))
 				e--;
 			if (e > b) {
 				*len = e - b > INT32_MAX ? INT32_MAX : (int)(e - b);
