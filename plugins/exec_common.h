@@ -185,6 +185,10 @@ void exec_trial_perfdata_seen(void *arg, const char *name);
 /* A trial's message: the first line of stdout that is not a metric line
  * (nor blank), up to a '|'; NULL when there is none or for other kinds. */
 const char *exec_trial_first_line(const exec_run *run, int *len);
+/* A trial's long output less its metric lines (they are its metrics, and
+ * the whole output is in its trial dir): text (malloc'd) edited in place,
+ * or freed and NULL when nothing is left.  Other kinds: text as it is. */
+char *exec_trial_long_output(const exec_run *run, char *text);
 char *exec_trial_note(exec_run *run);
 void exec_trial_free(exec_run *run);
 

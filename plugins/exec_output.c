@@ -249,6 +249,7 @@ void exec_output_report(exec_run *run)
 		h->set_message(task, "%.*s", len, line);
 	char *details = exec_perfdata_parse_seen(h, task, run->ctx->c_locale, run->out.buf,
 						 run->out.len, exec_trial_perfdata_seen, run);
+	details = exec_trial_long_output(run, details);
 	exec_trial_report(run);
 	exec_set_details(run, details);
 	free(details);

@@ -140,3 +140,30 @@ const char *exec_trial_first_line(const exec_run *run, int *len)
 	}
 	return NULL;
 }
+
+char *exec_trial_long_output(const exec_run *run, char *text)
+{
+	size_t at = 0, out = 0, len;
+
+	if (!run->metrics || !text)
+		return text;
+	len = strlen(text);
+	while (at < len) {
+		const char *nl = memchr(text + at, '\n', len - at);
+		size_t end = nl ? (size_t)(nl - text) : len;
+
+		if (!exec_metrics_is_line(text + at, end - at)) {
+			if (out)
+				text[out++] = '\n';
+			memmove(text + out, text + at, end - at);
+			out += end - at;
+		}
+		at = end + 1;
+	}
+	text[out] = '\0';
+	if (out == 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
