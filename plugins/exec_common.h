@@ -144,6 +144,8 @@ struct exec_run {
 	/* A trial's (exec_trial.c); NULL and unused for other kinds. */
 	exec_metrics *metrics;
 	assay_timer *tail_timer; /* under lock: the next read of $ASSAY_METRICS */
+	bool tail_busy;          /* under lock: a read of it is under way */
+	pthread_cond_t tail_done; /* signalled when it is over */
 };
 
 /* The monitoring-plugins convention waits for the plugin, not for what it
@@ -178,6 +180,10 @@ void exec_spawn_cancel(const exec_ctx *ctx, assay_task *task);
 void exec_trial_start(exec_run *run);
 void exec_trial_feed(exec_run *run, exec_stream *s, const char *buf, size_t n);
 void exec_trial_stop(exec_run *run);
+/* In exec_finish(), after the timer is stopped: waits for a read of
+ * $ASSAY_METRICS under way on another thread (the reactor's, when the
+ * run ends on the thread that started it). */
+void exec_trial_wait(exec_run *run);
 void exec_trial_report(exec_run *run);
 /* For exec_perfdata_parse_seen (arg: the run): a trial's perfdata item of
  * that name stands rather than its metric lines'. */

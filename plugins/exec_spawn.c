@@ -304,6 +304,7 @@ static void exec_run_free(exec_run *run)
 	free(run->scratch);
 	free(run->failure);
 	exec_trial_free(run);
+	pthread_cond_destroy(&run->tail_done);
 	pthread_mutex_destroy(&run->lock);
 	free(run);
 }
@@ -341,6 +342,7 @@ static void exec_finish(exec_run *run, bool complete)
 	pthread_mutex_unlock(&run->lock);
 	if (t[2])
 		h->timer_stop(t[2]);
+	exec_trial_wait(run);
 	for (int i = 0; i < 2; i++) {
 		if (t[i])
 			h->timer_stop(t[i]);
@@ -640,6 +642,7 @@ int exec_spawn_start(const exec_ctx *ctx, const exec_node *n, assay_task *task,
 	close(err[1]);
 
 	pthread_mutex_init(&run->lock, NULL);
+	pthread_cond_init(&run->tail_done, NULL);
 	run->ctx = ctx;
 	run->report = report;
 	run->node = n;

@@ -17,8 +17,8 @@
 #define EXEC_TAIL_FIRST_MS 50
 #define EXEC_TAIL_MS 200
 
-/* The reactor thread, as every callback of the run: never at the same
- * time as exec_finish(), which stops it. */
+/* The reactor thread.  tail_busy keeps exec_finish() from freeing the
+ * run under a read, should it run on another thread. */
 static void exec_trial_tick(void *arg)
 {
 	exec_run *run = arg;
@@ -27,12 +27,15 @@ static void exec_trial_tick(void *arg)
 	pthread_mutex_lock(&run->lock);
 	run->tail_timer = NULL;
 	bool go = !run->finishing;
+	run->tail_busy = go;
 	pthread_mutex_unlock(&run->lock);
 	if (!go)
 		return;
 	/* Unlocked: report_step may cancel the task from inside. */
 	exec_metrics_file_read(run->metrics, false);
 	pthread_mutex_lock(&run->lock);
+	run->tail_busy = false;
+	pthread_cond_broadcast(&run->tail_done);
 	if (!run->finishing &&
 	    h->timer_start(EXEC_TAIL_MS, exec_trial_tick, run, &run->tail_timer) < 0)
 		run->tail_timer = NULL; /* read once more at the end all the same */
@@ -69,6 +72,14 @@ void exec_trial_feed(exec_run *run, exec_stream *s, const char *buf, size_t n)
 		exec_log_write(s->log, buf, n);
 	if (run->metrics && s == &run->out)
 		exec_metrics_stdout(run->metrics, buf, n);
+}
+
+void exec_trial_wait(exec_run *run)
+{
+	pthread_mutex_lock(&run->lock);
+	while (run->tail_busy)
+		pthread_cond_wait(&run->tail_done, &run->lock);
+	pthread_mutex_unlock(&run->lock);
 }
 
 void exec_trial_stop(exec_run *run)
