@@ -11,6 +11,7 @@ py=${PYTHON3:-python3}
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
 
+mkdir "$work/state"
 cat >"$work/t.toml" <<TOML
 [plugins]
 load = ["exec"]
