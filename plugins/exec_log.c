@@ -131,8 +131,8 @@ void exec_log_write(exec_log *l, const char *buf, size_t n)
 				return;
 			break;
 		}
-	if (l->hlen > EXEC_LOG_HOLD_MAX)
-		exec_log_flush(l, l->hlen, true);
+	if (l->hlen > EXEC_LOG_HOLD_MAX && !exec_log_flush(l, l->hlen, true))
+		l->err = ENOMEM; /* no memory to mask it: write no more */
 }
 
 void exec_log_close(exec_log *l, const char *name, const char *dir)

@@ -142,7 +142,8 @@ void exec_metrics_file_read(exec_metrics *m, bool at_end)
 		budget -= (size_t)got;
 		exec_json_feed(m, buf, (size_t)got);
 	}
-	if (at_end && (m->jlen || m->jlong)) {
+	/* A last line without its newline; not one the size limit cut. */
+	if (at_end && !m->over && (m->jlen || m->jlong)) {
 		exec_json_line(m);
 		m->jlen = 0;
 		m->jlong = false;
