@@ -439,11 +439,54 @@ END_TEST
 START_TEST(test_channels_together)
 {
 	/* stdout and the file feed one table; the last value wins whichever
-	 * channel it came from (the file is read after the exit here) */
-	assay_task *t = run_trial("echo 'step: 1'; echo loss=0.9; echo acc=0.1;"
-				  "echo '{\"step\": 2, \"acc\": 0.7, \"f1\": 0.3}' >> \"$ASSAY_METRICS\"", true);
-	ck_assert_str_eq(metrics(t), "loss=0.9 acc=0.7 f1=0.3");
-	ck_assert_str_eq(steps(t), "loss@1=0.9 acc@1=0.1 acc@2=0.7 f1@2=0.3");
+	 * channel it came from: the file's line is written once the test has
+	 * seen stdout's, then stdout has the last word */
+	void *state = prepare("echo 'step: 1'; echo loss=0.9; echo acc=0.1;"
+			      "while ! test -e \"$ASSAY_TRIAL_DIR/go\"; do sleep 0.05; done;"
+			      "echo '{\"step\": 2, \"acc\": 0.7, \"f1\": 0.3}' >> \"$ASSAY_METRICS\";"
+			      "while ! test -e \"$ASSAY_TRIAL_DIR/go2\"; do sleep 0.05; done; echo f1=0.4",
+			      NULL, ASSAY_KIND_TRIAL);
+	assay_task *t = fake_task("n", ASSAY_KIND_TRIAL, trial_params, NULL, -1);
+
+	fake_task_set_dir(t, dir);
+	int rc = fake_task_run(t, type, state);
+	double t0 = now_s();
+	while (fake_task_step_count(t) < 2 && now_s() - t0 < 5)
+		fake_host_run_for(20);
+	close(open(fmt("%s/go", dir), O_WRONLY | O_CREAT, 0644));
+	while (fake_task_step_count(t) < 4 && now_s() - t0 < 5)
+		fake_host_run_for(20);
+	close(open(fmt("%s/go2", dir), O_WRONLY | O_CREAT, 0644));
+	finish(t, rc);
+	ck_assert_str_eq(metrics(t), "loss=0.9 acc=0.7 f1=0.4");
+	ck_assert_str_eq(steps(t), "loss@1=0.9 acc@1=0.1 acc@2=0.7 f1@2=0.3 f1@1=0.4");
+	type->release(state, type->data);
+}
+END_TEST
+
+START_TEST(test_channels_keep_their_steps)
+{
+	/* stdout's step is not the file's: a file line without one is final */
+	assay_task *t = run_trial("echo 'step: 5'; echo '{\"acc\": 0.5}' >> \"$ASSAY_METRICS\"; echo loss=1",
+				  true);
+	ck_assert_str_eq(steps(t), "loss@5=1");
+	/* which channel is read first depends on timing: not their order */
+	ck_assert_uint_eq(fake_task_metric_count(t), 2);
+	ck_assert_double_eq(fake_task_find_metric(t, "acc")->value, 0.5);
+	ck_assert_double_eq(fake_task_find_metric(t, "loss")->value, 1);
+}
+END_TEST
+
+START_TEST(test_metrics_capped)
+{
+	/* at most 1024 metrics; the values of the others counted */
+	assay_task *t = run_trial("i=0; while [ $i -lt 1030 ]; do echo m$i=$i; i=$((i+1)); done; echo m0=7",
+				  false);
+	ck_assert_uint_eq(fake_task_metric_count(t), 1024);
+	ck_assert_str_eq(fake_task_metric(t, 0)->name, "m0");
+	ck_assert_double_eq(fake_task_metric(t, 0)->value, 7);
+	ck_assert_str_eq(fake_task_metric(t, 1023)->name, "m1023");
+	ck_assert_str_eq(details(t), "more than 1024 metrics: 6 values of the others were left out");
 }
 END_TEST
 
@@ -515,6 +558,15 @@ static const char trainer[] =
 	"echo '{\"step\": 1, \"loss\": 2}' >> \"$ASSAY_METRICS\";"
 	"sleep 1000 & wait";
 
+/* What the trainer reported, by stdout and by its file (which comes
+ * first depends on timing: not their order). */
+static void assert_trainer_metrics(const assay_task *t)
+{
+	ck_assert_msg(fake_task_metric_count(t) == 2, "metrics %s", metrics(t));
+	ck_assert_double_eq(fake_task_find_metric(t, "acc")->value, 0.6);
+	ck_assert_double_eq(fake_task_find_metric(t, "loss")->value, 2);
+}
+
 START_TEST(test_pruned_keeps_metrics)
 {
 	void *state = prepare(trainer, NULL, ASSAY_KIND_TRIAL);
@@ -529,7 +581,7 @@ START_TEST(test_pruned_keeps_metrics)
 	finish(t, rc);
 	ck_assert_msg(now_s() - t0 < 3, "took %.1f s", now_s() - t0);
 	assert_result(t, ASSAY_UNKNOWN, "pruned");
-	ck_assert_str_eq(metrics(t), "acc=0.6 loss=2");
+	assert_trainer_metrics(t);
 	ck_assert_str_eq(read_all(fmt("%s/stdout", dir)), "step: 1\nacc=0.5\nacc=0.6\n");
 	type->release(state, type->data);
 }
@@ -561,9 +613,9 @@ END_TEST
 
 START_TEST(test_timed_out_keeps_metrics)
 {
-	assay_task *t = run_kind(ASSAY_KIND_TRIAL, trainer, NULL, true, 500);
-	assert_result(t, ASSAY_CRITICAL, "timed out after 0.5 s");
-	ck_assert_str_eq(metrics(t), "acc=0.6 loss=2");
+	assay_task *t = run_kind(ASSAY_KIND_TRIAL, trainer, NULL, true, 1500);
+	assert_result(t, ASSAY_CRITICAL, "timed out after 1.5 s");
+	assert_trainer_metrics(t);
 }
 END_TEST
 
@@ -580,7 +632,7 @@ START_TEST(test_cancelled_keeps_metrics)
 	fake_host_cancel(t);
 	finish(t, rc);
 	assert_result(t, ASSAY_UNKNOWN, "cancelled");
-	ck_assert_str_eq(metrics(t), "acc=0.6 loss=2");
+	assert_trainer_metrics(t);
 	type->release(state, type->data);
 }
 END_TEST
@@ -661,6 +713,8 @@ static Suite *trial_suite(void)
 	tcase_add_test(tc, test_json_bad_lines_counted);
 	tcase_add_test(tc, test_json_bad_line_masked);
 	tcase_add_test(tc, test_channels_together);
+	tcase_add_test(tc, test_channels_keep_their_steps);
+	tcase_add_test(tc, test_metrics_capped);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("files");
