@@ -30,7 +30,7 @@
 /* The option keys exec_node_prepare() reads, for a node type's
  * `options`: { EXEC_OPTION_KEYS, "slurm", NULL }. */
 #define EXEC_OPTION_KEYS "command", "shell", "env", "cwd", "ok_exit", "output_limit", \
-	"kill_grace", "convention"
+	"kill_grace", "convention", "log_limit"
 
 /* What an exit status means: the `convention` option. */
 typedef enum exec_convention {
@@ -73,6 +73,7 @@ typedef struct exec_node {
 	bool has_ok_exit;    /* plain, with these codes OK rather than just 0 */
 	size_t output_limit;
 	int64_t kill_grace_ms;
+	uint64_t log_limit; /* a trial's files `stdout`, `stderr`: bytes kept in each */
 } exec_node;
 
 /* Sets up ctx for host (the C locale, the plain convention): 0 or
@@ -94,6 +95,9 @@ void exec_node_free(exec_node *n);
 
 /* ---- exec_spawn.c: one attempt's child ------------------------------- */
 
+typedef struct exec_log exec_log;
+typedef struct exec_metrics exec_metrics;
+
 /* An output stream of the child, captured up to output_limit bytes. */
 typedef struct exec_stream {
 	struct exec_run *run;
@@ -104,9 +108,10 @@ typedef struct exec_stream {
 	size_t len, alloc;
 	uint64_t total; /* every byte read, kept or not */
 	bool eof;
+	exec_log *log; /* a trial's file of this stream in its trial dir, or NULL */
 } exec_stream;
 
-enum { EXEC_NOT_CANCELLED, EXEC_TIMED_OUT, EXEC_CANCELLED };
+enum { EXEC_NOT_CANCELLED, EXEC_TIMED_OUT, EXEC_CANCELLED, EXEC_PRUNED };
 
 /* Once the child has exited and its output is read, the report
  * callback turns this into the task's result; it must not complete the
@@ -135,6 +140,12 @@ struct exec_run {
 	int cancel;     /* EXEC_* */
 	char *failure;  /* an UNKNOWN message that overrides the exit status */
 	assay_timer *kill_timer, *linger_timer;
+
+	/* A trial's (exec_trial.c); NULL and unused for other kinds. */
+	exec_metrics *metrics;
+	assay_timer *tail_timer; /* under lock: the next read of $ASSAY_METRICS */
+	bool tail_busy;          /* under lock: a read of it is under way */
+	pthread_cond_t tail_done; /* signalled when it is over */
 };
 
 /* The monitoring-plugins convention waits for the plugin, not for what it
@@ -154,6 +165,38 @@ int exec_spawn_start(const exec_ctx *ctx, const exec_node *n, assay_task *task,
 /* The node type's cancel: SIGTERM to the process group, SIGKILL after
  * the node's kill_grace. */
 void exec_spawn_cancel(const exec_ctx *ctx, assay_task *task);
+
+/* ---- exec_trial.c: what a trial adds to a run --------------------------- */
+
+/* For a trial only (else they do nothing): its metrics from stdout lines
+ * and $ASSAY_METRICS, its output kept in its trial dir.  start, before
+ * the child is watched: sets up run->metrics, the files and the timer
+ * that tails $ASSAY_METRICS.  feed: the bytes s just read (the reactor
+ * thread).  stop, once the child is reaped and its pipes closed, before
+ * the report: the timer stopped, the files and the lines read to the
+ * end.  report: the final metrics added (exec_output_report calls it);
+ * note: what the details say of bad metric lines and cut files, or
+ * NULL.  free: with the run. */
+void exec_trial_start(exec_run *run);
+void exec_trial_feed(exec_run *run, exec_stream *s, const char *buf, size_t n);
+void exec_trial_stop(exec_run *run);
+/* In exec_finish(), after the timer is stopped: waits for a read of
+ * $ASSAY_METRICS under way on another thread (the reactor's, when the
+ * run ends on the thread that started it). */
+void exec_trial_wait(exec_run *run);
+void exec_trial_report(exec_run *run);
+/* For exec_perfdata_parse_seen (arg: the run): a trial's perfdata item of
+ * that name stands rather than its metric lines'. */
+void exec_trial_perfdata_seen(void *arg, const char *name);
+/* A trial's message: the first line of stdout that is not a metric line
+ * (nor blank), up to a '|'; NULL when there is none or for other kinds. */
+const char *exec_trial_first_line(const exec_run *run, int *len);
+/* A trial's long output less its metric lines (they are its metrics, and
+ * the whole output is in its trial dir): text (malloc'd) edited in place,
+ * or freed and NULL when nothing is left.  Other kinds: text as it is. */
+char *exec_trial_long_output(const exec_run *run, char *text);
+char *exec_trial_note(exec_run *run);
+void exec_trial_free(exec_run *run);
 
 /* ---- exec_output.c: what the output says ------------------------------ */
 
@@ -181,5 +224,11 @@ void exec_output_report(exec_run *run);
  * memory for it). */
 char *exec_perfdata_parse(const assay_host *host, assay_task *task, locale_t c_locale,
 			  const char *buf, size_t len);
+
+/* The same, calling seen(arg, name) for each metric it added (a trial's
+ * perfdata wins over its metric lines of the same name). */
+char *exec_perfdata_parse_seen(const assay_host *host, assay_task *task, locale_t c_locale,
+			       const char *buf, size_t len,
+			       void (*seen)(void *arg, const char *name), void *arg);
 
 #endif /* EXEC_COMMON_H */

@@ -8,12 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "exec_common.h"
 
 #define EXEC_DEFAULT_LIMIT ((int64_t)64 * 1024) /* bytes kept per stream */
 #define EXEC_MAX_LIMIT ((int64_t)1 << 30)
 #define EXEC_DEFAULT_GRACE_MS 5000
+#define EXEC_DEFAULT_LOG_LIMIT ((uint64_t)16 << 20) /* a trial's files: bytes kept in each */
+#define EXEC_MAX_LOG_LIMIT ((uint64_t)1 << 40)
 
 /* Takes the string v as the template `what` into t; the host checks its
  * placeholders now, so that a bad one is a config error at its position
@@ -246,6 +249,57 @@ static int exec_prepare_limit(const exec_ctx *ctx, const assay_value *v, exec_no
 	return 0;
 }
 
+/* The multiplier of a size's unit (any case; K, M, G, T and their KB,
+ * KiB forms all powers of 1024, as ls and du read them), or 0. */
+static uint64_t exec_size_unit(const char *u)
+{
+	static const char *const units[][3] = {
+		{ "", "b", NULL }, { "k", "kb", "kib" }, { "m", "mb", "mib" },
+		{ "g", "gb", "gib" }, { "t", "tb", "tib" },
+	};
+
+	for (size_t i = 0; i < sizeof units / sizeof *units; i++)
+		for (size_t j = 0; j < 3 && units[i][j]; j++)
+			if (strcasecmp(u, units[i][j]) == 0)
+				return (uint64_t)1 << (10 * i);
+	return 0;
+}
+
+/* `log_limit`: bytes as an integer, or a string such as "64MB" or
+ * "16 MiB".  0, or 1 after reporting. */
+static int exec_prepare_log_limit(const exec_ctx *ctx, const assay_value *v, exec_node *n)
+{
+	const assay_host *h = ctx->host;
+	static const char hint[] = "a size in bytes, such as 1048576 or \"64MB\", from 0 to 1 TiB";
+	int64_t bytes;
+
+	if (!v)
+		return 0;
+	if (h->value_type(v) == ASSAY_VALUE_INTEGER) {
+		if (h->check_int(v, NULL, 0, (int64_t)EXEC_MAX_LOG_LIMIT, &bytes) < 0)
+			return 1;
+		n->log_limit = (uint64_t)bytes;
+		return 0;
+	}
+	if (h->value_type(v) != ASSAY_VALUE_STRING) {
+		h->config_error(v, "`log_limit` must be %s, not %s", hint, h->value_type_name(v));
+		return 1;
+	}
+	const char *s = h->value_string(v), *p = s;
+	uint64_t number = 0, unit;
+	while (*p >= '0' && *p <= '9' && number <= EXEC_MAX_LOG_LIMIT)
+		number = number * 10 + (uint64_t)(*p++ - '0');
+	const char *u = p;
+	while (*u == ' ')
+		u++;
+	if (p == s || !(unit = exec_size_unit(u)) || number > EXEC_MAX_LOG_LIMIT / unit) {
+		h->config_error(v, "`log_limit` must be %s, not \"%s\"", hint, s);
+		return 1;
+	}
+	n->log_limit = number * unit;
+	return 0;
+}
+
 static int exec_prepare_grace(const exec_ctx *ctx, const assay_value *v, exec_node *n)
 {
 	return v && ctx->host->check_duration(v, NULL, 0, INT64_MAX, &n->kill_grace_ms) < 0;
@@ -278,6 +332,7 @@ int exec_node_prepare(const exec_ctx *ctx, assay_node *node, const assay_value *
 		return ASSAY_ENOMEM;
 	n->output_limit = (size_t)EXEC_DEFAULT_LIMIT;
 	n->kill_grace_ms = EXEC_DEFAULT_GRACE_MS;
+	n->log_limit = EXEC_DEFAULT_LOG_LIMIT;
 
 	v = h->value_get(opts, "shell");
 	if (v && (h->value_type(v) != ASSAY_VALUE_BOOLEAN || h->value_bool(v, &shell) < 0)) {
@@ -299,6 +354,7 @@ int exec_node_prepare(const exec_ctx *ctx, assay_node *node, const assay_value *
 	errors += exec_prepare_convention(ctx, h->value_get(opts, "convention"), n);
 	errors += exec_prepare_limit(ctx, h->value_get(opts, "output_limit"), n);
 	errors += exec_prepare_grace(ctx, h->value_get(opts, "kill_grace"), n);
+	errors += exec_prepare_log_limit(ctx, h->value_get(opts, "log_limit"), n);
 	if (errors) {
 		r = ASSAY_EINVAL;
 		goto fail;

@@ -149,13 +149,25 @@ static const char *exec_last_line(const char *buf, size_t n, int *len)
 
 /* The details: stdout's long output, then standard error under a
  * "stderr:" line -- where a failing program says why -- with its blank
- * edges trimmed and a note when output_limit cut it. */
+ * edges trimmed and a note when output_limit cut it; for a trial, last,
+ * what its metric channels had to say (bad lines). */
 static void exec_set_details(exec_run *run, const char *long_output)
 {
 	const assay_host *h = run->ctx->host;
 	const exec_stream *e = &run->err;
 	size_t start = 0, end = e->len;
-	char cut[96] = "";
+	char cut[96] = "", *note = exec_trial_note(run);
+
+	if (note) {
+		h->task_log(run->task, ASSAY_LOG_WARNING, "%s", note);
+		char *joined = NULL;
+		if (asprintf(&joined, "%s%s%s", long_output ? long_output : "",
+			     long_output ? "\n" : "", note) >= 0) {
+			free(note);
+			note = joined;
+			long_output = joined;
+		}
+	}
 
 	while (start < end && (exec_space(e->buf[start]) || e->buf[start] == '\n'))
 		start++;
@@ -167,12 +179,14 @@ static void exec_set_details(exec_run *run, const char *long_output)
 	if (end == start && !*cut) {
 		if (long_output)
 			h->set_details(run->task, "%s", long_output);
+		free(note);
 		return;
 	}
 	int len = end - start > INT32_MAX ? INT32_MAX : (int)(end - start);
 	/* With output_limit = 0 nothing was kept: no buffer, only the note. */
 	h->set_details(run->task, "%s%sstderr:\n%.*s%s", long_output ? long_output : "",
 		       long_output ? "\n" : "", len, len ? e->buf + start : "", cut);
+	free(note);
 }
 
 void exec_output_report(exec_run *run)
@@ -192,18 +206,25 @@ void exec_output_report(exec_run *run)
 			    "output still open %d ms after the command exited: killed the rest of its process group",
 			    EXEC_LINGER_MS);
 	if (run->failure) {
+		exec_trial_report(run);
 		h->set_status(task, ASSAY_UNKNOWN);
 		h->set_message(task, "%s", run->failure);
 		return;
 	}
-	if (run->cancel == EXEC_CANCELLED) {
+	/* Stopped early, a trial keeps the metrics it reported; a pruned one
+	 * is the host's to name (SKIPPED, pruned, and why). */
+	if (run->cancel == EXEC_CANCELLED || run->cancel == EXEC_PRUNED) {
+		exec_trial_report(run);
 		h->set_status(task, ASSAY_UNKNOWN);
-		h->set_message(task, "cancelled");
+		h->set_message(task, run->cancel == EXEC_PRUNED ? "pruned" : "cancelled");
+		if (run->metrics)
+			exec_set_details(run, NULL);
 		return;
 	}
 	bool timed_out = run->cancel == EXEC_TIMED_OUT;
 	assay_status status = timed_out ? ASSAY_CRITICAL : exec_status(run->node, run->wstatus);
-	line = exec_first_line(run->out.buf, run->out.len, true, &len);
+	line = run->metrics ? exec_trial_first_line(run, &len)
+			    : exec_first_line(run->out.buf, run->out.len, true, &len);
 	if (!line)
 		line = status == ASSAY_OK ? exec_first_line(run->err.buf, run->err.len, false, &len)
 					  : exec_last_line(run->err.buf, run->err.len, &len);
@@ -215,6 +236,7 @@ void exec_output_report(exec_run *run)
 			h->set_message(task, "timed out after %s s: %.*s", what, len, line);
 		else
 			h->set_message(task, "timed out after %s s", what);
+		exec_trial_report(run);
 		exec_set_details(run, NULL);
 		return;
 	}
@@ -225,8 +247,10 @@ void exec_output_report(exec_run *run)
 		h->set_message(task, "%s: %.*s", what, len, line);
 	else
 		h->set_message(task, "%.*s", len, line);
-	char *details = exec_perfdata_parse(h, task, run->ctx->c_locale, run->out.buf,
-					    run->out.len);
+	char *details = exec_perfdata_parse_seen(h, task, run->ctx->c_locale, run->out.buf,
+						 run->out.len, exec_trial_perfdata_seen, run);
+	details = exec_trial_long_output(run, details);
+	exec_trial_report(run);
 	exec_set_details(run, details);
 	free(details);
 }

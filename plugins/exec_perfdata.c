@@ -17,6 +17,8 @@ typedef struct exec_perf {
 	assay_task *task;
 	locale_t c_locale;
 	unsigned skipped;
+	void (*seen)(void *arg, const char *name);
+	void *seen_arg;
 } exec_perf;
 
 static bool exec_perf_space(char c)
@@ -150,6 +152,8 @@ static const char *exec_perf_value(exec_perf *pf, const char *name, const char *
 	int rc = ASSAY_ENOMEM;
 	if ((nlen == flen[0] || unit) && (!flen[1] || warn) && (!flen[2] || crit))
 		rc = h->add_metric(pf->task, &m);
+	if (rc == 0 && pf->seen)
+		pf->seen(pf->seen_arg, name);
 	if (rc < 0)
 		h->task_log(pf->task, ASSAY_LOG_WARNING, "perfdata: cannot add `%s`: %s", name,
 			    h->strerror(rc));
@@ -241,7 +245,15 @@ static void exec_perf_items(exec_perf *pf, const char *p, const char *end)
 char *exec_perfdata_parse(const assay_host *host, assay_task *task, locale_t c_locale,
 			  const char *buf, size_t n)
 {
-	exec_perf pf = { .host = host, .task = task, .c_locale = c_locale };
+	return exec_perfdata_parse_seen(host, task, c_locale, buf, n, NULL, NULL);
+}
+
+char *exec_perfdata_parse_seen(const assay_host *host, assay_task *task, locale_t c_locale,
+			       const char *buf, size_t n,
+			       void (*seen)(void *arg, const char *name), void *arg)
+{
+	exec_perf pf = { .host = host, .task = task, .c_locale = c_locale, .seen = seen,
+			 .seen_arg = arg };
 	char *text = buf ? malloc(n + 1) : NULL;
 	size_t start = 0, tlen = 0;
 	bool in_perf = false;

@@ -303,6 +303,8 @@ static void exec_run_free(exec_run *run)
 	free(run->err.buf);
 	free(run->scratch);
 	free(run->failure);
+	exec_trial_free(run);
+	pthread_cond_destroy(&run->tail_done);
 	pthread_mutex_destroy(&run->lock);
 	free(run);
 }
@@ -329,8 +331,8 @@ static void exec_finish(exec_run *run, bool complete)
 	int fd[2];
 
 	pthread_mutex_lock(&run->lock);
-	assay_timer *t[2] = { run->kill_timer, run->linger_timer };
-	run->kill_timer = run->linger_timer = NULL;
+	assay_timer *t[3] = { run->kill_timer, run->linger_timer, run->tail_timer };
+	run->kill_timer = run->linger_timer = run->tail_timer = NULL;
 	for (int i = 0; i < 2; i++) {
 		w[i] = streams[i]->watch;
 		fd[i] = streams[i]->fd;
@@ -338,6 +340,9 @@ static void exec_finish(exec_run *run, bool complete)
 		streams[i]->fd = -1;
 	}
 	pthread_mutex_unlock(&run->lock);
+	if (t[2])
+		h->timer_stop(t[2]);
+	exec_trial_wait(run);
 	for (int i = 0; i < 2; i++) {
 		if (t[i])
 			h->timer_stop(t[i]);
@@ -346,6 +351,8 @@ static void exec_finish(exec_run *run, bool complete)
 		if (fd[i] >= 0)
 			close(fd[i]);
 	}
+	/* A trial's files and lines read to the end, a pruned one's too. */
+	exec_trial_stop(run);
 	run->report(run);
 	/* Freed after complete(), which waits for a cancel() still running on
 	 * another thread: that cancel may be looking at run. */
@@ -390,6 +397,9 @@ static int exec_stream_read(exec_run *run, exec_stream *s, int fd)
 		;
 	if (got > 0) {
 		s->total += (uint64_t)got;
+		/* All of it, kept or not: a trial's metric lines and files. */
+		if (run->metrics || s->log)
+			exec_trial_feed(run, s, dst, (size_t)got);
 		if (keep) {
 			s->len += (size_t)got;
 			s->buf[s->len] = '\0';
@@ -504,7 +514,11 @@ void exec_spawn_cancel(const exec_ctx *ctx, assay_task *task)
 		kill(-run->pid, SIGKILL);
 		goto out;
 	}
-	run->cancel = h->task_timed_out(task) ? EXEC_TIMED_OUT : EXEC_CANCELLED;
+	/* A pruned trial is stopped as a timed-out one is, and keeps what it
+	 * reported (exec_output_report). */
+	run->cancel = h->task_pruned(task)      ? EXEC_PRUNED
+		      : h->task_timed_out(task) ? EXEC_TIMED_OUT
+						: EXEC_CANCELLED;
 	if (run->node->kill_grace_ms == 0) {
 		kill(-run->pid, SIGKILL);
 		goto out;
@@ -628,6 +642,7 @@ int exec_spawn_start(const exec_ctx *ctx, const exec_node *n, assay_task *task,
 	close(err[1]);
 
 	pthread_mutex_init(&run->lock, NULL);
+	pthread_cond_init(&run->tail_done, NULL);
 	run->ctx = ctx;
 	run->report = report;
 	run->node = n;
@@ -635,6 +650,7 @@ int exec_spawn_start(const exec_ctx *ctx, const exec_node *n, assay_task *task,
 	run->pid = pid;
 	run->out = (exec_stream){ .run = run, .name = "stdout", .fd = out[0] };
 	run->err = (exec_stream){ .run = run, .name = "stderr", .fd = err[0] };
+	exec_trial_start(run);
 	/* For cancel, which the host calls only once run has returned. */
 	h->task_set_data(task, run);
 	return exec_watch(run);

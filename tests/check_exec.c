@@ -1339,7 +1339,8 @@ START_TEST(test_registration)
 {
 	const assay_plugin_info *info = fake_plugin_info();
 	static const char *const want[] = { "command", "shell", "env", "cwd", "ok_exit",
-					    "output_limit", "kill_grace", "convention", NULL };
+					    "output_limit", "kill_grace", "convention", "log_limit",
+					    NULL };
 
 	ck_assert_ptr_nonnull(info);
 	ck_assert_int_eq(info->abi_version, ASSAY_ABI_VERSION);
@@ -1351,7 +1352,7 @@ START_TEST(test_registration)
 		ck_assert_ptr_nonnull(type->options[i]);
 		ck_assert_str_eq(type->options[i], want[i]);
 	}
-	ck_assert_ptr_null(type->options[8]);
+	ck_assert_ptr_null(type->options[9]);
 }
 END_TEST
 

@@ -145,6 +145,13 @@ struct assay_task {
 	char **devices; /* task_add_device(), in order */
 	size_t n_devices;
 	char *wait_text; /* describe_wait()'s last answer in fake_acquire() */
+	/* ABI 3.2 */
+	char *dir;          /* task_dir(): a trial's, as a test set it */
+	bool pruned;        /* task_pruned() */
+	fake_step *steps;   /* report_step(), in order */
+	size_t n_steps;
+	char *prune_name;   /* fake_task_prune_at(): prune when this metric */
+	int64_t prune_step; /* reaches this step */
 	assay_task *next;
 };
 
@@ -644,6 +651,7 @@ static const char *fake_task_lookup(const char *name, void *arg)
 }
 
 static int fake_setenv(assay_task *t, const char *name, const char *value);
+static void fake_call_cancel(assay_task *t);
 
 static int fake_template_setenv(const char *name, const char *value, void *arg)
 {
@@ -795,6 +803,95 @@ static int fake_add_metric(assay_task *t, const assay_metric *m)
 	c->crit = m->crit ? fake_strdup(m->crit) : NULL;
 	FK_UNLOCK();
 	return 0;
+}
+
+/* As the host's: checked, recorded for a trial only, and the task pruned
+ * on this thread when the test asked for it (the host may do so too). */
+static int fake_report_step(assay_task *t, const char *name, double value, int64_t step)
+{
+	fake_check_live(t, "report_step");
+	if (!name || !*name || value != value || step < 0)
+		return ASSAY_EINVAL;
+	if (t->kind != ASSAY_KIND_TRIAL)
+		return 0;
+	FK_LOCK();
+	fake_step *steps = realloc(t->steps, (t->n_steps + 1) * sizeof *steps);
+	if (!steps)
+		fake_die("out of memory");
+	t->steps = steps;
+	t->steps[t->n_steps++] = (fake_step){ fake_strdup(name), value, step };
+	bool prune = t->prune_name && strcmp(t->prune_name, name) == 0 && step >= t->prune_step &&
+		     !t->cancelled;
+	if (prune)
+		t->cancelled = t->pruned = true;
+	FK_UNLOCK();
+	if (prune)
+		fake_call_cancel(t);
+	return 0;
+}
+
+static const char *fake_task_dir(const assay_task *t)
+{
+	fake_check_live(t, "task_dir");
+	return t->kind == ASSAY_KIND_TRIAL ? t->dir : NULL;
+}
+
+static bool fake_task_pruned(const assay_task *t)
+{
+	fake_check_live(t, "task_pruned");
+	FK_LOCK();
+	bool pruned = t->pruned;
+	FK_UNLOCK();
+	return pruned;
+}
+
+void fake_task_set_dir(assay_task *t, const char *dir)
+{
+	char *path;
+	int fd;
+
+	free(t->dir);
+	t->dir = fake_strdup(dir);
+	if (asprintf(&path, "%s/metrics.jsonl", dir) < 0)
+		fake_die("out of memory");
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+		fake_die("cannot make metrics.jsonl");
+	close(fd);
+	if (fake_setenv(t, "ASSAY_TRIAL_DIR", dir) < 0 || fake_setenv(t, "ASSAY_METRICS", path) < 0)
+		fake_die("setenv after environ()");
+	free(path);
+}
+
+void fake_host_prune(assay_task *t)
+{
+	FK_LOCK();
+	t->cancelled = t->pruned = true;
+	FK_UNLOCK();
+	fake_call_cancel(t);
+}
+
+void fake_task_prune_at(assay_task *t, const char *name, int64_t step)
+{
+	FK_LOCK();
+	free(t->prune_name);
+	t->prune_name = fake_strdup(name);
+	t->prune_step = step;
+	FK_UNLOCK();
+}
+
+size_t fake_task_step_count(const assay_task *t)
+{
+	return t->n_steps;
+}
+
+const fake_step *fake_task_step(const assay_task *t, size_t i)
+{
+	return i < t->n_steps ? &t->steps[i] : NULL;
+}
+
+bool fake_task_pruned_flag(const assay_task *t)
+{
+	return t->pruned;
 }
 
 ASSAY_PRINTF(3, 4)
@@ -1506,6 +1603,9 @@ const assay_host *fake_host(void)
 	t->check_file = fake_check_file;
 	t->register_command = fake_register_command;
 	t->unregister_command = fake_unregister_command;
+	t->report_step = fake_report_step;
+	t->task_dir = fake_task_dir;
+	t->task_pruned = fake_task_pruned;
 	return t;
 }
 
@@ -1563,6 +1663,11 @@ static void fake_task_free(assay_task *t)
 		free(t->devices[i]);
 	free(t->devices);
 	free(t->wait_text);
+	free(t->dir);
+	for (size_t i = 0; i < t->n_steps; i++)
+		free((char *)t->steps[i].name);
+	free(t->steps);
+	free(t->prune_name);
 	free(t);
 }
 

@@ -134,4 +134,25 @@ void fake_task_clear_devices(assay_task *task);
 /* describe_wait's answer at fake_acquire()'s last "not now", or NULL. */
 const char *fake_task_wait_text(const assay_task *task);
 
+/* -- trials (ABI 3.2) ------------------------------------------------------- */
+
+/* task_dir() of a trial (NULL for other kinds, as the host's), made by
+ * the test; set before fake_task_run(): like the host, the fake makes
+ * dir/metrics.jsonl empty and sets $ASSAY_TRIAL_DIR and $ASSAY_METRICS. */
+void fake_task_set_dir(assay_task *task, const char *dir);
+/* Cancels the task as its sweep's pruner does: task_pruned() true. */
+void fake_host_prune(assay_task *task);
+/* Prunes the task from inside report_step(), on the plugin's thread, when
+ * it reports `name` at `step` or later. */
+void fake_task_prune_at(assay_task *task, const char *name, int64_t step);
+bool fake_task_pruned_flag(const assay_task *task);
+/* report_step() calls of a trial, in order (other kinds record none). */
+typedef struct fake_step {
+	const char *name;
+	double value;
+	int64_t step;
+} fake_step;
+size_t fake_task_step_count(const assay_task *task);
+const fake_step *fake_task_step(const assay_task *task, size_t i);
+
 #endif /* FAKE_HOST_H */
