@@ -5,6 +5,7 @@
 #endif
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -368,11 +369,15 @@ static int h_child_watch(pid_t pid, assay_child_cb cb, void *arg)
 	return r ? reactor_child_watch(r, pid, cb, arg) : ASSAY_ESTATE;
 }
 
-/* ABI 3.2: placeholders until the trials work lands (task.c's). */
+/* A trial's intermediate value, to the run (which publishes it to the
+ * trial tracker); other kinds report nothing. */
 static int h_report_step(assay_task *t, const char *name, double value, int64_t step)
 {
-	(void)t, (void)name, (void)value, (void)step;
-	return 0;
+	if (!t || !name || !*name || isnan(value) || step < 0)
+		return ASSAY_EINVAL;
+	if (!t->node || t->node->kind != ASSAY_KIND_TRIAL || !t->report_step)
+		return 0;
+	return t->report_step(t->spawn_ctx, t, name, value, step);
 }
 
 static const char *h_task_dir(const assay_task *t)
@@ -383,8 +388,7 @@ static const char *h_task_dir(const assay_task *t)
 
 static bool h_task_pruned(const assay_task *t)
 {
-	(void)t;
-	return false;
+	return atomic_load(&((assay_task *)t)->pruned);
 }
 
 static const assay_host host = {

@@ -157,8 +157,12 @@ static void attempt_end(run_exec *e, assay_task *t)
 
 	exec_leave(e);
 	attempt_take_result(e, t);
-	/* The same command would report the same: no retry. */
-	if (sweep && sweep->objective && attempt_objective_missing(r, e->res, sweep->objective))
+	/* Pruned, it is neither retried nor judged on its objective; else
+	 * the same command would report the same: no retry either. */
+	if (sweep && sweep_attempt_pruned(r, e->launch->index, e->res))
+		no_retry = true;
+	else if (sweep && sweep->objective &&
+		 attempt_objective_missing(r, e->res, sweep->objective))
 		no_retry = true;
 	if (r->events & RUN_EVENT_ATTEMPT)
 		events_publish(r, RUN_EVENT_ATTEMPT, e->launch->index, exec_item_index(e), t->attempt,

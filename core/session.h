@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "best.h"
+#include "sweep.h"
 #include "diag.h"
 #include "graph.h"
 #include "plan.h"
@@ -46,7 +46,7 @@ typedef struct session {
 	reactor *re;               /* from the first run to session_release() */
 	signal_watch sig;
 	run *run;
-	best *best;                /* when a sweep has an objective */
+	sweeps *sweeps;            /* the trial tracker, when the plan has sweeps */
 	progress *progress;        /* on a terminal */
 	plan loader;               /* the plan the plugins were loaded from, kept
 				    * by session_release_plan() until they unload */
