@@ -155,7 +155,6 @@ static void attempt_end(run_exec *e, assay_task *t)
 	const plan_sweep *sweep = pn->kind == ASSAY_KIND_TRIAL ? plan_sweep_of(r->p, pn) : NULL;
 	bool no_retry = t->no_retry;
 
-	exec_leave(e);
 	attempt_take_result(e, t);
 	/* Pruned, it is neither retried nor judged on its objective; else
 	 * the same command would report the same: no retry either. */
@@ -167,6 +166,10 @@ static void attempt_end(run_exec *e, assay_task *t)
 	if (r->events & RUN_EVENT_ATTEMPT)
 		events_publish(r, RUN_EVENT_ATTEMPT, e->launch->index, exec_item_index(e), t->attempt,
 			       t->end_ns, e->res);
+	/* The slots go back once the subscribers have seen the attempt: a
+	 * trial that reaches its sweep's target closes the sweep before
+	 * the next trial can take its place. */
+	exec_leave(e);
 	if (status_failed(e->res->status) && t->attempt <= pn->retries && !no_retry &&
 	    !atomic_load(&r->stopping)) {
 		attempt_retry(e, t);

@@ -175,6 +175,9 @@ bool sweep_admits(run_exec *e)
 	} else {
 		return true;
 	}
+	/* launch_start() said it ran; it never started. */
+	if (e->res->attempts == 0)
+		e->res->ran = false;
 	exec_final(e);
 	return false;
 }

@@ -332,6 +332,18 @@ static void sweep_final(sweeps *t, const plan_sweep *ps, sweep_state *st, size_t
 	}
 }
 
+/* Whether an attempt is its trial's last: it succeeded, or failed with
+ * no retry left, or was pruned.  (A plugin's no_retry is not seen here:
+ * that trial is counted at FINAL.)  Its result is the run's then, final
+ * and valid until run_free(). */
+static bool sweep_last_attempt(const plan_node *pn, const run_event *ev)
+{
+	const run_result *res = ev->res;
+
+	return res->pruned || res->status == ASSAY_OK || res->status == ASSAY_WARNING ||
+	       ev->attempt > pn->retries;
+}
+
 void sweeps_event(const run_event *ev, void *arg)
 {
 	sweeps *t = arg;
@@ -352,6 +364,13 @@ void sweeps_event(const run_event *ev, void *arg)
 		break;
 	case RUN_EVENT_METRIC:
 		sweep_metric(ps, st, k, ev, &todo);
+		break;
+	case RUN_EVENT_ATTEMPT:
+		/* The last attempt, seen before its slot goes to the next
+		 * trial: the target and the failures close the sweep in
+		 * time.  One that may be retried waits for FINAL. */
+		if (sweep_last_attempt(pn, ev))
+			sweep_final(t, ps, st, k, ev->node, ev->res, &todo);
 		break;
 	case RUN_EVENT_FINAL:
 		sweep_final(t, ps, st, k, ev->node, ev->res, &todo);
@@ -382,7 +401,7 @@ static void sweeps_run_close(void *arg, size_t sweep, const char *reason)
 int sweeps_subscribe(sweeps *t, run *r)
 {
 	t->act = (sweep_actions){ sweeps_run_prune, sweeps_run_close, r };
-	return run_subscribe(r, RUN_EVENT_START | RUN_EVENT_METRIC | RUN_EVENT_FINAL,
+	return run_subscribe(r, RUN_EVENT_START | RUN_EVENT_METRIC | RUN_EVENT_ATTEMPT | RUN_EVENT_FINAL,
 			     sweeps_event, t);
 }
 
