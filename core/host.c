@@ -125,6 +125,18 @@ static const char *h_node_param(const assay_node *n, const char *name)
 	return plan_node_param((const plan_node *)n, name);
 }
 
+/* {best.NAME} in a node after one sweep: a parameter of its trials,
+ * trial_dir, or else a metric (known once the sweep has run: a metric
+ * the best did not report makes the node UNKNOWN then). */
+static const char *h_best_check(const plan_node *n, const char *name)
+{
+	const char *v;
+
+	if (!n->after_trial)
+		return NULL;
+	return (v = plan_node_param(n->after_trial, name)) ? v : "";
+}
+
 /* What a placeholder may name in node n: its parameters, and {item} in
  * a validation (any non-NULL answer: the item is not known yet). */
 static const char *h_node_lookup(const char *name, void *arg)
@@ -133,6 +145,8 @@ static const char *h_node_lookup(const char *name, void *arg)
 
 	if (strcmp(name, "item") == 0)
 		return n->kind == ASSAY_KIND_VALIDATION ? "" : NULL;
+	if (strncmp(name, "best.", 5) == 0)
+		return h_best_check(n, name + 5);
 	return plan_node_param(n, name);
 }
 
@@ -187,6 +201,8 @@ static const char *h_task_lookup(const char *name, void *arg)
 {
 	const assay_task *t = arg;
 
+	if (strncmp(name, "best.", 5) == 0)
+		return t->best_lookup ? t->best_lookup(t->spawn_ctx, t, name + 5) : NULL;
 	return strcmp(name, "item") == 0 ? t->item : plan_node_param(t->node, name);
 }
 

@@ -71,6 +71,7 @@ static void task_make(void *obj, void *arg)
 	t->spawn = run_spawn;
 	t->spawn_ctx = r;
 	t->report_step = sweep_report_step;
+	t->best_lookup = sweep_best_lookup;
 	t->secrets = (const char *const *)r->p->values.secrets;
 	t->n_secrets = r->p->values.n_secrets;
 	t->verbosity = r->o.verbosity;

@@ -267,6 +267,8 @@ bool sweep_attempt_pruned(run *r, size_t v, run_result *res);
 char *sweep_skip_reason(run *r, size_t v, assay_status *cause);
 int sweep_pred(run *r, size_t s, size_t k, size_t *span, char **why, assay_status *cause);
 int sweep_report_step(void *ctx, assay_task *t, const char *name, double value, int64_t step);
+const char *sweep_best_lookup(void *ctx, const assay_task *t, const char *name);
+char *sweep_best_missing(run *r, size_t v);
 
 /* run_resq.c */
 resq *resq_for(run *r, const assay_resource_type *type);

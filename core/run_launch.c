@@ -120,6 +120,11 @@ static run_launch *launch_start(run *r, size_t v)
 		return NULL;
 	}
 	res->ran = true;
+	/* After a sweep: a {best.NAME} the best trial lacks, named. */
+	if (pn->after_sweep != PLAN_NONE && (res->message = sweep_best_missing(r, v))) {
+		res->status = ASSAY_UNKNOWN;
+		return NULL;
+	}
 	if (pn->kind == ASSAY_KIND_VALIDATION && pn->n_items == 0) {
 		res->status = ASSAY_OK;
 		res->message = strdup("no items");

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "run_int.h"
+#include "value.h"
 
 struct sweep_mark {
 	int64_t step;
@@ -251,4 +252,84 @@ int sweep_pred(run *r, size_t s, size_t k, size_t *span, char **why, assay_statu
 	*cause = worst == ASSAY_OK ? ASSAY_UNKNOWN : worst;
 	*why = strdup(*buf ? buf : "the sweep did not succeed");
 	return 1;
+}
+
+/* --- {best.NAME} ------------------------------------------------------------ */
+
+/* The task's hook (task.h): the value from the tracker, for a node after
+ * one sweep; it runs after every trial of it is final. */
+const char *sweep_best_lookup(void *ctx, const assay_task *t, const char *name)
+{
+	run *r = ctx;
+	const plan_node *pn = t->node;
+
+	if (!pn || pn->after_sweep == PLAN_NONE || !r->o.sweep_best)
+		return NULL;
+	return r->o.sweep_best(r->o.sweep_arg, pn->after_sweep, name);
+}
+
+/* The first {best.NAME} in s whose value the tracker lacks, copied to
+ * name; false when there is none. */
+static bool sweep_best_unknown(run *r, uint32_t sweep, const char *s, char *name, size_t size)
+{
+	while ((s = strstr(s, "{best."))) {
+		size_t n = 0;
+
+		s += 6;
+		while ((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
+		       (s[n] >= '0' && s[n] <= '9') || s[n] == '_')
+			n++;
+		if (n == 0 || n >= size || (s[n] != '}' && strncmp(s + n, ":raw}", 5) != 0))
+			continue;
+		memcpy(name, s, n);
+		name[n] = '\0';
+		if (!r->o.sweep_best(r->o.sweep_arg, sweep, name))
+			return true;
+	}
+	return false;
+}
+
+/* The strings of v, at any depth, for sweep_best_unknown(). */
+static bool sweep_value_unknown(run *r, uint32_t sweep, const assay_value *v, char *name,
+				size_t size, int depth)
+{
+	size_t i, n;
+
+	if (!v || depth > 32)
+		return false;
+	switch (value_type(v)) {
+	case ASSAY_VALUE_STRING:
+		return sweep_best_unknown(r, sweep, value_string(v), name, size);
+	case ASSAY_VALUE_ARRAY:
+	case ASSAY_VALUE_TABLE:
+		for (i = 0, n = value_len(v); i < n; i++)
+			if (sweep_value_unknown(r, sweep, value_at(v, i, NULL), name, size, depth + 1))
+				return true;
+		return false;
+	default:
+		return false;
+	}
+}
+
+/* Node v, after one sweep, is about to launch: a {best.NAME} in its
+ * table that the best trial lacks (a metric it did not report; no best
+ * at all, when v runs anyway) makes it UNKNOWN with this message, rather
+ * than a plugin's "cannot expand"; NULL when there is none. */
+char *sweep_best_missing(run *r, size_t v)
+{
+	const plan_node *pn = &r->p->nodes[v];
+	const plan_sweep *ps;
+	char name[128], why[256], *msg;
+	int rc;
+
+	if (pn->after_sweep == PLAN_NONE || !r->o.sweep_best || !r->o.sweep_ok ||
+	    !sweep_value_unknown(r, pn->after_sweep, pn->table, name, sizeof name, 0))
+		return NULL;
+	ps = &r->p->sweeps[pn->after_sweep];
+	if (!r->o.sweep_ok(r->o.sweep_arg, pn->after_sweep, why, sizeof why))
+		rc = asprintf(&msg, "{best.%s}: %s", name, why);
+	else
+		rc = asprintf(&msg, "{best.%s}: the best trial of sweep `%s` reported no `%s`", name,
+			      ps->id, name);
+	return rc < 0 ? NULL : msg;
 }

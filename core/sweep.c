@@ -36,6 +36,13 @@ typedef struct point_state {
 	bool out;                 /* a repeat was pruned: never the best */
 } point_state;
 
+/* A {best.METRIC}'s text, made once and kept with the tracker. */
+typedef struct best_text {
+	struct best_text *next;
+	char *text;
+	char name[];
+} best_text;
+
 typedef struct sweep_state {
 	trial_state *trials;      /* one per trial of the sweep */
 	point_state *points;      /* one per point */
@@ -48,6 +55,7 @@ typedef struct sweep_state {
 	size_t n_timed;
 	uint32_t best_point;      /* PLAN_NONE: none */
 	char *stopped;
+	best_text *texts;
 } sweep_state;
 
 struct sweeps {
@@ -131,6 +139,13 @@ void sweeps_free(sweeps *t)
 		if (t->s[i].pruning)
 			prune_release(&t->s[i].prune);
 		free(t->s[i].stopped);
+		while (t->s[i].texts) {
+			best_text *next = t->s[i].texts->next;
+
+			free(t->s[i].texts->text);
+			free(t->s[i].texts);
+			t->s[i].texts = next;
+		}
 	}
 	free(t->s);
 	pthread_mutex_destroy(&t->lock);
@@ -452,6 +467,7 @@ bool sweeps_ok(void *arg, size_t sweep, char *why, size_t size)
 void sweeps_judge(sweeps *t, run_options *o)
 {
 	o->sweep_ok = sweeps_ok;
+	o->sweep_best = sweeps_best_text;
 	o->sweep_arg = t;
 }
 
@@ -540,6 +556,57 @@ size_t sweeps_running(sweeps *t, size_t sweep, sweep_running *out, size_t max)
 	memcpy(out, all, n * sizeof *out);
 	free(all);
 	return n;
+}
+
+/* The shortest text that reads back as v. */
+static void best_format(double v, char *buf, size_t size)
+{
+	int prec;
+
+	for (prec = 15; prec <= 17; prec++) {
+		snprintf(buf, size, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			return;
+	}
+}
+
+const char *sweeps_best_text(void *arg, size_t sweep, const char *name)
+{
+	sweeps *t = arg;
+	sweep_state *st = &t->s[sweep];
+	const plan_node *bn;
+	const char *v = NULL;
+	best_text *bt;
+	uint32_t node = sweeps_best(t, sweep);
+	char buf[64];
+	double m;
+
+	if (node == PLAN_NONE)
+		return NULL;
+	bn = &t->p->nodes[node];
+	if (strcmp(name, "trial_dir") == 0) {
+		pthread_mutex_lock(&t->lock);
+		v = st->trials[node - t->p->sweeps[sweep].first].res->trial_dir;
+		pthread_mutex_unlock(&t->lock);
+		return v;
+	}
+	if ((v = plan_node_param(bn, name)))
+		return v;
+	if (!sweeps_best_metric(t, sweep, name, &m))
+		return NULL;
+	best_format(m, buf, sizeof buf);
+	pthread_mutex_lock(&t->lock);
+	for (bt = st->texts; bt && strcmp(bt->name, name) != 0; bt = bt->next)
+		;
+	if (!bt && (bt = malloc(sizeof *bt + strlen(name) + 1))) {
+		strcpy(bt->name, name);
+		bt->text = strdup(buf);
+		bt->next = st->texts;
+		st->texts = bt;
+	}
+	v = bt ? bt->text : NULL;
+	pthread_mutex_unlock(&t->lock);
+	return v;
 }
 
 /* The mean of metric over the best point's repeats that count (ended OK

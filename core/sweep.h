@@ -88,4 +88,11 @@ bool sweeps_ok(void *arg, size_t sweep, char *why, size_t size);
  * point's repeats' params: the node, or PLAN_NONE. */
 uint32_t sweeps_best(sweeps *t, size_t sweep);
 
+/* {best.NAME} of sweep s (run_options.sweep_best; arg the tracker): a
+ * parameter of the best trial, trial_dir, or the mean of a metric over
+ * the best point's repeats (the shortest text that reads back as it);
+ * NULL when there is no best or it lacks NAME.  Valid until
+ * sweeps_free(). */
+const char *sweeps_best_text(void *arg, size_t sweep, const char *name);
+
 #endif /* ASSAY_SWEEP_H */

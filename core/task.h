@@ -18,6 +18,8 @@ typedef int (*task_spawn_fn)(void *ctx, void (*fn)(void *arg), void *arg);
 /* report_step's way to the run (spawn_ctx is ctx): a trial's value. */
 typedef int (*task_step_fn)(void *ctx, assay_task *task, const char *name, double value,
 			    int64_t step);
+/* {best.NAME}'s value for the task (spawn_ctx is ctx), or NULL. */
+typedef const char *(*task_best_fn)(void *ctx, const assay_task *task, const char *name);
 
 enum task_phase { TASK_READY, TASK_PENDING, TASK_DONE };
 
@@ -29,6 +31,7 @@ struct assay_task {
 	task_spawn_fn spawn;        /* how sub-tasks reach the pool */
 	void *spawn_ctx;
 	task_step_fn report_step;   /* NULL: intermediate values go nowhere */
+	task_best_fn best_lookup;   /* NULL: {best.NAME} is unknown */
 	const char *const *secrets; /* scrubbed from messages and logs */
 	size_t n_secrets;
 	int verbosity;              /* highest ASSAY_LOG_* level printed */

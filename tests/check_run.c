@@ -1650,6 +1650,31 @@ START_TEST(test_prune_a_waiting_trial)
 }
 END_TEST
 
+/* {best.PARAM} and {best.METRIC} in a node after the sweep, expanded
+ * from the tracker (the probe reads its metrics through expand()); a
+ * metric the best did not report makes the node UNKNOWN, naming it. */
+START_TEST(test_best_placeholders)
+{
+	fixture f;
+	const run_result *r;
+
+	ck_assert_uint_eq(load(&f, SWEEP("[check.final]\ntype = \"probe\"\nafter = [\"s\"]\n"
+					 "metrics = { bx = \"{best.x}\", bacc = \"{best.acc}\" }\n"
+					 "[check.typo]\ntype = \"probe\"\nafter = \"s\"\n"
+					 "message = \"{best.loss}\"\n")), 0);
+	ck_assert_uint_eq(f.s.p.nodes[node(&f, "final")].after_sweep, 0);
+	go_sweeps(&f, 4, 1, NULL);
+	r = &f.res[node(&f, "final")];
+	ck_assert_int_eq(r->status, ASSAY_OK);
+	ck_assert_double_eq(metric(r, "bx"), 9);
+	ck_assert_double_eq(metric(r, "bacc"), 0.9);
+	r = &f.res[node(&f, "typo")];
+	ck_assert_int_eq(r->status, ASSAY_UNKNOWN);
+	ck_assert_str_eq(r->message, "{best.loss}: the best trial of sweep `s` reported no `loss`");
+	finish(&f);
+}
+END_TEST
+
 static Suite *run_suite(void)
 {
 	Suite *s = suite_create("run");
@@ -1698,6 +1723,7 @@ static Suite *run_suite(void)
 	tcase_add_test(tc, test_max_failures_closes_the_sweep);
 	tcase_add_test(tc, test_node_after_a_sweep);
 	tcase_add_test(tc, test_prune_a_waiting_trial);
+	tcase_add_test(tc, test_best_placeholders);
 	suite_add_tcase(s, tc);
 	return s;
 }

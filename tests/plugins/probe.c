@@ -99,8 +99,14 @@ static int probe_prepare(assay_node *node, const assay_value *opts, void *data, 
 	p->fail_items = host->value_get(opts, "fail_items");
 	if ((v = host->value_get(opts, "permanent")))
 		host->value_bool(v, &p->permanent);
-	if ((v = host->value_get(opts, "message")))
+	/* Checked as a template, to test the host's placeholders. */
+	if ((v = host->value_get(opts, "message"))) {
 		p->message = host->value_string(v);
+		if (host->check_template(node, v, "message") < 0) {
+			free(p);
+			return ASSAY_EINVAL;
+		}
+	}
 	if ((v = host->value_get(opts, "details")))
 		p->details = host->value_string(v);
 	p->metrics = host->value_get(opts, "metrics");
