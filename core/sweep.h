@@ -63,7 +63,8 @@ size_t sweeps_running(sweeps *t, size_t sweep, sweep_running *out, size_t max);
 
 /* The best trial's final value of metric (the mean over the best point's
  * repeats that reported it), for {best.METRIC}: false when there is no
- * best or it did not report the metric.  After the sweep is final. */
+ * best or it did not report the metric.  After the sweep is final, and
+ * before run_free() (it reads the run's results). */
 bool sweeps_best_metric(sweeps *t, size_t sweep, const char *metric, double *out);
 
 void sweeps_free(sweeps *t);
