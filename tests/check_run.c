@@ -7,6 +7,7 @@
 #endif
 
 #include <check.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -1675,6 +1676,48 @@ START_TEST(test_best_placeholders)
 }
 END_TEST
 
+static int count_step(void *ctx, assay_task *t, const char *name, double value, int64_t step)
+{
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/* The host table's report_step: what it refuses, that it reaches the run
+ * for trials only; task_prune() only for the execution it names. */
+START_TEST(test_report_step_host)
+{
+	const assay_host *h = host_table();
+	plan_node trial = { .kind = ASSAY_KIND_TRIAL }, other = { .kind = ASSAY_KIND_CHECK };
+	assay_task t;
+	int calls = 0;
+
+	memset(&t, 0, sizeof t);
+	task_create(&t);
+	t.report_step = count_step;
+	t.spawn_ctx = &calls;
+	t.node = &other;
+	ck_assert_int_eq(h->report_step(&t, "acc", 1, 0), 0);
+	ck_assert_int_eq(calls, 0);
+	t.node = &trial;
+	ck_assert_int_eq(h->report_step(&t, "acc", NAN, 0), ASSAY_EINVAL);
+	ck_assert_int_eq(h->report_step(&t, "acc", 1, -1), ASSAY_EINVAL);
+	ck_assert_int_eq(h->report_step(&t, NULL, 1, 0), ASSAY_EINVAL);
+	ck_assert_int_eq(h->report_step(&t, "", 1, 0), ASSAY_EINVAL);
+	ck_assert_int_eq(calls, 0);
+	ck_assert_int_eq(h->report_step(&t, "acc", INFINITY, 3), 0);
+	ck_assert_int_eq(calls, 1);
+	task_begin(&t, &trial, NULL, 0, &calls);
+	task_prune(&t, &other, &calls); /* another node's: left alone */
+	task_prune(&t, &trial, NULL);   /* another execution's */
+	ck_assert(!h->task_pruned(&t) && !atomic_load(&t.cancelled));
+	task_prune(&t, &trial, &calls);
+	ck_assert(h->task_pruned(&t) && atomic_load(&t.cancelled));
+	task_begin(&t, &trial, NULL, 0, &calls); /* the next execution starts clean */
+	ck_assert(!h->task_pruned(&t));
+	task_destroy(&t);
+}
+END_TEST
+
 static Suite *run_suite(void)
 {
 	Suite *s = suite_create("run");
@@ -1724,6 +1767,7 @@ static Suite *run_suite(void)
 	tcase_add_test(tc, test_node_after_a_sweep);
 	tcase_add_test(tc, test_prune_a_waiting_trial);
 	tcase_add_test(tc, test_best_placeholders);
+	tcase_add_test(tc, test_report_step_host);
 	suite_add_tcase(s, tc);
 	return s;
 }
