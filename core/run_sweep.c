@@ -328,6 +328,9 @@ char *sweep_best_missing(run *r, size_t v)
 	ps = &r->p->sweeps[pn->after_sweep];
 	if (!r->o.sweep_ok(r->o.sweep_arg, pn->after_sweep, why, sizeof why))
 		rc = asprintf(&msg, "{best.%s}: %s", name, why);
+	else if (strcmp(name, "trial_dir") == 0)
+		rc = asprintf(&msg, "{best.trial_dir}: the best trial of sweep `%s` has no directory",
+			      ps->id);
 	else
 		rc = asprintf(&msg, "{best.%s}: the best trial of sweep `%s` reported no `%s`", name,
 			      ps->id, name);
