@@ -11,6 +11,7 @@
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "prune.h"
@@ -264,6 +265,90 @@ START_TEST(test_no_rule_and_bounds)
 }
 END_TEST
 
+/* Replay one trial's line of optuna.txt ("T step:value ... = 0010") on
+ * table t as trial i; false, with what differed in msg, on a mismatch. */
+static bool replay_trial(prune_table *t, size_t i, char *line, char *msg, size_t size)
+{
+	char *expect = strstr(line, " = "), *tok, *save = NULL;
+	size_t k = 0;
+	bool pruned = false;
+
+	ck_assert_ptr_nonnull(expect);
+	*expect = '\0';
+	expect += 3;
+	expect[strcspn(expect, "\n")] = '\0';
+	for (tok = strtok_r(line + 2, " ", &save); tok && !pruned; tok = strtok_r(NULL, " ", &save), k++) {
+		char *colon = strchr(tok, ':');
+		prune_why why;
+
+		ck_assert_ptr_nonnull(colon);
+		ck_assert_int_eq(prune_report(t, i, strtoll(tok, NULL, 10), strtod(colon + 1, NULL)), 0);
+		pruned = prune_decide(t, i, &why);
+		if (!expect[k] || (expect[k] == '1') != pruned) {
+			snprintf(msg, size, "trial %zu, report %zu (%s): assay %s, Optuna %c", i, k, tok,
+				 pruned ? "prunes" : "keeps", expect[k] ? expect[k] : '-');
+			return false;
+		}
+	}
+	if (expect[k]) {
+		snprintf(msg, size, "trial %zu: Optuna judged more reports", i);
+		return false;
+	}
+	if (!pruned)
+		prune_complete(t, i);
+	return true;
+}
+
+/* 120 random studies (tests/data/prune/gen.py): curves rising and
+ * falling, steps reported again, back, or skipped ahead, two digits or
+ * seventeen, each rule and direction; every decision Optuna made. */
+START_TEST(test_random_studies_against_optuna)
+{
+	const char *top = getenv("top_srcdir");
+	char path[4096], line[8192], msg[256] = "";
+	prune_table t;
+	bool open = false;
+	size_t trial = 0, studies = 0, trials = 0;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/tests/data/prune/optuna.txt", top ? top : ".");
+	ck_assert_msg((f = fopen(path, "r")) != NULL, "cannot open %s", path);
+	while (fgets(line, sizeof line, f)) {
+		char rule[16];
+		int max, warmup, startup, minres, rf;
+
+		if (line[0] == 'S') {
+			prune_settings set;
+
+			ck_assert_int_eq(sscanf(line, "S %15s %d %d %d %d %d", rule, &max, &warmup,
+						&startup, &minres, &rf), 6);
+			set = (prune_settings){ .rule = strcmp(rule, "median") == 0 ? PRUNE_MEDIAN
+							: PRUNE_ASHA,
+						.maximise = max, .warmup_steps = (unsigned)warmup,
+						.startup_trials = (unsigned)startup,
+						.min_resource = minres,
+						.reduction_factor = (unsigned)rf };
+			if (open)
+				prune_release(&t);
+			ck_assert_int_eq(prune_init(&t, &set, 16), 0);
+			open = true;
+			trial = 0;
+			studies++;
+		} else if (line[0] == 'T') {
+			ck_assert(open && trial < 16);
+			ck_assert_msg(replay_trial(&t, trial++, line, msg, sizeof msg),
+				      "study %zu: %s", studies, msg);
+			trials++;
+		}
+	}
+	fclose(f);
+	if (open)
+		prune_release(&t);
+	ck_assert_uint_eq(studies, 120);
+	ck_assert_uint_gt(trials, 600);
+}
+END_TEST
+
 static Suite *prune_suite(void)
 {
 	Suite *s = suite_create("prune");
@@ -279,6 +364,7 @@ static Suite *prune_suite(void)
 	tcase_add_test(tc, test_asha_minimise);
 	tcase_add_test(tc, test_asha_jump);
 	tcase_add_test(tc, test_no_rule_and_bounds);
+	tcase_add_test(tc, test_random_studies_against_optuna);
 	suite_add_tcase(s, tc);
 	return s;
 }
