@@ -1676,6 +1676,30 @@ START_TEST(test_best_placeholders)
 }
 END_TEST
 
+/* A sweep with max_parallel = 1 runs its trials in declaration order,
+ * however many workers launch the roots: a pruning rule's decisions
+ * depend on that order. */
+START_TEST(test_limited_sweep_runs_in_order)
+{
+	fixture f;
+	size_t i;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[trial.a]\ntype = \"probe\"\nmatrix = { x = [1, 2, 3, 4, 5] }\n"
+			       "[trial.s]\ntype = \"probe\"\nsleep = \"1ms\"\nmax_parallel = 1\n"
+			       "matrix = { x = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13] }\n"
+			       "[trial.b]\ntype = \"probe\"\nmatrix = { x = [1, 2, 3, 4, 5] }\n"), 0);
+	go(&f, 64, 4, false, NULL);
+	for (i = 1; i < 14; i++) {
+		size_t prev = f.s.p.sweeps[1].first + i - 1, cur = prev + 1;
+
+		ck_assert_msg(metric(&f.res[prev], "seq") < metric(&f.res[cur], "seq"),
+			      "%s started after %s", f.s.p.nodes[prev].id, f.s.p.nodes[cur].id);
+	}
+	finish(&f);
+}
+END_TEST
+
 static int count_step(void *ctx, assay_task *t, const char *name, double value, int64_t step)
 {
 	(*(int *)ctx)++;
@@ -1768,6 +1792,7 @@ static Suite *run_suite(void)
 	tcase_add_test(tc, test_prune_a_waiting_trial);
 	tcase_add_test(tc, test_best_placeholders);
 	tcase_add_test(tc, test_report_step_host);
+	tcase_add_loop_test(tc, test_limited_sweep_runs_in_order, 0, 5);
 	suite_add_tcase(s, tc);
 	return s;
 }
