@@ -5,6 +5,7 @@
 #endif
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -127,8 +128,7 @@ static const char *h_node_param(const assay_node *n, const char *name)
 /* The placeholders a trial has besides its parameters (which come first:
  * a sweep axis named `seed` is what {seed} gives): {trial_dir}, {seed}.  With
  * no task (a node being checked), any non-NULL answer says it exists.
- * NULL for another name or kind.  {best.*} of a node after a sweep
- * belongs here too. */
+ * NULL for another name or kind. */
 static const char *h_trial_lookup(const plan_node *n, const assay_task *t, const char *name)
 {
 	if (n->kind != ASSAY_KIND_TRIAL)
@@ -140,9 +140,21 @@ static const char *h_trial_lookup(const plan_node *n, const assay_task *t, const
 	return NULL;
 }
 
-/* What a placeholder may name in node n: its parameters, {item} in a
- * validation, and h_trial_lookup()'s (any non-NULL answer: the value is
- * not known yet). */
+/* {best.NAME} in a node after one sweep: a parameter of its trials,
+ * trial_dir, or else a metric (known once the sweep has run: a metric
+ * the best did not report makes the node UNKNOWN then). */
+static const char *h_best_check(const plan_node *n, const char *name)
+{
+	const char *v;
+
+	if (!n->after_trial)
+		return NULL;
+	return (v = plan_node_param(n->after_trial, name)) ? v : "";
+}
+
+/* What a placeholder may name in node n: {best.NAME} after a sweep, its
+ * parameters, {item} in a validation, and h_trial_lookup()'s (any
+ * non-NULL answer: the value is not known yet). */
 static const char *h_node_lookup(const char *name, void *arg)
 {
 	const plan_node *n = arg;
@@ -150,6 +162,8 @@ static const char *h_node_lookup(const char *name, void *arg)
 
 	if (strcmp(name, "item") == 0)
 		return n->kind == ASSAY_KIND_VALIDATION ? "" : NULL;
+	if (strncmp(name, "best.", 5) == 0)
+		return h_best_check(n, name + 5);
 	if ((v = plan_node_param(n, name)))
 		return v;
 	return h_trial_lookup(n, NULL, name);
@@ -207,6 +221,8 @@ static const char *h_task_lookup(const char *name, void *arg)
 	const assay_task *t = arg;
 	const char *v;
 
+	if (strncmp(name, "best.", 5) == 0)
+		return t->best_lookup ? t->best_lookup(t->spawn_ctx, t, name + 5) : NULL;
 	if (strcmp(name, "item") == 0)
 		return t->item;
 	if ((v = plan_node_param(t->node, name)))
@@ -393,11 +409,15 @@ static int h_child_watch(pid_t pid, assay_child_cb cb, void *arg)
 	return r ? reactor_child_watch(r, pid, cb, arg) : ASSAY_ESTATE;
 }
 
-/* ABI 3.2: placeholders until the trials work lands (task.c's). */
+/* A trial's intermediate value, to the run (which publishes it to the
+ * trial tracker); other kinds report nothing. */
 static int h_report_step(assay_task *t, const char *name, double value, int64_t step)
 {
-	(void)t, (void)name, (void)value, (void)step;
-	return 0;
+	if (!t || !name || !*name || isnan(value) || step < 0)
+		return ASSAY_EINVAL;
+	if (!t->node || t->node->kind != ASSAY_KIND_TRIAL || !t->report_step)
+		return 0;
+	return t->report_step(t->spawn_ctx, t, name, value, step);
 }
 
 static const char *h_task_dir(const assay_task *t)
@@ -407,8 +427,7 @@ static const char *h_task_dir(const assay_task *t)
 
 static bool h_task_pruned(const assay_task *t)
 {
-	(void)t;
-	return false;
+	return atomic_load(&((assay_task *)t)->pruned);
 }
 
 static const assay_host host = {

@@ -296,6 +296,43 @@ plan_span plan_span_of(const plan *p, uint32_t ref)
 
 /* The names in each node's `after`, found once.  A matrix's trials share
  * one table, so they share its refs too. */
+/* The sweep of ref when ref names a whole sweep: its name, or the one
+ * trial of a sweep of one; else PLAN_NONE. */
+static uint32_t after_sweep_of(const plan *p, uint32_t ref)
+{
+	if (ref == PLAN_NONE)
+		return PLAN_NONE;
+	if (ref < p->n_nodes) {
+		uint32_t s = p->nodes[ref].sweep;
+
+		return s != PLAN_NONE && p->sweeps[s].n_trials == 1 ? s : PLAN_NONE;
+	}
+	if (ref - p->n_nodes < p->n_groups)
+		return PLAN_NONE;
+	return ref - (uint32_t)p->n_nodes - (uint32_t)p->n_groups;
+}
+
+/* n's one sweep (plan_node.after_sweep), from its refs. */
+static void index_after_sweep(plan *p, plan_node *n)
+{
+	uint32_t found = PLAN_NONE;
+	size_t j;
+
+	for (j = 0; j < n->n_after; j++) {
+		uint32_t s = after_sweep_of(p, n->after_refs[j]);
+
+		if (s == PLAN_NONE || s == found)
+			continue;
+		if (found != PLAN_NONE) {
+			found = PLAN_NONE; /* several: {best.*} would be ambiguous */
+			break;
+		}
+		found = s;
+	}
+	n->after_sweep = found;
+	n->after_trial = found == PLAN_NONE ? NULL : &p->nodes[p->sweeps[found].first];
+}
+
 static int index_after(plan *p)
 {
 	size_t i, j;
@@ -305,11 +342,14 @@ static int index_after(plan *p)
 		bool one;
 		uint32_t *refs;
 
+		n->after_sweep = PLAN_NONE;
+		n->after_trial = NULL;
 		if (!n->after)
 			continue;
 		if (i > 0 && p->nodes[i - 1].after == n->after) {
 			n->after_refs = p->nodes[i - 1].after_refs;
 			n->n_after = p->nodes[i - 1].n_after;
+			index_after_sweep(p, n);
 			continue;
 		}
 		one = value_type(n->after) == ASSAY_VALUE_STRING;
@@ -319,6 +359,7 @@ static int index_after(plan *p)
 		for (j = 0; j < n->n_after; j++)
 			refs[j] = plan_find(p, value_string(one ? n->after : value_at(n->after, j, NULL)));
 		n->after_refs = refs;
+		index_after_sweep(p, n);
 	}
 	return 0;
 }

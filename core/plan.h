@@ -51,6 +51,11 @@ typedef struct plan_node {
 	const assay_value *after;        /* array of ids or group names, or NULL */
 	const uint32_t *after_refs;      /* each name of after as plan_find() finds it */
 	size_t n_after;
+	/* The one sweep `after` follows whole (its name, or a trial of its
+	 * own), whose best trial {best.NAME} names; PLAN_NONE when it names
+	 * none or several.  after_trial: its first trial, for its params. */
+	uint32_t after_sweep;
+	const struct plan_node *after_trial;
 	const char *skip;                /* `skip`: the reason it never runs, or NULL */
 	int64_t retry_delay_ms;          /* base of the exponential backoff */
 	double estimate_s;               /* declared duration for the critical path; 0: none */

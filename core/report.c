@@ -172,12 +172,12 @@ static int attach_histories(builder *b, const run *r)
 }
 
 /* The best trial of each sweep, as the tracker ranked them. */
-static void mark_best(builder *b, best *tracker)
+static void mark_best(builder *b, sweeps *tracker)
 {
 	size_t s;
 
 	for (s = 0; tracker && s < b->p->n_sweeps; s++) {
-		uint32_t node = best_of(tracker, s, NULL);
+		uint32_t node = sweeps_best(tracker, s);
 
 		if (node != PLAN_NONE && b->at[node] != SIZE_MAX)
 			b->rep->results[b->at[node]].best = true;
@@ -210,7 +210,7 @@ static int allocate(builder *b, size_t *n_out, size_t *n_items_out)
 	return build_paths(b);
 }
 
-int report_build(report *rep, const plan *p, const graph *g, const run *r, best *tracker)
+int report_build(report *rep, const plan *p, const graph *g, const run *r, sweeps *tracker)
 {
 	builder b = { rep, p, run_results(r), NULL, NULL, 0 };
 	size_t i, n, n_items, k = 0, it;

@@ -8,6 +8,7 @@
 
 #include "assay/plugin.h"
 #include "best.h"
+#include "sweep.h"
 #include "graph.h"
 #include "plan.h"
 #include "run.h"
@@ -28,7 +29,7 @@ typedef struct report {
  * best trial of each sweep from b (NULL: none is marked), the critical
  * path from the run's own durations.  0 or ASSAY_ENOMEM; report_release()
  * always.  p and r must outlive the report. */
-int report_build(report *rep, const plan *p, const graph *g, const run *r, best *b);
+int report_build(report *rep, const plan *p, const graph *g, const run *r, sweeps *b);
 void report_release(report *rep);
 
 /* Write with `rep` to path ("-" is stdout).  Symbolic links are followed

@@ -38,7 +38,7 @@ static void spawned_job(pool_job *job)
 	fn(arg);
 }
 
-static int run_spawn(void *ctx, void (*fn)(void *), void *arg)
+int run_spawn(void *ctx, void (*fn)(void *), void *arg)
 {
 	run *r = ctx;
 	spawned *s = malloc(sizeof *s);
@@ -70,6 +70,8 @@ static void task_make(void *obj, void *arg)
 	t->done = attempt_done;
 	t->spawn = run_spawn;
 	t->spawn_ctx = r;
+	t->report_step = sweep_report_step;
+	t->best_lookup = sweep_best_lookup;
 	t->secrets = (const char *const *)r->p->values.secrets;
 	t->n_secrets = r->p->values.n_secrets;
 	t->verbosity = r->o.verbosity;
@@ -128,7 +130,7 @@ int run_new(run **out, const plan *p, const graph *g, const run_options *o, reac
 	r->results = bigarray_new(p->n_nodes, sizeof *r->results);
 	r->limits = calloc(p->n_limits ? p->n_limits : 1, sizeof *r->limits);
 	r->roots = malloc((p->n_nodes ? p->n_nodes : 1) * sizeof *r->roots);
-	if (!r->nodes || !r->results || !r->limits || !r->roots)
+	if (!r->nodes || !r->results || !r->limits || !r->roots || sweep_alloc(r) < 0)
 		return ASSAY_ENOMEM;
 	if (recycler_new(&r->tasks, workers, sizeof(assay_task), task_make, task_unmake, r) < 0 ||
 	    recycler_new(&r->launches, workers, sizeof(run_launch) + sizeof(run_exec), launch_make,
@@ -364,6 +366,7 @@ void run_free(run *r)
 	for (i = 0; r->limits && i < r->p->n_limits; i++)
 		limiter_release(&r->limits[i]);
 	resq_release_all(r);
+	sweep_release(r);
 	events_release(r);
 	limiter_release(&r->jobs);
 	pthread_mutex_destroy(&r->lock);
@@ -388,15 +391,4 @@ assay_status run_worst(const run_result *res, size_t n)
 		if (res[i].kept)
 			worst = status_worse(worst, result_effective(&res[i]));
 	return worst;
-}
-
-/* Interfaces of ABI 3.2 whose bodies the trials work fills in. */
-void run_prune(run *r, size_t node, int64_t step, const char *reason)
-{
-	(void)r, (void)node, (void)step, (void)reason;
-}
-
-void run_close_sweep(run *r, size_t sweep, const char *reason)
-{
-	(void)r, (void)sweep, (void)reason;
 }

@@ -31,6 +31,9 @@ typedef struct run_options {
 	 * why[0 .. size).  Called once every trial of s is final.  NULL: a
 	 * sweep's trials count one by one, as other nodes. */
 	bool (*sweep_ok)(void *arg, size_t sweep, char *why, size_t size);
+	/* {best.NAME} of sweep s once final, NAME a parameter, a metric or
+	 * trial_dir: its text (valid until the arg is freed), or NULL. */
+	const char *(*sweep_best)(void *arg, size_t sweep, const char *name);
 	void *sweep_arg;
 } run_options;
 

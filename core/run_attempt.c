@@ -155,14 +155,21 @@ static void attempt_end(run_exec *e, assay_task *t)
 	const plan_sweep *sweep = pn->kind == ASSAY_KIND_TRIAL ? plan_sweep_of(r->p, pn) : NULL;
 	bool no_retry = t->no_retry;
 
-	exec_leave(e);
 	attempt_take_result(e, t);
-	/* The same command would report the same: no retry. */
-	if (sweep && sweep->objective && attempt_objective_missing(r, e->res, sweep->objective))
+	/* Pruned, it is neither retried nor judged on its objective; else
+	 * the same command would report the same: no retry either. */
+	if (sweep && sweep_attempt_pruned(r, e->launch->index, e->res))
+		no_retry = true;
+	else if (sweep && sweep->objective &&
+		 attempt_objective_missing(r, e->res, sweep->objective))
 		no_retry = true;
 	if (r->events & RUN_EVENT_ATTEMPT)
 		events_publish(r, RUN_EVENT_ATTEMPT, e->launch->index, exec_item_index(e), t->attempt,
 			       t->end_ns, e->res);
+	/* The slots go back once the subscribers have seen the attempt: a
+	 * trial that reaches its sweep's target closes the sweep before
+	 * the next trial can take its place. */
+	exec_leave(e);
 	if (status_failed(e->res->status) && t->attempt <= pn->retries && !no_retry &&
 	    !atomic_load(&r->stopping)) {
 		attempt_retry(e, t);

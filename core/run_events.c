@@ -47,6 +47,19 @@ void events_publish_wait(run *r, size_t node, size_t item, unsigned attempt,
 			r->subs[i].fn(&ev, r->subs[i].arg);
 }
 
+void events_publish_metric(run *r, size_t node, unsigned attempt, const char *name,
+			   double value, int64_t step)
+{
+	run_event ev = { .kind = RUN_EVENT_METRIC, .node = node, .item = SIZE_MAX,
+			 .attempt = attempt, .at_ns = task_now_ns(), .text = name,
+			 .value = value, .step = step };
+	size_t i;
+
+	for (i = 0; i < r->n_subs; i++)
+		if (r->subs[i].kinds & RUN_EVENT_METRIC)
+			r->subs[i].fn(&ev, r->subs[i].arg);
+}
+
 void events_release(run *r)
 {
 	free(r->subs);

@@ -215,6 +215,9 @@ static bool exec_pass(run_exec *e)
 			exec_abandon(e);
 			return false;
 		}
+		/* A pruned trial, or one of a closed sweep, starts no more. */
+		if (r->closed && exec_plan_node(e)->kind == ASSAY_KIND_TRIAL && !sweep_admits(e))
+			return false;
 		if (s < n->n_limits) {
 			if (!limiter_enter(n->limits[s], &e->wait))
 				return false;

@@ -28,6 +28,7 @@ typedef struct run_exec run_exec;
 typedef struct run_node run_node;
 typedef struct run_launch run_launch;
 typedef struct resq resq;
+typedef struct sweep_mark sweep_mark;
 
 enum exec_phase {
 	EXEC_ACTIVE,      /* admitted, queued, running or final */
@@ -113,6 +114,10 @@ struct run {
 	pthread_mutex_t resq_lock; /* the list below grows as nodes launch */
 	resq **resq;              /* one per resource type a launched node used */
 	size_t n_resq;
+	/* The plan has sweeps (run_sweep.c): per node, run_prune()'s mark;
+	 * per sweep, run_close_sweep()'s reason.  NULL without sweeps. */
+	_Atomic(sweep_mark *) *pruned;
+	_Atomic(char *) *closed;
 
 	pthread_mutex_t lock;     /* stop_reason, done, histories, and the wait below */
 	pthread_cond_t cond;
@@ -216,6 +221,8 @@ static inline assay_status result_effective(const run_result *res)
 
 /* run.c */
 void run_signal_done(run *r);
+/* fn(arg) on the pool (ctx: the run): the tasks' spawn().  0 or ASSAY_ENOMEM. */
+int run_spawn(void *ctx, void (*fn)(void *), void *arg);
 
 /* run_exec.c: run e on this thread now, then the continuations it
  * leaves; or schedule it (on this thread when may_continue allows). */
@@ -251,6 +258,18 @@ void items_release(run *r);
 /* run_ready.c: v is final: count it, and launch or skip its successors. */
 void ready_node_final(run *r, size_t v);
 
+/* run_sweep.c: a trial's pruning and its sweep's closing, as the run
+ * applies them; a node after a sweep. */
+int sweep_alloc(run *r);
+void sweep_release(run *r);
+bool sweep_admits(run_exec *e);
+bool sweep_attempt_pruned(run *r, size_t v, run_result *res);
+char *sweep_skip_reason(run *r, size_t v, assay_status *cause);
+int sweep_pred(run *r, size_t s, size_t k, size_t *span, char **why, assay_status *cause);
+int sweep_report_step(void *ctx, assay_task *t, const char *name, double value, int64_t step);
+const char *sweep_best_lookup(void *ctx, const assay_task *t, const char *name);
+char *sweep_best_missing(run *r, size_t v);
+
 /* run_resq.c */
 resq *resq_for(run *r, const assay_resource_type *type);
 int resq_enter(resq *q, run_exec *e, size_t i);
@@ -267,6 +286,8 @@ void events_publish(run *r, run_event_kind kind, size_t node, size_t item,
 		    unsigned attempt, int64_t at_ns, const run_result *res);
 void events_publish_wait(run *r, size_t node, size_t item, unsigned attempt,
 			 const char *text);
+void events_publish_metric(run *r, size_t node, unsigned attempt, const char *name,
+			   double value, int64_t step);
 void events_release(run *r);
 
 #endif /* ASSAY_RUN_INT_H */

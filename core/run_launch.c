@@ -120,6 +120,11 @@ static run_launch *launch_start(run *r, size_t v)
 		return NULL;
 	}
 	res->ran = true;
+	/* After a sweep: a {best.NAME} the best trial lacks, named. */
+	if (pn->after_sweep != PLAN_NONE && (res->message = sweep_best_missing(r, v))) {
+		res->status = ASSAY_UNKNOWN;
+		return NULL;
+	}
 	if (pn->kind == ASSAY_KIND_VALIDATION && pn->n_items == 0) {
 		res->status = ASSAY_OK;
 		res->message = strdup("no items");
@@ -164,6 +169,28 @@ typedef struct roots_job {
 	size_t from, to; /* indexes into run->roots */
 } roots_job;
 
+/* Where to split roots[from .. to) near mid: not inside a sweep with a
+ * max_parallel, whose trials then reach its limit in declaration order,
+ * one worker launching them one after another -- with max_parallel = 1
+ * they run in that order, and a pruning rule decides the same each
+ * time.  from or to when the range is one such sweep. */
+static size_t launch_split(const run *r, size_t from, size_t mid, size_t to)
+{
+	const plan *p = r->p;
+	uint32_t s = p->nodes[r->roots[mid]].sweep;
+	size_t lo = mid, hi = mid;
+
+	if (s == PLAN_NONE || !p->sweeps[s].max_parallel)
+		return mid;
+	while (lo > from && p->nodes[r->roots[lo - 1]].sweep == s)
+		lo--;
+	while (hi < to && p->nodes[r->roots[hi]].sweep == s)
+		hi++;
+	if (lo > from)
+		return lo;
+	return hi;
+}
+
 static void launch_roots_job(pool_job *job)
 {
 	roots_job *j = (roots_job *)job;
@@ -173,10 +200,12 @@ static void launch_roots_job(pool_job *job)
 	run_exec *e;
 
 	while (to - from > 1) {
-		roots_job *half = recycler_get(r->root_jobs, w);
-		size_t mid = from + (to - from) / 2;
+		size_t mid = launch_split(r, from, from + (to - from) / 2, to);
+		roots_job *half;
 
-		if (!half)
+		if (mid == to)
+			break; /* one sweep with a limit: launched here, in order */
+		if (!(half = recycler_get(r->root_jobs, w)))
 			break; /* no memory: launch the rest here */
 		half->job.fn = launch_roots_job;
 		half->run = r;

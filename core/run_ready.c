@@ -29,6 +29,10 @@ static bool ready_blocks_successors(const run *r, size_t v)
 {
 	const run_result *res = &r->results[v];
 
+	/* A trial of a sweep judged as a whole: its successors look at the
+	 * sweep (sweep_pred), whatever the trial's own result. */
+	if (r->o.sweep_ok && r->p->nodes[v].sweep != PLAN_NONE)
+		return true;
 	return res->status == ASSAY_SKIPPED || status_failed(res->status) ||
 	       (r->p->nodes[v].gate && ready_gate_refuses(r, v));
 }
@@ -65,6 +69,8 @@ static char *ready_skip_reason(run *r, size_t s, assay_status *cause)
 		*cause = ASSAY_OK;
 		return strdup(pn->skip);
 	}
+	if (pn->kind == ASSAY_KIND_TRIAL && (why = sweep_skip_reason(r, s, cause)))
+		return why;
 	if (atomic_load(&r->stopping)) {
 		pthread_mutex_lock(&r->lock);
 		*cause = r->stop_cause;
@@ -92,9 +98,22 @@ static char *ready_skip_reason(run *r, size_t s, assay_status *cause)
 	/* "success" is every dependency's: one that was skipped, even by
 	 * the operator, did not succeed. */
 	for (k = g->pred_at[s]; k < g->pred_at[s + 1]; k++) {
-		size_t u = g->pred[k];
+		size_t u = g->pred[k], span = 1;
 		const run_result *pr = &r->results[u];
+		int judged = sweep_pred(r, s, k, &span, &why, cause);
 
+		/* A sweep followed whole counts as one: its verdict. */
+		if (judged >= 0) {
+			k += span - 1;
+			if (judged == 0)
+				continue;
+			any_failed = true;
+			if (pn->run_if == RUN_IF_SUCCESS)
+				return why ? why : strdup("a sweep did not succeed");
+			free(why);
+			why = NULL;
+			continue;
+		}
 		any_failed |= status_failed(result_effective(pr));
 		if (pn->run_if == RUN_IF_SUCCESS &&
 		    (pr->status == ASSAY_SKIPPED || status_failed(pr->status))) {

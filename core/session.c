@@ -194,13 +194,13 @@ int session_print_graph(const session *s, bool dot, FILE *out)
 	return 0;
 }
 
-/* The best trial of each sweep with an objective, for the report; the
- * live line, for a person at a terminal (cron mails what is printed).
- * Without a subscriber the run publishes no events.  0 or -1. */
+/* The trial tracker (made by session_start()), which prunes, closes and
+ * ranks the sweeps; the live line, for a person at a terminal (cron
+ * mails what is printed).  Without a subscriber the run publishes no
+ * events.  0 or -1. */
 static int session_subscribe(session *s, unsigned jobs)
 {
-	if (best_wanted(&s->p) &&
-	    (!(s->best = best_new(&s->p)) || best_subscribe(s->best, s->run) < 0))
+	if (s->sweeps && sweeps_subscribe(s->sweeps, s->run) < 0)
 		return -1;
 	if (isatty(STDERR_FILENO) && !getenv("NO_PROGRESS") &&
 	    (s->progress = progress_new(&s->p, &s->g, s->keep, jobs, stderr)) &&
@@ -276,6 +276,15 @@ int session_start(session *s)
 	if (session_state(s) < 0)
 		return -1;
 	ro.trial_dirs = (const char *const *)s->trial_dirs;
+	/* The tracker judges, for a node after a sweep, the sweep as a
+	 * whole: the options say so before the run is made. */
+	if (s->p.n_sweeps) {
+		if (!(s->sweeps = sweeps_new(&s->p))) {
+			fprintf(stderr, "assay: cannot start: out of memory\n");
+			return -1;
+		}
+		sweeps_judge(s->sweeps, &ro);
+	}
 	if (run_new(&s->run, &s->p, &s->g, &ro, s->re) < 0 || session_subscribe(s, ro.jobs) < 0) {
 		fprintf(stderr, "assay: cannot start: out of memory\n");
 		return -1;
@@ -314,7 +323,7 @@ int session_report(session *s)
 	report rep;
 	int status = ASSAY_UNKNOWN;
 
-	if (report_build(&rep, &s->p, &s->g, s->run, s->best) < 0) {
+	if (report_build(&rep, &s->p, &s->g, s->run, s->sweeps) < 0) {
 		fprintf(stderr, "assay: out of memory writing the report\n");
 	} else {
 		status = report_exit_status(&rep);
@@ -335,10 +344,10 @@ void session_release_plan(session *s)
 		progress_stop(s->progress);
 	run_free(s->run);
 	progress_free(s->progress);
-	best_free(s->best);
+	sweeps_free(s->sweeps);
 	s->run = NULL;
 	s->progress = NULL;
-	s->best = NULL;
+	s->sweeps = NULL;
 	if (s->have_graph)
 		graph_release(&s->g);
 	/* The plan the plugins were loaded from holds their [plugins.NAME]

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "best.h"
+#include "sweep.h"
 #include "diag.h"
 #include "graph.h"
 #include "plan.h"
@@ -47,7 +47,7 @@ typedef struct session {
 	reactor *re;               /* from the first run to session_release() */
 	signal_watch sig;
 	run *run;
-	best *best;                /* when a sweep has an objective */
+	sweeps *sweeps;            /* the trial tracker, when the plan has sweeps */
 	progress *progress;        /* on a terminal */
 	/* A run of trials (session_start()): its place in the state dir,
 	 * each trial's directory there, per plan node (trialdir.h). */

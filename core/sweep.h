@@ -63,9 +63,37 @@ size_t sweeps_running(sweeps *t, size_t sweep, sweep_running *out, size_t max);
 
 /* The best trial's final value of metric (the mean over the best point's
  * repeats that reported it), for {best.METRIC}: false when there is no
- * best or it did not report the metric.  After the sweep is final. */
+ * best or it did not report the metric.  After the sweep is final, and
+ * before run_free() (it reads the run's results). */
 bool sweeps_best_metric(sweeps *t, size_t sweep, const char *metric, double *out);
 
 void sweeps_free(sweeps *t);
+
+/* What the tracker does to the run, and the subscriber that does it:
+ * sweeps_subscribe() sets run_prune() and run_close_sweep() on the run;
+ * a test sets its own and feeds events by hand to sweeps_event() (arg:
+ * the tracker).  Neither action is called with the tracker's lock held. */
+typedef struct sweep_actions {
+	void (*prune)(void *arg, size_t node, int64_t step, const char *reason);
+	void (*close)(void *arg, size_t sweep, const char *reason);
+	void *arg;
+} sweep_actions;
+
+void sweeps_set_actions(sweeps *t, const sweep_actions *a);
+void sweeps_event(const run_event *ev, void *arg);
+
+/* The judgement sweeps_judge() sets as run_options.sweep_ok. */
+bool sweeps_ok(void *arg, size_t sweep, char *why, size_t size);
+
+/* The best trial of sweep s (as sweep_view.best) and the values of its
+ * point's repeats' params: the node, or PLAN_NONE. */
+uint32_t sweeps_best(sweeps *t, size_t sweep);
+
+/* {best.NAME} of sweep s (run_options.sweep_best; arg the tracker): a
+ * parameter of the best trial, trial_dir, or the mean of a metric over
+ * the best point's repeats (the shortest text that reads back as it);
+ * NULL when there is no best or it lacks NAME.  Valid until
+ * sweeps_free(). */
+const char *sweeps_best_text(void *arg, size_t sweep, const char *name);
 
 #endif /* ASSAY_SWEEP_H */

@@ -61,6 +61,7 @@ void task_begin(assay_task *t, const plan_node *node, const char *item,
 	if (node->kind == ASSAY_KIND_TRIAL)
 		snprintf(t->seed_text, sizeof t->seed_text, "%u", node->seed);
 	atomic_store_explicit(&t->cancelled, false, memory_order_relaxed);
+	atomic_store_explicit(&t->pruned, false, memory_order_relaxed);
 	task_ready(t, 1);
 }
 
@@ -221,6 +222,21 @@ void task_cancel(assay_task *t)
 {
 	pthread_mutex_lock(&t->lock);
 	atomic_store(&t->cancelled, true);
+	task_cancel_locked(t);
+}
+
+void task_prune(assay_task *t, const plan_node *node, const void *done_arg)
+{
+	pthread_mutex_lock(&t->lock);
+	if (t->node != node || t->done_arg != done_arg ||
+	    atomic_load_explicit(&t->phase, memory_order_relaxed) == TASK_DONE) {
+		pthread_mutex_unlock(&t->lock);
+		return;
+	}
+	atomic_store(&t->pruned, true);
+	atomic_store(&t->cancelled, true);
+	/* Not pending yet (run() is running): task_start() cancels it
+	 * once run() returns, seeing `cancelled`. */
 	task_cancel_locked(t);
 }
 

@@ -15,6 +15,11 @@
 
 typedef void (*task_done_fn)(assay_task *task, void *arg);
 typedef int (*task_spawn_fn)(void *ctx, void (*fn)(void *arg), void *arg);
+/* report_step's way to the run (spawn_ctx is ctx): a trial's value. */
+typedef int (*task_step_fn)(void *ctx, assay_task *task, const char *name, double value,
+			    int64_t step);
+/* {best.NAME}'s value for the task (spawn_ctx is ctx), or NULL. */
+typedef const char *(*task_best_fn)(void *ctx, const assay_task *task, const char *name);
 
 enum task_phase { TASK_READY, TASK_PENDING, TASK_DONE };
 
@@ -25,6 +30,8 @@ struct assay_task {
 	task_done_fn done;          /* who learns of the end */
 	task_spawn_fn spawn;        /* how sub-tasks reach the pool */
 	void *spawn_ctx;
+	task_step_fn report_step;   /* NULL: intermediate values go nowhere */
+	task_best_fn best_lookup;   /* NULL: {best.NAME} is unknown */
 	const char *const *secrets; /* scrubbed from messages and logs */
 	size_t n_secrets;
 	int verbosity;              /* highest ASSAY_LOG_* level printed */
@@ -50,6 +57,7 @@ struct assay_task {
 	atomic_int phase;
 	bool completed_in_run;      /* complete() came before run() returned */
 	atomic_bool cancelled;
+	atomic_bool pruned;         /* the cancel is its sweep's pruning (task_prune) */
 	bool cancel_called;         /* the type's cancel() ran or runs */
 	bool cancelling;            /* ... and is running now, on `canceller` */
 	pthread_t canceller;
@@ -114,6 +122,12 @@ void task_start(assay_task *t, int64_t start_ns);
  * is pending; a task cancelled before its run returned is cancelled as
  * soon as it returns ASSAY_PENDING. */
 void task_cancel(assay_task *t);
+
+/* Cancel t because its sweep pruned it -- only if t still runs node's
+ * execution done_arg (tasks are recycled: a stale pointer may reach one
+ * that runs something else now, which is left alone).  task_pruned()
+ * then answers true.  Any thread not inside the plugin's own lock. */
+void task_prune(assay_task *t, const plan_node *node, const void *done_arg);
 
 /* The host table's complete(). */
 void task_complete(assay_task *t);

@@ -219,16 +219,29 @@ static const char *sh_step(sh_state *st, const char *s, const char *p)
 
 /* ---- the walk ---------------------------------------------------------------- */
 
-/* The placeholder at p, `{NAME}` or `{NAME:raw}`: its length, or 0. */
+static bool tpl_name_start(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+static bool tpl_name_char(char c)
+{
+	return tpl_name_start(c) || (c >= '0' && c <= '9');
+}
+
+/* The placeholder at p, `{NAME}` or `{NAME:raw}` -- NAME may be
+ * `best.NAME`, the best trial's of the sweep before -- : its length, or 0. */
 static size_t tpl_placeholder(const char *p, tpl_ref *r)
 {
 	size_t n = 1;
 
-	if (p[0] != '{' || !((p[1] >= 'a' && p[1] <= 'z') || (p[1] >= 'A' && p[1] <= 'Z') || p[1] == '_'))
+	if (p[0] != '{' || !tpl_name_start(p[1]))
 		return 0;
-	while ((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= 'A' && p[n] <= 'Z') ||
-	       (p[n] >= '0' && p[n] <= '9') || p[n] == '_')
+	while (tpl_name_char(p[n]))
 		n++;
+	if (n == 5 && strncmp(p + 1, "best", 4) == 0 && p[5] == '.' && tpl_name_start(p[6]))
+		for (n = 6; tpl_name_char(p[n]); n++)
+			;
 	if (n - 1 >= sizeof r->name)
 		return 0;
 	memcpy(r->name, p + 1, n - 1);
@@ -298,7 +311,12 @@ static int tpl_check_ref(const tpl_ref *r, void *arg)
 	tpl_checker *c = arg;
 	int rc;
 
-	if (!c->lookup(r->name, c->arg))
+	if (!c->lookup(r->name, c->arg) && strncmp(r->name, "best.", 5) == 0)
+		rc = asprintf(c->msg, "unknown placeholder `{%s}`: {best.NAME} is a parameter or a metric of "
+			      "the best trial of the one sweep the node is `after` (or {best.trial_dir}); "
+			      "this one is after no sweep, or several",
+			      r->name);
+	else if (!c->lookup(r->name, c->arg))
 		rc = asprintf(c->msg, "unknown placeholder `{%s}`: %s (write `{{` and `}}` for literal braces)",
 			      r->name,
 			      c->kind != ASSAY_KIND_TRIAL && (strcmp(r->name, "trial_dir") == 0 ||
@@ -380,6 +398,8 @@ static int tpl_put_ref(const tpl_ref *r, void *arg)
 		return ASSAY_EINVAL; /* template_check() refuses it */
 	if (strcmp(r->name, "item") == 0)
 		snprintf(var, sizeof var, "ASSAY_ITEM");
+	else if (strncmp(r->name, "best.", 5) == 0)
+		snprintf(var, sizeof var, "ASSAY_BEST_%s", r->name + 5);
 	else
 		snprintf(var, sizeof var, "ASSAY_PARAM_%s", r->name);
 	if ((rc = o->setenv(var, value, o->arg)) < 0)

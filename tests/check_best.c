@@ -1,5 +1,6 @@
-/* check_best.c -- Check suite for core/best.c: the best trial of each
- * sweep from the run's events, whatever order the trials finish in. */
+/* check_best.c -- Check suite for the best trial of each sweep as the
+ * trial tracker (core/sweep.c) ranks it from the run's events, whatever
+ * order the trials finish in, and best_reported() (core/best.c). */
 #ifdef HAVE_CONFIG_H
 #include "autoconfig.h"
 #endif
@@ -14,6 +15,7 @@
 
 #include "best.h"
 #include "config.h"
+#include "sweep.h"
 
 static char workdir[] = "/tmp/assay-check-best-XXXXXX";
 
@@ -56,23 +58,34 @@ static size_t node_named(const plan *p, const char *id)
 	return 0;
 }
 
+/* The results outlive the events: the tracker keeps pointers to them,
+ * as to the run's. */
+static run_result results[16];
+static assay_metric metrics[16];
+static size_t n_results;
+
 /* Node id final with status and, unless name is NULL, one metric. */
-static void final(best *b, const plan *p, const char *id, assay_status status,
+static void final(sweeps *b, const plan *p, const char *id, assay_status status,
 		  const char *name, double value)
 {
-	assay_metric m = { .name = name, .value = value };
-	run_result res = { .status = status, .ran = true, .kept = true,
-			   .metrics = name ? &m : NULL, .n_metrics = name ? 1 : 0 };
-	run_event ev = { .kind = RUN_EVENT_FINAL, .node = node_named(p, id), .item = SIZE_MAX, .res = &res };
+	run_result *res = &results[n_results % 16];
+	assay_metric *m = &metrics[n_results++ % 16];
+	run_event ev = { .kind = RUN_EVENT_FINAL, .node = node_named(p, id), .item = SIZE_MAX, .res = res };
 
-	best_event(&ev, b);
+	*m = (assay_metric){ .name = name, .value = value };
+	*res = (run_result){ .status = status, .ran = true, .kept = true,
+			     .metrics = name ? m : NULL, .n_metrics = name ? 1 : 0 };
+	sweeps_event(&ev, b);
 }
 
-static const char *best_id(best *b, const plan *p, size_t sweep, double *value)
+static const char *best_id(sweeps *b, const plan *p, size_t sweep, double *value)
 {
-	uint32_t node = best_of(b, sweep, value);
+	sweep_view v;
 
-	return node == PLAN_NONE ? NULL : p->nodes[node].id;
+	sweeps_view(b, sweep, &v);
+	if (value)
+		*value = v.best_value;
+	return v.best == PLAN_NONE ? NULL : p->nodes[v.best].id;
 }
 
 #define SWEEPS \
@@ -85,12 +98,11 @@ static const char *best_id(best *b, const plan *p, size_t sweep, double *value)
 START_TEST(test_best_by_goal)
 {
 	plan p;
-	best *b;
+	sweeps *b;
 	double v;
 
 	load(&p, SWEEPS);
-	ck_assert(best_wanted(&p));
-	ck_assert_ptr_nonnull(b = best_new(&p));
+	ck_assert_ptr_nonnull(b = sweeps_new(&p));
 	ck_assert_ptr_null(best_id(b, &p, 0, NULL));
 	final(b, &p, "up[x=2]", ASSAY_OK, "acc", 0.5);
 	ck_assert_str_eq(best_id(b, &p, 0, &v), "up[x=2]");
@@ -106,40 +118,46 @@ START_TEST(test_best_by_goal)
 	final(b, &p, "plain", ASSAY_OK, "acc", 1);
 	final(b, &p, "c", ASSAY_OK, "acc", 1);
 	ck_assert_ptr_null(best_id(b, &p, 2, NULL));
-	best_free(b);
+	sweeps_free(b);
 	plan_release(&p);
 }
 END_TEST
 
-/* What does not compete: a failure, a missing or NaN metric, an event
- * that is not a node's final one.  Of a metric reported twice, the last
- * value counts. */
+/* What does not compete: a failure, a missing or NaN metric, an item's
+ * event.  Of a metric reported twice, the last value counts. */
 START_TEST(test_what_competes)
 {
 	assay_metric twice[2] = { { .name = "acc", .value = 10 }, { .name = "acc", .value = 0.1 } };
-	run_result res = { .status = ASSAY_OK, .metrics = twice, .n_metrics = 2 };
+	static run_result res;
 	run_event start = { .kind = RUN_EVENT_START, .item = SIZE_MAX, .attempt = 1 };
 	plan p;
-	best *b;
+	sweeps *b;
 	run_event ev;
+	double v;
 
+	res = (run_result){ .status = ASSAY_OK, .ran = true, .metrics = twice, .n_metrics = 2 };
 	load(&p, SWEEPS);
-	ck_assert_ptr_nonnull(b = best_new(&p));
-	best_event(&start, b);
+	ck_assert_ptr_nonnull(b = sweeps_new(&p));
+	sweeps_event(&start, b);
 	final(b, &p, "up[x=1]", ASSAY_CRITICAL, "acc", 5);
 	final(b, &p, "up[x=2]", ASSAY_UNKNOWN, "acc", 5);
 	final(b, &p, "up[x=3]", ASSAY_SKIPPED, NULL, 0);
-	final(b, &p, "up[x=4]", ASSAY_OK, "acc", NAN);
-	final(b, &p, "up[x=4]", ASSAY_OK, "other", 5);
+	final(b, &p, "down[x=1]", ASSAY_OK, "loss", NAN);
+	final(b, &p, "down[x=2]", ASSAY_OK, "other", 5);
 	ck_assert_ptr_null(best_id(b, &p, 0, NULL));
-	ev = (run_event){ .kind = RUN_EVENT_ITEM, .node = node_named(&p, "up[x=1]"), .res = &res };
-	best_event(&ev, b);
+	ck_assert_ptr_null(best_id(b, &p, 1, NULL));
+	ev = (run_event){ .kind = RUN_EVENT_ITEM, .node = node_named(&p, "up[x=4]"), .item = 0,
+			  .res = &res };
+	sweeps_event(&ev, b);
 	ck_assert_ptr_null(best_id(b, &p, 0, NULL));
-	ev.kind = RUN_EVENT_FINAL;
-	best_event(&ev, b);
-	final(b, &p, "up[x=2]", ASSAY_OK, "acc", 1);
-	ck_assert_str_eq(best_id(b, &p, 0, NULL), "up[x=2]");
-	best_free(b);
+	ev = (run_event){ .kind = RUN_EVENT_FINAL, .node = node_named(&p, "up[x=4]"),
+			  .item = SIZE_MAX, .res = &res };
+	sweeps_event(&ev, b);
+	ck_assert_str_eq(best_id(b, &p, 0, &v), "up[x=4]");
+	ck_assert_double_eq(v, 0.1);
+	ck_assert_ptr_eq(best_reported(&res, "acc"), &twice[1]);
+	ck_assert_ptr_null(best_reported(&res, "loss"));
+	sweeps_free(b);
 	plan_release(&p);
 }
 END_TEST
@@ -148,25 +166,15 @@ END_TEST
 START_TEST(test_tie_goes_to_the_first_declared)
 {
 	plan p;
-	best *b;
+	sweeps *b;
 
 	load(&p, SWEEPS);
-	ck_assert_ptr_nonnull(b = best_new(&p));
+	ck_assert_ptr_nonnull(b = sweeps_new(&p));
 	final(b, &p, "up[x=4]", ASSAY_OK, "acc", 1);
 	final(b, &p, "up[x=2]", ASSAY_OK, "acc", 1);
 	final(b, &p, "up[x=3]", ASSAY_OK, "acc", 1);
 	ck_assert_str_eq(best_id(b, &p, 0, NULL), "up[x=2]");
-	best_free(b);
-	plan_release(&p);
-}
-END_TEST
-
-START_TEST(test_not_wanted_without_objective)
-{
-	plan p;
-
-	load(&p, "[trial.t]\ntype = \"t\"\nmatrix = { x = [1] }\n[check.c]\ntype = \"t\"\n");
-	ck_assert(!best_wanted(&p));
+	sweeps_free(b);
 	plan_release(&p);
 }
 END_TEST
@@ -177,8 +185,10 @@ END_TEST
 #define TRIALS 1000
 
 typedef struct feeder {
-	best *b;
+	sweeps *b;
 	unsigned first;
+	run_result *res;          /* one per trial, shared: each writes its own */
+	assay_metric *m;
 } feeder;
 
 static void *feed(void *arg)
@@ -190,11 +200,14 @@ static void *feed(void *arg)
 	 * at trial 700 and fall again: 700 and 701 tie. */
 	for (i = f->first; i < TRIALS; i += THREADS) {
 		size_t k = TRIALS - 1 - i;
-		assay_metric m = { .name = "acc", .value = k <= 700 ? (double)k : 1400.0 - (double)k };
-		run_result res = { .status = ASSAY_OK, .metrics = &m, .n_metrics = 1 };
-		run_event ev = { .kind = RUN_EVENT_FINAL, .node = k, .item = SIZE_MAX, .res = &res };
+		run_result *res = &f->res[k];
+		run_event ev = { .kind = RUN_EVENT_FINAL, .node = k, .item = SIZE_MAX, .res = res };
 
-		best_event(&ev, f->b);
+		f->m[k] = (assay_metric){ .name = "acc",
+					  .value = k <= 700 ? (double)k : 1400.0 - (double)k };
+		*res = (run_result){ .status = ASSAY_OK, .ran = true, .metrics = &f->m[k],
+				     .n_metrics = 1 };
+		sweeps_event(&ev, f->b);
 	}
 	return NULL;
 }
@@ -207,7 +220,9 @@ START_TEST(test_concurrent_events)
 	feeder f[THREADS];
 	pthread_t t[THREADS];
 	plan p;
-	best *b;
+	sweeps *b;
+	run_result *res;
+	assay_metric *m;
 	double v;
 	unsigned i;
 
@@ -220,16 +235,20 @@ START_TEST(test_concurrent_events)
 	load(&p, text);
 	free(text);
 	ck_assert_uint_eq(p.n_nodes, TRIALS);
-	ck_assert_ptr_nonnull(b = best_new(&p));
+	ck_assert_ptr_nonnull(b = sweeps_new(&p));
+	ck_assert_ptr_nonnull(res = calloc(TRIALS, sizeof *res));
+	ck_assert_ptr_nonnull(m = calloc(TRIALS, sizeof *m));
 	for (i = 0; i < THREADS; i++) {
-		f[i] = (feeder){ b, i };
+		f[i] = (feeder){ b, i, res, m };
 		ck_assert_int_eq(pthread_create(&t[i], NULL, feed, &f[i]), 0);
 	}
 	for (i = 0; i < THREADS; i++)
 		pthread_join(t[i], NULL);
-	ck_assert_uint_eq(best_of(b, 0, &v), 700);
+	ck_assert_str_eq(best_id(b, &p, 0, &v), "big[x=700]");
 	ck_assert_double_eq(v, 700);
-	best_free(b);
+	sweeps_free(b);
+	free(res);
+	free(m);
 	plan_release(&p);
 }
 END_TEST
@@ -243,7 +262,6 @@ static Suite *best_suite(void)
 	tcase_add_test(tc, test_best_by_goal);
 	tcase_add_test(tc, test_what_competes);
 	tcase_add_test(tc, test_tie_goes_to_the_first_declared);
-	tcase_add_test(tc, test_not_wanted_without_objective);
 	tcase_add_test(tc, test_concurrent_events);
 	suite_add_tcase(s, tc);
 	return s;

@@ -7,6 +7,7 @@
 #endif
 
 #include <check.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -23,12 +24,14 @@
 #include "reactor.h"
 #include "run.h"
 #include "session.h"
+#include "sweep.h"
 #include "task.h"
 
 typedef struct fixture {
 	session s;                /* the file loaded, prepared and graphed */
 	reactor *re;
 	run *r;
+	sweeps *sw;               /* go_sweeps(): the trial tracker */
 	const run_result *res;
 	double wall;
 } fixture;
@@ -97,9 +100,29 @@ static void go(fixture *f, unsigned jobs, unsigned workers, bool fail_fast,
 	f->res = run_results(f->r);
 }
 
+/* Run it with the trial tracker, as assay run does: pruning, targets,
+ * failures, and a sweep judged whole for a node after it.  before(), if
+ * set, subscribes too. */
+static void go_sweeps(fixture *f, unsigned jobs, unsigned workers,
+		      void (*before)(fixture *f))
+{
+	run_options o = { .jobs = jobs, .workers = workers, .verbosity = ASSAY_LOG_ERROR };
+
+	ck_assert_ptr_nonnull(f->sw = sweeps_new(&f->s.p));
+	sweeps_judge(f->sw, &o);
+	ck_assert_int_eq(reactor_new(&f->re), 0);
+	ck_assert_int_eq(run_new(&f->r, &f->s.p, &f->s.g, &o, f->re), 0);
+	ck_assert_int_eq(sweeps_subscribe(f->sw, f->r), 0);
+	if (before)
+		before(f);
+	ck_assert_int_eq(run_go(f->r), 0);
+	f->res = run_results(f->r);
+}
+
 static void finish(fixture *f)
 {
 	run_free(f->r);
+	sweeps_free(f->sw);
 	reactor_free(f->re);
 	session_release(&f->s);
 }
@@ -1519,6 +1542,257 @@ START_TEST(test_trial_dirs)
 }
 END_TEST
 
+/* --- sweeps: pruning, closing, a node after a sweep -------------------- */
+
+/* Three trials one at a time (workers 1: in declaration order), each
+ * reporting acc = 0.x at steps 0, 1, 2 from the plugin's reactor
+ * callback, under its own lock. */
+#define SWEEP(extra) PROBE \
+	"[trial.s]\ntype = \"probe\"\nmatrix = { x = [9, 1, 5] }\nmax_parallel = 1\n" \
+	"steps = [\"0.{x}\", \"0.{x}\", \"0.{x}\"]\nsleep = \"5ms\"\n" \
+	"objective = { metric = \"acc\" }\n" extra
+
+/* The median rule prunes the running trials below the first one's
+ * curve: cancelled (task_pruned() true, so the probe says "pruned"),
+ * SKIPPED with cause OK, the reason as message, their metrics kept, not
+ * retried; the exit status is OK. */
+START_TEST(test_prune_running_trials)
+{
+	fixture f;
+	const run_result *r1, *r5;
+	double v;
+
+	ck_assert_uint_eq(load(&f, SWEEP("retries = 2\nretry_delay = \"1ms\"\n")), 0);
+	f.s.p.sweeps[0].prune = PRUNE_MEDIAN;
+	f.s.p.sweeps[0].startup_trials = 1;
+	go_sweeps(&f, 4, 1, NULL);
+	ck_assert_int_eq(f.res[node(&f, "s[x=9]")].status, ASSAY_OK);
+	r1 = &f.res[node(&f, "s[x=1]")];
+	ck_assert_int_eq(r1->status, ASSAY_SKIPPED);
+	ck_assert_int_eq(r1->cause, ASSAY_OK);
+	ck_assert(r1->pruned && r1->ran);
+	ck_assert_int_eq(r1->pruned_step, 0);
+	ck_assert_uint_eq(r1->attempts, 1);
+	ck_assert_str_eq(r1->skip_reason, "pruned at step 0: acc 0.1 < median 0.9 of 1 trials");
+	ck_assert_str_eq(r1->message, r1->skip_reason);
+	ck_assert_double_eq(metric(r1, "acc"), 0.1);
+	r5 = &f.res[node(&f, "s[x=5]")];
+	ck_assert(r5->pruned);
+	ck_assert_str_eq(r5->skip_reason, "pruned at step 0: acc 0.5 < median 0.9 of 1 trials");
+	ck_assert_int_eq(run_worst(f.res, f.s.p.n_nodes), ASSAY_OK);
+	ck_assert_uint_eq(sweeps_best(f.sw, 0), node(&f, "s[x=9]"));
+	ck_assert(sweeps_best_metric(f.sw, 0, "acc", &v));
+	ck_assert_double_eq(v, 0.9);
+	finish(&f);
+}
+END_TEST
+
+/* The first trial reaches the target: the others never start, SKIPPED
+ * with cause OK and the reason; no pruning. */
+START_TEST(test_target_closes_the_sweep)
+{
+	fixture f;
+	const run_result *r;
+	char why[128];
+
+	ck_assert_uint_eq(load(&f, SWEEP("")), 0);
+	f.s.p.sweeps[0].has_target = true;
+	f.s.p.sweeps[0].target = 0.85;
+	go_sweeps(&f, 4, 1, NULL);
+	ck_assert_int_eq(f.res[node(&f, "s[x=9]")].status, ASSAY_OK);
+	r = &f.res[node(&f, "s[x=1]")];
+	ck_assert_int_eq(r->status, ASSAY_SKIPPED);
+	ck_assert_int_eq(r->cause, ASSAY_OK);
+	ck_assert(!r->pruned && !r->ran);
+	ck_assert_uint_eq(r->attempts, 0);
+	ck_assert_str_eq(r->skip_reason, "target 0.85 reached by s[x=9]");
+	ck_assert_str_eq(f.res[node(&f, "s[x=5]")].skip_reason, "target 0.85 reached by s[x=9]");
+	sweeps_stopped(f.sw, 0, why, sizeof why);
+	ck_assert_str_eq(why, "target 0.85 reached by s[x=9]");
+	finish(&f);
+}
+END_TEST
+
+/* Failing trials: after max_failures in a row the rest are SKIPPED; the
+ * exit status still says the failures. */
+START_TEST(test_max_failures_closes_the_sweep)
+{
+	fixture f;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[trial.s]\ntype = \"probe\"\nmatrix = { x = [1, 2, 3, 4] }\n"
+			       "max_parallel = 1\nstatus = 2\n"), 0);
+	f.s.p.sweeps[0].max_failures = 2;
+	go_sweeps(&f, 4, 1, NULL);
+	ck_assert_int_eq(f.res[node(&f, "s[x=1]")].status, ASSAY_CRITICAL);
+	ck_assert_int_eq(f.res[node(&f, "s[x=2]")].status, ASSAY_CRITICAL);
+	ck_assert_int_eq(f.res[node(&f, "s[x=3]")].status, ASSAY_SKIPPED);
+	ck_assert_str_eq(f.res[node(&f, "s[x=4]")].skip_reason,
+			 "stopped after 2 consecutive failures");
+	ck_assert_int_eq(run_worst(f.res, f.s.p.n_nodes), ASSAY_CRITICAL);
+	finish(&f);
+}
+END_TEST
+
+/* A node after a sweep runs when the sweep has a best trial, though some
+ * of its trials were pruned; after one without, it is SKIPPED naming the
+ * sweep and why. */
+START_TEST(test_node_after_a_sweep)
+{
+	fixture f;
+	const run_result *r;
+
+	ck_assert_uint_eq(load(&f, SWEEP("[check.final]\ntype = \"probe\"\nafter = [\"s\"]\n")), 0);
+	f.s.p.sweeps[0].prune = PRUNE_MEDIAN;
+	f.s.p.sweeps[0].startup_trials = 1;
+	go_sweeps(&f, 4, 1, NULL);
+	ck_assert(f.res[node(&f, "s[x=1]")].pruned);
+	ck_assert_int_eq(f.res[node(&f, "final")].status, ASSAY_OK);
+	finish(&f);
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[trial.s]\ntype = \"probe\"\nmatrix = { x = [1, 2] }\nstatus = 2\n"
+			       "objective = { metric = \"acc\" }\n"
+			       "[trial.t]\ntype = \"probe\"\nmatrix = { x = [1, 2] }\n"
+			       "metrics = { acc = 1 }\nobjective = { metric = \"acc\" }\n"
+			       "[check.final]\ntype = \"probe\"\nafter = [\"s\", \"t\"]\n"
+			       "[check.one]\ntype = \"probe\"\nafter = [\"t[x=1]\"]\n"), 0);
+	go_sweeps(&f, 4, 2, NULL);
+	r = &f.res[node(&f, "final")];
+	ck_assert_int_eq(r->status, ASSAY_SKIPPED);
+	ck_assert_int_eq(r->cause, ASSAY_CRITICAL);
+	ck_assert_str_eq(r->skip_reason, "sweep `s` has no best trial: 2 failed");
+	/* After one trial alone: that trial's result, as any node's. */
+	ck_assert_int_eq(f.res[node(&f, "one")].status, ASSAY_OK);
+	finish(&f);
+}
+END_TEST
+
+/* run_prune on a trial that waits (from a subscriber, on the worker that
+ * starts the first): it never starts, and ends pruned. */
+static void prune_third(const run_event *ev, void *arg)
+{
+	fixture *f = arg;
+
+	if (ev->node == node(f, "s[x=9]"))
+		run_prune(f->r, node(f, "s[x=5]"), 7, "pruned by hand");
+}
+
+static void subscribe_prune_third(fixture *f)
+{
+	ck_assert_int_eq(run_subscribe(f->r, RUN_EVENT_START, prune_third, f), 0);
+}
+
+START_TEST(test_prune_a_waiting_trial)
+{
+	fixture f;
+	const run_result *r;
+
+	ck_assert_uint_eq(load(&f, SWEEP("")), 0);
+	go_sweeps(&f, 4, 1, subscribe_prune_third);
+	r = &f.res[node(&f, "s[x=5]")];
+	ck_assert_int_eq(r->status, ASSAY_SKIPPED);
+	ck_assert_int_eq(r->cause, ASSAY_OK);
+	ck_assert(r->pruned && !r->ran);
+	ck_assert_int_eq(r->pruned_step, 7);
+	ck_assert_uint_eq(r->attempts, 0);
+	ck_assert_str_eq(r->skip_reason, "pruned by hand");
+	ck_assert_int_eq(f.res[node(&f, "s[x=1]")].status, ASSAY_OK);
+	finish(&f);
+}
+END_TEST
+
+/* {best.PARAM} and {best.METRIC} in a node after the sweep, expanded
+ * from the tracker (the probe reads its metrics through expand()); a
+ * metric the best did not report makes the node UNKNOWN, naming it. */
+START_TEST(test_best_placeholders)
+{
+	fixture f;
+	const run_result *r;
+
+	ck_assert_uint_eq(load(&f, SWEEP("[check.final]\ntype = \"probe\"\nafter = [\"s\"]\n"
+					 "metrics = { bx = \"{best.x}\", bacc = \"{best.acc}\" }\n"
+					 "[check.typo]\ntype = \"probe\"\nafter = \"s\"\n"
+					 "message = \"{best.loss}\"\n")), 0);
+	ck_assert_uint_eq(f.s.p.nodes[node(&f, "final")].after_sweep, 0);
+	go_sweeps(&f, 4, 1, NULL);
+	r = &f.res[node(&f, "final")];
+	ck_assert_int_eq(r->status, ASSAY_OK);
+	ck_assert_double_eq(metric(r, "bx"), 9);
+	ck_assert_double_eq(metric(r, "bacc"), 0.9);
+	r = &f.res[node(&f, "typo")];
+	ck_assert_int_eq(r->status, ASSAY_UNKNOWN);
+	ck_assert_str_eq(r->message, "{best.loss}: the best trial of sweep `s` reported no `loss`");
+	finish(&f);
+}
+END_TEST
+
+/* A sweep with max_parallel = 1 runs its trials in declaration order,
+ * however many workers launch the roots: a pruning rule's decisions
+ * depend on that order. */
+START_TEST(test_limited_sweep_runs_in_order)
+{
+	fixture f;
+	size_t i;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[trial.a]\ntype = \"probe\"\nmatrix = { x = [1, 2, 3, 4, 5] }\n"
+			       "[trial.s]\ntype = \"probe\"\nsleep = \"1ms\"\nmax_parallel = 1\n"
+			       "matrix = { x = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13] }\n"
+			       "[trial.b]\ntype = \"probe\"\nmatrix = { x = [1, 2, 3, 4, 5] }\n"), 0);
+	go(&f, 64, 4, false, NULL);
+	for (i = 1; i < 14; i++) {
+		size_t prev = f.s.p.sweeps[1].first + i - 1, cur = prev + 1;
+
+		ck_assert_msg(metric(&f.res[prev], "seq") < metric(&f.res[cur], "seq"),
+			      "%s started after %s", f.s.p.nodes[prev].id, f.s.p.nodes[cur].id);
+	}
+	finish(&f);
+}
+END_TEST
+
+static int count_step(void *ctx, assay_task *t, const char *name, double value, int64_t step)
+{
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/* The host table's report_step: what it refuses, that it reaches the run
+ * for trials only; task_prune() only for the execution it names. */
+START_TEST(test_report_step_host)
+{
+	const assay_host *h = host_table();
+	plan_node trial = { .kind = ASSAY_KIND_TRIAL }, other = { .kind = ASSAY_KIND_CHECK };
+	assay_task t;
+	int calls = 0;
+
+	memset(&t, 0, sizeof t);
+	task_create(&t);
+	t.report_step = count_step;
+	t.spawn_ctx = &calls;
+	t.node = &other;
+	ck_assert_int_eq(h->report_step(&t, "acc", 1, 0), 0);
+	ck_assert_int_eq(calls, 0);
+	t.node = &trial;
+	ck_assert_int_eq(h->report_step(&t, "acc", NAN, 0), ASSAY_EINVAL);
+	ck_assert_int_eq(h->report_step(&t, "acc", 1, -1), ASSAY_EINVAL);
+	ck_assert_int_eq(h->report_step(&t, NULL, 1, 0), ASSAY_EINVAL);
+	ck_assert_int_eq(h->report_step(&t, "", 1, 0), ASSAY_EINVAL);
+	ck_assert_int_eq(calls, 0);
+	ck_assert_int_eq(h->report_step(&t, "acc", INFINITY, 3), 0);
+	ck_assert_int_eq(calls, 1);
+	task_begin(&t, &trial, NULL, 0, &calls);
+	task_prune(&t, &other, &calls); /* another node's: left alone */
+	task_prune(&t, &trial, NULL);   /* another execution's */
+	ck_assert(!h->task_pruned(&t) && !atomic_load(&t.cancelled));
+	task_prune(&t, &trial, &calls);
+	ck_assert(h->task_pruned(&t) && atomic_load(&t.cancelled));
+	task_begin(&t, &trial, NULL, 0, &calls); /* the next execution starts clean */
+	ck_assert(!h->task_pruned(&t));
+	task_destroy(&t);
+}
+END_TEST
+
 static Suite *run_suite(void)
 {
 	Suite *s = suite_create("run");
@@ -1563,6 +1837,14 @@ static Suite *run_suite(void)
 	tcase_add_test(tc, test_resources_refusal_says_why);
 	tcase_add_test(tc, test_graph_edges_and_critical_path);
 	tcase_add_test(tc, test_trial_dirs);
+	tcase_add_test(tc, test_prune_running_trials);
+	tcase_add_test(tc, test_target_closes_the_sweep);
+	tcase_add_test(tc, test_max_failures_closes_the_sweep);
+	tcase_add_test(tc, test_node_after_a_sweep);
+	tcase_add_test(tc, test_prune_a_waiting_trial);
+	tcase_add_test(tc, test_best_placeholders);
+	tcase_add_test(tc, test_report_step_host);
+	tcase_add_loop_test(tc, test_limited_sweep_runs_in_order, 0, 5);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -77,6 +77,33 @@ static size_t open_text(session *s, const session_options *o, const char *text)
 	return diag_count(&s->d);
 }
 
+/* {best.NAME} is known in a node after exactly one sweep: a parameter
+ * of its trials, trial_dir, or a metric (known at run time); not in a
+ * node after no sweep or after two. */
+START_TEST(test_best_placeholders_checked)
+{
+	static const session_options o = { 0 };
+	session s;
+
+	ck_assert_uint_eq(open_text(&s, &o, "[plugins]\nload = [\"probe\"]\n"
+				    "[trial.s]\ntype = \"probe\"\nmatrix = { x = [1, 2] }\n"
+				    "[trial.one]\ntype = \"probe\"\n"
+				    "[check.a]\ntype = \"probe\"\nafter = [\"s\"]\n"
+				    "message = \"{best.x} {best.acc} {best.trial_dir}\"\n"
+				    "[check.b]\ntype = \"probe\"\nafter = \"one\"\nmessage = \"{best.acc}\"\n"
+				    "[check.c]\ntype = \"probe\"\nmessage = \"{best.x}\"\n"
+				    "[check.d]\ntype = \"probe\"\nafter = [\"s\", \"one\"]\n"
+				    "message = \"{best.x}\"\n"), 2);
+	ck_assert_msg(strstr(s.d.lines[0], "18:11: `message`: unknown placeholder `{best.x}`: "
+			     "{best.NAME} is a parameter or a metric of the best trial of the one "
+			     "sweep the node is `after` (or {best.trial_dir}); this one is after no "
+			     "sweep, or several"), "%s", s.d.lines[0]);
+	ck_assert_msg(strstr(s.d.lines[1], "22:11: `message`: unknown placeholder `{best.x}`"),
+		      "%s", s.d.lines[1]);
+	session_release(&s);
+}
+END_TEST
+
 START_TEST(test_open_and_summary)
 {
 	static const session_options o = { 0 };
@@ -296,6 +323,7 @@ static Suite *session_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_open_and_summary);
+	tcase_add_test(tc, test_best_placeholders_checked);
 	tcase_add_test(tc, test_open_collects_errors);
 	tcase_add_test(tc, test_plugin_path_from_the_file);
 	tcase_add_test(tc, test_select);

@@ -23,7 +23,6 @@
 #include <cjson/cJSON.h>
 #include <dlfcn.h>
 
-#include "best.h"
 #include "builtin.h"
 #include "config.h"
 #include "diag.h"
@@ -33,6 +32,7 @@
 #include "reactor.h"
 #include "report.h"
 #include "run.h"
+#include "sweep.h"
 #include "task.h"
 #include "text.h"
 #include "trials_list.h"
@@ -435,7 +435,7 @@ static void run_plan(plan *p, const graph *g)
 	struct stat st;
 	reactor *re;
 	report rep;
-	best *b;
+	sweeps *b;
 	run *r;
 	size_t i;
 	int status;
@@ -452,8 +452,13 @@ static void run_plan(plan *p, const graph *g)
 		p->nodes[i].retry_delay_ms = 0; /* retries, but no waiting */
 	}
 	running = p;
-	if (reactor_new(&re) < 0 || !(b = best_new(p)) || run_new(&r, p, g, &o, re) < 0 ||
-	    best_subscribe(b, r) < 0 || run_go(r) < 0 ||
+	/* The trial tracker, as assay run has it: it judges the sweeps for
+	 * the nodes after them, prunes and closes them. */
+	if (!(b = sweeps_new(p)))
+		abort();
+	sweeps_judge(b, &o);
+	if (reactor_new(&re) < 0 || run_new(&r, p, g, &o, re) < 0 ||
+	    sweeps_subscribe(b, r) < 0 || run_go(r) < 0 ||
 	    report_build(&rep, p, g, r, b) < 0)
 		abort();
 	status = report_exit_status(&rep);
@@ -472,7 +477,7 @@ static void run_plan(plan *p, const graph *g)
 		abort();
 	report_release(&rep);
 	run_free(r);
-	best_free(b);
+	sweeps_free(b);
 	reactor_free(re);
 	for (i = 0; i < p->n_nodes; i++) {
 		p->nodes[i].type = types[i];

@@ -1,6 +1,7 @@
 /* probe.c -- test-only plugin for the scheduler and the reports: a node
  * type whose status, duration, failures, items, message, details and
- * metrics are set by its options, reporting how many probes ran at once;
+ * metrics are set by its options, reporting how many probes ran at once
+ * and, for trials, intermediate values one step per tick (report_step);
  * and a `slot` resource with a configurable count. */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -24,6 +25,10 @@ typedef struct probe {
 	const char *details;           /* details = "long\noutput" */
 	const assay_value *metrics;    /* metrics = { acc = 0.9 }: reported on success */
 	const assay_value *units;      /* units = { acc = "%" } */
+	const assay_value *steps;      /* steps = [0.5, "0.{x}"]: `step_metric` at steps 0, 1, ...,
+					* one per `sleep` (default 5ms), reported under the
+					* plugin's lock; then the last as a final metric */
+	const char *step_metric;       /* step_metric = "acc" (the default) */
 	atomic_int attempts;           /* across items, for fail_times */
 } probe;
 
@@ -32,6 +37,8 @@ typedef struct probe_run {
 	assay_task *task;
 	probe *p;
 	assay_timer *timer;
+	size_t step;                   /* steps reported so far */
+	double last;                   /* the last of them */
 	struct probe_run *next;
 } probe_run;
 
@@ -67,7 +74,7 @@ static bool probe_claim(assay_task *task, probe_run **out)
 
 static const char *const probe_options[] = { "status",    "sleep",   "fail_times", "fail_items",
 					     "permanent", "message", "details",    "metrics",
-					     "units",     NULL };
+					     "units",     "steps",   "step_metric", NULL };
 
 static int probe_prepare(assay_node *node, const assay_value *opts, void *data, void **state)
 {
@@ -92,12 +99,24 @@ static int probe_prepare(assay_node *node, const assay_value *opts, void *data, 
 	p->fail_items = host->value_get(opts, "fail_items");
 	if ((v = host->value_get(opts, "permanent")))
 		host->value_bool(v, &p->permanent);
-	if ((v = host->value_get(opts, "message")))
+	/* Checked as a template, to test the host's placeholders. */
+	if ((v = host->value_get(opts, "message"))) {
 		p->message = host->value_string(v);
+		if (host->check_template(node, v, "message") < 0) {
+			free(p);
+			return ASSAY_EINVAL;
+		}
+	}
 	if ((v = host->value_get(opts, "details")))
 		p->details = host->value_string(v);
 	p->metrics = host->value_get(opts, "metrics");
 	p->units = host->value_get(opts, "units");
+	p->steps = host->value_get(opts, "steps");
+	p->step_metric = "acc";
+	if ((v = host->value_get(opts, "step_metric")))
+		p->step_metric = host->value_string(v);
+	if (p->steps && p->sleep_ms == 0)
+		p->sleep_ms = 5;
 	*state = p;
 	return 0;
 }
@@ -138,7 +157,7 @@ static void probe_metrics(assay_task *task, const probe *p)
 }
 
 /* The result, and the end of "running". */
-static void probe_finish(assay_task *task, probe *p, bool timed_out)
+static void probe_finish(assay_task *task, probe *p, bool timed_out, const probe_run *r)
 {
 	int attempt = atomic_fetch_add(&p->attempts, 1);
 	const char *item = host->task_item(task);
@@ -149,7 +168,12 @@ static void probe_finish(assay_task *task, probe *p, bool timed_out)
 		host->set_message(task, "timed out");
 	} else if (host->cancelled(task)) {
 		host->set_status(task, ASSAY_UNKNOWN);
-		host->set_message(task, "cancelled");
+		host->set_message(task, host->task_pruned(task) ? "pruned" : "cancelled");
+		if (r && r->step) { /* what it reported, kept */
+			assay_metric m = { .name = p->step_metric, .value = r->last };
+
+			host->add_metric(task, &m);
+		}
 	} else if (attempt < p->fail_times || item_fails(p, item)) {
 		host->set_status(task, ASSAY_CRITICAL);
 		host->set_message(task, "failing on purpose (attempt %u)",
@@ -166,7 +190,52 @@ static void probe_finish(assay_task *task, probe *p, bool timed_out)
 		if (p->details)
 			host->set_details(task, "%s", p->details);
 		probe_metrics(task, p);
+		if (r && r->step) {
+			assay_metric m = { .name = p->step_metric, .value = r->last };
+
+			host->add_metric(task, &m);
+		}
 	}
+}
+
+/* Step k's value: a number, or a string expanded ("0.{x}"). */
+static double probe_step_value(assay_task *task, const probe *p, size_t k)
+{
+	const assay_value *v = host->value_at(p->steps, k, NULL);
+	double d = 0;
+	char *text;
+
+	if (host->value_type(v) == ASSAY_VALUE_STRING &&
+	    (text = host->expand(task, host->value_string(v), NULL))) {
+		d = strtod(text, NULL);
+		free(text);
+	} else {
+		host->value_float(v, &d);
+	}
+	return d;
+}
+
+static void probe_wake(void *arg);
+
+/* One step of a probe with steps, reported under the plugin's lock (the
+ * host must not cancel from inside it), and the next tick; false once
+ * every step is reported: the probe ends. */
+static bool probe_step(assay_task *task)
+{
+	probe_run *r;
+	bool more = false;
+
+	pthread_mutex_lock(&runs_lock);
+	for (r = runs; r && r->task != task; r = r->next)
+		;
+	if (r && r->p->steps && r->step < host->value_len(r->p->steps)) {
+		r->last = probe_step_value(task, r->p, r->step);
+		host->report_step(task, r->p->step_metric, r->last, (int64_t)r->step);
+		r->step++;
+		more = host->timer_start((uint64_t)r->p->sleep_ms, probe_wake, task, &r->timer) == 0;
+	}
+	pthread_mutex_unlock(&runs_lock);
+	return more;
 }
 
 static void probe_wake(void *arg)
@@ -176,9 +245,11 @@ static void probe_wake(void *arg)
 	assay_task *task = arg;
 	probe_run *r;
 
+	if (probe_step(task))
+		return; /* another step follows */
 	if (!probe_claim(task, &r))
 		return; /* cancelled meanwhile */
-	probe_finish(task, r->p, false);
+	probe_finish(task, r->p, false, r);
 	free(r);
 	host->complete(task);
 }
@@ -196,7 +267,7 @@ static int probe_run_fn(assay_task *task, void *state, void *data)
 	host->add_metric(task, &seq);
 	host->add_metric(task, &here);
 	if (p->sleep_ms == 0) {
-		probe_finish(task, p, false);
+		probe_finish(task, p, false, NULL);
 		return ASSAY_DONE;
 	}
 	if (!(r = calloc(1, sizeof *r)))
@@ -223,7 +294,7 @@ static void probe_cancel(assay_task *task, void *state, void *data)
 	host->timer_stop(r->timer);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	probe_finish(task, r->p,
-		     (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec >= host->deadline_ns(task));
+		     (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec >= host->deadline_ns(task), r);
 	free(r);
 	host->complete(task);
 }
