@@ -11,6 +11,7 @@
 #include "graph.h"
 #include "plan.h"
 #include "run.h"
+#include "sweep.h"
 
 typedef struct report {
 	assay_report r;              /* what reporters see */
@@ -21,14 +22,35 @@ typedef struct report {
 	assay_objective *objectives; /* the trials' of sweeps with an objective */
 	assay_attempt *attempts;     /* every attempt of the executions retried */
 	const assay_attempt **histories;
+	assay_sweep *sweeps;         /* one per plan sweep */
+	const assay_sweep **sweep_index; /* r.sweeps */
+	assay_param *sweep_params;   /* the best points' parameters, without seed */
+	char (*stopped)[160];        /* each sweep's reason to stop, or "" */
 } report;
 
+/* Where report_build() reads each sweep's standing: the trial tracker's
+ * sweeps_view() and sweeps_stopped() (sweep.h), best.h's tracker through
+ * report_tracker_best(), or a test's stand-in.  Of the view it reads the
+ * best trial, value, spread and repeats; the counts it takes from the
+ * results themselves, so that they agree with the report's lines. */
+typedef struct report_tracker {
+	void (*view)(void *t, size_t sweep, sweep_view *out);
+	void (*stopped)(void *t, size_t sweep, char *buf, size_t size);
+	void *t;
+} report_tracker;
+
+/* best.h's tracker as a report_tracker: its best trial and value, one
+ * repeat, never stopped. */
+report_tracker report_tracker_best(best *b);
+
 /* Build the report of a finished run: kept nodes in declaration order
- * with their groups, sweeps, parameters, objectives and histories, the
- * best trial of each sweep from b (NULL: none is marked), the critical
- * path from the run's own durations.  0 or ASSAY_ENOMEM; report_release()
- * always.  p and r must outlive the report. */
-int report_build(report *rep, const plan *p, const graph *g, const run *r, best *b);
+ * with their groups, sweeps, parameters, objectives and histories, each
+ * sweep's standing and best trial from t (NULL: none is marked), the
+ * critical path from the run's own durations, run_id (NULL: none) as
+ * the run's.  0 or ASSAY_ENOMEM; report_release() always.  p, r, t's
+ * tracker and run_id must outlive the report. */
+int report_build(report *rep, const plan *p, const graph *g, const run *r,
+		 const report_tracker *t, const char *run_id);
 void report_release(report *rep);
 
 /* Write with `rep` to path ("-" is stdout).  Symbolic links are followed

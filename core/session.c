@@ -262,10 +262,12 @@ int session_run(session *s)
 
 int session_report(session *s)
 {
+	report_tracker t = report_tracker_best(s->best);
 	report rep;
 	int status = ASSAY_UNKNOWN;
 
-	if (report_build(&rep, &s->p, &s->g, s->run, s->best) < 0) {
+	/* The run id is the state dir's (part C1 of issue 12): none yet. */
+	if (report_build(&rep, &s->p, &s->g, s->run, s->best ? &t : NULL, NULL) < 0) {
 		fprintf(stderr, "assay: out of memory writing the report\n");
 	} else {
 		status = report_exit_status(&rep);

@@ -36,6 +36,7 @@ typedef struct fixture {
 	graph g;
 	reactor *re;
 	best *best;
+	report_tracker tracker;
 	run *r;
 	report rep;
 } fixture;
@@ -93,7 +94,8 @@ static void run_report(fixture *f, const char *text)
 	ck_assert_ptr_nonnull(f->best = best_new(&f->p));
 	ck_assert_int_eq(best_subscribe(f->best, f->r), 0);
 	ck_assert_int_eq(run_go(f->r), 0);
-	ck_assert_int_eq(report_build(&f->rep, &f->p, &f->g, f->r, f->best), 0);
+	f->tracker = report_tracker_best(f->best);
+	ck_assert_int_eq(report_build(&f->rep, &f->p, &f->g, f->r, &f->tracker, NULL), 0);
 }
 
 static void finish(fixture *f)

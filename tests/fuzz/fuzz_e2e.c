@@ -433,6 +433,7 @@ static void run_plan(plan *p, const graph *g)
 	void **states;
 	struct stat st;
 	reactor *re;
+	report_tracker t;
 	report rep;
 	best *b;
 	run *r;
@@ -453,7 +454,7 @@ static void run_plan(plan *p, const graph *g)
 	running = p;
 	if (reactor_new(&re) < 0 || !(b = best_new(p)) || run_new(&r, p, g, &o, re) < 0 ||
 	    best_subscribe(b, r) < 0 || run_go(r) < 0 ||
-	    report_build(&rep, p, g, r, b) < 0)
+	    (t = report_tracker_best(b), report_build(&rep, p, g, r, &t, NULL)) < 0)
 		abort();
 	status = report_exit_status(&rep);
 	if (status < 0 || status > 3)
