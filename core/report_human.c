@@ -307,38 +307,38 @@ static size_t id_column(const assay_report *r)
 	return w > ID_COLUMN_MAX ? ID_COLUMN_MAX : w;
 }
 
-/* "lr[lr=3.2e-4,bs=64] lr=0.00032 bs=64: accuracy 0.962 +- 0.004 (mean of
- * 3)": a sweep's best trial, its point's parameters and its value. */
+/* "accuracy 0.962 +- 0.004 (mean of 3): lr[lr=3.2e-4,bs=64] lr=0.00032
+ * bs=64": a sweep's best value first (what a cut line keeps), then its
+ * trial and the point's parameters in full. */
 static void put_best(FILE *f, const assay_sweep *sw)
 {
 	size_t j;
 
 	if (!sw->best) {
-		fputs("no best", f);
-		if (sw->metric) {
-			fputs(" (no trial reported ", f);
-			text_put(f, sw->metric, strlen(sw->metric), SIZE_MAX);
-			fputc(')', f);
-		}
+		fputs("no best (no trial reported ", f);
+		text_put(f, sw->metric, strlen(sw->metric), SIZE_MAX);
+		fputc(')', f);
 		return;
 	}
-	text_put(f, sw->best, strlen(sw->best), SIZE_MAX);
-	for (j = 0; j < sw->n_params; j++) {
-		fprintf(f, "%s", j ? " " : " (");
-		text_put(f, sw->params[j].name, strlen(sw->params[j].name), SIZE_MAX);
-		fputc('=', f);
-		text_put(f, sw->params[j].value, strlen(sw->params[j].value), SIZE_MAX);
-	}
-	fputs(sw->n_params ? "): " : ": ", f);
+	fputs("best ", f);
 	text_put(f, sw->metric, strlen(sw->metric), SIZE_MAX);
 	fprintf(f, " %.*g", sw->repeats > 1 ? 4 : 6, sw->value);
 	if (sw->repeats > 1)
 		fprintf(f, " +- %.2g (mean of %u)", sw->spread, sw->repeats);
+	fputs(": ", f);
+	text_put(f, sw->best, strlen(sw->best), SIZE_MAX);
+	for (j = 0; j < sw->n_params; j++) {
+		fputc(' ', f);
+		text_put(f, sw->params[j].name, strlen(sw->params[j].name), SIZE_MAX);
+		fputc('=', f);
+		text_put(f, sw->params[j].value, strlen(sw->params[j].value), SIZE_MAX);
+	}
 }
 
-/* One line per sweep worth one -- it has an objective or more than one
- * trial -- after the nodes: "sweep lr: best ...; 20 trials: 12 ok, 2
- * failed, 4 pruned, 2 skipped; stopped after 5 consecutive failures". */
+/* Two lines per sweep worth them -- it has an objective or more than one
+ * trial -- after the nodes, each cut to the width:
+ *   sweep lr: best lr[lr=0.1] (lr=0.1): accuracy 0.962 +- 0.004 (mean of 3)
+ *     20 trials: 12 ok, 2 failed, 4 pruned, 2 skipped; stopped after ... */
 static void put_sweeps(const human *h)
 {
 	size_t i;
@@ -346,27 +346,30 @@ static void put_sweeps(const human *h)
 	for (i = 0; i < h->r->n_sweeps; i++) {
 		const assay_sweep *sw = h->r->sweeps[i];
 		char *line = NULL;
-		size_t size = 0;
+		size_t size = 0, first;
 		FILE *f;
 
 		if (!sw->trials || (!sw->metric && sw->trials < 2) || !(f = open_memstream(&line, &size)))
 			continue;
 		fputs("sweep ", f);
 		text_put(f, sw->id, strlen(sw->id), SIZE_MAX);
-		fputs(": ", f);
+		fputc(':', f);
 		if (sw->metric) {
-			fputs(sw->best ? "best " : "", f);
+			fputc(' ', f);
 			put_best(f, sw);
-			fputs("; ", f);
 		}
+		fflush(f);
+		first = size;
 		fprintf(f, "%zu trial%s: %zu ok, %zu failed, %zu pruned, %zu skipped", sw->trials,
 			sw->trials == 1 ? "" : "s", sw->ok, sw->failed, sw->pruned, sw->skipped);
 		if (sw->stopped) {
 			fputs("; ", f);
 			text_put(f, sw->stopped, strlen(sw->stopped), SIZE_MAX);
 		}
-		if (fclose(f) == 0)
-			put_detail(h, 0, line, strlen(line));
+		if (fclose(f) == 0) {
+			put_detail(h, 0, line, first);
+			put_detail(h, 2, line + first, strlen(line + first));
+		}
 		free(line);
 	}
 }
