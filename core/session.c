@@ -194,16 +194,22 @@ int session_print_graph(const session *s, bool dot, FILE *out)
 }
 
 /* The best trial of each sweep with an objective, for the report; the
- * live line, for a person at a terminal (cron mails what is printed).
+ * live line, for a person at a terminal (cron mails what is printed), or
+ * --progress plain's lines for a log.
  * Without a subscriber the run publishes no events.  0 or -1. */
 static int session_subscribe(session *s, unsigned jobs)
 {
 	if (best_wanted(&s->p) &&
 	    (!(s->best = best_new(&s->p)) || best_subscribe(s->best, s->run) < 0))
 		return -1;
-	if (isatty(STDERR_FILENO) && !getenv("NO_PROGRESS") &&
-	    (s->progress = progress_new(&s->p, &s->g, s->keep, jobs, stderr)) &&
-	    progress_subscribe(s->progress, s->run) < 0) {
+	if (s->o.progress == PROGRESS_NONE ||
+	    (s->o.progress == PROGRESS_AUTO && (!isatty(STDERR_FILENO) || getenv("NO_PROGRESS"))))
+		return 0;
+	if ((s->progress = progress_new(&s->p, &s->g, s->keep, jobs, stderr)) &&
+	    s->o.progress == PROGRESS_PLAIN)
+		progress_set_plain(s->progress, s->o.progress_interval_ms ? s->o.progress_interval_ms
+									 : PROGRESS_PLAIN_MS);
+	if (s->progress && progress_subscribe(s->progress, s->run) < 0) {
 		progress_free(s->progress);
 		s->progress = NULL;
 	}
