@@ -64,41 +64,67 @@ static bool better(const plan_sweep *ps, double a, double b)
 	return ps->maximise ? a > b : a < b;
 }
 
-/* Trial v's objective is final: its point's mean (with repeat, over the
- * repeats final so far; else its own) against the best so far.  The best
- * point's own mean replaces the best when it changes.  Under the lock. */
-static void sweep_rank(progress *pr, size_t s, size_t v, double value)
+/* The mean of the objective over the repeats of v's point final so far
+ * (with repeat; else v's own), their span [*lo, *hi] and best repeat
+ * (*top, NONE when none is final).  Under the lock. */
+static double point_mean(progress *pr, size_t s, size_t v, size_t *lo, size_t *hi, uint32_t *top)
 {
 	const plan *p = pr->p;
 	const plan_sweep *ps = &p->sweeps[s];
-	progress_sweep *sw = &pr->sweeps[s];
-	size_t lo = v, hi = v, k, n = 0;
-	uint32_t top = NONE;
-	double sum = 0, mean;
+	size_t k, n = 0;
+	double sum = 0;
 
-	trial_of(pr, ps, s, v)->final = value;
-	trial_of(pr, ps, s, v)->has_final = true;
+	*lo = *hi = v;
+	*top = NONE;
 	/* The repeats of a point are consecutive. */
-	while (ps->repeat > 1 && lo > ps->first && p->nodes[lo - 1].point == p->nodes[v].point)
-		lo--;
-	while (ps->repeat > 1 && hi + 1 < ps->first + ps->n_trials &&
-	       p->nodes[hi + 1].point == p->nodes[v].point)
-		hi++;
-	for (k = lo; k <= hi; k++) {
+	while (ps->repeat > 1 && *lo > ps->first && p->nodes[*lo - 1].point == p->nodes[v].point)
+		(*lo)--;
+	while (ps->repeat > 1 && *hi + 1 < ps->first + ps->n_trials &&
+	       p->nodes[*hi + 1].point == p->nodes[v].point)
+		(*hi)++;
+	for (k = *lo; k <= *hi; k++) {
 		const progress_trial *t = trial_of(pr, ps, s, k);
 
 		if (!t->has_final)
 			continue;
 		sum += t->final;
 		n++;
-		if (top == NONE || better(ps, t->final, trial_of(pr, ps, s, top)->final))
-			top = (uint32_t)k;
+		if (*top == NONE || better(ps, t->final, trial_of(pr, ps, s, *top)->final))
+			*top = (uint32_t)k;
 	}
-	mean = sum / (double)n;
+	return n ? sum / (double)n : NAN;
+}
+
+/* Trial v's objective is final: its point's mean against the best so
+ * far; of equal means the point declared first.  When the best point's
+ * own mean worsens, another may now be better: every point is weighed
+ * again (rare, and only then the whole sweep).  Under the lock. */
+static void sweep_rank(progress *pr, size_t s, size_t v, double value)
+{
+	const plan_sweep *ps = &pr->p->sweeps[s];
+	progress_sweep *sw = &pr->sweeps[s];
+	size_t lo, hi, k;
+	uint32_t top;
+	double mean;
+
+	trial_of(pr, ps, s, v)->final = value;
+	trial_of(pr, ps, s, v)->has_final = true;
+	mean = point_mean(pr, s, v, &lo, &hi, &top);
 	if (sw->best == NONE || better(ps, mean, sw->best_value) ||
-	    (sw->best >= lo && sw->best <= hi)) {
+	    (mean == sw->best_value && lo < sw->best)) {
 		sw->best = top;
 		sw->best_value = mean;
+		return;
+	}
+	if (sw->best < lo || sw->best > hi)
+		return;
+	sw->best = NONE;
+	for (k = ps->first; k < ps->first + ps->n_trials; k = hi + 1) {
+		mean = point_mean(pr, s, k, &lo, &hi, &top);
+		if (top != NONE && (sw->best == NONE || better(ps, mean, sw->best_value))) {
+			sw->best = top;
+			sw->best_value = mean;
+		}
 	}
 }
 
