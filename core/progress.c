@@ -362,7 +362,8 @@ void progress_format(progress *pr, int64_t now_ns, char *buf, size_t size)
 
 /* --- drawing -------------------------------------------------------------- */
 
-/* The terminal's columns ($COLUMNS when set), 80 when it does not say. */
+/* The terminal's columns, else $COLUMNS; SIZE_MAX when neither says (a
+ * pty nobody sized): no cut then. */
 static size_t progress_width(FILE *out)
 {
 	const char *env = getenv("COLUMNS");
@@ -373,14 +374,14 @@ static size_t progress_width(FILE *out)
 		return ws.ws_col;
 	if (env && (n = strtol(env, NULL, 10)) > 0)
 		return (size_t)n;
-	return 80;
+	return SIZE_MAX;
 }
 
 /* One line, escaped and cut short of the last column: a line that wraps
  * would throw off the count of lines to go back up. */
 static void progress_put(progress *pr, const char *s, size_t len, size_t width)
 {
-	text_put(pr->out, s, len, width > 1 ? width - 1 : 1);
+	text_put(pr->out, s, len, width == SIZE_MAX ? SIZE_MAX : width > 1 ? width - 1 : 1);
 }
 
 /* The line, the block under it, and the cursor back at the line's end.

@@ -339,6 +339,41 @@ static char *slurp(const char *path)
 
 /* Issue 9, point 7: a command's Latin-1 went raw into the JSON report,
  * which JSON readers then refused. */
+/* A pruned trial whose reason does not name the step gets it; a sweep's
+ * id and parameters are escaped like every text. */
+START_TEST(test_human_pruned_step_and_escaped_sweep)
+{
+	static const assay_param odd[] = { { "lr", "0.1\033[2J" } };
+	assay_sweep sw = { .id = "lr\r", .metric = "acc", .maximise = true, .best = "c",
+			   .params = odd, .n_params = 1, .value = 0.5, .repeats = 1,
+			   .trials = 2, .ok = 1, .pruned = 1 };
+	const assay_sweep *sweeps[] = { &sw };
+	assay_result res;
+	const assay_result *index[1];
+	report rep;
+	char *text;
+
+	hand_report(&rep, &res, index, "accuracy 0.2 < median 0.7", NULL);
+	res.kind = ASSAY_KIND_TRIAL;
+	res.status = ASSAY_SKIPPED;
+	res.pruned = true;
+	res.pruned_step = 12;
+	res.duration = 3;
+	rep.r.counts[ASSAY_CRITICAL] = 0;
+	rep.r.counts[ASSAY_SKIPPED] = 1;
+	rep.r.sweeps = sweeps;
+	rep.r.n_sweeps = 1;
+	setenv("COLUMNS", "200", 1);
+	ck_assert_int_eq(report_write(&report_human, &rep, "r.txt"), 0);
+	text = slurp("r.txt");
+	ck_assert_str_eq(text, "PRUNED    c  accuracy 0.2 < median 0.7 (step 12) (3.00s)\n"
+			       "sweep lr\\r: best acc 0.5: c lr=0.1\\e[2J\n"
+			       "  2 trials: 1 ok, 0 failed, 1 pruned, 0 skipped\n"
+			       "1 node: 1 PRUNED in 0.00s (critical path 0.00s)\n");
+	free(text);
+}
+END_TEST
+
 START_TEST(test_json_is_valid_utf8)
 {
 	assay_result res;
@@ -982,6 +1017,7 @@ static Suite *report_suite(void)
 	tcase_add_test(tc, test_missing_objective_is_unknown);
 	tcase_add_test(tc, test_sweeps_from_tracker);
 	tcase_add_test(tc, test_json_is_valid_utf8);
+	tcase_add_test(tc, test_human_pruned_step_and_escaped_sweep);
 	tcase_add_test(tc, test_retries_take_time);
 	tcase_add_test(tc, test_abi3_results);
 	tcase_add_test(tc, test_objective_not_reported);
