@@ -271,14 +271,16 @@ static int build_sweeps(builder *b, const report_tracker *t)
 	return 0;
 }
 
-static void best_view(void *t, size_t sweep, sweep_view *out)
+/* best.h's tracker passes as the trial tracker's type: report.c only
+ * hands it back to these two. */
+static void best_view(sweeps *t, size_t sweep, sweep_view *out)
 {
 	memset(out, 0, sizeof *out);
-	out->best = best_of(t, sweep, &out->best_value);
+	out->best = best_of((best *)t, sweep, &out->best_value);
 	out->repeats = out->best != PLAN_NONE;
 }
 
-static void best_stopped(void *t, size_t sweep, char *buf, size_t size)
+static void best_stopped(sweeps *t, size_t sweep, char *buf, size_t size)
 {
 	(void)t, (void)sweep;
 	if (size)
@@ -287,7 +289,7 @@ static void best_stopped(void *t, size_t sweep, char *buf, size_t size)
 
 report_tracker report_tracker_best(best *b)
 {
-	return (report_tracker){ best_view, best_stopped, b };
+	return (report_tracker){ best_view, best_stopped, (sweeps *)b };
 }
 
 /* The kept nodes and items, and the trials with an objective, counted

@@ -28,19 +28,20 @@ typedef struct report {
 	char (*stopped)[160];        /* each sweep's reason to stop, or "" */
 } report;
 
-/* Where report_build() reads each sweep's standing: the trial tracker's
- * sweeps_view() and sweeps_stopped() (sweep.h), best.h's tracker through
- * report_tracker_best(), or a test's stand-in.  Of the view it reads the
- * best trial, value, spread and repeats; the counts it takes from the
- * results themselves, so that they agree with the report's lines. */
+/* Where report_build() reads each sweep's standing: the trial tracker,
+ * `{ sweeps_view, sweeps_stopped, tracker }` (sweep.h), best.h's tracker
+ * through report_tracker_best(), or a test's stand-in.  Of the view it
+ * reads the best trial, value, spread and repeats; the counts it takes
+ * from the results themselves, so that they agree with the report's
+ * lines. */
 typedef struct report_tracker {
-	void (*view)(void *t, size_t sweep, sweep_view *out);
-	void (*stopped)(void *t, size_t sweep, char *buf, size_t size);
-	void *t;
+	void (*view)(sweeps *t, size_t sweep, sweep_view *out);
+	void (*stopped)(sweeps *t, size_t sweep, char *buf, size_t size);
+	sweeps *t;
 } report_tracker;
 
-/* best.h's tracker as a report_tracker: its best trial and value, one
- * repeat, never stopped. */
+/* best.h's tracker as a report_tracker, until the trial tracker replaces
+ * it: its best trial and value, one repeat, never stopped. */
 report_tracker report_tracker_best(best *b);
 
 /* Build the report of a finished run: kept nodes in declaration order

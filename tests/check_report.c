@@ -215,16 +215,16 @@ typedef struct stand_in {
 	uint32_t best;
 } stand_in;
 
-static void stand_in_view(void *t, size_t sweep, sweep_view *out)
+static void stand_in_view(sweeps *t, size_t sweep, sweep_view *out)
 {
 	memset(out, 0, sizeof *out);
-	out->best = sweep == 0 ? ((stand_in *)t)->best : sweep == 1 ? 12345 : PLAN_NONE;
+	out->best = sweep == 0 ? ((stand_in *)(void *)t)->best : sweep == 1 ? 12345 : PLAN_NONE;
 	out->best_value = 0.962;
 	out->spread = 0.004;
 	out->repeats = 3;
 }
 
-static void stand_in_stopped(void *t, size_t sweep, char *buf, size_t size)
+static void stand_in_stopped(sweeps *t, size_t sweep, char *buf, size_t size)
 {
 	(void)t;
 	snprintf(buf, size, sweep == 0 ? "target 0.95 reached by lr[x=2,seed=1]" : "");
@@ -237,7 +237,7 @@ START_TEST(test_sweeps_from_tracker)
 {
 	fixture f;
 	stand_in si;
-	report_tracker t = { stand_in_view, stand_in_stopped, &si };
+	report_tracker t = { stand_in_view, stand_in_stopped, (sweeps *)(void *)&si };
 	const assay_sweep *sw;
 	size_t i;
 
@@ -347,7 +347,7 @@ START_TEST(test_human_pruned_step_and_escaped_sweep)
 	assay_sweep sw = { .id = "lr\r", .metric = "acc", .maximise = true, .best = "c",
 			   .params = odd, .n_params = 1, .value = 0.5, .repeats = 1,
 			   .trials = 2, .ok = 1, .pruned = 1 };
-	const assay_sweep *sweeps[] = { &sw };
+	const assay_sweep *list[] = { &sw };
 	assay_result res;
 	const assay_result *index[1];
 	report rep;
@@ -361,7 +361,7 @@ START_TEST(test_human_pruned_step_and_escaped_sweep)
 	res.duration = 3;
 	rep.r.counts[ASSAY_CRITICAL] = 0;
 	rep.r.counts[ASSAY_SKIPPED] = 1;
-	rep.r.sweeps = sweeps;
+	rep.r.sweeps = list;
 	rep.r.n_sweeps = 1;
 	setenv("COLUMNS", "200", 1);
 	ck_assert_int_eq(report_write(&report_human, &rep, "r.txt"), 0);
