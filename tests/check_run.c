@@ -981,6 +981,22 @@ START_TEST(test_progress_plain_lines)
 	ck_assert_str_eq(text, "assay: 00:00:00 [0/2 done, 1 running, 0 failed, ETA 2.0s]\n"
 			       "assay: 00:00:00 lr 1 running, 0 done, ETA 2.0s\n");
 	free(text);
+	/* Started, it stamps the time since, and prints nothing at once (a
+	 * short run leaves no line in the log). */
+	text = NULL;
+	ck_assert_ptr_nonnull(out = open_memstream(&text, &size));
+	progress_free(pr);
+	ck_assert_ptr_nonnull(pr = progress_new(&f.s.p, &f.s.g, NULL, 4, out));
+	progress_set_plain(pr, 3600000);
+	ck_assert_int_eq(reactor_new(&f.re), 0);
+	ck_assert_int_eq(progress_start(pr, f.re), 0);
+	ck_assert_int_eq(fflush(out), 0);
+	ck_assert_uint_eq(size, 0);
+	progress_plain(pr, task_now_ns() + 3725 * SEC, out);
+	progress_stop(pr);
+	ck_assert_int_eq(fclose(out), 0);
+	ck_assert_str_eq(text, "assay: 01:02:05 [0/2 done, 0 running, 0 failed, ETA 2.0s]\n");
+	free(text);
 	progress_free(pr);
 	finish(&f);
 }
