@@ -9,7 +9,7 @@
 #include "builtin.h"
 
 /* In the order `assay plugins` and the usage text list them. */
-static const assay_reporter *const reporters[] = { &report_human, &report_json };
+static const assay_reporter *const reporters[] = { &report_human, &report_json, &report_csv };
 
 int builtin_init(const assay_host *host, assay_plugin *self)
 {

@@ -19,5 +19,6 @@ int builtin_init(const assay_host *host, assay_plugin *self);
 
 extern const assay_reporter report_human;
 extern const assay_reporter report_json;
+extern const assay_reporter report_csv;
 
 #endif /* ASSAY_BUILTIN_H */

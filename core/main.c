@@ -16,6 +16,7 @@
 
 #include "builtin.h"
 #include "commands.h"
+#include "duration.h"
 #include "listing.h"
 #include "session.h"
 #include "summary.h"
@@ -57,7 +58,10 @@ static const command_help helps[] = {
 	  "      --report FORMAT:PATH  also write FORMAT to PATH (repeatable; a file is replaced atomically)\n"
 	  "      --dry-run             check everything and show what would run, run nothing\n"
 	  "      --allow-unset         with --dry-run: unset ${env:} variables are warnings\n"
-	  "      --fail-fast           stop at the first CRITICAL or UNKNOWN node\n", true },
+	  "      --fail-fast           stop at the first CRITICAL or UNKNOWN node\n"
+	  "      --progress MODE       auto (the display on a terminal), plain (a line to stderr\n"
+	  "                            every --progress-interval, for logs) or none\n"
+	  "      --progress-interval DURATION  plain's period (default: 30s)\n", true },
 	{ "check-config", "[FILE] [OPTION]...",
 	  "check FILE and the plugins it loads; print a summary",
 	  "      --allow-unset         unset ${env:} variables are warnings, not errors\n", false },
@@ -310,6 +314,20 @@ static int parse_count(const char *opt, const char *arg, long max, long *out)
 	return 0;
 }
 
+/* --progress MODE. */
+static int parse_progress(const char *arg, progress_mode *out)
+{
+	static const char *const modes[] = { "auto", "plain", "none" };
+	size_t i;
+
+	for (i = 0; i < sizeof modes / sizeof *modes; i++)
+		if (strcmp(arg, modes[i]) == 0) {
+			*out = (progress_mode)i;
+			return 0;
+		}
+	return usage_error("run", "--progress is auto, plain or none, not '%s'", arg);
+}
+
 /* 0, 1 after --help, or an exit status. */
 static int parse_run(run_args *a, int argc, char **argv)
 {
@@ -324,6 +342,8 @@ static int parse_run(run_args *a, int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "allow-unset", no_argument, NULL, 'U' },
 		{ "fail-fast", no_argument, NULL, 'F' },
+		{ "progress", required_argument, NULL, 'P' },
+		{ "progress-interval", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -372,6 +392,16 @@ static int parse_run(run_args *a, int argc, char **argv)
 			break;
 		case 'F':
 			a->o.fail_fast = true;
+			break;
+		case 'P':
+			if ((rc = parse_progress(optarg, &a->o.progress)))
+				return rc;
+			break;
+		case 'i':
+			if (duration_parse(optarg, &a->o.progress_interval_ms) < 0 ||
+			    a->o.progress_interval_ms < 1)
+				return usage_error("run", "--progress-interval takes a duration (30s, 5m), not '%s'",
+						   optarg);
 			break;
 		case 'h':
 			print_command_help(find_help("run"));

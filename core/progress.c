@@ -1,6 +1,7 @@
 /* progress.c -- the live progress line: counts kept from the run's events,
  * and an ETA from the critical path of what remains, redrawn on a reactor
- * timer. */
+ * timer with each sweep's block under it (progress_sweep.c), or printed
+ * as lines now and then for a log (--progress plain). */
 #ifdef HAVE_CONFIG_H
 #include "autoconfig.h"
 #endif
@@ -9,53 +10,15 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "progress.h"
+#include "progress_int.h"
 #include "status.h"
 #include "task.h"
-
-#define NONE UINT32_MAX
-
-/* The observed durations of a class of nodes: one sweep's trials, the
- * nodes of one kind and type, or every node (class 0). */
-typedef struct progress_class {
-	_Atomic uint64_t ns;
-	atomic_uint n;
-} progress_class;
-
-typedef struct progress_node {
-	_Atomic int64_t start_ns;     /* its first attempt's; 0: not started */
-	atomic_bool final;
-	atomic_uint items_done;       /* a validation's items that are final */
-	_Atomic uint64_t items_ns;    /* ... and the time they took */
-	atomic_bool waiting;          /* queued for a resource since its last START */
-	uint32_t sweep;               /* the class of its sweep, or NONE */
-	uint32_t kind;                /* the class of its kind and type */
-} progress_node;
-
-struct progress {
-	const plan *p;
-	const graph *g;
-	const bool *keep;
-	unsigned jobs;
-	FILE *out;
-	size_t total;                 /* the nodes to run */
-	atomic_size_t done, running, failed;
-	atomic_size_t waiting;        /* nodes queued for a resource */
-	progress_node *nodes;         /* one per plan node */
-	progress_class *classes;
-
-	reactor *re;
-	pthread_mutex_t lock;         /* timer and stopped, against progress_stop() */
-	pthread_mutex_t wait_lock;    /* wait_text */
-	char wait_text[160];          /* the last wait's reason ("2 GPUs with ...") */
-	assay_timer *timer;
-	bool stopped;
-	/* The estimate: the reactor thread's alone. */
-	double *finish;               /* when each node would end, from now */
-	double eta;                   /* as of eta_ns; negative: unknown */
-	int64_t eta_ns, cost_ns;      /* when it was made, and what it cost */
-};
+#include "text.h"
 
 static bool progress_kept(const progress *pr, size_t v)
 {
@@ -119,7 +82,7 @@ progress *progress_new(const plan *p, const graph *g, const bool *keep,
 	pr->nodes = calloc(p->n_nodes ? p->n_nodes : 1, sizeof *pr->nodes);
 	pr->finish = malloc((p->n_nodes ? p->n_nodes : 1) * sizeof *pr->finish);
 	if (!pr->nodes || !pr->finish || !(n_classes = progress_classify(pr)) ||
-	    !(pr->classes = calloc(n_classes, sizeof *pr->classes))) {
+	    !(pr->classes = calloc(n_classes, sizeof *pr->classes)) || progress_sweeps_new(pr) < 0) {
 		progress_free(pr);
 		return NULL;
 	}
@@ -134,6 +97,7 @@ void progress_free(progress *pr)
 		return;
 	pthread_mutex_destroy(&pr->lock);
 	pthread_mutex_destroy(&pr->wait_lock);
+	progress_sweeps_free(pr);
 	free(pr->nodes);
 	free(pr->classes);
 	free(pr->finish);
@@ -194,14 +158,17 @@ void progress_event(const run_event *ev, void *arg)
 	progress *pr = arg;
 	progress_node *n = &pr->nodes[ev->node];
 	int64_t none = 0;
+	bool started;
 
 	switch (ev->kind) {
 	case RUN_EVENT_START:
 		progress_unwait(pr, n);
 		/* The first attempt (or item) starts the node. */
-		if (atomic_load_explicit(&n->start_ns, memory_order_relaxed) == 0 &&
-		    atomic_compare_exchange_strong(&n->start_ns, &none, ev->at_ns ? ev->at_ns : 1))
+		started = atomic_load_explicit(&n->start_ns, memory_order_relaxed) == 0 &&
+			  atomic_compare_exchange_strong(&n->start_ns, &none, ev->at_ns ? ev->at_ns : 1);
+		if (started)
 			atomic_fetch_add_explicit(&pr->running, 1, memory_order_relaxed);
+		progress_sweeps_event(pr, ev, started);
 		break;
 	case RUN_EVENT_ITEM:
 		if (ev->res->ran)
@@ -211,21 +178,25 @@ void progress_event(const run_event *ev, void *arg)
 		break;
 	case RUN_EVENT_FINAL:
 		progress_unwait(pr, n);
+		progress_sweeps_event(pr, ev, atomic_load_explicit(&n->start_ns, memory_order_relaxed));
 		progress_final(pr, ev);
 		break;
 	case RUN_EVENT_WAIT:
 		progress_wait(pr, n, ev->text);
+		progress_sweeps_event(pr, ev, false);
+		break;
+	case RUN_EVENT_METRIC:
+		progress_sweeps_event(pr, ev, false);
 		break;
 	case RUN_EVENT_ATTEMPT: /* not subscribed: a retry changes no count */
-	case RUN_EVENT_METRIC:
 		break;
 	}
 }
 
 int progress_subscribe(progress *pr, run *r)
 {
-	return run_subscribe(r, RUN_EVENT_START | RUN_EVENT_ITEM | RUN_EVENT_FINAL | RUN_EVENT_WAIT,
-			     progress_event, pr);
+	return run_subscribe(r, RUN_EVENT_START | RUN_EVENT_ITEM | RUN_EVENT_FINAL | RUN_EVENT_WAIT |
+				     RUN_EVENT_METRIC, progress_event, pr);
 }
 
 /* --- the estimate: the reactor thread --------------------------------- */
@@ -284,7 +255,7 @@ static bool progress_left_items(const progress *pr, size_t v, double *own, doubl
 /* What is left of node v at now_ns: the time until it ends (*own) and the
  * execution time it still needs (*work, more than *own for a validation's
  * items side by side).  False when nothing tells. */
-static bool progress_left(const progress *pr, size_t v, int64_t now_ns, double *own,
+bool progress_left(const progress *pr, size_t v, int64_t now_ns, double *own,
 			  double *work)
 {
 	const progress_node *n = &pr->nodes[v];
@@ -345,6 +316,7 @@ static double progress_eta_now(progress *pr, int64_t now_ns)
 		int64_t t0 = task_now_ns();
 
 		pr->eta = progress_eta(pr, now_ns);
+		progress_sweeps_eta(pr, now_ns);
 		pr->eta_ns = now_ns;
 		pr->cost_ns = task_now_ns() - t0;
 		return pr->eta;
@@ -355,7 +327,7 @@ static double progress_eta_now(progress *pr, int64_t now_ns)
 	return left > 0 ? left : 0;
 }
 
-static void format_eta(double s, char *buf, size_t size)
+void progress_format_eta(double s, char *buf, size_t size)
 {
 	if (s < 0)
 		snprintf(buf, size, "?");
@@ -375,7 +347,7 @@ void progress_format(progress *pr, int64_t now_ns, char *buf, size_t size)
 	size_t waiting = atomic_load_explicit(&pr->waiting, memory_order_relaxed);
 	int n;
 
-	format_eta(progress_eta_now(pr, now_ns), eta, sizeof eta);
+	progress_format_eta(progress_eta_now(pr, now_ns), eta, sizeof eta);
 	n = snprintf(buf, size, "[%zu/%zu done, %zu running, %zu failed, ETA %s]",
 		     atomic_load_explicit(&pr->done, memory_order_relaxed), pr->total,
 		     atomic_load_explicit(&pr->running, memory_order_relaxed),
@@ -390,13 +362,64 @@ void progress_format(progress *pr, int64_t now_ns, char *buf, size_t size)
 
 /* --- drawing -------------------------------------------------------------- */
 
-/* Under pr->lock. */
+/* The terminal's columns, else $COLUMNS; SIZE_MAX when neither says (a
+ * pty nobody sized): no cut then. */
+static size_t progress_width(FILE *out)
+{
+	const char *env = getenv("COLUMNS");
+	struct winsize ws;
+	long n;
+
+	if (ioctl(fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	if (env && (n = strtol(env, NULL, 10)) > 0)
+		return (size_t)n;
+	return SIZE_MAX;
+}
+
+/* One line, escaped and cut short of the last column: a line that wraps
+ * would throw off the count of lines to go back up. */
+static void progress_put(progress *pr, const char *s, size_t len, size_t width)
+{
+	text_put(pr->out, s, len, width == SIZE_MAX ? SIZE_MAX : width > 1 ? width - 1 : 1);
+}
+
+/* The line, the block under it, and the cursor back at the line's end.
+ * Under pr->lock. */
 static void progress_draw(progress *pr)
 {
-	char line[360];
+	int64_t now = task_now_ns();
+	size_t width = progress_width(pr->out), size = 0, n = 0;
+	char line[360], *block = NULL;
+	const char *at;
+	FILE *f;
 
-	progress_format(pr, task_now_ns(), line, sizeof line);
-	fprintf(pr->out, "\r\033[K%s", line);
+	if (pr->plain_ms) {
+		progress_plain(pr, now, pr->out);
+		fflush(pr->out);
+		return;
+	}
+	progress_format(pr, now, line, sizeof line);
+	fputs("\r\033[J", pr->out);
+	progress_put(pr, line, strlen(line), width);
+	if ((f = open_memstream(&block, &size))) {
+		progress_block(pr, now, f);
+		if (fclose(f) != 0)
+			block = NULL;
+	}
+	for (at = block; at && *at; n++) {
+		size_t len = strcspn(at, "\n");
+
+		fputc('\n', pr->out);
+		progress_put(pr, at, len, width);
+		at += len + (at[len] == '\n');
+	}
+	free(block);
+	if (n) {
+		fprintf(pr->out, "\033[%zuA\r", n);
+		progress_put(pr, line, strlen(line), width);
+	}
+	pr->drawn = n;
 	fflush(pr->out);
 }
 
@@ -407,10 +430,16 @@ static void progress_tick(void *arg)
 	pthread_mutex_lock(&pr->lock);
 	if (!pr->stopped) {
 		progress_draw(pr);
-		if (reactor_timer_start(pr->re, PROGRESS_PERIOD_MS, progress_tick, pr, &pr->timer) < 0)
+		if (reactor_timer_start(pr->re, pr->plain_ms ? pr->plain_ms : PROGRESS_PERIOD_MS,
+					progress_tick, pr, &pr->timer) < 0)
 			pr->timer = NULL;
 	}
 	pthread_mutex_unlock(&pr->lock);
+}
+
+void progress_set_plain(progress *pr, int64_t interval_ms)
+{
+	pr->plain_ms = interval_ms > 0 ? interval_ms : 1;
 }
 
 int progress_start(progress *pr, reactor *re)
@@ -419,8 +448,12 @@ int progress_start(progress *pr, reactor *re)
 
 	pthread_mutex_lock(&pr->lock);
 	pr->re = re;
-	progress_draw(pr);
-	rc = reactor_timer_start(re, PROGRESS_PERIOD_MS, progress_tick, pr, &pr->timer);
+	pr->start_ns = task_now_ns();
+	/* A log gets its first line after an interval: a short run, none. */
+	if (!pr->plain_ms)
+		progress_draw(pr);
+	rc = reactor_timer_start(re, pr->plain_ms ? pr->plain_ms : PROGRESS_PERIOD_MS, progress_tick,
+				 pr, &pr->timer);
 	pthread_mutex_unlock(&pr->lock);
 	return rc;
 }
@@ -439,6 +472,9 @@ void progress_stop(progress *pr)
 	pthread_mutex_unlock(&pr->lock);
 	/* Waits for a tick under way, which finds it stopped. */
 	reactor_timer_stop(pr->re, t);
-	fprintf(pr->out, "\r\033[K");
+	if (pr->plain_ms)
+		return; /* lines in a log stay */
+	/* The line, and the block under it when one was drawn. */
+	fprintf(pr->out, pr->drawn ? "\r\033[J" : "\r\033[K");
 	fflush(pr->out);
 }

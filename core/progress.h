@@ -1,6 +1,7 @@
 /* progress.h -- the live progress line of a run on a terminal: nodes done,
  * running and failed, and an ETA from the critical path of what remains,
- * redrawn on a reactor timer.  It learns everything from the run's events,
+ * redrawn on a reactor timer, with a block per sweep under way under it;
+ * or, for a log, the same as plain lines now and then.  It learns everything from the run's events,
  * so a run without it pays nothing. */
 #ifndef ASSAY_PROGRESS_H
 #define ASSAY_PROGRESS_H
@@ -15,6 +16,16 @@
 #include "run.h"
 
 typedef struct progress progress;
+
+/* --progress: what a run shows of itself while it runs. */
+typedef enum progress_mode {
+	PROGRESS_AUTO = 0,            /* the display on a terminal, else nothing */
+	PROGRESS_PLAIN,               /* a line now and then on stderr, for logs */
+	PROGRESS_NONE
+} progress_mode;
+
+/* --progress plain's period when none is given. */
+#define PROGRESS_PLAIN_MS 30000
 
 /* How often the line is redrawn. */
 #define PROGRESS_PERIOD_MS 200
@@ -49,6 +60,28 @@ double progress_eta(progress *pr, int64_t now_ns);
  * for a resource, by " 2 waiting for <the last wait's reason>".  At most
  * size bytes. */
 void progress_format(progress *pr, int64_t now_ns, char *buf, size_t size);
+
+/* --progress plain: instead of redrawing, a line to out every
+ * interval_ms, "assay: 00:04:10 [3/10 done, ...]", and one per sweep under
+ * way, "assay: 00:04:10 lr 3 running, 12 done, 2 failed, 4 pruned, best
+ * 0.962 lr[...], ETA 4m10s"; the first after an interval, nothing to
+ * erase at the end.  Before progress_start(). */
+void progress_set_plain(progress *pr, int64_t interval_ms);
+
+/* The block drawn under the line at now_ns, without the terminal's
+ * control codes or its width, to out: per sweep under way (a trial of it
+ * started, not all are final) "lr  3 running · 12 done · 2 failed · 4
+ * pruned · best 0.962 lr[...] · ETA 4m10s" (failed, pruned and skipped
+ * when not 0; best: its point's mean, by the objective), then its oldest
+ * running trials (3 at most, then "... and N more running"), each "  id
+ * step 12  0.913  1m05s" (the latest intermediate value of the objective;
+ * the step part once it reported one; the time it has run).  Each line
+ * ends in '\n'; ids are escaped.  The ETAs are those of the last
+ * progress_format().  Returns the lines. */
+size_t progress_block(progress *pr, int64_t now_ns, FILE *out);
+
+/* --progress plain's lines at now_ns, to out. */
+void progress_plain(progress *pr, int64_t now_ns, FILE *out);
 
 void progress_free(progress *pr);
 

@@ -92,6 +92,11 @@ static void fill_trial(builder *b, assay_result *out, const run_result *in, cons
 	out->sweep = s->id;
 	out->params = pn->params;
 	out->n_params = pn->n_params;
+	out->pruned = in->pruned;
+	out->pruned_step = in->pruned ? in->pruned_step : 0;
+	out->trial_dir = in->trial_dir;
+	out->seed = pn->seed;
+	out->point = pn->point;
 	if (!s->objective)
 		return;
 	o = &b->rep->objectives[b->n_objectives++];
@@ -171,17 +176,99 @@ static int attach_histories(builder *b, const run *r)
 	return 0;
 }
 
-/* The best trial of each sweep, as the tracker ranked them. */
-static void mark_best(builder *b, sweeps *tracker)
+/* Sweep s's trials counted from their results, as the report shows them:
+ * a pruned trial is pruned (not skipped), WARNING is ok. */
+static void count_sweep(const builder *b, size_t s, assay_sweep *out)
 {
-	size_t s;
+	const plan_sweep *ps = &b->p->sweeps[s];
+	uint32_t i;
 
-	for (s = 0; tracker && s < b->p->n_sweeps; s++) {
-		uint32_t node = sweeps_best(tracker, s);
+	for (i = ps->first; i < ps->first + ps->n_trials; i++) {
+		const run_result *res = &b->res[i];
 
-		if (node != PLAN_NONE && b->at[node] != SIZE_MAX)
-			b->rep->results[b->at[node]].best = true;
+		if (!res->kept)
+			continue;
+		out->trials++;
+		if (res->pruned)
+			out->pruned++;
+		else if (res->status == ASSAY_SKIPPED)
+			out->skipped++;
+		else if (status_failed(res->status))
+			out->failed++;
+		else
+			out->ok++;
 	}
+}
+
+/* The best point's parameters, without {seed} when the sweep repeats its
+ * points (the seed tells repeats apart, not points), at *next. */
+static void best_params(builder *b, const plan_sweep *ps, const plan_node *top,
+			assay_sweep *out, size_t *next)
+{
+	size_t j;
+
+	out->params = b->rep->sweep_params + *next;
+	for (j = 0; j < top->n_params; j++)
+		if (ps->repeat <= 1 || strcmp(top->params[j].name, "seed") != 0)
+			b->rep->sweep_params[(*next)++] = top->params[j];
+	out->n_params = (size_t)(b->rep->sweep_params + *next - out->params);
+}
+
+/* Each sweep as the tracker left it, its best trial marked: one that the
+ * report keeps and that its sweep did not prune. */
+static int build_sweeps(builder *b, sweeps *t)
+{
+	const plan *p = b->p;
+	report *rep = b->rep;
+	sweep_view *views = calloc(p->n_sweeps ? p->n_sweeps : 1, sizeof *views);
+	size_t s, n_params = 0, next = 0;
+
+	rep->sweeps = calloc(p->n_sweeps ? p->n_sweeps : 1, sizeof *rep->sweeps);
+	rep->sweep_index = malloc((p->n_sweeps ? p->n_sweeps : 1) * sizeof *rep->sweep_index);
+	rep->stopped = calloc(p->n_sweeps ? p->n_sweeps : 1, sizeof *rep->stopped);
+	if (!views || !rep->sweeps || !rep->sweep_index || !rep->stopped) {
+		free(views);
+		return ASSAY_ENOMEM;
+	}
+	for (s = 0; s < p->n_sweeps; s++) {
+		views[s].best = PLAN_NONE;
+		if (t) {
+			sweeps_view(t, s, &views[s]);
+			sweeps_stopped(t, s, rep->stopped[s], sizeof rep->stopped[s]);
+		}
+		if (views[s].best >= p->n_nodes || b->at[views[s].best] == SIZE_MAX ||
+		    b->res[views[s].best].pruned)
+			views[s].best = PLAN_NONE;
+		else
+			n_params += p->nodes[views[s].best].n_params;
+	}
+	if (!(rep->sweep_params = calloc(n_params ? n_params : 1, sizeof *rep->sweep_params))) {
+		free(views);
+		return ASSAY_ENOMEM;
+	}
+	for (s = 0; s < p->n_sweeps; s++) {
+		assay_sweep *out = &rep->sweeps[s];
+		const plan_sweep *ps = &p->sweeps[s];
+
+		out->id = ps->id;
+		out->metric = ps->objective;
+		out->maximise = ps->maximise;
+		out->stopped = rep->stopped[s][0] ? rep->stopped[s] : NULL;
+		count_sweep(b, s, out);
+		rep->sweep_index[s] = out;
+		if (views[s].best == PLAN_NONE)
+			continue;
+		rep->results[b->at[views[s].best]].best = true;
+		out->best = p->nodes[views[s].best].id;
+		out->value = views[s].best_value;
+		out->spread = views[s].repeats > 1 ? views[s].spread : 0;
+		out->repeats = views[s].repeats ? views[s].repeats : 1;
+		best_params(b, ps, &p->nodes[views[s].best], out, &next);
+	}
+	rep->r.sweeps = rep->sweep_index;
+	rep->r.n_sweeps = p->n_sweeps;
+	free(views);
+	return 0;
 }
 
 /* The kept nodes and items, and the trials with an objective, counted
@@ -210,7 +297,8 @@ static int allocate(builder *b, size_t *n_out, size_t *n_items_out)
 	return build_paths(b);
 }
 
-int report_build(report *rep, const plan *p, const graph *g, const run *r, sweeps *tracker)
+int report_build(report *rep, const plan *p, const graph *g, const run *r, sweeps *tracker,
+		 const char *run_id)
 {
 	builder b = { rep, p, run_results(r), NULL, NULL, 0 };
 	size_t i, n, n_items, k = 0, it;
@@ -238,8 +326,8 @@ int report_build(report *rep, const plan *p, const graph *g, const run *r, sweep
 	rep->r.assay_version = PACKAGE_VERSION;
 	rep->r.results = rep->index;
 	rep->r.n_results = n;
-	mark_best(&b, tracker);
-	if ((rc = attach_histories(&b, r)) < 0)
+	rep->r.run_id = run_id;
+	if ((rc = build_sweeps(&b, tracker)) < 0 || (rc = attach_histories(&b, r)) < 0)
 		goto out;
 	rep->r.worst = run_worst(b.res, p->n_nodes);
 	run_times(r, &rep->r.start, &rep->r.end, &stopped);
@@ -261,6 +349,10 @@ void report_release(report *rep)
 	free(rep->objectives);
 	free(rep->attempts);
 	free(rep->histories);
+	free(rep->sweeps);
+	free(rep->sweep_index);
+	free(rep->sweep_params);
+	free(rep->stopped);
 	memset(rep, 0, sizeof *rep);
 }
 

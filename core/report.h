@@ -8,10 +8,10 @@
 
 #include "assay/plugin.h"
 #include "best.h"
-#include "sweep.h"
 #include "graph.h"
 #include "plan.h"
 #include "run.h"
+#include "sweep.h"
 
 typedef struct report {
 	assay_report r;              /* what reporters see */
@@ -22,14 +22,20 @@ typedef struct report {
 	assay_objective *objectives; /* the trials' of sweeps with an objective */
 	assay_attempt *attempts;     /* every attempt of the executions retried */
 	const assay_attempt **histories;
+	assay_sweep *sweeps;         /* one per plan sweep */
+	const assay_sweep **sweep_index; /* r.sweeps */
+	assay_param *sweep_params;   /* the best points' parameters, without seed */
+	char (*stopped)[160];        /* each sweep's reason to stop, or "" */
 } report;
 
 /* Build the report of a finished run: kept nodes in declaration order
- * with their groups, sweeps, parameters, objectives and histories, the
- * best trial of each sweep from b (NULL: none is marked), the critical
- * path from the run's own durations.  0 or ASSAY_ENOMEM; report_release()
- * always.  p and r must outlive the report. */
-int report_build(report *rep, const plan *p, const graph *g, const run *r, sweeps *b);
+ * with their groups, sweeps, parameters, objectives and histories, each
+ * sweep's standing and best trial from t (NULL: none is marked), the
+ * critical path from the run's own durations, run_id (NULL: none) as
+ * the run's.  0 or ASSAY_ENOMEM; report_release() always.  p, r, t's
+ * tracker and run_id must outlive the report. */
+int report_build(report *rep, const plan *p, const graph *g, const run *r, sweeps *t,
+		 const char *run_id);
 void report_release(report *rep);
 
 /* Write with `rep` to path ("-" is stdout).  Symbolic links are followed

@@ -1,6 +1,7 @@
 /* report_human.c -- the default report: one line per node in declaration
- * order, the details of what is not OK and the failing validation items
- * under their node, then a summary; escaped, and cut to a width. */
+ * order (a trial its sweep pruned as PRUNED, with the step), the details
+ * of what is not OK and the failing validation items under their node,
+ * each sweep's best trial, then a summary; escaped, and cut to a width. */
 #ifdef HAVE_CONFIG_H
 #include "autoconfig.h"
 #endif
@@ -39,6 +40,8 @@ static const char *const colours[] = {
 	"\033[35m", /* UNKNOWN: magenta */
 	"\033[2m",  /* SKIPPED: dim */
 };
+/* A pruned trial: neither a failure nor skipped for want of a reason. */
+#define PRUNED_COLOUR "\033[36m" /* cyan */
 
 typedef struct human {
 	FILE *out;
@@ -67,12 +70,16 @@ static size_t line_width(FILE *out)
 	return isatty(fileno(out)) ? 80 : PIPE_WIDTH;
 }
 
-static void status_word(const human *h, assay_status s)
+/* The state's word; a pruned trial's (SKIPPED to the status) is PRUNED. */
+static void status_word(const human *h, assay_status s, bool pruned)
 {
+	const char *word = pruned ? "PRUNED" : status_name(s);
+
 	if (h->colour)
-		fprintf(h->out, "%s%-*s\033[0m", colours[s], STATUS_COLS, status_name(s));
+		fprintf(h->out, "%s%-*s\033[0m", pruned ? PRUNED_COLOUR : colours[s], STATUS_COLS,
+			word);
 	else
-		fprintf(h->out, "%-*s", STATUS_COLS, status_name(s));
+		fprintf(h->out, "%-*s", STATUS_COLS, word);
 }
 
 /* text, escaped, into a new string (NULL when out of memory). */
@@ -95,8 +102,8 @@ static char *escaped(const char *text, size_t len)
 /* One line: indent, state, then `lead` (the id, escaped and padded),
  * the first line of msg and `tail`, within the width: the message is cut
  * first, then, if that is not enough, the end of the line. */
-static void put_line(const human *h, size_t indent, assay_status s, const char *lead,
-		     const char *msg, const char *tail)
+static void put_line(const human *h, size_t indent, assay_status s, bool pruned,
+		     const char *lead, const char *msg, const char *tail)
 {
 	size_t used = indent + STATUS_COLS + 2, room, msg_len = strcspn(msg, "\n");
 	size_t fixed = used + text_width(lead, strlen(lead)) + text_width(tail, strlen(tail));
@@ -118,7 +125,7 @@ static void put_line(const human *h, size_t indent, assay_status s, const char *
 		return;
 	}
 	fprintf(h->out, "%*s", (int)indent, "");
-	status_word(h, s);
+	status_word(h, s, pruned);
 	fputs("  ", h->out);
 	text_put(h->out, line, strlen(line), h->width > used ? h->width - used : 0);
 	fputc('\n', h->out);
@@ -242,6 +249,11 @@ static char *tail_of(const human *h, const assay_result *res)
 		}
 		fputc(']', f);
 	}
+	/* The pruner's reason names the step; one that does not gets it. */
+	if (res->pruned && strncmp(res->message, "pruned at step", 14) != 0)
+		fprintf(f, " (step %lld)", (long long)res->pruned_step);
+	if (res->pruned)
+		fprintf(f, " (%.2fs)", res->duration);
 	if (res->status != ASSAY_SKIPPED)
 		fprintf(f, " (%.2fs", res->duration);
 	if (res->status != ASSAY_SKIPPED && res->attempts > 1 && res->kind != ASSAY_KIND_VALIDATION)
@@ -271,7 +283,7 @@ static void put_items(const human *h, const assay_result *res)
 			snprintf(tail, sizeof tail, " (%u attempts)", item->attempts);
 		if (!(lead = lead_of(h, item->id, ": ", 0)))
 			continue;
-		put_line(h, 2, item->status, lead, item->message, tail);
+		put_line(h, 2, item->status, false, lead, item->message, tail);
 		free(lead);
 		if (not_ok(item->status))
 			put_details(h, 2 + STATUS_COLS + 2, item, ITEM_DETAIL_HEAD, ITEM_DETAIL_TAIL);
@@ -295,6 +307,96 @@ static size_t id_column(const assay_report *r)
 	return w > ID_COLUMN_MAX ? ID_COLUMN_MAX : w;
 }
 
+/* "accuracy 0.962 +- 0.004 (mean of 3): lr[lr=3.2e-4,bs=64] lr=0.00032
+ * bs=64": a sweep's best value first (what a cut line keeps), then its
+ * trial and the point's parameters in full. */
+static void put_best(FILE *f, const assay_sweep *sw)
+{
+	size_t j;
+
+	if (!sw->best) {
+		fputs("no best (no trial reported ", f);
+		text_put(f, sw->metric, strlen(sw->metric), SIZE_MAX);
+		fputc(')', f);
+		return;
+	}
+	fputs("best ", f);
+	text_put(f, sw->metric, strlen(sw->metric), SIZE_MAX);
+	fprintf(f, " %.*g", sw->repeats > 1 ? 4 : 6, sw->value);
+	if (sw->repeats > 1)
+		fprintf(f, " +- %.2g (mean of %u)", sw->spread, sw->repeats);
+	fputs(": ", f);
+	text_put(f, sw->best, strlen(sw->best), SIZE_MAX);
+	for (j = 0; j < sw->n_params; j++) {
+		fputc(' ', f);
+		text_put(f, sw->params[j].name, strlen(sw->params[j].name), SIZE_MAX);
+		fputc('=', f);
+		text_put(f, sw->params[j].value, strlen(sw->params[j].value), SIZE_MAX);
+	}
+}
+
+/* Two lines per sweep worth them -- it has an objective or more than one
+ * trial -- after the nodes, each cut to the width:
+ *   sweep lr: best lr[lr=0.1] (lr=0.1): accuracy 0.962 +- 0.004 (mean of 3)
+ *     20 trials: 12 ok, 2 failed, 4 pruned, 2 skipped; stopped after ... */
+static void put_sweeps(const human *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->r->n_sweeps; i++) {
+		const assay_sweep *sw = h->r->sweeps[i];
+		char *line = NULL;
+		size_t size = 0, first;
+		FILE *f;
+
+		if (!sw->trials || (!sw->metric && sw->trials < 2) || !(f = open_memstream(&line, &size)))
+			continue;
+		fputs("sweep ", f);
+		text_put(f, sw->id, strlen(sw->id), SIZE_MAX);
+		fputc(':', f);
+		if (sw->metric) {
+			fputc(' ', f);
+			put_best(f, sw);
+		}
+		fflush(f);
+		first = size;
+		fprintf(f, "%zu trial%s: %zu ok, %zu failed, %zu pruned, %zu skipped", sw->trials,
+			sw->trials == 1 ? "" : "s", sw->ok, sw->failed, sw->pruned, sw->skipped);
+		if (sw->stopped) {
+			fputs("; ", f);
+			text_put(f, sw->stopped, strlen(sw->stopped), SIZE_MAX);
+		}
+		if (fclose(f) == 0) {
+			put_detail(h, 0, line, first);
+			put_detail(h, 2, line + first, strlen(line + first));
+		}
+		free(line);
+	}
+}
+
+/* "5 nodes: 3 OK, 1 SKIPPED, 1 PRUNED in ...": pruned trials, SKIPPED
+ * to the status, counted apart. */
+static void put_summary(const human *h)
+{
+	const assay_report *r = h->r;
+	size_t i, j = 0, pruned = 0;
+	int s;
+
+	for (i = 0; i < r->n_results; i++)
+		pruned += r->results[i]->pruned;
+	fprintf(h->out, "%zu node%s:", r->n_results, r->n_results == 1 ? "" : "s");
+	for (s = 0; s <= ASSAY_SKIPPED; s++) {
+		size_t n = r->counts[s] - (s == ASSAY_SKIPPED && pruned <= r->counts[s] ? pruned : 0);
+
+		if (n)
+			fprintf(h->out, "%s %zu %s", j++ ? "," : "", n, status_name((assay_status)s));
+	}
+	if (pruned)
+		fprintf(h->out, "%s %zu PRUNED", j ? "," : "", pruned);
+	fprintf(h->out, " in %.2fs (critical path %.2fs)%s\n", r->wall, r->critical_path,
+		r->interrupted ? "; the run was stopped before the end" : "");
+}
+
 static int human_write(FILE *out, const assay_report *r, void *data)
 {
 	human h = {
@@ -304,8 +406,7 @@ static int human_write(FILE *out, const assay_report *r, void *data)
 		.width = line_width(out),
 		.id_cols = id_column(r),
 	};
-	size_t i, j;
-	int s;
+	size_t i;
 
 	for (i = 0; i < r->n_results; i++) {
 		const assay_result *res = r->results[i];
@@ -316,7 +417,7 @@ static int human_write(FILE *out, const assay_report *r, void *data)
 			free(tail);
 			return ASSAY_ENOMEM;
 		}
-		put_line(&h, 0, res->status, lead, res->message, tail);
+		put_line(&h, 0, res->status, res->pruned, lead, res->message, tail);
 		free(lead);
 		free(tail);
 		if (not_ok(res->status)) {
@@ -325,13 +426,8 @@ static int human_write(FILE *out, const assay_report *r, void *data)
 		}
 		put_items(&h, res);
 	}
-	fprintf(out, "%zu node%s:", r->n_results, r->n_results == 1 ? "" : "s");
-	for (s = 0, j = 0; s <= ASSAY_SKIPPED; s++)
-		if (r->counts[s])
-			fprintf(out, "%s %zu %s", j++ ? "," : "", r->counts[s],
-				status_name((assay_status)s));
-	fprintf(out, " in %.2fs (critical path %.2fs)%s\n", r->wall, r->critical_path,
-		r->interrupted ? "; the run was stopped before the end" : "");
+	put_sweeps(&h);
+	put_summary(&h);
 	return ferror(out) ? ASSAY_ESYS : 0;
 }
 

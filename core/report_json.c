@@ -1,6 +1,8 @@
-/* report_json.c -- the json report: every node with its status, message,
- * metrics, attempts and times, a trial's sweep, parameters and objective,
- * and the run's totals; valid UTF-8 whatever the commands printed. */
+/* report_json.c -- the json report: the run's totals, each sweep's best
+ * trial and counts, then every node with its status, message, metrics,
+ * attempts and times, a trial's sweep, parameters, objective, seed,
+ * directory and whether it was pruned; valid UTF-8 whatever the commands
+ * printed. */
 #ifdef HAVE_CONFIG_H
 #include "autoconfig.h"
 #endif
@@ -166,6 +168,12 @@ static cJSON *json_result(const assay_result *res, bool is_item)
 	if (!is_item && res->kind == ASSAY_KIND_TRIAL) {
 		add_trial(o, res);
 		cJSON_AddBoolToObject(o, "best", res->best);
+		cJSON_AddNumberToObject(o, "seed", res->seed);
+		cJSON_AddBoolToObject(o, "pruned", res->pruned);
+		if (res->pruned)
+			cJSON_AddNumberToObject(o, "pruned_step", (double)res->pruned_step);
+		if (res->trial_dir)
+			add_text(o, "trial_dir", res->trial_dir);
 	}
 	if (!is_item && res->kind == ASSAY_KIND_VALIDATION) {
 		cJSON *items = cJSON_AddArrayToObject(o, "items");
@@ -176,9 +184,49 @@ static cJSON *json_result(const assay_result *res, bool is_item)
 	return o;
 }
 
+/* One sweep: its best trial ("best": null when none qualified), the best
+ * point's parameters and value (the mean of its repeats, their spread),
+ * the counts, and why it stopped launching trials (null: it did not). */
+static cJSON *json_sweep(const assay_sweep *sw)
+{
+	cJSON *o = cJSON_CreateObject(), *params;
+	size_t i;
+
+	if (!o)
+		return NULL;
+	add_text(o, "id", sw->id);
+	if (sw->metric) {
+		add_text(o, "metric", sw->metric);
+		cJSON_AddStringToObject(o, "goal", sw->maximise ? "max" : "min");
+	} else {
+		cJSON_AddNullToObject(o, "metric");
+		cJSON_AddNullToObject(o, "goal");
+	}
+	if (sw->best)
+		add_text(o, "best", sw->best);
+	else
+		cJSON_AddNullToObject(o, "best");
+	if ((params = cJSON_AddObjectToObject(o, "params")))
+		for (i = 0; i < sw->n_params; i++)
+			add_text(params, sw->params[i].name, sw->params[i].value);
+	cJSON_AddItemToObject(o, "value", sw->best ? json_number(sw->value) : cJSON_CreateNull());
+	cJSON_AddItemToObject(o, "spread", sw->best ? json_number(sw->spread) : cJSON_CreateNull());
+	cJSON_AddNumberToObject(o, "repeats", sw->best ? sw->repeats : 0);
+	cJSON_AddNumberToObject(o, "trials", (double)sw->trials);
+	cJSON_AddNumberToObject(o, "ok", (double)sw->ok);
+	cJSON_AddNumberToObject(o, "failed", (double)sw->failed);
+	cJSON_AddNumberToObject(o, "pruned", (double)sw->pruned);
+	cJSON_AddNumberToObject(o, "skipped", (double)sw->skipped);
+	if (sw->stopped)
+		add_text(o, "stopped", sw->stopped);
+	else
+		cJSON_AddNullToObject(o, "stopped");
+	return o;
+}
+
 static int json_write(FILE *out, const assay_report *r, void *data)
 {
-	cJSON *root = cJSON_CreateObject(), *counts, *nodes;
+	cJSON *root = cJSON_CreateObject(), *counts, *nodes, *sweeps;
 	char *text;
 	size_t i;
 	int s, rc = 0;
@@ -186,6 +234,8 @@ static int json_write(FILE *out, const assay_report *r, void *data)
 	if (!root)
 		return ASSAY_ENOMEM;
 	add_text(root, "config", r->config_path ? r->config_path : "");
+	if (r->run_id)
+		add_text(root, "run_id", r->run_id);
 	cJSON_AddStringToObject(root, "status", status_name(r->worst));
 	cJSON_AddItemToObject(root, "start", json_time(r->start));
 	cJSON_AddItemToObject(root, "end", json_time(r->end));
@@ -196,6 +246,9 @@ static int json_write(FILE *out, const assay_report *r, void *data)
 	for (s = 0; counts && s <= ASSAY_SKIPPED; s++)
 		cJSON_AddNumberToObject(counts, status_name((assay_status)s), (double)r->counts[s]);
 	cJSON_AddNumberToObject(root, "total", (double)r->n_results);
+	sweeps = cJSON_AddArrayToObject(root, "sweeps");
+	for (i = 0; sweeps && i < r->n_sweeps; i++)
+		cJSON_AddItemToArray(sweeps, json_sweep(r->sweeps[i]));
 	nodes = cJSON_AddArrayToObject(root, "nodes");
 	for (i = 0; nodes && i < r->n_results; i++)
 		cJSON_AddItemToArray(nodes, json_result(r->results[i], false));

@@ -196,15 +196,20 @@ int session_print_graph(const session *s, bool dot, FILE *out)
 
 /* The trial tracker (made by session_start()), which prunes, closes and
  * ranks the sweeps; the live line, for a person at a terminal (cron
- * mails what is printed).  Without a subscriber the run publishes no
- * events.  0 or -1. */
+ * mails what is printed), or --progress plain's lines for a log.
+ * Without a subscriber the run publishes no events.  0 or -1. */
 static int session_subscribe(session *s, unsigned jobs)
 {
 	if (s->sweeps && sweeps_subscribe(s->sweeps, s->run) < 0)
 		return -1;
-	if (isatty(STDERR_FILENO) && !getenv("NO_PROGRESS") &&
-	    (s->progress = progress_new(&s->p, &s->g, s->keep, jobs, stderr)) &&
-	    progress_subscribe(s->progress, s->run) < 0) {
+	if (s->o.progress == PROGRESS_NONE ||
+	    (s->o.progress == PROGRESS_AUTO && (!isatty(STDERR_FILENO) || getenv("NO_PROGRESS"))))
+		return 0;
+	if ((s->progress = progress_new(&s->p, &s->g, s->keep, jobs, stderr)) &&
+	    s->o.progress == PROGRESS_PLAIN)
+		progress_set_plain(s->progress, s->o.progress_interval_ms ? s->o.progress_interval_ms
+									 : PROGRESS_PLAIN_MS);
+	if (s->progress && progress_subscribe(s->progress, s->run) < 0) {
 		progress_free(s->progress);
 		s->progress = NULL;
 	}
@@ -323,7 +328,7 @@ int session_report(session *s)
 	report rep;
 	int status = ASSAY_UNKNOWN;
 
-	if (report_build(&rep, &s->p, &s->g, s->run, s->sweeps) < 0) {
+	if (report_build(&rep, &s->p, &s->g, s->run, s->sweeps, s->run_id) < 0) {
 		fprintf(stderr, "assay: out of memory writing the report\n");
 	} else {
 		status = report_exit_status(&rep);

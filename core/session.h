@@ -34,6 +34,8 @@ typedef struct session_options {
 	int verbosity;             /* -v: plugins' info (1) and debug (2) messages */
 	unsigned jobs, workers;    /* 0: [runner]'s */
 	bool fail_fast;            /* or [runner]'s */
+	progress_mode progress;    /* --progress */
+	int64_t progress_interval_ms; /* --progress plain's period; 0: 30 s */
 } session_options;
 
 typedef struct session {

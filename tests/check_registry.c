@@ -316,13 +316,14 @@ START_TEST(test_builtin_reporters)
 	ck_assert_ptr_eq(e->owner, &r.builtin);
 	ck_assert_ptr_eq(e->u.reporter, &report_human);
 	ck_assert_ptr_eq(registry_lookup(&r, REG_REPORTER, "json")->u.reporter, &report_json);
+	ck_assert_ptr_eq(registry_lookup(&r, REG_REPORTER, "csv")->u.reporter, &report_csv);
 	ck_assert_str_eq(r.builtin.name, "assay");
 	ck_assert_str_eq(r.builtin.path, BUILTIN_PATH);
 	ck_assert_uint_eq(r.n_plugins, 0);
 	ck_assert_uint_eq(r.n_entries[REG_NODE], 0);
 	ck_assert_uint_eq(diag_count(&d), 0);
 	ck_assert_int_eq(registry_load(&r, "good", NULL, NULL), 0);
-	ck_assert_str_eq(registry_names(&r, REG_REPORTER, names, sizeof names), "human, json, count");
+	ck_assert_str_eq(registry_names(&r, REG_REPORTER, names, sizeof names), "human, json, csv, count");
 	/* Cut to the buffer, never past it. */
 	ck_assert_str_eq(registry_names(&r, REG_REPORTER, names, 8), "human, ");
 }
@@ -340,7 +341,7 @@ START_TEST(test_plugin_replaces_builtin)
 	other.path = other_path;
 	ck_assert_int_eq(registry_register(&p, REG_REPORTER, "human", &mine), 0);
 	ck_assert_ptr_eq(registry_lookup(&r, REG_REPORTER, "human")->u.reporter, &mine);
-	ck_assert_str_eq(registry_names(&r, REG_REPORTER, names, sizeof names), "human, json");
+	ck_assert_str_eq(registry_names(&r, REG_REPORTER, names, sizeof names), "human, json, csv");
 	ck_assert_int_eq(registry_register(&other, REG_REPORTER, "human", &mine), ASSAY_EEXIST);
 	ck_assert_msg(strstr(d.lines[0], "reporter `human` of other.so is already registered by mine.so"),
 		      "%s", d.lines[0]);

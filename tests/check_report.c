@@ -94,7 +94,7 @@ static void run_report(fixture *f, const char *text)
 	ck_assert_int_eq(run_new(&f->r, &f->p, &f->g, &o, f->re), 0);
 	ck_assert_int_eq(sweeps_subscribe(f->sweeps, f->r), 0);
 	ck_assert_int_eq(run_go(f->r), 0);
-	ck_assert_int_eq(report_build(&f->rep, &f->p, &f->g, f->r, f->sweeps), 0);
+	ck_assert_int_eq(report_build(&f->rep, &f->p, &f->g, f->r, f->sweeps, NULL), 0);
 }
 
 static void finish(fixture *f)
@@ -208,6 +208,74 @@ START_TEST(test_missing_objective_is_unknown)
 }
 END_TEST
 
+/* assay_report.sweeps: each sweep in file order with what the tracker
+ * says of its best (the best repeat of the best point, by the mean of
+ * its repeats, with their spread) and why it stopped, its counts from the
+ * results, the best point's parameters without {seed}; a trial's seed
+ * and point. */
+START_TEST(test_sweeps_from_tracker)
+{
+	fixture f;
+	const assay_sweep *sw;
+
+	run_report(&f, PROBE
+		   "[trial.lr]\ntype = \"probe\"\nmatrix = { x = [1, 2] }\nrepeat = 2\n"
+		   "metrics = { acc = \"{x}.{seed}\" }\nobjective = { metric = \"acc\" }\n"
+		   "[trial.broken]\ntype = \"probe\"\nmatrix = { x = [1, 2] }\nstatus = 2\n"
+		   "[trial.warned]\ntype = \"probe\"\nmatrix = { x = [1, 2, 3] }\nstatus = 1\n"
+		   "[trial.t]\ntype = \"probe\"\nmatrix = { x = [1, 2, 3] }\nmax_parallel = 1\n"
+		   "metrics = { acc = \"{x}\" }\nobjective = { metric = \"acc\", target = 2 }\n"
+		   "[check.c]\ntype = \"probe\"\n");
+	ck_assert_uint_eq(f.rep.r.n_sweeps, 4);
+	sw = f.rep.r.sweeps[0];
+	ck_assert_str_eq(sw->id, "lr");
+	ck_assert_str_eq(sw->metric, "acc");
+	ck_assert(sw->maximise);
+	ck_assert_str_eq(sw->best, "lr[x=2,seed=1]");
+	ck_assert(result(&f, "lr[x=2,seed=1]")->best);
+	ck_assert(!result(&f, "lr[x=2,seed=0]")->best);
+	ck_assert_uint_eq(sw->n_params, 1);
+	ck_assert_str_eq(sw->params[0].name, "x");
+	ck_assert_str_eq(sw->params[0].value, "2");
+	ck_assert_double_eq_tol(sw->value, 2.05, 1e-12);
+	ck_assert_double_eq_tol(sw->spread, 0.0707106781, 1e-9); /* sample deviation */
+	ck_assert_uint_eq(sw->repeats, 2);
+	ck_assert_ptr_null(sw->stopped);
+	ck_assert_uint_eq(sw->trials, 4);
+	ck_assert_uint_eq(sw->ok, 4);
+	ck_assert_uint_eq(result(&f, "lr[x=2,seed=1]")->seed, 1);
+	ck_assert_uint_eq(result(&f, "lr[x=2,seed=1]")->point, 1);
+	ck_assert(!result(&f, "lr[x=2,seed=1]")->pruned);
+	/* No best without an objective; counts: WARNING is ok, CRITICAL
+	 * failed. */
+	sw = f.rep.r.sweeps[1];
+	ck_assert_str_eq(sw->id, "broken");
+	ck_assert_ptr_null(sw->best);
+	ck_assert_ptr_null(sw->metric);
+	ck_assert_ptr_null(sw->stopped);
+	ck_assert_uint_eq(sw->trials, 2);
+	ck_assert_uint_eq(sw->ok, 0);
+	ck_assert_uint_eq(sw->failed, 2);
+	ck_assert_uint_eq(sw->pruned + sw->skipped, 0);
+	ck_assert(!result(&f, "broken[x=1]")->best);
+	sw = f.rep.r.sweeps[2];
+	ck_assert_str_eq(sw->id, "warned");
+	ck_assert_uint_eq(sw->trials, 3);
+	ck_assert_uint_eq(sw->ok, 3);
+	ck_assert_uint_eq(sw->failed, 0);
+	/* The target closes the sweep: in declaration order, x = 2 reaches
+	 * it and x = 3 never starts. */
+	sw = f.rep.r.sweeps[3];
+	ck_assert_str_eq(sw->best, "t[x=2]");
+	ck_assert_str_eq(sw->stopped, "target 2 reached by t[x=2]");
+	ck_assert_uint_eq(sw->ok, 2);
+	ck_assert_uint_eq(sw->skipped, 1);
+	ck_assert_uint_eq(sw->repeats, 1);
+	ck_assert_str_eq(result(&f, "t[x=3]")->skip_reason, "target 2 reached by t[x=2]");
+	finish(&f);
+}
+END_TEST
+
 /* A report of one check with the given message and details, made by
  * hand: what a plugin or a command may put there, beyond what TOML can
  * say. */
@@ -248,6 +316,41 @@ static char *slurp(const char *path)
 
 /* Issue 9, point 7: a command's Latin-1 went raw into the JSON report,
  * which JSON readers then refused. */
+/* A pruned trial whose reason does not name the step gets it; a sweep's
+ * id and parameters are escaped like every text. */
+START_TEST(test_human_pruned_step_and_escaped_sweep)
+{
+	static const assay_param odd[] = { { "lr", "0.1\033[2J" } };
+	assay_sweep sw = { .id = "lr\r", .metric = "acc", .maximise = true, .best = "c",
+			   .params = odd, .n_params = 1, .value = 0.5, .repeats = 1,
+			   .trials = 2, .ok = 1, .pruned = 1 };
+	const assay_sweep *list[] = { &sw };
+	assay_result res;
+	const assay_result *index[1];
+	report rep;
+	char *text;
+
+	hand_report(&rep, &res, index, "accuracy 0.2 < median 0.7", NULL);
+	res.kind = ASSAY_KIND_TRIAL;
+	res.status = ASSAY_SKIPPED;
+	res.pruned = true;
+	res.pruned_step = 12;
+	res.duration = 3;
+	rep.r.counts[ASSAY_CRITICAL] = 0;
+	rep.r.counts[ASSAY_SKIPPED] = 1;
+	rep.r.sweeps = list;
+	rep.r.n_sweeps = 1;
+	setenv("COLUMNS", "200", 1);
+	ck_assert_int_eq(report_write(&report_human, &rep, "r.txt"), 0);
+	text = slurp("r.txt");
+	ck_assert_str_eq(text, "PRUNED    c  accuracy 0.2 < median 0.7 (step 12) (3.00s)\n"
+			       "sweep lr\\r: best acc 0.5: c lr=0.1\\e[2J\n"
+			       "  2 trials: 1 ok, 0 failed, 1 pruned, 0 skipped\n"
+			       "1 node: 1 PRUNED in 0.00s (critical path 0.00s)\n");
+	free(text);
+}
+END_TEST
+
 START_TEST(test_json_is_valid_utf8)
 {
 	assay_result res;
@@ -754,6 +857,13 @@ static const assay_objective lr_hi_acc = { "accuracy", true, "%", true, 91.25 };
 static const assay_objective lr_lo_acc = { "accuracy", true, "%", true, 88.5 };
 static const assay_metric lr_hi_metrics[] = { { .name = "accuracy", .value = 91.25, .unit = "%" } };
 static const assay_metric lr_lo_metrics[] = { { .name = "accuracy", .value = 88.5, .unit = "%" } };
+static const assay_param lr_bad[] = { { "lr", "1" }, { "bs", "32" } };
+static const assay_objective lr_bad_acc = { "accuracy", true, "%", true, 12.5 };
+/* A metric only it reported: the csv's column is empty for the others. */
+static const assay_metric lr_pruned_metrics[] = {
+	{ .name = "accuracy", .value = 12.5, .unit = "%" },
+	{ .name = "loss, \"train\"", .value = 2.5 },
+};
 static const assay_result sample_results[] = {
 	{ .id = "web.up", .kind = ASSAY_KIND_CHECK, .type = "http", .status = ASSAY_OK,
 	  .message = "200 OK in 125 ms", .metrics = up_metrics, .n_metrics = 2, .attempts = 1,
@@ -785,17 +895,42 @@ static const assay_result sample_results[] = {
 	{ .id = "lr[lr=0.01,bs=32]", .kind = ASSAY_KIND_TRIAL, .type = "exec", .status = ASSAY_OK,
 	  .message = "done", .metrics = lr_lo_metrics, .n_metrics = 1, .attempts = 1,
 	  .start = 1767225600.0, .end = 1767225672.5, .duration = 72.5, .sweep = "lr",
-	  .params = lr_lo, .n_params = 2, .objective = &lr_lo_acc },
+	  .params = lr_lo, .n_params = 2, .objective = &lr_lo_acc, .seed = 1, .point = 1,
+	  .trial_dir = "/var/lib/assay/runs/20260101T000000Z-4f2a/lr[lr=0.01,bs=32]" },
+	{ .id = "lr[lr=1,bs=32]", .kind = ASSAY_KIND_TRIAL, .type = "exec",
+	  .status = ASSAY_SKIPPED, .message = "pruned at step 3: accuracy 12.5 < median 89.9 of 2 trials",
+	  .skip_reason = "pruned at step 3: accuracy 12.5 < median 89.9 of 2 trials",
+	  .metrics = lr_pruned_metrics, .n_metrics = 2, .attempts = 1, .start = 1767225600.0,
+	  .end = 1767225610.0, .duration = 10.0, .sweep = "lr", .params = lr_bad, .n_params = 2,
+	  .objective = &lr_bad_acc, .pruned = true, .pruned_step = 3, .point = 2,
+	  .trial_dir = "/var/lib/assay/runs/20260101T000000Z-4f2a/lr[lr=1,bs=32]" },
 };
 static const assay_result *const sample_list[] = {
 	&sample_results[0], &sample_results[1], &sample_results[2], &sample_results[3],
 	&sample_results[4], &sample_results[5], &sample_results[6], &sample_results[7],
+	&sample_results[8],
 };
+static const assay_param lr_best[] = { { "lr", "0.1" }, { "bs", "32" } };
+static const assay_sweep lr_sweep = {
+	.id = "lr", .metric = "accuracy", .maximise = true, .best = "lr[lr=0.1,bs=32]",
+	.params = lr_best, .n_params = 2, .value = 91.25, .spread = 0.35, .repeats = 2,
+	.trials = 4, .ok = 2, .failed = 0, .pruned = 1, .skipped = 1,
+	.stopped = "target 90 reached by lr[lr=0.1,bs=32]",
+};
+/* A sweep none of whose trials reported its metric, not in the results. */
+static const assay_sweep warm_sweep = {
+	.id = "warm", .metric = "loss", .maximise = false, .trials = 2, .failed = 2,
+	.stopped = "stopped after 2 consecutive failures",
+};
+static const assay_sweep *const sample_sweeps[] = { &lr_sweep, &warm_sweep };
 static const assay_report sample = {
 	.config_path = "/etc/assay/assay.toml",
 	.results = sample_list,
-	.n_results = 8,
-	.counts = { 3, 1, 2, 1, 1 },
+	.n_results = 9,
+	.counts = { 3, 1, 2, 1, 2 },
+	.sweeps = sample_sweeps,
+	.n_sweeps = 2,
+	.run_id = "20260101T000000Z-4f2a",
 	.worst = ASSAY_CRITICAL,
 	.start = 1767225600.0,
 	.end = 1767225672.5,
@@ -810,7 +945,7 @@ static const assay_report sample = {
  * then read the diff before committing it. */
 START_TEST(test_golden)
 {
-	static const char *const formats[] = { "human", "json" };
+	static const char *const formats[] = { "human", "json", "csv" };
 	const char *format = formats[_i];
 	const assay_reporter *rep;
 	const reg_entry *e;
@@ -857,7 +992,9 @@ static Suite *report_suite(void)
 	tcase_add_test(tc, test_best_single_trial_after_a_matrix);
 	tcase_add_test(tc, test_best_within_a_sweep_only);
 	tcase_add_test(tc, test_missing_objective_is_unknown);
+	tcase_add_test(tc, test_sweeps_from_tracker);
 	tcase_add_test(tc, test_json_is_valid_utf8);
+	tcase_add_test(tc, test_human_pruned_step_and_escaped_sweep);
 	tcase_add_test(tc, test_retries_take_time);
 	tcase_add_test(tc, test_abi3_results);
 	tcase_add_test(tc, test_objective_not_reported);
@@ -865,7 +1002,7 @@ static Suite *report_suite(void)
 	tcase_add_test(tc, test_human_attempts_and_best_unit);
 	tcase_add_test(tc, test_report_targets);
 	tcase_add_test(tc, test_check_target_as_a_user);
-	tcase_add_loop_test(tc, test_golden, 0, 2);
+	tcase_add_loop_test(tc, test_golden, 0, 3);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -879,6 +879,152 @@ START_TEST(test_progress_eta_items)
 }
 END_TEST
 
+/* A trial's event with what the sweep's block reads: a metric's step and
+ * value, a final result's objective, a pruned trial. */
+static void trial_event(progress *pr, run_event_kind kind, size_t v, double at_s,
+			assay_status status, const char *metric, double value, int64_t step,
+			bool pruned)
+{
+	assay_metric m = { .name = metric, .value = value };
+	run_result res = { .status = status, .ran = status != ASSAY_SKIPPED || pruned,
+			   .metrics = metric ? &m : NULL, .n_metrics = metric != NULL,
+			   .pruned = pruned };
+	run_event ev = { .kind = kind, .node = v, .item = SIZE_MAX, .attempt = kind == RUN_EVENT_START,
+			 .at_ns = T0 + (int64_t)(at_s * SEC), .text = kind == RUN_EVENT_METRIC ? metric : NULL,
+			 .value = value, .step = step,
+			 .res = kind == RUN_EVENT_FINAL ? &res : NULL };
+
+	progress_event(&ev, pr);
+}
+
+/* What progress_block() shows at s seconds, after the line's estimate. */
+static char *block_at(progress *pr, double s)
+{
+	char line[160], *text = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+
+	ck_assert_ptr_nonnull(f);
+	progress_format(pr, T0 + (int64_t)(s * SEC), line, sizeof line);
+	progress_block(pr, T0 + (int64_t)(s * SEC), f);
+	ck_assert_int_eq(fclose(f), 0);
+	return text;
+}
+
+/* The block of a sweep: its counts (a pruned trial apart from the
+ * skipped), the best point by the mean of its repeats (the best's own mean
+ * falling lets another point be best), the ETA of its trials left bounded
+ * by the jobs, the oldest running trials with the latest value of the
+ * objective, and nothing once every trial is final. */
+START_TEST(test_progress_sweep_block)
+{
+	fixture f;
+	progress *pr;
+	char *text;
+	size_t x[9], i;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[trial.lr]\ntype = \"probe\"\nmatrix = { x = [1, 2, 3, 4, 5, 6, 7, 8] }\n"
+			       "objective = { metric = \"acc\" }\n"
+			       "[check.other]\ntype = \"probe\"\n"), 0);
+	for (i = 1; i <= 8; i++) {
+		char id[16];
+
+		snprintf(id, sizeof id, "lr[x=%zu]", i);
+		x[i] = node_index(&f, id);
+		/* Repeats of a point, as the search (part A) makes them. */
+		f.s.p.nodes[x[i]].point = (uint32_t)(i - 1) / 2;
+	}
+	f.s.p.sweeps[0].repeat = 2;
+	ck_assert_ptr_nonnull(pr = progress_new(&f.s.p, &f.s.g, NULL, 2, stderr));
+	text = block_at(pr, 0);
+	ck_assert_str_eq(text, ""); /* not started */
+	free(text);
+	for (i = 3; i <= 5; i++)
+		trial_event(pr, RUN_EVENT_START, x[i], 0, ASSAY_OK, NULL, 0, 0, false);
+	trial_event(pr, RUN_EVENT_FINAL, x[3], 1, ASSAY_SKIPPED, "acc", 0.99, 0, true);
+	trial_event(pr, RUN_EVENT_FINAL, x[4], 1, ASSAY_OK, "acc", 0.9, 0, false);
+	trial_event(pr, RUN_EVENT_FINAL, x[5], 1, ASSAY_CRITICAL, "acc", 1, 0, false);
+	trial_event(pr, RUN_EVENT_FINAL, x[6], 1, ASSAY_SKIPPED, NULL, 0, 0, false);
+	trial_event(pr, RUN_EVENT_START, x[7], 0.6, ASSAY_OK, NULL, 0, 0, false);
+	trial_event(pr, RUN_EVENT_START, x[1], 1, ASSAY_OK, NULL, 0, 0, false);
+	trial_event(pr, RUN_EVENT_START, x[2], 1, ASSAY_OK, NULL, 0, 0, false);
+	trial_event(pr, RUN_EVENT_START, x[8], 1, ASSAY_OK, NULL, 0, 0, false);
+	trial_event(pr, RUN_EVENT_METRIC, x[1], 1.2, ASSAY_OK, "acc", 0.5, 3, false);
+	trial_event(pr, RUN_EVENT_METRIC, x[2], 1.2, ASSAY_OK, "loss", 7, 3, false);
+	/* 4 left of 1 s each (as the 3 that ran took), 0.1 s and 3 x 0.5 s of
+	 * it left, 2 at a time: 0.8 s. */
+	text = block_at(pr, 1.5);
+	ck_assert_str_eq(text, "lr  4 running \u00b7 1 done \u00b7 1 failed \u00b7 1 pruned \u00b7 1 skipped"
+			       " \u00b7 best 0.9 lr[x=4] \u00b7 ETA 0.8s\n"
+			       "  lr[x=7]  0.9s\n"
+			       "  lr[x=1]  step 3  0.5  0.5s\n"
+			       "  lr[x=2]  0.5s\n"
+			       "  ... and 1 more running\n");
+	free(text);
+	/* Point 0 (x=1, x=2): 0.95, then a mean of 0.85 -- point 1's 0.9 is
+	 * the best again. */
+	trial_event(pr, RUN_EVENT_FINAL, x[2], 2, ASSAY_OK, "acc", 0.95, 0, false);
+	text = block_at(pr, 2);
+	ck_assert_ptr_nonnull(strstr(text, " \u00b7 best 0.95 lr[x=2] \u00b7 "));
+	free(text);
+	trial_event(pr, RUN_EVENT_FINAL, x[1], 2, ASSAY_OK, "acc", 0.75, 0, false);
+	text = block_at(pr, 2);
+	ck_assert_ptr_nonnull(strstr(text, "lr  2 running \u00b7 3 done \u00b7 1 failed"));
+	ck_assert_ptr_nonnull(strstr(text, " \u00b7 best 0.9 lr[x=4] \u00b7 "));
+	free(text);
+	trial_event(pr, RUN_EVENT_FINAL, x[7], 2, ASSAY_OK, NULL, 0, 0, false);
+	trial_event(pr, RUN_EVENT_FINAL, x[8], 2, ASSAY_OK, NULL, 0, 0, false);
+	text = block_at(pr, 2);
+	ck_assert_str_eq(text, "");
+	free(text);
+	progress_free(pr);
+	finish(&f);
+}
+END_TEST
+
+/* --progress plain: a stamp of the time since the start, the line, and
+ * one line per sweep under way, with commas. */
+START_TEST(test_progress_plain_lines)
+{
+	fixture f;
+	progress *pr;
+	char *text = NULL;
+	size_t size = 0, a;
+	FILE *out;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[trial.lr]\ntype = \"probe\"\nmatrix = { x = [1, 2] }\nestimate = \"2s\"\n"), 0);
+	a = node_index(&f, "lr[x=1]");
+	ck_assert_ptr_nonnull(pr = progress_new(&f.s.p, &f.s.g, NULL, 4, stderr));
+	trial_event(pr, RUN_EVENT_START, a, 0, ASSAY_OK, NULL, 0, 0, false);
+	ck_assert_ptr_nonnull(out = open_memstream(&text, &size));
+	progress_plain(pr, T0 + (int64_t)(3725.5 * SEC), out); /* not started: 0 */
+	ck_assert_int_eq(fclose(out), 0);
+	ck_assert_str_eq(text, "assay: 00:00:00 [0/2 done, 1 running, 0 failed, ETA 2.0s]\n"
+			       "assay: 00:00:00 lr 1 running, 0 done, ETA 2.0s\n");
+	free(text);
+	/* Started, it stamps the time since, and prints nothing at once (a
+	 * short run leaves no line in the log). */
+	text = NULL;
+	ck_assert_ptr_nonnull(out = open_memstream(&text, &size));
+	progress_free(pr);
+	ck_assert_ptr_nonnull(pr = progress_new(&f.s.p, &f.s.g, NULL, 4, out));
+	progress_set_plain(pr, 3600000);
+	ck_assert_int_eq(reactor_new(&f.re), 0);
+	ck_assert_int_eq(progress_start(pr, f.re), 0);
+	ck_assert_int_eq(fflush(out), 0);
+	ck_assert_uint_eq(size, 0);
+	progress_plain(pr, task_now_ns() + 3725 * SEC, out);
+	progress_stop(pr);
+	ck_assert_int_eq(fclose(out), 0);
+	ck_assert_str_eq(text, "assay: 01:02:05 [0/2 done, 0 running, 0 failed, ETA 2.0s]\n");
+	free(text);
+	progress_free(pr);
+	finish(&f);
+}
+END_TEST
+
 /* A real run publishes what the progress line counts: every node final
  * once, each started one running until then. */
 START_TEST(test_progress_counts_a_run)
@@ -1825,6 +1971,8 @@ static Suite *run_suite(void)
 	tcase_add_test(tc, test_progress_eta_critical_path);
 	tcase_add_test(tc, test_progress_eta_observed);
 	tcase_add_test(tc, test_progress_eta_items);
+	tcase_add_test(tc, test_progress_sweep_block);
+	tcase_add_test(tc, test_progress_plain_lines);
 	tcase_add_test(tc, test_progress_counts_a_run);
 	tcase_add_test(tc, test_events_order_and_kinds);
 	tcase_add_test(tc, test_run_owns_the_host_reactor);

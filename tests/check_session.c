@@ -208,7 +208,7 @@ START_TEST(test_report_targets)
 	ck_assert_int_eq(session_add_report(&s, "human", NULL, why, sizeof why), 0);
 	ck_assert_int_eq(session_add_report(&s, "count", "n.txt", why, sizeof why), 0);
 	ck_assert_int_eq(session_add_report(&s, "yaml", NULL, why, sizeof why), -1);
-	ck_assert_str_eq(why, "unknown format (formats: human, json, count)");
+	ck_assert_str_eq(why, "unknown format (formats: human, json, csv, count)");
 	ck_assert_int_eq(session_add_report(&s, "json", "", why, sizeof why), -1);
 	ck_assert_str_eq(why, "the path is empty");
 	ck_assert_int_eq(session_add_report(&s, "json", "nodir/r.json", why, sizeof why), -1);
@@ -298,7 +298,7 @@ START_TEST(test_every_plugin_listed)
 	listing_print(&s.reg, (size_t)found, mem);
 	fclose(mem);
 	ck_assert_msg(strncmp(buf, "assay " PACKAGE_VERSION "\n  file: (built in)\n", 30) == 0 &&
-		      strstr(buf, "\n  reporters: human, json\n"), "%s", buf);
+		      strstr(buf, "\n  reporters: human, json, csv\n"), "%s", buf);
 	ck_assert_msg(strstr(buf, "\nprobe 1.0\n  file: ") &&
 		      strstr(buf, "  node types: probe, probe_quick\n  resources: slot\n"), "%s", buf);
 	ck_assert_ptr_null(strstr(buf, "no plugins found"));
@@ -312,7 +312,7 @@ START_TEST(test_formats)
 {
 	char buf[64];
 
-	ck_assert_str_eq(session_formats(buf, sizeof buf), "human, json");
+	ck_assert_str_eq(session_formats(buf, sizeof buf), "human, json, csv");
 }
 END_TEST
 

@@ -7,10 +7,11 @@ import pty
 import select
 
 
-def run(assay, config, env_extra=None):
+def run(assay, config, env_extra=None, args=()):
     """The exit status, and every byte assay wrote to its standard error
-    (a pty; standard output goes to /dev/null).  NO_PROGRESS is unset
-    unless env_extra sets it.  Stops reading after 10 s of silence."""
+    (a pty; standard output goes to /dev/null), `assay run CONFIG ARGS...`.
+    NO_PROGRESS is unset unless env_extra sets it.  Stops reading after
+    10 s of silence."""
     master, slave = pty.openpty()
     env = dict(os.environ)
     env.pop("NO_PROGRESS", None)
@@ -19,7 +20,7 @@ def run(assay, config, env_extra=None):
     if pid == 0:
         os.dup2(slave, 2)
         os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
-        os.execve(assay, [assay, "run", config], env)
+        os.execve(assay, [assay, "run", config, *args], env)
     os.close(slave)
     out = b""
     while True:

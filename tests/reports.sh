@@ -107,5 +107,66 @@ else
 	ok
 fi
 
+# The csv report round-trips through Python's csv module: commas, quotes
+# and newlines in ids, parameters and messages; a column per parameter and
+# per final metric of the trials, empty where a node has none; CRLF rows;
+# a message that a spreadsheet would run as a formula defused.
+cat >"$work/csv.toml" <<'TOML'
+[plugins]
+load = ["exec"]
+
+[trial.t]
+type = "exec"
+command = ["printf", "%s | acc=0.5\\n", "{name}"]
+matrix = { name = ["a,b", "say \"hi\"", "two\nlines", "-1"] }
+objective = { metric = "acc" }
+
+[trial.u]
+type = "exec"
+command = ["printf", "n is %s | loss=%s\\n", "{n}", "{n}"]
+matrix = { n = [1, 2] }
+
+[check.formula]
+type = "exec"
+command = ["echo", "=HYPERLINK(\"http://x\"),+1"]
+TOML
+"$a" run "$work/csv.toml" --format json --report "csv:$work/r.csv" >"$work/csv.json" 2>"$work/csv.err"
+rc=$?
+[ "$rc" -eq 0 ] && ok || bad "the csv run exited $rc: $(cat "$work/csv.err")"
+"$py" - "$work/csv.json" "$work/r.csv" <<'PY' && ok || bad "the csv report does not round-trip"
+import csv, json, sys
+report = json.load(open(sys.argv[1], encoding="utf-8"))
+raw = open(sys.argv[2], "rb").read()
+assert raw.endswith(b"\r\n") and raw.count(b"\r\n") == len(report["nodes"]) + 1, raw
+with open(sys.argv[2], newline="", encoding="utf-8") as f:
+    rows = list(csv.DictReader(f))
+fixed = ["id", "kind", "sweep", "status", "message", "duration", "attempts", "best", "seed"]
+assert list(rows[0].keys()) == fixed + ["param.name", "param.n", "metric.acc", "metric.loss"], \
+    list(rows[0].keys())
+assert len(rows) == len(report["nodes"])
+for row, node in zip(rows, report["nodes"]):
+    assert row["id"] == node["id"], (row["id"], node["id"])
+    assert row["kind"] == node["kind"] and row["status"] == node["status"], row
+    assert row["attempts"] == str(node["attempts"]), row
+    assert abs(float(row["duration"]) - node["duration_seconds"]) < 0.001, row
+    if node["kind"] != "trial":
+        assert row["message"] == "'" + node["message"], row
+        assert row["sweep"] == row["best"] == row["seed"] == row["param.name"] == "", row
+        assert row["metric.acc"] == row["metric.loss"] == "", row
+        continue
+    assert row["message"] == node["message"], (row["message"], node["message"])
+    assert row["sweep"] == node["sweep"] and row["seed"] == "0", row
+    assert row["best"] == ("true" if node["best"] else "false"), row
+    for name in ("name", "n"):
+        assert row["param." + name] == node["params"].get(name, ""), (row, node["params"])
+    for name in ("acc", "loss"):
+        want = [m["value"] for m in node["metrics"] if m["name"] == name]
+        assert (float(row["metric." + name]) if row["metric." + name] else None) == \
+            (want[-1] if want else None), (row, node["metrics"])
+names = [r["param.name"] for r in rows if r["sweep"] == "t"]
+assert names == ["a,b", 'say "hi"', "two\nlines", "-1"], names
+assert [r["metric.loss"] for r in rows if r["sweep"] == "u"] == ["1", "2"], rows
+PY
+
 [ "$fail" -eq 0 ] && echo "reports: $passed passed, 0 failed"
 exit "$fail"

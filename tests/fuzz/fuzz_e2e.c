@@ -348,6 +348,18 @@ static void check_human(const char *path)
 	free(text);
 }
 
+/* The csv report: valid UTF-8, every row ended by CRLF. */
+static void check_csv(const char *path)
+{
+	size_t len;
+	char *text = slurp(path, &len);
+
+	if (!utf8_valid((unsigned char *)text, len) || len < 2 || text[len - 2] != '\r' ||
+	    text[len - 1] != '\n')
+		abort();
+	free(text);
+}
+
 /* The json report: valid UTF-8 that JSON readers parse. */
 static void check_json(const char *path)
 {
@@ -459,7 +471,7 @@ static void run_plan(plan *p, const graph *g)
 	sweeps_judge(b, &o);
 	if (reactor_new(&re) < 0 || run_new(&r, p, g, &o, re) < 0 ||
 	    sweeps_subscribe(b, r) < 0 || run_go(r) < 0 ||
-	    report_build(&rep, p, g, r, b) < 0)
+	    report_build(&rep, p, g, r, b, NULL) < 0)
 		abort();
 	status = report_exit_status(&rep);
 	if (status < 0 || status > 3)
@@ -467,9 +479,11 @@ static void run_plan(plan *p, const graph *g)
 	check_best(&rep, p, run_results(r));
 	if (report_write(&report_human, &rep, "human.txt") < 0 ||
 	    report_write(&report_json, &rep, "link.json") < 0 ||
-	    report_write(&report_json, &rep, device) < 0)
+	    report_write(&report_json, &rep, device) < 0 ||
+	    report_write(&report_csv, &rep, "r.csv") < 0)
 		abort();
 	check_human("human.txt");
+	check_csv("r.csv");
 	check_json("real.json");
 	/* What was written into or through stays what it was. */
 	if (lstat("link.json", &st) != 0 || !S_ISLNK(st.st_mode) || lstat(device, &st) != 0 ||
