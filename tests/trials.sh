@@ -62,10 +62,8 @@ type = "exec"
 command = ["true"]
 log_limit = "1MB"
 TOML
-probe C1 <<'TOML' && have="$have C1"
-[runner]
-keep_runs = 3
-TOML
+printf '[runner]\nkeep_runs = 3\n' >"$work/probe-C1.toml"
+"$a" check-config "$work/probe-C1.toml" >/dev/null 2>&1 && have="$have C1"
 # C2 adds no key of its own: its tracker's source is the sign.
 [ -f "$top_srcdir/core/sweep.c" ] || [ -f "$top_srcdir/core/prune.c" ] && have="$have C2"
 { head; printf '[check.c]\ntype = "exec"\ncommand = ["true"]\n'; } >"$work/probe-D.toml"
