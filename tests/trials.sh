@@ -570,6 +570,52 @@ sys.exit(1 if errs else 0)
 PY
 fi
 
+# --- conf/examples/sweep.toml: runs offline in seconds, as documented -------
+
+example="$top_srcdir/conf/examples/sweep.toml"
+if needs example A B C1 C2; then
+	# It has no state_dir of its own: the user's default, here $work/state.
+	STATE_DIRECTORY="$work/state" "$a" check-config "$example" >/dev/null 2>&1 && ok ||
+		bad "conf/examples/sweep.toml is invalid: $("$a" check-config "$example" 2>&1)"
+	STATE_DIRECTORY="$work/state" run example "$example"
+	"$py" - "$work/example.json" "$rc" "$top_srcdir/doc/assay.toml.5" "$example" <<'PY' && ok ||
+import json, re, sys
+report, rc, page, example = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3], sys.argv[4]
+nodes = {n["id"]: n for n in report["nodes"]}
+trials = [n for n in report["nodes"] if n.get("sweep") == "lr"]
+errs = []
+if rc != "0":
+    errs.append(f"exit {rc}")
+if len(trials) != 16:
+    errs.append(f"{len(trials)} trials, want 8 points x 2 repeats")
+best = [n for n in trials if n.get("best")]
+final = nodes.get("final", {})
+if len(best) != 1:
+    errs.append(f"best trials: {[n['id'] for n in best]}")
+else:
+    p = best[0]["params"]
+    head = f"final model: lr={p['lr']} dropout={p['dropout']}, sweep accuracy "
+    msg = final.get("message") or ""
+    if final.get("status") != "OK" or not msg.startswith(head):
+        errs.append(f"final: {final.get('status')} {msg!r}, want {head!r}...")
+    else:
+        acc = float(msg[len(head):])
+        if not 0.9 < acc < 1:
+            errs.append(f"final: accuracy {acc}")
+# The example of assay.toml(5) is this file's, key for key.
+text = open(page).read()
+block = text.split('.\\" example-begin: sweep.toml\n', 1)[1].split('.\\" example-end', 1)[0]
+lines = {re.sub(r"\s+#.*", "", l).strip() for l in open(example)}
+for l in block.replace("\\-", "-").splitlines():
+    if l and not l.startswith(".") and l not in lines:
+        errs.append(f"assay.toml(5)'s example has {l!r}, conf/examples/sweep.toml does not")
+print("\n".join(errs) or f"example: {len(trials)} trials, final run with the best's parameters, "
+      "as assay.toml(5) shows it")
+sys.exit(1 if errs else 0)
+PY
+		bad "conf/examples/sweep.toml"
+fi
+
 if [ "$ran" -eq 0 ]; then
 	echo "trials: SKIP: none of issue #12's parts is built here (skipped:$skipped)"
 	exit 77
