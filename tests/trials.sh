@@ -326,7 +326,15 @@ PY
 if needs median A B C2; then
 	prune_conf med lines '{ rule = "median", warmup_steps = 1, startup_trials = 2 }' >"$work/med.toml"
 	if case " $have " in *" D "*) true ;; *) false ;; esac; then
-		run med "$work/med.toml" --report "csv:$work/med.csv"
+		run med "$work/med.toml" --report "csv:$work/med.csv" --report "human:$work/med.txt"
+		# PRUNED in the human report, and the sweep's best and counts
+		for x in 4 1 11 5; do
+			grep -q "^PRUNED  *med\[x=$x\]  *pruned at step 1" "$work/med.txt" && ok ||
+				bad "med[x=$x] is not PRUNED at step 1 in the human report: $(cat "$work/med.txt")"
+		done
+		grep -q '^sweep med: best accuracy 0.7: med\[x=14\]' "$work/med.txt" &&
+			grep -q '^  8 trials: 4 ok, 0 failed, 4 pruned, 0 skipped' "$work/med.txt" && ok ||
+			bad "the human report's sweep: $(cat "$work/med.txt")"
 	else
 		run med "$work/med.toml"
 	fi
