@@ -193,6 +193,39 @@ sys.exit(1 if errs else 0)
 PY
 fi
 
+# The best point is judged on the mean of its repeats: x=1 has the best
+# single trial (0.9) but a mean of 0.7; x=2's mean is 0.75.
+if needs repeat-best A C2 D; then
+	{
+		head
+		cat <<'TOML'
+[trial.rb]
+type = "exec"
+shell = true
+command = 'case {x}{seed} in 10) a=0.9 ;; 11) a=0.5 ;; 20) a=0.74 ;; *) a=0.76 ;; esac; echo "ok | accuracy=$a"'
+matrix = { x = [1, 2] }
+repeat = 2
+objective = { metric = "accuracy", goal = "max" }
+TOML
+	} >"$work/rb.toml"
+	run rb "$work/rb.toml"
+	"$py" - "$work/rb.json" <<'PY' && ok || bad "the best of repeats"
+import json, sys
+report = json.load(open(sys.argv[1]))
+sw = [s for s in report["sweeps"] if s["id"] == "rb"][0]
+best = [n["id"] for n in report["nodes"] if n.get("best")]
+errs = []
+if not sw["best"].startswith("rb[x=2,") or best != [sw["best"]]:
+    errs.append(f"best {sw['best']} (marked {best}), want a trial of x=2: the best mean")
+if abs(sw["value"] - 0.75) > 1e-9 or sw["repeats"] != 2 or str(sw["params"].get("x")) != "2":
+    errs.append(f"sweep value {sw['value']} over {sw['repeats']} repeats, params {sw['params']}")
+if not 0.009 < (sw.get("spread") or 0) < 0.015:
+    errs.append(f"spread {sw.get('spread')}: the standard deviation of 0.74 and 0.76")
+print("\n".join(errs) or "repeat: the best point by the mean of its repeats, with its spread")
+sys.exit(1 if errs else 0)
+PY
+fi
+
 # --- pruning: exactly Optuna's decisions -----------------------------------
 
 # No three of these in arithmetic progression: no trial's value equals a
