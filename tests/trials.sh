@@ -27,11 +27,12 @@ fail=0 passed=0 ran=0 skipped=""
 ok() { passed=$((passed + 1)); }
 bad() { echo "FAIL: $*"; fail=1; }
 
-# head: the start of every config: its own state dir, the exec plugin, and
-# one pool thread: with more, ready trials start in no fixed order (the
-# pool's threads take them from both ends), and max_parallel = 1 alone
-# would not make the order of a sweep's trials its declared one.
-head() {
+# preamble: the start of every config: its own state dir, the exec plugin,
+# and one pool thread: with more, ready trials start in no fixed order
+# (with two, a sweep of 8 trials and max_parallel = 1 ran its last four
+# first), so max_parallel = 1 alone would not run a sweep's trials in
+# their declared order.
+preamble() {
 	printf '[runner]\nstate_dir = "%s"\nworkers = 1\n\n[plugins]\nload = ["exec"]\n\n' "$work/state"
 }
 
@@ -48,7 +49,7 @@ run() {
 
 # probe PART: exit 0 when a config using PART's surface is accepted.
 probe() {
-	{ head; cat; } >"$work/probe-$1.toml"
+	{ preamble; cat; } >"$work/probe-$1.toml"
 	"$a" check-config "$work/probe-$1.toml" >/dev/null 2>&1
 }
 have=""
@@ -69,7 +70,7 @@ printf '[runner]\nkeep_runs = 3\n' >"$work/probe-C1.toml"
 "$a" check-config "$work/probe-C1.toml" >/dev/null 2>&1 && have="$have C1"
 # C2 adds no key of its own: its tracker's source is the sign.
 [ -f "$top_srcdir/core/sweep.c" ] || [ -f "$top_srcdir/core/prune.c" ] && have="$have C2"
-{ head; printf '[check.c]\ntype = "exec"\ncommand = ["true"]\n'; } >"$work/probe-D.toml"
+{ preamble; printf '[check.c]\ntype = "exec"\ncommand = ["true"]\n'; } >"$work/probe-D.toml"
 "$a" run "$work/probe-D.toml" --format csv >/dev/null 2>&1 && have="$have D"
 echo "trials: built here:${have:- none of the parts}"
 
@@ -92,7 +93,7 @@ needs() {
 # search_conf SEED [KEY = VALUE]: a random search over a space crossed with
 # a grid axis; SEED "" leaves the seed at its default.
 search_conf() {
-	head
+	preamble
 	cat <<TOML
 [trial.r]
 type = "exec"
@@ -156,7 +157,7 @@ fi
 
 # space without a random search is an error that says so.
 if needs search-errors A; then
-	{ head; printf '[trial.r]\ntype = "exec"\ncommand = ["true"]\nspace = { lr = { uniform = [0.0, 1.0] } }\n'; } \
+	{ preamble; printf '[trial.r]\ntype = "exec"\ncommand = ["true"]\nspace = { lr = { uniform = [0.0, 1.0] } }\n'; } \
 		>"$work/nosearch.toml"
 	out=$("$a" check-config "$work/nosearch.toml" 2>&1) && rc=0 || rc=$?
 	[ "$rc" -eq 78 ] && echo "$out" | grep -q 'nosearch.toml:[0-9]*:[0-9]*:.*random' && ok ||
@@ -167,7 +168,7 @@ fi
 
 if needs repeat A C1; then
 	{
-		head
+		preamble
 		cat <<'TOML'
 [trial.rep]
 type = "exec"
@@ -197,7 +198,7 @@ fi
 # single trial (0.9) but a mean of 0.7; x=2's mean is 0.75.
 if needs repeat-best A C2 D; then
 	{
-		head
+		preamble
 		cat <<'TOML'
 [trial.rb]
 type = "exec"
@@ -235,7 +236,7 @@ xs="10, 2, 13, 4, 14, 1, 11, 5"
 # prune_conf NAME CHANNEL PRUNE: the sweep NAME of the trainer over $xs,
 # one trial at a time, 5 steps each.
 prune_conf() {
-	head
+	preamble
 	cat <<TOML
 [trial.$1]
 type = "exec"
@@ -388,7 +389,7 @@ fi
 
 if needs target A C2; then
 	{
-		head
+		preamble
 		cat <<'TOML'
 [trial.tg]
 type = "exec"
@@ -427,7 +428,7 @@ if needs max_failures A C2; then
 	# fails where x is odd: 1 3 | 4 | 5 7 9 -- the 4 resets the count, and
 	# the third consecutive failure (9) stops the sweep: 6 and 8 never run.
 	{
-		head
+		preamble
 		cat <<'TOML'
 [trial.mf]
 type = "exec"
@@ -466,7 +467,7 @@ fi
 
 if needs metrics B C1; then
 	{
-		head
+		preamble
 		cat <<TOML
 [trial.m]
 type = "exec"
@@ -531,7 +532,7 @@ fi
 
 if needs csv-quoting D; then
 	{
-		head
+		preamble
 		cat <<'TOML'
 [check.odd]
 type = "exec"
@@ -568,7 +569,7 @@ fi
 
 if needs best C1 C2; then
 	{
-		head
+		preamble
 		cat <<'TOML'
 [trial.lr]
 type = "exec"
