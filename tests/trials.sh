@@ -10,30 +10,24 @@
 # CSV read back by Python's csv module, and a node after a sweep using
 # {best.PARAM}, {best.METRIC} and {best.trial_dir}.
 #
-# The trials of one sweep run with max_parallel = 1 (and workers = 1)
-# wherever a decision depends on the order trials end in.
-#
-# Each part needs features of issue #12's parts (A: search keys, B: the
-# exec plugin's metrics, C1: trial dirs, C2: pruning and the best, D: the
-# csv format); a build without one says which part it skipped, and the
-# test is SKIPPED (77) only when it could run no part at all.
+# The trials of one sweep run with max_parallel = 1 wherever a decision
+# depends on the order trials end in: such a sweep's trials start in
+# declaration order, however many pool threads there are.
 set -u
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 a="$top_builddir/assay"
 py=${PYTHON3:-python3}
 trainer="$top_srcdir/tests/data/trials/trainer.py"
-fail=0 passed=0 ran=0 skipped=""
+fail=0 passed=0
 ok() { passed=$((passed + 1)); }
 bad() { echo "FAIL: $*"; fail=1; }
 
 # preamble: the start of every config: its own state dir, the exec plugin,
-# and one pool thread: with more, ready trials start in no fixed order
-# (with two, a sweep of 8 trials and max_parallel = 1 ran its last four
-# first), so max_parallel = 1 alone would not run a sweep's trials in
-# their declared order.
+# and four pool threads (a sweep's trials under max_parallel = 1 still
+# start in declaration order).
 preamble() {
-	printf '[runner]\nstate_dir = "%s"\nworkers = 1\n\n[plugins]\nload = ["exec"]\n\n' "$work/state"
+	printf '[runner]\nstate_dir = "%s"\nworkers = 4\n\n[plugins]\nload = ["exec"]\n\n' "$work/state"
 }
 
 # run TAG CONFIG [OPTION...]: assay run CONFIG --format json into
@@ -45,47 +39,9 @@ run() {
 	rc=$?
 }
 
-# --- which parts are built -------------------------------------------------
-
-# probe PART: exit 0 when a config using PART's surface is accepted.
-probe() {
-	{ preamble; cat; } >"$work/probe-$1.toml"
-	"$a" check-config "$work/probe-$1.toml" >/dev/null 2>&1
-}
-have=""
-probe A <<'TOML' && have="$have A"
-[trial.p]
-type = "exec"
-command = ["true"]
-space = { lr = { uniform = [0.0, 1.0] } }
-search = { method = "random", samples = 2 }
-TOML
-probe B <<'TOML' && have="$have B"
-[trial.p]
-type = "exec"
-command = ["true"]
-log_limit = "1MB"
-TOML
-printf '[runner]\nkeep_runs = 3\n' >"$work/probe-C1.toml"
-"$a" check-config "$work/probe-C1.toml" >/dev/null 2>&1 && have="$have C1"
-# C2 adds no key of its own: its tracker's source is the sign.
-[ -f "$top_srcdir/core/sweep.c" ] || [ -f "$top_srcdir/core/prune.c" ] && have="$have C2"
-{ preamble; printf '[check.c]\ntype = "exec"\ncommand = ["true"]\n'; } >"$work/probe-D.toml"
-"$a" run "$work/probe-D.toml" --format csv >/dev/null 2>&1 && have="$have D"
-echo "trials: built here:${have:- none of the parts}"
-
-# needs NAME PART...: whether the part NAME of this test can run.
-needs() {
-	name=$1
-	shift
-	for p in "$@"; do
-		case " $have " in
-		*" $p "*) ;;
-		*) skipped="$skipped $name($p)"; echo "SKIP $name: needs part $p"; return 1 ;;
-		esac
-	done
-	ran=$((ran + 1))
-	echo "-- $name"
+# section NAME: the start of one part of this test.
+section() {
+	echo "-- $1"
 }
 
 # --- random search: the same seed, the same trials -------------------------
@@ -105,7 +61,7 @@ ${2:-}
 TOML
 }
 
-if needs search A; then
+if section search; then
 	for s in 7a:7 7b:7 8:8 da: db:; do
 		search_conf "${s#*:}" >"$work/search-${s%%:*}.toml"
 		run "search-${s%%:*}" "$work/search-${s%%:*}.toml"
@@ -156,7 +112,7 @@ PY
 fi
 
 # space without a random search is an error that says so.
-if needs search-errors A; then
+if section search-errors; then
 	{ preamble; printf '[trial.r]\ntype = "exec"\ncommand = ["true"]\nspace = { lr = { uniform = [0.0, 1.0] } }\n'; } \
 		>"$work/nosearch.toml"
 	out=$("$a" check-config "$work/nosearch.toml" 2>&1) && rc=0 || rc=$?
@@ -166,7 +122,7 @@ fi
 
 # --- repeats: {seed} 0..K-1, consecutive ----------------------------------
 
-if needs repeat A C1; then
+if section repeat; then
 	{
 		preamble
 		cat <<'TOML'
@@ -196,7 +152,7 @@ fi
 
 # The best point is judged on the mean of its repeats: x=1 has the best
 # single trial (0.9) but a mean of 0.7; x=2's mean is 0.75.
-if needs repeat-best A C2 D; then
+if section repeat-best; then
 	{
 		preamble
 		cat <<'TOML'
@@ -360,7 +316,7 @@ sys.exit(1 if errs else 0)
 PY
 }
 
-if needs median A B C2 D; then
+if section median; then
 	prune_conf med lines '{ rule = "median", warmup_steps = 1, startup_trials = 2 }' >"$work/med.toml"
 	run med "$work/med.toml" --report "csv:$work/med.csv" --report "human:$work/med.txt"
 	# PRUNED in the human report, and the sweep's best and counts
@@ -376,7 +332,7 @@ if needs median A B C2 D; then
 		bad "median pruning"
 fi
 
-if needs asha A B C2 D; then
+if section asha; then
 	# key=value lines here, key: value lines for the median
 	prune_conf asha kv '{ rule = "asha", min_resource = 1, reduction_factor = 3 }' >"$work/asha.toml"
 	run asha "$work/asha.toml"
@@ -387,7 +343,7 @@ fi
 
 # --- the target stops launching; max_failures stops a failing sweep ---------
 
-if needs target A C2; then
+if section target; then
 	{
 		preamble
 		cat <<'TOML'
@@ -424,7 +380,7 @@ sys.exit(1 if errs else 0)
 PY
 fi
 
-if needs max_failures A C2; then
+if section max_failures; then
 	# fails where x is odd: 1 3 | 4 | 5 7 9 -- the 4 resets the count, and
 	# the third consecutive failure (9) stops the sweep: 6 and 8 never run.
 	{
@@ -465,7 +421,7 @@ fi
 
 # --- metrics from all three channels ----------------------------------------
 
-if needs metrics B C1; then
+if section metrics; then
 	{
 		preamble
 		cat <<TOML
@@ -497,7 +453,7 @@ fi
 
 # --- the CSV: pruned trials, quoting, read back -----------------------------
 
-if needs csv A B C2 D && [ -f "$work/med.csv" ]; then
+if section csv && [ -f "$work/med.csv" ]; then
 	"$py" - "$work/med.json" "$work/med.csv" <<'PY' && ok || bad "csv of the median sweep"
 import csv, json, sys
 nodes = json.load(open(sys.argv[1]))["nodes"]
@@ -530,7 +486,7 @@ sys.exit(1 if errs else 0)
 PY
 fi
 
-if needs csv-quoting D; then
+if section csv-quoting; then
 	{
 		preamble
 		cat <<'TOML'
@@ -567,7 +523,7 @@ fi
 
 # --- a node after a sweep: {best.PARAM}, {best.METRIC}, {best.trial_dir} ----
 
-if needs best C1 C2; then
+if section best; then
 	{
 		preamble
 		cat <<'TOML'
@@ -614,7 +570,7 @@ fi
 # --- conf/examples/sweep.toml: runs offline in seconds, as documented -------
 
 example="$top_srcdir/conf/examples/sweep.toml"
-if needs example A B C1 C2; then
+if section example; then
 	# It has no state_dir of its own: the user's default, here $work/state.
 	STATE_DIRECTORY="$work/state" "$a" check-config "$example" >/dev/null 2>&1 && ok ||
 		bad "conf/examples/sweep.toml is invalid: $("$a" check-config "$example" 2>&1)"
@@ -657,10 +613,5 @@ PY
 		bad "conf/examples/sweep.toml"
 fi
 
-if [ "$ran" -eq 0 ]; then
-	echo "trials: SKIP: none of issue #12's parts is built here (skipped:$skipped)"
-	exit 77
-fi
-[ -n "$skipped" ] && echo "trials: parts skipped for want of a feature:$skipped"
 [ "$fail" -eq 0 ] && echo "trials: $passed passed, 0 failed"
 exit "$fail"
