@@ -245,8 +245,8 @@ static bool exec_pass(run_exec *e)
 }
 
 /* A trial's directory, ready before its plugin's run (trialdir.h): made
- * by the first attempt that gets this far, its metrics.jsonl emptied by a
- * retry; $ASSAY_TRIAL_DIR and $ASSAY_METRICS in the task's environment.
+ * by the first attempt that gets this far, the last attempt's
+ * metrics.jsonl removed by a retry; $ASSAY_TRIAL_DIR and $ASSAY_METRICS in the task's environment.
  * False when it could not be: the execution is then final, UNKNOWN with
  * the reason (no retry: the disk will say the same). */
 static bool exec_trial_dir(run_exec *e, assay_task *t, const char *dir)

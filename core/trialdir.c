@@ -1,6 +1,6 @@
 /* trialdir.c -- a trial's directory: its escaped name, made with
- * params.json and metrics.jsonl on the trial's first attempt, metrics.jsonl
- * emptied at a retry, result.json at the end.  A few syscalls a trial and
+ * params.json on the trial's first attempt, an earlier attempt's
+ * metrics.jsonl removed at a retry, result.json at the end.  A few syscalls a trial and
  * no fsync: these are a record for people and the next step, not a
  * journal (the journal, when it comes, is what survives a crash). */
 #ifdef HAVE_CONFIG_H
@@ -251,16 +251,15 @@ static int trialdir_params(const char *dir, const plan *p, const plan_node *n)
 	return rc;
 }
 
-/* dir/metrics.jsonl, empty. */
-static int trialdir_empty_metrics(const char *dir)
+/* An earlier attempt's dir/metrics.jsonl removed: the program makes the
+ * file when it first appends to it (a trial that reports nothing through
+ * it costs no file). */
+static int trialdir_forget_metrics(const char *dir)
 {
 	char path[4096];
-	int fd;
 
 	snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
-		return -1;
-	return close(fd);
+	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
 }
 
 int trialdir_enter(const char *dir, const plan *p, const plan_node *n, bool made, char *why,
@@ -277,8 +276,8 @@ int trialdir_enter(const char *dir, const plan *p, const plan_node *n, bool made
 	what = "cannot write params.json in";
 	if (!made && trialdir_params(dir, p, n) < 0)
 		goto fail;
-	what = "cannot write metrics.jsonl in";
-	if (trialdir_empty_metrics(dir) < 0)
+	what = "cannot remove the last attempt's metrics.jsonl in";
+	if (made && trialdir_forget_metrics(dir) < 0)
 		goto fail;
 	return 0;
 fail:

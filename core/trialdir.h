@@ -1,9 +1,9 @@
 /* trialdir.h -- a trial's own directory, runs/<run-id>/<trial id escaped>/
  * in the state dir ({trial_dir}, $ASSAY_TRIAL_DIR): its name, escaped so
  * that any id is one safe file name; made when the trial's first attempt
- * starts, with params.json and an empty metrics.jsonl ($ASSAY_METRICS);
- * that file emptied again at each retry, so that attempts do not mix;
- * result.json once the trial is final. */
+ * starts, with params.json; metrics.jsonl ($ASSAY_METRICS) is the
+ * program's to make, and a retry removes an earlier attempt's so that
+ * attempts do not mix; result.json once the trial is final. */
 #ifndef ASSAY_TRIALDIR_H
 #define ASSAY_TRIALDIR_H
 
@@ -35,8 +35,9 @@ char **trialdir_paths(const plan *p, const bool *keep, const char *run_dir);
 /* Make dir ready for an attempt of trial n of p: when `made` is false,
  * dir is made (0700) with params.json -- {"id", "sweep", "params": {NAME:
  * value, a JSON number when its text is one, else a string}, "seed",
- * "point"} -- and an empty metrics.jsonl; when true (a retry), its
- * metrics.jsonl is emptied.  No fsync: a trial of `true` stays cheap.
+ * "point"}; when true (a retry), the last attempt's metrics.jsonl is
+ * removed.  Two files made a trial, no fsync: a trial of `true` stays
+ * cheap.
  * 0, or -1 with why in why[0 .. size). */
 int trialdir_enter(const char *dir, const plan *p, const plan_node *n, bool made, char *why,
 		   size_t size);

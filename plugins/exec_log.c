@@ -19,7 +19,8 @@
 struct exec_log {
 	const assay_host *host;
 	assay_task *task;
-	int fd;
+	char *path;
+	int fd;         /* -1 until the first byte to write: no output, no file */
 	uint64_t limit, written, total;
 	char *hold; /* raw bytes not written yet */
 	size_t hlen, hcap;
@@ -32,21 +33,17 @@ exec_log *exec_log_open(const assay_host *h, assay_task *task, const char *dir, 
 			uint64_t limit)
 {
 	exec_log *l = calloc(1, sizeof *l);
-	char *path = NULL;
 
-	if (!l || asprintf(&path, "%s/%s", dir, name) < 0) {
+	if (!l || asprintf(&l->path, "%s/%s", dir, name) < 0) {
 		free(l);
 		return NULL;
 	}
-	l->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (l->fd < 0) {
-		h->task_log(task, ASSAY_LOG_WARNING, "cannot keep %s in `%s`: %s", name, path,
-			    strerror(errno));
-		free(path);
-		free(l);
-		return NULL;
-	}
-	free(path);
+	/* An earlier attempt's file must not pass for this one's, even when
+	 * this one writes nothing. */
+	if (h->task_attempt(task) > 1 && unlink(l->path) < 0 && errno != ENOENT)
+		h->task_log(task, ASSAY_LOG_WARNING, "cannot remove the last attempt's `%s`: %s",
+			    l->path, strerror(errno));
+	l->fd = -1;
 	l->host = h;
 	l->task = task;
 	l->limit = limit;
@@ -61,6 +58,12 @@ static void exec_log_put(exec_log *l, const char *s, size_t n)
 	if (n > l->limit - l->written) {
 		n = (size_t)(l->limit - l->written);
 		l->full = true;
+	}
+	/* Made with the first byte: a trial of `true` creates no file. */
+	if (n > 0 && l->fd < 0 &&
+	    (l->fd = open(l->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0) {
+		l->err = errno;
+		return;
 	}
 	while (n > 0) {
 		ssize_t w = write(l->fd, s, n);
@@ -156,7 +159,9 @@ void exec_log_close(exec_log *l, const char *name, const char *dir)
 				  "%s: kept the first %llu of %llu bytes in `%s/%s` (log_limit)",
 				  name, (unsigned long long)l->limit, (unsigned long long)l->total,
 				  dir, name);
-	close(l->fd);
+	if (l->fd >= 0)
+		close(l->fd);
+	free(l->path);
 	free(l->hold);
 	free(l);
 }

@@ -9,8 +9,9 @@
 
 #include "exec_common.h"
 
-/* dir/name, made empty, to hold the first limit bytes of the stream; NULL
- * (after a warning in the task's log) when it cannot be made. */
+/* dir/name, to hold the first limit bytes of the stream: made with its
+ * first byte (a stream that stays empty leaves no file), an earlier
+ * attempt's removed first; NULL when out of memory. */
 exec_log *exec_log_open(const assay_host *h, assay_task *task, const char *dir, const char *name,
 			uint64_t limit);
 

@@ -118,8 +118,8 @@ void exec_metrics_file_read(exec_metrics *m, bool at_end)
 
 	if (!m->path || m->over)
 		return;
-	/* The host made it before run(); a program may also remove and
-	 * write it anew before its first line: try again next time. */
+	/* The program makes it with its first line (a retry starts without
+	 * the last attempt's): until it does, try again next time. */
 	if (m->fd < 0 && (m->fd = open(m->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
 		return;
 	while (budget > 0) {

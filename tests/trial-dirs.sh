@@ -3,7 +3,7 @@
 # A sweep whose trials write into {trial_dir} and read $ASSAY_METRICS: the
 # tree (state dir relative to the config, one directory per config, one
 # per run, one per trial with escaped names), params.json, result.json,
-# {seed}; a retry empties metrics.jsonl; keep_runs across runs; a state
+# {seed}; a retry removes the last attempt's metrics.jsonl; keep_runs across runs; a state
 # dir that cannot be made (its message, exit 78); no state dir for
 # --dry-run or a plan without trials; {trial_dir} refused for a check.
 set -u
