@@ -1,7 +1,8 @@
 /* progress.c -- the live progress line: counts kept from the run's events,
  * and an ETA from the critical path of what remains, redrawn on a reactor
- * timer with each sweep's block under it (progress_sweep.c), or printed
- * as lines now and then for a log (--progress plain). */
+ * timer with each sweep's block under it (progress_sweep.c, from the trial
+ * tracker), or printed as lines now and then for a log (--progress
+ * plain). */
 #ifdef HAVE_CONFIG_H
 #include "autoconfig.h"
 #endif
@@ -64,7 +65,7 @@ static size_t progress_classify(progress *pr)
 	return n + n_pairs;
 }
 
-progress *progress_new(const plan *p, const graph *g, const bool *keep,
+progress *progress_new(const plan *p, const graph *g, const bool *keep, sweeps *t,
 		       unsigned jobs, FILE *out)
 {
 	progress *pr = calloc(1, sizeof *pr);
@@ -75,6 +76,7 @@ progress *progress_new(const plan *p, const graph *g, const bool *keep,
 	pr->p = p;
 	pr->g = g;
 	pr->keep = keep;
+	pr->tracker = t;
 	pr->jobs = jobs ? jobs : 1;
 	pr->out = out;
 	pthread_mutex_init(&pr->lock, NULL);
@@ -168,7 +170,6 @@ void progress_event(const run_event *ev, void *arg)
 			  atomic_compare_exchange_strong(&n->start_ns, &none, ev->at_ns ? ev->at_ns : 1);
 		if (started)
 			atomic_fetch_add_explicit(&pr->running, 1, memory_order_relaxed);
-		progress_sweeps_event(pr, ev, started);
 		break;
 	case RUN_EVENT_ITEM:
 		if (ev->res->ran)
@@ -178,16 +179,13 @@ void progress_event(const run_event *ev, void *arg)
 		break;
 	case RUN_EVENT_FINAL:
 		progress_unwait(pr, n);
-		progress_sweeps_event(pr, ev, atomic_load_explicit(&n->start_ns, memory_order_relaxed));
 		progress_final(pr, ev);
 		break;
 	case RUN_EVENT_WAIT:
 		progress_wait(pr, n, ev->text);
-		progress_sweeps_event(pr, ev, false);
+		progress_sweeps_wait(pr, ev->node);
 		break;
-	case RUN_EVENT_METRIC:
-		progress_sweeps_event(pr, ev, false);
-		break;
+	case RUN_EVENT_METRIC: /* not subscribed: the tracker keeps them */
 	case RUN_EVENT_ATTEMPT: /* not subscribed: a retry changes no count */
 		break;
 	}
@@ -195,8 +193,8 @@ void progress_event(const run_event *ev, void *arg)
 
 int progress_subscribe(progress *pr, run *r)
 {
-	return run_subscribe(r, RUN_EVENT_START | RUN_EVENT_ITEM | RUN_EVENT_FINAL | RUN_EVENT_WAIT |
-				     RUN_EVENT_METRIC, progress_event, pr);
+	return run_subscribe(r, RUN_EVENT_START | RUN_EVENT_ITEM | RUN_EVENT_FINAL | RUN_EVENT_WAIT,
+			     progress_event, pr);
 }
 
 /* --- the estimate: the reactor thread --------------------------------- */

@@ -1,8 +1,9 @@
 /* progress.h -- the live progress line of a run on a terminal: nodes done,
  * running and failed, and an ETA from the critical path of what remains,
  * redrawn on a reactor timer, with a block per sweep under way under it;
- * or, for a log, the same as plain lines now and then.  It learns everything from the run's events,
- * so a run without it pays nothing. */
+ * or, for a log, the same as plain lines now and then.  It learns the line
+ * from the run's events, so a run without it pays nothing; the sweeps'
+ * block it reads from the trial tracker (sweep.h). */
 #ifndef ASSAY_PROGRESS_H
 #define ASSAY_PROGRESS_H
 
@@ -14,6 +15,7 @@
 #include "graph.h"
 #include "reactor.h"
 #include "run.h"
+#include "sweep.h"
 
 typedef struct progress progress;
 
@@ -31,9 +33,12 @@ typedef enum progress_mode {
 #define PROGRESS_PERIOD_MS 200
 
 /* A display of the run of p's nodes (those of keep, or all when NULL) over
- * g, at most jobs executions at once, drawn on out.  NULL when out of
- * memory.  p, g and keep must outlive it. */
-progress *progress_new(const plan *p, const graph *g, const bool *keep, unsigned jobs, FILE *out);
+ * g, at most jobs executions at once, drawn on out; its sweeps' block as
+ * the tracker t that follows the run sees them (NULL: no block, as for a
+ * plan without a sweep).  NULL when out of memory.  p, g, keep and t must
+ * outlive it. */
+progress *progress_new(const plan *p, const graph *g, const bool *keep, sweeps *t,
+		       unsigned jobs, FILE *out);
 
 /* Follow r's events (before run_go()).  0 or a negative ASSAY_E* code. */
 int progress_subscribe(progress *pr, run *r);
@@ -69,15 +74,16 @@ void progress_format(progress *pr, int64_t now_ns, char *buf, size_t size);
 void progress_set_plain(progress *pr, int64_t interval_ms);
 
 /* The block drawn under the line at now_ns, without the terminal's
- * control codes or its width, to out: per sweep under way (a trial of it
- * started, not all are final) "lr  3 running · 12 done · 2 failed · 4
- * pruned · best 0.962 lr[...] · ETA 4m10s" (failed, pruned and skipped
- * when not 0; best: its point's mean, by the objective), then its oldest
- * running trials (3 at most, then "... and N more running"), each "  id
- * step 12  0.913  1m05s" (the latest intermediate value of the objective;
- * the step part once it reported one; the time it has run).  Each line
- * ends in '\n'; ids are escaped.  The ETAs are those of the last
- * progress_format().  Returns the lines. */
+ * control codes or its width, to out, from the tracker: per sweep under
+ * way (a trial of it started, not all are final) "lr  3 running · 12 done
+ * · 2 failed · 4 pruned · best 0.962 lr[...] · ETA 4m10s" (failed, pruned
+ * and skipped when not 0; best: the tracker's best point's mean by the
+ * objective, and its best repeat), then its oldest running trials (3 at
+ * most, then "... and N more running"), each "  id  step 12  0.913  1m05s"
+ * (the latest intermediate value of the objective; the step part once it
+ * reported one; the time it has run).  Each line ends in '\n'; ids are
+ * escaped.  The ETAs are those of the last progress_format().  Returns
+ * the lines. */
 size_t progress_block(progress *pr, int64_t now_ns, FILE *out);
 
 /* --progress plain's lines at now_ns, to out. */

@@ -55,32 +55,19 @@ struct progress {
 	int64_t eta_ns, cost_ns;      /* when it was made, and what it cost */
 
 	/* The sweeps' block (progress_sweep.c). */
+	sweeps *tracker;              /* what it shows; NULL: no block */
 	struct progress_sweep *sweeps; /* one per plan sweep */
-	struct progress_trial *trials; /* one per trial: sweeps[s].at + its rank */
 	int64_t plain_ms;             /* --progress plain: a line this often; 0: redraw */
 	int64_t start_ns;             /* progress_start()'s */
 	size_t drawn;                 /* lines of the block drawn under the line */
 };
 
-/* One sweep as the display follows it, under its lock (any thread). */
+/* What the display keeps of a sweep besides the tracker's: what its ETA
+ * needs of the run's resources, and the ETA. */
 typedef struct progress_sweep {
-	pthread_mutex_t lock;
-	size_t at;                    /* its first trial's in pr->trials */
-	size_t started, running, ok, failed, pruned, skipped;
-	size_t peak;                  /* the most trials seen running at once */
-	bool waited;                  /* a trial queued for a resource */
-	uint32_t best;                /* the best point's best trial so far, or NONE */
-	double best_value;            /* that point's mean */
+	atomic_bool waited;           /* a trial queued for a resource (any thread) */
 	double eta;                   /* the reactor thread's: as of pr->eta_ns */
 } progress_sweep;
-
-/* A trial as the display follows it, under its sweep's lock. */
-typedef struct progress_trial {
-	int64_t step;                 /* its latest intermediate value's; -1: none */
-	double value;
-	double final;                 /* its objective, once final OK or WARNING */
-	bool has_final;
-} progress_trial;
 
 /* What is left of node v at now_ns: the time until it ends (*own) and the
  * execution time it still needs (*work).  False when nothing tells. */
@@ -95,10 +82,9 @@ void progress_format_eta(double s, char *buf, size_t size);
 int progress_sweeps_new(progress *pr);
 void progress_sweeps_free(progress *pr);
 
-/* A trial's event (START, FINAL, METRIC, WAIT); started: START started
- * the trial (its first attempt), FINAL ends one that started.  Any
- * thread. */
-void progress_sweeps_event(progress *pr, const run_event *ev, bool started);
+/* Node v queued for a resource (WAIT): its sweep's ETA shares what is
+ * left by as many trials as were seen running at once.  Any thread. */
+void progress_sweeps_wait(progress *pr, size_t v);
 
 /* Each sweep's ETA at now_ns, redone with the progress line's. */
 void progress_sweeps_eta(progress *pr, int64_t now_ns);

@@ -205,7 +205,7 @@ static int session_subscribe(session *s, unsigned jobs)
 	if (s->o.progress == PROGRESS_NONE ||
 	    (s->o.progress == PROGRESS_AUTO && (!isatty(STDERR_FILENO) || getenv("NO_PROGRESS"))))
 		return 0;
-	if ((s->progress = progress_new(&s->p, &s->g, s->keep, jobs, stderr)) &&
+	if ((s->progress = progress_new(&s->p, &s->g, s->keep, s->sweeps, jobs, stderr)) &&
 	    s->o.progress == PROGRESS_PLAIN)
 		progress_set_plain(s->progress, s->o.progress_interval_ms ? s->o.progress_interval_ms
 									 : PROGRESS_PLAIN_MS);

@@ -49,7 +49,8 @@ typedef struct sweep_state {
 	size_t n_points;
 	prune_table prune;
 	bool pruning;             /* a rule and an objective */
-	size_t running, ok, failed, pruned, skipped;
+	size_t started, running, ok, failed, pruned, skipped;
+	size_t peak;              /* the most running at once */
 	unsigned consecutive;     /* failures in a row */
 	double total_s;
 	size_t n_timed;
@@ -227,7 +228,9 @@ static void sweep_start(sweep_state *st, trial_state *tr, const run_event *ev)
 		return;
 	tr->running = true;
 	tr->started_ns = ev->at_ns;
-	st->running++;
+	st->started++;
+	if (++st->running > st->peak)
+		st->peak = st->running;
 }
 
 static void sweep_metric(const plan_sweep *ps, sweep_state *st, size_t k,
@@ -236,7 +239,9 @@ static void sweep_metric(const plan_sweep *ps, sweep_state *st, size_t k,
 	trial_state *tr = &st->trials[k];
 	prune_why why;
 
-	if (!ps->objective || !ev->text || strcmp(ev->text, ps->objective) != 0 || tr->final)
+	/* The objective's; without one, whatever the trial reports, for the
+	 * display (nothing to judge then). */
+	if (tr->final || (ps->objective && (!ev->text || strcmp(ev->text, ps->objective) != 0)))
 		return;
 	if (ev->step >= tr->step) {
 		tr->step = ev->step;
@@ -491,7 +496,9 @@ void sweeps_view(sweeps *t, size_t sweep, sweep_view *out)
 	memset(out, 0, sizeof *out);
 	pthread_mutex_lock(&t->lock);
 	out->planned = t->p->sweeps[sweep].n_trials;
+	out->started = st->started;
 	out->running = st->running;
+	out->peak = st->peak;
 	out->ok = st->ok;
 	out->failed = st->failed;
 	out->pruned = st->pruned;
@@ -534,14 +541,15 @@ size_t sweeps_running(sweeps *t, size_t sweep, sweep_running *out, size_t max)
 	const plan_sweep *ps = &t->p->sweeps[sweep];
 	const sweep_state *st = &t->s[sweep];
 	sweep_running *all;
-	size_t k, n = 0;
+	size_t k, n = 0, running;
 
 	pthread_mutex_lock(&t->lock);
-	if (!max || !st->running || !(all = malloc(st->running * sizeof *all))) {
+	running = st->running;
+	if (!max || !running || !(all = malloc(running * sizeof *all))) {
 		pthread_mutex_unlock(&t->lock);
-		return 0;
+		return max && running ? 0 : running; /* 0: out of memory */
 	}
-	for (k = 0; k < ps->n_trials && n < st->running; k++) {
+	for (k = 0; k < ps->n_trials && n < running; k++) {
 		const trial_state *tr = &st->trials[k];
 
 		if (tr->running)
@@ -551,11 +559,9 @@ size_t sweeps_running(sweeps *t, size_t sweep, sweep_running *out, size_t max)
 	}
 	pthread_mutex_unlock(&t->lock);
 	qsort(all, n, sizeof *all, running_cmp);
-	if (n > max)
-		n = max;
-	memcpy(out, all, n * sizeof *out);
+	memcpy(out, all, (n < max ? n : max) * sizeof *out);
 	free(all);
-	return n;
+	return running;
 }
 
 /* The shortest text that reads back as v. */

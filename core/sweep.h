@@ -33,7 +33,9 @@ int sweeps_subscribe(sweeps *t, run *r);
 /* One sweep as it stands: any thread, during the run or after. */
 typedef struct sweep_view {
 	size_t planned;           /* its trials (after max_trials) */
+	size_t started;           /* trials that started (their first attempt) */
 	size_t running, ok, failed, pruned, skipped;
+	size_t peak;              /* the most trials seen running at once */
 	uint32_t best;            /* the best trial's node (the best repeat of the
 				   * best point), or PLAN_NONE */
 	double best_value;        /* the best point's mean */
@@ -50,7 +52,8 @@ void sweeps_view(sweeps *t, size_t sweep, sweep_view *out);
 void sweeps_stopped(sweeps *t, size_t sweep, char *buf, size_t size);
 
 /* A running trial of a sweep with the latest intermediate value of the
- * objective it reported (for the live display). */
+ * objective it reported (any metric's, without an objective), for the
+ * live display. */
 typedef struct sweep_running {
 	uint32_t node;
 	int64_t step;             /* -1: none reported yet */
@@ -58,7 +61,10 @@ typedef struct sweep_running {
 	int64_t started_ns;       /* on task_now_ns()'s clock */
 } sweep_running;
 
-/* Up to max of sweep s's running trials, oldest first; how many. */
+/* Up to max of sweep s's running trials to out, oldest first (of equal
+ * starts the first declared); how many run, more than max when some were
+ * left out (one look: the display's count matches the trials it lists);
+ * 0 when out of memory. */
 size_t sweeps_running(sweeps *t, size_t sweep, sweep_running *out, size_t max);
 
 /* The best trial's final value of metric (the mean over the best point's

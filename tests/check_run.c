@@ -787,7 +787,7 @@ START_TEST(test_progress_eta_parallel)
 			       "[check.e]\ntype = \"probe\"\nestimate = \"1s\"\n"
 			       "[check.f]\ntype = \"probe\"\nestimate = \"1s\"\n"), 0);
 	for (i = 0; i < sizeof jobs / sizeof *jobs; i++) {
-		ck_assert_ptr_nonnull(pr = progress_new(&f.s.p, &f.s.g, NULL, jobs[i], stderr));
+		ck_assert_ptr_nonnull(pr = progress_new(&f.s.p, &f.s.g, NULL, NULL, jobs[i], stderr));
 		ck_assert_double_eq_tol(eta_at(pr, 0), want[i], 1e-9);
 		progress_free(pr);
 	}
@@ -810,7 +810,7 @@ START_TEST(test_progress_eta_critical_path)
 			       "[check.c]\ntype = \"probe\"\nestimate = \"0.5s\"\n"), 0);
 	a = node_index(&f, "a");
 	b = node_index(&f, "b");
-	ck_assert_ptr_nonnull(pr = progress_new(&f.s.p, &f.s.g, NULL, 64, stderr));
+	ck_assert_ptr_nonnull(pr = progress_new(&f.s.p, &f.s.g, NULL, NULL, 64, stderr));
 	ck_assert_double_eq_tol(eta_at(pr, 0), 3, 1e-9);
 	event(pr, RUN_EVENT_START, a, 1, ASSAY_OK, 0);
 	ck_assert_double_eq_tol(eta_at(pr, 1.5), 2.5, 1e-9);
@@ -840,7 +840,7 @@ START_TEST(test_progress_eta_observed)
 			       "estimate = \"10s\"\n"
 			       "[check.p]\ntype = \"probe\"\n[check.q]\ntype = \"probe\"\n"), 0);
 	first = node_index(&f, "sweep[x=1]");
-	ck_assert_ptr_nonnull(pr = progress_new(&f.s.p, &f.s.g, NULL, 64, stderr));
+	ck_assert_ptr_nonnull(pr = progress_new(&f.s.p, &f.s.g, NULL, NULL, 64, stderr));
 	ck_assert_double_lt(eta_at(pr, 0), 0); /* p and q: nothing tells */
 	event(pr, RUN_EVENT_START, first, 0, ASSAY_OK, 0);
 	event(pr, RUN_EVENT_FINAL, first, 2, ASSAY_OK, 2);
@@ -867,7 +867,7 @@ START_TEST(test_progress_eta_items)
 			       "[validation.v]\ntype = \"probe\"\n"
 			       "items = { list = [\"1\", \"2\", \"3\", \"4\", \"5\", \"6\", \"7\", \"8\", \"9\", \"10\"] }\n"), 0);
 	v = node_index(&f, "v");
-	ck_assert_ptr_nonnull(pr = progress_new(&f.s.p, &f.s.g, NULL, 4, stderr));
+	ck_assert_ptr_nonnull(pr = progress_new(&f.s.p, &f.s.g, NULL, NULL, 4, stderr));
 	ck_assert_double_lt(eta_at(pr, 0), 0);
 	event(pr, RUN_EVENT_START, v, 0, ASSAY_OK, 0);
 	event(pr, RUN_EVENT_ITEM, v, 1, ASSAY_OK, 1);
@@ -879,22 +879,40 @@ START_TEST(test_progress_eta_items)
 }
 END_TEST
 
-/* A trial's event with what the sweep's block reads: a metric's step and
- * value, a final result's objective, a pruned trial. */
-static void trial_event(progress *pr, run_event_kind kind, size_t v, double at_s,
+/* A trial's event with what the sweep's block reads, to the tracker t
+ * and then to the display, as a run publishes it to both: a metric's step
+ * and value, a final result's objective, a pruned trial.  The tracker
+ * keeps the results (as a run's, they outlive the events): a pool. */
+static void trial_event(progress *pr, sweeps *t, run_event_kind kind, size_t v, double at_s,
 			assay_status status, const char *metric, double value, int64_t step,
 			bool pruned)
 {
-	assay_metric m = { .name = metric, .value = value };
-	run_result res = { .status = status, .ran = status != ASSAY_SKIPPED || pruned,
-			   .metrics = metric ? &m : NULL, .n_metrics = metric != NULL,
-			   .pruned = pruned };
+	static run_result results[32];
+	static assay_metric metrics[32];
+	static size_t used;
+	run_result *res = &results[used % 32];
+	assay_metric *m = &metrics[used++ % 32];
 	run_event ev = { .kind = kind, .node = v, .item = SIZE_MAX, .attempt = kind == RUN_EVENT_START,
 			 .at_ns = T0 + (int64_t)(at_s * SEC), .text = kind == RUN_EVENT_METRIC ? metric : NULL,
 			 .value = value, .step = step,
-			 .res = kind == RUN_EVENT_FINAL ? &res : NULL };
+			 .res = kind == RUN_EVENT_FINAL ? res : NULL };
 
+	*m = (assay_metric){ .name = metric, .value = value };
+	*res = (run_result){ .status = status, .ran = status != ASSAY_SKIPPED || pruned,
+			     .metrics = metric ? m : NULL, .n_metrics = metric != NULL,
+			     .pruned = pruned };
+	sweeps_event(&ev, t);
 	progress_event(&ev, pr);
+}
+
+/* A tracker of f's sweeps fed by hand: it asks nothing of a run. */
+static sweeps *hand_tracker(fixture *f)
+{
+	sweep_actions none = { 0 };
+
+	ck_assert_ptr_nonnull(f->sw = sweeps_new(&f->s.p));
+	sweeps_set_actions(f->sw, &none);
+	return f->sw;
 }
 
 /* What progress_block() shows at s seconds, after the line's estimate. */
@@ -911,15 +929,17 @@ static char *block_at(progress *pr, double s)
 	return text;
 }
 
-/* The block of a sweep: its counts (a pruned trial apart from the
- * skipped), the best point by the mean of its repeats (the best's own mean
- * falling lets another point be best), the ETA of its trials left bounded
- * by the jobs, the oldest running trials with the latest value of the
- * objective, and nothing once every trial is final. */
+/* The block of a sweep, as the tracker fed by hand sees it: its counts (a
+ * pruned trial apart from the skipped), the best point by the mean of its
+ * repeats (the best's own mean falling lets another point be best), the
+ * ETA of its trials left bounded by the jobs, the oldest running trials
+ * with the latest value of the objective, and nothing once every trial is
+ * final. */
 START_TEST(test_progress_sweep_block)
 {
 	fixture f;
 	progress *pr;
+	sweeps *t;
 	char *text;
 	size_t x[9], i;
 
@@ -936,22 +956,25 @@ START_TEST(test_progress_sweep_block)
 		f.s.p.nodes[x[i]].point = (uint32_t)(i - 1) / 2;
 	}
 	f.s.p.sweeps[0].repeat = 2;
-	ck_assert_ptr_nonnull(pr = progress_new(&f.s.p, &f.s.g, NULL, 2, stderr));
+	t = hand_tracker(&f);
+	ck_assert_ptr_nonnull(pr = progress_new(&f.s.p, &f.s.g, NULL, t, 2, stderr));
 	text = block_at(pr, 0);
 	ck_assert_str_eq(text, ""); /* not started */
 	free(text);
 	for (i = 3; i <= 5; i++)
-		trial_event(pr, RUN_EVENT_START, x[i], 0, ASSAY_OK, NULL, 0, 0, false);
-	trial_event(pr, RUN_EVENT_FINAL, x[3], 1, ASSAY_SKIPPED, "acc", 0.99, 0, true);
-	trial_event(pr, RUN_EVENT_FINAL, x[4], 1, ASSAY_OK, "acc", 0.9, 0, false);
-	trial_event(pr, RUN_EVENT_FINAL, x[5], 1, ASSAY_CRITICAL, "acc", 1, 0, false);
-	trial_event(pr, RUN_EVENT_FINAL, x[6], 1, ASSAY_SKIPPED, NULL, 0, 0, false);
-	trial_event(pr, RUN_EVENT_START, x[7], 0.6, ASSAY_OK, NULL, 0, 0, false);
-	trial_event(pr, RUN_EVENT_START, x[1], 1, ASSAY_OK, NULL, 0, 0, false);
-	trial_event(pr, RUN_EVENT_START, x[2], 1, ASSAY_OK, NULL, 0, 0, false);
-	trial_event(pr, RUN_EVENT_START, x[8], 1, ASSAY_OK, NULL, 0, 0, false);
-	trial_event(pr, RUN_EVENT_METRIC, x[1], 1.2, ASSAY_OK, "acc", 0.5, 3, false);
-	trial_event(pr, RUN_EVENT_METRIC, x[2], 1.2, ASSAY_OK, "loss", 7, 3, false);
+		trial_event(pr, t, RUN_EVENT_START, x[i], 0, ASSAY_OK, NULL, 0, 0, false);
+	/* Point 1: a failed repeat does not count, and x=4 is its best;
+	 * point 2: pruned, never the best. */
+	trial_event(pr, t, RUN_EVENT_FINAL, x[3], 1, ASSAY_CRITICAL, "acc", 1, 0, false);
+	trial_event(pr, t, RUN_EVENT_FINAL, x[4], 1, ASSAY_OK, "acc", 0.9, 0, false);
+	trial_event(pr, t, RUN_EVENT_FINAL, x[5], 1, ASSAY_SKIPPED, "acc", 0.99, 0, true);
+	trial_event(pr, t, RUN_EVENT_FINAL, x[6], 1, ASSAY_SKIPPED, NULL, 0, 0, false);
+	trial_event(pr, t, RUN_EVENT_START, x[7], 0.6, ASSAY_OK, NULL, 0, 0, false);
+	trial_event(pr, t, RUN_EVENT_START, x[1], 1, ASSAY_OK, NULL, 0, 0, false);
+	trial_event(pr, t, RUN_EVENT_START, x[2], 1, ASSAY_OK, NULL, 0, 0, false);
+	trial_event(pr, t, RUN_EVENT_START, x[8], 1, ASSAY_OK, NULL, 0, 0, false);
+	trial_event(pr, t, RUN_EVENT_METRIC, x[1], 1.2, ASSAY_OK, "acc", 0.5, 3, false);
+	trial_event(pr, t, RUN_EVENT_METRIC, x[2], 1.2, ASSAY_OK, "loss", 7, 3, false);
 	/* 4 left of 1 s each (as the 3 that ran took), 0.1 s and 3 x 0.5 s of
 	 * it left, 2 at a time: 0.8 s. */
 	text = block_at(pr, 1.5);
@@ -964,19 +987,56 @@ START_TEST(test_progress_sweep_block)
 	free(text);
 	/* Point 0 (x=1, x=2): 0.95, then a mean of 0.85 -- point 1's 0.9 is
 	 * the best again. */
-	trial_event(pr, RUN_EVENT_FINAL, x[2], 2, ASSAY_OK, "acc", 0.95, 0, false);
+	trial_event(pr, t, RUN_EVENT_FINAL, x[2], 2, ASSAY_OK, "acc", 0.95, 0, false);
 	text = block_at(pr, 2);
 	ck_assert_ptr_nonnull(strstr(text, " \u00b7 best 0.95 lr[x=2] \u00b7 "));
 	free(text);
-	trial_event(pr, RUN_EVENT_FINAL, x[1], 2, ASSAY_OK, "acc", 0.75, 0, false);
+	trial_event(pr, t, RUN_EVENT_FINAL, x[1], 2, ASSAY_OK, "acc", 0.75, 0, false);
 	text = block_at(pr, 2);
 	ck_assert_ptr_nonnull(strstr(text, "lr  2 running \u00b7 3 done \u00b7 1 failed"));
 	ck_assert_ptr_nonnull(strstr(text, " \u00b7 best 0.9 lr[x=4] \u00b7 "));
 	free(text);
-	trial_event(pr, RUN_EVENT_FINAL, x[7], 2, ASSAY_OK, NULL, 0, 0, false);
-	trial_event(pr, RUN_EVENT_FINAL, x[8], 2, ASSAY_OK, NULL, 0, 0, false);
+	trial_event(pr, t, RUN_EVENT_FINAL, x[7], 2, ASSAY_OK, NULL, 0, 0, false);
+	trial_event(pr, t, RUN_EVENT_FINAL, x[8], 2, ASSAY_OK, NULL, 0, 0, false);
 	text = block_at(pr, 2);
 	ck_assert_str_eq(text, "");
+	free(text);
+	progress_free(pr);
+	finish(&f);
+}
+END_TEST
+
+/* The block's best is the tracker's: a point with a pruned repeat is
+ * never the best, however well its other repeats did. */
+START_TEST(test_progress_sweep_block_pruned_point)
+{
+	fixture f;
+	progress *pr;
+	sweeps *t;
+	char *text;
+	size_t x[5], i;
+
+	ck_assert_uint_eq(load(&f, PROBE
+			       "[trial.lr]\ntype = \"probe\"\nmatrix = { x = [1, 2, 3, 4] }\n"
+			       "objective = { metric = \"acc\" }\n"), 0);
+	for (i = 1; i <= 4; i++) {
+		char id[16];
+
+		snprintf(id, sizeof id, "lr[x=%zu]", i);
+		x[i] = node_index(&f, id);
+		f.s.p.nodes[x[i]].point = (uint32_t)(i - 1) / 2;
+	}
+	f.s.p.sweeps[0].repeat = 2;
+	t = hand_tracker(&f);
+	ck_assert_ptr_nonnull(pr = progress_new(&f.s.p, &f.s.g, NULL, t, 2, stderr));
+	for (i = 1; i <= 3; i++)
+		trial_event(pr, t, RUN_EVENT_START, x[i], 0, ASSAY_OK, NULL, 0, 0, false);
+	trial_event(pr, t, RUN_EVENT_FINAL, x[1], 1, ASSAY_SKIPPED, "acc", 0.2, 0, true);
+	trial_event(pr, t, RUN_EVENT_FINAL, x[2], 1, ASSAY_OK, "acc", 0.99, 0, false);
+	trial_event(pr, t, RUN_EVENT_FINAL, x[3], 1, ASSAY_OK, "acc", 0.5, 0, false);
+	text = block_at(pr, 1);
+	ck_assert_str_eq(text, "lr  0 running \u00b7 2 done \u00b7 1 pruned"
+			       " \u00b7 best 0.5 lr[x=3] \u00b7 ETA 1.0s\n");
 	free(text);
 	progress_free(pr);
 	finish(&f);
@@ -989,6 +1049,7 @@ START_TEST(test_progress_plain_lines)
 {
 	fixture f;
 	progress *pr;
+	sweeps *t;
 	char *text = NULL;
 	size_t size = 0, a;
 	FILE *out;
@@ -996,8 +1057,9 @@ START_TEST(test_progress_plain_lines)
 	ck_assert_uint_eq(load(&f, PROBE
 			       "[trial.lr]\ntype = \"probe\"\nmatrix = { x = [1, 2] }\nestimate = \"2s\"\n"), 0);
 	a = node_index(&f, "lr[x=1]");
-	ck_assert_ptr_nonnull(pr = progress_new(&f.s.p, &f.s.g, NULL, 4, stderr));
-	trial_event(pr, RUN_EVENT_START, a, 0, ASSAY_OK, NULL, 0, 0, false);
+	t = hand_tracker(&f);
+	ck_assert_ptr_nonnull(pr = progress_new(&f.s.p, &f.s.g, NULL, t, 4, stderr));
+	trial_event(pr, t, RUN_EVENT_START, a, 0, ASSAY_OK, NULL, 0, 0, false);
 	ck_assert_ptr_nonnull(out = open_memstream(&text, &size));
 	progress_plain(pr, T0 + (int64_t)(3725.5 * SEC), out); /* not started: 0 */
 	ck_assert_int_eq(fclose(out), 0);
@@ -1009,7 +1071,9 @@ START_TEST(test_progress_plain_lines)
 	text = NULL;
 	ck_assert_ptr_nonnull(out = open_memstream(&text, &size));
 	progress_free(pr);
-	ck_assert_ptr_nonnull(pr = progress_new(&f.s.p, &f.s.g, NULL, 4, out));
+	sweeps_free(t);
+	t = hand_tracker(&f);
+	ck_assert_ptr_nonnull(pr = progress_new(&f.s.p, &f.s.g, NULL, t, 4, out));
 	progress_set_plain(pr, 3600000);
 	ck_assert_int_eq(reactor_new(&f.re), 0);
 	ck_assert_int_eq(progress_start(pr, f.re), 0);
@@ -1039,7 +1103,7 @@ START_TEST(test_progress_counts_a_run)
 			       "[check.b]\ntype = \"probe\"\nstatus = 2\nafter = [\"a\"]\n"
 			       "[check.c]\ntype = \"probe\"\nafter = [\"b\"]\n"
 			       "[validation.v]\ntype = \"probe\"\nitems = { list = [\"x\", \"y\"] }\n"), 0);
-	ck_assert_ptr_nonnull(pr = progress_new(&f.s.p, &f.s.g, NULL, 4, stderr));
+	ck_assert_ptr_nonnull(pr = progress_new(&f.s.p, &f.s.g, NULL, NULL, 4, stderr));
 	ck_assert_int_eq(reactor_new(&f.re), 0);
 	ck_assert_int_eq(run_new(&f.r, &f.s.p, &f.s.g, &o, f.re), 0);
 	ck_assert_int_eq(progress_subscribe(pr, f.r), 0);
@@ -1972,6 +2036,7 @@ static Suite *run_suite(void)
 	tcase_add_test(tc, test_progress_eta_observed);
 	tcase_add_test(tc, test_progress_eta_items);
 	tcase_add_test(tc, test_progress_sweep_block);
+	tcase_add_test(tc, test_progress_sweep_block_pruned_point);
 	tcase_add_test(tc, test_progress_plain_lines);
 	tcase_add_test(tc, test_progress_counts_a_run);
 	tcase_add_test(tc, test_events_order_and_kinds);

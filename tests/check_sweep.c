@@ -1,8 +1,9 @@
 /* check_sweep.c -- Check suite for core/sweep.c, the trial tracker, fed
  * events by hand: the target and max_failures close a sweep, the best is
  * the best mean over a point's repeats (with their spread), a pruned
- * trial is never the best, the judgement for a node after a sweep, and
- * pruning decisions reach the run with their reason. */
+ * trial is never the best, the judgement for a node after a sweep,
+ * pruning decisions reach the run with their reason, and the running
+ * trials with their latest value for the live display. */
 #ifdef HAVE_CONFIG_H
 #include "autoconfig.h"
 #endif
@@ -409,9 +410,36 @@ START_TEST(test_running)
 	ck_assert_int_eq(rs[1].step, 4);
 	ck_assert_double_eq(rs[1].value, 0.25);
 	ck_assert_int_eq(rs[1].started_ns, 200);
-	ck_assert_uint_eq(sweeps_running(t, 0, rs, 1), 1);
+	/* How many run, though only one was asked for. */
+	ck_assert_uint_eq(sweeps_running(t, 0, rs, 1), 2);
+	ck_assert_uint_eq(rs[0].node, p.sweeps[0].first + 0);
 	sweeps_view(t, 0, &v);
 	ck_assert_uint_eq(v.running, 2);
+	ck_assert_uint_eq(v.started, 3);
+	ck_assert_uint_eq(v.peak, 3);
+	sweeps_free(t);
+	plan_release(&p);
+}
+END_TEST
+
+/* Without an objective, a running trial shows whatever it reports. */
+START_TEST(test_running_no_objective)
+{
+	plan p = { 0 };
+	actions a;
+	sweeps *t;
+	sweep_running rs[2];
+
+	n_results = 0;
+	load(&p, PLAIN);
+	t = tracker(&p, &a);
+	start(t, p.sweeps[0].first, 100);
+	metric(t, p.sweeps[0].first, "loss", 2, 0.5);
+	metric(t, p.sweeps[0].first, "acc", 2, 0.75);
+	ck_assert_uint_eq(sweeps_running(t, 0, rs, 2), 1);
+	ck_assert_int_eq(rs[0].step, 2);
+	ck_assert_double_eq(rs[0].value, 0.75);
+	ck_assert_str_eq(a.log, "");
 	sweeps_free(t);
 	plan_release(&p);
 }
@@ -430,6 +458,7 @@ static Suite *sweep_suite(void)
 	tcase_add_test(tc, test_judge);
 	tcase_add_test(tc, test_pruning_decisions);
 	tcase_add_test(tc, test_running);
+	tcase_add_test(tc, test_running_no_objective);
 	suite_add_tcase(s, tc);
 	return s;
 }
