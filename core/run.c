@@ -140,6 +140,8 @@ int run_new(run **out, const plan *p, const graph *g, const run_options *o, reac
 	for (i = 0; i < p->n_limits; i++)
 		limiter_init(&r->limits[i], p->limits[i]);
 	run_find_ends(r);
+	if (ready_sweep_leads(r) < 0)
+		return ASSAY_ENOMEM;
 	/* A limit that can never bind costs two lock round trips per
 	 * execution for nothing. */
 	r->jobs_bound = p->n_executions > r->jobs.avail;
@@ -378,6 +380,7 @@ void run_free(run *r)
 	bigarray_free(r->results, r->p->n_nodes, sizeof *r->results);
 	free(r->limits);
 	free(r->roots);
+	free(r->sweep_lead);
 	free(r->stop_reason);
 	free(r);
 }

@@ -118,6 +118,11 @@ struct run {
 	 * per sweep, run_close_sweep()'s reason.  NULL without sweeps. */
 	_Atomic(sweep_mark *) *pruned;
 	_Atomic(char *) *closed;
+	/* Per sweep released in order (run_ready.c: one with a max_parallel
+	 * whose kept trials wait for the same nodes): its first kept trial,
+	 * the one that counts its predecessors; PLAN_NONE for the others.
+	 * NULL when no sweep is so: the other nodes pay one test. */
+	uint32_t *sweep_lead;
 
 	pthread_mutex_t lock;     /* stop_reason, done, histories, and the wait below */
 	pthread_cond_t cond;
@@ -255,8 +260,10 @@ run_launch *items_launch_new(run *r, size_t v);
 bool items_final(run_exec *e);
 void items_release(run *r);
 
-/* run_ready.c: v is final: count it, and launch or skip its successors. */
+/* run_ready.c: v is final: count it, and launch or skip its successors;
+ * the sweeps whose trials it releases in order, found. */
 void ready_node_final(run *r, size_t v);
+int ready_sweep_leads(run *r);
 
 /* run_sweep.c: a trial's pruning and its sweep's closing, as the run
  * applies them; a node after a sweep. */

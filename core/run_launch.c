@@ -173,7 +173,8 @@ typedef struct roots_job {
  * max_parallel, whose trials then reach its limit in declaration order,
  * one worker launching them one after another -- with max_parallel = 1
  * they run in that order, and a pruning rule decides the same each
- * time.  from or to when the range is one such sweep. */
+ * time (such a sweep after other nodes: ready_sweep_release()).  from
+ * or to when the range is one such sweep. */
 static size_t launch_split(const run *r, size_t from, size_t mid, size_t to)
 {
 	const plan *p = r->p;

@@ -1,6 +1,7 @@
 /* run_ready.c -- readiness: a final node releases its successors, which
  * run once their last predecessor is final, or are skipped, saying why
- * (a gate, a dependency, run_if, the operator's `skip`, a stop); a
+ * (a gate, a dependency, run_if, the operator's `skip`, a stop); the
+ * trials of a sweep with a max_parallel released together, in order; a
  * final trial's result.json. */
 #ifdef HAVE_CONFIG_H
 #include "autoconfig.h"
@@ -184,6 +185,161 @@ static void ready_trial_result(run *r, size_t v, const run_result *res)
 			res->trial_dir, strerror(errno));
 }
 
+/* Whether s, its predecessors final, runs; if not, it is SKIPPED, saying
+ * why, and the caller makes it final. */
+static bool ready_runs(run *r, size_t s)
+{
+	assay_status cause = ASSAY_UNKNOWN;
+	char *why = ready_skip_reason(r, s, &cause);
+
+	if (!why)
+		return true;
+	r->results[s].kept = true;
+	r->results[s].status = ASSAY_SKIPPED;
+	r->results[s].cause = cause;
+	r->results[s].skip_reason = why;
+	return false;
+}
+
+/* --- sweeps released in order ----------------------------------------------
+ *
+ * The trials of a sweep with a max_parallel must reach its limiter in
+ * declaration order, so that with max_parallel = 1 they run in that
+ * order and a pruning rule decides the same each time (the roots' are:
+ * see launch_split()).  Released by their predecessors' ends, they would
+ * not: each would be counted apart, by whichever thread ended its last
+ * predecessor, and go to the pool.  So, where the kept trials wait for
+ * the same nodes (all of a sweep share its `after`), the first of them,
+ * the lead, alone counts them, for the others too; once all are final,
+ * one job launches the trials one after another, as a roots job does.
+ * The others' counters are never touched; pred_failed is the lead's. */
+
+/* Whether the kept trials of sw wait for the same nodes as lead. */
+static bool ready_same_preds(const run *r, const plan_sweep *sw, size_t lead)
+{
+	const graph *g = r->g;
+	size_t n = run_n_preds(r, lead), s;
+
+	for (s = lead + 1; s < sw->first + sw->n_trials; s++)
+		if (run_is_kept(r, s) &&
+		    (run_n_preds(r, s) != n ||
+		     memcmp(&g->pred[g->pred_at[s]], &g->pred[g->pred_at[lead]],
+			    n * sizeof *g->pred) != 0))
+			return false;
+	return true;
+}
+
+/* For run_new(): r->sweep_lead.  0 or ASSAY_ENOMEM. */
+int ready_sweep_leads(run *r)
+{
+	const plan *p = r->p;
+	size_t i, s;
+	bool any = false;
+
+	for (i = 0; i < p->n_sweeps && !any; i++)
+		any = p->sweeps[i].max_parallel && p->sweeps[i].n_trials > 1;
+	if (!any)
+		return 0;
+	if (!(r->sweep_lead = malloc(p->n_sweeps * sizeof *r->sweep_lead)))
+		return ASSAY_ENOMEM;
+	any = false;
+	for (i = 0; i < p->n_sweeps; i++) {
+		const plan_sweep *sw = &p->sweeps[i];
+
+		r->sweep_lead[i] = PLAN_NONE;
+		if (!sw->max_parallel)
+			continue;
+		for (s = sw->first; s < sw->first + sw->n_trials && !run_is_kept(r, s); s++)
+			;
+		/* Roots are launch_split()'s; one trial has no order. */
+		if (s + 1 >= sw->first + sw->n_trials || run_n_preds(r, s) == 0 ||
+		    !ready_same_preds(r, sw, s))
+			continue;
+		r->sweep_lead[i] = (uint32_t)s;
+		any = true;
+	}
+	if (!any) {
+		free(r->sweep_lead);
+		r->sweep_lead = NULL;
+	}
+	return 0;
+}
+
+/* The trials of sweep sw from its lead on, their predecessors final:
+ * each kept one skipped or launched, in order, on this thread. */
+static void ready_sweep_launch(run *r, uint32_t sw, size_t lead)
+{
+	const plan_sweep *p_sw = &r->p->sweeps[sw];
+	bool failed = atomic_load_explicit(&r->nodes[lead].pred_failed, memory_order_relaxed);
+	size_t s;
+	run_exec *e;
+
+	for (s = lead; s < p_sw->first + p_sw->n_trials; s++) {
+		if (!run_is_kept(r, s))
+			continue;
+		atomic_store_explicit(&r->nodes[s].pred_failed, failed, memory_order_relaxed);
+		if (!ready_runs(r, s))
+			ready_node_final(r, s);
+		else if ((e = launch_node(r, s)))
+			exec_run(e);
+	}
+}
+
+typedef struct sweep_job {
+	pool_job job;
+	run *run;
+	uint32_t sweep;
+	size_t lead;
+} sweep_job;
+
+static void ready_sweep_job(pool_job *job)
+{
+	sweep_job *j = (sweep_job *)job;
+	run *r = j->run;
+	uint32_t sw = j->sweep;
+	size_t lead = j->lead;
+
+	free(j);
+	exec_worker.index = pool_worker_index(r->pool);
+	ready_sweep_launch(r, sw, lead);
+}
+
+/* The lead's predecessors are final: its sweep's trials go to the pool
+ * as one job (a pool thread, not the reactor's, launches them).  Out of
+ * memory, or with no room in the pool, they are launched here. */
+static void ready_sweep_release(run *r, uint32_t sw, size_t lead)
+{
+	sweep_job *j = malloc(sizeof *j);
+
+	if (j) {
+		j->job.fn = ready_sweep_job;
+		j->run = r;
+		j->sweep = sw;
+		j->lead = lead;
+		if (pool_submit(r->pool, &j->job) == 0)
+			return;
+		free(j);
+	}
+	ready_sweep_launch(r, sw, lead);
+}
+
+/* The sweep whose lead s is; PLAN_NONE when s is counted as any node.
+ * Sets *follows when s is another of its kept trials, which its lead
+ * counts for. */
+static uint32_t ready_sweep_of(const run *r, size_t s, bool *follows)
+{
+	uint32_t sw = r->p->nodes[s].sweep;
+
+	*follows = false;
+	if (sw == PLAN_NONE || r->sweep_lead[sw] == PLAN_NONE)
+		return PLAN_NONE;
+	if (r->sweep_lead[sw] != s) {
+		*follows = true;
+		return PLAN_NONE;
+	}
+	return sw;
+}
+
 /* Successors skipped in turn are handled here too, with a work list
  * rather than recursion: a skipped chain of a million nodes must not
  * exhaust the stack.  The first successor to run continues on this
@@ -207,30 +363,31 @@ void ready_node_final(run *r, size_t v)
 		failed = ready_blocks_successors(r, v);
 		for (k = g->succ_at[v]; k < g->succ_at[v + 1]; k++) {
 			size_t s = g->succ[k];
-			assay_status cause = ASSAY_UNKNOWN;
+			uint32_t sw = PLAN_NONE;
+			bool follows = false;
 			run_exec *e;
-			char *why;
 
 			if (!run_is_kept(r, s))
 				continue;
 			sink = false;
+			if (r->sweep_lead && (sw = ready_sweep_of(r, s, &follows)) == PLAN_NONE &&
+			    follows)
+				continue; /* its lead counts for it */
 			/* Before the count rises: whoever completes it sees it. */
 			if (failed)
 				atomic_store_explicit(&r->nodes[s].pred_failed, true,
 						      memory_order_relaxed);
 			if (atomic_fetch_add(&r->nodes[s].preds_done, 1) + 1 != run_n_preds(r, s))
 				continue;
-			if (!(why = ready_skip_reason(r, s, &cause))) {
+			if (sw != PLAN_NONE) {
+				ready_sweep_release(r, sw, s);
+			} else if (ready_runs(r, s)) {
 				if ((e = launch_node(r, s)))
 					exec_schedule(e, !continued);
 				continued = true;
-				continue;
+			} else {
+				ready_push(&stack, &depth, &cap, s);
 			}
-			r->results[s].kept = true;
-			r->results[s].status = ASSAY_SKIPPED;
-			r->results[s].cause = cause;
-			r->results[s].skip_reason = why;
-			ready_push(&stack, &depth, &cap, s);
 		}
 		/* Every node is done once every sink is: a node is final
 		 * before any successor starts or is skipped. */

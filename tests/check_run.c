@@ -1961,6 +1961,93 @@ START_TEST(test_limited_sweep_runs_in_order)
 }
 END_TEST
 
+/* The same for a sweep that waits for a check, then for two (each one's
+ * end may release some of the trials): released by a predecessor, its
+ * trials still reach their limit in declaration order. */
+static void after_sweep_in_order(const char *before, const char *after, size_t sweep)
+{
+	fixture f;
+	char *text;
+	size_t i;
+
+	ck_assert_int_ne(asprintf(&text, PROBE "%s"
+				  "[trial.s]\ntype = \"probe\"\nsleep = \"1ms\"\nmax_parallel = 1\n"
+				  "after = [%s]\n"
+				  "matrix = { x = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13] }\n",
+				  before, after), -1);
+	ck_assert_uint_eq(load(&f, text), 0);
+	free(text);
+	go(&f, 64, 4, false, NULL);
+	for (i = 0; i < 14; i++)
+		ck_assert_int_eq(f.res[f.s.p.sweeps[sweep].first + i].status, ASSAY_OK);
+	for (i = 1; i < 14; i++) {
+		size_t prev = f.s.p.sweeps[sweep].first + i - 1, cur = prev + 1;
+
+		ck_assert_msg(metric(&f.res[prev], "seq") < metric(&f.res[cur], "seq"),
+			      "%s started after %s", f.s.p.nodes[prev].id, f.s.p.nodes[cur].id);
+	}
+	finish(&f);
+}
+
+START_TEST(test_limited_sweep_after_check_runs_in_order)
+{
+	after_sweep_in_order("[check.gate]\ntype = \"probe\"\n", "\"gate\"", 0);
+}
+END_TEST
+
+START_TEST(test_limited_sweep_after_two_checks_runs_in_order)
+{
+	after_sweep_in_order("[check.g1]\ntype = \"probe\"\n[check.g2]\ntype = \"probe\"\n"
+			     "[trial.a]\ntype = \"probe\"\nmatrix = { x = [1, 2, 3] }\n",
+			     "\"g1\", \"g2\"", 1);
+}
+END_TEST
+
+/* Such a sweep after a check that fails: every trial is skipped for it,
+ * and so is the node after the sweep.  With --only keeping some of its
+ * trials, those run, in order, and the others are not kept. */
+START_TEST(test_limited_sweep_after_skips_and_only)
+{
+	fixture f;
+	bool *keep;
+	size_t i, first;
+
+	ck_assert_uint_eq(load(&f, PROBE "[check.gate]\ntype = \"probe\"\nstatus = 2\n"
+			       "[trial.s]\ntype = \"probe\"\nmax_parallel = 1\nafter = [\"gate\"]\n"
+			       "matrix = { x = [0, 1, 2, 3, 4, 5, 6, 7] }\n"
+			       "[check.z]\ntype = \"probe\"\nafter = [\"s\"]\n"), 0);
+	go(&f, 64, 4, false, NULL);
+	first = f.s.p.sweeps[0].first;
+	for (i = first; i < first + 8; i++) {
+		ck_assert_int_eq(f.res[i].status, ASSAY_SKIPPED);
+		ck_assert_int_eq(f.res[i].cause, ASSAY_CRITICAL);
+		ck_assert_str_eq(f.res[i].skip_reason, "dependency `gate` is CRITICAL");
+	}
+	ck_assert_int_eq(f.res[node(&f, "z")].status, ASSAY_SKIPPED);
+	finish(&f);
+
+	ck_assert_uint_eq(load(&f, PROBE "[check.gate]\ntype = \"probe\"\n"
+			       "[trial.s]\ntype = \"probe\"\nsleep = \"1ms\"\nmax_parallel = 1\n"
+			       "after = [\"gate\"]\nmatrix = { x = [0, 1, 2, 3, 4, 5, 6, 7] }\n"), 0);
+	ck_assert_ptr_nonnull(keep = calloc(f.s.p.n_nodes, sizeof *keep));
+	first = f.s.p.sweeps[0].first;
+	for (i = first + 2; i < first + 6; i++)
+		keep[i] = true;
+	graph_closure(&f.s.g, keep);
+	go(&f, 64, 4, false, keep);
+	ck_assert_int_eq(f.res[node(&f, "gate")].status, ASSAY_OK);
+	for (i = first; i < first + 8; i++)
+		ck_assert(f.res[i].kept == (i >= first + 2 && i < first + 6));
+	for (i = first + 2; i < first + 6; i++)
+		ck_assert_int_eq(f.res[i].status, ASSAY_OK);
+	for (i = first + 3; i < first + 6; i++)
+		ck_assert_msg(metric(&f.res[i - 1], "seq") < metric(&f.res[i], "seq"),
+			      "%s started after %s", f.s.p.nodes[i - 1].id, f.s.p.nodes[i].id);
+	finish(&f);
+	free(keep);
+}
+END_TEST
+
 static int count_step(void *ctx, assay_task *t, const char *name, double value, int64_t step)
 {
 	(*(int *)ctx)++;
@@ -2058,6 +2145,9 @@ static Suite *run_suite(void)
 	tcase_add_test(tc, test_best_placeholders);
 	tcase_add_test(tc, test_report_step_host);
 	tcase_add_loop_test(tc, test_limited_sweep_runs_in_order, 0, 5);
+	tcase_add_loop_test(tc, test_limited_sweep_after_check_runs_in_order, 0, 10);
+	tcase_add_loop_test(tc, test_limited_sweep_after_two_checks_runs_in_order, 0, 10);
+	tcase_add_loop_test(tc, test_limited_sweep_after_skips_and_only, 0, 3);
 	suite_add_tcase(s, tc);
 	return s;
 }
