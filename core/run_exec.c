@@ -199,9 +199,10 @@ void exec_fail_acquire(run_exec *e, const char *resource, int rc)
 	free(msg);
 }
 
-/* Pass the steps from e->stage on; false when e waits (it is queued, and
- * goes on when a step is handed to it) or is final. */
-static bool exec_pass(run_exec *e)
+/* Pass the steps from e->stage on, up to step `until` (SIZE_MAX: all);
+ * false when e waits (it is queued, and goes on when a step is handed to
+ * it) or is final. */
+static bool exec_pass(run_exec *e, size_t until)
 {
 	run *r = e->run;
 	run_launch *n = e->launch;
@@ -210,6 +211,9 @@ static bool exec_pass(run_exec *e)
 	for (;;) {
 		size_t s = e->stage;
 		int rc;
+
+		if (s >= until)
+			return true;
 
 		if (atomic_load(&r->stopping)) {
 			exec_abandon(e);
@@ -276,7 +280,7 @@ static void exec_admit(run_exec *e)
 	int64_t start_ns;
 	assay_task *t;
 
-	if (!exec_pass(e))
+	if (!exec_pass(e, SIZE_MAX))
 		return;
 	if (!(t = exec_task(e))) {
 		exec_fail_message(e, "out of memory");
@@ -321,6 +325,17 @@ void exec_run(run_exec *e)
 static void exec_job(pool_job *job)
 {
 	exec_run((run_exec *)job);
+}
+
+/* e's limits (its groups' and its sweep's max_parallel) entered here and
+ * now, the rest of it left to the pool: called for the trials of a sweep
+ * in declaration order, they queue at the sweep's limit in that order,
+ * yet max_parallel of them run at once even when their type computes in
+ * run(), which exec_run() would do here, one after another. */
+void exec_enter_in_order(run_exec *e)
+{
+	if (exec_pass(e, e->launch->n_limits) && pool_submit(e->run->pool, &e->job) < 0)
+		exec_job(&e->job); /* a deque could not grow: run it here */
 }
 
 /* Run e on this thread or hand it to the pool.  A worker that finished a

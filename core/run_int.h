@@ -233,6 +233,9 @@ int run_spawn(void *ctx, void (*fn)(void *), void *arg);
  * leaves; or schedule it (on this thread when may_continue allows). */
 void exec_run(run_exec *e);
 void exec_schedule(run_exec *e, bool may_continue);
+/* e's limits entered now, in the caller's order; the rest on the pool
+ * (a limited sweep's trials, launched in declaration order). */
+void exec_enter_in_order(run_exec *e);
 void exec_setup(run *r, run_exec *e, run_launch *l);
 void exec_leave(run_exec *e);
 /* The waiters of a drained queue (a stop): each goes on, and its

@@ -171,7 +171,8 @@ typedef struct roots_job {
 
 /* Where to split roots[from .. to) near mid: not inside a sweep with a
  * max_parallel, whose trials then reach its limit in declaration order,
- * one worker launching them one after another -- with max_parallel = 1
+ * one worker queuing them there one after another (exec_enter_in_order:
+ * their runs go to the pool) -- with max_parallel = 1
  * they run in that order, and a pruning rule decides the same each
  * time (such a sweep after other nodes: ready_sweep_release()).  from
  * or to when the range is one such sweep. */
@@ -219,9 +220,16 @@ static void launch_roots_job(pool_job *job)
 		to = mid;
 	}
 	recycler_put(r->root_jobs, w, j);
-	for (; from < to; from++)
-		if ((e = launch_node(r, r->roots[from])))
+	for (; from < to; from++) {
+		uint32_t s = r->p->nodes[r->roots[from]].sweep;
+
+		if (!(e = launch_node(r, r->roots[from])))
+			continue;
+		if (s != PLAN_NONE && r->p->sweeps[s].max_parallel)
+			exec_enter_in_order(e);
+		else
 			exec_run(e);
+	}
 }
 
 /* The recycler of the roots' jobs, for run_new(). */

@@ -266,7 +266,8 @@ int ready_sweep_leads(run *r)
 }
 
 /* The trials of sweep sw from its lead on, their predecessors final:
- * each kept one skipped or launched, in order, on this thread. */
+ * each kept one skipped, or launched and queued at its limits, in order,
+ * on this thread; their runs are the pool's. */
 static void ready_sweep_launch(run *r, uint32_t sw, size_t lead)
 {
 	const plan_sweep *p_sw = &r->p->sweeps[sw];
@@ -281,7 +282,7 @@ static void ready_sweep_launch(run *r, uint32_t sw, size_t lead)
 		if (!ready_runs(r, s))
 			ready_node_final(r, s);
 		else if ((e = launch_node(r, s)))
-			exec_run(e);
+			exec_enter_in_order(e);
 	}
 }
 

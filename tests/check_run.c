@@ -2003,6 +2003,44 @@ START_TEST(test_limited_sweep_after_two_checks_runs_in_order)
 }
 END_TEST
 
+/* Launched in order, a limited sweep still runs max_parallel of its
+ * trials at once when its type computes in run() (busy: the pool thread
+ * is held): the trials are queued at the limit in order, and run on the
+ * pool, not one after another on the thread that launches them.  A root
+ * sweep and one after a check. */
+static void busy_sweep_in_parallel(const char *before, const char *after, size_t sweep)
+{
+	fixture f;
+	char *text;
+	double most = 0;
+	size_t i;
+
+	ck_assert_int_ne(asprintf(&text, PROBE "%s"
+				  "[trial.s]\ntype = \"probe\"\nbusy = \"100ms\"\nmax_parallel = 2\n"
+				  "%s\nmatrix = { x = [0, 1, 2, 3] }\n",
+				  before, after), -1);
+	ck_assert_uint_eq(load(&f, text), 0);
+	free(text);
+	go(&f, 64, 4, false, NULL);
+	for (i = 0; i < 4; i++) {
+		const run_result *res = &f.res[f.s.p.sweeps[sweep].first + i];
+
+		ck_assert_int_eq(res->status, ASSAY_OK);
+		ck_assert_double_le(metric(res, "concurrent"), 2);
+		if (metric(res, "concurrent") > most)
+			most = metric(res, "concurrent");
+	}
+	ck_assert_double_eq(most, 2);
+	finish(&f);
+}
+
+START_TEST(test_limited_busy_sweep_runs_in_parallel)
+{
+	busy_sweep_in_parallel("", "", 0);
+	busy_sweep_in_parallel("[check.gate]\ntype = \"probe\"\n", "after = [\"gate\"]", 0);
+}
+END_TEST
+
 /* Such a sweep after a check that fails: every trial is skipped for it,
  * and so is the node after the sweep.  With --only keeping some of its
  * trials, those run, in order, and the others are not kept. */
@@ -2148,6 +2186,7 @@ static Suite *run_suite(void)
 	tcase_add_loop_test(tc, test_limited_sweep_after_check_runs_in_order, 0, 10);
 	tcase_add_loop_test(tc, test_limited_sweep_after_two_checks_runs_in_order, 0, 10);
 	tcase_add_loop_test(tc, test_limited_sweep_after_skips_and_only, 0, 3);
+	tcase_add_test(tc, test_limited_busy_sweep_runs_in_parallel);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -18,6 +18,8 @@ static atomic_int running, started_seq;
 typedef struct probe {
 	int status;                    /* status = 0..3 */
 	int64_t sleep_ms;              /* sleep = "20ms": asynchronous, on a reactor timer */
+	int64_t busy_ms;               /* busy = "20ms": synchronous, holding the pool thread,
+					* as a type that computes in run() does */
 	int fail_times;                /* fail_times = N: CRITICAL for the first N attempts */
 	const assay_value *fail_items; /* fail_items = ["b"]: these items are CRITICAL */
 	bool permanent;                /* permanent = true: failures ask for no retry */
@@ -74,7 +76,7 @@ static bool probe_claim(assay_task *task, probe_run **out)
 
 static const char *const probe_options[] = { "status",    "sleep",   "fail_times", "fail_items",
 					     "permanent", "message", "details",    "metrics",
-					     "units",     "steps",   "step_metric", NULL };
+					     "units",     "steps",   "step_metric", "busy", NULL };
 
 static int probe_prepare(assay_node *node, const assay_value *opts, void *data, void **state)
 {
@@ -91,6 +93,11 @@ static int probe_prepare(assay_node *node, const assay_value *opts, void *data, 
 	p->status = v ? (int)n : 0;
 	if ((v = host->value_get(opts, "sleep")) &&
 	    host->check_duration(v, NULL, 0, INT64_MAX, &p->sleep_ms) < 0) {
+		free(p);
+		return ASSAY_EINVAL;
+	}
+	if ((v = host->value_get(opts, "busy")) &&
+	    host->check_duration(v, NULL, 0, INT64_MAX, &p->busy_ms) < 0) {
 		free(p);
 		return ASSAY_EINVAL;
 	}
@@ -266,6 +273,12 @@ static int probe_run_fn(assay_task *task, void *state, void *data)
 	host->add_metric(task, &m);
 	host->add_metric(task, &seq);
 	host->add_metric(task, &here);
+	if (p->busy_ms) {
+		struct timespec ts = { (time_t)(p->busy_ms / 1000), (long)(p->busy_ms % 1000) * 1000000 };
+
+		while (nanosleep(&ts, &ts) < 0)
+			;
+	}
 	if (p->sleep_ms == 0) {
 		probe_finish(task, p, false, NULL);
 		return ASSAY_DONE;
