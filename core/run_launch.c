@@ -221,7 +221,8 @@ static void launch_roots_job(pool_job *job)
 	}
 	recycler_put(r->root_jobs, w, j);
 	for (; from < to; from++) {
-		uint32_t s = r->p->nodes[r->roots[from]].sweep;
+		/* A plan without trials reads no more of its nodes than before. */
+		uint32_t s = r->p->n_sweeps ? r->p->nodes[r->roots[from]].sweep : PLAN_NONE;
 
 		if (!(e = launch_node(r, r->roots[from])))
 			continue;
