@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "config_read.h"
+#include "mask.h"
 #include "sample.h"
 
 /* What expansion works with: the sweep and each point's id text. */
@@ -24,6 +25,8 @@ typedef struct expansion {
 					* when it is the full value */
 	char **bodies;                 /* per point: "lr=3.16e-4,bs=64" */
 	bool *collides;                /* per point: another has the same body */
+	const char *const *secrets;    /* the plan's: masked in the ids */
+	size_t n_secrets;
 } expansion;
 
 /* The shortest text of f that reads back as f: a parameter's full value. */
@@ -163,26 +166,42 @@ static void fill_row(const expansion *e, size_t pt, assay_param *row)
 	}
 }
 
-/* "lr=3.16e-4,bs=64": point pt's row as its id shows it.  NULL when out
+/* "lr=3.16e-4,bs=64": point pt's row as its id shows it.  A value that
+ * holds a secret (a matrix value from ${env:...}) shows masked: an id is
+ * printed everywhere -- logs, the graph, --dry-run, every report, the
+ * trial dir's name -- while the full value goes to the command alone.
+ * Two such points then look alike, and get their numbers.  NULL when out
  * of memory. */
 static char *make_body(const expansion *e, size_t pt, const assay_param *row)
 {
 	size_t n_axes = e->spec->n_axes, sample = pt / e->spec->grid, len = 1, j;
-	char *body, *at;
+	char *body = NULL, *at, **masked = calloc(e->s->n_params + 1, sizeof *masked);
+	const char *shown;
 
+	if (!masked)
+		return NULL;
 	for (j = 0; j < e->s->n_params; j++) {
 		const char *sh = j < n_axes ? e->shorts[sample * n_axes + j] : NULL;
 
-		len += strlen(row[j].name) + strlen(sh ? sh : row[j].value) + 2;
+		shown = sh ? sh : row[j].value;
+		if (e->n_secrets && !(masked[j] = mask_text(shown, strlen(shown), e->secrets,
+							      e->n_secrets, 0, NULL)))
+			goto out;
+		len += strlen(row[j].name) + strlen(masked[j] ? masked[j] : shown) + 2;
 	}
 	if (!(body = malloc(len)))
-		return NULL;
+		goto out;
 	*body = '\0';
 	for (j = 0, at = body; j < e->s->n_params; j++) {
 		const char *sh = j < n_axes ? e->shorts[sample * n_axes + j] : NULL;
 
-		at += sprintf(at, "%s%s=%s", j ? "," : "", row[j].name, sh ? sh : row[j].value);
+		shown = masked[j] ? masked[j] : sh ? sh : row[j].value;
+		at += sprintf(at, "%s%s=%s", j ? "," : "", row[j].name, shown);
 	}
+out:
+	for (j = 0; j < e->s->n_params; j++)
+		free(masked[j]);
+	free(masked);
 	return body;
 }
 
@@ -316,7 +335,9 @@ static void expansion_free(expansion *e)
 
 int config_search_expand(plan *p, uint32_t sweep, const plan_node *proto, const search_spec *spec)
 {
-	expansion e = { .s = &p->sweeps[sweep], .spec = spec };
+	expansion e = { .s = &p->sweeps[sweep], .spec = spec,
+			.secrets = (const char *const *)p->values.secrets,
+			.n_secrets = p->values.n_secrets };
 	plan_sweep *s = e.s;
 	size_t n_trials = s->n_points * s->repeat;
 	int rc;

@@ -327,7 +327,8 @@ int report_build(report *rep, const plan *p, const graph *g, const run *r, sweep
 	rep->r.results = rep->index;
 	rep->r.n_results = n;
 	rep->r.run_id = run_id;
-	if ((rc = build_sweeps(&b, tracker)) < 0 || (rc = attach_histories(&b, r)) < 0)
+	if ((rc = build_sweeps(&b, tracker)) < 0 || (rc = attach_histories(&b, r)) < 0 ||
+	    (rc = report_mask(rep, p, it)) < 0)
 		goto out;
 	rep->r.worst = run_worst(b.res, p->n_nodes);
 	run_times(r, &rep->r.start, &rep->r.end, &stopped);
@@ -353,6 +354,9 @@ void report_release(report *rep)
 	free(rep->sweep_index);
 	free(rep->sweep_params);
 	free(rep->stopped);
+	while (rep->n_owned)
+		free(rep->owned[--rep->n_owned]);
+	free(rep->owned);
 	memset(rep, 0, sizeof *rep);
 }
 

@@ -26,6 +26,8 @@ typedef struct report {
 	const assay_sweep **sweep_index; /* r.sweeps */
 	assay_param *sweep_params;   /* the best points' parameters, without seed */
 	char (*stopped)[160];        /* each sweep's reason to stop, or "" */
+	void **owned;                /* what report_mask() made */
+	size_t n_owned, cap_owned;
 } report;
 
 /* Build the report of a finished run: kept nodes in declaration order
@@ -37,6 +39,11 @@ typedef struct report {
 int report_build(report *rep, const plan *p, const graph *g, const run *r, sweeps *t,
 		 const char *run_id);
 void report_release(report *rep);
+
+/* report_mask.c: the plan's secrets masked in the first n_results
+ * results (ids, items, parameters, messages, skip reasons) and in the
+ * sweeps (best, parameters, why they stopped).  0 or ASSAY_ENOMEM. */
+int report_mask(report *rep, const plan *p, size_t n_results);
 
 /* Write with `rep` to path ("-" is stdout).  Symbolic links are followed
  * to the file they lead to.  A regular file (or a new one) is written to a

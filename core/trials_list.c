@@ -10,6 +10,10 @@
 #include "autoconfig.h"
 #endif
 
+#include <stdlib.h>
+#include <string.h>
+
+#include "mask.h"
 #include "trials_list.h"
 
 static const char *plural(size_t n, const char *one, const char *many)
@@ -50,13 +54,24 @@ static void trials_header(const plan_sweep *s, size_t kept, FILE *out)
 	fputc('\n', out);
 }
 
-static void trials_line(const plan_node *n, bool seed, FILE *out)
+/* A trial's id and full values; a value that holds a secret masked (the
+ * id already is). */
+static void trials_line(const plan *p, const plan_node *n, bool seed, FILE *out)
 {
 	size_t j;
 
 	fprintf(out, "  %s:", n->id);
-	for (j = 0; j < n->n_params; j++)
-		fprintf(out, " %s=%s", n->params[j].name, n->params[j].value);
+	for (j = 0; j < n->n_params; j++) {
+		const char *v = n->params[j].value;
+		char *masked = p->values.n_secrets
+				       ? mask_text(v, strlen(v), (const char *const *)p->values.secrets,
+						   p->values.n_secrets, 0, NULL)
+				       : NULL;
+
+		fprintf(out, " %s=%s", n->params[j].name,
+			masked ? masked : p->values.n_secrets ? "***" : v);
+		free(masked);
+	}
 	if (seed)
 		fprintf(out, " seed=%u", n->seed);
 	fputc('\n', out);
@@ -79,7 +94,7 @@ static void trials_sweep(const plan *p, const plan_sweep *s, const bool *keep, b
 			fprintf(out, "  ... and %zu more (-v lists them all)\n", kept - shown);
 			break;
 		}
-		trials_line(&p->nodes[i], s->repeat > 1, out);
+		trials_line(p, &p->nodes[i], s->repeat > 1, out);
 		shown++;
 	}
 }

@@ -39,6 +39,15 @@ command = ["echo", "project ${public-env:ASSAY_TEST_PROJECT}: timed out after 30
 type = "exec"
 command = ["sh", "-c", "printf 'key:\\n%s\\n' \"$K\"", "x"]
 env = { K = "${file:key.pem}" }
+
+# A sweep over a secret: its trials' ids and parameters hold it, and so
+# do the best and the reason the target gives for the trial it stops.
+[trial.tok]
+type = "exec"
+command = ["echo", "acc=1"]
+matrix = { tok = ["${env:ASSAY_TEST_SECRET}", "plain"] }
+max_parallel = 1
+objective = { metric = "acc", target = 0.5 }
 TOML
 # output_limit cuts the output inside the secret, at each of its bytes.
 for limit in $(seq 6 24); do
@@ -60,6 +69,7 @@ TOML
 a="$top_builddir/assay"
 "$a" -v -v run "$work/s.toml" >"$work/human" 2>"$work/human.err"
 "$a" -v -v run "$work/s.toml" --format json --report "json:$work/report.json" >"$work/json" 2>"$work/json.err"
+"$a" run "$work/s.toml" --format csv >"$work/csv" 2>&1
 "$a" check-config "$work/s.toml" >"$work/cc" 2>&1
 "$a" graph "$work/s.toml" --format dot >"$work/dot" 2>&1
 "$a" check-config "$work/bad.toml" >"$work/bad" 2>&1
@@ -84,7 +94,11 @@ grep -q 'OK  *public  *project p: timed out after 30 s' "$work/human" ||
 # The runs must have happened: the secret is in the data, not just absent.
 grep -q 'token is \*\*\*' "$work/human" || { echo "FAIL: human report lacks the scrubbed message"; fail=1; }
 grep -q '"details"' "$work/json" || { echo "FAIL: json report lacks details"; fail=1; }
-for f in "$work"/human "$work"/human.err "$work"/json "$work"/json.err "$work"/report.json \
+grep -q 'sweep tok: best acc 1: tok\[tok=\*\*\*\]' "$work/human" ||
+	{ echo "FAIL: the secret sweep's best is not in the human report, masked"; fail=1; }
+grep -q 'target 0.5 reached by tok\[tok=\*\*\*\]' "$work/csv" ||
+	{ echo "FAIL: the secret sweep's target reason is not in the csv report, masked"; fail=1; }
+for f in "$work"/human "$work"/human.err "$work"/json "$work"/json.err "$work"/report.json "$work"/csv \
 	 "$work"/cc "$work"/dot "$work"/bad "$work"/dry "$work"/long; do
 	# Whole, or in part: any 4 bytes of a secret.
 	if ! "${PYTHON3:-python3}" - "$f" <<'PY'
@@ -102,5 +116,5 @@ PY
 		fail=1
 	fi
 done
-[ "$fail" -eq 0 ] && echo "secrets: 10 outputs clean, 0 failed"
+[ "$fail" -eq 0 ] && echo "secrets: 11 outputs clean, 0 failed"
 exit "$fail"
