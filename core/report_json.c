@@ -20,15 +20,9 @@
 /* RFC 3339 in UTC with milliseconds, or null for "never". */
 static cJSON *json_time(double t)
 {
-	char buf[40];
-	time_t secs = (time_t)t;
-	struct tm tm;
+	char buf[TEXT_TIME_SIZE];
 
-	if (t <= 0 || !gmtime_r(&secs, &tm))
-		return cJSON_CreateNull();
-	snprintf(buf + strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm), 12, ".%03dZ",
-		 (int)((t - (double)secs) * 1000) % 1000);
-	return cJSON_CreateString(buf);
+	return text_time(t, buf) ? cJSON_CreateString(buf) : cJSON_CreateNull();
 }
 
 /* A string as valid UTF-8: cJSON escapes control characters but passes

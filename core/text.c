@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "text.h"
 
@@ -208,4 +209,16 @@ size_t text_put(FILE *out, const char *s, size_t len, size_t width)
 		col++;
 	}
 	return col;
+}
+
+bool text_time(double t, char buf[TEXT_TIME_SIZE])
+{
+	time_t secs = (time_t)t;
+	struct tm tm;
+
+	if (t <= 0 || !gmtime_r(&secs, &tm))
+		return false;
+	snprintf(buf + strftime(buf, TEXT_TIME_SIZE, "%Y-%m-%dT%H:%M:%S", &tm), 12, ".%03dZ",
+		 (int)((t - (double)secs) * 1000) % 1000);
+	return true;
 }

@@ -1,12 +1,22 @@
 /* text.h -- text from plugins and commands made safe for an output: valid
  * UTF-8 (U+FFFD for what is not), and for a terminal or a plain-text
- * report, control characters shown as escapes and lines cut to a width. */
+ * report, control characters shown as escapes and lines cut to a width;
+ * and times as the JSON outputs write them. */
 #ifndef ASSAY_TEXT_H
 #define ASSAY_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+/* What text_time() writes needs this many bytes. */
+#define TEXT_TIME_SIZE 40
+
+/* t, seconds since the epoch, as RFC 3339 in UTC with milliseconds
+ * ("2026-12-07T22:50:50.123Z") in buf; false, writing nothing, for t <= 0
+ * (never) or a time gmtime_r() cannot hold. */
+bool text_time(double t, char buf[TEXT_TIME_SIZE]);
 
 /* What text_decode() answers for bytes that are not UTF-8. */
 #define TEXT_INVALID 0x110000u

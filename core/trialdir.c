@@ -285,18 +285,12 @@ fail:
 	return -1;
 }
 
-/* RFC 3339 in UTC with milliseconds, as the JSON report writes times. */
+/* As the JSON report writes times: RFC 3339, or null for "never". */
 static cJSON *trialdir_time(double t)
 {
-	char buf[40];
-	time_t secs = (time_t)t;
-	struct tm tm;
+	char buf[TEXT_TIME_SIZE];
 
-	if (t <= 0 || !gmtime_r(&secs, &tm))
-		return cJSON_CreateNull();
-	snprintf(buf + strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm), 12, ".%03dZ",
-		 (int)((t - (double)secs) * 1000) % 1000);
-	return cJSON_CreateString(buf);
+	return text_time(t, buf) ? cJSON_CreateString(buf) : cJSON_CreateNull();
 }
 
 int trialdir_write_result(const char *dir, const trialdir_result *res)
