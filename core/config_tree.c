@@ -155,7 +155,7 @@ static int load_node(plan *p, unsigned kind, uint32_t group, const assay_value *
 	const assay_value *items = value_get(t, "items");
 	plan_sweep sweep = { .first = 0 };
 	search_spec spec = { .axes = NULL };
-	size_t combos = 1, j;
+	size_t combos = 1, errors, j;
 	bool expand = false;
 	plan_node proto;
 	int rc = 0;
@@ -168,6 +168,7 @@ static int load_node(plan *p, unsigned kind, uint32_t group, const assay_value *
 	if (!(proto.id = join_id(p, group, t->key)))
 		return ASSAY_ENOMEM;
 	config_node_options(&proto, kind == ASSAY_KIND_TRIAL ? &sweep : NULL);
+	errors = diag_count(p->values.diag);
 	if (matrix && !config_matrix_check(matrix, &combos))
 		matrix = NULL;
 	if (kind == ASSAY_KIND_TRIAL) {
@@ -176,6 +177,10 @@ static int load_node(plan *p, unsigned kind, uint32_t group, const assay_value *
 		expand = config_search_load(&sweep, t, combos, &spec);
 		if (spec.enomem)
 			rc = ASSAY_ENOMEM;
+		/* A sweep whose axes are wrong stands as one trial without
+		 * them: its plugin's options are still checked, but a {NAME}
+		 * of a broken axis is not another error. */
+		proto.params_unknown = diag_count(p->values.diag) != errors;
 	}
 	if (kind == ASSAY_KIND_VALIDATION) {
 		if (!items)

@@ -164,9 +164,9 @@ static const char *h_node_lookup(const char *name, void *arg)
 		return n->kind == ASSAY_KIND_VALIDATION ? "" : NULL;
 	if (strncmp(name, "best.", 5) == 0)
 		return h_best_check(n, name + 5);
-	if ((v = plan_node_param(n, name)))
+	if ((v = plan_node_param(n, name)) || (v = h_trial_lookup(n, NULL, name)))
 		return v;
-	return h_trial_lookup(n, NULL, name);
+	return n->params_unknown ? "" : NULL;
 }
 
 static int h_check(assay_node *node, const assay_value *v, const char *what, bool shell)

@@ -67,6 +67,8 @@ typedef struct plan_node {
 	size_t n_params;
 	uint32_t point;                  /* a trial's point in its sweep: its repeats share it */
 	unsigned seed;                   /* a trial's repeat index, {seed}: 0 .. repeat - 1 */
+	bool params_unknown;             /* its sweep (matrix, space, search, caps) had errors:
+					  * any {NAME} may be one of its parameters */
 
 	char **items;                    /* validations */
 } plan_node;

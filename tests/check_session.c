@@ -104,6 +104,27 @@ START_TEST(test_best_placeholders_checked)
 }
 END_TEST
 
+/* A sweep whose axes are wrong is reported for them, not again for each
+ * {NAME} of theirs its plugin's options use; a placeholder in a sound
+ * sweep still is. */
+START_TEST(test_broken_sweep_placeholders)
+{
+	static const session_options o = { 0 };
+	session s;
+
+	ck_assert_uint_eq(open_text(&s, &o, "[plugins]\nload = [\"probe\"]\n"
+				    "[trial.s]\ntype = \"probe\"\nmessage = \"{lr} {x}\"\n"
+				    "space = { lr = { loguniform = [0, 1] } }\n"
+				    "search = { method = \"random\", samples = 2 }\n"
+				    "[trial.t]\ntype = \"probe\"\nmatrix = { x = [1] }\nmessage = \"{y}\"\n"),
+			  2);
+	ck_assert_msg(strstr(s.d.lines[0], "`loguniform` bounds must be greater than 0"), "%s",
+		      s.d.lines[0]);
+	ck_assert_msg(strstr(s.d.lines[1], "unknown placeholder `{y}`"), "%s", s.d.lines[1]);
+	session_release(&s);
+}
+END_TEST
+
 START_TEST(test_open_and_summary)
 {
 	static const session_options o = { 0 };
@@ -323,6 +344,7 @@ static Suite *session_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_open_and_summary);
+	tcase_add_test(tc, test_broken_sweep_placeholders);
 	tcase_add_test(tc, test_best_placeholders_checked);
 	tcase_add_test(tc, test_open_collects_errors);
 	tcase_add_test(tc, test_plugin_path_from_the_file);
