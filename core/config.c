@@ -12,11 +12,15 @@
 #include "bigarray.h"
 #include "config.h"
 #include "config_read.h"
+#include "option.h"
 #include "statedir.h"
 
 static const char *const top_keys[] = { "runner", "plugins", "check", "trial", "validation" };
-static const char *const runner_keys[] = { "jobs", "workers", "timeout", "state_dir",
-					    "keep_runs", "fail_fast" };
+static const char *const runner_keys[] = { "jobs",	   "workers",	     "timeout",
+					    "state_dir",   "keep_runs",	     "fail_fast",
+					    "journal",	   "journal_sync",   "resume_max_age" };
+/* journal_sync's words, in journal_sync's order (journal.h). */
+static const char *const journal_syncs[] = { "batch", "run", "never" };
 static const char *const plugins_keys[] = { "load", "path" };
 
 static void load_runner(plan *p, const assay_value *t)
@@ -48,6 +52,16 @@ static void load_runner(plan *p, const assay_value *t)
 			}
 		} else if (strcmp(key, "keep_runs") == 0) {
 			config_get_uint(v, 0, 1000000, &p->keep_runs);
+		} else if (strcmp(key, "journal") == 0) {
+			if (config_want(v, ASSAY_VALUE_BOOLEAN, "true or false"))
+				value_bool(v, &p->journal);
+		} else if (strcmp(key, "journal_sync") == 0) {
+			int c = option_choice(v, NULL, journal_syncs, N(journal_syncs));
+
+			if (c >= 0)
+				p->journal_sync = (unsigned)c;
+		} else if (strcmp(key, "resume_max_age") == 0) {
+			config_get_duration(v, false, &p->resume_max_age_ms);
 		} else
 			config_unknown_key(v, "[runner]", runner_keys, N(runner_keys), NULL, 0);
 	}
@@ -206,6 +220,7 @@ int config_load_doc(plan *p, const toml_doc *doc, const char *path,
 	p->workers = default_workers ? default_workers : 1;
 	p->timeout_ms = 60000;
 	p->keep_runs = STATEDIR_KEEP_RUNS;
+	p->journal = true;
 	if (!(p->path = strdup(path)))
 		return ASSAY_ENOMEM;
 	rc = value_tree_build(&p->values, toml_doc_root(doc), path, d);

@@ -148,6 +148,9 @@ typedef struct plan {
 	char *state_dir;                 /* absolute (relative ones are to the file's directory) */
 	unsigned keep_runs;              /* runs/ kept in the state dir; 0: every one */
 	bool fail_fast;
+	bool journal;                    /* write the journal (default true; false: no --resume) */
+	unsigned journal_sync;           /* a journal_sync (journal.h): batch, run or never */
+	int64_t resume_max_age_ms;       /* the oldest result --resume reuses; 0: any age */
 
 	/* [plugins] */
 	const assay_value *load;         /* array of plugin names or paths, or NULL */

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "assay/plugin.h"
 #include "config.h"
@@ -35,6 +36,21 @@ typedef struct run_options {
 	 * trial_dir: its text (valid until the arg is freed), or NULL. */
 	const char *(*sweep_best)(void *arg, size_t sweep, const char *name);
 	void *sweep_arg;
+	/* --resume, --rerun-failed: whether execution `item` of node `node`
+	 * (item SIZE_MAX: the node itself, a check or a trial or a whole
+	 * validation) is reused from an earlier run instead of run.  When it
+	 * is, *out is filled as that run left it (status, message, details,
+	 * metrics, times, attempts; strings and arrays malloc'd, the run's to
+	 * free; `resumed` set, `resumed_from` borrowed from resume_arg, which
+	 * outlives the run) and it is final at once: no START, no ATTEMPT;
+	 * its ITEM or FINAL is published with res->resumed set, so that a
+	 * subscriber that writes results down (the journal) can tell.  Asked
+	 * once per node as it becomes ready (not for a node skipped because
+	 * of a dependency), then, for a validation not reused whole, once
+	 * per item as its execution would be made.  Any thread, several at
+	 * once.  NULL: everything runs. */
+	bool (*resume)(void *arg, size_t node, size_t item, run_result *out);
+	void *resume_arg;
 } run_options;
 
 /* The outcome of one execution: a node's last attempt or one item. */
@@ -60,6 +76,8 @@ typedef struct run_result {
 	const char *trial_dir;    /* a trial's directory once it ran (run_options') */
 	int64_t pruned_step;      /* when pruned: the step it was judged at */
 	bool pruned;              /* its sweep pruned it: SKIPPED with cause OK */
+	bool resumed;             /* reused from an earlier run (run_options.resume) */
+	const char *resumed_from; /* then that run's id, borrowed */
 } run_result;
 
 /* One attempt of an execution that took more than one. */
@@ -111,8 +129,10 @@ typedef enum run_event_kind {
 	RUN_EVENT_ITEM = 1u << 2,    /* one of a validation's items is final */
 	RUN_EVENT_FINAL = 1u << 3,   /* the node is final: it ran, or it will not */
 	RUN_EVENT_WAIT = 1u << 4,    /* an execution queued for a resource: `text` says why */
-	RUN_EVENT_METRIC = 1u << 5   /* a trial reported an intermediate value (report_step):
+	RUN_EVENT_METRIC = 1u << 5,  /* a trial reported an intermediate value (report_step):
 				      * `text` is the metric, `value` and `step` what it was */
+	RUN_EVENT_CHILD = 1u << 6    /* an attempt started process group `pid` (task_child),
+				      * after its START and before its ATTEMPT */
 } run_event_kind;
 
 typedef struct run_event {
@@ -130,6 +150,7 @@ typedef struct run_event {
 				   * valid during the call; else NULL */
 	double value;             /* METRIC: the value */
 	int64_t step;             /* METRIC: its step */
+	pid_t pid;                /* CHILD: the process group (its leader's pid) */
 } run_event;
 
 typedef void (*run_event_fn)(const run_event *ev, void *arg);

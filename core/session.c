@@ -232,15 +232,16 @@ static bool session_has_trials(const session *s)
 	return false;
 }
 
-/* A run with trials gets its directory in the state dir and the trials'
- * paths in it (made as each starts).  0, or -1 said on stderr. */
+/* Every run has its config's directory in the state dir (the run lock,
+ * the journal) and an id; a run with trials also its run directory and
+ * the trials' paths in it (made as each starts).  0, or -1 said on
+ * stderr (state_failed: the state dir is unusable, exit 78). */
 static int session_state(session *s)
 {
+	bool trials = session_has_trials(s);
 	char why[8192];
 
-	if (!session_has_trials(s))
-		return 0;
-	if (statedir_open_run(&s->state, s->p.state_dir, s->p.path, why, sizeof why) < 0) {
+	if (statedir_open_run(&s->state, s->p.state_dir, s->p.path, trials, why, sizeof why) < 0) {
 		s->state_failed = strcmp(why, "out of memory") != 0;
 		if (s->state_failed)
 			fprintf(stderr, "assay: %s; set [runner] state_dir or $STATE_DIRECTORY\n",
@@ -250,7 +251,7 @@ static int session_state(session *s)
 		return -1;
 	}
 	s->run_id = s->state.run_id;
-	if (!(s->trial_dirs = trialdir_paths(&s->p, s->keep, s->state.run_dir))) {
+	if (trials && !(s->trial_dirs = trialdir_paths(&s->p, s->keep, s->state.run_dir))) {
 		fprintf(stderr, "assay: cannot start: out of memory\n");
 		return -1;
 	}
@@ -276,10 +277,12 @@ int session_start(session *s)
 			return -1;
 		}
 	}
-	/* Here, with the plan known good and nothing run yet, the run lock is
-	 * to be taken and the journal opened (--resume). */
+	/* With the plan known good and nothing run yet: the state dir, then
+	 * the run lock (lock.h), then the journal under it (resume.h). */
 	if (session_state(s) < 0)
 		return -1;
+	/* TODO(lock): take the run lock here (s->lock, s->lock_busy). */
+	/* TODO(resume): open the journal, set ro.resume (s->resume). */
 	ro.trial_dirs = (const char *const *)s->trial_dirs;
 	/* The tracker judges, for a node after a sweep, the sweep as a
 	 * whole: the options say so before the run is made. */

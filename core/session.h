@@ -1,7 +1,7 @@
 /* session.h -- one run's life, in the order it happens: load the config,
  * find and load its plugins with their [plugins.NAME] tables, prepare,
- * build the graph, (the run lock and the journal: see session_run()), run
- * with its subscribers, write the reports, release.  Every command of
+ * build the graph, take the run lock and open the journal, run with its
+ * subscribers, write the reports, release.  Every command of
  * assay(1) is a few of these steps; a test or a benchmark takes the ones it
  * needs, each on its own.
  *
@@ -36,7 +36,20 @@ typedef struct session_options {
 	bool fail_fast;            /* or [runner]'s */
 	progress_mode progress;    /* --progress */
 	int64_t progress_interval_ms; /* --progress plain's period; 0: 30 s */
+	/* The run lock (lock.h): how long to wait for another run of the
+	 * config to end (--lock-wait); 0: give up at once (exit 75). */
+	int64_t lock_wait_ms;
+	/* The journal (resume.h): continue the last interrupted run
+	 * (--resume), or the last run's nodes not OK (--rerun-failed); say
+	 * per node why it reruns or is reused (--explain). */
+	bool resume, rerun_failed, explain;
+	const char *trace_path;    /* --trace FILE: a Chrome trace of the run (trace.h) */
+	char *const *argv;         /* the command line, for the journal's run record */
 } session_options;
+
+typedef struct run_lock run_lock;
+typedef struct resume resume;
+typedef struct trace trace;
 
 typedef struct session {
 	session_options o;
@@ -59,6 +72,10 @@ typedef struct session {
 				    * has a run dir (for assay_report.run_id); else NULL */
 	bool state_failed;         /* session_start() failed on the state dir: a
 				    * configuration error (exit 78) */
+	run_lock *lock;            /* held from session_start() to session_release_plan() */
+	bool lock_busy;            /* session_start() failed: another run holds it (exit 75) */
+	resume *resume;            /* the journal, and what --resume reuses */
+	trace *trace;              /* --trace */
 	plan loader;               /* the plan the plugins were loaded from, kept
 				    * by session_release_plan() until they unload */
 	bool have_plan, have_registry, have_graph, have_loader;
@@ -117,10 +134,11 @@ int session_print_graph(const session *s, bool dot, FILE *out);
  * when it could not start (said on stderr). */
 int session_run(session *s);
 
-/* session_run() in its two parts: the run set up with its subscribers
- * and, when a trial is to run, its directory in the state dir (statedir.h;
- * state_failed set when that cannot be made) -- later the lock and the
- * journal too; then run to the end, and the runs beyond [runner]
+/* session_run() in its two parts: the config's directory in the state dir
+ * (statedir.h; state_failed set when it cannot be made), with the run's
+ * directory when a trial is to run; the run lock (lock_busy set when
+ * another run holds it); the journal; the run set up with its
+ * subscribers; then run to the end, and the runs beyond [runner]
  * keep_runs removed.  0 or -1 as session_run(); session_go() only after
  * session_start() succeeded. */
 int session_start(session *s);

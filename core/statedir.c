@@ -171,12 +171,12 @@ static unsigned statedir_random16(void)
 
 /* config_dir/runs/<fresh id>, made: mkdir fails when the name exists,
  * so two runs of one second never share one. */
-static int statedir_new_run(statedir_run *r, char *why, size_t size)
+static int statedir_new_run(statedir_run *r, bool with_dir, char *why, size_t size)
 {
 	char id[STATEDIR_RUN_ID_SIZE], *runs = statedir_join(r->config_dir, "runs");
 	int tries, rc = -1;
 
-	if (!runs || statedir_make(runs, why, size) < 0) {
+	if (!runs || (with_dir && statedir_make(runs, why, size) < 0)) {
 		if (!runs)
 			snprintf(why, size, "out of memory");
 		free(runs);
@@ -197,7 +197,13 @@ static int statedir_new_run(statedir_run *r, char *why, size_t size)
 			snprintf(why, size, "out of memory");
 			break;
 		}
-		if (mkdir(r->run_dir, 0700) == 0) {
+		if (!with_dir) {
+			/* Only the id: the run lock keeps runs of this config
+			 * apart, and ids differ by the millisecond. */
+			free(r->run_dir);
+			r->run_dir = NULL;
+			rc = 0;
+		} else if (mkdir(r->run_dir, 0700) == 0) {
 			rc = 0;
 		} else if (errno != EEXIST) {
 			snprintf(why, size, "state dir %s: cannot create: %s", r->run_dir,
@@ -215,8 +221,8 @@ static int statedir_new_run(statedir_run *r, char *why, size_t size)
 	return rc;
 }
 
-int statedir_open_run(statedir_run *r, const char *setting, const char *config_path, char *why,
-		      size_t size)
+int statedir_open_run(statedir_run *r, const char *setting, const char *config_path,
+		      bool with_run_dir, char *why, size_t size)
 {
 	char *name;
 
@@ -243,7 +249,7 @@ int statedir_open_run(statedir_run *r, const char *setting, const char *config_p
 		return -1;
 	}
 	free(name);
-	if (statedir_make(r->config_dir, why, size) < 0 || statedir_new_run(r, why, size) < 0)
+	if (statedir_make(r->config_dir, why, size) < 0 || statedir_new_run(r, with_run_dir, why, size) < 0)
 		return -1;
 	return 0;
 }

@@ -2,9 +2,8 @@
  * directory of one config inside it, a run's directory under its runs/
  * with the run's id, and the retention of old runs (keep_runs).
  *
- * The journal, the run lock and the last result will live in the config's
- * directory beside runs/; for now a run of a plan with trials is what
- * makes it. */
+ * The journal, the run lock and the last result live in the config's
+ * directory beside runs/; every run makes it. */
 #ifndef ASSAY_STATEDIR_H
 #define ASSAY_STATEDIR_H
 
@@ -55,14 +54,16 @@ typedef struct statedir_run {
 	char *base;       /* the state dir */
 	char *config_dir; /* base/<statedir_config_name()> */
 	char *run_id;
-	char *run_dir; /* config_dir/runs/<run_id> */
+	char *run_dir; /* config_dir/runs/<run_id>, or NULL (a run without trials) */
 } statedir_run;
 
 /* Resolve the state dir (statedir_base()), make the config's directory
- * and runs/ in it, and a new run directory with a fresh id (mkdir fails
- * on a name that exists: another id is drawn).  0, or -1 with why. */
-int statedir_open_run(statedir_run *r, const char *setting, const char *config_path, char *why,
-		      size_t size);
+ * (where the run lock and the journal are) and draw the run's id; with
+ * with_run_dir (a run of trials), also runs/ and the run's directory
+ * there (mkdir fails on a name that exists: another id is drawn; without,
+ * run_dir is NULL).  0, or -1 with why. */
+int statedir_open_run(statedir_run *r, const char *setting, const char *config_path,
+		      bool with_run_dir, char *why, size_t size);
 
 void statedir_release(statedir_run *r);
 

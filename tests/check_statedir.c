@@ -150,7 +150,7 @@ START_TEST(cannot_make)
 	ck_assert_int_eq(statedir_make(path_in("file"), why, sizeof why), -1);
 	ck_assert_str_eq(why, want);
 	ck_assert_int_eq(
-		statedir_open_run(&r, path_in("file/state"), path_in("p.toml"), why, sizeof why),
+		statedir_open_run(&r, path_in("file/state"), path_in("p.toml"), true, why, sizeof why),
 		-1);
 	ck_assert_str_eq(why, want);
 	statedir_release(&r);
@@ -216,9 +216,9 @@ START_TEST(run_ids)
 	ck_assert(!statedir_is_run_id(""));
 	/* Two runs in one second: two directories. */
 	write_file(path_in("p.toml"), "");
-	ck_assert_int_eq(statedir_open_run(&r1, path_in("st"), path_in("p.toml"), why, sizeof why),
+	ck_assert_int_eq(statedir_open_run(&r1, path_in("st"), path_in("p.toml"), true, why, sizeof why),
 			 0);
-	ck_assert_int_eq(statedir_open_run(&r2, path_in("st"), path_in("p.toml"), why, sizeof why),
+	ck_assert_int_eq(statedir_open_run(&r2, path_in("st"), path_in("p.toml"), true, why, sizeof why),
 			 0);
 	ck_assert_str_eq(r1.config_dir, r2.config_dir);
 	ck_assert_str_ne(r1.run_dir, r2.run_dir);

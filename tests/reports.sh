@@ -46,6 +46,10 @@ elif command -v setpriv >/dev/null &&
 	as_user="setpriv --reuid=65534 --regid=65534 --clear-groups"
 fi
 if [ -n "$as_user" ] && [ -c /dev/null ]; then
+	# Every run writes its state dir: one the user may write.
+	mkdir -p "$work/user-state" && chmod 777 "$work/user-state"
+	STATE_DIRECTORY="$work/user-state"
+	export STATE_DIRECTORY
 	$as_user "$a" run "$work/plain.toml" --report json:/dev/null >"$work/user.out" 2>&1
 	rc=$?
 	[ "$rc" -eq 0 ] && ok || bad "--report json:/dev/null as a user exited $rc: $(cat "$work/user.out")"

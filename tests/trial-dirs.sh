@@ -223,7 +223,9 @@ type = "exec"
 command = ["true"]
 TOML
 STATE_DIRECTORY="$work/none" "$a" run "$work/conf/checks.toml" >/dev/null 2>&1
-check "a plan without trials makes no state dir" [ ! -e "$work/none" ]
+check "a plan without trials makes its config's dir (the run lock, the journal)" \
+	[ -d "$work/none"/checks-* ]
+check "a plan without trials makes no runs/" [ ! -e "$work/none"/checks-*/runs ]
 
 # {trial_dir} and {seed} are a trial's.
 cat >"$work/conf/check-dir.toml" <<'TOML'

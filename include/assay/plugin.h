@@ -49,7 +49,7 @@ extern "C" {
  * struct gains a member at its end, the host table a function at its end
  * (see "How the ABI grows" in assay-plugin(3)). */
 #define ASSAY_ABI_VERSION 3
-#define ASSAY_ABI_MINOR 2
+#define ASSAY_ABI_MINOR 3
 
 #if defined(__GNUC__)
 #define ASSAY_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -335,6 +335,14 @@ typedef struct assay_result {
 	unsigned seed;           /* a trial's repeat index ({seed}): 0 .. repeat - 1 */
 	unsigned point;          /* a trial's point in its sweep (the repeats of
 				  * one point share it); 0 for other kinds */
+
+	/* ABI 3.3 */
+	bool resumed;            /* not run by this run: `assay run --resume` or
+				  * --rerun-failed reused the result an earlier run
+				  * of this config journaled (its times are that
+				  * run's); for a validation, true when every item was */
+	const char *resumed_from; /* then the id of the run that produced it
+				   * ("20261207T225050Z-4f2a"); else NULL */
 } assay_result;
 
 /* One sweep (a [trial.X] table) as the run left it (ABI 3.2). */
@@ -742,6 +750,18 @@ typedef struct assay_host {
 	 * than a timeout, SIGINT or fail_fast): the plugin stops the program
 	 * as it would on a timeout and keeps what it reported. */
 	bool (*task_pruned)(const assay_task *task);
+
+	/* -- ABI 3.3: resume ------------------------------------------------- */
+
+	/* The attempt started process group `pgid` (its leader's pid: the
+	 * plugin made the child a group leader) and it runs now.  The host
+	 * journals it with the leader's start time, so that `assay run
+	 * --resume` after a kill -9 of assay kills what is left of it first
+	 * -- only when the machine has not rebooted and the leader's start
+	 * time still matches: a reused pid is never killed.  A plugin that
+	 * starts processes calls it right after the spawn, before waiting.
+	 * Any thread.  0 or ASSAY_EINVAL (pgid <= 1). */
+	int (*task_child)(assay_task *task, pid_t pgid);
 } assay_host;
 
 /* host->mask() flags: s starts in the middle of a longer text (its start
