@@ -507,6 +507,22 @@ START_TEST(fresh_replaces)
 }
 END_TEST
 
+/* CRC-32C's check value, both ways, in pieces, and where they agree. */
+START_TEST(crc32c)
+{
+	unsigned char buf[1000];
+
+	ck_assert_uint_eq(journal_crc32c(0, "123456789", 9), 0xe3069283);
+	ck_assert_uint_eq(journal_crc32c_portable(0, "123456789", 9), 0xe3069283);
+	ck_assert_uint_eq(journal_crc32c(journal_crc32c(0, "1234", 4), "56789", 5), 0xe3069283);
+	ck_assert_uint_eq(journal_crc32c(0, "", 0), 0);
+	for (size_t i = 0; i < sizeof buf; i++)
+		buf[i] = (unsigned char)(i * 7 + 3);
+	for (size_t n = 0; n < sizeof buf; n += 37)
+		ck_assert_uint_eq(journal_crc32c(0, buf + 1, n), journal_crc32c_portable(0, buf + 1, n));
+}
+END_TEST
+
 /* --- threads --------------------------------------------------------------- */
 
 #define THREADS 8
@@ -726,6 +742,7 @@ int main(void)
 
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_set_timeout(t, 60);
+	tcase_add_test(t, crc32c);
 	tcase_add_test(t, round_trip);
 	tcase_add_test(t, last_final_wins);
 	tcase_add_test(t, torn_tail_everywhere);
