@@ -206,14 +206,15 @@ int journal_end(journal *j, journal_key key, uint32_t item, unsigned attempt, co
 	journal_rec rec = { .type = JOURNAL_REC_END, .key = key, .item = item,
 			    .attempt = attempt, .res = res };
 
-	return journal_append(j, &rec);
+	return res ? journal_append(j, &rec) : -1;
 }
 
 int journal_final(journal *j, journal_key key, uint32_t item, const run_result *res)
 {
 	journal_rec rec = { .type = JOURNAL_REC_FINAL, .key = key, .item = item, .res = res };
 
-	return journal_append(j, &rec);
+	/* No result is no record: a zeroed one would read as OK. */
+	return res ? journal_append(j, &rec) : -1;
 }
 
 int journal_run_end(journal *j, double end, bool stopped)

@@ -187,6 +187,9 @@ typedef struct journal_slot {
 	uint32_t res; /* its result's index in results, once decoded */
 } journal_slot;
 
+/* journal_slot.res of a final whose result would not decode. */
+#define JOURNAL_NO_RESULT UINT32_MAX
+
 /* A start without an end yet: the last of its key. */
 typedef struct journal_pending {
 	journal_entry e;    /* the start record's */
@@ -210,6 +213,7 @@ typedef struct journal_index {
 	journal_table finals;  /* of journal_slot */
 	journal_table pending; /* of journal_pending */
 	run_result *results;   /* journal_load's: the finals', decoded */
+	size_t n_results;
 	journal_orphan *orphans;
 	size_t n_orphans;
 	bool oom;              /* a record was cut short for want of memory */

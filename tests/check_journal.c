@@ -388,6 +388,52 @@ START_TEST(flipped_bit)
 }
 END_TEST
 
+/* A record whose checksum holds but whose result does not decode (a
+ * writer's bug): that key has no result, so it runs again, and the note
+ * says so; the records after it still count. */
+START_TEST(undecodable_result)
+{
+	journal *j = open_journal(true, "R1", JOURNAL_SYNC_NEVER);
+	uint8_t buf[256];
+	journal_writer w = { buf, 0, sizeof buf };
+	run_result r = ok("fine");
+	journal_view v;
+	char note[512], want[600];
+	off_t at;
+	size_t n;
+	int fd;
+
+	ck_assert_int_eq(journal_final(j, key(1), 1, &r), 0);
+	ck_assert_int_eq(journal_final(j, key(2), 2, NULL), -1); /* refused, not written */
+	ck_assert_int_eq(journal_end(j, key(2), 2, 1, NULL), -1);
+	ck_assert_int_eq(journal_close(j), 0);
+	at = file_size(path);
+	journal_record_begin(&w, JOURNAL_REC_FINAL);
+	journal_put_key(&w, key(2));
+	journal_put_uint(&w, 2);
+	journal_put_uint(&w, 0);
+	journal_put_u8(&w, 9); /* no status */
+	ck_assert_uint_gt(n = journal_record_finish(&w), 0);
+	ck_assert_int_ge(fd = open(path, O_WRONLY | O_APPEND), 0);
+	ck_assert_int_eq(write(fd, buf, n), (ssize_t)n);
+	close(fd);
+	j = open_journal(false, "R2", JOURNAL_SYNC_NEVER);
+	ck_assert_int_eq(journal_final(j, key(3), 3, &r), 0);
+	ck_assert_int_eq(journal_close(j), 0);
+	load(&v, note, sizeof note);
+	snprintf(want, sizeof want,
+		 "journal %s: 1 result cannot be decoded (the first at offset %lld); it runs again",
+		 path, (long long)at);
+	ck_assert_str_eq(note, want);
+	ck_assert_uint_eq(v.n_finals, 2);
+	ck_assert_ptr_nonnull(journal_find(&v, key(1)));
+	ck_assert_ptr_null(journal_find(&v, key(2)));
+	ck_assert_ptr_nonnull(journal_find(&v, key(3)));
+	ck_assert_uint_eq(v.n_runs, 2);
+	journal_view_release(&v);
+}
+END_TEST
+
 /* Random damage -- bytes flipped, overwritten, cut -- never crashes a
  * load (the sanitizer builds watch), and what loads is what the journal
  * held before the damage: a result that loads is whole. */
@@ -790,6 +836,7 @@ int main(void)
 	tcase_add_test(t, torn_tail_everywhere);
 	tcase_add_test(t, flipped_bit);
 	tcase_add_test(t, random_damage);
+	tcase_add_test(t, undecodable_result);
 	tcase_add_test(t, other_format_or_config);
 	tcase_add_test(t, empty_and_missing);
 	tcase_add_test(t, fresh_replaces);
