@@ -34,6 +34,7 @@ struct journal {
 	journal_sync sync;
 	atomic_bool failed; /* a write or sync failed: said once, no more records */
 	atomic_bool dirty;  /* records written since the sync thread last looked */
+	atomic_ulong syncs; /* fdatasyncs done (journal_syncs) */
 	/* The sync thread (JOURNAL_SYNC_BATCH); the rest under mu. */
 	pthread_t thread;
 	bool has_thread;
@@ -236,8 +237,17 @@ static int64_t journal_now_ns(void)
 
 static void journal_fdatasync(journal *j)
 {
-	if (!atomic_load(&j->failed) && fdatasync(j->fd) < 0)
+	if (atomic_load(&j->failed))
+		return;
+	if (fdatasync(j->fd) < 0)
 		journal_fail(j, "sync", errno);
+	else
+		atomic_fetch_add(&j->syncs, 1);
+}
+
+unsigned long journal_syncs(journal *j)
+{
+	return atomic_load(&j->syncs);
 }
 
 /* Wait, under mu, until ns on the monotonic clock or until woken. */
@@ -427,6 +437,7 @@ int journal_open(journal **out, const char *path, bool fresh, journal_sync sync,
 	j->sync = sync;
 	atomic_init(&j->failed, false);
 	atomic_init(&j->dirty, false);
+	atomic_init(&j->syncs, 0);
 	if (!fresh)
 		rc = journal_reopen(j, &rec, why, why_size);
 	if (rc == 1)

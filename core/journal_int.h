@@ -52,6 +52,9 @@ uint32_t journal_crc32c(uint32_t crc, const void *data, size_t n);
 /* The same from the table alone (what journal_crc32c falls back to). */
 uint32_t journal_crc32c_portable(uint32_t crc, const void *data, size_t n);
 
+/* How many times j's file was synced so far (tests: the policy kept). */
+unsigned long journal_syncs(journal *j);
+
 /* --- encoding ---------------------------------------------------------------
  *
  * A writer fills buf[0 .. cap) and counts past it: after an overflow, len

@@ -19,6 +19,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "journal.h"
@@ -611,6 +612,61 @@ START_TEST(crc32c)
 }
 END_TEST
 
+/* The sync policies: batch syncs while records come, but at most every
+ * 100 ms, and soon after a node ends, on its own thread; run and never
+ * sync nothing while the run goes.  (Bounds that a slow machine keeps:
+ * fewer syncs, never more.) */
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+START_TEST(sync_policies)
+{
+	run_result r = ok("ok");
+	journal *j;
+	double t0;
+	uint64_t k = 0;
+	unsigned long n;
+
+	j = open_journal(true, "R1", JOURNAL_SYNC_BATCH);
+	for (t0 = mono(); mono() - t0 < 0.5; k++) {
+		ck_assert_int_eq(journal_final(j, key(k), (uint32_t)k, &r), 0);
+		if (k % 64 == 0)
+			usleep(1000);
+	}
+	n = journal_syncs(j);
+	ck_assert_uint_ge(n, 1);
+	ck_assert_uint_le(n, 6); /* 500 ms: at most every 100 ms */
+	/* A node ends: a sync follows soon, without more records. */
+	ck_assert_int_eq(journal_final(j, key(k), (uint32_t)k, &r), 0);
+	usleep(150000);
+	n = journal_syncs(j);
+	ck_assert_int_eq(journal_final(j, key(k + 1), (uint32_t)k + 1, &r), 0);
+	journal_node_done(j);
+	for (t0 = mono(); journal_syncs(j) == n && mono() - t0 < 5;)
+		usleep(1000);
+	ck_assert_uint_eq(journal_syncs(j), n + 1);
+	/* Nothing written: nothing to sync. */
+	usleep(250000);
+	ck_assert_uint_eq(journal_syncs(j), n + 1);
+	ck_assert_int_eq(journal_close(j), 0);
+
+	for (journal_sync p = JOURNAL_SYNC_RUN; p <= JOURNAL_SYNC_NEVER; p++) {
+		j = open_journal(true, "R1", p);
+		for (k = 0; k < 1000; k++)
+			ck_assert_int_eq(journal_final(j, key(k), (uint32_t)k, &r), 0);
+		journal_node_done(j);
+		usleep(150000);
+		ck_assert_uint_eq(journal_syncs(j), 0);
+		ck_assert_int_eq(journal_close(j), 0);
+	}
+}
+END_TEST
+
 /* --- threads --------------------------------------------------------------- */
 
 #define THREADS 8
@@ -831,6 +887,7 @@ int main(void)
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, crc32c);
+	tcase_add_test(t, sync_policies);
 	tcase_add_test(t, round_trip);
 	tcase_add_test(t, last_final_wins);
 	tcase_add_test(t, torn_tail_everywhere);
