@@ -161,8 +161,9 @@ int journal_header_check(const uint8_t *data, size_t size, const char *path,
  * 0, or -1 with errno. */
 int journal_write_all(int fd, const void *buf, size_t n);
 
-/* Make a temporary file beside path ("path.XXXXXX", mode 0600): its fd,
- * with its name in tmp; -1 with why. */
+/* Make a temporary file beside path ("path.XXXXXX", mode 0600), after
+ * removing any such that a killed run left: its fd, with its name in
+ * tmp; -1 with why. */
 int journal_temp(const char *path, char *tmp, size_t tmp_size, char *why, size_t why_size);
 
 /* Put the temporary file tmp (fd, written) in place of path: sync it
