@@ -26,6 +26,7 @@
 #include "journal_int.h"
 
 #define HASH "infra-0123456789abcdef"
+#define BOOT_ID "2f9c1e1a-8f7b-4c1e-9a55-0d7c3b1e2a44"
 
 static char tmp[256], path[300];
 
@@ -58,8 +59,8 @@ static char *const argv0[] = { "assay", "run", "--resume", "infra.toml", NULL };
 
 static journal_run_info info(const char *run_id, const char *continues)
 {
-	return (journal_run_info){ run_id, HASH, "1.2.3", argv0,
-				   "2f9c1e1a-8f7b-4c1e-9a55-0d7c3b1e2a44", 1796684450.25, continues };
+	return (journal_run_info){ run_id, HASH, "1.2.3", argv0, BOOT_ID, 1796684450.25,
+				   continues };
 }
 
 static journal *open_journal(bool fresh, const char *run_id, journal_sync sync)
@@ -216,7 +217,7 @@ START_TEST(round_trip)
 	ck_assert_str_eq(v.runs[0].run_id, "R1");
 	ck_assert_str_eq(v.runs[0].config_hash, HASH);
 	ck_assert_str_eq(v.runs[0].version, "1.2.3");
-	ck_assert_str_eq(v.runs[0].boot_id, "2f9c1e1a-8f7b-4c1e-9a55-0d7c3b1e2a44");
+	ck_assert_str_eq(v.runs[0].boot_id, BOOT_ID);
 	ck_assert_ptr_null(v.runs[0].continues);
 	ck_assert_str_eq(v.runs[0].argv[0], "assay");
 	ck_assert_str_eq(v.runs[0].argv[3], "infra.toml");
@@ -241,7 +242,7 @@ START_TEST(round_trip)
 	ck_assert_uint_eq(v.orphans[0].attempt, 1);
 	ck_assert_int_eq(v.orphans[0].pgid, 777);
 	ck_assert_uint_eq(v.orphans[0].start_ticks, 99);
-	ck_assert_str_eq(v.orphans[0].boot_id, "2f9c1e1a-8f7b-4c1e-9a55-0d7c3b1e2a44");
+	ck_assert_str_eq(v.orphans[0].boot_id, BOOT_ID);
 	ck_assert_str_eq(v.orphans[0].run_id, "R1");
 	ck_assert_uint_eq(v.orphans[1].item, 6);
 	ck_assert_int_eq(v.orphans[1].pgid, 0);
@@ -611,7 +612,8 @@ START_TEST(crc32c)
 	for (size_t i = 0; i < sizeof buf; i++)
 		buf[i] = (unsigned char)(i * 7 + 3);
 	for (size_t n = 0; n < sizeof buf; n += 37)
-		ck_assert_uint_eq(journal_crc32c(0, buf + 1, n), journal_crc32c_portable(0, buf + 1, n));
+		ck_assert_uint_eq(journal_crc32c(0, buf + 1, n),
+				  journal_crc32c_portable(0, buf + 1, n));
 }
 END_TEST
 
@@ -774,7 +776,8 @@ START_TEST(compaction)
 		ck_assert(after.runs[i].end == before.runs[i].end);
 	}
 	for (uint64_t k = 0; k < 200; k++) {
-		const run_result *a = journal_find(&after, key(k)), *b = journal_find(&before, key(k));
+		const run_result *a = journal_find(&after, key(k)),
+				 *b = journal_find(&before, key(k));
 
 		ck_assert_str_eq(a->message, b->message);
 		ck_assert_str_eq(a->message, k % 2 ? "run 4" : "run 3");
@@ -818,13 +821,14 @@ START_TEST(open_errors)
 	ck_assert_ptr_null(j);
 	snprintf(want, sizeof want, "journal %s: cannot create: No such file or directory", bad);
 	ck_assert_str_eq(why, want);
-	ck_assert_int_eq(journal_open(&j, bad, false, JOURNAL_SYNC_BATCH, &ri, why, sizeof why), -1);
+	ck_assert_int_eq(journal_open(&j, bad, false, JOURNAL_SYNC_BATCH, &ri, why, sizeof why),
+			 -1);
 	ck_assert_str_eq(why, want);
 	if (geteuid() != 0) {
 		/* Root writes anywhere: this part needs a plain user. */
 		chmod(tmp, 0500);
-		ck_assert_int_eq(journal_open(&j, path, true, JOURNAL_SYNC_BATCH, &ri, why, sizeof why),
-				 -1);
+		ck_assert_int_eq(
+			journal_open(&j, path, true, JOURNAL_SYNC_BATCH, &ri, why, sizeof why), -1);
 		snprintf(want, sizeof want, "journal %s: cannot create: Permission denied", path);
 		ck_assert_str_eq(why, want);
 		chmod(tmp, 0700);
