@@ -4,6 +4,7 @@
 #include "autoconfig.h"
 #endif
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "config.h"
 #include "host.h"
+#include "lock.h"
 #include "report.h"
 #include "searchpath.h"
 #include "select.h"
@@ -258,6 +260,29 @@ static int session_state(session *s)
 	return 0;
 }
 
+/* The run lock (lock.h): one run of the config at a time, taken before
+ * the journal is opened, so that only its holder writes it.  0, or -1
+ * said on stderr (lock_busy: another run holds it, exit 75). */
+static int session_lock(session *s)
+{
+	const char *base = strrchr(s->p.path, '/');
+	char why[PATH_MAX + 256];
+	int signo = 0, rc;
+
+	rc = lock_take(&s->lock, s->state.config_dir, base ? base + 1 : s->p.path,
+		       s->o.lock_wait_ms, s->sig.fd, &signo, why, sizeof why);
+	if (rc == 0)
+		return 0;
+	fprintf(stderr, "assay: %s\n", why);
+	/* Nothing ran, nothing is to be reported: leave as a second signal
+	 * does (signals.c), with its status. */
+	if (rc == LOCK_INTERRUPTED)
+		_exit(128 + signo);
+	s->lock_busy = rc == LOCK_BUSY;
+	s->state_failed = rc == LOCK_ERROR && strcmp(why, "out of memory") != 0;
+	return -1;
+}
+
 int session_start(session *s)
 {
 	run_options ro = {
@@ -281,7 +306,8 @@ int session_start(session *s)
 	 * the run lock (lock.h), then the journal under it (resume.h). */
 	if (session_state(s) < 0)
 		return -1;
-	/* TODO(lock): take the run lock here (s->lock, s->lock_busy). */
+	if (session_lock(s) < 0)
+		return -1;
 	/* TODO(resume): open the journal, set ro.resume (s->resume). */
 	ro.trial_dirs = (const char *const *)s->trial_dirs;
 	/* The tracker judges, for a node after a sweep, the sweep as a
@@ -372,6 +398,9 @@ void session_release_plan(session *s)
 	s->keep = NULL;
 	free(s->trial_dirs);
 	s->trial_dirs = NULL;
+	/* After the reports: the next run reads the last result written. */
+	lock_release(s->lock);
+	s->lock = NULL;
 	statedir_release(&s->state);
 	s->run_id = NULL;
 	s->have_graph = s->have_plan = false;
