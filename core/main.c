@@ -20,6 +20,7 @@
 #include "listing.h"
 #include "session.h"
 #include "summary.h"
+#include "trace.h"
 #include "trials_list.h"
 
 /* Exit codes: the monitoring-plugins states, then sysexits.h's. */
@@ -452,6 +453,8 @@ static int run_checks(session *s, const run_args *a)
 		if (session_add_report(s, a->reports[i], colon + 1, why, sizeof why) < 0)
 			return usage_error("run", "--report %s:%s: %s", a->reports[i], colon + 1, why);
 	}
+	if (a->o.trace_path && trace_check(a->o.trace_path, why, sizeof why) < 0)
+		return usage_error("run", "--trace %s: %s", a->o.trace_path, why);
 	if (a->n_only && session_select(s, a->only, a->n_only, why, sizeof why) < 0)
 		return usage_error("run", "%s", why);
 	return 0;

@@ -17,6 +17,7 @@
 #include "searchpath.h"
 #include "select.h"
 #include "session.h"
+#include "trace.h"
 #include "trialdir.h"
 
 void session_init(session *s, const session_options *o)
@@ -319,7 +320,9 @@ int session_start(session *s)
 		}
 		sweeps_judge(s->sweeps, &ro);
 	}
-	if (run_new(&s->run, &s->p, &s->g, &ro, s->re) < 0 || session_subscribe(s, ro.jobs) < 0) {
+	if (run_new(&s->run, &s->p, &s->g, &ro, s->re) < 0 || session_subscribe(s, ro.jobs) < 0 ||
+	    (s->o.trace_path && (!(s->trace = trace_new(&s->p)) ||
+				 trace_subscribe(s->trace, s->run) < 0))) {
 		fprintf(stderr, "assay: cannot start: out of memory\n");
 		return -1;
 	}
@@ -361,8 +364,10 @@ int session_report(session *s)
 		fprintf(stderr, "assay: out of memory writing the report\n");
 	} else {
 		status = report_exit_status(&rep);
-		/* A report that was asked for is missing. */
+		/* A report that was asked for is missing (the trace too). */
 		if (targets_write(&s->out, &rep) < 0 && status == ASSAY_OK)
+			status = ASSAY_UNKNOWN;
+		if (s->trace && trace_write(s->trace, &rep, s->o.trace_path) < 0 && status == ASSAY_OK)
 			status = ASSAY_UNKNOWN;
 	}
 	report_release(&rep);
@@ -377,6 +382,8 @@ void session_release_plan(session *s)
 	if (s->progress)
 		progress_stop(s->progress);
 	run_free(s->run);
+	trace_free(s->trace);
+	s->trace = NULL;
 	progress_free(s->progress);
 	sweeps_free(s->sweeps);
 	s->run = NULL;
