@@ -124,6 +124,47 @@ print("  leaked: %s" % leaks if leaks else "  clean")
 sys.exit(1 if leaks else 0)
 PY
 
+# The human summary says where the time went: a validation's and a
+# group's wall time beside the sum of their parts, and the critical
+# path's nodes by their actual durations.
+cat >"$work/time.toml" <<'TOML'
+[runner]
+jobs = 8
+
+[plugins]
+load = ["exec"]
+
+[check.gcp.first]
+type = "exec"
+command = ["sleep", "0.3"]
+
+[check.gcp.second]
+type = "exec"
+command = ["sleep", "0.2"]
+after = ["gcp.first"]
+
+[check.gcp.beside]
+type = "exec"
+command = ["true"]
+
+[validation.solvers]
+type = "exec"
+command = ["sleep", "0.2"]
+items = { list = ["1", "2", "3", "4", "5", "6", "7", "8"] }
+after = ["gcp"]
+TOML
+"$a" run "$work/time.toml" >"$work/time.out" 2>&1
+rc=$?
+check "the timed run is OK ($rc)" [ "$rc" -eq 0 ]
+check "solvers: 8 items in about 0.2 s, about 8 x that summed" \
+	grep -Eqx "solvers: 8 items in 0\.[2-4][0-9]s \(sum 1\.[6-9][0-9]s, [4-8]\.[0-9]x\)" "$work/time.out"
+check "gcp: 3 nodes in about 0.5 s, about that summed" \
+	grep -Eqx "gcp: 3 nodes in 0\.[5-7][0-9]s \(sum 0\.[5-7][0-9]s, 1\.[0-9]x\)" "$work/time.out"
+check "critical path: gcp.first -> gcp.second -> solvers" \
+	grep -Eqx "critical path: gcp\.first -> gcp\.second -> solvers \(0\.[7-9][0-9]s of 0\.[7-9][0-9]s wall\)" \
+	"$work/time.out"
+grep -q "critical path" "$work/time.out" || cat "$work/time.out"
+
 # A trace into a directory that does not exist: a usage error before
 # anything runs.
 cat >"$work/side.toml" <<TOML
