@@ -291,7 +291,7 @@ static void trace_event_locked(trace *t, const run_event *ev, int64_t at)
 	open_drop(t, o);
 }
 
-static void trace_event(const run_event *ev, void *arg)
+void trace_event(const run_event *ev, void *arg)
 {
 	trace *t = arg;
 	int64_t at = ev->at_ns > t->t0_ns ? ev->at_ns - t->t0_ns : 0;

@@ -70,4 +70,8 @@ struct trace {
 	bool failed;              /* memory ran out: the file says nothing */
 };
 
+/* The run's events into spans: what trace_subscribe() subscribes, and
+ * what the unit tests call. */
+void trace_event(const run_event *ev, void *arg);
+
 #endif /* ASSAY_TRACE_INT_H */
