@@ -90,7 +90,8 @@ static int lock_wait(int fd, int64_t wait_ms, int sigfd, int *signo)
 
 		if (left <= 0)
 			return LOCK_BUSY;
-		if (poll(&pfd, sigfd >= 0 ? 1 : 0, left < LOCK_POLL_MS ? (int)left : LOCK_POLL_MS) > 0 &&
+		if (poll(&pfd, sigfd >= 0 ? 1 : 0, left < LOCK_POLL_MS ? (int)left : LOCK_POLL_MS) >
+			    0 &&
 		    read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
 			*signo = (int)si.ssi_signo;
 			return LOCK_INTERRUPTED;
@@ -135,7 +136,8 @@ int lock_take(run_lock **out, const char *config_dir, const char *config, int64_
 		if (wait_ms > 0) {
 			size_t used = strlen(why);
 
-			snprintf(why + used, size - used, " (waited %s)", duration_format(wait_ms, waited));
+			snprintf(why + used, size - used, " (waited %s)",
+				 duration_format(wait_ms, waited));
 		}
 	} else if (rc == LOCK_INTERRUPTED) {
 		snprintf(why, size, "interrupted while waiting for the lock of %s", config);

@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "status.h"
 #include "task.h"
@@ -15,9 +16,9 @@
 /* An execution with a span open: its attempt on a slot, or the time it
  * spends waiting (a resource, a backoff). */
 typedef struct trace_open {
-	uint64_t key;             /* node << 32 | item, + 1: 0 is a free entry */
+	uint64_t key; /* node << 32 | item, + 1: 0 is a free entry */
 	int64_t slot_start, wait_start;
-	uint32_t slot, wait;      /* lanes, or TRACE_NONE */
+	uint32_t slot, wait; /* lanes, or TRACE_NONE */
 	uint32_t attempt, text;
 	uint8_t wait_kind, wait_status;
 } trace_open;
@@ -129,7 +130,8 @@ static bool open_grow(trace *t)
  * none, or no memory for it). */
 static trace_open *open_get(trace *t, size_t node, size_t item, bool make)
 {
-	uint64_t key = ((uint64_t)node << 32 | (uint32_t)(item == SIZE_MAX ? TRACE_NONE : item)) + 1;
+	uint64_t key =
+		((uint64_t)node << 32 | (uint32_t)(item == SIZE_MAX ? TRACE_NONE : item)) + 1;
 	size_t k;
 
 	if (make && 2 * (t->n_open + 1) > t->open_cap && !open_grow(t))
@@ -142,8 +144,9 @@ static trace_open *open_get(trace *t, size_t node, size_t item, bool make)
 	if (!make)
 		return NULL;
 	t->n_open++;
-	t->open[k] = (trace_open){ .key = key, .slot = TRACE_NONE, .wait = TRACE_NONE,
-				   .text = TRACE_NONE };
+	t->open[k] = (trace_open){
+		.key = key, .slot = TRACE_NONE, .wait = TRACE_NONE, .text = TRACE_NONE
+	};
 	return &t->open[k];
 }
 
@@ -194,10 +197,15 @@ static void trace_add(trace *t, const trace_open *o, uint8_t kind, int64_t start
 	s = &b->spans[b->n++];
 	t->n_spans++;
 	*s = (trace_span){
-		.start_ns = start, .end_ns = end > start ? end : start,
-		.node = (uint32_t)((o->key - 1) >> 32), .item = (uint32_t)(o->key - 1),
-		.lane = lane, .attempt = o->attempt, .text = kind == SPAN_WAIT ? o->text : TRACE_NONE,
-		.kind = kind, .status = status,
+		.start_ns = start,
+		.end_ns = end > start ? end : start,
+		.node = (uint32_t)((o->key - 1) >> 32),
+		.item = (uint32_t)(o->key - 1),
+		.lane = lane,
+		.attempt = o->attempt,
+		.text = kind == SPAN_WAIT ? o->text : TRACE_NONE,
+		.kind = kind,
+		.status = status,
 	};
 }
 
@@ -304,11 +312,14 @@ void trace_event(const run_event *ev, void *arg)
 trace *trace_new(const plan *p)
 {
 	trace *t = calloc(1, sizeof *t);
+	struct timespec now;
 
 	if (!t)
 		return NULL;
 	t->p = p;
 	t->t0_ns = task_now_ns();
+	clock_gettime(CLOCK_REALTIME, &now);
+	t->t0_wall = (double)now.tv_sec + (double)now.tv_nsec * 1e-9;
 	pthread_mutex_init(&t->lock, NULL);
 	return t;
 }
@@ -316,8 +327,9 @@ trace *trace_new(const plan *p)
 int trace_subscribe(trace *t, run *r)
 {
 	t->run = r;
-	return run_subscribe(r, RUN_EVENT_START | RUN_EVENT_ATTEMPT | RUN_EVENT_WAIT |
-				     RUN_EVENT_ITEM | RUN_EVENT_FINAL,
+	return run_subscribe(r,
+			     RUN_EVENT_START | RUN_EVENT_ATTEMPT | RUN_EVENT_WAIT | RUN_EVENT_ITEM |
+				     RUN_EVENT_FINAL,
 			     trace_event, t);
 }
 

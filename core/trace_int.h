@@ -58,6 +58,7 @@ struct trace {
 	const plan *p;
 	run *run;
 	int64_t t0_ns;            /* task_now_ns() at trace_new() */
+	double t0_wall;           /* the same moment, seconds since the epoch */
 	pthread_mutex_t lock;     /* everything below */
 	trace_block *first, *last;
 	size_t n_spans;

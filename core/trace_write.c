@@ -56,15 +56,23 @@ static void put_lanes(FILE *f, unsigned pid, const char *process, const char *la
 {
 	size_t i;
 
-	fprintf(f, "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%u,\"tid\":0,"
-		   "\"args\":{\"name\":\"%s\"}},\n", pid, process);
-	fprintf(f, "{\"name\":\"process_sort_index\",\"ph\":\"M\",\"pid\":%u,\"tid\":0,"
-		   "\"args\":{\"sort_index\":%u}},\n", pid, pid);
+	fprintf(f,
+		"{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%u,\"tid\":0,"
+		"\"args\":{\"name\":\"%s\"}},\n",
+		pid, process);
+	fprintf(f,
+		"{\"name\":\"process_sort_index\",\"ph\":\"M\",\"pid\":%u,\"tid\":0,"
+		"\"args\":{\"sort_index\":%u}},\n",
+		pid, pid);
 	for (i = 0; i < n; i++) {
-		fprintf(f, "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":%u,\"tid\":%zu,"
-			   "\"args\":{\"name\":\"%s %zu\"}},\n", pid, i + 1, lane, i + 1);
-		fprintf(f, "{\"name\":\"thread_sort_index\",\"ph\":\"M\",\"pid\":%u,\"tid\":%zu,"
-			   "\"args\":{\"sort_index\":%zu}},\n", pid, i + 1, i + 1);
+		fprintf(f,
+			"{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":%u,\"tid\":%zu,"
+			"\"args\":{\"name\":\"%s %zu\"}},\n",
+			pid, i + 1, lane, i + 1);
+		fprintf(f,
+			"{\"name\":\"thread_sort_index\",\"ph\":\"M\",\"pid\":%u,\"tid\":%zu,"
+			"\"args\":{\"sort_index\":%zu}},\n",
+			pid, i + 1, i + 1);
 	}
 }
 
@@ -123,10 +131,12 @@ static void put_span(const trace_out *o, const trace_span *s)
 		return; /* not in the report: not kept, never run */
 	fputs("{\"name\":", f);
 	put_string(f, res->id);
-	fprintf(f, ",\"cat\":\"%s\",\"ph\":\"X\",\"ts\":%.3f,\"dur\":%.3f,\"pid\":%d,\"tid\":%u,"
-		   "\"args\":{\"node\":", span_category(o, s), (double)s->start_ns / 1e3,
-		(double)(s->end_ns - s->start_ns) / 1e3, s->kind == SPAN_RUN ? PID_SLOTS : PID_WAITS,
-		s->lane + 1);
+	fprintf(f,
+		",\"cat\":\"%s\",\"ph\":\"X\",\"ts\":%.3f,\"dur\":%.3f,\"pid\":%d,\"tid\":%u,"
+		"\"args\":{\"node\":",
+		span_category(o, s), (double)s->start_ns / 1e3,
+		(double)(s->end_ns - s->start_ns) / 1e3,
+		s->kind == SPAN_RUN ? PID_SLOTS : PID_WAITS, s->lane + 1);
 	put_string(f, node);
 	if (s->item != TRACE_NONE) {
 		fputs(",\"item\":", f);
@@ -158,11 +168,13 @@ static void put_totals(const trace_out *o, size_t counts[3])
 	}
 	fputs(",\"assay_version\":", f);
 	put_string(f, r->assay_version);
-	fprintf(f, ",\"wall_seconds\":%.6f,\"critical_path_seconds\":%.6f,\"attempts\":%zu,"
-		   "\"waits\":%zu,\"backoffs\":%zu,\"slots\":%zu,\"wait_lanes\":%zu,"
-		   "\"interrupted\":%s}}\n",
+	fprintf(f,
+		",\"wall_seconds\":%.6f,\"critical_path_seconds\":%.6f,\"attempts\":%zu,"
+		"\"waits\":%zu,\"backoffs\":%zu,\"slots\":%zu,\"wait_lanes\":%zu,"
+		"\"interrupted\":%s}}\n",
 		r->wall, r->critical_path, counts[SPAN_RUN], counts[SPAN_WAIT],
-		counts[SPAN_BACKOFF], o->t->slots.n, o->t->waits.n, r->interrupted ? "true" : "false");
+		counts[SPAN_BACKOFF], o->t->slots.n, o->t->waits.n,
+		r->interrupted ? "true" : "false");
 }
 
 static int trace_json(FILE *f, const assay_report *r, void *data)
@@ -170,6 +182,7 @@ static int trace_json(FILE *f, const assay_report *r, void *data)
 	trace_out *o = data;
 	const trace_block *b;
 	size_t i, counts[3] = { 0 };
+	double end = r->end > o->t->t0_wall ? r->end - o->t->t0_wall : 0;
 
 	o->f = f;
 	fputs("{\"traceEvents\":[\n", f);
@@ -182,8 +195,9 @@ static int trace_json(FILE *f, const assay_report *r, void *data)
 		}
 	/* JSON has no trailing comma: the array ends with an event that
 	 * says where the run ended. */
-	fprintf(f, "{\"name\":\"run end\",\"ph\":\"i\",\"s\":\"g\",\"pid\":%d,\"tid\":0,\"ts\":%.3f}\n",
-		PID_SLOTS, r->wall * 1e6);
+	fprintf(f,
+		"{\"name\":\"run end\",\"ph\":\"i\",\"s\":\"g\",\"pid\":%d,\"tid\":0,\"ts\":%.3f}\n",
+		PID_SLOTS, end * 1e6);
 	put_totals(o, counts);
 	return ferror(f) ? ASSAY_ESYS : 0;
 }

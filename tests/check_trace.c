@@ -32,8 +32,12 @@ static void event(trace *t, run_event_kind kind, size_t node, size_t item, unsig
 		  int64_t at, assay_status status, const char *text)
 {
 	run_result res = { .status = status };
-	run_event ev = { .kind = kind, .node = node, .item = item, .attempt = attempt,
-			 .at_ns = at, .res = kind == RUN_EVENT_START || kind == RUN_EVENT_WAIT ? NULL : &res,
+	run_event ev = { .kind = kind,
+			 .node = node,
+			 .item = item,
+			 .attempt = attempt,
+			 .at_ns = at,
+			 .res = kind == RUN_EVENT_START || kind == RUN_EVENT_WAIT ? NULL : &res,
 			 .text = text };
 
 	trace_event(&ev, t);
@@ -185,11 +189,11 @@ START_TEST(test_early_start)
 
 	event(t, RUN_EVENT_START, 0, SIZE_MAX, 1, 0, 0, NULL);
 	event(t, RUN_EVENT_ATTEMPT, 0, SIZE_MAX, 1, 100, ASSAY_OK, NULL);
-	event(t, RUN_EVENT_START, 1, SIZE_MAX, 1, 50, 0, NULL);  /* only slot 0, ended at 100 */
-	event(t, RUN_EVENT_START, 2, SIZE_MAX, 1, 60, 0, NULL);  /* a new slot */
+	event(t, RUN_EVENT_START, 1, SIZE_MAX, 1, 50, 0, NULL); /* only slot 0, ended at 100 */
+	event(t, RUN_EVENT_START, 2, SIZE_MAX, 1, 60, 0, NULL); /* a new slot */
 	event(t, RUN_EVENT_ATTEMPT, 2, SIZE_MAX, 1, 70, ASSAY_OK, NULL);
 	event(t, RUN_EVENT_ATTEMPT, 1, SIZE_MAX, 1, 200, ASSAY_OK, NULL);
-	event(t, RUN_EVENT_START, 3, SIZE_MAX, 1, 80, 0, NULL);  /* slot 0 ended at 200, 1 at 70 */
+	event(t, RUN_EVENT_START, 3, SIZE_MAX, 1, 80, 0, NULL); /* slot 0 ended at 200, 1 at 70 */
 	event(t, RUN_EVENT_ATTEMPT, 3, SIZE_MAX, 1, 300, ASSAY_OK, NULL);
 	s = spans(t, &n);
 	ck_assert_uint_eq(n, 4);
@@ -230,8 +234,8 @@ START_TEST(test_many_open)
 
 		event(t, RUN_EVENT_ATTEMPT, e % 7, e, 1, N + (int64_t)i,
 		      fails ? ASSAY_CRITICAL : ASSAY_OK, NULL);
-		event(t, RUN_EVENT_ITEM, e % 7, e, 0, N + (int64_t)i, fails ? ASSAY_CRITICAL : ASSAY_OK,
-		      NULL);
+		event(t, RUN_EVENT_ITEM, e % 7, e, 0, N + (int64_t)i,
+		      fails ? ASSAY_CRITICAL : ASSAY_OK, NULL);
 	}
 	ck_assert(!t->failed);
 	ck_assert_uint_eq(t->n_open, 0);
