@@ -85,13 +85,14 @@ static int lock_wait(int fd, int64_t wait_ms, int sigfd, int *signo)
 
 	for (;;) {
 		int64_t left = (deadline - task_now_ns()) / 1000000;
+		int ms = left < LOCK_POLL_MS ? (int)left : LOCK_POLL_MS;
 		struct pollfd pfd = { .fd = sigfd, .events = POLLIN };
 		struct signalfd_siginfo si;
 
 		if (left <= 0)
 			return LOCK_BUSY;
-		if (poll(&pfd, sigfd >= 0 ? 1 : 0, left < LOCK_POLL_MS ? (int)left : LOCK_POLL_MS) >
-			    0 &&
+		/* The sleep between tries, cut short by a signal. */
+		if (poll(&pfd, sigfd >= 0, ms) > 0 &&
 		    read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
 			*signo = (int)si.ssi_signo;
 			return LOCK_INTERRUPTED;
