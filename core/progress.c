@@ -172,6 +172,8 @@ void progress_event(const run_event *ev, void *arg)
 			atomic_fetch_add_explicit(&pr->running, 1, memory_order_relaxed);
 		break;
 	case RUN_EVENT_ITEM:
+		/* A resumed item's time is the earlier run's: as good a
+		 * measure of what the others take. */
 		if (ev->res->ran)
 			atomic_fetch_add_explicit(&n->items_ns, (uint64_t)(ev->res->duration * 1e9),
 						  memory_order_relaxed);
@@ -187,6 +189,7 @@ void progress_event(const run_event *ev, void *arg)
 		break;
 	case RUN_EVENT_METRIC: /* not subscribed: the tracker keeps them */
 	case RUN_EVENT_ATTEMPT: /* not subscribed: a retry changes no count */
+	case RUN_EVENT_CHILD:   /* not subscribed: the journal's */
 		break;
 	}
 }
