@@ -85,8 +85,7 @@ static bool items_next(run_exec *e, bool *ended)
 		}
 		items[i].kept = true;
 		e->res = &items[i];
-		e->item = pn->items[i];
-		e->item_no = i;
+		e->item = i;
 		e->stage = 0;
 		return true;
 	}
@@ -187,7 +186,7 @@ bool items_final(run_exec *e)
 {
 	bool ended;
 
-	if (items_count(e->run, e->launch, e->item_no, e->res))
+	if (items_count(e->run, e->launch, e->item, e->res))
 		return true;
 	/* Its slots are given back (attempt_end): it queues for them again,
 	 * behind whoever waits, as a new execution would. */
