@@ -43,7 +43,7 @@ struct run_exec {
 	run_launch *launch;
 	run *run;
 	run_result *res;          /* where each attempt's outcome goes */
-	const char *item;         /* validations: its item; else NULL */
+	size_t item;              /* validations: its item's index; else SIZE_MAX */
 	_Atomic(assay_task *) task;
 	fifo_link wait;           /* in a limiter's or a resource queue's waiters */
 	void **grants;            /* one per resource of the node, or NULL */
@@ -59,14 +59,16 @@ struct run_exec {
  * r->launches, so that a run holds only as many as are in flight; their
  * `recycled`, `n_execs` and execs[0]'s job.fn, launch and run are set
  * once, when the recycler makes it, so that run_stop() may read them
- * through a stale pointer.  A validation's is allocated for it (one
- * execution per item) and freed with the run. */
+ * through a stale pointer.  A validation's is allocated for it and freed
+ * with the run: as many executions as may run at once (run_items.c),
+ * each taking the next item when its own is final. */
 struct run_launch {
 	size_t index;             /* the node's */
 	limiter **limits;         /* its groups' and sweep's max_parallel, outermost first, or NULL */
 	resq **resq;              /* one per resource of the plan node, or NULL */
 	unsigned n_limits, n_res;
-	atomic_size_t items_left; /* a validation's executions not final yet */
+	atomic_size_t items_left; /* a validation's items not final yet */
+	atomic_size_t next_item;  /* ... and the first no execution took yet */
 	bool recycled;
 	size_t n_execs;
 	run_launch *next_alloc;   /* the run's list of allocated ones */
@@ -205,7 +207,7 @@ static inline const plan_node *exec_plan_node(const run_exec *e)
  * execution. */
 static inline size_t exec_item_index(const run_exec *e)
 {
-	return e->item ? (size_t)(e - e->launch->execs) : SIZE_MAX;
+	return e->item;
 }
 
 static inline bool run_is_kept(const run *r, size_t v)
@@ -253,13 +255,17 @@ void attempt_record(run_exec *e, const assay_task *t);
 
 /* run_launch.c */
 void launch_make(void *obj, void *arg);
+bool launch_resumed(run *r, size_t v, size_t item, run_result *res);
 run_exec *launch_node(run *r, size_t v);
 void launch_end(run *r, run_launch *l);
 int launch_roots_recycler(recycler **out, unsigned workers);
 int launch_roots(run *r);
 
-/* run_items.c: a validation's launch; an item's end (true: the last) */
+/* run_items.c: a validation's launch, its executions started (the first
+ * returned, NULL when the node ended at once); an item's end, its
+ * execution going on with the next item (true: the node's last) */
 run_launch *items_launch_new(run *r, size_t v);
+run_exec *items_launch(run *r, run_launch *l);
 bool items_final(run_exec *e);
 void items_release(run *r);
 
@@ -298,6 +304,8 @@ void events_publish_wait(run *r, size_t node, size_t item, unsigned attempt,
 			 const char *text);
 void events_publish_metric(run *r, size_t node, unsigned attempt, const char *name,
 			   double value, int64_t step);
+/* The tasks' child hook (task.h): CHILD, when someone follows. */
+void events_task_child(void *ctx, assay_task *t, pid_t pgid);
 void events_release(run *r);
 
 #endif /* ASSAY_RUN_INT_H */
