@@ -68,6 +68,8 @@ static void fill(const builder *b, assay_result *out, const run_result *in, cons
 	out->start = in->start;
 	out->end = in->end;
 	out->duration = in->duration;
+	out->resumed = in->resumed;
+	out->resumed_from = in->resumed ? in->resumed_from : NULL;
 	if (in->devices) {
 		out->devices = (const char *const *)in->devices;
 		while (in->devices[out->n_devices])
@@ -130,6 +132,14 @@ static void fill_node(builder *b, size_t i, assay_result *out, const assay_resul
 		item->id = item->item = pn->items[j];
 		fill(b, item, &in->items[j], pn);
 		items[j] = item;
+	}
+	/* A validation is reused item by item: it is resumed when every one
+	 * was, from the run of its first. */
+	if (in->n_items && !in->resumed) {
+		for (j = 0; j < in->n_items && in->items[j].resumed; j++)
+			;
+		out->resumed = j == in->n_items;
+		out->resumed_from = out->resumed ? in->items[0].resumed_from : NULL;
 	}
 }
 

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "host.h"
 #include "report.h"
+#include "resume.h"
 #include "searchpath.h"
 #include "select.h"
 #include "session.h"
@@ -258,6 +259,37 @@ static int session_state(session *s)
 	return 0;
 }
 
+/* The journal, under the run lock: what --resume and --rerun-failed
+ * reuse set in ro (resume.h).  0, or -1 said on stderr (state_failed:
+ * the journal cannot be written, as a state dir that cannot). */
+static int session_resume(session *s, run_options *ro)
+{
+	resume_options o = {
+		.p = &s->p,
+		.g = &s->g,
+		.keep = s->keep,
+		.config_dir = s->state.config_dir,
+		.run_id = s->state.run_id,
+		.argv = s->o.argv,
+		.mode = s->o.rerun_failed ? RESUME_FAILED : s->o.resume ? RESUME_CONTINUE : RESUME_NONE,
+		.explain = s->o.explain,
+		.err = stderr,
+	};
+
+	if (!s->p.journal) {
+		if (o.mode != RESUME_NONE)
+			fprintf(stderr, "assay: nothing to %s: [runner] journal is false in %s; running "
+				"everything\n", o.mode == RESUME_FAILED ? "rerun" : "resume", s->p.path);
+		return 0;
+	}
+	if (resume_open(&s->resume, &o) < 0) {
+		s->state_failed = true;
+		return -1;
+	}
+	resume_set_options(s->resume, ro);
+	return 0;
+}
+
 int session_start(session *s)
 {
 	run_options ro = {
@@ -282,7 +314,8 @@ int session_start(session *s)
 	if (session_state(s) < 0)
 		return -1;
 	/* TODO(lock): take the run lock here (s->lock, s->lock_busy). */
-	/* TODO(resume): open the journal, set ro.resume (s->resume). */
+	if (session_resume(s, &ro) < 0)
+		return -1;
 	ro.trial_dirs = (const char *const *)s->trial_dirs;
 	/* The tracker judges, for a node after a sweep, the sweep as a
 	 * whole: the options say so before the run is made. */
@@ -293,7 +326,8 @@ int session_start(session *s)
 		}
 		sweeps_judge(s->sweeps, &ro);
 	}
-	if (run_new(&s->run, &s->p, &s->g, &ro, s->re) < 0 || session_subscribe(s, ro.jobs) < 0) {
+	if (run_new(&s->run, &s->p, &s->g, &ro, s->re) < 0 ||
+	    (s->resume && resume_subscribe(s->resume, s->run) < 0) || session_subscribe(s, ro.jobs) < 0) {
 		fprintf(stderr, "assay: cannot start: out of memory\n");
 		return -1;
 	}
@@ -308,6 +342,8 @@ int session_go(session *s)
 	if (s->progress && progress_start(s->progress, s->re) < 0)
 		progress_stop(s->progress); /* no timer: no line */
 	rc = run_go(s->run);
+	if (rc == 0 && s->resume)
+		resume_end(s->resume, s->run);
 	if (s->progress)
 		progress_stop(s->progress); /* erased before the report */
 	if (rc < 0) {
@@ -351,6 +387,9 @@ void session_release_plan(session *s)
 	if (s->progress)
 		progress_stop(s->progress);
 	run_free(s->run);
+	/* After the run: its results borrow the ids of the runs reused. */
+	resume_free(s->resume);
+	s->resume = NULL;
 	progress_free(s->progress);
 	sweeps_free(s->sweeps);
 	s->run = NULL;
