@@ -430,11 +430,15 @@ static bool h_task_pruned(const assay_task *t)
 	return atomic_load(&((assay_task *)t)->pruned);
 }
 
-/* TODO(run): publish RUN_EVENT_CHILD for the journal. */
+/* An attempt's process group, to the run (which publishes it to the
+ * journal, which records it for --resume to kill after a kill -9). */
 static int h_task_child(assay_task *t, pid_t pgid)
 {
-	(void)t;
-	return pgid > 1 ? 0 : ASSAY_EINVAL;
+	if (!t || pgid <= 1)
+		return ASSAY_EINVAL;
+	if (t->child)
+		t->child(t->spawn_ctx, t, pgid);
+	return 0;
 }
 
 static const assay_host host = {

@@ -187,6 +187,7 @@ void progress_event(const run_event *ev, void *arg)
 		break;
 	case RUN_EVENT_METRIC: /* not subscribed: the tracker keeps them */
 	case RUN_EVENT_ATTEMPT: /* not subscribed: a retry changes no count */
+	case RUN_EVENT_CHILD: /* not subscribed: the journal's */
 		break;
 	}
 }

@@ -72,6 +72,7 @@ static void task_make(void *obj, void *arg)
 	t->spawn_ctx = r;
 	t->report_step = sweep_report_step;
 	t->best_lookup = sweep_best_lookup;
+	t->child = events_task_child;
 	t->secrets = (const char *const *)r->p->values.secrets;
 	t->n_secrets = r->p->values.n_secrets;
 	t->verbosity = r->o.verbosity;

@@ -60,6 +60,24 @@ void events_publish_metric(run *r, size_t node, unsigned attempt, const char *na
 			r->subs[i].fn(&ev, r->subs[i].arg);
 }
 
+void events_task_child(void *ctx, assay_task *t, pid_t pgid)
+{
+	run *r = ctx;
+	run_exec *e = t->done_arg;
+	run_event ev = { .kind = RUN_EVENT_CHILD, .attempt = t->attempt, .pid = pgid };
+	size_t i;
+
+	/* A run nobody follows this way costs one test. */
+	if (!(r->events & RUN_EVENT_CHILD) || !e)
+		return;
+	ev.node = e->launch->index;
+	ev.item = exec_item_index(e);
+	ev.at_ns = task_now_ns();
+	for (i = 0; i < r->n_subs; i++)
+		if (r->subs[i].kinds & RUN_EVENT_CHILD)
+			r->subs[i].fn(&ev, r->subs[i].arg);
+}
+
 void events_release(run *r)
 {
 	free(r->subs);

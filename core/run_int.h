@@ -253,6 +253,7 @@ void attempt_record(run_exec *e, const assay_task *t);
 
 /* run_launch.c */
 void launch_make(void *obj, void *arg);
+bool launch_resumed(run *r, size_t v, size_t item, run_result *res);
 run_exec *launch_node(run *r, size_t v);
 void launch_end(run *r, run_launch *l);
 int launch_roots_recycler(recycler **out, unsigned workers);
@@ -260,6 +261,7 @@ int launch_roots(run *r);
 
 /* run_items.c: a validation's launch; an item's end (true: the last) */
 run_launch *items_launch_new(run *r, size_t v);
+run_exec *items_launch(run *r, run_launch *l);
 bool items_final(run_exec *e);
 void items_release(run *r);
 
@@ -298,6 +300,8 @@ void events_publish_wait(run *r, size_t node, size_t item, unsigned attempt,
 			 const char *text);
 void events_publish_metric(run *r, size_t node, unsigned attempt, const char *name,
 			   double value, int64_t step);
+/* The tasks' child hook (task.h): CHILD, when someone follows. */
+void events_task_child(void *ctx, assay_task *t, pid_t pgid);
 void events_release(run *r);
 
 #endif /* ASSAY_RUN_INT_H */

@@ -39,6 +39,27 @@ run_launch *items_launch_new(run *r, size_t v)
 	return l;
 }
 
+/* The executions of launch l's items: those reused from an earlier run
+ * final at once, the others to the pool but the first, returned for the
+ * caller to run (NULL when every item was reused: the node is final). */
+run_exec *items_launch(run *r, run_launch *l)
+{
+	run_exec *first = NULL;
+	size_t i;
+
+	for (i = 0; i < l->n_execs; i++) {
+		run_exec *e = &l->execs[i];
+
+		if (launch_resumed(r, l->index, i, e->res))
+			exec_final(e); /* the last one (all reused) ends the node */
+		else if (!first)
+			first = e;
+		else
+			exec_schedule(e, false);
+	}
+	return first;
+}
+
 /* A validation's status is its worst item's; the message counts them and
  * names the first failure. */
 static void items_summarise(run *r, size_t v)
@@ -47,11 +68,17 @@ static void items_summarise(run *r, size_t v)
 	size_t counts[5] = { 0 }, i, first_bad = SIZE_MAX;
 	assay_status worst = ASSAY_OK;
 	double start = 0, end = 0;
+	bool resumed = true;
 	char *msg = NULL;
 
 	for (i = 0; i < res->n_items; i++) {
 		const run_result *it = &res->items[i];
 		assay_status s = result_effective(it);
+
+		if (!it->resumed)
+			resumed = false;
+		else if (!res->resumed_from)
+			res->resumed_from = it->resumed_from;
 
 		if (it->attempts > res->attempts)
 			res->attempts = it->attempts;
@@ -66,6 +93,10 @@ static void items_summarise(run *r, size_t v)
 	}
 	res->status = worst;
 	res->ran = true;
+	/* Reused as a whole only when no item ran here. */
+	res->resumed = resumed;
+	if (!resumed)
+		res->resumed_from = NULL;
 	res->start = start;
 	res->end = end;
 	res->duration = end > start ? end - start : 0;

@@ -103,9 +103,27 @@ void launch_end(run *r, run_launch *l)
 		recycler_put(r->launches, exec_worker.index, l);
 }
 
+/* Whether execution `item` of node v (SIZE_MAX: the node itself) is
+ * reused from an earlier run (run_options.resume): then *res is as that
+ * run left it, final.  The callback fills a result of its own, so that
+ * one that answers no leaves nothing behind. */
+bool launch_resumed(run *r, size_t v, size_t item, run_result *res)
+{
+	run_result got = { 0 };
+
+	if (!r->o.resume || !r->o.resume(r->o.resume_arg, v, item, &got))
+		return false;
+	*res = got;
+	res->ran = true;
+	res->kept = true;
+	res->resumed = true;
+	return true;
+}
+
 /* Node v will run: its launch, published for run_stop(); or NULL when
- * the node is settled already (a validation without items is OK; no
- * memory, UNKNOWN), and the caller is to call ready_node_final(). */
+ * the node is settled already (reused from an earlier run; a validation
+ * without items is OK; no memory, UNKNOWN), and the caller is to call
+ * ready_node_final(). */
 static run_launch *launch_start(run *r, size_t v)
 {
 	const plan_node *pn = &r->p->nodes[v];
@@ -120,6 +138,8 @@ static run_launch *launch_start(run *r, size_t v)
 		return NULL;
 	}
 	res->ran = true;
+	if (launch_resumed(r, v, SIZE_MAX, res))
+		return NULL;
 	/* After a sweep: a {best.NAME} the best trial lacks, named. */
 	if (pn->after_sweep != PLAN_NONE && (res->message = sweep_best_missing(r, v))) {
 		res->status = ASSAY_UNKNOWN;
@@ -148,14 +168,13 @@ static run_launch *launch_start(run *r, size_t v)
 run_exec *launch_node(run *r, size_t v)
 {
 	run_launch *l = launch_start(r, v);
-	size_t i, n;
 
 	if (!l) {
 		ready_node_final(r, v);
 		return NULL;
 	}
-	for (i = 1, n = l->n_execs; i < n; i++)
-		exec_schedule(&l->execs[i], false);
+	if (!l->recycled)
+		return items_launch(r, l);
 	return &l->execs[0];
 }
 

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "assay/plugin.h"
 #include "plan.h"
@@ -20,6 +21,9 @@ typedef int (*task_step_fn)(void *ctx, assay_task *task, const char *name, doubl
 			    int64_t step);
 /* {best.NAME}'s value for the task (spawn_ctx is ctx), or NULL. */
 typedef const char *(*task_best_fn)(void *ctx, const assay_task *task, const char *name);
+/* task_child's way to the run (spawn_ctx is ctx): the attempt started
+ * process group pgid. */
+typedef void (*task_child_fn)(void *ctx, assay_task *task, pid_t pgid);
 
 enum task_phase { TASK_READY, TASK_PENDING, TASK_DONE };
 
@@ -32,6 +36,7 @@ struct assay_task {
 	void *spawn_ctx;
 	task_step_fn report_step;   /* NULL: intermediate values go nowhere */
 	task_best_fn best_lookup;   /* NULL: {best.NAME} is unknown */
+	task_child_fn child;        /* NULL: process groups go nowhere */
 	const char *const *secrets; /* scrubbed from messages and logs */
 	size_t n_secrets;
 	int verbosity;              /* highest ASSAY_LOG_* level printed */

@@ -636,6 +636,9 @@ int exec_spawn_start(const exec_ctx *ctx, const exec_node *n, assay_task *task,
 		}
 		goto fail;
 	}
+	/* Its own group's leader (exec_spawn): the journal records it, so that
+	 * a --resume after assay was killed kills what is left of it. */
+	h->task_child(task, pid);
 	h->task_log(task, ASSAY_LOG_DEBUG, "started `%s` as process %d", a.shown, (int)pid);
 	exec_spawn_args_release(&a);
 	close(out[1]);

@@ -254,6 +254,26 @@ START_TEST(test_true_false)
 }
 END_TEST
 
+/* The child leads its own process group, and the host learns it once,
+ * by task_child(), before the task ends: what the journal records for a
+ * --resume to kill after a kill -9 of assay. */
+START_TEST(test_child_process_group)
+{
+	assay_task *t = run_check("command = [\"/bin/sh\", \"-c\", "
+				  "\"read -r pid comm state ppid pgrp rest < /proc/self/stat; "
+				  "echo $$ $pgrp\"]\nconvention = \"monitoring-plugins\"");
+	long pid = 0, pgrp = 0;
+
+	ck_assert_int_eq(sscanf(fake_task_message(t), "%ld %ld", &pid, &pgrp), 2);
+	ck_assert_int_eq(pid, pgrp);
+	ck_assert_uint_eq(fake_task_child_count(t), 1);
+	ck_assert_int_eq(fake_task_child_pid(t, 0), pid);
+	/* A program that cannot start made no group. */
+	t = run_check("command = [\"/nonexistent/program\"]");
+	ck_assert_uint_eq(fake_task_child_count(t), 0);
+}
+END_TEST
+
 /* [plugins.exec] convention sets every node's default; a node's own
  * option wins, and ok_exit makes a node plain. */
 START_TEST(test_convention_default)
@@ -1419,6 +1439,7 @@ static Suite *exec_suite(void)
 	tcase_add_test(tc, test_output_limit_masks_a_cut_secret);
 	tcase_add_test(tc, test_many_at_once);
 	tcase_add_test(tc, test_cancel_from_another_thread);
+	tcase_add_test(tc, test_child_process_group);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("prepare");

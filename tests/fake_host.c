@@ -152,6 +152,9 @@ struct assay_task {
 	size_t n_steps;
 	char *prune_name;   /* fake_task_prune_at(): prune when this metric */
 	int64_t prune_step; /* reaches this step */
+	/* ABI 3.3 */
+	pid_t children[8];  /* task_child(), in order (the first 8) */
+	size_t n_children;
 	assay_task *next;
 };
 
@@ -843,6 +846,31 @@ static bool fake_task_pruned(const assay_task *t)
 	bool pruned = t->pruned;
 	FK_UNLOCK();
 	return pruned;
+}
+
+/* The host's contract: a group leader's pid, while the task runs. */
+static int fake_task_child(assay_task *t, pid_t pgid)
+{
+	fake_check_live(t, "task_child");
+	if (pgid <= 1)
+		return ASSAY_EINVAL;
+	FK_LOCK();
+	if (t->n_children < sizeof t->children / sizeof *t->children)
+		t->children[t->n_children] = pgid;
+	t->n_children++;
+	FK_UNLOCK();
+	return 0;
+}
+
+size_t fake_task_child_count(const assay_task *t)
+{
+	return t->n_children;
+}
+
+pid_t fake_task_child_pid(const assay_task *t, size_t i)
+{
+	return i < t->n_children && i < sizeof t->children / sizeof *t->children ? t->children[i]
+										  : 0;
 }
 
 void fake_task_set_dir(assay_task *t, const char *dir)
@@ -1606,6 +1634,7 @@ const assay_host *fake_host(void)
 	t->report_step = fake_report_step;
 	t->task_dir = fake_task_dir;
 	t->task_pruned = fake_task_pruned;
+	t->task_child = fake_task_child;
 	return t;
 }
 

@@ -155,4 +155,11 @@ typedef struct fake_step {
 size_t fake_task_step_count(const assay_task *task);
 const fake_step *fake_task_step(const assay_task *task, size_t i);
 
+/* -- resume (ABI 3.3) ------------------------------------------------------ */
+
+/* task_child() calls of a task: how many, and the i-th's process group
+ * (0 past the end; the first 8 are kept). */
+size_t fake_task_child_count(const assay_task *task);
+pid_t fake_task_child_pid(const assay_task *task, size_t i);
+
 #endif /* FAKE_HOST_H */

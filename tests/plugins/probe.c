@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,6 +32,8 @@ typedef struct probe {
 					* one per `sleep` (default 5ms), reported under the
 					* plugin's lock; then the last as a final metric */
 	const char *step_metric;       /* step_metric = "acc" (the default) */
+	const char *log;               /* log = "path": a line "ID ITEM" appended per run,
+					* so that a test counts the probes that ran */
 	atomic_int attempts;           /* across items, for fail_times */
 } probe;
 
@@ -76,7 +79,8 @@ static bool probe_claim(assay_task *task, probe_run **out)
 
 static const char *const probe_options[] = { "status",    "sleep",   "fail_times", "fail_items",
 					     "permanent", "message", "details",    "metrics",
-					     "units",     "steps",   "step_metric", "busy", NULL };
+					     "units",     "steps",   "step_metric", "busy",
+					     "log",       NULL };
 
 static int probe_prepare(assay_node *node, const assay_value *opts, void *data, void **state)
 {
@@ -122,6 +126,8 @@ static int probe_prepare(assay_node *node, const assay_value *opts, void *data, 
 	p->step_metric = "acc";
 	if ((v = host->value_get(opts, "step_metric")))
 		p->step_metric = host->value_string(v);
+	if ((v = host->value_get(opts, "log")))
+		p->log = host->value_string(v);
 	if (p->steps && p->sleep_ms == 0)
 		p->sleep_ms = 5;
 	*state = p;
@@ -273,6 +279,18 @@ static int probe_run_fn(assay_task *task, void *state, void *data)
 	host->add_metric(task, &m);
 	host->add_metric(task, &seq);
 	host->add_metric(task, &here);
+	if (p->log) {
+		const char *item = host->task_item(task);
+		FILE *log = fopen(p->log, "a");
+
+		if (log) {
+			/* One write per line ("a"): lines of several threads
+			 * do not mix. */
+			setvbuf(log, NULL, _IOFBF, 4096);
+			fprintf(log, "%s %s\n", host->task_id(task), item ? item : "-");
+			fclose(log);
+		}
+	}
 	if (p->busy_ms) {
 		struct timespec ts = { (time_t)(p->busy_ms / 1000), (long)(p->busy_ms % 1000) * 1000000 };
 
