@@ -337,7 +337,10 @@ static int nodekey_node(nodekeys *k, const plan *p, const graph *g, size_t i,
 		deps[j] = k->nodes[g->pred[g->pred_at[i] + j]];
 	/* Sorted: moving a node in the file changes nothing. */
 	qsort(deps, n_deps, sizeof *deps, nodekey_key_cmp);
+	/* The id too: two nodes of one definition are two executions, each
+	 * with its own result. */
 	nodekey_start(&b, key, 'n');
+	nodekey_text(&b, n->id);
 	nodekey_u64(&b, k->part_at[i + 1] - k->part_at[i]);
 	for (j = k->part_at[i]; j < k->part_at[i + 1]; j++) {
 		nodekey_text(&b, k->parts[j].name);

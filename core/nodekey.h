@@ -2,7 +2,7 @@
  * journal (journal.h), so that a result is reused only by the very thing
  * that produced it.
  *
- * A node's key hashes its resolved definition -- type, kind, every option
+ * A node's key hashes its id and its resolved definition -- type, kind, every option
  * of its table in key order with ${env:} and ${file:} resolved, the
  * effective timeout, retries and retry delay, a trial's parameters and
  * seed -- and the keys of what it waits for: changing a node changes its

@@ -133,14 +133,6 @@ static void fill_node(builder *b, size_t i, assay_result *out, const assay_resul
 		fill(b, item, &in->items[j], pn);
 		items[j] = item;
 	}
-	/* A validation is reused item by item: it is resumed when every one
-	 * was, from the run of its first. */
-	if (in->n_items && !in->resumed) {
-		for (j = 0; j < in->n_items && in->items[j].resumed; j++)
-			;
-		out->resumed = j == in->n_items;
-		out->resumed_from = out->resumed ? in->items[0].resumed_from : NULL;
-	}
 }
 
 /* Each retried execution's attempts, to its result's history. */
