@@ -10,6 +10,7 @@
 #include "autoconfig.h"
 #endif
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,33 +21,88 @@
 
 #include "resume_int.h"
 
-uint64_t resume_proc_start(pid_t pid, pid_t *pgrp)
+/* Process pid's state letter, process group and start time from
+ * /proc/PID/stat.  0, or -1 when it is gone. */
+static int resume_proc_stat(pid_t pid, char *state, pid_t *pgrp, uint64_t *start)
 {
 	char path[64], buf[1024], *p;
-	unsigned long long start = 0;
+	unsigned long long ticks = 0;
 	FILE *f;
 	size_t n;
 	int field;
 
 	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
 	if (!(f = fopen(path, "re")))
-		return 0;
+		return -1;
 	n = fread(buf, 1, sizeof buf - 1, f);
 	fclose(f);
 	buf[n] = '\0';
 	/* The command name (field 2) may hold spaces and parentheses: the
 	 * fields that follow start after its last ')'. */
 	if (!(p = strrchr(buf, ')')))
-		return 0;
+		return -1;
 	for (field = 3, p++; *p && field < 22; field++) {
 		p += strspn(p, " ");
-		if (field == 5 && pgrp)
+		if (field == 3)
+			*state = *p;
+		else if (field == 5)
 			*pgrp = (pid_t)strtol(p, NULL, 10);
 		p += strcspn(p, " ");
 	}
-	if (field == 22 && sscanf(p, " %llu", &start) != 1)
-		start = 0;
+	if (field != 22 || sscanf(p, " %llu", &ticks) != 1)
+		return -1;
+	*start = ticks;
+	return 0;
+}
+
+uint64_t resume_proc_start(pid_t pid, pid_t *pgrp)
+{
+	pid_t group = 0;
+	uint64_t start = 0;
+	char state = 0;
+
+	if (resume_proc_stat(pid, &state, &group, &start) < 0)
+		return 0;
+	if (pgrp)
+		*pgrp = group;
 	return start;
+}
+
+/* How many of groups[0 .. n) still have a process that runs, the others
+ * set to 0; one pass over /proc for them all.  A zombie does not run:
+ * with its parent gone it waits for a reaper (which, in a container, may
+ * never come) and kill() still finds it. */
+static size_t resume_groups_alive(pid_t *groups, size_t n)
+{
+	bool *alive = calloc(n ? n : 1, sizeof *alive);
+	struct dirent *de;
+	size_t i, left = 0;
+	DIR *d;
+
+	if (!alive || !(d = opendir("/proc"))) {
+		free(alive);
+		for (i = 0; i < n; i++)
+			left += groups[i] != 0;
+		return left; /* cannot tell: as if they ran */
+	}
+	while ((de = readdir(d))) {
+		pid_t pid = (pid_t)strtol(de->d_name, NULL, 10), pgrp = 0;
+		uint64_t start;
+		char state = 0;
+
+		if (pid <= 0 || resume_proc_stat(pid, &state, &pgrp, &start) < 0 || state == 'Z')
+			continue;
+		for (i = 0; i < n; i++)
+			alive[i] |= groups[i] && groups[i] == pgrp;
+	}
+	closedir(d);
+	for (i = 0; i < n; i++) {
+		if (!alive[i])
+			groups[i] = 0;
+		left += alive[i];
+	}
+	free(alive);
+	return left;
 }
 
 /* Which execution key is: "check `slow`", "item 17 of `files`", or
@@ -74,17 +130,13 @@ static void resume_orphan_name(const resume *r, const journal_orphan *o, char *o
 }
 
 /* Whether orphan o's group is still the one its run started. */
-static bool resume_orphan_alive(const resume *r, const journal_orphan *o)
+static bool resume_orphan_ours(const resume *r, const journal_orphan *o)
 {
-	pid_t pgrp = 0;
+	pid_t pgrp = 0, group = o->pgid;
 
 	return o->pgid > 1 && o->start_ticks && o->boot_id && strcmp(o->boot_id, r->boot_id) == 0 &&
-	       resume_proc_start(o->pgid, &pgrp) == o->start_ticks && pgrp == o->pgid;
-}
-
-static bool resume_group_gone(pid_t pgid)
-{
-	return kill(-pgid, 0) < 0 && errno == ESRCH;
+	       resume_proc_start(o->pgid, &pgrp) == o->start_ticks && pgrp == o->pgid &&
+	       resume_groups_alive(&group, 1) == 1;
 }
 
 void resume_kill_orphans(resume *r)
@@ -92,7 +144,7 @@ void resume_kill_orphans(resume *r)
 	const journal_view *v = &r->view;
 	pid_t *killed = calloc(v->n_orphans ? v->n_orphans : 1, sizeof *killed);
 	struct timespec tick = { 0, 20 * 1000000L };
-	size_t i, n = 0, left;
+	size_t i, n = 0;
 	int waited;
 
 	if (!killed)
@@ -101,21 +153,20 @@ void resume_kill_orphans(resume *r)
 		const journal_orphan *o = &v->orphans[i];
 		char name[512];
 
-		if (!resume_orphan_alive(r, o) || kill(-o->pgid, SIGTERM) < 0)
+		if (!resume_orphan_ours(r, o) || kill(-o->pgid, SIGTERM) < 0)
 			continue;
 		resume_orphan_name(r, o, name, sizeof name);
 		fprintf(r->o.err, "assay: killing process group %ld (%s, attempt %u), left running "
 			"by run %s\n", (long)o->pgid, name, o->attempt, o->run_id ? o->run_id : "?");
 		killed[n++] = o->pgid;
 	}
-	/* SIGTERM first, as a timeout does: a child may clean up. */
-	for (waited = 0, left = n; left && waited < RESUME_KILL_GRACE_MS; waited += 20) {
+	/* SIGTERM first, as a timeout does: a child may clean up.  Once
+	 * checked, a group id stays its group's: the kernel hands out no pid
+	 * still in use as one. */
+	for (waited = 0; resume_groups_alive(killed, n) && waited < RESUME_KILL_GRACE_MS; waited += 20)
 		nanosleep(&tick, NULL);
-		for (i = 0, left = 0; i < n; i++)
-			left += killed[i] && !resume_group_gone(killed[i]);
-	}
 	for (i = 0; i < n; i++)
-		if (!resume_group_gone(killed[i]) && kill(-killed[i], SIGKILL) == 0)
+		if (killed[i] && kill(-killed[i], SIGKILL) == 0)
 			fprintf(r->o.err, "assay: process group %ld ignored SIGTERM: killed\n",
 				(long)killed[i]);
 	free(killed);

@@ -31,7 +31,7 @@ load = ["exec"]
 
 [validation.v]
 type = "exec"
-command = ["sh", "-c", "echo \"$0\" >>log; sleep 0.08", "{item}"]
+command = ["sh", "-c", "echo \"$0\" >>log; sleep 0.2", "{item}"]
 items = { file = "items.txt" }
 TOML
 
