@@ -1,11 +1,13 @@
 /* journal_crc.c -- CRC-32C (Castagnoli, reflected polynomial 0x82f63b78),
  * the checksum of the journal's header and records (journal_int.h says
- * why this one).  A byte at a time from a constant table: a record is
- * ~100 bytes, so this costs a fraction of the write(2) that follows it,
- * and a constant table is no state to set up. */
+ * why this one).  x86-64's SSE 4.2 computes it 8 bytes an instruction
+ * (a load checks tens of MB); elsewhere a byte at a time from a constant
+ * table, a fraction of the write(2) that follows each record either way. */
 #ifdef HAVE_CONFIG_H
 #include "autoconfig.h"
 #endif
+
+#include <string.h>
 
 #include "journal_int.h"
 
@@ -55,7 +57,7 @@ static const uint32_t journal_crc_table[256] = {
 	0xbe2da0a5, 0x4c4623a6, 0x5f16d052, 0xad7d5351
 };
 
-uint32_t journal_crc32c(uint32_t crc, const void *data, size_t n)
+uint32_t journal_crc32c_portable(uint32_t crc, const void *data, size_t n)
 {
 	const uint8_t *p = data;
 
@@ -63,4 +65,30 @@ uint32_t journal_crc32c(uint32_t crc, const void *data, size_t n)
 	while (n--)
 		crc = journal_crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
 	return ~crc;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+__attribute__((target("sse4.2"))) static uint32_t journal_crc_sse42(uint32_t crc,
+								    const uint8_t *p, size_t n)
+{
+	uint64_t c = crc, w;
+
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		c = __builtin_ia32_crc32di(c, w);
+	}
+	crc = (uint32_t)c;
+	while (n--)
+		crc = __builtin_ia32_crc32qi(crc, *p++);
+	return crc;
+}
+#endif
+
+uint32_t journal_crc32c(uint32_t crc, const void *data, size_t n)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+	if (__builtin_cpu_supports("sse4.2"))
+		return ~journal_crc_sse42(~crc, data, n);
+#endif
+	return journal_crc32c_portable(crc, data, n);
 }

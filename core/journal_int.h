@@ -49,6 +49,8 @@ enum journal_type {
 
 /* CRC-32C (Castagnoli) of n bytes, continuing from crc (0 to start). */
 uint32_t journal_crc32c(uint32_t crc, const void *data, size_t n);
+/* The same from the table alone (what journal_crc32c falls back to). */
+uint32_t journal_crc32c_portable(uint32_t crc, const void *data, size_t n);
 
 /* --- encoding ---------------------------------------------------------------
  *
