@@ -313,6 +313,7 @@ static int make_trials(plan *p, uint32_t sweep, const plan_node *proto, expansio
 			n->point = (uint32_t)pt;
 			n->seed = s->repeat > 1 ? k : seed_of(row, np);
 			n->items = NULL;
+			n->items_text = NULL;
 			n->n_items = 0;
 			if (!(n->id = trial_id(p, e, pt, k)))
 				return ASSAY_ENOMEM;

@@ -155,7 +155,7 @@ static int load_node(plan *p, unsigned kind, uint32_t group, const assay_value *
 	const assay_value *items = value_get(t, "items");
 	plan_sweep sweep = { .first = 0 };
 	search_spec spec = { .axes = NULL };
-	size_t combos = 1, errors, j;
+	size_t combos = 1, errors;
 	bool expand = false;
 	plan_node proto;
 	int rc = 0;
@@ -194,9 +194,8 @@ static int load_node(plan *p, unsigned kind, uint32_t group, const assay_value *
 	if (rc == ASSAY_EINVAL)
 		value_key_error(t, "`%s` would make more than %d nodes in all", proto.id ? proto.id : t->key,
 				 PLAN_MAX_NODES);
-	for (j = 0; j < proto.n_items; j++)
-		free(proto.items[j]);
 	free(proto.items);
+	free(proto.items_text);
 	return rc;
 }
 

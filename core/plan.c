@@ -386,9 +386,8 @@ static void node_release(plan_node *n)
 							      n->resource_types[j]->data);
 	free(n->resource_reqs);
 	free(n->resource_types);
-	for (j = 0; j < n->n_items; j++)
-		free(n->items[j]);
 	free(n->items);
+	free(n->items_text);
 }
 
 void plan_release(plan *p)

@@ -70,7 +70,8 @@ typedef struct plan_node {
 	bool params_unknown;             /* its sweep (matrix, space, search, caps) had errors:
 					  * any {NAME} may be one of its parameters */
 
-	char **items;                    /* validations */
+	char **items;                    /* validations: each into items_text */
+	char *items_text;                /* the items, one after another */
 } plan_node;
 
 /* A table without `type` under check, trial or validation. */

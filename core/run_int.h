@@ -44,6 +44,7 @@ struct run_exec {
 	run *run;
 	run_result *res;          /* where each attempt's outcome goes */
 	const char *item;         /* validations: its item; else NULL */
+	size_t item_no;           /* ... and that item's index */
 	_Atomic(assay_task *) task;
 	fifo_link wait;           /* in a limiter's or a resource queue's waiters */
 	void **grants;            /* one per resource of the node, or NULL */
@@ -59,14 +60,16 @@ struct run_exec {
  * r->launches, so that a run holds only as many as are in flight; their
  * `recycled`, `n_execs` and execs[0]'s job.fn, launch and run are set
  * once, when the recycler makes it, so that run_stop() may read them
- * through a stale pointer.  A validation's is allocated for it (one
- * execution per item) and freed with the run. */
+ * through a stale pointer.  A validation's is allocated for it and freed
+ * with the run: as many executions as may run at once (run_items.c),
+ * each taking the next item when its own is final. */
 struct run_launch {
 	size_t index;             /* the node's */
 	limiter **limits;         /* its groups' and sweep's max_parallel, outermost first, or NULL */
 	resq **resq;              /* one per resource of the plan node, or NULL */
 	unsigned n_limits, n_res;
-	atomic_size_t items_left; /* a validation's executions not final yet */
+	atomic_size_t items_left; /* a validation's items not final yet */
+	atomic_size_t next_item;  /* ... and the first no execution took yet */
 	bool recycled;
 	size_t n_execs;
 	run_launch *next_alloc;   /* the run's list of allocated ones */
@@ -205,7 +208,7 @@ static inline const plan_node *exec_plan_node(const run_exec *e)
  * execution. */
 static inline size_t exec_item_index(const run_exec *e)
 {
-	return e->item ? (size_t)(e - e->launch->execs) : SIZE_MAX;
+	return e->item ? e->item_no : SIZE_MAX;
 }
 
 static inline bool run_is_kept(const run *r, size_t v)
@@ -259,7 +262,9 @@ void launch_end(run *r, run_launch *l);
 int launch_roots_recycler(recycler **out, unsigned workers);
 int launch_roots(run *r);
 
-/* run_items.c: a validation's launch; an item's end (true: the last) */
+/* run_items.c: a validation's launch, its executions started (the first
+ * returned, NULL when the node ended at once); an item's end, its
+ * execution going on with the next item (true: the node's last) */
 run_launch *items_launch_new(run *r, size_t v);
 run_exec *items_launch(run *r, run_launch *l);
 bool items_final(run_exec *e);

@@ -1,5 +1,9 @@
-/* run_items.c -- a validation's items: one execution each, side by side,
- * and the node's result summing them up once the last is final. */
+/* run_items.c -- a validation's items: as many executions as may run at
+ * once, each taking the next item when its own is final, so that 100,000
+ * items cost a result each (zeroed memory, touched when the item ends)
+ * and a few dozen executions; items an earlier run left done are reused
+ * as they come up; the node's result sums them up once the last is
+ * final. */
 #ifdef HAVE_CONFIG_H
 #include "autoconfig.h"
 #endif
@@ -10,52 +14,106 @@
 
 #include "run_int.h"
 
-/* Validation v's launch, with an execution and a result per item; NULL
+/* How many of v's items may run at once: its executions.  No more than
+ * `jobs`, nor than the max_parallel of its groups, nor than its items. */
+static size_t items_alive(const run *r, const plan_node *pn)
+{
+	uint32_t limits[PLAN_MAX_DEPTH + 1];
+	size_t n = pn->n_items, jobs = r->o.jobs ? r->o.jobs : 1, k, n_limits;
+
+	if (jobs < n)
+		n = jobs;
+	n_limits = r->p->n_limits ? plan_node_limits(r->p, pn, limits) : 0;
+	for (k = 0; k < n_limits; k++)
+		if (r->p->limits[limits[k]] < n)
+			n = r->p->limits[limits[k]];
+	return n ? n : 1;
+}
+
+/* Validation v's launch, with its executions and a result per item; NULL
  * when out of memory.  It is the run's until run_free(). */
 run_launch *items_launch_new(run *r, size_t v)
 {
 	const plan_node *pn = &r->p->nodes[v];
 	run_result *res = &r->results[v];
+	size_t n = items_alive(r, pn), i;
 	run_launch *l;
-	size_t i;
 
-	if (!(l = calloc(1, sizeof *l + pn->n_items * sizeof *l->execs)))
+	if (!(l = calloc(1, sizeof *l + n * sizeof *l->execs)))
 		return NULL;
 	pthread_mutex_lock(&r->lock);
 	l->next_alloc = r->allocated;
 	r->allocated = l;
 	pthread_mutex_unlock(&r->lock);
+	/* calloc: pages the kernel zeroes only as items end. */
 	if (!(res->items = calloc(pn->n_items, sizeof *res->items)))
 		return NULL;
 	res->n_items = pn->n_items;
-	l->n_execs = pn->n_items;
-	atomic_store_explicit(&l->items_left, l->n_execs, memory_order_relaxed);
-	for (i = 0; i < pn->n_items; i++) {
+	l->n_execs = n;
+	atomic_store_explicit(&l->items_left, pn->n_items, memory_order_relaxed);
+	atomic_store_explicit(&l->next_item, 0, memory_order_relaxed);
+	for (i = 0; i < n; i++)
 		exec_setup(r, &l->execs[i], l);
-		l->execs[i].res = &res->items[i];
-		l->execs[i].item = pn->items[i];
-		res->items[i].kept = true;
-	}
 	return l;
 }
 
-/* The executions of launch l's items: those reused from an earlier run
- * final at once, the others to the pool but the first, returned for the
- * caller to run (NULL when every item was reused: the node is final). */
+/* Item i of l is final with *res: published, counted; true when it was
+ * the node's last (whose result is then summed up). */
+static bool items_count(run *r, run_launch *l, size_t i, const run_result *res);
+
+/* e takes the next item nobody took: true when it has one to run.
+ * Items reused from an earlier run are final on the way; *ended is set
+ * when the last of them was the node's last item (the caller ends the
+ * node).  False with *ended false: no item is left to take, and e rests. */
+static bool items_next(run_exec *e, bool *ended)
+{
+	run_launch *l = e->launch;
+	run *r = e->run;
+	const plan_node *pn = &r->p->nodes[l->index];
+	run_result *items = r->results[l->index].items;
+
+	*ended = false;
+	for (;;) {
+		size_t i = atomic_fetch_add_explicit(&l->next_item, 1, memory_order_relaxed);
+
+		if (i >= pn->n_items)
+			return false;
+		if (r->o.resume && launch_resumed(r, l->index, i, &items[i])) {
+			if ((*ended = items_count(r, l, i, &items[i])))
+				return false;
+			continue;
+		}
+		items[i].kept = true;
+		e->res = &items[i];
+		e->item = pn->items[i];
+		e->item_no = i;
+		e->stage = 0;
+		return true;
+	}
+}
+
+/* The executions of launch l, each with its first item, to the pool but
+ * the first, returned for the caller to run; NULL when there is none to
+ * run (every item was reused: the node is final). */
 run_exec *items_launch(run *r, run_launch *l)
 {
 	run_exec *first = NULL;
+	bool ended = false;
 	size_t i;
 
 	for (i = 0; i < l->n_execs; i++) {
 		run_exec *e = &l->execs[i];
 
-		if (launch_resumed(r, l->index, i, e->res))
-			exec_final(e); /* the last one (all reused) ends the node */
-		else if (!first)
+		if (!items_next(e, &ended))
+			break;
+		if (!first)
 			first = e;
 		else
 			exec_schedule(e, false);
+	}
+	if (ended) { /* then nothing ran: every item was reused */
+		launch_end(r, l);
+		ready_node_final(r, l->index);
 	}
 	return first;
 }
@@ -115,17 +173,27 @@ static void items_summarise(run *r, size_t v)
 	res->message = msg;
 }
 
-bool items_final(run_exec *e)
+static bool items_count(run *r, run_launch *l, size_t i, const run_result *res)
 {
-	run_launch *l = e->launch;
-	run *r = e->run;
-
 	if (r->events & RUN_EVENT_ITEM)
-		events_publish(r, RUN_EVENT_ITEM, l->index, exec_item_index(e), 0, 0, e->res);
+		events_publish(r, RUN_EVENT_ITEM, l->index, i, 0, 0, res);
 	if (atomic_fetch_sub(&l->items_left, 1) != 1)
 		return false;
 	items_summarise(r, l->index);
 	return true;
+}
+
+bool items_final(run_exec *e)
+{
+	bool ended;
+
+	if (items_count(e->run, e->launch, e->item_no, e->res))
+		return true;
+	/* Its slots are given back (attempt_end): it queues for them again,
+	 * behind whoever waits, as a new execution would. */
+	if (items_next(e, &ended))
+		exec_schedule(e, true);
+	return ended;
 }
 
 /* The launches of validations: each ended with its node (launch_end()

@@ -815,6 +815,21 @@ START_TEST(test_items)
 	ck_assert_str_eq(s.p.nodes[1].items[1], "b.py");
 	ck_assert_uint_eq(s.p.nodes[2].n_items, 0);
 	session_release(&s);
+
+	/* A NUL byte would cut an item short: its line is named. */
+	{
+		FILE *f = fopen("nul.txt", "w");
+
+		ck_assert_ptr_nonnull(f);
+		ck_assert_uint_eq(fwrite("a\nb\0c\n", 1, 6, f), 6);
+		fclose(f);
+	}
+	run_config("[validation.nul]\ntype = \"good\"\nitems = { file = \"nul.txt\" }\n", &s,
+		   false);
+	unlink("nul.txt");
+	ck_assert_uint_ge(diag_count(&s.d), 1);
+	ck_assert_str_eq(s.d.lines[0], "c.toml:3:18: `nul.txt`, line 2: an item holds a NUL byte");
+	session_release(&s);
 }
 END_TEST
 

@@ -422,6 +422,40 @@ START_TEST(test_items_all_reused)
 }
 END_TEST
 
+/* Reused items anywhere among the others, with fewer executions than
+ * items: each asked once, as an execution comes to it; the others run,
+ * each once. */
+START_TEST(test_items_reused_here_and_there)
+{
+	static const size_t reused[] = { 1, 3, 4, 7, 9 };
+	earlier e = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	char item[8];
+	size_t i, k;
+	fixture f;
+
+	load(&f, PROBE "[validation.v]\n" LOGGED "sleep = \"1ms\"\n"
+		       "items = { list = [\"i0\", \"i1\", \"i2\", \"i3\", \"i4\", \"i5\", \"i6\", "
+		       "\"i7\", \"i8\", \"i9\"] }\n");
+	for (k = 0; k < 5; k++)
+		earlier_offer(&e, 0, reused[k], ASSAY_OK);
+	go(&f, &e, NULL, 2, false);
+	for (i = 0; i < 10; i++) {
+		bool was = false;
+
+		for (k = 0; k < 5; k++)
+			was |= reused[k] == i;
+		snprintf(item, sizeof item, "i%zu", i);
+		ck_assert_uint_eq(earlier_asked(&e, 0, i), 1);
+		ck_assert_uint_eq(probes_ran("v", item), was ? 0 : 1);
+		ck_assert(f.res[0].items[i].resumed == was);
+		ck_assert_int_eq(f.res[0].items[i].status, ASSAY_OK);
+	}
+	ck_assert_str_eq(f.res[0].message, "10 items OK");
+	ck_assert(!f.res[0].resumed);
+	finish(&f);
+}
+END_TEST
+
 /* Reused trials count in their sweep as trials that ran: with every
  * trial reused the sweep has a best trial (the one with the best
  * objective the earlier run reported), and the node after it runs. */
@@ -524,6 +558,7 @@ static Suite *run_resume_suite(void)
 	tcase_add_test(tc, test_reused_failure_skips_dependents);
 	tcase_add_test(tc, test_items_partly_reused);
 	tcase_add_test(tc, test_items_all_reused);
+	tcase_add_test(tc, test_items_reused_here_and_there);
 	tcase_add_test(tc, test_reused_trials_count_in_their_sweep);
 	tcase_add_test(tc, test_child_events_for_exec);
 	suite_add_tcase(s, tc);
