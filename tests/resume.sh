@@ -95,7 +95,7 @@ grep -q "assay: nothing to resume: the last run of r.toml ($run1) finished at .*
 run2=$("${PYTHON3:-python3}" -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_id"])' r2.json)
 
 # 2. --rerun-failed --explain: c, w, d (after c), v's bad item rerun.
-"$assay" run r.toml --rerun-failed --explain --format json >r3.json 2>err
+"$assay" run r.toml --rerun-failed --explain --format json --report csv:r3.csv >r3.json 2>err
 got=$(ran)
 [ "$got" = "c d v:bad w " ] || { say "--rerun-failed ran: $got"; cat err; }
 grep -q "^assay: explain: a: reused: OK in run $run2 at " err || { say "explain a"; cat err; }
@@ -114,6 +114,8 @@ grep -q "^assay: explain: v: reuses 2 of 3 items; 1 rerun (1 not OK or too old)\
 [ "$(field r3.json v resumed)" = "-" ] || say "v, partly rerun, marked resumed"
 [ "$(field r3.json a status)" = OK ] && [ "$(field r3.json c status)" = CRITICAL ] ||
 	say "statuses after --rerun-failed"
+tr -d '\r' <r3.csv | grep -q "^a,check,,OK,.*,$run2\$" || { say "csv lacks a's resumed_from"; cat r3.csv; }
+tr -d '\r' <r3.csv | grep -q "^c,check,,CRITICAL,.*,,\$" || say "csv: c has a resumed_from"
 "$assay" run r.toml --rerun-failed --format human >r3.txt 2>err
 grep -q "^OK .*a .*(resumed from $run2)" r3.txt || { say "human report lacks (resumed from)"; cat r3.txt; }
 : >log
