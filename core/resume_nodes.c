@@ -12,6 +12,7 @@
 #endif
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,12 +58,16 @@ int resume_nodes_write(const resume *r, char *why, size_t size)
 	char path[4200], tmp[4300], hex[NODEKEY_HEX_SIZE];
 	size_t i, j;
 	FILE *f;
-	int bad;
+	int fd, bad;
 
 	snprintf(path, sizeof path, "%s/%s", r->o.config_dir, RESUME_NODES_FILE);
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	if (!(f = fopen(tmp, "we"))) {
+	/* 0600, as everything in the state dir. */
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0 ||
+	    !(f = fdopen(fd, "w"))) {
 		snprintf(why, size, "%s: cannot create: %s", tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
 	fputs(RESUME_NODES_MAGIC, f);

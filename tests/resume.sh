@@ -84,7 +84,9 @@ config x
 "$assay" run r.toml --format json >r1.json 2>err
 [ -s state/r-*/journal ] || say "no journal after a run"
 [ -s state/r-*/key ] || say "no key after a run"
-[ "$(stat -c %a state/r-*/key)" = 600 ] || say "key mode $(stat -c %a state/r-*/key)"
+for f in key journal nodes; do
+	[ "$(stat -c %a state/r-*/$f)" = 600 ] || say "$f's mode is $(stat -c %a state/r-*/$f), not 600"
+done
 run1=$("${PYTHON3:-python3}" -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_id"])' r1.json)
 [ "$(ran)" = "a b c d v:bad v:good1 v:good2 w " ] || say "first run ran the wrong things"
 "$assay" run r.toml --resume --format json >r2.json 2>err
