@@ -10,6 +10,11 @@
 # changes between the kill and the resume: it and its dependents rerun,
 # the others are reused.
 set -u
+# Heavy: once per CI run, in the plain build, not again under each sanitizer.
+if grep -qa -e __asan_init -e __tsan_init "$top_builddir/assay"; then
+	echo "resume-kill: a sanitizer build: skipped (the plain build runs it)"
+	exit 77
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 assay="$top_builddir/assay"
