@@ -66,7 +66,7 @@ static const command_help helps[] = {
 	  "                            stopped): reuse what ended OK or WARNING, run the rest\n"
 	  "      --rerun-failed        run only what the last run did not end OK\n"
 	  "      --explain             with --resume or --rerun-failed: say on stderr why each\n"
-	  "                            node reruns or is reused\n", true },
+	  "                            node reruns or is reused (with --dry-run: and run nothing)\n", true },
 	{ "check-config", "[FILE] [OPTION]...",
 	  "check FILE and the plugins it loads; print a summary",
 	  "      --allow-unset         unset ${env:} variables are warnings, not errors\n", false },
@@ -476,6 +476,8 @@ static int cmd_run(const session_options *global, int argc, char **argv)
 		return status;
 	if ((status = run_checks(&s, &a)) == 0) {
 		if (a.dry_run) {
+			if (a.o.explain && session_explain(&s) < 0)
+				status = EXIT_CONFIG;
 			trials_print(&s.p, s.keep, a.o.verbosity > 0, stdout);
 			session_print_graph(&s, false, stdout);
 		}

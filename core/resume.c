@@ -83,7 +83,8 @@ static int resume_load(resume *r, const char *config_hash)
 {
 	char note[1024] = "", why[1024];
 
-	if (journal_compact(r->journal_path, config_hash, RESUME_COMPACT_BYTES, why, sizeof why) < 0)
+	if (!r->o.preview &&
+	    journal_compact(r->journal_path, config_hash, RESUME_COMPACT_BYTES, why, sizeof why) < 0)
 		fprintf(r->o.err, "assay: %s (not compacted)\n", why);
 	if (journal_load(&r->view, r->journal_path, config_hash, note, sizeof note, why,
 			 sizeof why) < 0) {
@@ -100,7 +101,8 @@ static int resume_load(resume *r, const char *config_hash)
 		fprintf(r->o.err, "assay: cannot start: out of memory\n");
 		return -1;
 	}
-	resume_kill_orphans(r);
+	if (!r->o.preview)
+		resume_kill_orphans(r);
 	return 0;
 }
 
@@ -164,7 +166,7 @@ int resume_open(resume **out, const resume_options *o)
 		fprintf(o->err, "assay: cannot start: out of memory\n");
 		return -1;
 	}
-	return resume_start_journal(r, config_hash);
+	return r->o.preview ? 0 : resume_start_journal(r, config_hash);
 }
 
 void resume_set_options(resume *r, run_options *ro)

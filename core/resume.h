@@ -39,15 +39,17 @@ typedef struct resume_options {
 	char *const *argv;        /* the command line, for the run record */
 	resume_mode mode;
 	bool explain;             /* say per node why it reruns or is reused */
+	bool preview;             /* --dry-run: judge only; kill, compact, write nothing */
 	FILE *err;                /* where notes go: stderr */
 } resume_options;
 
 typedef struct resume resume;
 
 /* All that comes before the run (above); the journal written from now
- * on.  0, or -1 said on o->err (the journal cannot be written, the key
- * cannot be read or made, memory): the run does not start, as with a
- * state dir that cannot be written. */
+ * on (o->preview: only the judging, and --explain's lines).  0, or -1
+ * said on o->err (the journal cannot be written, the key cannot be read
+ * or made, memory): the run does not start, as with a state dir that
+ * cannot be written. */
 int resume_open(resume **out, const resume_options *o);
 
 /* run_options.resume and its arg, for run_new(). */

@@ -259,10 +259,8 @@ static int session_state(session *s)
 	return 0;
 }
 
-/* The journal, under the run lock: what --resume and --rerun-failed
- * reuse set in ro (resume.h).  0, or -1 said on stderr (state_failed:
- * the journal cannot be written, as a state dir that cannot). */
-static int session_resume(session *s, run_options *ro)
+/* What the journal is to do for this run, by the command line. */
+static resume_options session_resume_options(const session *s)
 {
 	resume_options o = {
 		.p = &s->p,
@@ -276,18 +274,57 @@ static int session_resume(session *s, run_options *ro)
 		.err = stderr,
 	};
 
-	if (!s->p.journal) {
-		if (o.mode != RESUME_NONE)
-			fprintf(stderr, "assay: nothing to %s: [runner] journal is false in %s; running "
-				"everything\n", o.mode == RESUME_FAILED ? "rerun" : "resume", s->p.path);
+	return o;
+}
+
+/* Whether the journal is off though --resume or --rerun-failed asks for
+ * it (said). */
+static bool session_no_journal(const session *s)
+{
+	if (s->p.journal)
+		return false;
+	if (s->o.resume || s->o.rerun_failed)
+		fprintf(stderr, "assay: nothing to %s: [runner] journal is false in %s; running "
+			"everything\n", s->o.rerun_failed ? "rerun" : "resume", s->p.path);
+	return true;
+}
+
+/* The journal, under the run lock: what --resume and --rerun-failed
+ * reuse set in ro (resume.h).  0, or -1 said on stderr (state_failed:
+ * the journal cannot be written, as a state dir that cannot). */
+static int session_resume(session *s, run_options *ro)
+{
+	resume_options o = session_resume_options(s);
+
+	if (session_no_journal(s))
 		return 0;
-	}
 	if (resume_open(&s->resume, &o) < 0) {
 		s->state_failed = true;
 		return -1;
 	}
 	resume_set_options(s->resume, ro);
 	return 0;
+}
+
+int session_explain(session *s)
+{
+	resume_options o;
+	resume *r = NULL;
+	char why[8192];
+	int rc;
+
+	if (session_no_journal(s))
+		return 0;
+	/* The config's directory and the key, nothing else: no run. */
+	if (statedir_open_run(&s->state, s->p.state_dir, s->p.path, false, why, sizeof why) < 0) {
+		fprintf(stderr, "assay: %s\n", why);
+		return -1;
+	}
+	o = session_resume_options(s);
+	o.preview = true;
+	rc = resume_open(&r, &o);
+	resume_free(r);
+	return rc;
 }
 
 int session_start(session *s)

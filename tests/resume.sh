@@ -148,6 +148,14 @@ type = "exec"
 command = ["sh", "-c", "echo slow >>log; [ -e slow.done ] || { echo $$ >slow.pid; exec sleep 30; }"]
 after = ["a"]
 TOML
+# --dry-run: the same lines, nothing run, killed or written.
+cp state/r-*/journal journal.before
+"$assay" run r.toml --resume --explain --dry-run >/dev/null 2>err
+grep -q "^assay: explain: slow: reruns: in flight when run .* was killed\$" err ||
+	{ say "--dry-run --explain"; cat err; }
+[ ! -s log ] || say "--dry-run ran: $(cat log)"
+running "$orphan" || say "--dry-run killed what the killed run left running"
+cmp -s journal.before state/r-*/journal || say "--dry-run wrote to the journal"
 "$assay" run r.toml --resume --explain --format json >r4.json 2>err
 got=$(ran)
 [ "$got" = "b c d slow v:bad " ] || { say "--resume after a kill ran: $got"; cat err; }
