@@ -152,18 +152,22 @@ static resume_verdict resume_items(const resume *r, size_t i, char *why, size_t 
 		else
 			not_run++;
 	}
-	if (reused == pn->n_items && pn->n_items) {
+	if (!pn->n_items) {
+		snprintf(why, size, "reruns: it has no items to reuse");
+		return RESUME_RUN;
+	}
+	if (reused == pn->n_items) {
 		snprintf(why, size, "reused: all %s items", resume_count(reused, a));
 		return RESUME_REUSE;
 	}
-	detail[0] = '\0';
+	/* Each part is short: detail holds all three. */
 	if (in_flight)
-		d += snprintf(d, 64, ", %s in flight when run %s ended", resume_count(in_flight, c),
-			      r->last->run_id);
+		d += sprintf(d, ", %s in flight when run %.64s ended", resume_count(in_flight, c),
+			     r->last->run_id);
 	if (failed)
-		d += snprintf(d, 64, ", %s not OK or too old", resume_count(failed, c));
+		d += sprintf(d, ", %s not OK or too old", resume_count(failed, c));
 	if (not_run)
-		snprintf(d, 64, ", %s not run", resume_count(not_run, c));
+		sprintf(d, ", %s not run", resume_count(not_run, c));
 	snprintf(why, size, "reuses %s of %s items; %s rerun (%s)", resume_count(reused, a),
 		 resume_count(pn->n_items, b), resume_count(pn->n_items - reused, c), detail + 2);
 	return RESUME_ITEMS;
