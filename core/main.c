@@ -20,12 +20,14 @@
 #include "listing.h"
 #include "session.h"
 #include "summary.h"
+#include "trace.h"
 #include "trials_list.h"
 
 /* Exit codes: the monitoring-plugins states, then sysexits.h's. */
 enum {
-	EXIT_USAGE = 64,  /* EX_USAGE */
-	EXIT_CONFIG = 78  /* EX_CONFIG */
+	EXIT_USAGE = 64,    /* EX_USAGE */
+	EXIT_TEMPFAIL = 75, /* EX_TEMPFAIL: another run holds the lock */
+	EXIT_CONFIG = 78    /* EX_CONFIG */
 };
 
 #ifndef SYSCONFDIR
@@ -66,7 +68,10 @@ static const command_help helps[] = {
 	  "                            stopped): reuse what ended OK or WARNING, run the rest\n"
 	  "      --rerun-failed        run only what the last run did not end OK\n"
 	  "      --explain             with --resume or --rerun-failed: say on stderr why each\n"
-	  "                            node reruns or is reused (with --dry-run: and run nothing)\n", true },
+	  "                            node reruns or is reused (with --dry-run: and run nothing)\n"
+	  "      --lock-wait DURATION  wait that long for another run of FILE to end\n"
+	  "                            (default: exit 75 at once)\n"
+	  "      --trace FILE          write a Chrome trace of every execution, wait and retry\n", true },
 	{ "check-config", "[FILE] [OPTION]...",
 	  "check FILE and the plugins it loads; print a summary",
 	  "      --allow-unset         unset ${env:} variables are warnings, not errors\n", false },
@@ -90,7 +95,7 @@ static const char help_footer[] =
 	"FILE defaults to " DEFAULT_CONFIG ".\n"
 	"Plugins are searched in $ASSAY_PLUGIN_PATH, [plugins] path, then " PLUGINDIR ".\n"
 	"Exit status: the worst node's: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN;\n"
-	"64 usage error, 78 configuration error.\n";
+	"64 usage error, 75 another run of the file holds its lock, 78 configuration error.\n";
 
 static const command_help *find_help(const char *name)
 {
@@ -352,6 +357,8 @@ static int parse_run(run_args *a, int argc, char **argv)
 		{ "resume", no_argument, NULL, 'R' },
 		{ "rerun-failed", no_argument, NULL, 'E' },
 		{ "explain", no_argument, NULL, 'X' },
+		{ "lock-wait", required_argument, NULL, 'L' },
+		{ "trace", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -420,6 +427,16 @@ static int parse_run(run_args *a, int argc, char **argv)
 		case 'X':
 			a->o.explain = true;
 			break;
+		case 'L':
+			if (duration_parse(optarg, &a->o.lock_wait_ms) < 0)
+				return usage_error("run", "--lock-wait takes a duration (200ms, 5s, 10m), not '%s'",
+						   optarg);
+			break;
+		case 'T':
+			if (!*optarg)
+				return usage_error("run", "--trace takes a FILE, not ''");
+			a->o.trace_path = optarg;
+			break;
 		case 'h':
 			print_command_help(find_help("run"));
 			return 1;
@@ -459,6 +476,8 @@ static int run_checks(session *s, const run_args *a)
 		if (session_add_report(s, a->reports[i], colon + 1, why, sizeof why) < 0)
 			return usage_error("run", "--report %s:%s: %s", a->reports[i], colon + 1, why);
 	}
+	if (a->o.trace_path && trace_check(a->o.trace_path, why, sizeof why) < 0)
+		return usage_error("run", "--trace %s: %s", a->o.trace_path, why);
 	if (a->n_only && session_select(s, a->only, a->n_only, why, sizeof why) < 0)
 		return usage_error("run", "%s", why);
 	return 0;
@@ -482,7 +501,8 @@ static int cmd_run(const session_options *global, int argc, char **argv)
 			session_print_graph(&s, false, stdout);
 		}
 		else if (session_run(&s) < 0)
-			status = s.state_failed ? EXIT_CONFIG : ASSAY_UNKNOWN;
+			status = s.lock_busy ? EXIT_TEMPFAIL
+			       : s.state_failed ? EXIT_CONFIG : ASSAY_UNKNOWN;
 		else
 			status = session_report(&s);
 	}

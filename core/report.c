@@ -299,6 +299,36 @@ static int allocate(builder *b, size_t *n_out, size_t *n_items_out)
 	return build_paths(b);
 }
 
+/* The critical path by the run's own durations (seconds, per plan node):
+ * its length, and the ids of its nodes that took time, first to last (a
+ * chain's topological order is its own).  0 or ASSAY_ENOMEM. */
+static int critical_path(builder *b, const graph *g, const double *seconds)
+{
+	report *rep = b->rep;
+	bool *on_path = calloc(g->n ? g->n : 1, sizeof *on_path);
+	size_t i, n = 0;
+
+	if (!on_path)
+		return ASSAY_ENOMEM;
+	rep->r.critical_path = graph_critical_path(g, seconds, NULL, on_path);
+	/* Not the nodes on it that took no time: skipped, or not selected. */
+	for (i = 0; i < g->n; i++)
+		n += on_path[i] = on_path[i] && b->at[i] != SIZE_MAX && seconds[i] > 0;
+	if (rep->r.critical_path > 0 && n && !(rep->critical = malloc(n * sizeof *rep->critical))) {
+		free(on_path);
+		return ASSAY_ENOMEM;
+	}
+	for (i = 0; rep->critical && i < g->n; i++) {
+		uint32_t v = g->order[i];
+
+		if (on_path[v])
+			rep->critical[rep->r.n_critical++] = rep->results[b->at[v]].id;
+	}
+	rep->r.critical = rep->critical;
+	free(on_path);
+	return 0;
+}
+
 int report_build(report *rep, const plan *p, const graph *g, const run *r, sweeps *tracker,
 		 const char *run_id)
 {
@@ -322,7 +352,8 @@ int report_build(report *rep, const plan *p, const graph *g, const run *r, sweep
 		fill_node(&b, i, &rep->results[k++], &rep->index[it], &rep->results[it]);
 		it += b.res[i].n_items;
 		rep->r.counts[b.res[i].status]++;
-		seconds[i] = b.res[i].duration;
+		/* A result reused from an earlier run took none of this one. */
+		seconds[i] = b.res[i].resumed ? 0 : b.res[i].duration;
 	}
 	rep->r.config_path = p->path;
 	rep->r.assay_version = PACKAGE_VERSION;
@@ -336,7 +367,7 @@ int report_build(report *rep, const plan *p, const graph *g, const run *r, sweep
 	run_times(r, &rep->r.start, &rep->r.end, &stopped);
 	rep->r.interrupted = stopped;
 	rep->r.wall = rep->r.end > rep->r.start ? rep->r.end - rep->r.start : 0;
-	rep->r.critical_path = graph_critical_path(g, seconds, NULL, NULL);
+	rc = critical_path(&b, g, seconds);
 out:
 	free(b.at);
 	free(b.path_at);
@@ -356,6 +387,7 @@ void report_release(report *rep)
 	free(rep->sweep_index);
 	free(rep->sweep_params);
 	free(rep->stopped);
+	free(rep->critical);
 	while (rep->n_owned)
 		free(rep->owned[--rep->n_owned]);
 	free(rep->owned);

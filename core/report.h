@@ -26,6 +26,7 @@ typedef struct report {
 	const assay_sweep **sweep_index; /* r.sweeps */
 	assay_param *sweep_params;   /* the best points' parameters, without seed */
 	char (*stopped)[160];        /* each sweep's reason to stop, or "" */
+	const char **critical;       /* r.critical */
 	void **owned;                /* what report_mask() made */
 	size_t n_owned, cap_owned;
 } report;

@@ -376,6 +376,155 @@ static void put_sweeps(const human *h)
 	}
 }
 
+/* Where the time of a group or a validation went: what of it ran in this
+ * run (a result reused by --resume took none of its time), from the
+ * first start to the last end, and the sum of their durations. */
+typedef struct span_sum {
+	const char *name;
+	size_t first;             /* its first node, for the order of the lines */
+	size_t n;                 /* nodes or items that ran */
+	double start, end, sum;
+} span_sum;
+
+static bool ran_here(const assay_result *res)
+{
+	return res->start > 0 && !res->resumed;
+}
+
+static void span_add(span_sum *s, const assay_result *res)
+{
+	if (!ran_here(res))
+		return;
+	if (!s->n++ || res->start < s->start)
+		s->start = res->start;
+	if (res->end > s->end)
+		s->end = res->end;
+	s->sum += res->duration;
+}
+
+/* head (escaped), cut to what the width leaves, then tail (ASCII):
+ * a long name or path is cut, never the numbers after it. */
+static void put_cut(const human *h, const char *head, const char *tail)
+{
+	size_t fixed = strlen(tail);
+
+	text_put(h->out, head, strlen(head), h->width > fixed ? h->width - fixed : 0);
+	fprintf(h->out, "%s\n", tail);
+}
+
+/* "solvers: 32 items in 1.61s (sum 12.80s, 7.9x)": worth a line when
+ * more than one thing ran. */
+static void put_span_sum(const human *h, const span_sum *s, const char *what)
+{
+	double wall = s->end > s->start ? s->end - s->start : 0;
+	char tail[128], ratio[32] = "";
+
+	if (s->n < 2)
+		return;
+	if (wall > 0)
+		snprintf(ratio, sizeof ratio, ", %.1fx", s->sum / wall);
+	snprintf(tail, sizeof tail, ": %zu %s in %.2fs (sum %.2fs%s)", s->n, what, wall, s->sum,
+		 ratio);
+	put_cut(h, s->name, tail);
+}
+
+static int span_by_name(const void *a, const void *b)
+{
+	const span_sum *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : x->first < y->first ? -1 : x->first > y->first;
+}
+
+static int span_by_first(const void *a, const void *b)
+{
+	const span_sum *x = a, *y = b;
+
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* Every group's line, in the order of their first nodes: each (node,
+ * enclosing group) pair, sorted by group to add them up. */
+static void put_groups(const human *h)
+{
+	const assay_report *r = h->r;
+	span_sum *pairs;
+	size_t i, j, n = 0, out = 0;
+
+	for (i = 0; i < r->n_results; i++)
+		n += r->results[i]->n_groups;
+	if (!n || !(pairs = calloc(n, sizeof *pairs)))
+		return;
+	for (i = 0, n = 0; i < r->n_results; i++)
+		for (j = 0; j < r->results[i]->n_groups; j++) {
+			pairs[n].name = r->results[i]->groups[j];
+			pairs[n].first = i;
+			span_add(&pairs[n++], r->results[i]);
+		}
+	qsort(pairs, n, sizeof *pairs, span_by_name);
+	for (i = 0; i < n; i = j) {
+		span_sum g = { .name = pairs[i].name, .first = pairs[i].first };
+
+		for (j = i; j < n && strcmp(pairs[j].name, g.name) == 0; j++)
+			if (pairs[j].n) {
+				g.n++;
+				g.start = g.n == 1 || pairs[j].start < g.start ? pairs[j].start : g.start;
+				g.end = pairs[j].end > g.end ? pairs[j].end : g.end;
+				g.sum += pairs[j].sum;
+			}
+		pairs[out++] = g;
+	}
+	qsort(pairs, out, sizeof *pairs, span_by_first);
+	for (i = 0; i < out; i++)
+		put_span_sum(h, &pairs[i], "nodes");
+	free(pairs);
+}
+
+/* The critical path's nodes: "critical path: billing -> gcp.buckets ->
+ * train (4.20s of 4.31s wall)", the middle of a long one elided. */
+static void put_critical(const human *h)
+{
+	const assay_report *r = h->r;
+	char *path = NULL, tail[96];
+	size_t size = 0, i;
+	FILE *f;
+
+	if (r->n_critical < 2 || !(f = open_memstream(&path, &size)))
+		return;
+	fputs("critical path: ", f);
+	for (i = 0; i < r->n_critical; i++) {
+		if (r->n_critical > 8 && i == 3) {
+			fprintf(f, " -> ... %zu more", r->n_critical - 6);
+			i = r->n_critical - 3;
+		}
+		fprintf(f, "%s%s", i ? " -> " : "", r->critical[i]);
+	}
+	snprintf(tail, sizeof tail, " (%.2fs of %.2fs wall)", r->critical_path, r->wall);
+	if (fclose(f) == 0)
+		put_cut(h, path, tail);
+	free(path);
+}
+
+/* Where the time went: each validation and group that ran more than one
+ * thing, its wall time beside the sum of its parts, then the critical
+ * path. */
+static void put_times(const human *h)
+{
+	const assay_report *r = h->r;
+	size_t i, j;
+
+	for (i = 0; i < r->n_results; i++) {
+		const assay_result *res = r->results[i];
+		span_sum s = { .name = res->id };
+
+		for (j = 0; j < res->n_items; j++)
+			span_add(&s, res->items[j]);
+		put_span_sum(h, &s, "items");
+	}
+	put_groups(h);
+	put_critical(h);
+}
+
 /* "5 nodes: 3 OK, 1 SKIPPED, 1 PRUNED in ...": pruned trials, SKIPPED
  * to the status, counted apart. */
 static void put_summary(const human *h)
@@ -429,6 +578,7 @@ static int human_write(FILE *out, const assay_report *r, void *data)
 		put_items(&h, res);
 	}
 	put_sweeps(&h);
+	put_times(&h);
 	put_summary(&h);
 	return ferror(out) ? ASSAY_ESYS : 0;
 }

@@ -224,7 +224,7 @@ static cJSON *json_sweep(const assay_sweep *sw)
 
 static int json_write(FILE *out, const assay_report *r, void *data)
 {
-	cJSON *root = cJSON_CreateObject(), *counts, *nodes, *sweeps;
+	cJSON *root = cJSON_CreateObject(), *counts, *nodes, *sweeps, *critical;
 	char *text;
 	size_t i;
 	int s, rc = 0;
@@ -239,6 +239,9 @@ static int json_write(FILE *out, const assay_report *r, void *data)
 	cJSON_AddItemToObject(root, "end", json_time(r->end));
 	cJSON_AddNumberToObject(root, "wall_seconds", r->wall);
 	cJSON_AddNumberToObject(root, "critical_path_seconds", r->critical_path);
+	critical = cJSON_AddArrayToObject(root, "critical_path");
+	for (i = 0; critical && i < r->n_critical; i++)
+		cJSON_AddItemToArray(critical, cJSON_CreateString(r->critical[i]));
 	cJSON_AddBoolToObject(root, "interrupted", r->interrupted);
 	counts = cJSON_AddObjectToObject(root, "counts");
 	for (s = 0; counts && s <= ASSAY_SKIPPED; s++)

@@ -4,6 +4,7 @@
 #include "autoconfig.h"
 #endif
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,11 +12,13 @@
 
 #include "config.h"
 #include "host.h"
+#include "lock.h"
 #include "report.h"
 #include "resume.h"
 #include "searchpath.h"
 #include "select.h"
 #include "session.h"
+#include "trace.h"
 #include "trialdir.h"
 
 void session_init(session *s, const session_options *o)
@@ -327,6 +330,29 @@ int session_explain(session *s)
 	return rc;
 }
 
+/* The run lock (lock.h): one run of the config at a time, taken before
+ * the journal is opened, so that only its holder writes it.  0, or -1
+ * said on stderr (lock_busy: another run holds it, exit 75). */
+static int session_lock(session *s)
+{
+	const char *base = strrchr(s->p.path, '/');
+	char why[PATH_MAX + 256];
+	int signo = 0, rc;
+
+	rc = lock_take(&s->lock, s->state.config_dir, base ? base + 1 : s->p.path,
+		       s->o.lock_wait_ms, s->sig.fd, &signo, why, sizeof why);
+	if (rc == 0)
+		return 0;
+	fprintf(stderr, "assay: %s\n", why);
+	/* Nothing ran, nothing is to be reported: leave as a second signal
+	 * does (signals.c), with its status. */
+	if (rc == LOCK_INTERRUPTED)
+		_exit(128 + signo);
+	s->lock_busy = rc == LOCK_BUSY;
+	s->state_failed = rc == LOCK_ERROR && strcmp(why, "out of memory") != 0;
+	return -1;
+}
+
 int session_start(session *s)
 {
 	run_options ro = {
@@ -350,8 +376,7 @@ int session_start(session *s)
 	 * the run lock (lock.h), then the journal under it (resume.h). */
 	if (session_state(s) < 0)
 		return -1;
-	/* TODO(lock): take the run lock here (s->lock, s->lock_busy). */
-	if (session_resume(s, &ro) < 0)
+	if (session_lock(s) < 0 || session_resume(s, &ro) < 0)
 		return -1;
 	ro.trial_dirs = (const char *const *)s->trial_dirs;
 	/* The tracker judges, for a node after a sweep, the sweep as a
@@ -364,7 +389,9 @@ int session_start(session *s)
 		sweeps_judge(s->sweeps, &ro);
 	}
 	if (run_new(&s->run, &s->p, &s->g, &ro, s->re) < 0 ||
-	    (s->resume && resume_subscribe(s->resume, s->run) < 0) || session_subscribe(s, ro.jobs) < 0) {
+	    (s->resume && resume_subscribe(s->resume, s->run) < 0) || session_subscribe(s, ro.jobs) < 0 ||
+	    (s->o.trace_path && (!(s->trace = trace_new(&s->p)) ||
+				 trace_subscribe(s->trace, s->run) < 0))) {
 		fprintf(stderr, "assay: cannot start: out of memory\n");
 		return -1;
 	}
@@ -408,8 +435,10 @@ int session_report(session *s)
 		fprintf(stderr, "assay: out of memory writing the report\n");
 	} else {
 		status = report_exit_status(&rep);
-		/* A report that was asked for is missing. */
+		/* A report that was asked for is missing (the trace too). */
 		if (targets_write(&s->out, &rep) < 0 && status == ASSAY_OK)
+			status = ASSAY_UNKNOWN;
+		if (s->trace && trace_write(s->trace, &rep, s->o.trace_path) < 0 && status == ASSAY_OK)
 			status = ASSAY_UNKNOWN;
 	}
 	report_release(&rep);
@@ -427,6 +456,8 @@ void session_release_plan(session *s)
 	/* After the run: its results borrow the ids of the runs reused. */
 	resume_free(s->resume);
 	s->resume = NULL;
+	trace_free(s->trace);
+	s->trace = NULL;
 	progress_free(s->progress);
 	sweeps_free(s->sweeps);
 	s->run = NULL;
@@ -448,6 +479,9 @@ void session_release_plan(session *s)
 	s->keep = NULL;
 	free(s->trial_dirs);
 	s->trial_dirs = NULL;
+	/* After the reports: the next run reads the last result written. */
+	lock_release(s->lock);
+	s->lock = NULL;
 	statedir_release(&s->state);
 	s->run_id = NULL;
 	s->have_graph = s->have_plan = false;

@@ -414,6 +414,12 @@ START_TEST(test_retries_take_time)
 	ck_assert_double_eq_tol(flaky->duration, flaky->end - flaky->start, 1e-3);
 	ck_assert_msg(f.rep.r.critical_path >= flaky->duration, "critical path %.3f < %.3f",
 		      f.rep.r.critical_path, flaky->duration);
+	/* Its nodes, first to last: flaky, and `then` if it took any time. */
+	ck_assert_uint_ge(f.rep.r.n_critical, 1);
+	ck_assert_uint_le(f.rep.r.n_critical, 2);
+	ck_assert_str_eq(f.rep.r.critical[0], "flaky");
+	if (f.rep.r.n_critical == 2)
+		ck_assert_str_eq(f.rep.r.critical[1], "then");
 	/* Nothing kept for what succeeded at once. */
 	for (h = run_histories(f.r); h; h = h->next)
 		n++;
@@ -923,6 +929,7 @@ static const assay_sweep warm_sweep = {
 	.stopped = "stopped after 2 consecutive failures",
 };
 static const assay_sweep *const sample_sweeps[] = { &lr_sweep, &warm_sweep };
+static const char *const sample_critical[] = { "web.up", "solvers", "lr[lr=0.01,bs=32]" };
 static const assay_report sample = {
 	.config_path = "/etc/assay/assay.toml",
 	.results = sample_list,
@@ -936,6 +943,8 @@ static const assay_report sample = {
 	.end = 1767225672.5,
 	.wall = 72.5,
 	.critical_path = 72.5,
+	.critical = sample_critical,
+	.n_critical = 3,
 	.assay_version = "9.9.9",
 };
 

@@ -48,7 +48,10 @@ fake() {
 expect() {
 	tag=$1 config=$2 want_rc=$3
 	shift 3
+	# A state dir per run: those that run at once would meet at the
+	# config's run lock.
 	(cd "$work" && PATH="$work/bin:$PATH" PROJECT=example TOKEN=t0ken \
+		STATE_DIRECTORY="$work/state-$tag" \
 		"$a" run "$config" --format json >"$work/$tag.json" 2>"$work/$tag.err")
 	rc=$?
 	[ "$rc" -eq "$want_rc" ] || { echo "FAIL: $config exited $rc, want $want_rc"; cat "$work/$tag.json" "$work/$tag.err"; return 1; }

@@ -387,6 +387,12 @@ typedef struct assay_report {
 	const assay_sweep *const *sweeps; /* every sweep, in file order */
 	size_t n_sweeps;
 	const char *run_id;           /* "20261207T225050Z-4f2a": names runs/<run-id>/ */
+
+	/* ABI 3.3 */
+	const char *const *critical;  /* the nodes of the critical path (by the
+				       * run's own durations), first to last, as
+				       * results[]' ids; NULL when nothing ran */
+	size_t n_critical;
 } assay_report;
 
 /* An output format: `--format NAME` or `--report NAME:PATH`. */
