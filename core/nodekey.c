@@ -316,7 +316,7 @@ static long nodekey_node_parts(const plan *p, const plan_node *n, const uint8_t 
 	return (long)k;
 }
 
-static int nodekey_key_cmp(const void *a, const void *b)
+int nodekey_order(const void *a, const void *b)
 {
 	return nodekey_cmp(*(const journal_key *)a, *(const journal_key *)b);
 }
@@ -336,7 +336,7 @@ static int nodekey_node(nodekeys *k, const plan *p, const graph *g, size_t i,
 	for (j = 0; j < n_deps; j++)
 		deps[j] = k->nodes[g->pred[g->pred_at[i] + j]];
 	/* Sorted: moving a node in the file changes nothing. */
-	qsort(deps, n_deps, sizeof *deps, nodekey_key_cmp);
+	qsort(deps, n_deps, sizeof *deps, nodekey_order);
 	/* The id too: two nodes of one definition are two executions, each
 	 * with its own result. */
 	nodekey_start(&b, key, 'n');

@@ -72,6 +72,9 @@ static inline int nodekey_cmp(journal_key a, journal_key b)
 	return a.lo < b.lo ? -1 : a.lo > b.lo;
 }
 
+/* nodekey_cmp() for qsort() and bsearch() of journal_key arrays. */
+int nodekey_order(const void *a, const void *b);
+
 /* 32 hex digits and a NUL. */
 #define NODEKEY_HEX_SIZE 33
 char *nodekey_hex(journal_key k, char out[NODEKEY_HEX_SIZE]);

@@ -31,11 +31,6 @@ static const char *resume_base(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-static int resume_key_cmp(const void *a, const void *b)
-{
-	return nodekey_cmp(*(const journal_key *)a, *(const journal_key *)b);
-}
-
 /* The run to continue, or RESUME_NONE with a note when there is none. */
 static void resume_pick(resume *r)
 {
@@ -73,7 +68,7 @@ static int resume_orphan_keys(resume *r)
 	for (i = 0; i < r->view.n_orphans; i++)
 		r->orphans[i] = r->view.orphans[i].key;
 	r->n_orphans = r->view.n_orphans;
-	qsort(r->orphans, r->n_orphans, sizeof *r->orphans, resume_key_cmp);
+	qsort(r->orphans, r->n_orphans, sizeof *r->orphans, nodekey_order);
 	return 0;
 }
 

@@ -43,15 +43,10 @@ static const char *resume_count(size_t n, char buf[32])
 	return buf;
 }
 
-static int resume_key_cmp(const void *a, const void *b)
-{
-	return nodekey_cmp(*(const journal_key *)a, *(const journal_key *)b);
-}
-
 bool resume_in_flight(const resume *r, journal_key key)
 {
 	return r->n_orphans &&
-	       bsearch(&key, r->orphans, r->n_orphans, sizeof key, resume_key_cmp) != NULL;
+	       bsearch(&key, r->orphans, r->n_orphans, sizeof key, nodekey_order) != NULL;
 }
 
 bool resume_usable(const resume *r, const run_result *res, char *why, size_t size)
