@@ -169,6 +169,23 @@ grep -q "^assay: explain: b: reruns: its definition changed: command (key [0-9a-
 grep -q "^assay: explain: a: reused: OK in run " err || say "explain a after a kill"
 [ "$(field r4.json a resumed)" = True ] || say "a not reused after a kill"
 
+# 3b. A run stopped by SIGINT is resumed too (not "nothing to resume").
+rm -f slow.done
+"$assay" run r.toml --format json >/dev/null 2>err &
+pid=$!
+for _ in $(seq 100); do grep -q slow log 2>/dev/null && break; sleep 0.1; done
+sleep 0.3
+kill -INT "$pid"
+wait "$pid"
+: >log
+touch slow.done
+"$assay" run r.toml --resume --explain --format json >/dev/null 2>err
+grep -q "nothing to resume" err && say "a stopped run was not resumed"
+grep -q "^assay: explain: slow: reruns: \(UNKNOWN\|CRITICAL\) in run " err || { say "explain slow after SIGINT"; cat err; }
+grep -q "^assay: explain: a: reused: OK in run " err || say "a not reused after SIGINT"
+got=$(ran)
+[ "$got" = "c d slow v:bad " ] || say "--resume after SIGINT ran: $got"
+
 # 4. resume_max_age: what is older reruns.
 sed -i 's/^state_dir = "state"$/state_dir = "state"\nresume_max_age = "1s"/' r.toml
 sleep 1.2
