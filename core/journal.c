@@ -34,6 +34,7 @@ struct journal {
 	journal_sync sync;
 	atomic_bool failed; /* a write or sync failed: said once, no more records */
 	atomic_bool dirty;  /* records written since the sync thread last looked */
+	atomic_ulong syncs; /* fdatasyncs done (journal_syncs) */
 	/* The sync thread (JOURNAL_SYNC_BATCH); the rest under mu. */
 	pthread_t thread;
 	bool has_thread;
@@ -206,14 +207,15 @@ int journal_end(journal *j, journal_key key, uint32_t item, unsigned attempt, co
 	journal_rec rec = { .type = JOURNAL_REC_END, .key = key, .item = item,
 			    .attempt = attempt, .res = res };
 
-	return journal_append(j, &rec);
+	return res ? journal_append(j, &rec) : -1;
 }
 
 int journal_final(journal *j, journal_key key, uint32_t item, const run_result *res)
 {
 	journal_rec rec = { .type = JOURNAL_REC_FINAL, .key = key, .item = item, .res = res };
 
-	return journal_append(j, &rec);
+	/* No result is no record: a zeroed one would read as OK. */
+	return res ? journal_append(j, &rec) : -1;
 }
 
 int journal_run_end(journal *j, double end, bool stopped)
@@ -235,8 +237,17 @@ static int64_t journal_now_ns(void)
 
 static void journal_fdatasync(journal *j)
 {
-	if (!atomic_load(&j->failed) && fdatasync(j->fd) < 0)
+	if (atomic_load(&j->failed))
+		return;
+	if (fdatasync(j->fd) < 0)
 		journal_fail(j, "sync", errno);
+	else
+		atomic_fetch_add(&j->syncs, 1);
+}
+
+unsigned long journal_syncs(journal *j)
+{
+	return atomic_load(&j->syncs);
 }
 
 /* Wait, under mu, until ns on the monotonic clock or until woken. */
@@ -426,6 +437,7 @@ int journal_open(journal **out, const char *path, bool fresh, journal_sync sync,
 	j->sync = sync;
 	atomic_init(&j->failed, false);
 	atomic_init(&j->dirty, false);
+	atomic_init(&j->syncs, 0);
 	if (!fresh)
 		rc = journal_reopen(j, &rec, why, why_size);
 	if (rc == 1)

@@ -142,8 +142,9 @@ int journal_compact(const char *path, const char *config_hash, uint64_t bound, c
 	} else {
 		for (kept = body, i = 0; i < n; i++)
 			kept += journal_record_size(data, offs[i]);
-		rc = kept == size ? 0 /* nothing to drop */
-				  : journal_compact_rewrite(path, data, body, offs, n, why, why_size);
+		rc = kept == size
+			     ? 0 /* nothing to drop */
+			     : journal_compact_rewrite(path, data, body, offs, n, why, why_size);
 	}
 	free(offs);
 	journal_index_release(&ix);

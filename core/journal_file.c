@@ -7,6 +7,7 @@
 #endif
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,9 +85,41 @@ int journal_write_all(int fd, const void *buf, size_t n)
 	return 0;
 }
 
+/* The directory holding path (malloc'd), NULL when out of memory. */
+static char *journal_dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+}
+
+/* Remove what a kill -9 between journal_temp() and the rename left
+ * beside path ("path.XXXXXX"): under the run lock, no other run is
+ * making one.  Read from the directory, not globbed: the state dir's
+ * path may hold glob's metacharacters. */
+static void journal_temp_sweep(const char *path)
+{
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	char *dir = journal_dir_of(path);
+	size_t len = strlen(base);
+	struct dirent *e;
+	DIR *d = dir ? opendir(dir) : NULL;
+	int dfd = d ? dirfd(d) : -1;
+
+	while (d && (e = readdir(d)))
+		if (strncmp(e->d_name, base, len) == 0 && e->d_name[len] == '.' &&
+		    strlen(e->d_name + len + 1) == 6)
+			unlinkat(dfd, e->d_name, 0);
+	if (d)
+		closedir(d);
+	free(dir);
+}
+
 int journal_temp(const char *path, char *tmp, size_t tmp_size, char *why, size_t why_size)
 {
 	int fd;
+
+	journal_temp_sweep(path);
 
 	if ((size_t)snprintf(tmp, tmp_size, "%s.XXXXXX", path) >= tmp_size) {
 		snprintf(why, why_size, "journal %s: path too long", path);
@@ -103,8 +136,7 @@ int journal_temp(const char *path, char *tmp, size_t tmp_size, char *why, size_t
  * power cut. */
 static int journal_sync_dir(const char *path)
 {
-	const char *slash = strrchr(path, '/');
-	char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+	char *dir = journal_dir_of(path);
 	int fd, rc = -1;
 
 	if (!dir)

@@ -135,30 +135,32 @@ static void *journal_index_alloc(void *arg, size_t n)
 	return p;
 }
 
-/* ix's array *a of *cap elements of size bytes, with room for n + 1. */
-static int journal_index_room(journal_index *ix, void *a, size_t *cap, size_t n, size_t size)
+/* array (of *cap elements of size bytes, n used) with room for one more:
+ * itself or a larger copy; NULL when out of memory (array left as it is). */
+static void *journal_index_room(journal_index *ix, void *array, size_t *cap, size_t n,
+				size_t size)
 {
-	void **array = a, *bigger;
 	size_t want = *cap ? *cap * 2 : 16;
+	void *bigger;
 
 	if (n < *cap)
-		return 0;
-	if (!(bigger = realloc(*array, want * size))) {
+		return array;
+	if (!(bigger = realloc(array, want * size))) {
 		ix->oom = true;
-		return -1;
+		return NULL;
 	}
-	*array = bigger;
 	*cap = want;
-	return 0;
+	return bigger;
 }
 
 static int journal_index_run(journal_index *ix, journal_reader *r)
 {
-	journal_run *jr;
+	journal_run *runs, *jr;
 	size_t argc, i;
 
-	if (journal_index_room(ix, &ix->runs, &ix->runs_cap, ix->n_runs, sizeof *ix->runs) < 0)
+	if (!(runs = journal_index_room(ix, ix->runs, &ix->runs_cap, ix->n_runs, sizeof *runs)))
 		return -1;
+	ix->runs = runs;
 	jr = memset(&ix->runs[ix->n_runs], 0, sizeof *jr);
 	jr->run_id = journal_get_str(r, journal_index_alloc, ix);
 	jr->config_hash = journal_get_str(r, journal_index_alloc, ix);
@@ -181,9 +183,12 @@ static int journal_index_run(journal_index *ix, journal_reader *r)
 /* A run or run-end record's offset, for compaction. */
 static int journal_index_keep(journal_index *ix, uint64_t off)
 {
-	if (journal_index_room(ix, &ix->run_offs, &ix->run_offs_cap, ix->n_run_offs,
-			       sizeof *ix->run_offs) < 0)
+	uint64_t *offs = journal_index_room(ix, ix->run_offs, &ix->run_offs_cap, ix->n_run_offs,
+					    sizeof *offs);
+
+	if (!offs)
 		return -1;
+	ix->run_offs = offs;
 	ix->run_offs[ix->n_run_offs++] = off;
 	return 0;
 }

@@ -1,6 +1,8 @@
 /* journal_int.h -- what the journal's files share (journal.c writes,
- * journal_scan.c walks, journal_load.c reads, journal_compact.c rewrites):
- * the file's layout, a record's encoding, the checksum.
+ * journal_record.c encodes and decodes, journal_scan.c walks,
+ * journal_index.c indexes, journal_load.c reads, journal_compact.c
+ * rewrites, journal_file.c maps and replaces): the file's layout, a
+ * record's encoding, the checksum.
  *
  * The file: a header, then records, each framed and checksummed:
  *
@@ -17,8 +19,8 @@
  *
  * Why CRC-32C: it catches every burst error up to 32 bits and every odd
  * number of flipped bits, it is what ext4, iSCSI and LevelDB's log use for
- * the same job, and a table-driven version (journal_crc.c) runs at
- * hundreds of MB/s -- far above what writing the records costs. */
+ * the same job, and x86-64 computes it in hardware (SSE 4.2; a table
+ * elsewhere, journal_crc.c): a fraction of what writing a record costs. */
 #ifndef ASSAY_JOURNAL_INT_H
 #define ASSAY_JOURNAL_INT_H
 
@@ -51,6 +53,9 @@ enum journal_type {
 uint32_t journal_crc32c(uint32_t crc, const void *data, size_t n);
 /* The same from the table alone (what journal_crc32c falls back to). */
 uint32_t journal_crc32c_portable(uint32_t crc, const void *data, size_t n);
+
+/* How many times j's file was synced so far (tests: the policy kept). */
+unsigned long journal_syncs(journal *j);
 
 /* --- encoding ---------------------------------------------------------------
  *
@@ -158,8 +163,9 @@ int journal_header_check(const uint8_t *data, size_t size, const char *path,
  * 0, or -1 with errno. */
 int journal_write_all(int fd, const void *buf, size_t n);
 
-/* Make a temporary file beside path ("path.XXXXXX", mode 0600): its fd,
- * with its name in tmp; -1 with why. */
+/* Make a temporary file beside path ("path.XXXXXX", mode 0600), after
+ * removing any such that a killed run left: its fd, with its name in
+ * tmp; -1 with why. */
 int journal_temp(const char *path, char *tmp, size_t tmp_size, char *why, size_t why_size);
 
 /* Put the temporary file tmp (fd, written) in place of path: sync it
@@ -187,6 +193,9 @@ typedef struct journal_slot {
 	uint32_t res; /* its result's index in results, once decoded */
 } journal_slot;
 
+/* journal_slot.res of a final whose result would not decode. */
+#define JOURNAL_NO_RESULT UINT32_MAX
+
 /* A start without an end yet: the last of its key. */
 typedef struct journal_pending {
 	journal_entry e;    /* the start record's */
@@ -210,6 +219,7 @@ typedef struct journal_index {
 	journal_table finals;  /* of journal_slot */
 	journal_table pending; /* of journal_pending */
 	run_result *results;   /* journal_load's: the finals', decoded */
+	size_t n_results;
 	journal_orphan *orphans;
 	size_t n_orphans;
 	bool oom;              /* a record was cut short for want of memory */

@@ -14,21 +14,26 @@
 
 static void *journal_load_alloc(void *arg, size_t n)
 {
-	return arena_alloc(arg, n);
+	journal_index *ix = arg;
+	void *p = arena_alloc(&ix->mem, n);
+
+	if (!p)
+		ix->oom = true;
+	return p;
 }
 
-/* Decode each key's last final result, once: 0, or -1 with why. */
-static int journal_load_results(journal_index *ix, const uint8_t *data, const char *path,
-				char *why, size_t why_size)
+/* Decode each key's last final result, once: the number that would not
+ * decode (their keys then have none: they run again), or -1 when out of
+ * memory. */
+static long journal_load_results(journal_index *ix, const uint8_t *data, uint64_t *first_bad)
 {
 	size_t i, k = 0;
+	long bad = 0;
 
 	if (!ix->finals.n)
 		return 0;
-	if (!(ix->results = calloc(ix->finals.n, sizeof *ix->results))) {
-		snprintf(why, why_size, "out of memory");
+	if (!(ix->results = calloc(ix->finals.n, sizeof *ix->results)))
 		return -1;
-	}
 	for (i = 0; i < ix->finals.cap; i++) {
 		journal_slot *s = (journal_slot *)ix->finals.slots + i;
 		run_result *res = &ix->results[k];
@@ -39,19 +44,24 @@ static int journal_load_results(journal_index *ix, const uint8_t *data, const ch
 		r = journal_record_at(data, s->e.off);
 		journal_get_key(&r);
 		journal_get_uint(&r); /* the item */
-		journal_get_result(&r, res, journal_load_alloc, &ix->mem);
-		if (r.bad) {
-			/* Its checksum held: a writer's bug, or memory. */
-			snprintf(why, why_size, "journal %s: the record at offset %llu cannot be decoded",
-				 path, (unsigned long long)s->e.off);
+		journal_get_result(&r, res, journal_load_alloc, ix);
+		if (ix->oom)
 			return -1;
+		if (r.bad) {
+			/* Its checksum held: a writer's bug.  Running it again
+			 * is always safe. */
+			if (!bad++ || s->e.off < *first_bad)
+				*first_bad = s->e.off;
+			s->res = JOURNAL_NO_RESULT;
+			continue;
 		}
 		res->resumed = true;
 		if (!res->resumed_from)
 			res->resumed_from = ix->runs[s->run].run_id;
 		s->res = (uint32_t)k++;
 	}
-	return 0;
+	ix->n_results = k;
+	return bad;
 }
 
 /* The view of a mapped journal: 0; -1 with why. */
@@ -61,7 +71,9 @@ static int journal_load_view(journal_view *v, const uint8_t *data, size_t size, 
 {
 	journal_index *ix;
 	journal_scan scan;
+	uint64_t first_bad = 0;
 	size_t body;
+	long bad;
 
 	if (journal_header_check(data, size, path, config_hash, &body, note, note_size) < 0)
 		return 0;
@@ -74,15 +86,22 @@ static int journal_load_view(journal_view *v, const uint8_t *data, size_t size, 
 		return -1;
 	}
 	v->finals = ix;
-	if (journal_load_results(ix, data, path, why, why_size) < 0)
+	if ((bad = journal_load_results(ix, data, &first_bad)) < 0) {
+		snprintf(why, why_size, "out of memory");
 		return -1;
+	}
 	journal_scan_note(&scan, path, note, note_size);
+	if (bad && note_size && !note[0])
+		snprintf(note, note_size,
+			 "journal %s: %ld result%s cannot be decoded (the first at offset %llu); %s again",
+			 path, bad, bad == 1 ? "" : "s", (unsigned long long)first_bad,
+			 bad == 1 ? "it runs" : "they run");
 	v->bytes_dropped = scan.dropped;
 	v->runs = ix->runs;
 	v->n_runs = ix->n_runs;
 	v->orphans = ix->orphans;
 	v->n_orphans = ix->n_orphans;
-	v->n_finals = ix->finals.n;
+	v->n_finals = ix->n_results;
 	return 0;
 }
 
@@ -110,7 +129,7 @@ const run_result *journal_find(const journal_view *v, journal_key key)
 	const journal_index *ix = v->finals;
 	const journal_slot *s = ix ? journal_index_find(ix, key) : NULL;
 
-	return s ? &ix->results[s->res] : NULL;
+	return s && s->res != JOURNAL_NO_RESULT ? &ix->results[s->res] : NULL;
 }
 
 void journal_view_release(journal_view *v)

@@ -106,8 +106,9 @@ int journal_header_check(const uint8_t *data, size_t size, const char *path,
 		return -1;
 	}
 	if (h.format != JOURNAL_VERSION) {
-		snprintf(note, note_size, "journal %s: written by assay %.*s in format %u; not reused",
-			 path, (int)h.version_len, h.version, h.format);
+		snprintf(note, note_size,
+			 "journal %s: written by assay %.*s in format %u; not reused", path,
+			 (int)h.version_len, h.version, h.format);
 		return -1;
 	}
 	if (h.config_hash_len != strlen(config_hash) ||

@@ -19,12 +19,14 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "journal.h"
 #include "journal_int.h"
 
 #define HASH "infra-0123456789abcdef"
+#define BOOT_ID "2f9c1e1a-8f7b-4c1e-9a55-0d7c3b1e2a44"
 
 static char tmp[256], path[300];
 
@@ -57,8 +59,8 @@ static char *const argv0[] = { "assay", "run", "--resume", "infra.toml", NULL };
 
 static journal_run_info info(const char *run_id, const char *continues)
 {
-	return (journal_run_info){ run_id, HASH, "1.2.3", argv0,
-				   "2f9c1e1a-8f7b-4c1e-9a55-0d7c3b1e2a44", 1796684450.25, continues };
+	return (journal_run_info){ run_id, HASH, "1.2.3", argv0, BOOT_ID, 1796684450.25,
+				   continues };
 }
 
 static journal *open_journal(bool fresh, const char *run_id, journal_sync sync)
@@ -215,7 +217,7 @@ START_TEST(round_trip)
 	ck_assert_str_eq(v.runs[0].run_id, "R1");
 	ck_assert_str_eq(v.runs[0].config_hash, HASH);
 	ck_assert_str_eq(v.runs[0].version, "1.2.3");
-	ck_assert_str_eq(v.runs[0].boot_id, "2f9c1e1a-8f7b-4c1e-9a55-0d7c3b1e2a44");
+	ck_assert_str_eq(v.runs[0].boot_id, BOOT_ID);
 	ck_assert_ptr_null(v.runs[0].continues);
 	ck_assert_str_eq(v.runs[0].argv[0], "assay");
 	ck_assert_str_eq(v.runs[0].argv[3], "infra.toml");
@@ -240,7 +242,7 @@ START_TEST(round_trip)
 	ck_assert_uint_eq(v.orphans[0].attempt, 1);
 	ck_assert_int_eq(v.orphans[0].pgid, 777);
 	ck_assert_uint_eq(v.orphans[0].start_ticks, 99);
-	ck_assert_str_eq(v.orphans[0].boot_id, "2f9c1e1a-8f7b-4c1e-9a55-0d7c3b1e2a44");
+	ck_assert_str_eq(v.orphans[0].boot_id, BOOT_ID);
 	ck_assert_str_eq(v.orphans[0].run_id, "R1");
 	ck_assert_uint_eq(v.orphans[1].item, 6);
 	ck_assert_int_eq(v.orphans[1].pgid, 0);
@@ -388,6 +390,52 @@ START_TEST(flipped_bit)
 }
 END_TEST
 
+/* A record whose checksum holds but whose result does not decode (a
+ * writer's bug): that key has no result, so it runs again, and the note
+ * says so; the records after it still count. */
+START_TEST(undecodable_result)
+{
+	journal *j = open_journal(true, "R1", JOURNAL_SYNC_NEVER);
+	uint8_t buf[256];
+	journal_writer w = { buf, 0, sizeof buf };
+	run_result r = ok("fine");
+	journal_view v;
+	char note[512], want[600];
+	off_t at;
+	size_t n;
+	int fd;
+
+	ck_assert_int_eq(journal_final(j, key(1), 1, &r), 0);
+	ck_assert_int_eq(journal_final(j, key(2), 2, NULL), -1); /* refused, not written */
+	ck_assert_int_eq(journal_end(j, key(2), 2, 1, NULL), -1);
+	ck_assert_int_eq(journal_close(j), 0);
+	at = file_size(path);
+	journal_record_begin(&w, JOURNAL_REC_FINAL);
+	journal_put_key(&w, key(2));
+	journal_put_uint(&w, 2);
+	journal_put_uint(&w, 0);
+	journal_put_u8(&w, 9); /* no status */
+	ck_assert_uint_gt(n = journal_record_finish(&w), 0);
+	ck_assert_int_ge(fd = open(path, O_WRONLY | O_APPEND), 0);
+	ck_assert_int_eq(write(fd, buf, n), (ssize_t)n);
+	close(fd);
+	j = open_journal(false, "R2", JOURNAL_SYNC_NEVER);
+	ck_assert_int_eq(journal_final(j, key(3), 3, &r), 0);
+	ck_assert_int_eq(journal_close(j), 0);
+	load(&v, note, sizeof note);
+	snprintf(want, sizeof want,
+		 "journal %s: 1 result cannot be decoded (the first at offset %lld); it runs again",
+		 path, (long long)at);
+	ck_assert_str_eq(note, want);
+	ck_assert_uint_eq(v.n_finals, 2);
+	ck_assert_ptr_nonnull(journal_find(&v, key(1)));
+	ck_assert_ptr_null(journal_find(&v, key(2)));
+	ck_assert_ptr_nonnull(journal_find(&v, key(3)));
+	ck_assert_uint_eq(v.n_runs, 2);
+	journal_view_release(&v);
+}
+END_TEST
+
 /* Random damage -- bytes flipped, overwritten, cut -- never crashes a
  * load (the sanitizer builds watch), and what loads is what the journal
  * held before the damage: a result that loads is whole. */
@@ -523,7 +571,7 @@ START_TEST(empty_and_missing)
 END_TEST
 
 /* fresh replaces whatever is there in one rename: no temporary file is
- * left, and the old records are gone. */
+ * left (nor one an earlier run left), and the old records are gone. */
 START_TEST(fresh_replaces)
 {
 	journal_view v;
@@ -534,6 +582,9 @@ START_TEST(fresh_replaces)
 	char cmd[400], line[400];
 
 	two_runs(&last);
+	/* What a run killed before its rename left is swept. */
+	snprintf(cmd, sizeof cmd, "%s.Ab12Z9", path);
+	close(open(cmd, O_WRONLY | O_CREAT, 0600));
 	journal_close(open_journal(true, "R5", JOURNAL_SYNC_BATCH));
 	load(&v, note, sizeof note);
 	ck_assert_uint_eq(v.n_runs, 1);
@@ -561,7 +612,63 @@ START_TEST(crc32c)
 	for (size_t i = 0; i < sizeof buf; i++)
 		buf[i] = (unsigned char)(i * 7 + 3);
 	for (size_t n = 0; n < sizeof buf; n += 37)
-		ck_assert_uint_eq(journal_crc32c(0, buf + 1, n), journal_crc32c_portable(0, buf + 1, n));
+		ck_assert_uint_eq(journal_crc32c(0, buf + 1, n),
+				  journal_crc32c_portable(0, buf + 1, n));
+}
+END_TEST
+
+/* The sync policies: batch syncs while records come, but at most every
+ * 100 ms, and soon after a node ends, on its own thread; run and never
+ * sync nothing while the run goes.  (Bounds that a slow machine keeps:
+ * fewer syncs, never more.) */
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+START_TEST(sync_policies)
+{
+	run_result r = ok("ok");
+	journal *j;
+	double t0;
+	uint64_t k = 0;
+	unsigned long n;
+
+	j = open_journal(true, "R1", JOURNAL_SYNC_BATCH);
+	for (t0 = mono(); mono() - t0 < 0.5; k++) {
+		ck_assert_int_eq(journal_final(j, key(k), (uint32_t)k, &r), 0);
+		if (k % 64 == 0)
+			usleep(1000);
+	}
+	n = journal_syncs(j);
+	ck_assert_uint_ge(n, 1);
+	ck_assert_uint_le(n, 6); /* 500 ms: at most every 100 ms */
+	/* A node ends: a sync follows soon, without more records. */
+	ck_assert_int_eq(journal_final(j, key(k), (uint32_t)k, &r), 0);
+	usleep(150000);
+	n = journal_syncs(j);
+	ck_assert_int_eq(journal_final(j, key(k + 1), (uint32_t)k + 1, &r), 0);
+	journal_node_done(j);
+	for (t0 = mono(); journal_syncs(j) == n && mono() - t0 < 5;)
+		usleep(1000);
+	ck_assert_uint_eq(journal_syncs(j), n + 1);
+	/* Nothing written: nothing to sync. */
+	usleep(250000);
+	ck_assert_uint_eq(journal_syncs(j), n + 1);
+	ck_assert_int_eq(journal_close(j), 0);
+
+	for (journal_sync p = JOURNAL_SYNC_RUN; p <= JOURNAL_SYNC_NEVER; p++) {
+		j = open_journal(true, "R1", p);
+		for (k = 0; k < 1000; k++)
+			ck_assert_int_eq(journal_final(j, key(k), (uint32_t)k, &r), 0);
+		journal_node_done(j);
+		usleep(150000);
+		ck_assert_uint_eq(journal_syncs(j), 0);
+		ck_assert_int_eq(journal_close(j), 0);
+	}
 }
 END_TEST
 
@@ -669,7 +776,8 @@ START_TEST(compaction)
 		ck_assert(after.runs[i].end == before.runs[i].end);
 	}
 	for (uint64_t k = 0; k < 200; k++) {
-		const run_result *a = journal_find(&after, key(k)), *b = journal_find(&before, key(k));
+		const run_result *a = journal_find(&after, key(k)),
+				 *b = journal_find(&before, key(k));
 
 		ck_assert_str_eq(a->message, b->message);
 		ck_assert_str_eq(a->message, k % 2 ? "run 4" : "run 3");
@@ -713,13 +821,14 @@ START_TEST(open_errors)
 	ck_assert_ptr_null(j);
 	snprintf(want, sizeof want, "journal %s: cannot create: No such file or directory", bad);
 	ck_assert_str_eq(why, want);
-	ck_assert_int_eq(journal_open(&j, bad, false, JOURNAL_SYNC_BATCH, &ri, why, sizeof why), -1);
+	ck_assert_int_eq(journal_open(&j, bad, false, JOURNAL_SYNC_BATCH, &ri, why, sizeof why),
+			 -1);
 	ck_assert_str_eq(why, want);
 	if (geteuid() != 0) {
 		/* Root writes anywhere: this part needs a plain user. */
 		chmod(tmp, 0500);
-		ck_assert_int_eq(journal_open(&j, path, true, JOURNAL_SYNC_BATCH, &ri, why, sizeof why),
-				 -1);
+		ck_assert_int_eq(
+			journal_open(&j, path, true, JOURNAL_SYNC_BATCH, &ri, why, sizeof why), -1);
 		snprintf(want, sizeof want, "journal %s: cannot create: Permission denied", path);
 		ck_assert_str_eq(why, want);
 		chmod(tmp, 0700);
@@ -785,11 +894,13 @@ int main(void)
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, crc32c);
+	tcase_add_test(t, sync_policies);
 	tcase_add_test(t, round_trip);
 	tcase_add_test(t, last_final_wins);
 	tcase_add_test(t, torn_tail_everywhere);
 	tcase_add_test(t, flipped_bit);
 	tcase_add_test(t, random_damage);
+	tcase_add_test(t, undecodable_result);
 	tcase_add_test(t, other_format_or_config);
 	tcase_add_test(t, empty_and_missing);
 	tcase_add_test(t, fresh_replaces);
