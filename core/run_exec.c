@@ -31,7 +31,8 @@ static assay_task *exec_task(run_exec *e)
 	if (!(t = recycler_get(r->tasks, exec_worker.index)))
 		return NULL;
 	pn = exec_plan_node(e);
-	task_begin(t, pn, e->item, pn->timeout_ms ? pn->timeout_ms : r->p->timeout_ms, e);
+	task_begin(t, pn, e->item != SIZE_MAX ? pn->items[e->item] : NULL,
+		   pn->timeout_ms ? pn->timeout_ms : r->p->timeout_ms, e);
 	/* Release: run_stop() may cancel it through this pointer. */
 	atomic_store_explicit(&e->task, t, memory_order_release);
 	return t;
@@ -377,6 +378,7 @@ void exec_setup(run *r, run_exec *e, run_launch *l)
 	e->job.fn = exec_job;
 	e->launch = l;
 	e->run = r;
+	e->item = SIZE_MAX;
 	e->history = NULL;
 	atomic_init(&e->task, NULL);
 	atomic_init(&e->phase, EXEC_ACTIVE);

@@ -43,8 +43,7 @@ struct run_exec {
 	run_launch *launch;
 	run *run;
 	run_result *res;          /* where each attempt's outcome goes */
-	const char *item;         /* validations: its item; else NULL */
-	size_t item_no;           /* ... and that item's index */
+	size_t item;              /* validations: its item's index; else SIZE_MAX */
 	_Atomic(assay_task *) task;
 	fifo_link wait;           /* in a limiter's or a resource queue's waiters */
 	void **grants;            /* one per resource of the node, or NULL */
@@ -208,7 +207,7 @@ static inline const plan_node *exec_plan_node(const run_exec *e)
  * execution. */
 static inline size_t exec_item_index(const run_exec *e)
 {
-	return e->item ? e->item_no : SIZE_MAX;
+	return e->item;
 }
 
 static inline bool run_is_kept(const run *r, size_t v)

@@ -57,67 +57,6 @@ run_launch *items_launch_new(run *r, size_t v)
 	return l;
 }
 
-/* Item i of l is final with *res: published, counted; true when it was
- * the node's last (whose result is then summed up). */
-static bool items_count(run *r, run_launch *l, size_t i, const run_result *res);
-
-/* e takes the next item nobody took: true when it has one to run.
- * Items reused from an earlier run are final on the way; *ended is set
- * when the last of them was the node's last item (the caller ends the
- * node).  False with *ended false: no item is left to take, and e rests. */
-static bool items_next(run_exec *e, bool *ended)
-{
-	run_launch *l = e->launch;
-	run *r = e->run;
-	const plan_node *pn = &r->p->nodes[l->index];
-	run_result *items = r->results[l->index].items;
-
-	*ended = false;
-	for (;;) {
-		size_t i = atomic_fetch_add_explicit(&l->next_item, 1, memory_order_relaxed);
-
-		if (i >= pn->n_items)
-			return false;
-		if (r->o.resume && launch_resumed(r, l->index, i, &items[i])) {
-			if ((*ended = items_count(r, l, i, &items[i])))
-				return false;
-			continue;
-		}
-		items[i].kept = true;
-		e->res = &items[i];
-		e->item = pn->items[i];
-		e->item_no = i;
-		e->stage = 0;
-		return true;
-	}
-}
-
-/* The executions of launch l, each with its first item, to the pool but
- * the first, returned for the caller to run; NULL when there is none to
- * run (every item was reused: the node is final). */
-run_exec *items_launch(run *r, run_launch *l)
-{
-	run_exec *first = NULL;
-	bool ended = false;
-	size_t i;
-
-	for (i = 0; i < l->n_execs; i++) {
-		run_exec *e = &l->execs[i];
-
-		if (!items_next(e, &ended))
-			break;
-		if (!first)
-			first = e;
-		else
-			exec_schedule(e, false);
-	}
-	if (ended) { /* then nothing ran: every item was reused */
-		launch_end(r, l);
-		ready_node_final(r, l->index);
-	}
-	return first;
-}
-
 /* A validation's status is its worst item's; the message counts them and
  * names the first failure. */
 static void items_summarise(run *r, size_t v)
@@ -173,6 +112,8 @@ static void items_summarise(run *r, size_t v)
 	res->message = msg;
 }
 
+/* Item i of l is final with *res: published, counted; true when it was
+ * the node's last (whose result is then summed up). */
 static bool items_count(run *r, run_launch *l, size_t i, const run_result *res)
 {
 	if (r->events & RUN_EVENT_ITEM)
@@ -183,11 +124,67 @@ static bool items_count(run *r, run_launch *l, size_t i, const run_result *res)
 	return true;
 }
 
+/* e takes the next item nobody took: true when it has one to run.
+ * Items reused from an earlier run are final on the way; *ended is set
+ * when the last of them was the node's last item (the caller ends the
+ * node).  False with *ended false: no item is left to take, and e rests. */
+static bool items_next(run_exec *e, bool *ended)
+{
+	run_launch *l = e->launch;
+	run *r = e->run;
+	const plan_node *pn = &r->p->nodes[l->index];
+	run_result *items = r->results[l->index].items;
+
+	*ended = false;
+	for (;;) {
+		size_t i = atomic_fetch_add_explicit(&l->next_item, 1, memory_order_relaxed);
+
+		if (i >= pn->n_items)
+			return false;
+		if (r->o.resume && launch_resumed(r, l->index, i, &items[i])) {
+			if ((*ended = items_count(r, l, i, &items[i])))
+				return false;
+			continue;
+		}
+		items[i].kept = true;
+		e->res = &items[i];
+		e->item = i;
+		e->stage = 0;
+		return true;
+	}
+}
+
+/* The executions of launch l, each with its first item, to the pool but
+ * the first, returned for the caller to run; NULL when there is none to
+ * run (every item was reused: the node is final). */
+run_exec *items_launch(run *r, run_launch *l)
+{
+	run_exec *first = NULL;
+	bool ended = false;
+	size_t i;
+
+	for (i = 0; i < l->n_execs; i++) {
+		run_exec *e = &l->execs[i];
+
+		if (!items_next(e, &ended))
+			break;
+		if (!first)
+			first = e;
+		else
+			exec_schedule(e, false);
+	}
+	if (ended) { /* then nothing ran: every item was reused */
+		launch_end(r, l);
+		ready_node_final(r, l->index);
+	}
+	return first;
+}
+
 bool items_final(run_exec *e)
 {
 	bool ended;
 
-	if (items_count(e->run, e->launch, e->item_no, e->res))
+	if (items_count(e->run, e->launch, e->item, e->res))
 		return true;
 	/* Its slots are given back (attempt_end): it queues for them again,
 	 * behind whoever waits, as a new execution would. */

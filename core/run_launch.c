@@ -104,14 +104,15 @@ void launch_end(run *r, run_launch *l)
 }
 
 /* Whether execution `item` of node v (SIZE_MAX: the node itself) is
- * reused from an earlier run (run_options.resume): then *res is as that
- * run left it, final.  The callback fills a result of its own, so that
- * one that answers no leaves nothing behind. */
+ * reused from an earlier run (run_options.resume, which the caller
+ * checked is set): then *res is as that run left it, final.  The
+ * callback fills a result of its own, so that one that answers no
+ * leaves nothing behind. */
 bool launch_resumed(run *r, size_t v, size_t item, run_result *res)
 {
 	run_result got = { 0 };
 
-	if (!r->o.resume || !r->o.resume(r->o.resume_arg, v, item, &got))
+	if (!r->o.resume(r->o.resume_arg, v, item, &got))
 		return false;
 	*res = got;
 	res->ran = true;
@@ -138,7 +139,7 @@ static run_launch *launch_start(run *r, size_t v)
 		return NULL;
 	}
 	res->ran = true;
-	if (launch_resumed(r, v, SIZE_MAX, res))
+	if (r->o.resume && launch_resumed(r, v, SIZE_MAX, res))
 		return NULL;
 	/* After a sweep: a {best.NAME} the best trial lacks, named. */
 	if (pn->after_sweep != PLAN_NONE && (res->message = sweep_best_missing(r, v))) {
