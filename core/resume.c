@@ -56,7 +56,13 @@ static void resume_pick(resume *r)
 	}
 }
 
-/* The keys of what was in flight, sorted for resume_in_flight(). */
+static int resume_orphan_order(const void *a, const void *b)
+{
+	return nodekey_cmp((*(const journal_orphan *const *)a)->key,
+			   (*(const journal_orphan *const *)b)->key);
+}
+
+/* What was in flight, sorted by key for resume_in_flight(). */
 static int resume_orphan_keys(resume *r)
 {
 	size_t i;
@@ -66,9 +72,9 @@ static int resume_orphan_keys(resume *r)
 	if (!(r->orphans = malloc(r->view.n_orphans * sizeof *r->orphans)))
 		return ASSAY_ENOMEM;
 	for (i = 0; i < r->view.n_orphans; i++)
-		r->orphans[i] = r->view.orphans[i].key;
+		r->orphans[i] = &r->view.orphans[i];
 	r->n_orphans = r->view.n_orphans;
-	qsort(r->orphans, r->n_orphans, sizeof *r->orphans, nodekey_order);
+	qsort(r->orphans, r->n_orphans, sizeof *r->orphans, resume_orphan_order);
 	return 0;
 }
 
@@ -200,7 +206,7 @@ void resume_free(resume *r)
 	nodekeys_release(&r->keys);
 	resume_nodes_release(&r->prev);
 	free(r->verdict);
-	free(r->orphans);
+	free((void *)r->orphans);
 	free(r->journal_path);
 	free(r);
 }

@@ -49,7 +49,7 @@ struct resume {
 	resume_mode mode;         /* o.mode, or RESUME_NONE when there is nothing to resume */
 	const journal_run *last;  /* the run continued; NULL when none */
 	uint8_t *verdict;         /* per plan node, a resume_verdict */
-	journal_key *orphans;     /* the in-flight executions' keys, sorted */
+	const journal_orphan **orphans; /* the view's, sorted by key */
 	size_t n_orphans;
 	resume_prev prev;
 	char boot_id[64];
@@ -64,8 +64,8 @@ int resume_judge(resume *r);
  * why, in why[0 .. size). */
 bool resume_usable(const resume *r, const run_result *res, char *why, size_t size);
 
-/* Whether key was in flight when its run ended. */
-bool resume_in_flight(const resume *r, journal_key key);
+/* The execution of key that was in flight when its run ended, or NULL. */
+const journal_orphan *resume_in_flight(const resume *r, journal_key key);
 
 /* resume_orphans.c: kill what the journal says was left running, when it
  * is still the process it was (same boot, same start time). */

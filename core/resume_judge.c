@@ -43,10 +43,19 @@ static const char *resume_count(size_t n, char buf[32])
 	return buf;
 }
 
-bool resume_in_flight(const resume *r, journal_key key)
+static int resume_orphan_find(const void *key, const void *o)
 {
-	return r->n_orphans &&
-	       bsearch(&key, r->orphans, r->n_orphans, sizeof key, nodekey_order) != NULL;
+	return nodekey_cmp(*(const journal_key *)key, (*(const journal_orphan *const *)o)->key);
+}
+
+const journal_orphan *resume_in_flight(const resume *r, journal_key key)
+{
+	const journal_orphan *const *o =
+		r->n_orphans ? bsearch(&key, r->orphans, r->n_orphans, sizeof *r->orphans,
+				       resume_orphan_find)
+			     : NULL;
+
+	return o ? *o : NULL;
 }
 
 bool resume_usable(const resume *r, const run_result *res, char *why, size_t size)
@@ -108,15 +117,28 @@ static void resume_changed(const resume *r, size_t i, const resume_prev_node *pr
 			 nodekey_hex(k->nodes[i], now_hex), nodekey_hex(prev->key, was_hex));
 }
 
+/* Whether run `id` of the chain has its end record: one that ended cut
+ * what it ran (a signal, fail_fast, a deadline); one without was killed. */
+static bool resume_run_ended(const resume *r, const char *id)
+{
+	size_t i;
+
+	for (i = 0; id && i < r->view.n_runs; i++)
+		if (strcmp(r->view.runs[i].run_id, id) == 0)
+			return r->view.runs[i].end != 0;
+	return false;
+}
+
 /* Why node i has no final result to reuse. */
 static void resume_missing(const resume *r, size_t i, char *why, size_t size)
 {
 	const resume_prev_node *prev = resume_nodes_find(&r->prev, r->o.p->nodes[i].id);
+	const journal_orphan *o = resume_in_flight(r, r->keys.nodes[i]);
 	const char *last = r->last->run_id;
 
-	if (resume_in_flight(r, r->keys.nodes[i]))
-		snprintf(why, size, "reruns: in flight when run %s was %s", last,
-			 r->last->end ? "stopped" : "killed");
+	if (o)
+		snprintf(why, size, "reruns: in flight when run %s was %s", o->run_id ? o->run_id : "?",
+			 resume_run_ended(r, o->run_id) ? "stopped" : "killed");
 	else if (prev && nodekey_cmp(prev->key, r->keys.nodes[i]) != 0)
 		resume_changed(r, i, prev, why, size);
 	else if (prev)
