@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,7 +83,8 @@ static int lock_wait(int fd, int64_t wait_ms, int sigfd, int *signo)
 	int64_t deadline = task_now_ns() + wait_ms * 1000000;
 
 	for (;;) {
-		int64_t left = (deadline - task_now_ns()) / 1000000;
+		/* Rounded up: a wait is never cut short. */
+		int64_t left = (deadline - task_now_ns() + 999999) / 1000000;
 		int ms = left < LOCK_POLL_MS ? (int)left : LOCK_POLL_MS;
 		struct pollfd pfd = { .fd = sigfd, .events = POLLIN };
 		struct signalfd_siginfo si;

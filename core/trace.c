@@ -230,13 +230,16 @@ static void trace_open_wait(trace *t, trace_open *o, uint8_t kind, int64_t at)
 		t->failed = true;
 }
 
-/* What for, kept until the file is written. */
+/* What for, kept until the file is written: once for a run of waits
+ * that say the same (items queued for one resource). */
 static uint32_t trace_text(trace *t, const char *text)
 {
 	char *copy;
 
 	if (!text || t->n_texts >= TRACE_NONE)
 		return TRACE_NONE;
+	if (t->n_texts && strcmp(t->texts[t->n_texts - 1], text) == 0)
+		return (uint32_t)(t->n_texts - 1);
 	if (t->n_texts == t->cap_texts) {
 		size_t cap = t->cap_texts ? 2 * t->cap_texts : 16;
 		char **grown = realloc(t->texts, cap * sizeof *grown);
