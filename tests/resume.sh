@@ -122,12 +122,14 @@ tr -d '\r' <r3.csv | grep -q "^c,check,,CRITICAL,.*,,\$" || say "csv: c has a re
 grep -q "^OK .*a .*(resumed from $run2)" r3.txt || { say "human report lacks (resumed from)"; cat r3.txt; }
 : >log
 
-# 3. A run killed: what finished is reused, what was in flight reruns.
+# 3. A run killed: what finished is reused, what was in flight reruns;
+# what it left running (its child ignores SIGTERM) is killed first.
+touch stubborn
 cat >>r.toml <<'TOML'
 
 [check.slow]
 type = "exec"
-command = ["sh", "-c", "echo slow >>log; [ -e slow.done ] || { echo $$ >slow.pid; exec sleep 30; }"]
+command = ["sh", "-c", "echo slow >>log; [ -e slow.done ] || { [ -e stubborn ] && trap '' TERM; echo $$ >slow.pid; exec sleep 30; }"]
 after = ["a"]
 TOML
 "$assay" run r.toml --format json >/dev/null 2>err &
@@ -145,7 +147,7 @@ cat >>r.toml <<'TOML'
 
 [check.slow]
 type = "exec"
-command = ["sh", "-c", "echo slow >>log; [ -e slow.done ] || { echo $$ >slow.pid; exec sleep 30; }"]
+command = ["sh", "-c", "echo slow >>log; [ -e slow.done ] || { [ -e stubborn ] && trap '' TERM; echo $$ >slow.pid; exec sleep 30; }"]
 after = ["a"]
 TOML
 # --dry-run: the same lines, nothing run, killed or written.
@@ -161,6 +163,9 @@ got=$(ran)
 [ "$got" = "b c d slow v:bad " ] || { say "--resume after a kill ran: $got"; cat err; }
 grep -q "^assay: killing process group [0-9]* (check \`slow\`, attempt 1), left running by run " err ||
 	{ say "--resume did not kill what the killed run left running"; cat err; }
+grep -q "^assay: process group $orphan ignored SIGTERM: killed\$" err ||
+	{ say "--resume did not say it killed $orphan with SIGKILL"; cat err; }
+rm stubborn
 ! running "$orphan" || { say "the killed run's child $orphan survived --resume"; kill -9 "$orphan"; }
 grep -q "^assay: explain: slow: reruns: in flight when run .* was killed\$" err ||
 	{ say "explain slow"; cat err; }
