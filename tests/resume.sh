@@ -3,8 +3,11 @@
 # and --explain make of it: nothing to resume after a finished run (said,
 # everything runs); --rerun-failed reruns what was not OK (WARNING too) and
 # what depends on it, reuses the rest, marked resumed in the reports with
-# the run it came from; --explain's line per node; a killed run resumed
-# (in flight reruns, finished is reused); a changed node reruns with its
+# the run it came from; --explain's line per node (also with --dry-run,
+# which runs, kills and writes nothing); a killed run resumed (what it
+# left running killed first, with SIGKILL when it ignores SIGTERM; in
+# flight reruns, finished is reused), a stopped one too; a changed node
+# reruns with its
 # dependents and --explain names the option; resume_max_age; [runner]
 # journal = false writes nothing; a journal of another config is not
 # reused; the usage errors.
