@@ -32,16 +32,16 @@ static uint32_t blake2s_load32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-#define G(a, b, c, d, x, y)                                  \
-	do {                                                 \
-		v[a] = v[a] + v[b] + (x);                    \
-		v[d] = blake2s_rotr(v[d] ^ v[a], 16);        \
-		v[c] = v[c] + v[d];                          \
-		v[b] = blake2s_rotr(v[b] ^ v[c], 12);        \
-		v[a] = v[a] + v[b] + (y);                    \
-		v[d] = blake2s_rotr(v[d] ^ v[a], 8);         \
-		v[c] = v[c] + v[d];                          \
-		v[b] = blake2s_rotr(v[b] ^ v[c], 7);         \
+#define G(a, b, c, d, x, y)                           \
+	do {                                          \
+		v[a] = v[a] + v[b] + (x);             \
+		v[d] = blake2s_rotr(v[d] ^ v[a], 16); \
+		v[c] = v[c] + v[d];                   \
+		v[b] = blake2s_rotr(v[b] ^ v[c], 12); \
+		v[a] = v[a] + v[b] + (y);             \
+		v[d] = blake2s_rotr(v[d] ^ v[a], 8);  \
+		v[c] = v[c] + v[d];                   \
+		v[b] = blake2s_rotr(v[b] ^ v[c], 7);  \
 	} while (0)
 
 static void blake2s_compress(blake2s *b, const uint8_t *block, int last)

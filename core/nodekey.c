@@ -22,8 +22,9 @@
  * numbers are hashed as it reads them (with the runner's default), and
  * items one by one. */
 static const char *const nodekey_skipped[] = {
-	"description", "estimate", "max_parallel", "items", "timeout", "retries", "retry_delay",
-	"matrix", "objective", "space", "search", "repeat", "max_trials", "max_failures", "prune",
+	"description", "estimate",    "max_parallel", "items",        "timeout",
+	"retries",     "retry_delay", "matrix",       "objective",    "space",
+	"search",      "repeat",      "max_trials",   "max_failures", "prune",
 };
 
 /* --- the hash key ---------------------------------------------------------- */
@@ -44,8 +45,10 @@ static int nodekey_read(uint8_t key[NODEKEY_KEY_SIZE], int fd, const char *path,
 		return -1;
 	}
 	if (st.st_size != NODEKEY_KEY_SIZE) {
-		snprintf(why, size, "key %s: is %lld bytes, not %d (remove it: every result "
-			 "journaled so far then reruns)", path, (long long)st.st_size, NODEKEY_KEY_SIZE);
+		snprintf(why, size,
+			 "key %s: is %lld bytes, not %d (remove it: every result "
+			 "journaled so far then reruns)",
+			 path, (long long)st.st_size, NODEKEY_KEY_SIZE);
 		return -1;
 	}
 	do
@@ -62,8 +65,8 @@ static int nodekey_read(uint8_t key[NODEKEY_KEY_SIZE], int fd, const char *path,
 /* A new key at tmp, linked to path: link() fails on a path that exists,
  * so of two first runs one makes the key and the other reads it.  1 when
  * another's key won, 0, or -1 with why. */
-static int nodekey_make(uint8_t key[NODEKEY_KEY_SIZE], const char *path, const char *tmp,
-			char *why, size_t size)
+static int nodekey_make(uint8_t key[NODEKEY_KEY_SIZE], const char *path, const char *tmp, char *why,
+			size_t size)
 {
 	size_t got = 0;
 	int fd, rc = 0;
@@ -99,8 +102,7 @@ static int nodekey_make(uint8_t key[NODEKEY_KEY_SIZE], const char *path, const c
 	return rc;
 }
 
-int nodekey_load(uint8_t key[NODEKEY_KEY_SIZE], const char *config_dir, char *why,
-		 size_t why_size)
+int nodekey_load(uint8_t key[NODEKEY_KEY_SIZE], const char *config_dir, char *why, size_t why_size)
 {
 	char path[4096], tmp[4200];
 	int fd, rc, tries;
@@ -253,8 +255,8 @@ static int nodekey_value(blake2s *b, const assay_value *v)
 		nodekey_u64(b, (uint64_t)dt.year << 40 | (uint64_t)dt.month << 32 |
 				       (uint64_t)dt.day << 24 | (uint64_t)dt.hour << 16 |
 				       (uint64_t)dt.minute << 8 | (uint64_t)dt.second);
-		nodekey_u64(b, (uint64_t)(uint32_t)dt.nanosecond << 32 |
-				       (uint32_t)dt.offset_minutes);
+		nodekey_u64(b,
+			    (uint64_t)(uint32_t)dt.nanosecond << 32 | (uint32_t)dt.offset_minutes);
 		return 0;
 	}
 }
@@ -323,8 +325,7 @@ int nodekey_order(const void *a, const void *b)
 
 /* Node i's key from its parts and its dependencies' keys (computed
  * before it: the graph's order), and its items'. */
-static int nodekey_node(nodekeys *k, const plan *p, const graph *g, size_t i,
-			const uint8_t *key)
+static int nodekey_node(nodekeys *k, const plan *p, const graph *g, size_t i, const uint8_t *key)
 {
 	const plan_node *n = &p->nodes[i];
 	size_t j, n_deps = g->pred_at[i + 1] - g->pred_at[i];

@@ -40,16 +40,20 @@ static void resume_pick(resume *r)
 	char when[64];
 
 	if (!last) {
-		fprintf(r->o.err, "assay: nothing to %s: the journal has no run of %s; running "
-			"everything\n", what, file);
+		fprintf(r->o.err,
+			"assay: nothing to %s: the journal has no run of %s; running "
+			"everything\n",
+			what, file);
 		r->mode = RESUME_NONE;
 	} else if (r->mode == RESUME_CONTINUE && last->end && !last->stopped) {
 		time_t t = (time_t)last->end;
 		struct tm tm;
 
 		strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
-		fprintf(r->o.err, "assay: nothing to resume: the last run of %s (%s) finished at %s; "
-			"running everything\n", file, last->run_id, when);
+		fprintf(r->o.err,
+			"assay: nothing to resume: the last run of %s (%s) finished at %s; "
+			"running everything\n",
+			file, last->run_id, when);
 		r->mode = RESUME_NONE;
 	} else {
 		r->last = last;
@@ -84,8 +88,8 @@ static int resume_load(resume *r, const char *config_hash)
 {
 	char note[1024] = "", why[1024];
 
-	if (!r->o.preview &&
-	    journal_compact(r->journal_path, config_hash, RESUME_COMPACT_BYTES, why, sizeof why) < 0)
+	if (!r->o.preview && journal_compact(r->journal_path, config_hash, RESUME_COMPACT_BYTES,
+					     why, sizeof why) < 0)
 		fprintf(r->o.err, "assay: %s (not compacted)\n", why);
 	if (journal_load(&r->view, r->journal_path, config_hash, note, sizeof note, why,
 			 sizeof why) < 0) {
@@ -181,8 +185,8 @@ void resume_set_options(resume *r, run_options *ro)
 int resume_subscribe(resume *r, run *rn)
 {
 	return run_subscribe(rn,
-			     RUN_EVENT_START | RUN_EVENT_CHILD | RUN_EVENT_ATTEMPT | RUN_EVENT_ITEM |
-				     RUN_EVENT_FINAL,
+			     RUN_EVENT_START | RUN_EVENT_CHILD | RUN_EVENT_ATTEMPT |
+				     RUN_EVENT_ITEM | RUN_EVENT_FINAL,
 			     resume_on_event, r);
 }
 

@@ -50,10 +50,10 @@ static int resume_orphan_find(const void *key, const void *o)
 
 const journal_orphan *resume_in_flight(const resume *r, journal_key key)
 {
-	const journal_orphan *const *o =
-		r->n_orphans ? bsearch(&key, r->orphans, r->n_orphans, sizeof *r->orphans,
-				       resume_orphan_find)
-			     : NULL;
+	const journal_orphan *const *o = r->n_orphans
+						 ? bsearch(&key, r->orphans, r->n_orphans,
+							   sizeof *r->orphans, resume_orphan_find)
+						 : NULL;
 
 	return o ? *o : NULL;
 }
@@ -137,7 +137,8 @@ static void resume_missing(const resume *r, size_t i, char *why, size_t size)
 	const char *last = r->last->run_id;
 
 	if (o)
-		snprintf(why, size, "reruns: in flight when run %s was %s", o->run_id ? o->run_id : "?",
+		snprintf(why, size, "reruns: in flight when run %s was %s",
+			 o->run_id ? o->run_id : "?",
 			 resume_run_ended(r, o->run_id) ? "stopped" : "killed");
 	else if (prev && nodekey_cmp(prev->key, r->keys.nodes[i]) != 0)
 		resume_changed(r, i, prev, why, size);

@@ -72,7 +72,8 @@ int resume_nodes_write(const resume *r, char *why, size_t size)
 	}
 	fputs(RESUME_NODES_MAGIC, f);
 	for (i = 0; i < r->o.p->n_nodes; i++) {
-		fprintf(f, "%s %zu", nodekey_hex(k->nodes[i], hex), k->part_at[i + 1] - k->part_at[i]);
+		fprintf(f, "%s %zu", nodekey_hex(k->nodes[i], hex),
+			k->part_at[i + 1] - k->part_at[i]);
 		for (j = k->part_at[i]; j < k->part_at[i + 1]; j++) {
 			fprintf(f, " %s:", nodekey_hex(k->parts[j].hash, hex));
 			resume_nodes_put(f, k->parts[j].name);
@@ -146,7 +147,8 @@ int resume_nodes_read(resume_prev *prev, const char *config_dir)
 
 		line[len - 1] = line[len - 1] == '\n' ? '\0' : line[len - 1];
 		if (prev->n == room) {
-			resume_prev_node *more = realloc(prev->nodes, (room = room * 2 + 64) * sizeof *more);
+			resume_prev_node *more =
+				realloc(prev->nodes, (room = room * 2 + 64) * sizeof *more);
 
 			if (!more)
 				break;

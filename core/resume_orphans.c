@@ -120,11 +120,12 @@ static void resume_orphan_name(const resume *r, const journal_orphan *o, char *o
 		const plan_node *pn = &p->nodes[i];
 
 		if (o->item == UINT32_MAX && nodekey_cmp(r->keys.nodes[i], o->key) == 0) {
-			snprintf(out, size, "%s `%s`", pn->kind == ASSAY_KIND_TRIAL ? "trial" : "check",
-				 pn->id);
+			snprintf(out, size, "%s `%s`",
+				 pn->kind == ASSAY_KIND_TRIAL ? "trial" : "check", pn->id);
 			return;
 		}
-		if (o->item != UINT32_MAX && pn->kind == ASSAY_KIND_VALIDATION && o->item < pn->n_items &&
+		if (o->item != UINT32_MAX && pn->kind == ASSAY_KIND_VALIDATION &&
+		    o->item < pn->n_items &&
 		    nodekey_cmp(nodekeys_item(&r->keys, i, o->item), o->key) == 0) {
 			snprintf(out, size, "item %u of `%s`", (unsigned)o->item, pn->id);
 			return;
@@ -160,14 +161,17 @@ void resume_kill_orphans(resume *r)
 		if (!resume_orphan_ours(r, o) || kill(-o->pgid, SIGTERM) < 0)
 			continue;
 		resume_orphan_name(r, o, name, sizeof name);
-		fprintf(r->o.err, "assay: killing process group %ld (%s, attempt %u), left running "
-			"by run %s\n", (long)o->pgid, name, o->attempt, o->run_id ? o->run_id : "?");
+		fprintf(r->o.err,
+			"assay: killing process group %ld (%s, attempt %u), left running "
+			"by run %s\n",
+			(long)o->pgid, name, o->attempt, o->run_id ? o->run_id : "?");
 		killed[n++] = o->pgid;
 	}
 	/* SIGTERM first, as a timeout does: a child may clean up.  Once
 	 * checked, a group id stays its group's: the kernel hands out no pid
 	 * still in use as one. */
-	for (waited = 0; resume_groups_alive(killed, n) && waited < RESUME_KILL_GRACE_MS; waited += 20)
+	for (waited = 0; resume_groups_alive(killed, n) && waited < RESUME_KILL_GRACE_MS;
+	     waited += 20)
 		nanosleep(&tick, NULL);
 	for (i = 0; i < n; i++)
 		if (killed[i] && kill(-killed[i], SIGKILL) == 0)

@@ -123,10 +123,10 @@ static journal_key key_of(const keys *t, const char *id)
 }
 
 /* a <- b <- c, and d alone. */
-#define CHAIN(a_opts, runner)                                                       \
-	runner "[check.a]\ntype = \"probe\"\n" a_opts                               \
-	       "[check.b]\ntype = \"probe\"\nafter = [\"a\"]\n"                     \
-	       "[check.c]\ntype = \"probe\"\nafter = [\"b\"]\n"                     \
+#define CHAIN(a_opts, runner)                                   \
+	runner "[check.a]\ntype = \"probe\"\n" a_opts           \
+	       "[check.b]\ntype = \"probe\"\nafter = [\"a\"]\n" \
+	       "[check.c]\ntype = \"probe\"\nafter = [\"b\"]\n" \
 	       "[check.d]\ntype = \"probe\"\n"
 
 /* Which of a, b, c, d have other keys in `changed` than in base. */
@@ -154,10 +154,11 @@ START_TEST(same_definition_same_key)
 	/* Neither a description nor the order of keys or tables matters. */
 	expect_changed(CHAIN("status = 1\nmessage = \"m\"\n", ""),
 		       CHAIN("message = \"m\"\nstatus = 1\ndescription = \"why\"\n", ""), "");
-	expect_changed(CHAIN("", ""),
-		       "[check.d]\ntype = \"probe\"\n[check.c]\ntype = \"probe\"\nafter = [\"b\"]\n"
-		       "[check.b]\ntype = \"probe\"\nafter = [\"a\"]\n[check.a]\ntype = \"probe\"\n",
-		       "");
+	expect_changed(
+		CHAIN("", ""),
+		"[check.d]\ntype = \"probe\"\n[check.c]\ntype = \"probe\"\nafter = [\"b\"]\n"
+		"[check.b]\ntype = \"probe\"\nafter = [\"a\"]\n[check.a]\ntype = \"probe\"\n",
+		"");
 	/* The runner's default timeout, written out, is the same timeout. */
 	expect_changed(CHAIN("", ""), CHAIN("timeout = \"60s\"\n", ""), "");
 }
@@ -206,12 +207,16 @@ START_TEST(items_and_trials)
 	keys x, y;
 	size_t v;
 
-	compute(&x, "[validation.v]\ntype = \"probe\"\nitems = { list = [\"p\", \"q\", \"r\"] }\n"
-		    "[check.after]\ntype = \"probe\"\nafter = [\"v\"]\n"
-		    "[trial.t]\ntype = \"probe\"\nmatrix = { x = [1, 2] }\n", key_a);
-	compute(&y, "[validation.v]\ntype = \"probe\"\nitems = { list = [\"p\", \"Q\", \"r\"] }\n"
-		    "[check.after]\ntype = \"probe\"\nafter = [\"v\"]\n"
-		    "[trial.t]\ntype = \"probe\"\nmatrix = { x = [1, 2, 3] }\n", key_a);
+	compute(&x,
+		"[validation.v]\ntype = \"probe\"\nitems = { list = [\"p\", \"q\", \"r\"] }\n"
+		"[check.after]\ntype = \"probe\"\nafter = [\"v\"]\n"
+		"[trial.t]\ntype = \"probe\"\nmatrix = { x = [1, 2] }\n",
+		key_a);
+	compute(&y,
+		"[validation.v]\ntype = \"probe\"\nitems = { list = [\"p\", \"Q\", \"r\"] }\n"
+		"[check.after]\ntype = \"probe\"\nafter = [\"v\"]\n"
+		"[trial.t]\ntype = \"probe\"\nmatrix = { x = [1, 2, 3] }\n",
+		key_a);
 	for (v = 0; strcmp(x.s.p.nodes[v].id, "v") != 0; v++)
 		;
 	/* One item changed: its key, the validation's and its dependent's. */

@@ -166,7 +166,9 @@ START_TEST(node_keys_round_trip)
 	char dir[] = "/tmp/assay-check-resume-XXXXXX", path[64];
 	plan_node nodes[3] = { { 0 } };
 	nodekey_part parts[4] = {
-		{ "type", { 1, 2 } }, { "command", { 3, 4 } }, { "odd key: 50%", { 5, 6 } },
+		{ "type", { 1, 2 } },
+		{ "command", { 3, 4 } },
+		{ "odd key: 50%", { 5, 6 } },
 		{ "timeout", { 7, 8 } },
 	};
 	size_t part_at[4] = { 0, 2, 3, 4 };
