@@ -60,8 +60,8 @@ struct resume {
  * o.err.  0 or ASSAY_ENOMEM. */
 int resume_judge(resume *r);
 
-/* Whether res (a final result in the journal) may be reused; when not,
- * why, in why[0 .. size). */
+/* Whether res (a final result in the journal) may be reused, and why or
+ * why not in why[0 .. size) (NULL: not said, for the items' many). */
 bool resume_usable(const resume *r, const run_result *res, char *why, size_t size);
 
 /* The execution of key that was in flight when its run ended, or NULL. */

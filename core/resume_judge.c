@@ -63,24 +63,27 @@ bool resume_usable(const resume *r, const run_result *res, char *why, size_t siz
 	const char *from = res->resumed_from ? res->resumed_from : "?";
 	int64_t max_age = r->o.p->resume_max_age_ms;
 	char when[32], age[32];
+	bool usable = false;
 
 	if (res->status != ASSAY_OK && res->status != ASSAY_WARNING) {
-		snprintf(why, size, "%s in run %s", status_name(res->status), from);
-		return false;
+		if (why)
+			snprintf(why, size, "%s in run %s", status_name(res->status), from);
+	} else if (res->status == ASSAY_WARNING && r->mode == RESUME_FAILED) {
+		if (why)
+			snprintf(why, size,
+				 "WARNING in run %s (--rerun-failed reruns what was not OK)", from);
+	} else if (max_age && (r->now - res->end) * 1000.0 > (double)max_age) {
+		if (why)
+			snprintf(why, size,
+				 "older than resume_max_age (%s): it ended at %s in run %s",
+				 duration_format(max_age, age), resume_clock(res->end, when), from);
+	} else {
+		usable = true;
+		if (why)
+			snprintf(why, size, "%s in run %s at %s", status_name(res->status), from,
+				 resume_clock(res->end, when));
 	}
-	if (res->status == ASSAY_WARNING && r->mode == RESUME_FAILED) {
-		snprintf(why, size, "WARNING in run %s (--rerun-failed reruns what was not OK)",
-			 from);
-		return false;
-	}
-	if (max_age && (r->now - res->end) * 1000.0 > (double)max_age) {
-		snprintf(why, size, "older than resume_max_age (%s): it ended at %s in run %s",
-			 duration_format(max_age, age), resume_clock(res->end, when), from);
-		return false;
-	}
-	snprintf(why, size, "%s in run %s at %s", status_name(res->status), from,
-		 resume_clock(res->end, when));
-	return true;
+	return usable;
 }
 
 /* "its definition changed: command, timeout (key 1a2b3c4d was 5e6f7a8b)":
@@ -159,9 +162,8 @@ static resume_verdict resume_items(const resume *r, size_t i, char *why, size_t 
 	for (j = 0; j < pn->n_items; j++) {
 		journal_key key = nodekeys_item(&r->keys, i, j);
 		const run_result *res = journal_find(&r->view, key);
-		char item_why[256];
 
-		if (res && resume_usable(r, res, item_why, sizeof item_why))
+		if (res && resume_usable(r, res, NULL, 0))
 			reused++;
 		else if (res)
 			failed++;
