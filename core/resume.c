@@ -102,10 +102,11 @@ static int resume_load(resume *r, const char *config_hash)
 	resume_pick(r);
 	if (r->mode == RESUME_NONE)
 		return 0;
-	if (resume_orphan_keys(r) < 0 || resume_nodes_read(&r->prev, r->o.config_dir) < 0) {
+	if (resume_orphan_keys(r) < 0) {
 		fprintf(r->o.err, "assay: cannot start: out of memory\n");
 		return -1;
 	}
+	resume_nodes_read(&r->prev, r->o.config_dir);
 	if (!r->o.preview)
 		resume_kill_orphans(r);
 	return 0;

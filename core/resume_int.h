@@ -75,10 +75,11 @@ void resume_kill_orphans(resume *r);
  * ticks since boot) and its process group; 0 when it cannot be read. */
 uint64_t resume_proc_start(pid_t pid, pid_t *pgrp);
 
-/* resume_nodes.c: the last run's node keys (RESUME_NODES_FILE), read
- * (a missing or damaged file is none), and this run's written for the
- * next.  0, or -1 with why. */
-int resume_nodes_read(resume_prev *prev, const char *config_dir);
+/* resume_nodes.c: the last run's node keys (RESUME_NODES_FILE), read (a
+ * missing or damaged file, or memory running out, is fewer or none:
+ * --explain then says less), and this run's written for the next (0, or
+ * -1 with why). */
+void resume_nodes_read(resume_prev *prev, const char *config_dir);
 int resume_nodes_write(const resume *r, char *why, size_t size);
 const resume_prev_node *resume_nodes_find(const resume_prev *prev, const char *id);
 void resume_nodes_release(resume_prev *prev);

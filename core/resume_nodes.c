@@ -129,7 +129,7 @@ static int resume_nodes_cmp(const void *a, const void *b)
 	return strcmp(((const resume_prev_node *)a)->id, ((const resume_prev_node *)b)->id);
 }
 
-int resume_nodes_read(resume_prev *prev, const char *config_dir)
+void resume_nodes_read(resume_prev *prev, const char *config_dir)
 {
 	char path[4200], *line = NULL;
 	size_t cap = 0, room = 0;
@@ -139,7 +139,7 @@ int resume_nodes_read(resume_prev *prev, const char *config_dir)
 	memset(prev, 0, sizeof *prev);
 	snprintf(path, sizeof path, "%s/%s", config_dir, RESUME_NODES_FILE);
 	if (!(f = fopen(path, "re")))
-		return 0;
+		return;
 	if ((len = getline(&line, &cap, f)) < 0 || strcmp(line, RESUME_NODES_MAGIC) != 0)
 		goto done; /* another version's: --explain says less */
 	while ((len = getline(&line, &cap, f)) > 0) {
@@ -164,7 +164,6 @@ int resume_nodes_read(resume_prev *prev, const char *config_dir)
 done:
 	free(line);
 	fclose(f);
-	return 0;
 }
 
 const resume_prev_node *resume_nodes_find(const resume_prev *prev, const char *id)
