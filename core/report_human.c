@@ -443,21 +443,28 @@ static int span_by_first(const void *a, const void *b)
 	return x->first < y->first ? -1 : x->first > y->first;
 }
 
-/* Every group's line, in the order of their first nodes: each (node,
- * enclosing group) pair, sorted by group to add them up. */
-static void put_groups(const human *h)
+/* The groups a result is in (sweeps: its sweep): how many. */
+static size_t sets_of(const assay_result *res, bool sweeps)
+{
+	return sweeps ? res->sweep != NULL : res->n_groups;
+}
+
+/* The line of every group (sweeps: of every sweep, its trials), in the
+ * order of their first nodes: each (node, enclosing group) pair, sorted
+ * by group to add them up. */
+static void put_sets(const human *h, bool sweeps)
 {
 	const assay_report *r = h->r;
 	span_sum *pairs;
 	size_t i, j, n = 0, out = 0;
 
 	for (i = 0; i < r->n_results; i++)
-		n += r->results[i]->n_groups;
+		n += sets_of(r->results[i], sweeps);
 	if (!n || !(pairs = calloc(n, sizeof *pairs)))
 		return;
 	for (i = 0, n = 0; i < r->n_results; i++)
-		for (j = 0; j < r->results[i]->n_groups; j++) {
-			pairs[n].name = r->results[i]->groups[j];
+		for (j = 0; j < sets_of(r->results[i], sweeps); j++) {
+			pairs[n].name = sweeps ? r->results[i]->sweep : r->results[i]->groups[j];
 			pairs[n].first = i;
 			span_add(&pairs[n++], r->results[i]);
 		}
@@ -468,15 +475,17 @@ static void put_groups(const human *h)
 		for (j = i; j < n && strcmp(pairs[j].name, g.name) == 0; j++)
 			if (pairs[j].n) {
 				g.n++;
-				g.start = g.n == 1 || pairs[j].start < g.start ? pairs[j].start : g.start;
-				g.end = pairs[j].end > g.end ? pairs[j].end : g.end;
+				if (g.n == 1 || pairs[j].start < g.start)
+					g.start = pairs[j].start;
+				if (pairs[j].end > g.end)
+					g.end = pairs[j].end;
 				g.sum += pairs[j].sum;
 			}
 		pairs[out++] = g;
 	}
 	qsort(pairs, out, sizeof *pairs, span_by_first);
 	for (i = 0; i < out; i++)
-		put_span_sum(h, &pairs[i], "nodes");
+		put_span_sum(h, &pairs[i], sweeps ? "trials" : "nodes");
 	free(pairs);
 }
 
@@ -505,9 +514,9 @@ static void put_critical(const human *h)
 	free(path);
 }
 
-/* Where the time went: each validation and group that ran more than one
- * thing, its wall time beside the sum of its parts, then the critical
- * path. */
+/* Where the time went: each validation, sweep and group that ran more
+ * than one thing, its wall time beside the sum of its parts, then the
+ * critical path. */
 static void put_times(const human *h)
 {
 	const assay_report *r = h->r;
@@ -521,7 +530,8 @@ static void put_times(const human *h)
 			span_add(&s, res->items[j]);
 		put_span_sum(h, &s, "items");
 	}
-	put_groups(h);
+	put_sets(h, true);
+	put_sets(h, false);
 	put_critical(h);
 }
 

@@ -152,6 +152,11 @@ type = "exec"
 command = ["sleep", "0.2"]
 items = { list = ["1", "2", "3", "4", "5", "6", "7", "8"] }
 after = ["gcp"]
+
+[trial.sw]
+type = "exec"
+command = ["sleep", "{t}"]
+matrix = { t = ["0.1", "0.1", "0.1"] }
 TOML
 "$a" run "$work/time.toml" >"$work/time.out" 2>&1
 rc=$?
@@ -160,6 +165,8 @@ check "solvers: 8 items in about 0.2 s, about 8 x that summed" \
 	grep -Eqx "solvers: 8 items in 0\.[2-4][0-9]s \(sum 1\.[6-9][0-9]s, [4-8]\.[0-9]x\)" "$work/time.out"
 check "gcp: 3 nodes in about 0.5 s, about that summed" \
 	grep -Eqx "gcp: 3 nodes in 0\.[5-7][0-9]s \(sum 0\.[5-7][0-9]s, 1\.[0-9]x\)" "$work/time.out"
+check "sw: 3 trials in about 0.1 s, about 0.3 s summed" \
+	grep -Eqx "sw: 3 trials in 0\.[0-9]{2}s \(sum 0\.[3-4][0-9]s, [0-9.]+x\)" "$work/time.out"
 check "critical path: gcp.first -> gcp.second -> solvers" \
 	grep -Eqx "critical path: gcp\.first -> gcp\.second -> solvers \(0\.[7-9][0-9]s of 0\.[7-9][0-9]s wall\)" \
 	"$work/time.out"
