@@ -64,6 +64,11 @@ static const command_help helps[] = {
 	  "      --progress MODE       auto (the display on a terminal), plain (a line to stderr\n"
 	  "                            every --progress-interval, for logs) or none\n"
 	  "      --progress-interval DURATION  plain's period (default: 30s)\n"
+	  "      --resume              continue the last run if it was interrupted (killed,\n"
+	  "                            stopped): reuse what ended OK or WARNING, run the rest\n"
+	  "      --rerun-failed        run only what the last run did not end OK\n"
+	  "      --explain             with --resume or --rerun-failed: say on stderr why each\n"
+	  "                            node reruns or is reused (with --dry-run: and run nothing)\n"
 	  "      --lock-wait DURATION  wait that long for another run of FILE to end\n"
 	  "                            (default: exit 75 at once)\n"
 	  "      --trace FILE          write a Chrome trace of every execution, wait and retry\n", true },
@@ -349,6 +354,9 @@ static int parse_run(run_args *a, int argc, char **argv)
 		{ "fail-fast", no_argument, NULL, 'F' },
 		{ "progress", required_argument, NULL, 'P' },
 		{ "progress-interval", required_argument, NULL, 'i' },
+		{ "resume", no_argument, NULL, 'R' },
+		{ "rerun-failed", no_argument, NULL, 'E' },
+		{ "explain", no_argument, NULL, 'X' },
 		{ "lock-wait", required_argument, NULL, 'L' },
 		{ "trace", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
@@ -410,6 +418,15 @@ static int parse_run(run_args *a, int argc, char **argv)
 				return usage_error("run", "--progress-interval takes a duration (30s, 5m), not '%s'",
 						   optarg);
 			break;
+		case 'R':
+			a->o.resume = true;
+			break;
+		case 'E':
+			a->o.rerun_failed = true;
+			break;
+		case 'X':
+			a->o.explain = true;
+			break;
 		case 'L':
 			if (duration_parse(optarg, &a->o.lock_wait_ms) < 0)
 				return usage_error("run", "--lock-wait takes a duration (200ms, 5s, 10m), not '%s'",
@@ -431,6 +448,12 @@ static int parse_run(run_args *a, int argc, char **argv)
 		a->path = argv[optind++];
 	if (optind < argc)
 		return usage_error("run", "takes at most one FILE, got '%s'", argv[optind]);
+	if (a->o.resume && a->o.rerun_failed)
+		return usage_error("run", "--resume and --rerun-failed: give one (--rerun-failed "
+				   "continues the last run too, reusing only what ended OK)");
+	if (a->o.explain && !a->o.resume && !a->o.rerun_failed)
+		return usage_error("run", "--explain says why --resume or --rerun-failed reruns or "
+				   "reuses each node: give one of them");
 	/* What is left unset would be used: a run needs all of it. */
 	if (a->o.allow_unset && !a->dry_run)
 		return usage_error("run", "--allow-unset checks a file without running it: use it with --dry-run");
@@ -472,6 +495,8 @@ static int cmd_run(const session_options *global, int argc, char **argv)
 		return status;
 	if ((status = run_checks(&s, &a)) == 0) {
 		if (a.dry_run) {
+			if (a.o.explain && session_explain(&s) < 0)
+				status = EXIT_CONFIG;
 			trials_print(&s.p, s.keep, a.o.verbosity > 0, stdout);
 			session_print_graph(&s, false, stdout);
 		}
@@ -538,6 +563,7 @@ int main(int argc, char **argv)
 	if (hold_std_fds())
 		return usage_error(NULL, "standard output is closed: what assay prints would be lost "
 				   "(redirect it to /dev/null to discard it)");
+	o.argv = argv; /* the journal's run record says how the run was started */
 	opterr = 0; /* option_error() says it, once, as assay */
 	/* Stop at the command: its own arguments follow it. */
 	while ((c = getopt_long(argc, argv, "+:hVv", long_opts, NULL)) != -1) {

@@ -68,6 +68,8 @@ static void fill(const builder *b, assay_result *out, const run_result *in, cons
 	out->start = in->start;
 	out->end = in->end;
 	out->duration = in->duration;
+	out->resumed = in->resumed;
+	out->resumed_from = in->resumed ? in->resumed_from : NULL;
 	if (in->devices) {
 		out->devices = (const char *const *)in->devices;
 		while (in->devices[out->n_devices])

@@ -122,7 +122,7 @@ static void put_header(FILE *out, const names *params, const names *metrics)
 	char *col;
 	size_t i;
 
-	fputs("id,kind,sweep,status,message,duration,attempts,best,seed", out);
+	fputs("id,kind,sweep,status,message,duration,attempts,best,seed,resumed_from", out);
 	for (i = 0; i < params->n + metrics->n; i++) {
 		bool is_param = i < params->n;
 
@@ -155,6 +155,9 @@ static void put_fixed(FILE *out, const assay_result *res)
 		fprintf(out, "%s,%u", res->best ? "true" : "false", res->seed);
 	else
 		fputc(',', out);
+	fputc(',', out);
+	if (res->resumed && res->resumed_from)
+		put_field(out, res->resumed_from);
 }
 
 static void put_row(FILE *out, const assay_result *res, const names *params,

@@ -260,6 +260,8 @@ static char *tail_of(const human *h, const assay_result *res)
 		fprintf(f, ", %u attempts", res->attempts);
 	if (res->status != ASSAY_SKIPPED)
 		fputc(')', f);
+	if (res->resumed)
+		fprintf(f, " (resumed from %s)", res->resumed_from ? res->resumed_from : "?");
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;

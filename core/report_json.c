@@ -158,6 +158,10 @@ static cJSON *json_result(const assay_result *res, bool is_item)
 	cJSON_AddItemToObject(o, "start", json_time(res->start));
 	cJSON_AddItemToObject(o, "end", json_time(res->end));
 	cJSON_AddNumberToObject(o, "duration_seconds", res->duration);
+	if (res->resumed) {
+		cJSON_AddBoolToObject(o, "resumed", true);
+		add_text(o, "resumed_from", res->resumed_from ? res->resumed_from : "");
+	}
 	add_metrics(o, res);
 	if (!is_item && res->kind == ASSAY_KIND_TRIAL) {
 		add_trial(o, res);

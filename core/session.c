@@ -14,6 +14,7 @@
 #include "host.h"
 #include "lock.h"
 #include "report.h"
+#include "resume.h"
 #include "searchpath.h"
 #include "select.h"
 #include "session.h"
@@ -261,6 +262,74 @@ static int session_state(session *s)
 	return 0;
 }
 
+/* What the journal is to do for this run, by the command line. */
+static resume_options session_resume_options(const session *s)
+{
+	resume_options o = {
+		.p = &s->p,
+		.g = &s->g,
+		.keep = s->keep,
+		.config_dir = s->state.config_dir,
+		.run_id = s->state.run_id,
+		.argv = s->o.argv,
+		.mode = s->o.rerun_failed ? RESUME_FAILED : s->o.resume ? RESUME_CONTINUE : RESUME_NONE,
+		.explain = s->o.explain,
+		.err = stderr,
+	};
+
+	return o;
+}
+
+/* Whether the journal is off though --resume or --rerun-failed asks for
+ * it (said). */
+static bool session_no_journal(const session *s)
+{
+	if (s->p.journal)
+		return false;
+	if (s->o.resume || s->o.rerun_failed)
+		fprintf(stderr, "assay: nothing to %s: [runner] journal is false in %s; running "
+			"everything\n", s->o.rerun_failed ? "rerun" : "resume", s->p.path);
+	return true;
+}
+
+/* The journal, under the run lock: what --resume and --rerun-failed
+ * reuse set in ro (resume.h).  0, or -1 said on stderr (state_failed:
+ * the journal cannot be written, as a state dir that cannot). */
+static int session_resume(session *s, run_options *ro)
+{
+	resume_options o = session_resume_options(s);
+
+	if (session_no_journal(s))
+		return 0;
+	if (resume_open(&s->resume, &o) < 0) {
+		s->state_failed = true;
+		return -1;
+	}
+	resume_set_options(s->resume, ro);
+	return 0;
+}
+
+int session_explain(session *s)
+{
+	resume_options o;
+	resume *r = NULL;
+	char why[8192];
+	int rc;
+
+	if (session_no_journal(s))
+		return 0;
+	/* The config's directory and the key, nothing else: no run. */
+	if (statedir_open_run(&s->state, s->p.state_dir, s->p.path, false, why, sizeof why) < 0) {
+		fprintf(stderr, "assay: %s\n", why);
+		return -1;
+	}
+	o = session_resume_options(s);
+	o.preview = true;
+	rc = resume_open(&r, &o);
+	resume_free(r);
+	return rc;
+}
+
 /* The run lock (lock.h): one run of the config at a time, taken before
  * the journal is opened, so that only its holder writes it.  0, or -1
  * said on stderr (lock_busy: another run holds it, exit 75). */
@@ -307,9 +376,8 @@ int session_start(session *s)
 	 * the run lock (lock.h), then the journal under it (resume.h). */
 	if (session_state(s) < 0)
 		return -1;
-	if (session_lock(s) < 0)
+	if (session_lock(s) < 0 || session_resume(s, &ro) < 0)
 		return -1;
-	/* TODO(resume): open the journal, set ro.resume (s->resume). */
 	ro.trial_dirs = (const char *const *)s->trial_dirs;
 	/* The tracker judges, for a node after a sweep, the sweep as a
 	 * whole: the options say so before the run is made. */
@@ -320,7 +388,8 @@ int session_start(session *s)
 		}
 		sweeps_judge(s->sweeps, &ro);
 	}
-	if (run_new(&s->run, &s->p, &s->g, &ro, s->re) < 0 || session_subscribe(s, ro.jobs) < 0 ||
+	if (run_new(&s->run, &s->p, &s->g, &ro, s->re) < 0 ||
+	    (s->resume && resume_subscribe(s->resume, s->run) < 0) || session_subscribe(s, ro.jobs) < 0 ||
 	    (s->o.trace_path && (!(s->trace = trace_new(&s->p)) ||
 				 trace_subscribe(s->trace, s->run) < 0))) {
 		fprintf(stderr, "assay: cannot start: out of memory\n");
@@ -337,6 +406,8 @@ int session_go(session *s)
 	if (s->progress && progress_start(s->progress, s->re) < 0)
 		progress_stop(s->progress); /* no timer: no line */
 	rc = run_go(s->run);
+	if (rc == 0 && s->resume)
+		resume_end(s->resume, s->run);
 	if (s->progress)
 		progress_stop(s->progress); /* erased before the report */
 	if (rc < 0) {
@@ -382,6 +453,9 @@ void session_release_plan(session *s)
 	if (s->progress)
 		progress_stop(s->progress);
 	run_free(s->run);
+	/* After the run: its results borrow the ids of the runs reused. */
+	resume_free(s->resume);
+	s->resume = NULL;
 	trace_free(s->trace);
 	s->trace = NULL;
 	progress_free(s->progress);

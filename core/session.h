@@ -144,6 +144,12 @@ int session_run(session *s);
 int session_start(session *s);
 int session_go(session *s);
 
+/* `run --dry-run --explain` with --resume or --rerun-failed: why each
+ * node would rerun or be reused, on stderr, from the journal as it is;
+ * nothing killed, compacted or written but the config's directory and
+ * its hash key.  0, or -1 said on stderr. */
+int session_explain(session *s);
+
 /* Write every report of the run; its exit status: the worst node's state
  * (0..3), UNKNOWN when a report could not be written. */
 int session_report(session *s);

@@ -144,7 +144,8 @@ raw = open(sys.argv[2], "rb").read()
 assert raw.endswith(b"\r\n") and raw.count(b"\r\n") == len(report["nodes"]) + 1, raw
 with open(sys.argv[2], newline="", encoding="utf-8") as f:
     rows = list(csv.DictReader(f))
-fixed = ["id", "kind", "sweep", "status", "message", "duration", "attempts", "best", "seed"]
+fixed = ["id", "kind", "sweep", "status", "message", "duration", "attempts", "best", "seed",
+         "resumed_from"]
 assert list(rows[0].keys()) == fixed + ["param.name", "param.n", "metric.acc", "metric.loss"], \
     list(rows[0].keys())
 assert len(rows) == len(report["nodes"])
@@ -152,6 +153,7 @@ for row, node in zip(rows, report["nodes"]):
     assert row["id"] == node["id"], (row["id"], node["id"])
     assert row["kind"] == node["kind"] and row["status"] == node["status"], row
     assert row["attempts"] == str(node["attempts"]), row
+    assert row["resumed_from"] == "", row  # a fresh run reuses nothing
     assert abs(float(row["duration"]) - node["duration_seconds"]) < 0.001, row
     if node["kind"] != "trial":
         assert row["message"] == "'" + node["message"], row
