@@ -65,9 +65,11 @@ static void items_summarise(run *r, size_t v)
 	size_t counts[5] = { 0 }, i, first_bad = SIZE_MAX;
 	assay_status worst = ASSAY_OK;
 	double start = 0, end = 0;
-	bool resumed = true;
+	bool resumed = true, resumed_times = true;
 	char *msg = NULL;
 
+	for (i = 0; i < res->n_items && resumed_times; i++)
+		resumed_times = res->items[i].resumed;
 	for (i = 0; i < res->n_items; i++) {
 		const run_result *it = &res->items[i];
 		assay_status s = result_effective(it);
@@ -83,6 +85,10 @@ static void items_summarise(run *r, size_t v)
 		worst = status_worse(worst, s);
 		if (s != ASSAY_OK && s != ASSAY_WARNING && first_bad == SIZE_MAX)
 			first_bad = i;
+		/* The node's times are this run's: a resumed item's are
+		 * the earlier run's (unless every item is resumed). */
+		if (it->resumed != resumed_times)
+			continue;
 		if (it->ran && (start == 0 || it->start < start))
 			start = it->start;
 		if (it->end > end)
