@@ -199,12 +199,18 @@ int session_print_graph(const session *s, bool dot, FILE *out)
 }
 
 /* The trial tracker (made by session_start()), which prunes, closes and
- * ranks the sweeps; the live line, for a person at a terminal (cron
- * mails what is printed), or --progress plain's lines for a log.
- * Without a subscriber the run publishes no events.  0 or -1. */
+ * ranks the sweeps; the journal; --trace; the live line, for a person at
+ * a terminal (cron mails what is printed), or --progress plain's lines
+ * for a log.  Without a subscriber the run publishes no events.  0 or
+ * -1. */
 static int session_subscribe(session *s, unsigned jobs)
 {
 	if (s->sweeps && sweeps_subscribe(s->sweeps, s->run) < 0)
+		return -1;
+	if (s->resume && resume_subscribe(s->resume, s->run) < 0)
+		return -1;
+	if (s->o.trace_path &&
+	    (!(s->trace = trace_new(&s->p)) || trace_subscribe(s->trace, s->run) < 0))
 		return -1;
 	if (s->o.progress == PROGRESS_NONE ||
 	    (s->o.progress == PROGRESS_AUTO && (!isatty(STDERR_FILENO) || getenv("NO_PROGRESS"))))
@@ -388,10 +394,7 @@ int session_start(session *s)
 		}
 		sweeps_judge(s->sweeps, &ro);
 	}
-	if (run_new(&s->run, &s->p, &s->g, &ro, s->re) < 0 ||
-	    (s->resume && resume_subscribe(s->resume, s->run) < 0) || session_subscribe(s, ro.jobs) < 0 ||
-	    (s->o.trace_path && (!(s->trace = trace_new(&s->p)) ||
-				 trace_subscribe(s->trace, s->run) < 0))) {
+	if (run_new(&s->run, &s->p, &s->g, &ro, s->re) < 0 || session_subscribe(s, ro.jobs) < 0) {
 		fprintf(stderr, "assay: cannot start: out of memory\n");
 		return -1;
 	}
