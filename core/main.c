@@ -339,34 +339,79 @@ static int parse_progress(const char *arg, progress_mode *out)
 }
 
 /* 0, 1 after --help, or an exit status. */
+/* run's options on the state dir: the journal, the lock, the trace.  0
+ * or an exit status. */
+static int parse_run_state(run_args *a, int c)
+{
+	switch (c) {
+	case 'R':
+		a->o.resume = true;
+		break;
+	case 'E':
+		a->o.rerun_failed = true;
+		break;
+	case 'X':
+		a->o.explain = true;
+		break;
+	case 'L':
+		if (duration_parse(optarg, &a->o.lock_wait_ms) < 0)
+			return usage_error("run", "--lock-wait takes a duration (200ms, 5s, 10m), not '%s'",
+					   optarg);
+		break;
+	case 'T':
+		if (!*optarg)
+			return usage_error("run", "--trace takes a FILE, not ''");
+		a->o.trace_path = optarg;
+		break;
+	}
+	return 0;
+}
+
+/* The options that go together or not at all.  0 or an exit status. */
+static int check_run_args(const run_args *a)
+{
+	if (a->o.resume && a->o.rerun_failed)
+		return usage_error("run", "--resume and --rerun-failed: give one (--rerun-failed "
+				   "continues the last run too, reusing only what ended OK)");
+	if (a->o.explain && !a->o.resume && !a->o.rerun_failed)
+		return usage_error("run", "--explain says why --resume or --rerun-failed reruns or "
+				   "reuses each node: give one of them");
+	/* What is left unset would be used: a run needs all of it. */
+	if (a->o.allow_unset && !a->dry_run)
+		return usage_error("run", "--allow-unset checks a file without running it: use it with --dry-run");
+	return 0;
+}
+
+/* run's long options. */
+static const struct option run_opts[] = {
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "allow-insecure-plugins", no_argument, NULL, 'I' },
+	{ "only", required_argument, NULL, 'o' },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "workers", required_argument, NULL, 'w' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "report", required_argument, NULL, 'r' },
+	{ "dry-run", no_argument, NULL, 'n' },
+	{ "allow-unset", no_argument, NULL, 'U' },
+	{ "fail-fast", no_argument, NULL, 'F' },
+	{ "progress", required_argument, NULL, 'P' },
+	{ "progress-interval", required_argument, NULL, 'i' },
+	{ "resume", no_argument, NULL, 'R' },
+	{ "rerun-failed", no_argument, NULL, 'E' },
+	{ "explain", no_argument, NULL, 'X' },
+	{ "lock-wait", required_argument, NULL, 'L' },
+	{ "trace", required_argument, NULL, 'T' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int parse_run(run_args *a, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "allow-insecure-plugins", no_argument, NULL, 'I' },
-		{ "only", required_argument, NULL, 'o' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "workers", required_argument, NULL, 'w' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "report", required_argument, NULL, 'r' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "allow-unset", no_argument, NULL, 'U' },
-		{ "fail-fast", no_argument, NULL, 'F' },
-		{ "progress", required_argument, NULL, 'P' },
-		{ "progress-interval", required_argument, NULL, 'i' },
-		{ "resume", no_argument, NULL, 'R' },
-		{ "rerun-failed", no_argument, NULL, 'E' },
-		{ "explain", no_argument, NULL, 'X' },
-		{ "lock-wait", required_argument, NULL, 'L' },
-		{ "trace", required_argument, NULL, 'T' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	long n;
 	int c, rc;
 
 	optind = 0; /* 0, not 1: GNU getopt then forgets the global options' scan */
-	while ((c = getopt_long(argc, argv, ":j:w:f:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":j:w:f:vh", run_opts, NULL)) != -1) {
 		switch (c) {
 		case 'v':
 			a->o.verbosity++;
@@ -419,23 +464,12 @@ static int parse_run(run_args *a, int argc, char **argv)
 						   optarg);
 			break;
 		case 'R':
-			a->o.resume = true;
-			break;
 		case 'E':
-			a->o.rerun_failed = true;
-			break;
 		case 'X':
-			a->o.explain = true;
-			break;
 		case 'L':
-			if (duration_parse(optarg, &a->o.lock_wait_ms) < 0)
-				return usage_error("run", "--lock-wait takes a duration (200ms, 5s, 10m), not '%s'",
-						   optarg);
-			break;
 		case 'T':
-			if (!*optarg)
-				return usage_error("run", "--trace takes a FILE, not ''");
-			a->o.trace_path = optarg;
+			if ((rc = parse_run_state(a, c)))
+				return rc;
 			break;
 		case 'h':
 			print_command_help(find_help("run"));
@@ -448,16 +482,7 @@ static int parse_run(run_args *a, int argc, char **argv)
 		a->path = argv[optind++];
 	if (optind < argc)
 		return usage_error("run", "takes at most one FILE, got '%s'", argv[optind]);
-	if (a->o.resume && a->o.rerun_failed)
-		return usage_error("run", "--resume and --rerun-failed: give one (--rerun-failed "
-				   "continues the last run too, reusing only what ended OK)");
-	if (a->o.explain && !a->o.resume && !a->o.rerun_failed)
-		return usage_error("run", "--explain says why --resume or --rerun-failed reruns or "
-				   "reuses each node: give one of them");
-	/* What is left unset would be used: a run needs all of it. */
-	if (a->o.allow_unset && !a->dry_run)
-		return usage_error("run", "--allow-unset checks a file without running it: use it with --dry-run");
-	return 0;
+	return check_run_args(a);
 }
 
 /* The reports to write and the --only selection, checked before anything
