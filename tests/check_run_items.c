@@ -20,59 +20,12 @@
 #include "graph.h"
 #include "reactor.h"
 #include "run.h"
+#include "run_fixture.h"
 #include "session.h"
-
-typedef struct fixture {
-	session s;
-	reactor *re;
-	run *r;
-	const run_result *res;
-} fixture;
-
-static char workdir[] = "/tmp/assay-check-run-items-XXXXXX";
 
 static void setup(void)
 {
-	const char *dir = getenv("TEST_PLUGIN_DIR");
-
-	setenv("ASSAY_PLUGIN_PATH", dir ? dir : "tests/plugins/.libs", 1);
-	ck_assert_ptr_nonnull(mkdtemp(workdir));
-	ck_assert_int_eq(chdir(workdir), 0);
-}
-
-static void teardown(void)
-{
-	unlink("c.toml");
-	unlink("items.txt");
-	unlink("probes.log");
-	ck_assert_int_eq(chdir("/"), 0);
-	rmdir(workdir);
-	strcpy(workdir, "/tmp/assay-check-run-items-XXXXXX");
-}
-
-static void load(fixture *f, const char *text)
-{
-	static const session_options o = { 0 };
-	FILE *out = fopen("c.toml", "w");
-
-	ck_assert_ptr_nonnull(out);
-	fprintf(out, "%s", text);
-	fclose(out);
-	memset(f, 0, sizeof *f);
-	session_init(&f->s, &o);
-	ck_assert_int_eq(session_load(&f->s, "c.toml"), 0);
-	ck_assert_int_eq(session_load_plugins(&f->s), 0);
-	session_prepare(&f->s);
-	ck_assert_uint_eq(diag_count(&f->s.d), 0);
-	session_graph(&f->s);
-	ck_assert_uint_eq(diag_count(&f->s.d), 0);
-}
-
-static void finish(fixture *f)
-{
-	run_free(f->r);
-	reactor_free(f->re);
-	session_release(&f->s);
+	run_fixture_enter("run-items");
 }
 
 /* items.txt: n items, "item-0" ... */
@@ -129,7 +82,7 @@ static void *stop_later(void *arg)
 	return NULL;
 }
 
-static void go(fixture *f, unsigned jobs, counter *c, int stop_ms)
+static void go(run_fixture *f, unsigned jobs, counter *c, int stop_ms)
 {
 	run_options o = { .jobs = jobs, .workers = 2, .verbosity = ASSAY_LOG_ERROR };
 	stopper s;
@@ -192,12 +145,12 @@ static size_t probes_each_once(size_t n)
 START_TEST(test_every_item_once)
 {
 	counter c = { .lock = PTHREAD_MUTEX_INITIALIZER, .n = 3000 };
-	fixture f;
+	run_fixture f;
 	size_t i;
 
 	write_items(c.n);
 	ck_assert_ptr_nonnull(c.items = calloc(c.n, sizeof *c.items));
-	load(&f, PROBE "[validation.v]\n" V);
+	run_fixture_load(&f, PROBE "[validation.v]\n" V);
 	go(&f, 8, &c, 0);
 	ck_assert_uint_eq(probes_each_once(c.n), c.n);
 	for (i = 0; i < c.n; i++) {
@@ -210,7 +163,7 @@ START_TEST(test_every_item_once)
 	ck_assert_int_eq(f.res[0].status, ASSAY_OK);
 	ck_assert_str_eq(f.res[0].message, "3000 items OK");
 	ck_assert_str_eq(f.res[0].items[2999].message, "status 0 for item-2999");
-	finish(&f);
+	run_fixture_free(&f);
 	free(c.items);
 }
 END_TEST
@@ -219,12 +172,12 @@ END_TEST
  * bounds them with the other nodes. */
 START_TEST(test_items_bounded)
 {
-	fixture f;
+	run_fixture f;
 	size_t i, v, other;
 	double peak = 0;
 
 	write_items(40);
-	load(&f, PROBE "[validation.g]\nmax_parallel = 3\n"
+	run_fixture_load(&f, PROBE "[validation.g]\nmax_parallel = 3\n"
 		       "[validation.g.v]\n" V "sleep = \"2ms\"\n"
 		       "[check.other]\ntype = \"probe\"\nsleep = \"20ms\"\n");
 	v = f.s.p.nodes[0].kind == ASSAY_KIND_VALIDATION ? 0 : 1;
@@ -241,15 +194,15 @@ START_TEST(test_items_bounded)
 	ck_assert(peak >= 1 && peak <= 4);
 	ck_assert_int_eq(f.res[other].status, ASSAY_OK);
 	ck_assert_uint_eq(probes_each_once(40), 40);
-	finish(&f);
+	run_fixture_free(&f);
 
 	write_items(40);
 	unlink("probes.log");
-	load(&f, PROBE "[validation.v]\n" V "sleep = \"2ms\"\n");
+	run_fixture_load(&f, PROBE "[validation.v]\n" V "sleep = \"2ms\"\n");
 	go(&f, 2, NULL, 0);
 	for (i = 0; i < 40; i++)
 		ck_assert_int_le((int)metric(&f.res[0].items[i], "concurrent"), 2);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -257,12 +210,12 @@ END_TEST
  * only once its own is final. */
 START_TEST(test_items_retried)
 {
-	fixture f;
+	run_fixture f;
 	size_t i, attempts = 0;
 
 	/* The first 3 attempts of any item fail: 5 retries are enough. */
 	write_items(20);
-	load(&f, PROBE "[validation.v]\n" V "fail_times = 3\nretries = 5\nretry_delay = \"1ms\"\n");
+	run_fixture_load(&f, PROBE "[validation.v]\n" V "fail_times = 3\nretries = 5\nretry_delay = \"1ms\"\n");
 	go(&f, 4, NULL, 0);
 	for (i = 0; i < 20; i++) {
 		ck_assert_int_eq(f.res[0].items[i].status, ASSAY_OK);
@@ -271,7 +224,7 @@ START_TEST(test_items_retried)
 	ck_assert_uint_eq(attempts, 20 + 3);
 	ck_assert_int_eq(f.res[0].status, ASSAY_OK);
 	ck_assert_uint_ge(f.res[0].attempts, 2);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -281,11 +234,11 @@ START_TEST(test_items_stopped)
 {
 	counter c = { .lock = PTHREAD_MUTEX_INITIALIZER, .n = 500 };
 	size_t i, cancelled = 0, skipped = 0;
-	fixture f;
+	run_fixture f;
 
 	write_items(c.n);
 	ck_assert_ptr_nonnull(c.items = calloc(c.n, sizeof *c.items));
-	load(&f, PROBE "[validation.v]\n" V "sleep = \"10s\"\n");
+	run_fixture_load(&f, PROBE "[validation.v]\n" V "sleep = \"10s\"\n");
 	go(&f, 4, &c, 100);
 	for (i = 0; i < c.n; i++) {
 		const run_result *it = &f.res[0].items[i];
@@ -307,7 +260,7 @@ START_TEST(test_items_stopped)
 	ck_assert_uint_eq(c.starts, 4);
 	ck_assert_uint_eq(c.finals, 1);
 	ck_assert(!c.item_after_final);
-	finish(&f);
+	run_fixture_free(&f);
 	free(c.items);
 }
 END_TEST
@@ -318,7 +271,7 @@ static Suite *run_items_suite(void)
 	TCase *tc = tcase_create("items");
 
 	tcase_set_timeout(tc, 60);
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, run_fixture_leave);
 	tcase_add_test(tc, test_every_item_once);
 	tcase_add_test(tc, test_items_bounded);
 	tcase_add_test(tc, test_items_retried);

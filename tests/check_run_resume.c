@@ -20,64 +20,16 @@
 #include "graph.h"
 #include "reactor.h"
 #include "run.h"
+#include "run_fixture.h"
 #include "session.h"
 #include "sweep.h"
 
-typedef struct fixture {
-	session s;
-	reactor *re;
-	run *r;
-	sweeps *sw;
-	const run_result *res;
-} fixture;
-
-static char workdir[] = "/tmp/assay-check-run-resume-XXXXXX";
-
 static void setup(void)
 {
-	const char *dir = getenv("TEST_PLUGIN_DIR");
-
-	setenv("ASSAY_PLUGIN_PATH", dir ? dir : "tests/plugins/.libs", 1);
-	ck_assert_ptr_nonnull(mkdtemp(workdir));
-	ck_assert_int_eq(chdir(workdir), 0);
+	run_fixture_enter("run-resume");
 }
 
-static void teardown(void)
-{
-	unlink("c.toml");
-	unlink("probes.log");
-	ck_assert_int_eq(chdir("/"), 0);
-	rmdir(workdir);
-	strcpy(workdir, "/tmp/assay-check-run-resume-XXXXXX");
-}
-
-static void load(fixture *f, const char *text)
-{
-	static const session_options o = { 0 };
-	FILE *out = fopen("c.toml", "w");
-
-	ck_assert_ptr_nonnull(out);
-	fprintf(out, "%s", text);
-	fclose(out);
-	memset(f, 0, sizeof *f);
-	session_init(&f->s, &o);
-	ck_assert_int_eq(session_load(&f->s, "c.toml"), 0);
-	ck_assert_int_eq(session_load_plugins(&f->s), 0);
-	session_prepare(&f->s);
-	ck_assert_uint_eq(diag_count(&f->s.d), 0);
-	session_graph(&f->s);
-	ck_assert_uint_eq(diag_count(&f->s.d), 0);
-}
-
-static void finish(fixture *f)
-{
-	run_free(f->r);
-	sweeps_free(f->sw);
-	reactor_free(f->re);
-	session_release(&f->s);
-}
-
-static size_t node(const fixture *f, const char *id)
+static size_t node(const run_fixture *f, const char *id)
 {
 	size_t i;
 
@@ -199,9 +151,9 @@ static size_t seen_count(const recorder *rec, run_event_kind kind, size_t node)
 	return n;
 }
 
-/* Run what load() prepared, resuming from e (NULL: nothing), every event
+/* Run what run_fixture_load() prepared, resuming from e (NULL: nothing), every event
  * into rec (NULL: none), with the trial tracker when `sweeps`. */
-static void go(fixture *f, earlier *e, recorder *rec, unsigned jobs, bool sweeps)
+static void go(run_fixture *f, earlier *e, recorder *rec, unsigned jobs, bool sweeps)
 {
 	run_options o = { .jobs = jobs, .workers = 2, .verbosity = ASSAY_LOG_ERROR,
 			  .resume = e ? earlier_resume : NULL, .resume_arg = e };
@@ -251,9 +203,9 @@ START_TEST(test_reused_check_does_not_run)
 	recorder rec = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	const run_result *a, *b;
 	size_t ia, ib, fin;
-	fixture f;
+	run_fixture f;
 
-	load(&f, PROBE "[check.a]\n" LOGGED "[check.b]\n" LOGGED "after = [\"a\"]\n");
+	run_fixture_load(&f, PROBE "[check.a]\n" LOGGED "[check.b]\n" LOGGED "after = [\"a\"]\n");
 	ia = node(&f, "a");
 	ib = node(&f, "b");
 	earlier_offer(&e, ia, SIZE_MAX, ASSAY_OK);
@@ -279,7 +231,7 @@ START_TEST(test_reused_check_does_not_run)
 	ck_assert(rec.ev[fin].resumed);
 	ck_assert_uint_lt(fin, seen_at(&rec, RUN_EVENT_START, ib, SIZE_MAX));
 	ck_assert(!rec.ev[seen_at(&rec, RUN_EVENT_FINAL, ib, SIZE_MAX)].resumed);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -291,11 +243,11 @@ START_TEST(test_reused_failure_skips_dependents)
 	const run_result *b;
 	size_t ia, ib, is, io;
 	bool keep[4];
-	fixture f;
+	run_fixture f;
 	run_options o = { .jobs = 4, .workers = 2, .verbosity = ASSAY_LOG_ERROR,
 			  .resume = earlier_resume, .resume_arg = &e, .keep = keep };
 
-	load(&f, PROBE "[check.a]\n" LOGGED "[check.b]\n" LOGGED "after = [\"a\"]\n"
+	run_fixture_load(&f, PROBE "[check.a]\n" LOGGED "[check.b]\n" LOGGED "after = [\"a\"]\n"
 		       "[check.s]\n" LOGGED "skip = \"not today\"\n"
 		       "[check.out]\n" LOGGED);
 	ia = node(&f, "a");
@@ -329,7 +281,7 @@ START_TEST(test_reused_failure_skips_dependents)
 	ck_assert_uint_eq(probes_ran("a", NULL) + probes_ran("b", NULL) + probes_ran("s", NULL) +
 			  probes_ran("out", NULL), 0);
 	ck_assert_int_eq(run_worst(f.res, f.s.p.n_nodes), ASSAY_CRITICAL);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -344,9 +296,9 @@ START_TEST(test_items_partly_reused)
 	recorder rec = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	char item[8];
 	size_t v, i, at;
-	fixture f;
+	run_fixture f;
 
-	load(&f, PROBE ITEMS "fail_items = [\"i1\"]\n" "[check.after]\n" LOGGED "after = [\"v\"]\n");
+	run_fixture_load(&f, PROBE ITEMS "fail_items = [\"i1\"]\n" "[check.after]\n" LOGGED "after = [\"v\"]\n");
 	v = node(&f, "v");
 	earlier_offer(&e, v, 0, ASSAY_OK);
 	earlier_offer(&e, v, 1, ASSAY_WARNING);
@@ -380,7 +332,7 @@ START_TEST(test_items_partly_reused)
 	for (i = 3; i < 6; i++)
 		ck_assert(f.res[v].start <= f.res[v].items[i].start);
 	ck_assert_uint_eq(probes_ran("after", NULL), 1);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -391,9 +343,9 @@ START_TEST(test_items_all_reused)
 	earlier e = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	recorder rec = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	size_t v, i;
-	fixture f;
+	run_fixture f;
 
-	load(&f, PROBE ITEMS "[check.after]\n" LOGGED "after = [\"v\"]\n");
+	run_fixture_load(&f, PROBE ITEMS "[check.after]\n" LOGGED "after = [\"v\"]\n");
 	v = node(&f, "v");
 	for (i = 0; i < 6; i++)
 		earlier_offer(&e, v, i, ASSAY_OK);
@@ -406,14 +358,14 @@ START_TEST(test_items_all_reused)
 	ck_assert(f.res[v].resumed);
 	ck_assert_str_eq(f.res[v].resumed_from, earlier_id);
 	ck_assert_uint_eq(probes_ran("after", NULL), 1);
-	finish(&f);
+	run_fixture_free(&f);
 
 	/* Reused whole: its items are not asked for. */
 	memset(&e, 0, sizeof e);
 	pthread_mutex_init(&e.lock, NULL);
 	memset(&rec, 0, sizeof rec);
 	pthread_mutex_init(&rec.lock, NULL);
-	load(&f, PROBE ITEMS);
+	run_fixture_load(&f, PROBE ITEMS);
 	earlier_offer(&e, 0, SIZE_MAX, ASSAY_OK);
 	go(&f, &e, &rec, 2, false);
 	ck_assert_uint_eq(e.n_asked, 1);
@@ -421,7 +373,7 @@ START_TEST(test_items_all_reused)
 	ck_assert_uint_eq(seen_count(&rec, RUN_EVENT_FINAL, 0), 1);
 	ck_assert(f.res[0].resumed);
 	ck_assert_uint_eq(probes_ran("v", NULL), 0);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -434,9 +386,9 @@ START_TEST(test_items_reused_here_and_there)
 	earlier e = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	char item[8];
 	size_t i, k;
-	fixture f;
+	run_fixture f;
 
-	load(&f, PROBE "[validation.v]\n" LOGGED "sleep = \"1ms\"\n"
+	run_fixture_load(&f, PROBE "[validation.v]\n" LOGGED "sleep = \"1ms\"\n"
 		       "items = { list = [\"i0\", \"i1\", \"i2\", \"i3\", \"i4\", \"i5\", \"i6\", "
 		       "\"i7\", \"i8\", \"i9\"] }\n");
 	for (k = 0; k < 5; k++)
@@ -455,7 +407,7 @@ START_TEST(test_items_reused_here_and_there)
 	}
 	ck_assert_str_eq(f.res[0].message, "10 items OK");
 	ck_assert(!f.res[0].resumed);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -466,9 +418,9 @@ START_TEST(test_reused_trials_count_in_their_sweep)
 {
 	earlier e = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	size_t i, best;
-	fixture f;
+	run_fixture f;
 
-	load(&f, PROBE "[trial.s]\n" LOGGED "matrix = { x = [1, 2, 3] }\nmax_parallel = 1\n"
+	run_fixture_load(&f, PROBE "[trial.s]\n" LOGGED "matrix = { x = [1, 2, 3] }\nmax_parallel = 1\n"
 		       "objective = { metric = \"acc\", goal = \"max\" }\n"
 		       "[check.final]\n" LOGGED "after = [\"s\"]\n");
 	for (i = 0; i < 3; i++)
@@ -488,7 +440,7 @@ START_TEST(test_reused_trials_count_in_their_sweep)
 	}
 	ck_assert_int_eq(f.res[node(&f, "final")].status, ASSAY_OK);
 	ck_assert_uint_eq(probes_ran("final", NULL), 1);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -503,7 +455,7 @@ START_TEST(test_child_events_for_exec)
 	const char *so = getenv("EXEC_PLUGIN");
 	char text[2048];
 	size_t i, n_child = 0;
-	fixture f;
+	run_fixture f;
 
 	snprintf(text, sizeof text,
 		 "[plugins]\nload = [\"%s\"]\n"
@@ -514,7 +466,7 @@ START_TEST(test_child_events_for_exec)
 		 "items = { list = [\"a\", \"b\", \"c\"] }\n"
 		 "[trial.t]\ntype = \"exec\"\ncommand = [\"true\", \"{x}\"]\nmatrix = { x = [1] }\n",
 		 so ? so : "plugins/.libs/exec.so");
-	load(&f, text);
+	run_fixture_load(&f, text);
 	go(&f, NULL, &rec, 4, false);
 	for (i = 0; i < rec.n; i++) {
 		const seen *ev = &rec.ev[i];
@@ -546,7 +498,7 @@ START_TEST(test_child_events_for_exec)
 	ck_assert_uint_eq(n_child, 7);
 	ck_assert_uint_eq(seen_count(&rec, RUN_EVENT_CHILD, node(&f, "retried")), 2);
 	ck_assert_uint_eq(seen_count(&rec, RUN_EVENT_CHILD, node(&f, "v")), 3);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -556,7 +508,7 @@ static Suite *run_resume_suite(void)
 	TCase *tc = tcase_create("resume");
 
 	tcase_set_timeout(tc, 60);
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, run_fixture_leave);
 	tcase_add_test(tc, test_reused_check_does_not_run);
 	tcase_add_test(tc, test_reused_failure_skips_dependents);
 	tcase_add_test(tc, test_items_partly_reused);
