@@ -51,7 +51,7 @@ typedef struct journal_rec {
 	uint32_t item;
 	unsigned attempt;
 	pid_t pgid;
-	uint64_t start_ticks;
+	uint64_t start_min, start_max;
 	const run_result *res;
 	const journal_run_info *run;
 	double end;
@@ -94,7 +94,8 @@ static size_t journal_encode(journal_writer *w, const journal_rec *rec)
 			journal_put_uint(w, rec->attempt);
 		if (rec->type == JOURNAL_REC_CHILD) {
 			journal_put_int(w, rec->pgid);
-			journal_put_uint(w, rec->start_ticks);
+			journal_put_uint(w, rec->start_min);
+			journal_put_uint(w, rec->start_max);
 		}
 		if (rec->res)
 			journal_put_result(w, rec->res);
@@ -194,10 +195,11 @@ int journal_start(journal *j, journal_key key, uint32_t item, unsigned attempt)
 }
 
 int journal_child(journal *j, journal_key key, uint32_t item, unsigned attempt, pid_t pgid,
-		  uint64_t start_ticks)
+		  uint64_t start_min, uint64_t start_max)
 {
 	journal_rec rec = { .type = JOURNAL_REC_CHILD, .key = key, .item = item,
-			    .attempt = attempt, .pgid = pgid, .start_ticks = start_ticks };
+			    .attempt = attempt, .pgid = pgid, .start_min = start_min,
+			    .start_max = start_max };
 
 	return journal_append(j, &rec);
 }

@@ -78,10 +78,15 @@ int journal_open(journal **out, const char *path, bool fresh, journal_sync sync,
  * journal then says so once on stderr and writes no more: the run goes
  * on, it cannot be resumed). */
 int journal_start(journal *j, journal_key key, uint32_t item, unsigned attempt);
-/* The attempt's process group and its leader's start time (field 22 of
- * /proc/PID/stat, clock ticks since boot). */
+/* The attempt's process group, and when its leader started: field 22 of
+ * /proc/PID/stat (clock ticks of the boot-time clock) lies in
+ * [start_min, start_max], the clock read before and after the spawn.  A
+ * window, not /proc's own figure: reading /proc/PID/stat for each of
+ * 100,000 children cost a validation of `true` items 8% of its wall time,
+ * and a pid handed to another process within the window of its spawn
+ * would need the pid space to wrap within it. */
 int journal_child(journal *j, journal_key key, uint32_t item, unsigned attempt, pid_t pgid,
-		  uint64_t start_ticks);
+		  uint64_t start_min, uint64_t start_max);
 /* An attempt ended (res as it left the execution). */
 int journal_end(journal *j, journal_key key, uint32_t item, unsigned attempt,
 		const run_result *res);
@@ -108,7 +113,7 @@ typedef struct journal_orphan {
 	uint32_t item;
 	unsigned attempt;
 	pid_t pgid;               /* 0 when no child record came */
-	uint64_t start_ticks;
+	uint64_t start_min, start_max; /* its leader's start time lies within */
 	const char *boot_id;      /* its run's */
 	const char *run_id;
 } journal_orphan;

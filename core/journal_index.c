@@ -219,7 +219,8 @@ static int journal_index_exec(journal_index *ix, enum journal_type t, journal_re
 	case JOURNAL_REC_CHILD:
 		if (p && p->attempt == attempt) {
 			p->pgid = (pid_t)journal_get_int(r);
-			p->start_ticks = journal_get_uint(r);
+			p->start_min = journal_get_uint(r);
+			p->start_max = journal_get_uint(r);
 			p->child_off = off;
 		}
 		break;
@@ -301,7 +302,7 @@ int journal_index_orphans(journal_index *ix)
 	qsort(p, n, sizeof *p, journal_pending_cmp);
 	for (i = 0; i < n; i++)
 		ix->orphans[i] = (journal_orphan){ p[i].e.key, p[i].item, p[i].attempt, p[i].pgid,
-						   p[i].start_ticks, ix->runs[p[i].run].boot_id,
+						   p[i].start_min, p[i].start_max, ix->runs[p[i].run].boot_id,
 						   ix->runs[p[i].run].run_id };
 	ix->n_orphans = n;
 	free(p);

@@ -200,7 +200,7 @@ typedef struct journal_slot {
 typedef struct journal_pending {
 	journal_entry e;    /* the start record's */
 	uint64_t child_off; /* its child record's, or 0 */
-	uint64_t start_ticks;
+	uint64_t start_min, start_max;
 	uint32_t item, attempt, run;
 	pid_t pgid;
 } journal_pending;

@@ -68,7 +68,8 @@ bool resume_usable(const resume *r, const run_result *res, char *why, size_t siz
 const journal_orphan *resume_in_flight(const resume *r, journal_key key);
 
 /* resume_orphans.c: kill what the journal says was left running, when it
- * is still the process it was (same boot, same start time). */
+ * is still the process it was (same boot, started within the journaled
+ * window). */
 void resume_kill_orphans(resume *r);
 
 /* The start time of process pid (field 22 of /proc/PID/stat, in clock

@@ -3,7 +3,8 @@
  * while its leader is still the process the run started.  A pid is only
  * a number: after a reboot, or once the leader exited and the pid went to
  * another process, killing it would hit a stranger.  So the boot id must
- * be this boot's and the leader's start time the journaled one; and the
+ * be this boot's and the leader's start time within the window the
+ * journal recorded around its spawn (journal_child()); and the
  * kernel never hands out a pid still in use as a process group's id, so
  * the group signalled after that check is the one that was checked. */
 #ifdef HAVE_CONFIG_H
@@ -138,9 +139,11 @@ static void resume_orphan_name(const resume *r, const journal_orphan *o, char *o
 static bool resume_orphan_ours(const resume *r, const journal_orphan *o)
 {
 	pid_t pgrp = 0, group = o->pgid;
+	uint64_t start;
 
-	return o->pgid > 1 && o->start_ticks && o->boot_id && strcmp(o->boot_id, r->boot_id) == 0 &&
-	       resume_proc_start(o->pgid, &pgrp) == o->start_ticks && pgrp == o->pgid &&
+	return o->pgid > 1 && o->start_max && o->boot_id && strcmp(o->boot_id, r->boot_id) == 0 &&
+	       (start = resume_proc_start(o->pgid, &pgrp)) >= o->start_min &&
+	       start <= o->start_max && pgrp == o->pgid &&
 	       resume_groups_alive(&group, 1) == 1;
 }
 

@@ -151,6 +151,8 @@ typedef struct run_event {
 	double value;             /* METRIC: the value */
 	int64_t step;             /* METRIC: its step */
 	pid_t pid;                /* CHILD: the process group (its leader's pid) */
+	int64_t since_ns;         /* CHILD: when its attempt started (at_ns's clock):
+				   * the leader started between then and at_ns */
 } run_event;
 
 typedef void (*run_event_fn)(const run_event *ev, void *arg);

@@ -73,6 +73,7 @@ void events_task_child(void *ctx, assay_task *t, pid_t pgid)
 	ev.node = e->launch->index;
 	ev.item = exec_item_index(e);
 	ev.at_ns = task_now_ns();
+	ev.since_ns = t->start_ns;
 	for (i = 0; i < r->n_subs; i++)
 		if (r->subs[i].kinds & RUN_EVENT_CHILD)
 			r->subs[i].fn(&ev, r->subs[i].arg);

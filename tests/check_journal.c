@@ -189,7 +189,7 @@ START_TEST(round_trip)
 	node.n_items = 1;
 	j = open_journal(true, "R1", JOURNAL_SYNC_BATCH);
 	ck_assert_int_eq(journal_start(j, key(1), 0, 1), 0);
-	ck_assert_int_eq(journal_child(j, key(1), 0, 1, 4242, 123456789012ULL), 0);
+	ck_assert_int_eq(journal_child(j, key(1), 0, 1, 4242, 123456789012ULL, 123456789013ULL), 0);
 	ck_assert_int_eq(journal_end(j, key(1), 0, 1, &full), 0);
 	ck_assert_int_eq(journal_final(j, key(1), 0, &full), 0);
 	ck_assert_int_eq(journal_final(j, key(2), 1, &empty), 0);
@@ -199,13 +199,13 @@ START_TEST(round_trip)
 	journal_node_done(j);
 	/* Orphans: with a child record, without, and a later attempt. */
 	ck_assert_int_eq(journal_start(j, key(6), 5, 1), 0);
-	ck_assert_int_eq(journal_child(j, key(6), 5, 1, 777, 99), 0);
+	ck_assert_int_eq(journal_child(j, key(6), 5, 1, 777, 98, 99), 0);
 	ck_assert_int_eq(journal_start(j, key(7), 6, 1), 0);
 	ck_assert_int_eq(journal_start(j, key(8), UINT32_MAX, 1), 0);
 	ck_assert_int_eq(journal_end(j, key(8), UINT32_MAX, 1, &empty), 0);
 	ck_assert_int_eq(journal_start(j, key(8), UINT32_MAX, 2), 0);
 	/* A child record of another attempt says nothing of this one. */
-	ck_assert_int_eq(journal_child(j, key(8), UINT32_MAX, 1, 555, 1), 0);
+	ck_assert_int_eq(journal_child(j, key(8), UINT32_MAX, 1, 555, 1, 2), 0);
 	ck_assert_int_eq(journal_run_end(j, 1796684460.5, true), 0);
 	ck_assert_int_eq(journal_close(j), 0);
 	ck_assert_int_eq(file_size(path) > 0, 1);
@@ -241,7 +241,8 @@ START_TEST(round_trip)
 	ck_assert_uint_eq(v.orphans[0].item, 5);
 	ck_assert_uint_eq(v.orphans[0].attempt, 1);
 	ck_assert_int_eq(v.orphans[0].pgid, 777);
-	ck_assert_uint_eq(v.orphans[0].start_ticks, 99);
+	ck_assert_uint_eq(v.orphans[0].start_min, 98);
+	ck_assert_uint_eq(v.orphans[0].start_max, 99);
 	ck_assert_str_eq(v.orphans[0].boot_id, BOOT_ID);
 	ck_assert_str_eq(v.orphans[0].run_id, "R1");
 	ck_assert_uint_eq(v.orphans[1].item, 6);
@@ -747,13 +748,13 @@ START_TEST(compaction)
 			snprintf(msg, sizeof msg, "run %d", n);
 			r = ok(msg);
 			ck_assert_int_eq(journal_start(j, key(k), (uint32_t)k, 1), 0);
-			ck_assert_int_eq(journal_child(j, key(k), (uint32_t)k, 1, 100, 7), 0);
+			ck_assert_int_eq(journal_child(j, key(k), (uint32_t)k, 1, 100, 7, 8), 0);
 			ck_assert_int_eq(journal_end(j, key(k), (uint32_t)k, 1, &r), 0);
 			if (n < 4 || k % 2)
 				ck_assert_int_eq(journal_final(j, key(k), (uint32_t)k, &r), 0);
 		}
 		ck_assert_int_eq(journal_start(j, key(500), 500, 3), 0);
-		ck_assert_int_eq(journal_child(j, key(500), 500, 3, 4242, 77), 0);
+		ck_assert_int_eq(journal_child(j, key(500), 500, 3, 4242, 76, 77), 0);
 		ck_assert_int_eq(journal_start(j, key(501), 501, 1), 0);
 		if (n < 4)
 			ck_assert_int_eq(journal_run_end(j, 100.0 + n, false), 0);
@@ -788,7 +789,8 @@ START_TEST(compaction)
 	for (size_t i = 0; i < 2; i++) {
 		ck_assert(after.orphans[i].key.lo == before.orphans[i].key.lo);
 		ck_assert_int_eq(after.orphans[i].pgid, before.orphans[i].pgid);
-		ck_assert_uint_eq(after.orphans[i].start_ticks, before.orphans[i].start_ticks);
+		ck_assert_uint_eq(after.orphans[i].start_min, before.orphans[i].start_min);
+		ck_assert_uint_eq(after.orphans[i].start_max, before.orphans[i].start_max);
 		ck_assert_uint_eq(after.orphans[i].attempt, before.orphans[i].attempt);
 		ck_assert_str_eq(after.orphans[i].run_id, "R4");
 	}

@@ -81,8 +81,8 @@ START_TEST(orphans_killed_only_when_theirs)
 	journal_orphan o[4] = {
 		{ .pgid = ours, .attempt = 1, .boot_id = "boot-a", .run_id = "run-1" },
 		{ .pgid = stubborn, .attempt = 2, .boot_id = "boot-a", .run_id = "run-1" },
-		/* The journal's start time is not this process's: the pid
-		 * went to another process since. */
+		/* The journal's window misses this process's start time:
+		 * the pid went to another process since. */
 		{ .pgid = reused, .attempt = 1, .boot_id = "boot-a", .run_id = "run-1" },
 		/* Journaled on another boot. */
 		{ .pgid = rebooted, .attempt = 1, .boot_id = "boot-b", .run_id = "run-1" },
@@ -91,10 +91,17 @@ START_TEST(orphans_killed_only_when_theirs)
 	char *said;
 	size_t i;
 
-	for (i = 0; i < 4; i++)
-		o[i].start_ticks = resume_proc_start(o[i].pgid, NULL);
-	ck_assert_uint_ne(o[0].start_ticks, 0);
-	o[2].start_ticks -= 1;
+	/* Windows around each start time, as wide as a slow spawn's. */
+	for (i = 0; i < 4; i++) {
+		uint64_t start = resume_proc_start(o[i].pgid, NULL);
+
+		ck_assert_uint_gt(start, 5);
+		o[i].start_min = start - 5;
+		o[i].start_max = start + 5;
+	}
+	/* Ends one tick before it: a window on either side of a start
+	 * misses it. */
+	o[2].start_max = o[2].start_min + 4;
 	r.o.p = &p;
 	r.o.err = err;
 	strcpy(r.boot_id, "boot-a");

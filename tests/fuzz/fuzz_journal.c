@@ -41,7 +41,7 @@ static void seed(const char *dir, const char *name, journal_sync sync, bool kill
 		journal_key key = { k, k * 31 };
 
 		journal_start(j, key, (uint32_t)k, 1);
-		journal_child(j, key, (uint32_t)k, 1, 4242, 99);
+		journal_child(j, key, (uint32_t)k, 1, 4242, 98, 99);
 		journal_end(j, key, (uint32_t)k, 1, &r);
 		if (!killed || k < 2)
 			journal_final(j, key, (uint32_t)k, &r);
