@@ -23,37 +23,16 @@
 #include "progress.h"
 #include "reactor.h"
 #include "run.h"
+#include "run_fixture.h"
 #include "session.h"
 #include "sweep.h"
 #include "task.h"
 
-typedef struct fixture {
-	session s;                /* the file loaded, prepared and graphed */
-	reactor *re;
-	run *r;
-	sweeps *sw;               /* go_sweeps(): the trial tracker */
-	const run_result *res;
-	double wall;
-} fixture;
-
-static char workdir[] = "/tmp/assay-check-run-XXXXXX";
+typedef run_fixture fixture;
 
 static void setup(void)
 {
-	const char *dir = getenv("TEST_PLUGIN_DIR");
-
-	/* The session's search path starts there. */
-	setenv("ASSAY_PLUGIN_PATH", dir ? dir : "tests/plugins/.libs", 1);
-	ck_assert_ptr_nonnull(mkdtemp(workdir));
-	ck_assert_int_eq(chdir(workdir), 0);
-}
-
-static void teardown(void)
-{
-	unlink("c.toml");
-	ck_assert_int_eq(chdir("/"), 0);
-	rmdir(workdir);
-	strcpy(workdir, "/tmp/assay-check-run-XXXXXX");
+	run_fixture_enter("run");
 }
 
 static double now(void)
@@ -64,27 +43,7 @@ static double now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Load text (which loads the probe plugin) in a session, prepare it and
- * build its graph; 0 or the diag count. */
-static size_t load(fixture *f, const char *text)
-{
-	static const session_options o = { 0 };
-	FILE *out = fopen("c.toml", "w");
-
-	ck_assert_ptr_nonnull(out);
-	fprintf(out, "%s", text);
-	fclose(out);
-	memset(f, 0, sizeof *f);
-	session_init(&f->s, &o);
-	ck_assert_int_eq(session_load(&f->s, "c.toml"), 0);
-	ck_assert_int_eq(session_load_plugins(&f->s), 0);
-	session_prepare(&f->s);
-	if (diag_count(&f->s.d) == 0)
-		session_graph(&f->s);
-	return diag_count(&f->s.d);
-}
-
-/* Run what load() prepared. */
+/* Run what run_fixture_try() prepared. */
 static void go(fixture *f, unsigned jobs, unsigned workers, bool fail_fast,
 	       const bool *keep)
 {
@@ -119,14 +78,6 @@ static void go_sweeps(fixture *f, unsigned jobs, unsigned workers,
 	f->res = run_results(f->r);
 }
 
-static void finish(fixture *f)
-{
-	run_free(f->r);
-	sweeps_free(f->sw);
-	reactor_free(f->re);
-	session_release(&f->s);
-}
-
 static double metric(const run_result *res, const char *name)
 {
 	size_t i;
@@ -154,7 +105,7 @@ START_TEST(test_chain_and_declaration_order)
 {
 	fixture f;
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[check.c]\ntype = \"probe\"\nafter = [\"b\"]\nsleep = \"10ms\"\n"
 			       "[check.a]\ntype = \"probe\"\nsleep = \"10ms\"\n"
 			       "[check.b]\ntype = \"probe\"\nafter = [\"a\"]\n"), 0);
@@ -166,7 +117,7 @@ START_TEST(test_chain_and_declaration_order)
 	ck_assert(metric(&f.res[node(&f, "b")], "seq") < metric(&f.res[node(&f, "c")], "seq"));
 	ck_assert(f.res[node(&f, "b")].start >= f.res[node(&f, "a")].end);
 	ck_assert_int_eq(run_worst(f.res, f.s.p.n_nodes), ASSAY_OK);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -176,7 +127,7 @@ START_TEST(test_quick_run_on_reactor)
 {
 	fixture f;
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[check.a]\ntype = \"probe_quick\"\nsleep = \"10ms\"\n"
 			       "[check.b]\ntype = \"probe_quick\"\nsleep = \"10ms\"\nafter = [\"a\"]\n"
 			       "[check.c]\ntype = \"probe_quick\"\nafter = [\"b\"]\n"
@@ -190,7 +141,7 @@ START_TEST(test_quick_run_on_reactor)
 	ck_assert(metric(&f.res[node(&f, "q")], "on_reactor") == 0);
 	ck_assert(f.res[node(&f, "b")].start >= f.res[node(&f, "a")].end);
 	ck_assert(f.res[node(&f, "c")].start >= f.res[node(&f, "b")].end);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -199,7 +150,7 @@ START_TEST(test_run_if_and_skip_reasons)
 	fixture f;
 	size_t s;
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[check.bad]\ntype = \"probe\"\nstatus = 2\n"
 			       "[check.warn]\ntype = \"probe\"\nstatus = 1\n"
 			       "[check.on_success]\ntype = \"probe\"\nafter = [\"bad\"]\n"
@@ -225,7 +176,7 @@ START_TEST(test_run_if_and_skip_reasons)
 	ck_assert_int_eq(f.res[s].status, ASSAY_SKIPPED);
 	ck_assert_int_eq(f.res[s].cause, ASSAY_OK);
 	ck_assert_int_eq(run_worst(f.res, f.s.p.n_nodes), ASSAY_CRITICAL);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -234,7 +185,7 @@ START_TEST(test_failed_gate_skips_everything)
 	fixture f;
 	size_t i;
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[check.billing]\ntype = \"probe\"\ngate = true\nstatus = 3\n"
 			       "[check.a]\ntype = \"probe\"\n"
 			       "[check.b]\ntype = \"probe\"\nrun_if = \"always\"\n"
@@ -245,7 +196,7 @@ START_TEST(test_failed_gate_skips_everything)
 		ck_assert_str_eq(f.res[i].skip_reason, "gate `billing` is UNKNOWN");
 	}
 	ck_assert_int_eq(run_worst(f.res, f.s.p.n_nodes), ASSAY_UNKNOWN);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -255,7 +206,7 @@ START_TEST(test_warning_gate)
 	fixture f;
 	size_t i;
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[check.billing]\ntype = \"probe\"\ngate = true\nstatus = 1\n"
 			       "[check.a]\ntype = \"probe\"\n"
 			       "[check.b]\ntype = \"probe\"\nrun_if = \"failure\"\n"), 0);
@@ -267,25 +218,25 @@ START_TEST(test_warning_gate)
 		ck_assert_int_eq(f.res[i].cause, ASSAY_WARNING);
 	}
 	ck_assert_int_eq(run_worst(f.res, f.s.p.n_nodes), ASSAY_WARNING);
-	finish(&f);
+	run_fixture_free(&f);
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[check.billing]\ntype = \"probe\"\ngate = \"warning\"\nstatus = 1\n"
 			       "[check.strict]\ntype = \"probe\"\ngate = \"ok\"\nstatus = 0\n"
 			       "[check.a]\ntype = \"probe\"\n"), 0);
 	go(&f, 4, 2, false, NULL);
 	ck_assert_int_eq(f.res[node(&f, "a")].status, ASSAY_OK);
 	ck_assert_int_eq(run_worst(f.res, f.s.p.n_nodes), ASSAY_WARNING);
-	finish(&f);
+	run_fixture_free(&f);
 
 	/* "warning" lets WARNING through, not a failure */
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[check.billing]\ntype = \"probe\"\ngate = \"warning\"\nstatus = 2\n"
 			       "[check.a]\ntype = \"probe\"\n"), 0);
 	go(&f, 4, 2, false, NULL);
 	ck_assert_int_eq(f.res[1].status, ASSAY_SKIPPED);
 	ck_assert_str_eq(f.res[1].skip_reason, "gate `billing` is CRITICAL");
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -296,7 +247,7 @@ START_TEST(test_skip_option)
 	fixture f;
 	size_t s;
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[check.gpu]\ntype = \"probe\"\nstatus = 2\nskip = \"no GPU on this host\"\n"
 			       "[check.smoke]\ntype = \"probe\"\nafter = [\"gpu\"]\n"
 			       "[check.chained]\ntype = \"probe\"\nafter = [\"smoke\"]\n"
@@ -333,17 +284,17 @@ START_TEST(test_skip_option)
 	ck_assert_str_eq(f.res[node(&f, "t[x=2]")].skip_reason, "later");
 	/* skipping is no failure: the worst is `bad` */
 	ck_assert_int_eq(run_worst(f.res, f.s.p.n_nodes), ASSAY_CRITICAL);
-	finish(&f);
+	run_fixture_free(&f);
 
 	/* A skipped gate passes nothing; the run is not failed for it. */
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[check.billing]\ntype = \"probe\"\ngate = true\nskip = \"billing API down\"\n"
 			       "[check.a]\ntype = \"probe\"\n"), 0);
 	go(&f, 4, 2, false, NULL);
 	ck_assert_int_eq(f.res[1].status, ASSAY_SKIPPED);
 	ck_assert_str_eq(f.res[1].skip_reason, "gate `billing` was skipped: billing API down");
 	ck_assert_int_eq(run_worst(f.res, f.s.p.n_nodes), ASSAY_OK);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -354,7 +305,7 @@ START_TEST(test_skipped_dependency_is_no_success)
 	fixture f;
 	size_t s;
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[check.deploy]\ntype = \"probe\"\n"
 			       "[check.rollback]\ntype = \"probe\"\nafter = [\"deploy\"]\nrun_if = \"failure\"\n"
 			       "[check.after_rollback]\ntype = \"probe\"\nafter = [\"rollback\"]\n"
@@ -366,7 +317,7 @@ START_TEST(test_skipped_dependency_is_no_success)
 	ck_assert_int_eq(f.res[s].cause, ASSAY_OK);
 	ck_assert_int_eq(f.res[node(&f, "report")].status, ASSAY_OK);
 	ck_assert_int_eq(run_worst(f.res, f.s.p.n_nodes), ASSAY_OK);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -390,12 +341,12 @@ START_TEST(test_jobs_limit)
 	for (i = 0; i < 24; i++)
 		snprintf(text + strlen(text), sizeof text - strlen(text),
 			 "[check.n%d]\ntype = \"probe\"\nsleep = \"20ms\"\n", i);
-	ck_assert_uint_eq(load(&f, text), 0);
+	ck_assert_uint_eq(run_fixture_try(&f, text), 0);
 	go(&f, 3, 2, false, NULL);
 	/* Waiting nodes hold no thread: 3 run at once on 2 workers. */
 	ck_assert_int_eq((int)max_metric(&f, "concurrent"), 3);
 	ck_assert(f.wall >= 8 * 0.020);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -404,7 +355,7 @@ START_TEST(test_max_parallel_of_a_matrix)
 	fixture f;
 	size_t i;
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[trial.sweep]\ntype = \"probe\"\nsleep = \"20ms\"\nmax_parallel = 2\n"
 			       "matrix = { a = [1, 2, 3], b = [\"x\", \"y\"] }\n"), 0);
 	go(&f, 64, 2, false, NULL);
@@ -412,7 +363,7 @@ START_TEST(test_max_parallel_of_a_matrix)
 	for (i = 0; i < 6; i++)
 		ck_assert_int_eq(f.res[i].status, ASSAY_OK);
 	ck_assert_int_eq((int)max_metric(&f, "concurrent"), 2);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -421,7 +372,7 @@ START_TEST(test_retries)
 	fixture f;
 	size_t s;
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[check.flaky]\ntype = \"probe\"\nfail_times = 2\nretries = 3\nretry_delay = \"5ms\"\n"
 			       "[check.broken]\ntype = \"probe\"\nfail_times = 5\nretries = 1\nretry_delay = \"5ms\"\n"
 			       "[check.permanent]\ntype = \"probe\"\nfail_times = 5\nretries = 3\npermanent = true\n"), 0);
@@ -437,7 +388,7 @@ START_TEST(test_retries)
 	s = node(&f, "permanent");
 	ck_assert_int_eq(f.res[s].status, ASSAY_CRITICAL);
 	ck_assert_uint_eq(f.res[s].attempts, 1);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -446,7 +397,7 @@ START_TEST(test_timeout)
 	fixture f;
 	size_t s;
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[check.slow]\ntype = \"probe\"\nsleep = \"10s\"\ntimeout = \"50ms\"\n"
 			       "[check.next]\ntype = \"probe\"\nafter = [\"slow\"]\n"), 0);
 	go(&f, 4, 2, false, NULL);
@@ -456,7 +407,7 @@ START_TEST(test_timeout)
 	ck_assert(f.res[s].duration >= 0.05 && f.res[s].duration < 2);
 	ck_assert_int_eq(f.res[node(&f, "next")].status, ASSAY_SKIPPED);
 	ck_assert(f.wall < 2);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -466,7 +417,7 @@ START_TEST(test_fail_fast)
 	size_t s;
 
 	/* bad fails once long has surely started. */
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[check.pre]\ntype = \"probe\"\nsleep = \"100ms\"\n"
 			       "[check.bad]\ntype = \"probe\"\nstatus = 2\nafter = [\"pre\"]\n"
 			       "[check.long]\ntype = \"probe\"\nsleep = \"10s\"\n"
@@ -480,7 +431,7 @@ START_TEST(test_fail_fast)
 	ck_assert_int_eq(f.res[s].status, ASSAY_SKIPPED);
 	ck_assert_str_eq(f.res[s].skip_reason, "fail_fast: `bad` is CRITICAL");
 	ck_assert_int_eq(f.res[s].cause, ASSAY_CRITICAL);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -489,7 +440,7 @@ START_TEST(test_resources_fifo)
 	fixture f;
 	size_t i, j;
 
-	ck_assert_uint_eq(load(&f, PROBE "[plugins.probe]\nslots = 1\n"
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE "[plugins.probe]\nslots = 1\n"
 			       "[check.a]\ntype = \"probe\"\nsleep = \"10ms\"\nresources = { slot = 1 }\n"
 			       "[check.b]\ntype = \"probe\"\nsleep = \"10ms\"\nresources = { slot = 1 }\n"
 			       "[check.c]\ntype = \"probe\"\nsleep = \"10ms\"\nresources = { slot = 1 }\n"
@@ -503,7 +454,7 @@ START_TEST(test_resources_fifo)
 		for (j = 0; j < 4; j++)
 			ck_assert(i == j || f.res[i].start >= f.res[j].end ||
 				  f.res[j].start >= f.res[i].end);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -549,7 +500,7 @@ START_TEST(test_stop)
 	double start, end;
 	bool stopped;
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[check.a]\ntype = \"probe\"\nsleep = \"10s\"\n"
 			       "[check.b]\ntype = \"probe\"\nsleep = \"10s\"\n"
 			       "[check.c]\ntype = \"probe\"\nafter = [\"a\"]\n"), 0);
@@ -567,7 +518,7 @@ START_TEST(test_stop)
 	ck_assert_int_eq(f.res[2].status, ASSAY_SKIPPED);
 	run_times(f.r, &start, &end, &stopped);
 	ck_assert(stopped);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -580,7 +531,7 @@ START_TEST(test_stop_while_waiting)
 	fixture f;
 	size_t i, k;
 
-	ck_assert_uint_eq(load(&f, PROBE "[plugins.probe]\nslots = 1\n"
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE "[plugins.probe]\nslots = 1\n"
 			       "[check.g]\nmax_parallel = 1\n"
 			       "[check.g.c]\ntype = \"probe\"\nsleep = \"10s\"\n"
 			       "[check.g.d]\ntype = \"probe\"\nsleep = \"10s\"\n"
@@ -602,7 +553,7 @@ START_TEST(test_stop_while_waiting)
 		ck_assert_str_eq(f.res[b].skip_reason, "interrupted by SIGINT");
 		ck_assert_uint_eq(f.res[b].attempts, 0);
 	}
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -611,7 +562,7 @@ START_TEST(test_stop_during_backoff)
 	run_options o = { .jobs = 4, .workers = 2, .verbosity = ASSAY_LOG_ERROR };
 	fixture f;
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[check.flaky]\ntype = \"probe\"\nfail_times = 9\nretries = 5\nretry_delay = \"20s\"\n"), 0);
 	/* The backoff timer did not hold the run: the last failure stands.
 	 * Full jitter draws the delay below 20 s, so about one run in a
@@ -620,7 +571,7 @@ START_TEST(test_stop_during_backoff)
 	ck_assert_int_eq(f.res[0].status, ASSAY_CRITICAL);
 	ck_assert_uint_ge(f.res[0].attempts, 1);
 	ck_assert_uint_le(f.res[0].attempts, 2);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -629,7 +580,7 @@ START_TEST(test_only_closure)
 	fixture f;
 	bool keep[4] = { false, false, true, false };
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[check.g]\ntype = \"probe\"\ngate = true\n"
 			       "[check.a]\ntype = \"probe\"\n"
 			       "[check.b]\ntype = \"probe\"\nafter = [\"a\"]\n"
@@ -639,7 +590,7 @@ START_TEST(test_only_closure)
 	go(&f, 4, 2, false, keep);
 	ck_assert(f.res[2].ran && f.res[0].ran && f.res[1].ran);
 	ck_assert(!f.res[3].ran && !f.res[3].kept);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -647,7 +598,7 @@ START_TEST(test_validation_items)
 {
 	fixture f;
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[validation.v]\ntype = \"probe\"\nsleep = \"5ms\"\nfail_items = [\"c\"]\n"
 			       "items = { list = [\"a\", \"b\", \"c\", \"d\", \"e\"] }\n"), 0);
 	go(&f, 2, 2, false, NULL);
@@ -659,7 +610,7 @@ START_TEST(test_validation_items)
 	ck_assert_str_eq(f.res[0].message, "1 of 5 items failed; first: c: failing on purpose (attempt 1)");
 	/* Items are executions: jobs = 2 holds them to two at a time. */
 	ck_assert_int_le((int)metric(&f.res[0].items[3], "concurrent"), 2);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -675,10 +626,10 @@ START_TEST(test_long_chains)
 	for (i = 1; i < n; i++)
 		len += (size_t)snprintf(text + len, cap - len,
 					"[check.n%zu]\ntype = \"probe\"\nafter = \"n%zu\"\n", i, i - 1);
-	ck_assert_uint_eq(load(&f, text), 0);
+	ck_assert_uint_eq(run_fixture_try(&f, text), 0);
 	go(&f, 64, 2, false, NULL);
 	ck_assert_int_eq(f.res[n - 1].status, _i == 0 ? ASSAY_OK : ASSAY_SKIPPED);
-	finish(&f);
+	run_fixture_free(&f);
 	free(text);
 }
 END_TEST
@@ -687,7 +638,7 @@ START_TEST(test_cycle_is_reported_as_a_path)
 {
 	fixture f;
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[check.a]\ntype = \"probe\"\nafter = [\"c\"]\n"
 			       "[check.b]\ntype = \"probe\"\nafter = [\"a\"]\n"
 			       "[check.c]\ntype = \"probe\"\nafter = [\"b\"]\n"
@@ -712,7 +663,7 @@ START_TEST(test_long_cycle_names_are_whole)
 		len += (size_t)snprintf(text + len, cap - len,
 					"[check.node_with_a_rather_long_name_%03zu]\ntype = \"probe\"\n"
 					"after = [\"node_with_a_rather_long_name_%03zu\"]\n", i, (i + 1) % n);
-	ck_assert_uint_eq(load(&f, text), 1);
+	ck_assert_uint_eq(run_fixture_try(&f, text), 1);
 	ck_assert_msg(strstr(f.s.d.lines[0], "dependency cycle: ") && strstr(f.s.d.lines[0], " more) -> ") &&
 		      strstr(f.s.d.lines[0], " (each waits for the one before it, through `after` or a gate)") &&
 		      strlen(f.s.d.lines[0]) < 600, "%s", f.s.d.lines[0]);
@@ -779,7 +730,7 @@ START_TEST(test_progress_eta_parallel)
 	double want[] = { 1, 1, 1.5, 3, 6 };
 	size_t i;
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[check.a]\ntype = \"probe\"\nestimate = \"1s\"\n"
 			       "[check.b]\ntype = \"probe\"\nestimate = \"1s\"\n"
 			       "[check.c]\ntype = \"probe\"\nestimate = \"1s\"\n"
@@ -791,7 +742,7 @@ START_TEST(test_progress_eta_parallel)
 		ck_assert_double_eq_tol(eta_at(pr, 0), want[i], 1e-9);
 		progress_free(pr);
 	}
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -804,7 +755,7 @@ START_TEST(test_progress_eta_critical_path)
 	char line[160];
 	size_t a, b;
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[check.a]\ntype = \"probe\"\nestimate = \"2s\"\n"
 			       "[check.b]\ntype = \"probe\"\nestimate = \"1s\"\nafter = [\"a\"]\n"
 			       "[check.c]\ntype = \"probe\"\nestimate = \"0.5s\"\n"), 0);
@@ -822,7 +773,7 @@ START_TEST(test_progress_eta_critical_path)
 	progress_format(pr, T0 + (int64_t)(3.25 * SEC), line, sizeof line);
 	ck_assert_str_eq(line, "[1/3 done, 1 running, 1 failed, ETA 0.8s]");
 	progress_free(pr);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -835,7 +786,7 @@ START_TEST(test_progress_eta_observed)
 	progress *pr;
 	size_t first, other;
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[trial.sweep]\ntype = \"probe\"\nmatrix = { x = [1, 2, 3] }\n"
 			       "estimate = \"10s\"\n"
 			       "[check.p]\ntype = \"probe\"\n[check.q]\ntype = \"probe\"\n"), 0);
@@ -851,7 +802,7 @@ START_TEST(test_progress_eta_observed)
 	event(pr, RUN_EVENT_FINAL, other, 2.5, ASSAY_OK, 0.5);
 	ck_assert_double_eq_tol(eta_at(pr, 2.5), 2, 1e-9); /* q: 0.5 s, as p */
 	progress_free(pr);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -863,7 +814,7 @@ START_TEST(test_progress_eta_items)
 	progress *pr;
 	size_t v;
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[validation.v]\ntype = \"probe\"\n"
 			       "items = { list = [\"1\", \"2\", \"3\", \"4\", \"5\", \"6\", \"7\", \"8\", \"9\", \"10\"] }\n"), 0);
 	v = node_index(&f, "v");
@@ -875,7 +826,7 @@ START_TEST(test_progress_eta_items)
 	/* 8 left, 4 at once: two waves of 1 s. */
 	ck_assert_double_eq_tol(eta_at(pr, 1), 2, 1e-9);
 	progress_free(pr);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -943,7 +894,7 @@ START_TEST(test_progress_sweep_block)
 	char *text;
 	size_t x[9], i;
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[trial.lr]\ntype = \"probe\"\nmatrix = { x = [1, 2, 3, 4, 5, 6, 7, 8] }\n"
 			       "objective = { metric = \"acc\" }\n"
 			       "[check.other]\ntype = \"probe\"\n"), 0);
@@ -1002,7 +953,7 @@ START_TEST(test_progress_sweep_block)
 	ck_assert_str_eq(text, "");
 	free(text);
 	progress_free(pr);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -1016,7 +967,7 @@ START_TEST(test_progress_sweep_block_pruned_point)
 	char *text;
 	size_t x[5], i;
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[trial.lr]\ntype = \"probe\"\nmatrix = { x = [1, 2, 3, 4] }\n"
 			       "objective = { metric = \"acc\" }\n"), 0);
 	for (i = 1; i <= 4; i++) {
@@ -1039,7 +990,7 @@ START_TEST(test_progress_sweep_block_pruned_point)
 			       " \u00b7 best 0.5 lr[x=3] \u00b7 ETA 1.0s\n");
 	free(text);
 	progress_free(pr);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -1054,7 +1005,7 @@ START_TEST(test_progress_plain_lines)
 	size_t size = 0, a;
 	FILE *out;
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[trial.lr]\ntype = \"probe\"\nmatrix = { x = [1, 2] }\nestimate = \"2s\"\n"), 0);
 	a = node_index(&f, "lr[x=1]");
 	t = hand_tracker(&f);
@@ -1085,7 +1036,7 @@ START_TEST(test_progress_plain_lines)
 	ck_assert_str_eq(text, "assay: 01:02:05 [0/2 done, 0 running, 0 failed, ETA 2.0s]\n");
 	free(text);
 	progress_free(pr);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -1098,7 +1049,7 @@ START_TEST(test_progress_counts_a_run)
 	char line[160];
 	run_options o = { .jobs = 4, .workers = 2, .verbosity = ASSAY_LOG_ERROR };
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[check.a]\ntype = \"probe\"\nsleep = \"20ms\"\n"
 			       "[check.b]\ntype = \"probe\"\nstatus = 2\nafter = [\"a\"]\n"
 			       "[check.c]\ntype = \"probe\"\nafter = [\"b\"]\n"
@@ -1110,7 +1061,7 @@ START_TEST(test_progress_counts_a_run)
 	ck_assert_int_eq(run_go(f.r), 0);
 	progress_format(pr, task_now_ns(), line, sizeof line);
 	ck_assert_str_eq(line, "[4/4 done, 0 running, 1 failed, ETA 0.0s]");
-	finish(&f);
+	run_fixture_free(&f);
 	progress_free(pr);
 }
 END_TEST
@@ -1173,7 +1124,7 @@ START_TEST(test_events_order_and_kinds)
 	size_t a, bad, skipped, flaky, v, i, at;
 	fixture f;
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[check.a]\ntype = \"probe\"\n"
 			       "[check.bad]\ntype = \"probe\"\nstatus = 2\nafter = [\"a\"]\n"
 			       "[check.skipped]\ntype = \"probe\"\nafter = [\"bad\"]\n"
@@ -1234,7 +1185,7 @@ START_TEST(test_events_order_and_kinds)
 			  seen_count(&all, RUN_EVENT_START, a) + seen_count(&all, RUN_EVENT_START, bad),
 			  seen_count(&all, RUN_EVENT_ATTEMPT, flaky) + seen_count(&all, RUN_EVENT_ATTEMPT, v) +
 			  seen_count(&all, RUN_EVENT_ATTEMPT, a) + seen_count(&all, RUN_EVENT_ATTEMPT, bad));
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -1263,7 +1214,7 @@ START_TEST(test_run_owns_the_host_reactor)
 	int during = 1;
 	fixture f;
 
-	ck_assert_uint_eq(load(&f, PROBE "[check.a]\ntype = \"probe\"\n"), 0);
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE "[check.a]\ntype = \"probe\"\n"), 0);
 	ck_assert_int_eq(reactor_new(&f.re), 0);
 	ck_assert_int_eq(run_new(&f.r, &f.s.p, &f.s.g, &o, f.re), 0);
 	ck_assert_int_eq(run_subscribe(f.r, RUN_EVENT_START, try_host_reactor, &during), 0);
@@ -1273,7 +1224,7 @@ START_TEST(test_run_owns_the_host_reactor)
 	run_free(f.r);
 	f.r = NULL;
 	ck_assert_int_eq(h->timer_start(1, no_timer, NULL, NULL), ASSAY_ESTATE);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -1324,7 +1275,7 @@ START_TEST(test_resources_polled_and_refused)
 	size_t i, s;
 	fixture f;
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[check.polled]\ntype = \"probe\"\nresources = { slot = 1 }\n"
 			       "[check.refused]\ntype = \"probe\"\nresources = { slot = 1 }\nretries = 2\n"
 			       "[check.second]\ntype = \"probe\"\nresources = { slot = 1 }\n"), 0);
@@ -1345,7 +1296,7 @@ START_TEST(test_resources_polled_and_refused)
 		ck_assert_str_eq(f.res[s].message,
 				 "cannot acquire resource `never`: can never be satisfied here");
 	}
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -1443,7 +1394,7 @@ START_TEST(test_devices_best_first)
 	fixture f;
 	size_t i;
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[trial.t]\ntype = \"probe\"\nmatrix = { x = [1, 2, 3] }\nsleep = \"20ms\"\n"
 			       "resources = { slot = 1 }\n"), 0);
 	use_devs(&f, 3);
@@ -1457,7 +1408,7 @@ START_TEST(test_devices_best_first)
 	ck_assert_int_eq(devs.most, 1);
 	ck_assert_int_eq(devs.granted, 3);
 	ck_assert_int_eq(devs.released, 3);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -1471,7 +1422,7 @@ START_TEST(test_devices_leave_slots_to_others)
 	fixture f;
 	size_t i;
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[check.g1]\ntype = \"probe\"\nsleep = \"300ms\"\nresources = { slot = 1 }\n"
 			       "[check.g2]\ntype = \"probe\"\nsleep = \"300ms\"\nresources = { slot = 1 }\n"
 			       "[check.g3]\ntype = \"probe\"\nsleep = \"300ms\"\nresources = { slot = 1 }\n"
@@ -1504,7 +1455,7 @@ START_TEST(test_devices_leave_slots_to_others)
 	ck_assert(last_cpu_end <= last_gpu_start);
 	ck_assert(last_cpu_end <= first_gpu_end);
 	ck_assert_int_eq(devs.most, 1);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -1520,7 +1471,7 @@ START_TEST(test_devices_jobs_never_exceeded)
 	fixture f;
 	size_t i;
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[check.g1]\ntype = \"probe\"\nsleep = \"300ms\"\nresources = { slot = 1 }\n"
 			       "[check.c_a]\ntype = \"probe\"\nsleep = \"60ms\"\n"
 			       "[check.g2]\ntype = \"probe\"\nsleep = \"300ms\"\nresources = { slot = 1 }\n"
@@ -1532,7 +1483,7 @@ START_TEST(test_devices_jobs_never_exceeded)
 	ck_assert_int_eq((int)max_metric(&f, "concurrent"), 2);
 	ck_assert_int_le(devs.most, 2);
 	ck_assert_int_eq(devs.granted, 2);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -1545,7 +1496,7 @@ START_TEST(test_devices_released_on_every_path)
 	fixture f;
 	size_t s;
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[check.ok]\ntype = \"probe\"\nresources = { slot = 1 }\n"
 			       "[check.bad]\ntype = \"probe\"\nstatus = 2\nresources = { slot = 1 }\n"
 			       "[check.flaky]\ntype = \"probe\"\nfail_times = 1\nretries = 1\n"
@@ -1566,10 +1517,10 @@ START_TEST(test_devices_released_on_every_path)
 	ck_assert_int_eq(devs.granted, 5);
 	ck_assert_int_eq(devs.released, 5);
 	ck_assert_int_eq(devs.holding, 0);
-	finish(&f);
+	run_fixture_free(&f);
 
 	/* A stop: the holder is cancelled, the waiter never gets one. */
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[check.held]\ntype = \"probe\"\nsleep = \"10s\"\nresources = { slot = 1 }\n"
 			       "[check.waits]\ntype = \"probe\"\nsleep = \"10s\"\nresources = { slot = 1 }\n"), 0);
 	use_devs(&f, 1);
@@ -1577,7 +1528,7 @@ START_TEST(test_devices_released_on_every_path)
 	ck_assert_int_eq(devs.granted, 1);
 	ck_assert_int_eq(devs.released, 1);
 	ck_assert_int_eq(devs.holding, 0);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -1603,7 +1554,7 @@ START_TEST(test_devices_wait_times_out)
 	fixture f;
 	size_t s;
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[check.holder]\ntype = \"probe\"\nsleep = \"1s\"\nresources = { slot = 1 }\n"
 			       "[check.late]\ntype = \"probe\"\ntimeout = \"200ms\"\nretries = 2\n"
 			       "resources = { slot = 1 }\nafter = [\"first\"]\n"
@@ -1626,7 +1577,7 @@ START_TEST(test_devices_wait_times_out)
 	ck_assert_str_eq(waits_text, "1 device: 1 of 1 held by this run");
 	ck_assert_int_eq(devs.granted, 1);
 	ck_assert_int_eq(devs.released, 1);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -1658,7 +1609,7 @@ START_TEST(test_resources_refusal_says_why)
 	fixture f;
 	size_t s;
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[check.says]\ntype = \"probe\"\nretries = 2\nresources = { slot = 1 }\n"
 			       "[check.silent]\ntype = \"probe\"\nresources = { slot = 1 }\nafter = [\"says\"]\n"
 			       "run_if = \"always\"\n"), 0);
@@ -1674,7 +1625,7 @@ START_TEST(test_resources_refusal_says_why)
 	s = node(&f, "silent");
 	ck_assert_int_eq(f.res[s].status, ASSAY_UNKNOWN);
 	ck_assert_str_eq(f.res[s].message, "cannot acquire resource `says`: system call failed");
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -1685,7 +1636,7 @@ START_TEST(test_graph_edges_and_critical_path)
 	bool on[5];
 	size_t k;
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[check.gate]\ntype = \"probe\"\ngate = true\n"
 			       "[check.grp.x]\ntype = \"probe\"\n"
 			       "[check.grp.y]\ntype = \"probe\"\n"
@@ -1713,12 +1664,12 @@ START_TEST(test_trial_dirs)
 	FILE *out;
 	size_t t0, t1, c;
 
-	snprintf(good, sizeof good, "%s/good", workdir);
-	snprintf(file, sizeof file, "%s/file", workdir);
-	snprintf(bad, sizeof bad, "%s/file/bad", workdir);
+	snprintf(good, sizeof good, "%s/good", run_fixture_dir());
+	snprintf(file, sizeof file, "%s/file", run_fixture_dir());
+	snprintf(bad, sizeof bad, "%s/file/bad", run_fixture_dir());
 	ck_assert_ptr_nonnull(out = fopen(file, "w"));
 	fclose(out);
-	ck_assert_uint_eq(load(&f, PROBE "[trial.t]\ntype = \"probe\"\nmatrix = { a = [1, 2] }\n"
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE "[trial.t]\ntype = \"probe\"\nmatrix = { a = [1, 2] }\n"
 			       "[check.c]\ntype = \"probe\"\n"), 0);
 	t0 = node(&f, "t[a=1]");
 	t1 = node(&f, "t[a=2]");
@@ -1740,7 +1691,7 @@ START_TEST(test_trial_dirs)
 	snprintf(path, sizeof path, "trial dir %s: cannot create: Not a directory", bad);
 	ck_assert_str_eq(f.res[t1].message, path);
 	ck_assert_ptr_null(f.res[c].trial_dir);
-	finish(&f);
+	run_fixture_free(&f);
 	snprintf(path, sizeof path, "%s/params.json", good);
 	unlink(path);
 	snprintf(path, sizeof path, "%s/metrics.jsonl", good);
@@ -1772,7 +1723,7 @@ START_TEST(test_prune_running_trials)
 	const run_result *r1, *r5;
 	double v;
 
-	ck_assert_uint_eq(load(&f, SWEEP("retries = 2\nretry_delay = \"1ms\"\n")), 0);
+	ck_assert_uint_eq(run_fixture_try(&f, SWEEP("retries = 2\nretry_delay = \"1ms\"\n")), 0);
 	f.s.p.sweeps[0].prune = PRUNE_MEDIAN;
 	f.s.p.sweeps[0].startup_trials = 1;
 	go_sweeps(&f, 4, 1, NULL);
@@ -1793,7 +1744,7 @@ START_TEST(test_prune_running_trials)
 	ck_assert_uint_eq(sweeps_best(f.sw, 0), node(&f, "s[x=9]"));
 	ck_assert(sweeps_best_metric(f.sw, 0, "acc", &v));
 	ck_assert_double_eq(v, 0.9);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -1805,7 +1756,7 @@ START_TEST(test_target_closes_the_sweep)
 	const run_result *r;
 	char why[128];
 
-	ck_assert_uint_eq(load(&f, SWEEP("")), 0);
+	ck_assert_uint_eq(run_fixture_try(&f, SWEEP("")), 0);
 	f.s.p.sweeps[0].has_target = true;
 	f.s.p.sweeps[0].target = 0.85;
 	go_sweeps(&f, 4, 1, NULL);
@@ -1819,7 +1770,7 @@ START_TEST(test_target_closes_the_sweep)
 	ck_assert_str_eq(f.res[node(&f, "s[x=5]")].skip_reason, "target 0.85 reached by s[x=9]");
 	sweeps_stopped(f.sw, 0, why, sizeof why);
 	ck_assert_str_eq(why, "target 0.85 reached by s[x=9]");
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -1829,7 +1780,7 @@ START_TEST(test_max_failures_closes_the_sweep)
 {
 	fixture f;
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[trial.s]\ntype = \"probe\"\nmatrix = { x = [1, 2, 3, 4] }\n"
 			       "max_parallel = 1\nstatus = 2\n"), 0);
 	f.s.p.sweeps[0].max_failures = 2;
@@ -1840,7 +1791,7 @@ START_TEST(test_max_failures_closes_the_sweep)
 	ck_assert_str_eq(f.res[node(&f, "s[x=4]")].skip_reason,
 			 "stopped after 2 consecutive failures");
 	ck_assert_int_eq(run_worst(f.res, f.s.p.n_nodes), ASSAY_CRITICAL);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -1852,15 +1803,15 @@ START_TEST(test_node_after_a_sweep)
 	fixture f;
 	const run_result *r;
 
-	ck_assert_uint_eq(load(&f, SWEEP("[check.final]\ntype = \"probe\"\nafter = [\"s\"]\n")), 0);
+	ck_assert_uint_eq(run_fixture_try(&f, SWEEP("[check.final]\ntype = \"probe\"\nafter = [\"s\"]\n")), 0);
 	f.s.p.sweeps[0].prune = PRUNE_MEDIAN;
 	f.s.p.sweeps[0].startup_trials = 1;
 	go_sweeps(&f, 4, 1, NULL);
 	ck_assert(f.res[node(&f, "s[x=1]")].pruned);
 	ck_assert_int_eq(f.res[node(&f, "final")].status, ASSAY_OK);
-	finish(&f);
+	run_fixture_free(&f);
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[trial.s]\ntype = \"probe\"\nmatrix = { x = [1, 2] }\nstatus = 2\n"
 			       "objective = { metric = \"acc\" }\n"
 			       "[trial.t]\ntype = \"probe\"\nmatrix = { x = [1, 2] }\n"
@@ -1874,7 +1825,7 @@ START_TEST(test_node_after_a_sweep)
 	ck_assert_str_eq(r->skip_reason, "sweep `s` has no best trial: 2 failed");
 	/* After one trial alone: that trial's result, as any node's. */
 	ck_assert_int_eq(f.res[node(&f, "one")].status, ASSAY_OK);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -1898,7 +1849,7 @@ START_TEST(test_prune_a_waiting_trial)
 	fixture f;
 	const run_result *r;
 
-	ck_assert_uint_eq(load(&f, SWEEP("")), 0);
+	ck_assert_uint_eq(run_fixture_try(&f, SWEEP("")), 0);
 	go_sweeps(&f, 4, 1, subscribe_prune_third);
 	r = &f.res[node(&f, "s[x=5]")];
 	ck_assert_int_eq(r->status, ASSAY_SKIPPED);
@@ -1908,7 +1859,7 @@ START_TEST(test_prune_a_waiting_trial)
 	ck_assert_uint_eq(r->attempts, 0);
 	ck_assert_str_eq(r->skip_reason, "pruned by hand");
 	ck_assert_int_eq(f.res[node(&f, "s[x=1]")].status, ASSAY_OK);
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -1920,7 +1871,7 @@ START_TEST(test_best_placeholders)
 	fixture f;
 	const run_result *r;
 
-	ck_assert_uint_eq(load(&f, SWEEP("[check.final]\ntype = \"probe\"\nafter = [\"s\"]\n"
+	ck_assert_uint_eq(run_fixture_try(&f, SWEEP("[check.final]\ntype = \"probe\"\nafter = [\"s\"]\n"
 					 "metrics = { bx = \"{best.x}\", bacc = \"{best.acc}\" }\n"
 					 "[check.typo]\ntype = \"probe\"\nafter = \"s\"\n"
 					 "message = \"{best.loss}\"\n")), 0);
@@ -1933,7 +1884,7 @@ START_TEST(test_best_placeholders)
 	r = &f.res[node(&f, "typo")];
 	ck_assert_int_eq(r->status, ASSAY_UNKNOWN);
 	ck_assert_str_eq(r->message, "{best.loss}: the best trial of sweep `s` reported no `loss`");
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -1945,7 +1896,7 @@ START_TEST(test_limited_sweep_runs_in_order)
 	fixture f;
 	size_t i;
 
-	ck_assert_uint_eq(load(&f, PROBE
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE
 			       "[trial.a]\ntype = \"probe\"\nmatrix = { x = [1, 2, 3, 4, 5] }\n"
 			       "[trial.s]\ntype = \"probe\"\nsleep = \"1ms\"\nmax_parallel = 1\n"
 			       "matrix = { x = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13] }\n"
@@ -1957,7 +1908,7 @@ START_TEST(test_limited_sweep_runs_in_order)
 		ck_assert_msg(metric(&f.res[prev], "seq") < metric(&f.res[cur], "seq"),
 			      "%s started after %s", f.s.p.nodes[prev].id, f.s.p.nodes[cur].id);
 	}
-	finish(&f);
+	run_fixture_free(&f);
 }
 END_TEST
 
@@ -1975,7 +1926,7 @@ static void after_sweep_in_order(const char *before, const char *after, size_t s
 				  "after = [%s]\n"
 				  "matrix = { x = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13] }\n",
 				  before, after), -1);
-	ck_assert_uint_eq(load(&f, text), 0);
+	ck_assert_uint_eq(run_fixture_try(&f, text), 0);
 	free(text);
 	go(&f, 64, 4, false, NULL);
 	for (i = 0; i < 14; i++)
@@ -1986,7 +1937,7 @@ static void after_sweep_in_order(const char *before, const char *after, size_t s
 		ck_assert_msg(metric(&f.res[prev], "seq") < metric(&f.res[cur], "seq"),
 			      "%s started after %s", f.s.p.nodes[prev].id, f.s.p.nodes[cur].id);
 	}
-	finish(&f);
+	run_fixture_free(&f);
 }
 
 START_TEST(test_limited_sweep_after_check_runs_in_order)
@@ -2019,7 +1970,7 @@ static void busy_sweep_in_parallel(const char *before, const char *after, size_t
 				  "[trial.s]\ntype = \"probe\"\nbusy = \"100ms\"\nmax_parallel = 2\n"
 				  "%s\nmatrix = { x = [0, 1, 2, 3] }\n",
 				  before, after), -1);
-	ck_assert_uint_eq(load(&f, text), 0);
+	ck_assert_uint_eq(run_fixture_try(&f, text), 0);
 	free(text);
 	go(&f, 64, 4, false, NULL);
 	for (i = 0; i < 4; i++) {
@@ -2031,7 +1982,7 @@ static void busy_sweep_in_parallel(const char *before, const char *after, size_t
 			most = metric(res, "concurrent");
 	}
 	ck_assert_double_eq(most, 2);
-	finish(&f);
+	run_fixture_free(&f);
 }
 
 START_TEST(test_limited_busy_sweep_runs_in_parallel)
@@ -2050,7 +2001,7 @@ START_TEST(test_limited_sweep_after_skips_and_only)
 	bool *keep;
 	size_t i, first;
 
-	ck_assert_uint_eq(load(&f, PROBE "[check.gate]\ntype = \"probe\"\nstatus = 2\n"
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE "[check.gate]\ntype = \"probe\"\nstatus = 2\n"
 			       "[trial.s]\ntype = \"probe\"\nmax_parallel = 1\nafter = [\"gate\"]\n"
 			       "matrix = { x = [0, 1, 2, 3, 4, 5, 6, 7] }\n"
 			       "[check.z]\ntype = \"probe\"\nafter = [\"s\"]\n"), 0);
@@ -2062,9 +2013,9 @@ START_TEST(test_limited_sweep_after_skips_and_only)
 		ck_assert_str_eq(f.res[i].skip_reason, "dependency `gate` is CRITICAL");
 	}
 	ck_assert_int_eq(f.res[node(&f, "z")].status, ASSAY_SKIPPED);
-	finish(&f);
+	run_fixture_free(&f);
 
-	ck_assert_uint_eq(load(&f, PROBE "[check.gate]\ntype = \"probe\"\n"
+	ck_assert_uint_eq(run_fixture_try(&f, PROBE "[check.gate]\ntype = \"probe\"\n"
 			       "[trial.s]\ntype = \"probe\"\nsleep = \"1ms\"\nmax_parallel = 1\n"
 			       "after = [\"gate\"]\nmatrix = { x = [0, 1, 2, 3, 4, 5, 6, 7] }\n"), 0);
 	ck_assert_ptr_nonnull(keep = calloc(f.s.p.n_nodes, sizeof *keep));
@@ -2081,7 +2032,7 @@ START_TEST(test_limited_sweep_after_skips_and_only)
 	for (i = first + 3; i < first + 6; i++)
 		ck_assert_msg(metric(&f.res[i - 1], "seq") < metric(&f.res[i], "seq"),
 			      "%s started after %s", f.s.p.nodes[i - 1].id, f.s.p.nodes[i].id);
-	finish(&f);
+	run_fixture_free(&f);
 	free(keep);
 }
 END_TEST
@@ -2134,7 +2085,7 @@ static Suite *run_suite(void)
 	TCase *tc = tcase_create("run");
 
 	tcase_set_timeout(tc, 60);
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, run_fixture_leave);
 	tcase_add_test(tc, test_chain_and_declaration_order);
 	tcase_add_test(tc, test_quick_run_on_reactor);
 	tcase_add_test(tc, test_run_if_and_skip_reasons);

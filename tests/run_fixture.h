@@ -15,18 +15,25 @@ typedef struct run_fixture {
 	run *r;
 	const run_result *res;
 	sweeps *sw;               /* when a test makes a tracker */
+	double wall;              /* when a test times the run: its seconds */
 } run_fixture;
 
 /* A Check fixture's setup: the plugin search path, and the working
  * directory a new /tmp/assay-check-NAME-XXXXXX. */
 void run_fixture_enter(const char *name);
 
+/* The working directory run_fixture_enter() made. */
+const char *run_fixture_dir(void);
+
 /* Its teardown: the working directory removed with what the test left
  * in it (files only), and / the working directory again. */
 void run_fixture_leave(void);
 
-/* text written to c.toml, loaded, its plugins loaded, prepared and
- * graphed, with no error. */
+/* text written to c.toml, loaded, its plugins loaded, prepared and (when
+ * that found no error) graphed: the number of errors. */
+size_t run_fixture_try(run_fixture *f, const char *text);
+
+/* run_fixture_try() of a text with no error. */
 void run_fixture_load(run_fixture *f, const char *text);
 
 /* The run, the tracker, the reactor and the session, released. */
